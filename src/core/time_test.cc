@@ -1,0 +1,53 @@
+#include "featherstone/core/time.h"
+
+#include <gtest/gtest.h>
+
+namespace fst::core {
+
+TEST(ParseTimestamp, IsoForms) {
+  EXPECT_EQ(*ParseTimestamp("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*ParseTimestamp("1970-01-01"), 0);
+  EXPECT_EQ(*ParseTimestamp("1970-01-01 00:00:01"), kMicrosPerSecond);
+  EXPECT_EQ(*ParseTimestamp("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(*ParseTimestamp("1969-12-31T19:00:00-0500"), 0);
+  EXPECT_EQ(*ParseTimestamp("2026-01-02T03:04:05.5Z"), *ParseTimestamp("2026-01-02T03:04:05Z") + 500000);
+  EXPECT_EQ(*ParseTimestamp("2000-02-29T00:00:00Z"), 951782400LL * kMicrosPerSecond);
+}
+
+TEST(ParseTimestamp, EpochByMagnitude) {
+  EXPECT_EQ(*ParseTimestamp("1767323045"), 1767323045LL * kMicrosPerSecond);
+  EXPECT_EQ(*ParseTimestamp("1767323045123"), 1767323045123LL * 1000);
+  EXPECT_EQ(*ParseTimestamp("1767323045123456"), 1767323045123456LL);
+}
+
+TEST(ParseTimestamp, RejectsGarbage) {
+  for (const char* bad : {"", "yesterday", "2026-13-01", "2026-02-30", "2026-01-02T25:00:00Z",
+                          "2026-01-02T03:04:05Zjunk", "2025-02-29", "12:00"}) {
+    auto r = ParseTimestamp(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("ISO-8601"), std::string::npos);
+    }
+  }
+}
+
+TEST(FormatTimestamp, RoundTrips) {
+  for (int64_t v : {0LL, 1767323045000000LL, 1767323045123456LL, -1LL, -86400000001LL}) {
+    EXPECT_EQ(*ParseTimestamp(FormatTimestamp(v)), v) << FormatTimestamp(v);
+  }
+  EXPECT_EQ(FormatTimestamp(1767323045000000LL), "2026-01-02T03:04:05Z");
+}
+
+TEST(ParseDuration, UnitsAndErrors) {
+  EXPECT_EQ(*ParseDuration("0"), 0);
+  EXPECT_EQ(*ParseDuration("90s"), 90 * kMicrosPerSecond);
+  EXPECT_EQ(*ParseDuration("30d"), 30 * kMicrosPerDay);
+  EXPECT_EQ(*ParseDuration("2w"), 14 * kMicrosPerDay);
+  EXPECT_FALSE(ParseDuration("30x").ok());
+  EXPECT_FALSE(ParseDuration("-1d").ok());
+  EXPECT_FALSE(ParseDuration("d").ok());
+  EXPECT_EQ(FormatDuration(30 * kMicrosPerDay), "30d");
+  EXPECT_EQ(FormatDuration(90 * kMicrosPerSecond), "90s");
+}
+
+}  // namespace fst::core
