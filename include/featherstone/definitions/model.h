@@ -1,0 +1,101 @@
+// The typed model of featherstone.yaml (DESIGN section 2). Every producer of definitions (YAML,
+// the Python SDK, the registry's stored specs) yields exactly these structs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "featherstone/core/types.h"
+
+namespace fst::definitions {
+
+// Where a definition was written; file empty when it came from the registry.
+struct Location {
+  std::string file;
+  int line = 0;    // 1-based; 0 = unknown
+  int column = 0;  // 1-based
+  std::string ToString() const;  // "file:line:column", or "" when unknown
+};
+
+struct Entity {
+  std::string name;
+  std::vector<std::string> join_keys;
+  std::string description;
+  Location location;
+};
+
+struct Source {
+  std::string name;
+  std::string kind = "file";  // file | postgres | kafka | push
+  std::string format;         // csv | parquet | jsonl; empty = from the file extension
+  std::string timestamp_field;
+  std::string created_timestamp_field;  // optional
+  core::Schema schema;
+  std::string description;
+  Location location;
+};
+
+enum class FeatureKind { kPassthrough, kExpression, kAggregation };
+
+struct Feature {
+  std::string name;
+  FeatureKind kind = FeatureKind::kPassthrough;
+  std::string column;     // passthrough: the source column (defaults to name); aggregation: the
+                          // aggregated column (empty for count of rows)
+  std::string expr;       // expression text
+  std::string agg;        // count | sum | avg | min | max | stddev | last | first | count_distinct
+  int64_t window_us = 0;  // aggregation window
+  std::string description;
+  Location location;
+};
+
+struct FeatureView {
+  std::string name;
+  std::vector<std::string> entities;
+  std::string source;
+  int64_t ttl_us = 0;  // 0 = unbounded
+  bool online = true;
+  std::vector<Feature> features;
+  std::string description;
+  Location location;
+};
+
+// "view:feature" reference.
+struct FeatureRef {
+  std::string view;
+  std::string feature;
+  std::string ToString() const { return view + ":" + feature; }
+};
+
+struct FeatureService {
+  std::string name;
+  std::vector<FeatureRef> features;
+  std::string description;
+  Location location;
+};
+
+struct Repo {
+  std::string project;
+  std::string registry = "sqlite";     // "sqlite" or a postgresql:// URL
+  std::string online_store = "rocksdb";  // "rocksdb" or a redis:// URL
+  std::vector<Entity> entities;
+  std::vector<Source> sources;
+  std::vector<FeatureView> feature_views;
+  std::vector<FeatureService> feature_services;
+
+  // Lookups by name; nullptr when absent.
+  const Entity* FindEntity(const std::string& name) const;
+  const Source* FindSource(const std::string& name) const;
+  const FeatureView* FindView(const std::string& name) const;
+  const FeatureService* FindService(const std::string& name) const;
+};
+
+// Parses "view:feature". Errors: Invalid naming the text.
+Result<FeatureRef> ParseFeatureRef(const std::string& text);
+
+// The join keys of `view`, in the order its entities list them (deduplicated).
+// Precondition: the repo validated.
+std::vector<std::string> JoinKeys(const Repo& repo, const FeatureView& view);
+
+}  // namespace fst::definitions

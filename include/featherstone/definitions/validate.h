@@ -1,0 +1,15 @@
+// Cross-object validation of a Repo.
+#pragma once
+
+#include "featherstone/definitions/model.h"
+
+namespace fst::definitions {
+
+// Checks, each error naming the definition's file:line: duplicate names (per kind, and a
+// feature name twice in a view); dangling entity/source/view/feature references; join keys,
+// timestamp fields and passthrough/aggregated columns that the source's schema lacks; a
+// timestamp field whose type is not timestamp; a schema column declared twice; unknown agg
+// names; a window missing or zero on an aggregation. All problems are reported, one per line.
+Status Validate(const Repo& repo);
+
+}  // namespace fst::definitions

@@ -1,0 +1,93 @@
+// The registry: applied definitions (versioned), ingestion manifests, materialization
+// watermarks. SQLite at REPO/.featherstone/registry.db (WAL mode). One Registry per process;
+// methods are not thread-safe. See docs/impl.md "Registry".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "featherstone/core/status.h"
+#include "featherstone/definitions/spec.h"
+
+namespace fst::registry {
+
+// A stored definition.
+struct ObjectRecord {
+  definitions::SpecObject object;
+  int version = 0;          // 1 for the first apply, +1 per change
+  int64_t applied_at = 0;   // µs
+};
+
+// One difference between the desired definitions and the registry.
+struct Change {
+  enum class Op { kAdd, kChange, kRemove };
+  Op op;
+  std::string kind;
+  std::string name;
+  std::string detail;  // for kChange: which top-level spec keys differ, e.g. "ttl: 30d -> 7d"
+};
+
+// A Parquet file of the offline store, visible once its ingest is published.
+struct FileRecord {
+  int64_t ingest_id = 0;
+  std::string source;
+  std::string path;  // relative to the offline store root
+  int64_t rows = 0;
+  int64_t min_ts = 0;  // µs, event time
+  int64_t max_ts = 0;
+};
+
+struct IngestRecord {
+  int64_t id = 0;
+  std::string source;
+  std::string input;         // the user's file path
+  std::string content_hash;  // hash of the input bytes
+  int64_t rows = 0;
+  int64_t published_at = 0;  // 0 = begun, never published
+};
+
+struct Watermark {
+  std::string view;
+  int64_t end_ts = 0;          // µs: materialized up to and including this event time
+  int64_t last_ingest_id = 0;  // every ingest with id <= this was seen
+};
+
+class Registry {
+ public:
+  // Opens or creates the database at `path` (parent folders created).
+  // Errors: IOError naming the path and SQLite's message.
+  static Result<std::unique_ptr<Registry>> Open(const std::string& path);
+  virtual ~Registry() = default;
+
+  // Differences between `desired` and the current objects, sorted by kind then name.
+  virtual Result<std::vector<Change>> Plan(const std::vector<definitions::SpecObject>& desired) = 0;
+  // Makes `desired` the current set in one transaction (adds, new versions, removals) and
+  // records the apply. Returns the changes made.
+  virtual Result<std::vector<Change>> Apply(const std::vector<definitions::SpecObject>& desired) = 0;
+  // Current objects (latest version, not removed), optionally of one kind.
+  virtual Result<std::vector<ObjectRecord>> List(const std::string& kind = "") = 0;
+  // All versions of the object named `name` (any kind), oldest first; empty when unknown.
+  virtual Result<std::vector<ObjectRecord>> History(const std::string& name) = 0;
+
+  // The published ingest of `source` with this content hash, if any.
+  virtual Result<std::optional<IngestRecord>> FindPublishedIngest(const std::string& source,
+                                                                  const std::string& content_hash) = 0;
+  // Allocates an ingest id (strictly increasing across the registry); invisible until published.
+  virtual Result<int64_t> BeginIngest(const std::string& source, const std::string& input,
+                                      const std::string& content_hash) = 0;
+  // Publishes the ingest and its files atomically (one transaction).
+  virtual Status PublishIngest(int64_t ingest_id, int64_t rows,
+                               const std::vector<FileRecord>& files) = 0;
+  // Published files of `source`, in ingest id order.
+  virtual Result<std::vector<FileRecord>> ListFiles(const std::string& source) = 0;
+  // Published ingests, newest first; all sources when `source` is empty.
+  virtual Result<std::vector<IngestRecord>> ListIngests(const std::string& source = "") = 0;
+
+  virtual Result<std::optional<Watermark>> GetWatermark(const std::string& view) = 0;
+  virtual Status SetWatermark(const Watermark& watermark) = 0;
+};
+
+}  // namespace fst::registry
