@@ -1,0 +1,49 @@
+// Point-in-time join of entity rows against the part files of one source (DESIGN section 3).
+// Two passes per file: the first reads only keys and times and merges them against the sorted
+// entity rows; the second reads the value columns of the files that won, only for winners.
+// Memory: the entity rows, one Match per entity row, one file's key/time columns at a time,
+// and the gathered winning values.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/array.h>
+
+#include "featherstone/offline/pit_join.h"
+
+namespace fst::offline {
+
+struct PartRef {
+  std::string path;  // absolute
+  int64_t min_ts = 0;
+  int64_t max_ts = 0;
+};
+
+struct PitSpec {
+  std::vector<std::string> key_columns;  // in the part files, in the entity keys' order
+  std::string ts_column;
+  std::string created_column;  // may be empty
+  std::vector<std::string> value_columns;
+  std::vector<std::shared_ptr<arrow::DataType>> value_types;  // for files that lack a column
+  PitWindow window;
+};
+
+struct PitResult {
+  // One array per value column, one row per entity row in input order; null where no match.
+  std::vector<std::shared_ptr<arrow::Array>> values;
+  // Event time (µs) of the matched row, null where no match.
+  std::shared_ptr<arrow::Array> event_ts;
+};
+
+// Joins entity rows (`entity_keys` columns + `entity_ts` µs, no nulls) against `files`.
+// Entity rows with a null key match nothing. Uses `threads` threads.
+// Errors: IOError naming a file; Invalid when key types cannot be compared.
+Result<PitResult> PitJoinFiles(const std::vector<PartRef>& files,
+                               const std::vector<std::shared_ptr<arrow::Array>>& entity_keys,
+                               const std::vector<int64_t>& entity_ts, const PitSpec& spec,
+                               int threads);
+
+}  // namespace fst::offline

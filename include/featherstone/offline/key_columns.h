@@ -1,0 +1,50 @@
+// Typed access to composite join keys held in Arrow arrays, for comparisons in joins.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <arrow/array.h>
+
+#include "featherstone/core/status.h"
+
+namespace fst::offline {
+
+// A view over one side's key columns. Integer columns (int8..int64) are widened to int64;
+// utf8/large_utf8/binary compare bytewise. Keeps the arrays alive. Immutable, thread-safe.
+class KeyColumns {
+ public:
+  KeyColumns() = default;
+  // Errors: Invalid when a column is neither integer nor string, or lengths differ.
+  static Result<KeyColumns> Make(const std::vector<std::shared_ptr<arrow::Array>>& columns,
+                                 const std::vector<std::string>& names);
+
+  int64_t length() const { return length_; }
+  size_t width() const { return columns_.size(); }
+  // True when any key column of row i is null.
+  bool IsNull(int64_t i) const;
+  // <0, 0, >0 comparing row i of this with row j of `other` (same width and kinds).
+  int Compare(int64_t i, const KeyColumns& other, int64_t j) const;
+  bool Equal(int64_t i, const KeyColumns& other, int64_t j) const {
+    return Compare(i, other, j) == 0;
+  }
+  // Checks that `other` has the same width and the same kind (int/string) per column.
+  // Errors: Invalid naming the column and both types.
+  Status CheckComparable(const KeyColumns& other) const;
+
+ private:
+  struct Column {
+    std::string name;
+    std::shared_ptr<arrow::Array> array;  // int64 or binary-like
+    const int64_t* ints = nullptr;
+    const arrow::BinaryArray* strings = nullptr;
+    const arrow::LargeBinaryArray* large_strings = nullptr;
+    std::string_view View(int64_t i) const;
+  };
+  std::vector<Column> columns_;
+  int64_t length_ = 0;
+};
+
+}  // namespace fst::offline

@@ -1,0 +1,145 @@
+#include "featherstone/offline/part_file.h"
+
+#include <filesystem>
+
+#include <arrow/array/util.h>
+#include <arrow/compute/api_aggregate.h>
+#include <arrow/compute/api_vector.h>
+#include <arrow/datum.h>
+#include <arrow/scalar.h>
+#include <arrow/io/file.h>
+#include <arrow/util/key_value_metadata.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/properties.h>
+
+#include "featherstone/core/arrow_init.h"
+
+namespace fst::offline {
+namespace {
+
+std::string JoinComma(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ",";
+    out += item;
+  }
+  return out;
+}
+
+Status WithPath(const Status& status, const std::string& path) {
+  if (status.ok()) return status;
+  return status.WithMessage(path, ": ", status.message());
+}
+
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenReader(const std::string& path) {
+  auto input = arrow::io::ReadableFile::Open(path);
+  if (!input.ok()) return WithPath(input.status(), path);
+  parquet::ArrowReaderProperties properties;
+  properties.set_pre_buffer(true);
+  parquet::arrow::FileReaderBuilder builder;
+  auto st = builder.Open(*input);
+  if (!st.ok()) return WithPath(st, path);
+  builder.properties(properties);
+  std::unique_ptr<parquet::arrow::FileReader> reader;
+  st = builder.Build(&reader);
+  if (!st.ok()) return WithPath(st, path);
+  return reader;
+}
+
+}  // namespace
+
+Result<WrittenPart> WriteSortedPart(const std::shared_ptr<arrow::Table>& table,
+                                    const PartLayout& layout, const std::string& path) {
+  namespace cp = arrow::compute;
+  FST_RETURN_NOT_OK(core::EnsureArrowCompute());
+  std::vector<cp::SortKey> keys;
+  const auto asc = cp::SortOrder::Ascending;
+  const auto nulls_first = cp::NullPlacement::AtStart;
+  for (const auto& key : layout.sort_keys) keys.emplace_back(key, asc, nulls_first);
+  keys.emplace_back(layout.ts_column, asc, nulls_first);
+  if (!layout.created_column.empty()) keys.emplace_back(layout.created_column, asc, nulls_first);
+  keys.emplace_back(kSeqColumn, asc, nulls_first);
+  cp::SortOptions options(keys);
+  FST_ASSIGN_OR_RAISE(auto indices, cp::SortIndices(arrow::Datum(table), options));
+  FST_ASSIGN_OR_RAISE(auto sorted_datum, cp::Take(table, indices));
+  std::shared_ptr<arrow::Table> sorted = sorted_datum.table();
+
+  WrittenPart part;
+  part.path = path;
+  part.rows = sorted->num_rows();
+  if (part.rows > 0) {
+    FST_ASSIGN_OR_RAISE(auto minmax, cp::MinMax(sorted->GetColumnByName(layout.ts_column)));
+    const auto& st = minmax.scalar_as<arrow::StructScalar>();
+    part.min_ts = std::static_pointer_cast<arrow::TimestampScalar>(st.value[0])->value;
+    part.max_ts = std::static_pointer_cast<arrow::TimestampScalar>(st.value[1])->value;
+  }
+  auto metadata = std::make_shared<arrow::KeyValueMetadata>();
+  metadata->Append(kSortKeysMetadata, JoinComma(layout.sort_keys));
+  sorted = sorted->ReplaceSchemaMetadata(metadata);
+
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) return Status::IOError(path, ": cannot create folder: ", ec.message());
+  auto output = arrow::io::FileOutputStream::Open(path);
+  if (!output.ok()) return WithPath(output.status(), path);
+  auto writer_properties = parquet::WriterProperties::Builder()
+                               .compression(parquet::Compression::SNAPPY)
+                               ->max_row_group_length(128 * 1024)
+                               ->build();
+  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  auto st = parquet::arrow::WriteTable(*sorted, arrow::default_memory_pool(), *output,
+                                       128 * 1024, writer_properties, arrow_properties);
+  if (st.ok()) st = (*output)->Close();
+  if (!st.ok()) return WithPath(st, path);
+  return part;
+}
+
+Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
+    const std::string& path, const std::vector<std::string>& columns,
+    const std::vector<std::shared_ptr<arrow::DataType>>& types) {
+  FST_ASSIGN_OR_RAISE(auto reader, OpenReader(path));
+  std::shared_ptr<arrow::Schema> schema;
+  FST_RETURN_NOT_OK(WithPath(reader->GetSchema(&schema), path));
+  std::vector<int> indices;
+  for (const auto& name : columns) {
+    const int index = schema->GetFieldIndex(name);
+    if (index >= 0) indices.push_back(index);
+  }
+  auto read_result = reader->ReadTable(indices);
+  if (!read_result.ok()) return WithPath(read_result.status(), path);
+  std::shared_ptr<arrow::Table> read = *read_result;
+  const int64_t rows = read->num_rows();
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  std::vector<std::shared_ptr<arrow::ChunkedArray>> arrays;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    auto column = read->GetColumnByName(columns[c]);
+    if (column == nullptr) {
+      FST_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(types[c], rows));
+      column = std::make_shared<arrow::ChunkedArray>(nulls);
+    }
+    fields.push_back(arrow::field(columns[c], column->type()));
+    arrays.push_back(column);
+  }
+  return arrow::Table::Make(arrow::schema(fields), arrays, rows);
+}
+
+Result<std::vector<std::string>> ReadPartSortKeys(const std::string& path) {
+  FST_ASSIGN_OR_RAISE(auto reader, OpenReader(path));
+  std::shared_ptr<arrow::Schema> schema;
+  FST_RETURN_NOT_OK(WithPath(reader->GetSchema(&schema), path));
+  std::vector<std::string> keys;
+  if (schema->metadata() == nullptr) return keys;
+  auto value = schema->metadata()->Get(kSortKeysMetadata);
+  if (!value.ok() || value->empty()) return keys;
+  size_t start = 0;
+  while (start <= value->size()) {
+    const size_t comma = value->find(',', start);
+    keys.push_back(value->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return keys;
+}
+
+}  // namespace fst::offline
