@@ -70,7 +70,9 @@ TEST(PitMergeRun, ParallelMatchesSerialAndReference) {
     const auto expected = ReferencePit(sample, rows, window);
     for (size_t i = 0; i < sts.size(); ++i) {
       ASSERT_EQ(parallel[i].row, serial[i].row) << "ttl " << ttl << " row " << i;
-      if (i % 97 == 0) ASSERT_EQ(serial[i].row, expected[i / 97]) << "ttl " << ttl << " row " << i;
+      if (i % 97 == 0) {
+        ASSERT_EQ(serial[i].row, expected[i / 97]) << "ttl " << ttl << " row " << i;
+      }
     }
   }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,8 +18,19 @@ struct SpecObject {
   std::string kind;
   std::string name;
   nlohmann::json spec;
-  std::string hash;  // core::HashHex(spec.dump())
+  std::string hash;  // core::HashHex(SpecText(spec))
 };
+
+// The object kinds in dependency order: the order of ToSpecObjects and of registry listings.
+inline constexpr std::string_view kSpecKinds[] = {"entity", "source", "feature_view",
+                                                  "feature_service"};
+
+// Position of `kind` in kSpecKinds (unknown kinds sort last).
+int KindRank(std::string_view kind);
+
+// The canonical text of a spec, the one hashed and stored: compact, keys sorted, invalid
+// UTF-8 replaced (so it never throws). Equals spec.dump() for valid UTF-8.
+std::string SpecText(const nlohmann::json& spec);
 
 // All objects of `repo`, in kind order then name order.
 std::vector<SpecObject> ToSpecObjects(const Repo& repo);
