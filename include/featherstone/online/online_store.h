@@ -1,0 +1,35 @@
+// Online stores hold the latest feature row per (view, entity key). Backends (RocksDB now,
+// Redis later) sit behind this one interface; see docs/impl.md "Online encoding".
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "featherstone/core/status.h"
+
+namespace fst::online {
+
+class OnlineStore {
+ public:
+  // Opens the store named by `spec`: "rocksdb" (REPO_DIR/.featherstone/online) or an absolute
+  // "rocksdb:PATH". Errors: Invalid for an unknown spec; IOError naming the path.
+  static Result<std::unique_ptr<OnlineStore>> Open(const std::string& spec,
+                                                   const std::string& repo_dir);
+  virtual ~OnlineStore() = default;
+
+  // Writes all pairs of `view` atomically (one write batch). keys[i] is an encoded entity key
+  // (key_codec.h), values[i] an encoded row (row_codec.h). Thread-compatible.
+  virtual Status Write(const std::string& view, const std::vector<std::string>& keys,
+                       const std::vector<std::string>& values) = 0;
+
+  // The encoded rows for `keys` of `view`; nullopt where absent. Thread-safe.
+  virtual Result<std::vector<std::optional<std::string>>> Read(
+      const std::string& view, const std::vector<std::string>& keys) = 0;
+
+  // Removes every row of `view`.
+  virtual Status DropView(const std::string& view) = 0;
+};
+
+}  // namespace fst::online

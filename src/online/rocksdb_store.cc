@@ -1,0 +1,98 @@
+#include <filesystem>
+
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/write_batch.h>
+
+#include "featherstone/online/online_store.h"
+
+namespace fst::online {
+namespace {
+
+// Key layout: view name, a zero byte, the encoded entity key.
+std::string RowKey(const std::string& view, const std::string& key) {
+  std::string out;
+  out.reserve(view.size() + 1 + key.size());
+  out.append(view);
+  out.push_back('\0');
+  out.append(key);
+  return out;
+}
+
+Status FromRocks(const rocksdb::Status& status, const std::string& path) {
+  if (status.ok()) return Status::OK();
+  return Status::IOError("online store ", path, ": ", status.ToString());
+}
+
+class RocksDbStore final : public OnlineStore {
+ public:
+  static Result<std::unique_ptr<OnlineStore>> Open(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return Status::IOError("online store ", path, ": ", ec.message());
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.IncreaseParallelism(2);
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.block_cache = rocksdb::NewLRUCache(256 << 20);
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    rocksdb::DB* db = nullptr;
+    FST_RETURN_NOT_OK(FromRocks(rocksdb::DB::Open(options, path, &db), path));
+    return std::unique_ptr<OnlineStore>(new RocksDbStore(db, path));
+  }
+
+  Status Write(const std::string& view, const std::vector<std::string>& keys,
+               const std::vector<std::string>& values) override {
+    rocksdb::WriteBatch batch;
+    for (size_t i = 0; i < keys.size(); ++i) batch.Put(RowKey(view, keys[i]), values[i]);
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), path_);
+  }
+
+  Result<std::vector<std::optional<std::string>>> Read(
+      const std::string& view, const std::vector<std::string>& keys) override {
+    std::vector<std::string> row_keys;
+    row_keys.reserve(keys.size());
+    for (const auto& key : keys) row_keys.push_back(RowKey(view, key));
+    std::vector<rocksdb::Slice> slices(row_keys.begin(), row_keys.end());
+    std::vector<std::string> values;
+    const auto statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+    std::vector<std::optional<std::string>> out(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].ok()) {
+        out[i] = std::move(values[i]);
+      } else if (!statuses[i].IsNotFound()) {
+        return FromRocks(statuses[i], path_);
+      }
+    }
+    return out;
+  }
+
+  Status DropView(const std::string& view) override {
+    std::string begin = view;
+    begin.push_back('\0');
+    std::string end = view;
+    end.push_back('\1');
+    return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end),
+                     path_);
+  }
+
+ private:
+  RocksDbStore(rocksdb::DB* db, std::string path) : db_(db), path_(std::move(path)) {}
+  std::unique_ptr<rocksdb::DB> db_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const std::string& spec,
+                                                       const std::string& repo_dir) {
+  if (spec.empty() || spec == "rocksdb") {
+    return RocksDbStore::Open(repo_dir + "/.featherstone/online");
+  }
+  if (spec.rfind("rocksdb:", 0) == 0) return RocksDbStore::Open(spec.substr(8));
+  return Status::Invalid("online_store '", spec, "' is not supported; expected 'rocksdb'");
+}
+
+}  // namespace fst::online
