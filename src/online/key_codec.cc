@@ -42,6 +42,29 @@ void EncodeKey(const std::vector<std::shared_ptr<arrow::Array>>& columns, int64_
   }
 }
 
+Result<KeyPart> DecodeKeyPart(std::string_view* in) {
+  KeyPart part;
+  if (in->empty()) return Status::Invalid("encoded key is truncated");
+  const char tag = in->front();
+  in->remove_prefix(1);
+  if (tag == 'i') {
+    if (in->size() < 8) return Status::Invalid("encoded key is truncated");
+    uint64_t u = 0;
+    for (int b = 0; b < 8; ++b) u = (u << 8) | static_cast<uint8_t>((*in)[b]);
+    in->remove_prefix(8);
+    part.is_int = true;
+    part.int_value = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+    return part;
+  }
+  uint64_t n = 0;
+  if (tag != 's' || !GetVarint(in, &n) || in->size() < n) {
+    return Status::Invalid("encoded key is corrupt");
+  }
+  part.text = in->substr(0, n);
+  in->remove_prefix(n);
+  return part;
+}
+
 Result<std::string> EncodeKeyText(const std::vector<std::string>& names,
                                   const std::vector<core::ValueType>& types,
                                   const std::vector<std::string>& texts) {

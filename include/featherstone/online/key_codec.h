@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <arrow/array.h>
@@ -22,5 +23,16 @@ void EncodeKey(const std::vector<std::shared_ptr<arrow::Array>>& columns, int64_
 Result<std::string> EncodeKeyText(const std::vector<std::string>& names,
                                   const std::vector<core::ValueType>& types,
                                   const std::vector<std::string>& texts);
+
+// One decoded key column value; `text` points into the encoded bytes.
+struct KeyPart {
+  bool is_int = false;
+  int64_t int_value = 0;
+  std::string_view text;
+};
+
+// Decodes the key column value at the front of `in`, advancing it.
+// Errors: Invalid when the bytes are not an encoded key.
+Result<KeyPart> DecodeKeyPart(std::string_view* in);
 
 }  // namespace fst::online

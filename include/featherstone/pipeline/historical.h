@@ -1,0 +1,39 @@
+// Training sets: point-in-time-correct features for entity rows (DESIGN section 3).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/table.h>
+
+#include "featherstone/pipeline/repo_context.h"
+
+namespace fst::pipeline {
+
+// The features named by a comma-separated "view:feature,..." list or by a feature service
+// (exactly one of the two non-empty). Errors: KeyError for unknown views, features or
+// services; Invalid for malformed references.
+Result<std::vector<definitions::FeatureRef>> ResolveFeatures(const definitions::Repo& repo,
+                                                             const std::string& features,
+                                                             const std::string& service);
+
+struct HistoricalOptions {
+  std::string timestamp_column = "event_timestamp";
+  bool full_feature_names = false;  // name columns view__feature
+};
+
+// Reads the entity file (csv/parquet/jsonl) with the join keys typed as their sources declare
+// them and the timestamp column parsed; other columns are kept.
+Result<std::shared_ptr<arrow::Table>> ReadEntityFile(RepoContext& repo, const std::string& path,
+                                                     const std::vector<definitions::FeatureRef>& refs,
+                                                     const HistoricalOptions& options);
+
+// One output row per entity row, in input order: the entity columns, then the features.
+// Errors: Invalid naming a missing join key or timestamp column, a null timestamp (row),
+// a name clash (naming both); KeyError for unknown features.
+Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
+    RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options);
+
+}  // namespace fst::pipeline

@@ -1,0 +1,41 @@
+// An opened feature repository: its folder, registry, applied definitions and stores.
+// Layout of REPO/.featherstone: docs/impl.md "Storage layout". Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "featherstone/definitions/model.h"
+#include "featherstone/online/online_store.h"
+#include "featherstone/registry/registry.h"
+
+namespace fst::pipeline {
+
+class RepoContext {
+ public:
+  // Opens the registry of the repo at `dir` (created on first use).
+  // Errors: IOError when `dir` is not a folder or the registry cannot be opened.
+  static Result<std::unique_ptr<RepoContext>> Open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  registry::Registry& registry() { return *registry_; }
+  // The applied definitions, loaded from the registry once.
+  // Errors: Invalid "nothing applied yet" when the registry is empty.
+  Result<const definitions::Repo*> Applied();
+  // The online store, opened on first use.
+  Result<online::OnlineStore*> Online();
+  // Where part files live: REPO/.featherstone/offline.
+  std::string OfflineRoot() const { return dir_ + "/.featherstone/offline"; }
+  // Worker threads for joins and sorts (FST_THREADS, default 2).
+  int threads() const { return threads_; }
+
+ private:
+  RepoContext() = default;
+  std::string dir_;
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<definitions::Repo> applied_;
+  std::unique_ptr<online::OnlineStore> online_;
+  int threads_ = 2;
+};
+
+}  // namespace fst::pipeline

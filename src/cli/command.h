@@ -1,0 +1,36 @@
+// Shared plumbing of the `featherstone` verbs: each verb file adds one subcommand and sets
+// the action main() runs when that subcommand was chosen.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "featherstone/core/status.h"
+#include "featherstone/pipeline/repo_context.h"
+
+namespace fst::cli {
+
+struct Globals {
+  std::string repo = ".";
+};
+
+using Action = std::function<Status()>;
+
+// Opens the repo named by -C.
+Result<std::unique_ptr<pipeline::RepoContext>> OpenRepo(const Globals& globals);
+
+// Parses a timestamp option value, naming the option in the error.
+Result<int64_t> ParseTimeOption(const std::string& option, const std::string& text);
+
+void AddInitCommand(CLI::App& app, Globals& globals, Action* action);
+void AddPlanApplyCommands(CLI::App& app, Globals& globals, Action* action);
+void AddListCommands(CLI::App& app, Globals& globals, Action* action);
+void AddIngestCommand(CLI::App& app, Globals& globals, Action* action);
+void AddMaterializeCommand(CLI::App& app, Globals& globals, Action* action);
+void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action);
+void AddOnlineCommand(CLI::App& app, Globals& globals, Action* action);
+
+}  // namespace fst::cli

@@ -1,0 +1,56 @@
+// `featherstone ingest SOURCE FILE...`
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "command.h"
+#include "featherstone/pipeline/ingest.h"
+
+namespace fst::cli {
+namespace {
+
+Status Run(const Globals& globals, const std::string& source, const std::vector<std::string>& files) {
+  FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  for (const auto& file : files) {
+    pipeline::IngestOptions options;
+    if (tty) {
+      options.progress = [&file](int64_t rows) {
+        std::fprintf(stderr, "\ringesting %s: %lld rows", file.c_str(), static_cast<long long>(rows));
+      };
+    }
+    auto result = pipeline::IngestFile(*repo, source, file, options);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    FST_RETURN_NOT_OK(result.status());
+    if (result->skipped) {
+      std::cout << "skipped " << file << ": already ingested (ingest #" << result->ingest_id
+                << ", " << result->rows << " rows)\n";
+    } else {
+      std::cout << "ingested " << file << ": " << result->rows << " rows into source '" << source
+                << "' (ingest #" << result->ingest_id << ", " << result->parts << " part file"
+                << (result->parts == 1 ? "" : "s") << ")\n";
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+void AddIngestCommand(CLI::App& app, Globals& globals, Action* action) {
+  auto* cmd = app.add_subcommand(
+      "ingest",
+      "Validate files against a source's schema and append them to the offline store. Each "
+      "file is published atomically: a bad row (reported with file, row, column and value) or "
+      "a crash leaves nothing of it; a file already ingested is skipped.\n"
+      "Example: featherstone -C shop ingest orders data/orders.csv");
+  auto source = std::make_shared<std::string>();
+  auto files = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("source", *source, "Source name from featherstone.yaml")->required();
+  cmd->add_option("files", *files, "Files (.csv, .parquet, .jsonl)")->required();
+  cmd->callback([&globals, action, source, files] {
+    *action = [&globals, source, files] { return Run(globals, *source, *files); };
+  });
+}
+
+}  // namespace fst::cli

@@ -1,0 +1,159 @@
+// `featherstone init DIR`: a runnable example repository with generated orders.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "command.h"
+#include "featherstone/core/time.h"
+
+namespace fst::cli {
+namespace {
+
+constexpr char kTemplate[] = R"(# Featherstone feature repository.
+# Declare entities, sources and features here, then:
+#   featherstone -C . plan        # what would change
+#   featherstone -C . apply       # store the definitions in the registry
+project: shop
+# registry: sqlite              # default: .featherstone/registry.db
+# online_store: rocksdb         # default: .featherstone/online
+
+entities:
+  - name: customer
+    join_keys: [customer_id]      # key types come from the sources' schemas
+    description: A buying customer
+
+sources:
+  - name: orders
+    kind: file
+    format: csv                    # csv | parquet | jsonl
+    timestamp_field: event_ts      # when the order happened
+    created_timestamp_field: created_ts   # when the row was written (breaks ties)
+    description: Orders, one row per order event; corrections arrive as later rows
+    schema:
+      - {name: customer_id, type: int64, nullable: false}
+      - {name: order_id, type: string}
+      - {name: amount, type: float64, nullable: true}
+      - {name: status, type: string}
+      - {name: items, type: int32}
+      - {name: event_ts, type: timestamp}
+      - {name: created_ts, type: timestamp}
+
+feature_views:
+  - name: customer_features
+    entities: [customer]
+    source: orders
+    ttl: 30d                       # older rows are not used (0 = no limit)
+    online: true
+    description: The customer's latest order
+    features:
+      - {name: last_order_amount, column: amount}
+      - {name: last_order_status, column: status}
+      - {name: last_order_items, column: items}
+
+feature_services:
+  - name: churn_model
+    description: Inputs of the churn model
+    features:
+      - customer_features:last_order_amount
+      - customer_features:last_order_status
+      - customer_features:last_order_items
+)";
+
+struct InitOptions {
+  std::string dir;
+  int64_t customers = 10'000;
+  int64_t days = 90;
+  uint64_t seed = 42;
+};
+
+Status WriteData(const InitOptions& o) {
+  std::mt19937_64 rng(o.seed);
+  const int64_t hour = 3600 * core::kMicrosPerSecond;
+  const int64_t end = core::NowMicros() / hour * hour;
+  const int64_t start = end - o.days * core::kMicrosPerDay;
+  std::uniform_int_distribution<int64_t> when(start, end);
+  std::lognormal_distribution<double> amount(3.5, 0.8);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const char* statuses[] = {"paid", "shipped", "delivered", "refunded"};
+
+  const std::string orders_path = o.dir + "/data/orders.csv";
+  std::ofstream orders(orders_path);
+  orders << "customer_id,order_id,amount,status,items,event_ts,created_ts\n";
+  int64_t order_id = 0;
+  for (int64_t c = 1; c <= o.customers; ++c) {
+    const int64_t n = static_cast<int64_t>(std::floor(-std::log(1.0 - unit(rng)) * 5.0));
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t ts = when(rng);
+      // Most rows are written within a minute; some arrive hours later (late events).
+      const int64_t created =
+          ts + (unit(rng) < 0.05 ? static_cast<int64_t>(unit(rng) * 48) * hour : 30'000'000);
+      const double value = std::round(amount(rng) * 100.0) / 100.0;
+      const int items = 1 + static_cast<int>(unit(rng) * 5);
+      const std::string id = "o" + std::to_string(++order_id);
+      const char* status = statuses[rng() % 4];
+      orders << c << "," << id << ",";
+      if (unit(rng) >= 0.01) orders << value;  // 1% missing amounts
+      orders << "," << status << "," << items << "," << core::FormatTimestamp(ts) << ","
+             << core::FormatTimestamp(created) << "\n";
+      if (unit(rng) < 0.02) {
+        // A duplicate event: same time, re-sent later with a corrected amount.
+        orders << c << "," << id << "," << std::round(value * 90.0) / 100.0 << "," << status
+               << "," << items << "," << core::FormatTimestamp(ts) << ","
+               << core::FormatTimestamp(created + hour) << "\n";
+      }
+    }
+  }
+  if (!orders) return Status::IOError(orders_path, ": write failed");
+
+  const std::string spine_path = o.dir + "/data/spine.csv";
+  std::ofstream spine(spine_path);
+  spine << "customer_id,event_timestamp,label\n";
+  std::uniform_int_distribution<int64_t> who(1, o.customers);
+  const int64_t rows = std::max<int64_t>(10, o.customers / 10);
+  for (int64_t r = 0; r < rows; ++r) {
+    spine << who(rng) << "," << core::FormatTimestamp(when(rng)) << "," << (unit(rng) < 0.2 ? 1 : 0)
+          << "\n";
+  }
+  if (!spine) return Status::IOError(spine_path, ": write failed");
+  return Status::OK();
+}
+
+Status Run(const InitOptions& o) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(o.dir, ec) && !fs::is_empty(o.dir, ec)) {
+    return Status::Invalid("'", o.dir, "' exists and is not empty; choose a new folder");
+  }
+  fs::create_directories(o.dir + "/data", ec);
+  if (ec) return Status::IOError(o.dir, ": ", ec.message());
+  std::ofstream yaml(o.dir + "/featherstone.yaml");
+  yaml << kTemplate;
+  if (!yaml) return Status::IOError(o.dir, "/featherstone.yaml: write failed");
+  FST_RETURN_NOT_OK(WriteData(o));
+  std::cout << "Created " << o.dir << " with featherstone.yaml, data/orders.csv and data/spine.csv.\n"
+            << "Next:\n"
+            << "  featherstone -C " << o.dir << " apply\n"
+            << "  featherstone -C " << o.dir << " ingest orders " << o.dir << "/data/orders.csv\n";
+  return Status::OK();
+}
+
+}  // namespace
+
+void AddInitCommand(CLI::App& app, Globals&, Action* action) {
+  auto* cmd = app.add_subcommand(
+      "init", "Create an example feature repository with a commented featherstone.yaml and "
+              "generated orders (with late and duplicate events).\n"
+              "Example: featherstone init shop");
+  auto o = std::make_shared<InitOptions>();
+  cmd->add_option("dir", o->dir, "New folder")->required();
+  cmd->add_option("--customers", o->customers, "Number of customers (default 10000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
+  cmd->add_option("--days", o->days, "Days of history ending now (default 90)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3650}));
+  cmd->add_option("--seed", o->seed, "Random seed (default 42)");
+  cmd->callback([action, o] { *action = [o] { return Run(*o); }; });
+}
+
+}  // namespace fst::cli
