@@ -1,0 +1,251 @@
+#include "featherstone/definitions/spec.h"
+
+#include <algorithm>
+#include <iterator>
+#include <stdexcept>
+#include <utility>
+
+#include "featherstone/core/hash.h"
+#include "featherstone/core/time.h"
+
+namespace fst::definitions {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kFeatureKinds[] = {"passthrough", "expression", "aggregation"};
+
+json FeatureSpec(const Feature& feature) {
+  json spec = {{"name", feature.name},
+               {"kind", kFeatureKinds[static_cast<int>(feature.kind)]},
+               {"description", feature.description}};
+  switch (feature.kind) {
+    case FeatureKind::kPassthrough:
+      spec["column"] = feature.column;
+      break;
+    case FeatureKind::kExpression:
+      spec["expr"] = feature.expr;
+      break;
+    case FeatureKind::kAggregation:
+      spec["agg"] = feature.agg;
+      spec["column"] = feature.column;
+      spec["window"] = core::FormatDuration(feature.window_us);
+      break;
+  }
+  return spec;
+}
+
+json EntitySpec(const Entity& entity) {
+  return {{"name", entity.name},
+          {"join_keys", entity.join_keys},
+          {"description", entity.description}};
+}
+
+json SourceSpec(const Source& source) {
+  json schema = json::array();
+  for (const auto& column : source.schema) {
+    schema.push_back({{"name", column.name},
+                      {"type", core::ValueTypeName(column.type)},
+                      {"nullable", column.nullable},
+                      {"path", column.path}});
+  }
+  return {{"name", source.name},
+          {"kind", source.kind},
+          {"format", source.format},
+          {"timestamp_field", source.timestamp_field},
+          {"created_timestamp_field", source.created_timestamp_field},
+          {"schema", std::move(schema)},
+          {"description", source.description}};
+}
+
+json ViewSpec(const FeatureView& view) {
+  json features = json::array();
+  for (const auto& feature : view.features) features.push_back(FeatureSpec(feature));
+  return {{"name", view.name},
+          {"entities", view.entities},
+          {"source", view.source},
+          {"ttl", core::FormatDuration(view.ttl_us)},
+          {"online", view.online},
+          {"features", std::move(features)},
+          {"description", view.description}};
+}
+
+json ServiceSpec(const FeatureService& service) {
+  json features = json::array();
+  for (const auto& ref : service.features) features.push_back(ref.ToString());
+  return {{"name", service.name}, {"features", std::move(features)},
+          {"description", service.description}};
+}
+
+// Raised inside this file only, for a spec that does not have the expected shape.
+class MalformedSpec : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// `spec` must be an object with exactly `keys`.
+void ExpectKeys(const json& spec, std::initializer_list<std::string_view> keys) {
+  if (!spec.is_object()) throw MalformedSpec("expected an object, got " + spec.dump());
+  for (std::string_view key : keys) {
+    if (!spec.contains(key)) throw MalformedSpec("missing key '" + std::string(key) + "'");
+  }
+  for (const auto& [key, value] : spec.items()) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      throw MalformedSpec("unknown key '" + key + "'");
+    }
+  }
+}
+
+std::string Str(const json& spec, const char* key) { return spec.at(key).get<std::string>(); }
+
+int64_t Duration(const json& spec, const char* key) {
+  auto parsed = core::ParseDuration(Str(spec, key));
+  if (!parsed.ok()) throw MalformedSpec(parsed.status().message());
+  return *parsed;
+}
+
+Entity EntityFrom(const json& spec) {
+  ExpectKeys(spec, {"name", "join_keys", "description"});
+  Entity entity;
+  entity.name = Str(spec, "name");
+  entity.join_keys = spec.at("join_keys").get<std::vector<std::string>>();
+  entity.description = Str(spec, "description");
+  return entity;
+}
+
+Source SourceFrom(const json& spec) {
+  ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",
+                    "schema", "description"});
+  Source source;
+  source.name = Str(spec, "name");
+  source.kind = Str(spec, "kind");
+  source.format = Str(spec, "format");
+  source.timestamp_field = Str(spec, "timestamp_field");
+  source.created_timestamp_field = Str(spec, "created_timestamp_field");
+  for (const auto& item : spec.at("schema")) {
+    ExpectKeys(item, {"name", "type", "nullable", "path"});
+    core::ColumnSpec column;
+    column.name = Str(item, "name");
+    auto type = core::ParseValueType(Str(item, "type"));
+    if (!type.ok()) throw MalformedSpec(type.status().message());
+    column.type = *type;
+    column.nullable = item.at("nullable").get<bool>();
+    column.path = Str(item, "path");
+    source.schema.push_back(std::move(column));
+  }
+  source.description = Str(spec, "description");
+  return source;
+}
+
+Feature FeatureFrom(const json& spec) {
+  Feature feature;
+  const std::string kind = Str(spec, "kind");
+  if (kind == "passthrough") {
+    ExpectKeys(spec, {"name", "kind", "description", "column"});
+    feature.kind = FeatureKind::kPassthrough;
+    feature.column = Str(spec, "column");
+  } else if (kind == "expression") {
+    ExpectKeys(spec, {"name", "kind", "description", "expr"});
+    feature.kind = FeatureKind::kExpression;
+    feature.expr = Str(spec, "expr");
+  } else if (kind == "aggregation") {
+    ExpectKeys(spec, {"name", "kind", "description", "agg", "column", "window"});
+    feature.kind = FeatureKind::kAggregation;
+    feature.agg = Str(spec, "agg");
+    feature.column = Str(spec, "column");
+    feature.window_us = Duration(spec, "window");
+  } else {
+    throw MalformedSpec("unknown feature kind '" + kind + "'");
+  }
+  feature.name = Str(spec, "name");
+  feature.description = Str(spec, "description");
+  return feature;
+}
+
+FeatureView ViewFrom(const json& spec) {
+  ExpectKeys(spec,
+             {"name", "entities", "source", "ttl", "online", "features", "description"});
+  FeatureView view;
+  view.name = Str(spec, "name");
+  view.entities = spec.at("entities").get<std::vector<std::string>>();
+  view.source = Str(spec, "source");
+  view.ttl_us = Duration(spec, "ttl");
+  view.online = spec.at("online").get<bool>();
+  for (const auto& item : spec.at("features")) view.features.push_back(FeatureFrom(item));
+  view.description = Str(spec, "description");
+  return view;
+}
+
+FeatureService ServiceFrom(const json& spec) {
+  ExpectKeys(spec, {"name", "features", "description"});
+  FeatureService service;
+  service.name = Str(spec, "name");
+  for (const auto& item : spec.at("features")) {
+    auto ref = ParseFeatureRef(item.get<std::string>());
+    if (!ref.ok()) throw MalformedSpec(ref.status().message());
+    service.features.push_back(*std::move(ref));
+  }
+  service.description = Str(spec, "description");
+  return service;
+}
+
+void AddObject(const SpecObject& object, Repo* repo) {
+  if (object.kind == "entity") {
+    repo->entities.push_back(EntityFrom(object.spec));
+  } else if (object.kind == "source") {
+    repo->sources.push_back(SourceFrom(object.spec));
+  } else if (object.kind == "feature_view") {
+    repo->feature_views.push_back(ViewFrom(object.spec));
+  } else if (object.kind == "feature_service") {
+    repo->feature_services.push_back(ServiceFrom(object.spec));
+  } else {
+    throw MalformedSpec("unknown kind");
+  }
+  if (Str(object.spec, "name") != object.name) {
+    throw MalformedSpec("the spec names '" + Str(object.spec, "name") + "'");
+  }
+}
+
+}  // namespace
+
+int KindRank(std::string_view kind) {
+  const auto it = std::find(std::begin(kSpecKinds), std::end(kSpecKinds), kind);
+  return static_cast<int>(std::distance(std::begin(kSpecKinds), it));
+}
+
+std::string SpecText(const nlohmann::json& spec) {
+  return spec.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<SpecObject> ToSpecObjects(const Repo& repo) {
+  std::vector<SpecObject> objects;
+  auto add = [&](std::string kind, const std::string& name, json spec) {
+    std::string hash = core::HashHex(SpecText(spec));
+    objects.push_back(SpecObject{std::move(kind), name, std::move(spec), std::move(hash)});
+  };
+  for (const auto& entity : repo.entities) add("entity", entity.name, EntitySpec(entity));
+  for (const auto& source : repo.sources) add("source", source.name, SourceSpec(source));
+  for (const auto& view : repo.feature_views) add("feature_view", view.name, ViewSpec(view));
+  for (const auto& service : repo.feature_services) {
+    add("feature_service", service.name, ServiceSpec(service));
+  }
+  std::stable_sort(objects.begin(), objects.end(), [](const SpecObject& a, const SpecObject& b) {
+    const int ra = KindRank(a.kind), rb = KindRank(b.kind);
+    return ra != rb ? ra < rb : a.name < b.name;
+  });
+  return objects;
+}
+
+Result<Repo> FromSpecObjects(const std::vector<SpecObject>& objects) {
+  Repo repo;
+  for (const auto& object : objects) {
+    try {
+      AddObject(object, &repo);
+    } catch (const std::exception& e) {
+      return Status::Invalid(object.kind, " '", object.name, "': malformed spec: ", e.what());
+    }
+  }
+  return repo;
+}
+
+}  // namespace fst::definitions

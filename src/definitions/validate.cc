@@ -1,0 +1,320 @@
+#include "featherstone/definitions/validate.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+namespace fst::definitions {
+namespace {
+
+constexpr std::string_view kKinds[] = {"file", "postgres", "kafka", "push"};
+constexpr std::string_view kFormats[] = {"csv", "parquet", "jsonl"};
+constexpr std::string_view kAggs[] = {"count", "sum",  "avg",   "min",           "max",
+                                      "stddev", "last", "first", "count_distinct"};
+constexpr std::string_view kNumericAggs[] = {"sum", "avg", "stddev"};
+
+template <typename... Args>
+std::string Cat(Args&&... args) {
+  std::ostringstream out;
+  (out << ... << std::forward<Args>(args));
+  return out.str();
+}
+
+template <typename Range>
+bool Contains(const Range& range, std::string_view value) {
+  return std::find(std::begin(range), std::end(range), value) != std::end(range);
+}
+
+template <typename Range>
+std::string Join(const Range& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+// "(entities: a, b)", or "(no entities are defined)".
+template <typename T>
+std::string Defined(std::string_view plural, const std::vector<T>& items) {
+  if (items.empty()) return Cat("(no ", plural, " are defined)");
+  std::vector<std::string> names;
+  for (const auto& item : items) names.push_back(item.name);
+  return Cat("(", plural, ": ", Join(names), ")");
+}
+
+std::string Columns(const core::Schema& schema) { return Defined("columns", schema); }
+
+// Object names appear in paths, keys and "view:feature" references.
+bool IsObjectName(std::string_view name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+// Feature names also appear in expressions.
+bool IsFeatureName(std::string_view name) {
+  return IsObjectName(name) && name.find('-') == std::string_view::npos;
+}
+
+bool IsNumeric(core::ValueType type) {
+  using core::ValueType;
+  return type == ValueType::kInt32 || type == ValueType::kInt64 || type == ValueType::kFloat32 ||
+         type == ValueType::kFloat64;
+}
+
+class Problems {
+ public:
+  template <typename... Args>
+  void Add(const Location& location, Args&&... args) {
+    std::string line = location.ToString();
+    if (!line.empty()) line += ": ";
+    line += Cat(std::forward<Args>(args)...);
+    lines_.push_back(std::move(line));
+  }
+
+  Status ToStatus() const {
+    if (lines_.empty()) return Status::OK();
+    std::string text;
+    for (const auto& line : lines_) {
+      if (!text.empty()) text += "\n";
+      text += line;
+    }
+    return Status::Invalid(text);
+  }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+template <typename T>
+void CheckNames(const std::vector<T>& items, std::string_view kind, Problems* problems) {
+  std::map<std::string, const T*> first;
+  for (const auto& item : items) {
+    if (!IsObjectName(item.name)) {
+      problems->Add(item.location, kind, " '", item.name,
+                    "': a name must start with a letter or '_' and contain only letters, "
+                    "digits, '_' and '-'");
+    }
+    auto [it, inserted] = first.emplace(item.name, &item);
+    if (inserted) continue;
+    const std::string where = it->second->location.ToString();
+    problems->Add(item.location, kind, " '", item.name, "' is defined twice",
+                  where.empty() ? "" : " (first at " + where + ")");
+  }
+}
+
+void CheckEntities(const Repo& repo, Problems* problems) {
+  CheckNames(repo.entities, "entity", problems);
+  for (const auto& entity : repo.entities) {
+    if (entity.join_keys.empty()) {
+      problems->Add(entity.location, "entity '", entity.name, "' has no join_keys");
+    }
+    std::set<std::string> seen;
+    for (const auto& key : entity.join_keys) {
+      if (key.empty()) {
+        problems->Add(entity.location, "entity '", entity.name, "': a join key is empty");
+      } else if (!seen.insert(key).second) {
+        problems->Add(entity.location, "entity '", entity.name, "': join key '", key,
+                      "' is listed twice");
+      }
+    }
+  }
+}
+
+void CheckTimestampField(const Source& source, std::string_view role, const std::string& field,
+                         Problems* problems) {
+  const core::ColumnSpec* column = core::FindColumn(source.schema, field);
+  if (column == nullptr) {
+    problems->Add(source.location, "source '", source.name, "': ", role, " '", field,
+                  "' is not in the schema ", Columns(source.schema));
+  } else if (column->type != core::ValueType::kTimestamp) {
+    problems->Add(source.location, "source '", source.name, "': ", role, " '", field,
+                  "' has type ", core::ValueTypeName(column->type), "; it must be timestamp");
+  }
+}
+
+void CheckSources(const Repo& repo, Problems* problems) {
+  CheckNames(repo.sources, "source", problems);
+  for (const auto& source : repo.sources) {
+    const Location& at = source.location;
+    const std::string prefix = "source '" + source.name + "': ";
+    if (!Contains(kKinds, source.kind)) {
+      problems->Add(at, prefix, "kind '", source.kind, "' is not one of ", Join(kKinds));
+    }
+    if (!source.format.empty() && !Contains(kFormats, source.format)) {
+      problems->Add(at, prefix, "format '", source.format, "' is not one of ", Join(kFormats));
+    }
+    if (source.schema.empty()) problems->Add(at, prefix, "the schema has no columns");
+    std::set<std::string> seen;
+    for (const auto& column : source.schema) {
+      if (column.name.empty()) {
+        problems->Add(at, prefix, "a schema column has no name");
+      } else if (!seen.insert(column.name).second) {
+        problems->Add(at, prefix, "column '", column.name, "' is declared twice");
+      }
+    }
+    if (source.timestamp_field.empty()) {
+      problems->Add(at, prefix, "timestamp_field is missing");
+    } else {
+      CheckTimestampField(source, "timestamp_field", source.timestamp_field, problems);
+    }
+    if (!source.created_timestamp_field.empty()) {
+      CheckTimestampField(source, "created_timestamp_field", source.created_timestamp_field,
+                          problems);
+    }
+  }
+}
+
+void CheckFeature(const FeatureView& view, const Feature& feature, const Source* source,
+                  const std::vector<std::string>& join_keys, Problems* problems) {
+  const Location& at = feature.location.line > 0 ? feature.location : view.location;
+  const std::string prefix =
+      "feature_view '" + view.name + "': feature '" + feature.name + "': ";
+  if (!IsFeatureName(feature.name)) {
+    problems->Add(at, prefix,
+                  "a feature name must start with a letter or '_' and contain only letters, "
+                  "digits and '_'");
+  }
+  if (Contains(join_keys, feature.name)) {
+    problems->Add(at, prefix,
+                  "the name is a join key of the view; join keys come with every row, so "
+                  "rename the feature");
+  }
+  if (feature.kind != FeatureKind::kAggregation && feature.window_us != 0) {
+    problems->Add(at, prefix, "a window applies only to aggregations");
+  }
+  auto check_column = [&] {
+    if (source == nullptr || feature.column.empty()) return;
+    if (core::FindColumn(source->schema, feature.column) == nullptr) {
+      problems->Add(at, prefix, "column '", feature.column, "' is not in source '",
+                    source->name, "' ", Columns(source->schema));
+    }
+  };
+  switch (feature.kind) {
+    case FeatureKind::kPassthrough:
+      if (feature.column.empty()) problems->Add(at, prefix, "a passthrough needs a column");
+      check_column();
+      break;
+    case FeatureKind::kExpression:
+      if (feature.expr.empty()) problems->Add(at, prefix, "the expression is empty");
+      break;
+    case FeatureKind::kAggregation: {
+      if (!Contains(kAggs, feature.agg)) {
+        problems->Add(at, prefix, "unknown agg '", feature.agg, "' (expected one of: ",
+                      Join(kAggs), ")");
+      }
+      if (feature.window_us <= 0) {
+        problems->Add(at, prefix, "agg '", feature.agg,
+                      "' needs a window greater than 0 (e.g. window: 30d)");
+      }
+      if (feature.column.empty() && feature.agg != "count") {
+        problems->Add(at, prefix, "agg '", feature.agg, "' needs a column");
+      }
+      check_column();
+      const core::ColumnSpec* column =
+          source == nullptr ? nullptr : core::FindColumn(source->schema, feature.column);
+      if (column != nullptr && Contains(kNumericAggs, feature.agg) && !IsNumeric(column->type)) {
+        problems->Add(at, prefix, "agg '", feature.agg, "' needs a numeric column; '",
+                      column->name, "' is ", core::ValueTypeName(column->type));
+      }
+      break;
+    }
+  }
+}
+
+void CheckViews(const Repo& repo, Problems* problems) {
+  CheckNames(repo.feature_views, "feature_view", problems);
+  for (const auto& view : repo.feature_views) {
+    const Location& at = view.location;
+    const std::string prefix = "feature_view '" + view.name + "': ";
+    if (view.entities.empty()) problems->Add(at, prefix, "no entities are listed");
+    std::set<std::string> seen_entities;
+    for (const auto& name : view.entities) {
+      if (!seen_entities.insert(name).second) {
+        problems->Add(at, prefix, "entity '", name, "' is listed twice");
+      } else if (repo.FindEntity(name) == nullptr) {
+        problems->Add(at, prefix, "entity '", name, "' is not defined ",
+                      Defined("entities", repo.entities));
+      }
+    }
+    const Source* source = repo.FindSource(view.source);
+    if (source == nullptr) {
+      problems->Add(at, prefix, "source '", view.source, "' is not defined ",
+                    Defined("sources", repo.sources));
+    }
+    if (view.ttl_us < 0) problems->Add(at, prefix, "ttl must not be negative");
+    const std::vector<std::string> join_keys = JoinKeys(repo, view);
+    if (source != nullptr) {
+      for (const auto& name : view.entities) {
+        const Entity* entity = repo.FindEntity(name);
+        if (entity == nullptr) continue;
+        for (const auto& key : entity->join_keys) {
+          if (core::FindColumn(source->schema, key) != nullptr) continue;
+          problems->Add(at, prefix, "join key '", key, "' of entity '", name,
+                        "' is not in source '", source->name, "' ", Columns(source->schema));
+        }
+      }
+    }
+    if (view.features.empty()) problems->Add(at, prefix, "no features are defined");
+    std::map<std::string, const Feature*> first;
+    for (const auto& feature : view.features) {
+      CheckFeature(view, feature, source, join_keys, problems);
+      auto [it, inserted] = first.emplace(feature.name, &feature);
+      if (inserted) continue;
+      const std::string where = it->second->location.ToString();
+      problems->Add(feature.location.line > 0 ? feature.location : at, prefix, "feature '",
+                    feature.name, "' is defined twice",
+                    where.empty() ? "" : " (first at " + where + ")");
+    }
+  }
+}
+
+void CheckServices(const Repo& repo, Problems* problems) {
+  CheckNames(repo.feature_services, "feature_service", problems);
+  for (const auto& service : repo.feature_services) {
+    const Location& at = service.location;
+    const std::string prefix = "feature_service '" + service.name + "': ";
+    if (service.features.empty()) problems->Add(at, prefix, "no features are listed");
+    std::set<std::string> seen;
+    for (const auto& ref : service.features) {
+      const std::string text = ref.ToString();
+      if (!seen.insert(text).second) {
+        problems->Add(at, prefix, "'", text, "' is listed twice");
+        continue;
+      }
+      const FeatureView* view = repo.FindView(ref.view);
+      if (view == nullptr) {
+        problems->Add(at, prefix, "feature_view '", ref.view, "' is not defined ",
+                      Defined("feature_views", repo.feature_views));
+        continue;
+      }
+      const bool found = std::any_of(view->features.begin(), view->features.end(),
+                                     [&](const Feature& f) { return f.name == ref.feature; });
+      if (!found) {
+        problems->Add(at, prefix, "feature '", ref.feature, "' is not in feature_view '",
+                      view->name, "' ", Defined("features", view->features));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status Validate(const Repo& repo) {
+  Problems problems;
+  CheckEntities(repo, &problems);
+  CheckSources(repo, &problems);
+  CheckViews(repo, &problems);
+  CheckServices(repo, &problems);
+  return problems.ToStatus();
+}
+
+}  // namespace fst::definitions

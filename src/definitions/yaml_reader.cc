@@ -1,0 +1,517 @@
+#include "featherstone/definitions/yaml_reader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <span>
+#include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+#include "featherstone/core/time.h"
+#include "featherstone/definitions/validate.h"
+
+namespace fst::definitions {
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::string_view kTopKeys[] = {"project",       "registry", "online_store",
+                                         "entities",      "sources",  "feature_views",
+                                         "feature_services"};
+constexpr std::string_view kEntityKeys[] = {"name", "join_keys", "description", "tags"};
+constexpr std::string_view kSourceKeys[] = {"name",   "kind",        "format",
+                                            "timestamp_field", "created_timestamp_field",
+                                            "schema", "description", "tags", "contract"};
+constexpr std::string_view kColumnKeys[] = {"name", "type", "nullable", "path"};
+constexpr std::string_view kViewKeys[] = {"name",   "entities", "source",      "ttl",
+                                          "online", "features", "description", "tags"};
+constexpr std::string_view kFeatureKeys[] = {"name", "column", "expr",
+                                             "agg",  "window", "description"};
+constexpr std::string_view kServiceKeys[] = {"name", "features", "description"};
+
+// Optimal string alignment distance (a transposition counts as one edit).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The closest allowed key within two edits, or "".
+std::string_view ClosestKey(std::string_view key, Keys allowed) {
+  std::string_view best;
+  size_t best_distance = 3;
+  for (std::string_view candidate : allowed) {
+    const size_t distance = EditDistance(key, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+std::string JoinKeyNames(Keys keys) {
+  std::string out;
+  for (std::string_view key : keys) {
+    if (!out.empty()) out += ", ";
+    out += key;
+  }
+  return out;
+}
+
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    default: return "nothing";
+  }
+}
+
+// Whether a file's top-level settings (project, registry, online_store) may be set.
+enum class FileRole { kMain, kExtra };
+
+class Parser {
+ public:
+  Parser(std::string file, FileRole role) : file_(std::move(file)), role_(role) {}
+
+  // Errors: Invalid "file:line:column: message"; never throws.
+  Result<Repo> Parse(std::string_view text) const;
+
+ private:
+  // A mapping whose keys were checked: scalar, unique and allowed. Getters leave `*out`
+  // unchanged when the key is absent or null.
+  class Fields {
+   public:
+    Fields(const Parser* parser, YAML::Node node, std::string what)
+        : parser_(parser), node_(std::move(node)), what_(std::move(what)) {}
+
+    const std::string& what() const { return what_; }
+    bool Has(std::string_view key) const { return Get(key).IsDefined() && !Get(key).IsNull(); }
+    YAML::Node Get(std::string_view key) const { return node_[std::string(key)]; }
+    // The key's own position, for errors about its presence.
+    YAML::Mark KeyMark(std::string_view key) const;
+    // The value's position, or the key's when the value is null.
+    YAML::Mark ValueMark(std::string_view key) const;
+
+    Status Require(std::string_view key) const;
+    Status String(std::string_view key, std::string* out) const;
+    Status RequiredString(std::string_view key, std::string* out) const;
+    Status Bool(std::string_view key, bool* out) const;
+    Status Duration(std::string_view key, int64_t* out) const;
+    Status StringList(std::string_view key, std::vector<std::string>* out) const;
+    // The list under `key` (an empty node when absent or null).
+    Result<YAML::Node> List(std::string_view key) const;
+    // A map of string to string, checked and dropped: tags are not part of the model.
+    Status Tags() const;
+
+   private:
+    const Parser* parser_;
+    YAML::Node node_;
+    std::string what_;
+  };
+
+  std::string Where(const YAML::Mark& mark) const;
+  Location Locate(const YAML::Mark& mark) const;
+  template <typename... Args>
+  Status Error(const YAML::Mark& mark, Args&&... args) const {
+    return Status::Invalid(Where(mark), ": ", std::forward<Args>(args)...);
+  }
+
+  // Checks `node` is a map with allowed keys; `kind` names it in messages ("feature_view").
+  Result<Fields> Open(const YAML::Node& node, std::string_view kind, Keys allowed,
+                      const std::string& parent = "") const;
+
+  Result<Repo> ParseRoot(const YAML::Node& root) const;
+  Result<Entity> ReadEntity(const YAML::Node& node) const;
+  Result<Source> ReadSource(const YAML::Node& node) const;
+  Result<core::ColumnSpec> ReadColumn(const YAML::Node& node, const std::string& parent) const;
+  Result<FeatureView> ReadView(const YAML::Node& node) const;
+  Result<Feature> ReadFeature(const YAML::Node& node, const std::string& parent) const;
+  Result<FeatureService> ReadService(const YAML::Node& node) const;
+
+  // Reads every item of the list `key` of `top` with `read` into `out`.
+  template <typename T, typename ReadFn>
+  Status ReadItems(const Fields& top, std::string_view key, ReadFn read,
+                   std::vector<T>* out) const {
+    FST_ASSIGN_OR_RAISE(YAML::Node list, top.List(key));
+    for (const auto& item : list) {
+      FST_ASSIGN_OR_RAISE(T value, (this->*read)(item));
+      out->push_back(std::move(value));
+    }
+    return Status::OK();
+  }
+
+  std::string file_;
+  FileRole role_;
+};
+
+std::string Parser::Where(const YAML::Mark& mark) const {
+  return mark.is_null() ? file_ : Locate(mark).ToString();
+}
+
+Location Parser::Locate(const YAML::Mark& mark) const {
+  if (mark.is_null()) return Location{file_, 0, 0};
+  return Location{file_, mark.line + 1, mark.column + 1};
+}
+
+YAML::Mark Parser::Fields::KeyMark(std::string_view key) const {
+  for (const auto& entry : node_) {
+    if (entry.first.Scalar() == key) return entry.first.Mark();
+  }
+  return node_.Mark();
+}
+
+YAML::Mark Parser::Fields::ValueMark(std::string_view key) const {
+  const YAML::Node value = Get(key);
+  if (!value.IsDefined() || value.IsNull()) return KeyMark(key);
+  return value.Mark();
+}
+
+Status Parser::Fields::Require(std::string_view key) const {
+  if (Has(key)) return Status::OK();
+  return parser_->Error(node_.Mark(), what_, " is missing required key '", key, "'");
+}
+
+Status Parser::Fields::String(std::string_view key, std::string* out) const {
+  if (!Has(key)) return Status::OK();
+  const YAML::Node value = Get(key);
+  if (!value.IsScalar()) {
+    return parser_->Error(ValueMark(key), "'", key, "' must be a string, got ", Describe(value));
+  }
+  *out = value.Scalar();
+  return Status::OK();
+}
+
+Status Parser::Fields::RequiredString(std::string_view key, std::string* out) const {
+  FST_RETURN_NOT_OK(Require(key));
+  FST_RETURN_NOT_OK(String(key, out));
+  if (out->empty()) return parser_->Error(ValueMark(key), "'", key, "' must not be empty");
+  return Status::OK();
+}
+
+Status Parser::Fields::Bool(std::string_view key, bool* out) const {
+  if (!Has(key)) return Status::OK();
+  const YAML::Node value = Get(key);
+  bool parsed = false;
+  if (!value.IsScalar() || !YAML::convert<bool>::decode(value, parsed)) {
+    return parser_->Error(ValueMark(key), "'", key, "' must be a boolean, got ", Describe(value));
+  }
+  *out = parsed;
+  return Status::OK();
+}
+
+Status Parser::Fields::Duration(std::string_view key, int64_t* out) const {
+  std::string text;
+  FST_RETURN_NOT_OK(String(key, &text));
+  if (!Has(key)) return Status::OK();
+  auto parsed = core::ParseDuration(text);
+  if (!parsed.ok()) {
+    return parser_->Error(ValueMark(key), "'", key, "' of ", what_, ": ",
+                          parsed.status().message());
+  }
+  *out = *parsed;
+  return Status::OK();
+}
+
+Result<YAML::Node> Parser::Fields::List(std::string_view key) const {
+  if (!Has(key)) return YAML::Node(YAML::NodeType::Sequence);
+  const YAML::Node value = Get(key);
+  if (!value.IsSequence()) {
+    return parser_->Error(ValueMark(key), "'", key, "' must be a list, got ", Describe(value));
+  }
+  return value;
+}
+
+Status Parser::Fields::StringList(std::string_view key, std::vector<std::string>* out) const {
+  FST_ASSIGN_OR_RAISE(YAML::Node list, List(key));
+  out->clear();
+  for (const auto& item : list) {
+    if (!item.IsScalar()) {
+      return parser_->Error(item.Mark(), "'", key, "' must be a list of strings, got ",
+                            Describe(item), " in it");
+    }
+    out->push_back(item.Scalar());
+  }
+  return Status::OK();
+}
+
+Status Parser::Fields::Tags() const {
+  if (!Has("tags")) return Status::OK();
+  const YAML::Node tags = Get("tags");
+  if (tags.IsMap()) {
+    bool all_strings = true;
+    for (const auto& entry : tags) {
+      all_strings = all_strings && entry.first.IsScalar() && entry.second.IsScalar();
+    }
+    if (all_strings) return Status::OK();
+  }
+  return parser_->Error(ValueMark("tags"), "'tags' must be a map of strings, got ",
+                        Describe(tags));
+}
+
+Result<Parser::Fields> Parser::Open(const YAML::Node& node, std::string_view kind, Keys allowed,
+                                    const std::string& parent) const {
+  if (!node.IsMap()) {
+    return Error(node.Mark(), "each ", kind, " must be a map, got ", Describe(node));
+  }
+  std::string what(kind);
+  const YAML::Node name = node["name"];
+  const bool named = std::find(allowed.begin(), allowed.end(), "name") != allowed.end();
+  if (named && name.IsDefined() && name.IsScalar()) what += " '" + name.Scalar() + "'";
+  if (!parent.empty()) what += " of " + parent;
+  std::vector<std::string> seen;
+  for (const auto& entry : node) {
+    const YAML::Node& key = entry.first;
+    if (!key.IsScalar()) {
+      return Error(key.Mark(), "keys must be strings in ", what, ", got ", Describe(key));
+    }
+    const std::string& text = key.Scalar();
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
+      return Error(key.Mark(), "duplicate key '", text, "' in ", what);
+    }
+    seen.push_back(text);
+    if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) continue;
+    const std::string_view hint = ClosestKey(text, allowed);
+    if (!hint.empty()) {
+      return Error(key.Mark(), "unknown key '", text, "' in ", what, "; did you mean '", hint,
+                   "'?");
+    }
+    return Error(key.Mark(), "unknown key '", text, "' in ", what,
+                 " (expected one of: ", JoinKeyNames(allowed), ")");
+  }
+  return Fields(this, node, std::move(what));
+}
+
+Result<Entity> Parser::ReadEntity(const YAML::Node& node) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "entity", kEntityKeys));
+  Entity entity;
+  entity.location = Locate(node.Mark());
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &entity.name));
+  FST_RETURN_NOT_OK(fields.Require("join_keys"));
+  FST_RETURN_NOT_OK(fields.StringList("join_keys", &entity.join_keys));
+  FST_RETURN_NOT_OK(fields.String("description", &entity.description));
+  FST_RETURN_NOT_OK(fields.Tags());
+  return entity;
+}
+
+Result<core::ColumnSpec> Parser::ReadColumn(const YAML::Node& node,
+                                            const std::string& parent) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "column", kColumnKeys, parent));
+  core::ColumnSpec column;
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &column.name));
+  std::string type;
+  FST_RETURN_NOT_OK(fields.RequiredString("type", &type));
+  auto parsed = core::ParseValueType(type);
+  if (!parsed.ok()) {
+    return Error(fields.ValueMark("type"), "'type' of ", fields.what(), ": ",
+                 parsed.status().message());
+  }
+  column.type = *parsed;
+  FST_RETURN_NOT_OK(fields.Bool("nullable", &column.nullable));
+  FST_RETURN_NOT_OK(fields.String("path", &column.path));
+  return column;
+}
+
+Result<Source> Parser::ReadSource(const YAML::Node& node) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "source", kSourceKeys));
+  Source source;
+  source.location = Locate(node.Mark());
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &source.name));
+  FST_RETURN_NOT_OK(fields.String("kind", &source.kind));
+  FST_RETURN_NOT_OK(fields.String("format", &source.format));
+  FST_RETURN_NOT_OK(fields.RequiredString("timestamp_field", &source.timestamp_field));
+  FST_RETURN_NOT_OK(fields.String("created_timestamp_field", &source.created_timestamp_field));
+  FST_RETURN_NOT_OK(fields.Require("schema"));
+  FST_ASSIGN_OR_RAISE(YAML::Node schema, fields.List("schema"));
+  for (const auto& item : schema) {
+    FST_ASSIGN_OR_RAISE(core::ColumnSpec column, ReadColumn(item, fields.what()));
+    source.schema.push_back(std::move(column));
+  }
+  FST_RETURN_NOT_OK(fields.String("description", &source.description));
+  FST_RETURN_NOT_OK(fields.Tags());
+  return source;
+}
+
+Result<Feature> Parser::ReadFeature(const YAML::Node& node, const std::string& parent) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "feature", kFeatureKeys, parent));
+  Feature feature;
+  feature.location = Locate(node.Mark());
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &feature.name));
+  if (fields.Has("agg") && fields.Has("expr")) {
+    return Error(fields.KeyMark("expr"), fields.what(), " has both 'agg' and 'expr'; use one");
+  }
+  if (fields.Has("agg")) {
+    feature.kind = FeatureKind::kAggregation;
+    FST_RETURN_NOT_OK(fields.RequiredString("agg", &feature.agg));
+    FST_RETURN_NOT_OK(fields.String("column", &feature.column));
+    FST_RETURN_NOT_OK(fields.Duration("window", &feature.window_us));
+  } else {
+    if (fields.Has("window")) {
+      return Error(fields.KeyMark("window"), "'window' in ", fields.what(),
+                   " applies only to aggregations (add 'agg')");
+    }
+    if (fields.Has("expr")) {
+      feature.kind = FeatureKind::kExpression;
+      if (fields.Has("column")) {
+        return Error(fields.KeyMark("column"), "'column' in ", fields.what(),
+                     " cannot be combined with 'expr'; name the column in the expression");
+      }
+      FST_RETURN_NOT_OK(fields.RequiredString("expr", &feature.expr));
+    } else {
+      feature.column = feature.name;
+      FST_RETURN_NOT_OK(fields.String("column", &feature.column));
+    }
+  }
+  FST_RETURN_NOT_OK(fields.String("description", &feature.description));
+  return feature;
+}
+
+Result<FeatureView> Parser::ReadView(const YAML::Node& node) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "feature_view", kViewKeys));
+  FeatureView view;
+  view.location = Locate(node.Mark());
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &view.name));
+  FST_RETURN_NOT_OK(fields.Require("entities"));
+  FST_RETURN_NOT_OK(fields.StringList("entities", &view.entities));
+  FST_RETURN_NOT_OK(fields.RequiredString("source", &view.source));
+  FST_RETURN_NOT_OK(fields.Duration("ttl", &view.ttl_us));
+  FST_RETURN_NOT_OK(fields.Bool("online", &view.online));
+  FST_RETURN_NOT_OK(fields.Require("features"));
+  FST_ASSIGN_OR_RAISE(YAML::Node features, fields.List("features"));
+  for (const auto& item : features) {
+    FST_ASSIGN_OR_RAISE(Feature feature, ReadFeature(item, fields.what()));
+    view.features.push_back(std::move(feature));
+  }
+  FST_RETURN_NOT_OK(fields.String("description", &view.description));
+  FST_RETURN_NOT_OK(fields.Tags());
+  return view;
+}
+
+Result<FeatureService> Parser::ReadService(const YAML::Node& node) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "feature_service", kServiceKeys));
+  FeatureService service;
+  service.location = Locate(node.Mark());
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &service.name));
+  FST_RETURN_NOT_OK(fields.Require("features"));
+  FST_ASSIGN_OR_RAISE(YAML::Node features, fields.List("features"));
+  for (const auto& item : features) {
+    if (!item.IsScalar()) {
+      return Error(item.Mark(), "'features' of ", fields.what(),
+                   " must be a list of view:feature strings, got ", Describe(item), " in it");
+    }
+    auto ref = ParseFeatureRef(item.Scalar());
+    if (!ref.ok()) return Error(item.Mark(), fields.what(), ": ", ref.status().message());
+    service.features.push_back(*std::move(ref));
+  }
+  FST_RETURN_NOT_OK(fields.String("description", &service.description));
+  return service;
+}
+
+Result<Repo> Parser::Parse(std::string_view text) const {
+  try {
+    return ParseRoot(YAML::Load(std::string(text)));
+  } catch (const YAML::Exception& e) {
+    return Error(e.mark, "invalid YAML: ", e.msg);
+  }
+}
+
+Result<Repo> Parser::ParseRoot(const YAML::Node& root) const {
+  Repo repo;
+  if (!root.IsDefined() || root.IsNull()) return repo;
+  if (!root.IsMap()) {
+    return Error(root.Mark(), "the top level must be a map of ", JoinKeyNames(kTopKeys),
+                 ", got ", Describe(root));
+  }
+  FST_ASSIGN_OR_RAISE(Fields top, Open(root, "the top-level map", kTopKeys));
+  if (role_ == FileRole::kExtra) {
+    for (std::string_view key : {"project", "registry", "online_store"}) {
+      if (top.Get(key).IsDefined()) {
+        return Error(top.KeyMark(key), "'", key, "' may only be set in featherstone.yaml");
+      }
+    }
+  }
+  FST_RETURN_NOT_OK(top.String("project", &repo.project));
+  FST_RETURN_NOT_OK(top.String("registry", &repo.registry));
+  FST_RETURN_NOT_OK(top.String("online_store", &repo.online_store));
+  FST_RETURN_NOT_OK(ReadItems(top, "entities", &Parser::ReadEntity, &repo.entities));
+  FST_RETURN_NOT_OK(ReadItems(top, "sources", &Parser::ReadSource, &repo.sources));
+  FST_RETURN_NOT_OK(ReadItems(top, "feature_views", &Parser::ReadView, &repo.feature_views));
+  FST_RETURN_NOT_OK(
+      ReadItems(top, "feature_services", &Parser::ReadService, &repo.feature_services));
+  return repo;
+}
+
+Result<std::string> ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path.string(), ": cannot open");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::IOError(path.string(), ": read error");
+  return text;
+}
+
+template <typename T>
+void Append(std::vector<T>* to, std::vector<T>* from) {
+  std::move(from->begin(), from->end(), std::back_inserter(*to));
+}
+
+}  // namespace
+
+Result<Repo> ParseYaml(std::string_view text, const std::string& file_name) {
+  return Parser(file_name, FileRole::kMain).Parse(text);
+}
+
+Result<Repo> LoadRepo(const std::string& repo_dir) {
+  namespace fs = std::filesystem;
+  const fs::path dir(repo_dir);
+  const fs::path main_path = dir / "featherstone.yaml";
+  std::error_code ec;
+  if (!fs::is_regular_file(main_path, ec)) {
+    return Status::IOError(main_path.string(),
+                           ": not found; run `featherstone init DIR` or create it");
+  }
+  FST_ASSIGN_OR_RAISE(std::string main_text, ReadFile(main_path));
+  FST_ASSIGN_OR_RAISE(Repo repo, ParseYaml(main_text, "featherstone.yaml"));
+  if (repo.project.empty()) {
+    return Status::Invalid("featherstone.yaml: missing required key 'project' (the project name)");
+  }
+
+  std::vector<fs::path> extra;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& path = it->path();
+    const std::string name = path.filename().string();
+    const std::string ext = path.extension().string();
+    if (name == "featherstone.yaml" || name.starts_with(".")) continue;
+    if (ext != ".yaml" && ext != ".yml") continue;
+    if (!it->is_regular_file(ec)) continue;
+    extra.push_back(path);
+  }
+  if (ec) return Status::IOError(dir.string(), ": cannot list: ", ec.message());
+  std::sort(extra.begin(), extra.end());
+
+  for (const auto& path : extra) {
+    FST_ASSIGN_OR_RAISE(std::string text, ReadFile(path));
+    FST_ASSIGN_OR_RAISE(Repo part,
+                        Parser(path.filename().string(), FileRole::kExtra).Parse(text));
+    Append(&repo.entities, &part.entities);
+    Append(&repo.sources, &part.sources);
+    Append(&repo.feature_views, &part.feature_views);
+    Append(&repo.feature_services, &part.feature_services);
+  }
+  FST_RETURN_NOT_OK(Validate(repo));
+  return repo;
+}
+
+}  // namespace fst::definitions
