@@ -1,0 +1,537 @@
+#!/usr/bin/env python3
+"""Featherstone benchmarks: Featherstone against DuckDB and Feast on the same files.
+
+    bench/run.py [--sizes S,M] [--repeat 3] [--feast-sizes S] [--workloads pit,materialize,online,ingest]
+
+Steps: validate the DuckDB SQL and Featherstone against a brute-force reference on tiny data
+(and probe Feast's semantics there); then, per size: generate the data (bench/data/, reused
+when present), run every system once and compare the outputs row by row (the correctness
+gate), and only then time each system (one warm-up run discarded, --repeat timed runs).
+Writes bench/results/<date>-<host>.json, docs/benchmarks.md and docs/benchmarks.png.
+Exit status 1 when a gate failed or a system errored (the docs are then left alone).
+"""
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import pathlib
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+BENCH = pathlib.Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+import datagen  # noqa: E402
+import gate  # noqa: E402
+import reference  # noqa: E402
+import report  # noqa: E402
+import workloads  # noqa: E402
+from workloads import FEATURES, THREADS  # noqa: E402
+
+ONLINE_BATCH = 1000
+MAT_END = datagen.BASE + dt.timedelta(days=100)
+MAT_START = MAT_END - dt.timedelta(days=datagen.TTL_DAYS)
+
+
+def iso(d):
+    return d.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+class Run:
+    """Collects results, gate outcomes and errors; decides the exit status."""
+
+    def __init__(self, args):
+        self.args = args
+        self.failed = []
+        self.results = {}
+
+    def gate(self, result, bucket):
+        log("  " + str(result).replace("\n", "\n  "))
+        bucket.setdefault("gates", []).append({
+            "what": result.what, "ok": result.ok, "rows": result.rows,
+            "mismatched_rows": result.mismatched_rows, "dropped_rows": result.dropped,
+            "message": result.message})
+        if not result.ok:
+            self.failed.append(str(result))
+        return result.ok
+
+    def error(self, where, exc, bucket):
+        text = f"{where}: {type(exc).__name__}: {exc}"
+        log("  ERROR " + text)
+        if not isinstance(exc, (workloads.CliError, gate.GateError)):
+            traceback.print_exc()
+        bucket.setdefault("errors", []).append(text)
+        self.failed.append(text)
+
+
+def machine_info(fst_bin):
+    info = {"hostname": socket.gethostname(), "platform": platform.platform(),
+            "python": platform.python_version(), "logical_cpus": os.cpu_count()}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            k, _, v = line.partition(":")
+            if k.strip() in ("Model name", "Socket(s)", "Core(s) per socket",
+                             "Thread(s) per core", "CPU(s)", "L3 cache", "Architecture"):
+                info["lscpu_" + k.strip().lower().replace(" ", "_").replace("(s)", "s")] = v.strip()
+    except OSError:
+        pass
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                info["ram_gib"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    versions = {"pyarrow": pa.__version__}
+    for mod in ("duckdb", "feast", "pandas", "numpy", "dask", "matplotlib"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001 - a missing anchor is reported, not fatal here
+            versions[mod] = None
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src",
+                                "include", "CMakeLists.txt"],
+                               capture_output=True, text=True).stdout.strip()
+        versions["featherstone"] = commit + ("+uncommitted" if dirty else "")
+    except OSError:
+        pass
+    try:
+        cache = (pathlib.Path(fst_bin).parent / "CMakeCache.txt").read_text()
+        for line in cache.splitlines():
+            if line.startswith("CMAKE_BUILD_TYPE:"):
+                versions["featherstone_build_type"] = line.split("=", 1)[1]
+            if line.startswith("CMAKE_CXX_COMPILER:"):
+                cxx = line.split("=", 1)[1]
+                versions["cxx"] = subprocess.run([cxx, "--version"], capture_output=True,
+                                                 text=True).stdout.splitlines()[0]
+    except (OSError, IndexError):
+        pass
+    return info, versions
+
+
+def online_keys(size, seed):
+    """ONLINE_BATCH distinct customer ids (about 5% without any data), in a fixed order."""
+    s = datagen.SIZES[size]
+    cand = datagen.Rng(seed + 2).integers("online", ONLINE_BATCH * 3, 0,
+                                          int(s.entities * 1.05) + 1).to_pylist()
+    keys, seen = [], set()
+    for k in cand:
+        if k not in seen:
+            seen.add(k)
+            keys.append(k)
+        if len(keys) == min(ONLINE_BATCH, s.entities):
+            break
+    return keys
+
+
+def write_online_spine(keys, path):
+    t = pa.table({"row_id": pa.array(range(len(keys)), pa.int64()),
+                  "customer_id": pa.array(keys, pa.int64()),
+                  "event_timestamp": pa.array([int(MAT_END.timestamp()) * 1_000_000] * len(keys),
+                                              pa.int64()).cast(pa.timestamp("us", tz="UTC"))})
+    datagen.write_parquet(t, path)
+    return path
+
+
+def check_input_order(out, spine):
+    """Featherstone must return one row per entity row, in input order."""
+    ok = out.num_rows == spine.num_rows and out["row_id"].equals(spine["row_id"])
+    return gate.GateResult(ok, "featherstone historical: one row per entity row, input order",
+                           out.num_rows, message="" if ok else
+                           f"{out.num_rows:,} rows for {spine.num_rows:,} entity rows, or reordered")
+
+
+def sort_all(table):
+    keys = ["customer_id", "event_ts", "created_ts", "f4", "f1", "f2", "f3", "f5"]
+    t = table.select(keys)
+    for name in ("event_ts", "created_ts"):
+        i = t.column_names.index(name)
+        t = t.set_column(i, name, t[name].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
+    t = t.sort_by([(k, "ascending", "at_end") for k in keys])
+    return t.append_column("i", pa.array(range(t.num_rows), pa.int64()))
+
+
+# ------------------------------------------------------------------ validation on tiny data
+
+def validate_tiny(run, fst, con, data_dir, seed, systems):
+    """The DuckDB SQL and Featherstone against the brute-force reference, and a probe of
+    Feast's semantics on the three tie variants."""
+    log("==> validation on tiny data (brute-force reference)")
+    out = {}
+    paths = datagen.generate("tiny", data_dir, seed)
+    work = data_dir / "work" / "tiny"
+    work.mkdir(parents=True, exist_ok=True)
+    feats = pq.read_table(paths["features"])
+    spine = pq.read_table(paths["spine"])
+    ref = reference.pit_reference(feats, spine)
+    out["data"] = datagen.stats(feats)
+    out["reference_null_rows"] = ref["f4"].null_count
+    if "duckdb" in systems:
+        duck = workloads.duckdb_pit(con, paths["features"], paths["spine"])
+        run.gate(gate.compare(ref, duck, FEATURES, what="tiny PIT: reference vs duckdb SQL",
+                              names=("reference", "duckdb")), out)
+    if "featherstone" in systems:
+        try:
+            repo = fst.make_repo(work / "fst", "parquet")
+            fst.ingest(repo, paths["features"])
+            res = pq.read_table(fst.historical(repo, paths["spine"], work / "fst_pit.parquet"))
+            run.gate(check_input_order(res, spine), out)
+            run.gate(gate.compare(ref, res, FEATURES, what="tiny PIT: reference vs featherstone",
+                                  names=("reference", "featherstone")), out)
+            keys = online_keys("tiny", seed)
+            fst.materialize(repo, iso(MAT_START), iso(MAT_END))
+            got = fst.online_table(fst.online(repo, keys, iso(MAT_END)))
+            exp = reference.latest_reference(feats, keys, int(MAT_START.timestamp()) * 10**6,
+                                             int(MAT_END.timestamp()) * 10**6)
+            run.gate(gate.compare(exp, got, FEATURES, key="customer_id",
+                                  what="tiny materialize+online: reference vs featherstone",
+                                  names=("reference", "featherstone")), out)
+        except Exception as e:  # noqa: BLE001
+            run.error("tiny featherstone", e, out)
+    if "feast" in systems:
+        probe = {}
+        for ties in ("all", "created", "none"):
+            try:
+                f = datagen.feature_table("tiny", seed, ties=ties)
+                s = datagen.spine_table("tiny", f, seed, unique=True)
+                fp = datagen.write_parquet(f, work / f"feast_{ties}.parquet")
+                sp = datagen.write_parquet(s, work / f"feast_{ties}_spine.parquet")
+                fe = workloads.Feast(work / f"feast_{ties}", fp)
+                got = fe.historical(sp)
+                r = reference.pit_reference(f, s)
+                res = gate.compare_allowing_dropped(r, got, FEATURES, what=f"feast ties={ties}",
+                                                    names=("reference", "feast"))
+                probe[ties] = {"entity_rows": s.num_rows, "returned_rows": got.num_rows,
+                               "dropped_rows": res.dropped, "ok": res.ok,
+                               "differing_rows": res.mismatched_rows,
+                               "tie_groups": datagen.stats(f)}
+                log(f"  feast probe ties={ties}: {s.num_rows} entity rows, {got.num_rows} "
+                    f"returned, {res.mismatched_rows} differ"
+                    + ("" if res.ok else " (expected for this variant)" if ties != datagen.FEAST_TIES
+                       else ""))
+                if ties == datagen.FEAST_TIES:
+                    run.gate(res, out)
+            except Exception as e:  # noqa: BLE001
+                run.error(f"feast probe ties={ties}", e, out)
+        out["feast_probe"] = probe
+    return out
+
+
+# ------------------------------------------------------------------ one size
+
+def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, **extra):
+    log(f"  timing {system} ({data}) ...")
+    m = workloads.measure(fn, repeat, setup=setup)
+    entry = {"system": system, "data": data, "rows": rows, **m, **extra}
+    if unit_rows:
+        entry["per_unit"] = m["median"] / unit_rows
+    bucket.setdefault("results", []).append(entry)
+    log(f"    min {m['min']:.3f} s  median {m['median']:.3f} s  runs "
+        + " ".join(f"{t:.3f}" for t in m["runs"]))
+    return entry
+
+
+def run_size(run, size, fst, con, data_dir, args, systems):
+    s = datagen.SIZES[size]
+    log(f"\n==> size {size}: {s.feature_rows:,} feature rows, {s.entities:,} entities, "
+        f"{s.entity_rows:,} entity rows")
+    t0 = time.perf_counter()
+    paths = datagen.generate(size, data_dir, args.seed, log=lambda m: log("  " + m))
+    res = {"dims": dataclasses.asdict(s), "generate_s": round(time.perf_counter() - t0, 1),
+           "workloads": {}}
+    work = data_dir / "work" / size
+    work.mkdir(parents=True, exist_ok=True)
+    repeat = args.repeat
+    feast_here = "feast" in systems and size in args.feast_sizes
+    if "feast" in systems and not feast_here:
+        res["feast_skipped"] = (f"Feast not run at {size} (run with --feast-sizes "
+                                f"{','.join(args.feast_sizes + [size])} to include it)")
+    wl = args.workloads
+    repos = {}
+    feast = None
+
+    def fst_repo(kind):
+        """The Featherstone repo over `features` ('main') or `feast_features` ('feast'),
+        ingested once (that load is reported, not part of any retrieval figure)."""
+        if kind not in repos:
+            repo = fst.make_repo(work / f"fst-{kind}", "parquet")
+            src = paths["features"] if kind == "main" else paths["feast_features"]
+            t = time.perf_counter()
+            fst.ingest(repo, src)
+            repos[kind] = (repo, time.perf_counter() - t)
+        return repos[kind][0]
+
+    def get_feast():
+        nonlocal feast
+        if feast is None:
+            feast = workloads.Feast(work / "feast", paths["feast_features"])
+        return feast
+
+    # (1) point-in-time historical retrieval
+    if "pit" in wl:
+        b = res["workloads"].setdefault("pit", {"rows": s.entity_rows})
+        log("  -- PIT historical retrieval")
+        try:
+            spine = pq.read_table(paths["spine"])
+            gates_ok = True
+            outs = {}
+            if "featherstone" in systems:
+                repo = fst_repo("main")
+                b["featherstone_ingest_parquet_s"] = repos["main"][1]
+                outs["featherstone"] = pq.read_table(
+                    fst.historical(repo, paths["spine"], work / "fst_pit.parquet"))
+                gates_ok &= run.gate(check_input_order(outs["featherstone"], spine), b)
+            if "duckdb" in systems:
+                outs["duckdb"] = pq.read_table(workloads.duckdb_pit(
+                    con, paths["features"], paths["spine"], work / "duck_pit.parquet"))
+            if len(outs) == 2:
+                gates_ok &= run.gate(gate.compare(
+                    outs["duckdb"], outs["featherstone"], FEATURES,
+                    what=f"{size} PIT: duckdb vs featherstone", names=("duckdb", "featherstone")), b)
+            del outs
+            if gates_ok:
+                if "featherstone" in systems:
+                    timed(b, "featherstone", "main", s.entity_rows,
+                          lambda: fst.historical(repo, paths["spine"], work / "fst_pit.parquet"),
+                          repeat)
+                if "duckdb" in systems:
+                    timed(b, "duckdb", "main", s.entity_rows,
+                          lambda: workloads.duckdb_pit(con, paths["features"], paths["spine"],
+                                                       work / "duck_pit.parquet"), repeat)
+        except Exception as e:  # noqa: BLE001
+            run.error(f"{size} pit", e, b)
+        if feast_here:
+            try:
+                fspine = pq.read_table(paths["feast_spine"])
+                ok = True
+                base, base_name = None, None
+                if "featherstone" in systems:
+                    frepo = fst_repo("feast")
+                    base = pq.read_table(fst.historical(frepo, paths["feast_spine"],
+                                                        work / "fst_pit_feast.parquet"))
+                    base_name = "featherstone"
+                    ok &= run.gate(check_input_order(base, fspine), b)
+                if "duckdb" in systems:
+                    do = workloads.duckdb_pit(con, paths["feast_features"], paths["feast_spine"])
+                    if base is not None:
+                        ok &= run.gate(gate.compare(
+                            do, base, FEATURES,
+                            what=f"{size} PIT feast-variant: duckdb vs featherstone",
+                            names=("duckdb", "featherstone")), b)
+                    else:
+                        base, base_name = do, "duckdb"
+                fe = get_feast()
+                go = fe.historical(paths["feast_spine"])
+                ok &= run.gate(gate.compare_allowing_dropped(
+                    base, go, FEATURES, what=f"{size} PIT feast-variant: {base_name} vs feast",
+                    names=(base_name, "feast")), b)
+                if ok:
+                    if "featherstone" in systems:
+                        timed(b, "featherstone", "feast-variant", fspine.num_rows,
+                              lambda: fst.historical(frepo, paths["feast_spine"],
+                                                     work / "fst_pit_feast.parquet"), repeat)
+                    timed(b, "feast", "feast-variant", fspine.num_rows,
+                          lambda: fe.historical(paths["feast_spine"], work / "feast_pit.parquet"),
+                          repeat)
+            except Exception as e:  # noqa: BLE001
+                run.error(f"{size} pit feast", e, b)
+
+    # (3) materialization offline -> online, and (4) online lookup, on the Feast variant
+    keys = online_keys(size, args.seed)
+    if "materialize" in wl or "online" in wl:
+        kspine = write_online_spine(keys, work / "online_spine.parquet")
+    start_iso, end_iso = iso(MAT_START), iso(MAT_END)
+    if "materialize" in wl or "online" in wl:
+        bm = res["workloads"].setdefault("materialize", {"rows": s.feature_rows})
+        bo = res["workloads"].setdefault("online", {"rows": len(keys)})
+        log("  -- materialize + online")
+        mat_ok = {}
+        try:
+            if "featherstone" in systems:
+                # Featherstone on the main data too (ties decided by created_ts and order).
+                repo = fst_repo("main")
+                fst.materialize(repo, start_iso, end_iso)
+                got = fst.online_table(fst.online(repo, keys, end_iso))
+                exp = workloads.duckdb_pit(con, paths["features"], kspine)
+                run.gate(gate.compare(exp, got, FEATURES, key="customer_id",
+                                      what=f"{size} materialize+online main: duckdb vs featherstone",
+                                      names=("duckdb", "featherstone")), bm)
+            exp = workloads.duckdb_pit(con, paths["feast_features"], kspine)
+            if "featherstone" in systems:
+                frepo = fst_repo("feast")
+                fst.materialize(frepo, start_iso, end_iso)
+                got = fst.online_table(fst.online(frepo, keys, end_iso))
+                mat_ok["featherstone"] = run.gate(gate.compare(
+                    exp, got, FEATURES, key="customer_id",
+                    what=f"{size} materialize+online feast-variant: duckdb vs featherstone",
+                    names=("duckdb", "featherstone")), bm)
+            if feast_here:
+                fe = get_feast()
+                fe.materialize(MAT_START, MAT_END)
+                got = fe.online_table(fe.online(keys))
+                mat_ok["feast"] = run.gate(gate.compare(
+                    exp, got, FEATURES, key="customer_id",
+                    what=f"{size} materialize+online feast-variant: duckdb vs feast",
+                    names=("duckdb", "feast")), bm)
+        except Exception as e:  # noqa: BLE001
+            run.error(f"{size} materialize gate", e, bm)
+        try:
+            if "materialize" in wl:
+                if mat_ok.get("featherstone"):
+                    timed(bm, "featherstone", "feast-variant", s.feature_rows,
+                          lambda: fst.materialize(frepo, start_iso, end_iso), repeat)
+                if mat_ok.get("feast"):
+                    timed(bm, "feast", "feast-variant", s.feature_rows,
+                          lambda: fe.materialize(MAT_START, MAT_END), repeat)
+            if "online" in wl:
+                if mat_ok.get("featherstone"):
+                    timed(bo, "featherstone", "feast-variant", len(keys),
+                          lambda: fst.online(frepo, keys, end_iso), repeat, unit_rows=len(keys),
+                          note="one process per batch")
+                    timed(bo, "featherstone (1 entity)", "feast-variant", 1,
+                          lambda: fst.online(frepo, keys[:1], end_iso), repeat, unit_rows=1,
+                          note="process start-up and store open: the fixed cost per call")
+                if mat_ok.get("feast"):
+                    timed(bo, "feast", "feast-variant", len(keys),
+                          lambda: fe.online(keys), repeat, unit_rows=len(keys),
+                          note="in-process call")
+        except Exception as e:  # noqa: BLE001
+            run.error(f"{size} materialize/online timing", e, bm)
+
+    # (5) ingest CSV -> Parquet
+    if "ingest" in wl:
+        b = res["workloads"].setdefault("ingest", {"rows": s.feature_rows})
+        log("  -- ingest CSV -> Parquet")
+        try:
+            truth = sort_all(pq.read_table(paths["features"]))
+            ok = True
+            repo_csv = work / "fst-ingest"
+            if "featherstone" in systems:
+                fst.make_repo(repo_csv, "csv")
+                fst.ingest(repo_csv, paths["features_csv"])
+                ok &= run.gate(gate.compare(truth, sort_all(fst.stored_rows(repo_csv)),
+                                            truth.column_names[:-1], key="i",
+                                            what=f"{size} ingest CSV: generator vs featherstone store",
+                                            names=("generator", "featherstone")), b)
+            duck_out = work / "duck_ingest.parquet"
+            if "duckdb" in systems:
+                workloads.duckdb_ingest_csv(con, paths["features_csv"], duck_out)
+                ok &= run.gate(gate.compare(truth, sort_all(pq.read_table(duck_out)),
+                                            truth.column_names[:-1], key="i",
+                                            what=f"{size} ingest CSV: generator vs duckdb",
+                                            names=("generator", "duckdb")), b)
+            del truth
+            if ok:
+                if "featherstone" in systems:
+                    timed(b, "featherstone", "CSV", s.feature_rows,
+                          lambda: fst.ingest(repo_csv, paths["features_csv"]), repeat,
+                          setup=lambda: fst.make_repo(repo_csv, "csv"))
+                if "duckdb" in systems:
+                    timed(b, "duckdb", "CSV", s.feature_rows,
+                          lambda: workloads.duckdb_ingest_csv(con, paths["features_csv"], duck_out),
+                          repeat)
+                if "featherstone" in systems:
+                    repo_pq = work / "fst-ingest-parquet"
+                    timed(b, "featherstone", "Parquet", s.feature_rows,
+                          lambda: fst.ingest(repo_pq, paths["features"]), repeat,
+                          setup=lambda: fst.make_repo(repo_pq, "parquet"),
+                          note="the load before workload 1")
+        except Exception as e:  # noqa: BLE001
+            run.error(f"{size} ingest", e, b)
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1].strip(),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="S", help="comma-separated: tiny,XS,S,M (default S)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per system (>= 3)")
+    ap.add_argument("--feast-sizes", default="S", help="sizes at which Feast runs (default S)")
+    ap.add_argument("--systems", default="featherstone,duckdb,feast")
+    ap.add_argument("--workloads", default="pit,materialize,online,ingest")
+    ap.add_argument("--seed", type=int, default=datagen.DEFAULT_SEED)
+    ap.add_argument("--bin", default=str(ROOT / "build" / "featherstone"))
+    ap.add_argument("--data-dir", default=str(BENCH / "data"))
+    ap.add_argument("--results-dir", default=str(BENCH / "results"))
+    ap.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--no-docs", action="store_true", help="write the results JSON only")
+    ap.add_argument("--allow-few-runs", action="store_true",
+                    help="accept --repeat below 3 (for trying the harness)")
+    args = ap.parse_args(argv)
+    args.sizes = [x for x in args.sizes.split(",") if x]
+    args.feast_sizes = [x for x in args.feast_sizes.split(",") if x]
+    args.workloads = [x for x in args.workloads.split(",") if x]
+    systems = [x for x in args.systems.split(",") if x]
+    for sz in args.sizes + args.feast_sizes:
+        if sz not in datagen.SIZES:
+            ap.error(f"unknown size {sz}; sizes: {', '.join(datagen.SIZES)}")
+    if args.repeat < 3 and not args.allow_few_runs:
+        ap.error("--repeat must be at least 3 (or pass --allow-few-runs)")
+    if "featherstone" in systems and not os.access(args.bin, os.X_OK):
+        ap.error(f"no featherstone binary at {args.bin}; build it (scripts/bench does)")
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+    pa.set_cpu_count(THREADS)
+    pa.set_io_thread_count(THREADS)
+    data_dir = pathlib.Path(args.data_dir)
+    run = Run(args)
+    fst = workloads.Featherstone(args.bin)
+    con = workloads.duckdb_connect() if "duckdb" in systems or "materialize" in args.workloads \
+        or "online" in args.workloads else None
+    info, versions = machine_info(args.bin)
+    started = dt.datetime.now(dt.timezone.utc)
+    log(f"==> {info.get('lscpu_model_name', '?')}, {info.get('logical_cpus')} CPUs, "
+        f"{info.get('ram_gib')} GiB; featherstone {versions.get('featherstone')}, duckdb "
+        f"{versions.get('duckdb')}, feast {versions.get('feast')}; {THREADS} threads each")
+    out = {
+        "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": info, "versions": versions,
+        "config": {"sizes": args.sizes, "feast_sizes": args.feast_sizes, "repeat": args.repeat,
+                   "warmup": 1, "threads": THREADS, "seed": args.seed, "systems": systems,
+                   "workloads": args.workloads, "online_batch": ONLINE_BATCH,
+                   "materialize_window": [iso(MAT_START), iso(MAT_END)],
+                   "ttl_days": datagen.TTL_DAYS},
+        "validation": validate_tiny(run, fst, con, data_dir, args.seed, systems),
+        "sizes": {},
+    }
+    for size in args.sizes:
+        out["sizes"][size] = run_size(run, size, fst, con, data_dir, args, systems)
+    out["elapsed_s"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1)
+    out["failures"] = run.failed
+
+    results_dir = pathlib.Path(args.results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{started.strftime('%Y-%m-%d')}-{info['hostname']}.json"
+    if path.exists():
+        path = results_dir / f"{started.strftime('%Y-%m-%d-%H%M%S')}-{info['hostname']}.json"
+    path.write_text(json.dumps(out, indent=2, default=str) + "\n")
+    log(f"\n==> results: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    if run.failed:
+        log(f"==> {len(run.failed)} failure(s); docs not updated:")
+        for f in run.failed:
+            log("  " + f.splitlines()[0])
+        return 1
+    if not args.no_docs:
+        md, png = report.write(pathlib.Path(args.docs), results_dir, latest=path)
+        log(f"==> wrote {md} and {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The benchmark harness's own correctness: its data generator, its gate, and its brute-force
+point-in-time reference (bench/). Runs with the project venv (pyarrow + pytest only); the
+DuckDB check runs only where duckdb is importable, the CLI check only where the featherstone
+binary exists."""
+import hashlib
+import os
+import pathlib
+import sys
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import fst
+
+BENCH = fst.REPO_ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+
+import datagen  # noqa: E402
+import gate  # noqa: E402
+import reference  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _binary_exists():
+    """Overrides conftest's: only test_reference_agrees_with_cli needs the binary."""
+
+
+def _sha(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+# ------------------------------------------------------------------ generator
+
+def test_generator_same_seed_same_bytes(tmp_path):
+    a = datagen.generate("tiny", tmp_path / "a", seed=7, log=lambda m: None)
+    b = datagen.generate("tiny", tmp_path / "b", seed=7, log=lambda m: None)
+    c = datagen.generate("tiny", tmp_path / "c", seed=8, log=lambda m: None)
+    for name in a:
+        assert _sha(a[name]) == _sha(b[name]), name
+    assert _sha(a["features"]) != _sha(c["features"])
+    assert _sha(a["spine"]) != _sha(c["spine"])
+
+
+def test_generator_schema_and_sizes():
+    t = datagen.feature_table("tiny")
+    assert t.schema == pa.schema([
+        ("customer_id", pa.int64()), ("f1", pa.float64()), ("f2", pa.float64()),
+        ("f3", pa.float64()), ("f4", pa.int64()), ("f5", pa.string()),
+        ("event_ts", pa.timestamp("us", tz="UTC")), ("created_ts", pa.timestamp("us", tz="UTC"))])
+    assert t.num_rows == datagen.SIZES["tiny"].feature_rows
+    s = datagen.spine_table("tiny", t)
+    assert s.column_names == ["row_id", "customer_id", "event_timestamp"]
+    assert s.num_rows == datagen.SIZES["tiny"].entity_rows
+    assert s["row_id"].to_pylist() == list(range(s.num_rows))
+    assert datagen.SIZES["S"] == datagen.Size("S", 1_000_000, 100_000, 100_000)
+    assert datagen.SIZES["M"] == datagen.Size("M", 10_000_000, 1_000_000, 1_000_000)
+
+
+def test_generator_has_the_promised_ties_and_nulls():
+    st = datagen.stats(datagen.feature_table("tiny", ties="all"))
+    assert st["created_breaks_tie_groups"] > 20      # same (key, event_ts), other created_ts
+    assert st["full_tie_groups"] > 10                # same (key, event_ts, created_ts)
+    for c in ("f1", "f2", "f3", "f5"):
+        assert st["nulls"][c] > 0, c
+    assert st["nulls"]["f4"] == 0
+    created = datagen.stats(datagen.feature_table("tiny", ties="created"))
+    assert created["full_tie_groups"] == 0 and created["created_breaks_tie_groups"] > 20
+    none = datagen.stats(datagen.feature_table("tiny", ties="none"))
+    assert none["event_ts_tie_groups"] == 0
+
+
+def test_created_ts_tie_sometimes_goes_against_file_order():
+    t = datagen.feature_table("tiny", ties="all")
+    rows = list(zip(t["customer_id"].to_pylist(), t["event_ts"].to_pylist(),
+                    t["created_ts"].to_pylist()))
+    earlier_created_later_row = sum(
+        1 for i in range(1, len(rows))
+        if rows[i][:2] == rows[i - 1][:2] and rows[i][2] < rows[i - 1][2])
+    assert earlier_created_later_row > 5
+
+
+def test_spine_has_unknown_keys_early_times_and_boundaries():
+    t = datagen.feature_table("tiny")
+    s = datagen.spine_table("tiny", t)
+    keys = set(t["customer_id"].to_pylist())
+    assert any(k not in keys for k in s["customer_id"].to_pylist())
+    first = pc.min(t["event_ts"]).as_py()
+    assert pc.sum(pc.less(s["event_timestamp"], first)).as_py() > 0
+    events = set(zip(t["customer_id"].to_pylist(), t["event_ts"].cast(pa.int64()).to_pylist()))
+    st = list(zip(s["customer_id"].to_pylist(), s["event_timestamp"].cast(pa.int64()).to_pylist()))
+    assert sum((k, ts) in events for k, ts in st) > 20                          # t == event_ts
+    assert sum((k, ts - datagen.TTL_US) in events for k, ts in st) > 20         # t - ttl == event_ts
+    u = datagen.spine_table("tiny", t, unique=True)
+    pairs = list(zip(u["customer_id"].to_pylist(), u["event_timestamp"].to_pylist()))
+    assert len(pairs) == len(set(pairs)) and u["row_id"].to_pylist() == list(range(u.num_rows))
+
+
+# ------------------------------------------------------------------ gate
+
+def _table(f1, f4, f5, ids=None):
+    ids = ids or list(range(len(f1)))
+    return pa.table({"row_id": pa.array(ids, pa.int64()), "f1": pa.array(f1, pa.float64()),
+                     "f4": pa.array(f4, pa.int64()), "f5": pa.array(f5, pa.string())})
+
+
+BASE = ([1.5, None, -2.25, 1e6], [1, 2, None, 4], ["a", None, "c", "d"])
+COLS = ["f1", "f4", "f5"]
+
+
+def test_gate_passes_on_equal_tables_in_any_order():
+    a = _table(*BASE)
+    b = a.take([3, 1, 0, 2])
+    r = gate.compare(a, b, COLS)
+    assert r.ok, r.message
+    assert r.rows == 4
+
+
+def test_gate_fails_on_one_differing_value():
+    f4 = list(BASE[1])
+    f4[3] = 5
+    r = gate.compare(_table(*BASE), _table(BASE[0], f4, BASE[2]), COLS)
+    assert not r.ok and r.mismatched_rows == 1
+    assert "row_id=3" in r.message and "f4" in r.message
+    s = list(BASE[2])
+    s[0] = "b"
+    assert not gate.compare(_table(*BASE), _table(BASE[0], BASE[1], s), COLS).ok
+
+
+def test_gate_fails_on_differing_null():
+    f1 = list(BASE[0])
+    f1[0] = None
+    r = gate.compare(_table(*BASE), _table(f1, BASE[1], BASE[2]), COLS)
+    assert not r.ok and "row_id=0" in r.message and "null" in r.message
+    f5 = list(BASE[2])
+    f5[1] = "x"                                         # null vs a value, the other way round
+    assert not gate.compare(_table(*BASE), _table(BASE[0], BASE[1], f5), COLS).ok
+
+
+def test_gate_float_tolerance():
+    near = [1.5 * (1 + 1e-12), None, -2.25, 1e6 + 1e-5]
+    assert gate.compare(_table(*BASE), _table(near, *BASE[1:]), COLS).ok
+    far = [1.5 * (1 + 1e-6), None, -2.25, 1e6]
+    r = gate.compare(_table(*BASE), _table(far, *BASE[1:]), COLS)
+    assert not r.ok and r.mismatched_rows == 1
+
+
+def test_gate_fails_on_missing_or_extra_rows():
+    a = _table(*BASE)
+    assert not gate.compare(a, a.slice(0, 3), COLS).ok
+    dup = pa.concat_tables([a, a.slice(0, 1)])
+    assert not gate.compare(a, dup, COLS).ok
+
+
+def test_gate_require_raises():
+    f4 = list(BASE[1])
+    f4[0] = 9
+    with pytest.raises(gate.GateError, match="row_id=0"):
+        gate.require(gate.compare(_table(*BASE), _table(BASE[0], f4, BASE[2]), COLS))
+
+
+def test_gate_allowing_dropped_rows_only_when_all_null():
+    expected = _table([1.0, None, 3.0], [1, None, 3], ["a", None, "c"])
+    actual = expected.filter(pa.array([True, False, True]))
+    r = gate.compare_allowing_dropped(expected, actual, COLS)
+    assert r.ok and r.dropped == 1
+    actual = expected.filter(pa.array([False, True, True]))        # drops a row with values
+    assert not gate.compare_allowing_dropped(expected, actual, COLS).ok
+
+
+# ------------------------------------------------------------------ reference
+
+def _ts(sec):
+    return datagen.BASE_US + sec * datagen.US
+
+
+def _features(rows):
+    """rows: (key, event_s, created_s, f4) -> a feature table (f4 identifies the row)."""
+    return pa.table({
+        "customer_id": pa.array([r[0] for r in rows], pa.int64()),
+        "f1": pa.array([float(r[3]) for r in rows], pa.float64()),
+        "f2": pa.array([None] * len(rows), pa.float64()),
+        "f3": pa.array([0.5] * len(rows), pa.float64()),
+        "f4": pa.array([r[3] for r in rows], pa.int64()),
+        "f5": pa.array([str(r[3]) for r in rows], pa.string()),
+        "event_ts": pa.array([_ts(r[1]) for r in rows]).cast(pa.timestamp("us", tz="UTC")),
+        "created_ts": pa.array([_ts(r[2]) for r in rows]).cast(pa.timestamp("us", tz="UTC")),
+    })
+
+
+def _spine(rows):
+    return pa.table({
+        "row_id": pa.array(range(len(rows)), pa.int64()),
+        "customer_id": pa.array([r[0] for r in rows], pa.int64()),
+        "event_timestamp": pa.array([_ts(r[1]) for r in rows]).cast(pa.timestamp("us", tz="UTC")),
+    })
+
+
+def test_reference_follows_design_section_3():
+    ttl_s = datagen.TTL_US // datagen.US
+    feats = _features([
+        (1, 100, 100, 10),
+        (1, 200, 300, 20),      # same event time as the next two; created_ts decides...
+        (1, 200, 250, 21),
+        (1, 200, 300, 22),      # ...and between equal created_ts the later row wins
+        (2, 100, 100, 30),
+    ])
+    spine = _spine([
+        (1, 150),               # -> 10
+        (1, 200),               # event_ts == t is eligible -> 22
+        (1, 99),                # before any data -> null
+        (1, 200 + ttl_s),       # t - ttl == event_ts is eligible -> 22
+        (1, 201 + ttl_s),       # one second past the ttl -> null
+        (3, 500),               # unknown key -> null
+        (2, 100),               # -> 30
+        (1, 150),               # a repeated entity row -> its own output row
+    ])
+    out = reference.pit_reference(feats, spine)
+    assert out["f4"].to_pylist() == [10, 22, None, 22, None, None, 30, 10]
+    assert out["f5"].to_pylist() == ["10", "22", None, "22", None, None, "30", "10"]
+    assert out["row_id"].to_pylist() == list(range(8))
+    unbounded = reference.pit_reference(feats, spine, ttl_us=0)
+    assert unbounded["f4"].to_pylist()[4] == 22
+
+
+def test_tie_rules_decide_lookups_in_the_tiny_data():
+    """The ties in the generated data change answers: a join that ignores created_ts or
+    ingestion order would fail the gate."""
+    t = datagen.feature_table("tiny")
+    s = datagen.spine_table("tiny", t)
+    right = reference.pit_reference(t, s)
+    n = t.num_rows
+    # Reversed file order: only the ingestion-order rule is inverted.
+    rev = t.take(pa.array(range(n - 1, -1, -1)))
+    assert not gate.compare(right, reference.pit_reference(rev, s), datagen.FEATURES).ok
+    # Without created_ts (file order decides every tie).
+    no_created = reference.pit_reference(t, s, created=None)
+    assert not gate.compare(right, no_created, datagen.FEATURES).ok
+
+
+def test_duckdb_sql_agrees_with_reference(tmp_path):
+    pytest.importorskip("duckdb")
+    import workloads
+    paths = datagen.generate("tiny", tmp_path, log=lambda m: None)
+    feats, spine = pq.read_table(paths["features"]), pq.read_table(paths["spine"])
+    con = workloads.duckdb_connect()
+    got = workloads.duckdb_pit(con, paths["features"], paths["spine"])
+    gate.require(gate.compare(reference.pit_reference(feats, spine), got, datagen.FEATURES))
+
+
+def test_reference_agrees_with_cli(tmp_path):
+    if not os.access(fst.BIN, os.X_OK):
+        pytest.skip(f"no featherstone binary at {fst.BIN}")
+    import workloads
+    paths = datagen.generate("tiny", tmp_path / "data", log=lambda m: None)
+    cli = workloads.Featherstone(fst.BIN)
+    repo = cli.make_repo(tmp_path / "repo", "parquet")
+    cli.ingest(repo, paths["features"])
+    out = pq.read_table(cli.historical(repo, paths["spine"], tmp_path / "out.parquet"))
+    feats, spine = pq.read_table(paths["features"]), pq.read_table(paths["spine"])
+    assert out["row_id"].to_pylist() == spine["row_id"].to_pylist()
+    gate.require(gate.compare(reference.pit_reference(feats, spine), out, datagen.FEATURES,
+                              names=("reference", "featherstone")))
