@@ -19,6 +19,7 @@ struct ObjectRecord {
   definitions::SpecObject object;
   int version = 0;          // 1 for the first apply, +1 per change
   int64_t applied_at = 0;   // µs
+  bool removed = false;     // a removal marker (in History only): removed at applied_at
 };
 
 // One difference between the desired definitions and the registry.

@@ -1,0 +1,387 @@
+// The embedded registry: one SQLite file in WAL mode. Layout (schema version 1):
+//   objects     one row per version of a definition; a removal is a row with removed = 1
+//               carrying the last spec. Current = the latest version, when not removed.
+//   applies     one row per apply that changed something, with its changes as JSON.
+//   ingests     ids from AUTOINCREMENT (never reused); published_at = 0 until published.
+//   files       written only by PublishIngest, in the same transaction as published_at.
+//   watermarks  one row per feature view.
+#include <algorithm>
+#include <iterator>
+#include <map>
+#include <utility>
+
+#include "featherstone/core/time.h"
+#include "featherstone/registry/registry.h"
+#include "plan.h"
+#include "sqlite_db.h"
+
+namespace fst::registry {
+namespace {
+
+using definitions::SpecObject;
+using nlohmann::json;
+
+// kMigrations[i] takes the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE objects(
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  spec_json TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  applied_at INTEGER NOT NULL,
+  removed INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, name, version)
+);
+CREATE INDEX objects_by_name ON objects(name);
+CREATE TABLE applies(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  applied_at INTEGER NOT NULL,
+  changes_json TEXT NOT NULL
+);
+CREATE TABLE ingests(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source TEXT NOT NULL,
+  input TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  rows INTEGER NOT NULL DEFAULT 0,
+  published_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ingests_by_content ON ingests(source, content_hash);
+CREATE TABLE files(
+  ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  PRIMARY KEY (ingest_id, path)
+);
+CREATE INDEX files_by_source ON files(source, ingest_id);
+CREATE TABLE watermarks(
+  view TEXT PRIMARY KEY,
+  end_ts INTEGER NOT NULL,
+  last_ingest_id INTEGER NOT NULL
+);
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+constexpr char kObjectColumns[] =
+    "kind, name, version, spec_json, hash, applied_at, removed FROM objects";
+constexpr char kIngestColumns[] =
+    "id, source, input, content_hash, rows, published_at FROM ingests";
+
+bool ByKindThenName(const ObjectRecord& a, const ObjectRecord& b) {
+  const int ra = definitions::KindRank(a.object.kind);
+  const int rb = definitions::KindRank(b.object.kind);
+  return ra != rb ? ra < rb : a.object.name < b.object.name;
+}
+
+class SqliteRegistry : public Registry {
+ public:
+  explicit SqliteRegistry(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  // Creates or upgrades the schema. Errors: IOError for a database of a newer schema.
+  Status Migrate();
+
+  Result<std::vector<Change>> Plan(const std::vector<SpecObject>& desired) override;
+  Result<std::vector<Change>> Apply(const std::vector<SpecObject>& desired) override;
+  Result<std::vector<ObjectRecord>> List(const std::string& kind) override;
+  Result<std::vector<ObjectRecord>> History(const std::string& name) override;
+
+  Result<std::optional<IngestRecord>> FindPublishedIngest(
+      const std::string& source, const std::string& content_hash) override;
+  Result<int64_t> BeginIngest(const std::string& source, const std::string& input,
+                              const std::string& content_hash) override;
+  Status PublishIngest(int64_t ingest_id, int64_t rows,
+                       const std::vector<FileRecord>& files) override;
+  Result<std::vector<FileRecord>> ListFiles(const std::string& source) override;
+  Result<std::vector<IngestRecord>> ListIngests(const std::string& source) override;
+
+  Result<std::optional<Watermark>> GetWatermark(const std::string& view) override;
+  Status SetWatermark(const Watermark& watermark) override;
+
+ private:
+  // Reads the row of a statement selecting kObjectColumns.
+  Result<ObjectRecord> ReadObject(const Statement& row) const;
+  static IngestRecord ReadIngest(const Statement& row);
+  // The current objects, sorted by kind then name.
+  Result<std::vector<ObjectRecord>> Current();
+
+  std::unique_ptr<SqliteDb> db_;
+};
+
+Status SqliteRegistry::Migrate() {
+  FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
+  FST_RETURN_NOT_OK(db_->Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER)"));
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Step());
+  const int64_t version = row ? select.Int(0) : 0;
+  if (version > kSchemaVersion) {
+    return Status::IOError(db_->path(), ": registry schema version ", version,
+                           " is newer than this featherstone supports (", kSchemaVersion,
+                           "); upgrade featherstone");
+  }
+  if (version == kSchemaVersion) return Status::OK();
+  for (int64_t v = version; v < kSchemaVersion; ++v) {
+    FST_RETURN_NOT_OK(db_->Exec(kMigrations[v]));
+  }
+  FST_RETURN_NOT_OK(db_->Exec("DELETE FROM schema_version"));
+  FST_ASSIGN_OR_RAISE(Statement insert,
+                      db_->Prepare("INSERT INTO schema_version(version) VALUES (?)"));
+  FST_RETURN_NOT_OK(insert.Bind(int64_t{kSchemaVersion}).Run());
+  return tx.Commit();
+}
+
+Result<ObjectRecord> SqliteRegistry::ReadObject(const Statement& row) const {
+  ObjectRecord record;
+  record.object.kind = row.Text(0);
+  record.object.name = row.Text(1);
+  record.version = static_cast<int>(row.Int(2));
+  record.object.spec = json::parse(row.Text(3), nullptr, /*allow_exceptions=*/false);
+  if (record.object.spec.is_discarded()) {
+    return Status::IOError(db_->path(), ": ", record.object.kind, " '", record.object.name,
+                           "' version ", record.version, " has malformed spec_json");
+  }
+  record.object.hash = row.Text(4);
+  record.applied_at = row.Int(5);
+  record.removed = row.Int(6) != 0;
+  return record;
+}
+
+IngestRecord SqliteRegistry::ReadIngest(const Statement& row) {
+  return IngestRecord{row.Int(0), row.Text(1), row.Text(2), row.Text(3), row.Int(4),
+                      row.Int(5)};
+}
+
+Result<std::vector<ObjectRecord>> SqliteRegistry::Current() {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare(std::string("SELECT ") + kObjectColumns +
+                   " AS o WHERE removed = 0 AND version = (SELECT MAX(version) FROM objects"
+                   " WHERE kind = o.kind AND name = o.name)"));
+  std::vector<ObjectRecord> records;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    FST_ASSIGN_OR_RAISE(ObjectRecord record, ReadObject(select));
+    records.push_back(std::move(record));
+  }
+  std::sort(records.begin(), records.end(), ByKindThenName);
+  return records;
+}
+
+std::vector<SpecObject> Objects(const std::vector<ObjectRecord>& records) {
+  std::vector<SpecObject> objects;
+  for (const auto& record : records) objects.push_back(record.object);
+  return objects;
+}
+
+Result<std::vector<Change>> SqliteRegistry::Plan(const std::vector<SpecObject>& desired) {
+  FST_ASSIGN_OR_RAISE(auto current, Current());
+  return ComputeChanges(Objects(current), desired);
+}
+
+Result<std::vector<Change>> SqliteRegistry::Apply(const std::vector<SpecObject>& desired) {
+  FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
+  FST_ASSIGN_OR_RAISE(auto current, Current());
+  FST_ASSIGN_OR_RAISE(auto changes, ComputeChanges(Objects(current), desired));
+  if (changes.empty()) return changes;
+
+  std::map<std::pair<std::string, std::string>, const SpecObject*> by_key;
+  for (const auto& object : desired) by_key[{object.kind, object.name}] = &object;
+  for (const auto& record : current) {
+    by_key.try_emplace({record.object.kind, record.object.name}, &record.object);
+  }
+
+  const int64_t now = core::NowMicros();
+  FST_ASSIGN_OR_RAISE(
+      Statement next_version,
+      db_->Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM objects WHERE kind = ? AND "
+                   "name = ?"));
+  FST_ASSIGN_OR_RAISE(
+      Statement insert,
+      db_->Prepare("INSERT INTO objects(kind, name, version, spec_json, hash, applied_at, "
+                   "removed) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  json log = json::array();
+  for (const auto& change : changes) {
+    const SpecObject& object = *by_key.at({change.kind, change.name});
+    next_version.Reset();
+    FST_ASSIGN_OR_RAISE(bool row, next_version.Bind(change.kind).Bind(change.name).Step());
+    const int64_t version = row ? next_version.Int(0) : 1;
+    const bool removed = change.op == Change::Op::kRemove;
+    insert.Reset();
+    FST_RETURN_NOT_OK(insert.Bind(change.kind)
+                          .Bind(change.name)
+                          .Bind(version)
+                          .Bind(definitions::SpecText(object.spec))
+                          .Bind(SpecHash(object))
+                          .Bind(now)
+                          .Bind(int64_t{removed})
+                          .Run());
+    log.push_back({{"op", OpName(change.op)},
+                   {"kind", change.kind},
+                   {"name", change.name},
+                   {"detail", change.detail}});
+  }
+  FST_ASSIGN_OR_RAISE(Statement record,
+                      db_->Prepare("INSERT INTO applies(applied_at, changes_json) VALUES (?, ?)"));
+  FST_RETURN_NOT_OK(record.Bind(now).Bind(definitions::SpecText(log)).Run());
+  FST_RETURN_NOT_OK(tx.Commit());
+  return changes;
+}
+
+Result<std::vector<ObjectRecord>> SqliteRegistry::List(const std::string& kind) {
+  FST_ASSIGN_OR_RAISE(auto current, Current());
+  if (kind.empty()) return current;
+  std::erase_if(current, [&](const ObjectRecord& r) { return r.object.kind != kind; });
+  return current;
+}
+
+Result<std::vector<ObjectRecord>> SqliteRegistry::History(const std::string& name) {
+  FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare(std::string("SELECT ") + kObjectColumns +
+                                                     " WHERE name = ?"));
+  select.Bind(name);
+  std::vector<ObjectRecord> records;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    FST_ASSIGN_OR_RAISE(ObjectRecord record, ReadObject(select));
+    records.push_back(std::move(record));
+  }
+  std::sort(records.begin(), records.end(), [](const ObjectRecord& a, const ObjectRecord& b) {
+    if (a.applied_at != b.applied_at) return a.applied_at < b.applied_at;
+    if (a.object.kind != b.object.kind) return ByKindThenName(a, b);
+    return a.version < b.version;
+  });
+  return records;
+}
+
+Result<std::optional<IngestRecord>> SqliteRegistry::FindPublishedIngest(
+    const std::string& source, const std::string& content_hash) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare(std::string("SELECT ") + kIngestColumns +
+                                   " WHERE source = ? AND content_hash = ? AND published_at > 0"
+                                   " ORDER BY id DESC LIMIT 1"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Bind(source).Bind(content_hash).Step());
+  if (!row) return std::nullopt;
+  return ReadIngest(select);
+}
+
+Result<int64_t> SqliteRegistry::BeginIngest(const std::string& source, const std::string& input,
+                                            const std::string& content_hash) {
+  FST_ASSIGN_OR_RAISE(Statement insert,
+                      db_->Prepare("INSERT INTO ingests(source, input, content_hash) VALUES "
+                                   "(?, ?, ?) RETURNING id"));
+  FST_ASSIGN_OR_RAISE(bool row, insert.Bind(source).Bind(input).Bind(content_hash).Step());
+  if (!row) return db_->Error("BeginIngest: no id returned");
+  const int64_t id = insert.Int(0);
+  FST_RETURN_NOT_OK(insert.Run());
+  return id;
+}
+
+Status SqliteRegistry::PublishIngest(int64_t ingest_id, int64_t rows,
+                                     const std::vector<FileRecord>& files) {
+  FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT source, published_at FROM ingests WHERE id = ?"));
+  FST_ASSIGN_OR_RAISE(bool found, select.Bind(ingest_id).Step());
+  if (!found) {
+    return Status::KeyError(db_->path(), ": ingest ", ingest_id, " was never begun");
+  }
+  const std::string source = select.Text(0);
+  if (select.Int(1) != 0) {
+    return Status::Invalid(db_->path(), ": ingest ", ingest_id, " is already published");
+  }
+  FST_ASSIGN_OR_RAISE(Statement insert,
+                      db_->Prepare("INSERT INTO files(ingest_id, source, path, rows, min_ts, "
+                                   "max_ts) VALUES (?, ?, ?, ?, ?, ?)"));
+  for (const auto& file : files) {
+    if (!file.source.empty() && file.source != source) {
+      return Status::Invalid(db_->path(), ": file '", file.path, "' is of source '",
+                             file.source, "' but ingest ", ingest_id, " is of source '", source,
+                             "'");
+    }
+    insert.Reset();
+    FST_RETURN_NOT_OK(insert.Bind(ingest_id)
+                          .Bind(source)
+                          .Bind(file.path)
+                          .Bind(file.rows)
+                          .Bind(file.min_ts)
+                          .Bind(file.max_ts)
+                          .Run());
+  }
+  FST_ASSIGN_OR_RAISE(
+      Statement update,
+      db_->Prepare("UPDATE ingests SET rows = ?, published_at = ? WHERE id = ?"));
+  const int64_t published_at = std::max<int64_t>(core::NowMicros(), 1);
+  FST_RETURN_NOT_OK(update.Bind(rows).Bind(published_at).Bind(ingest_id).Run());
+  return tx.Commit();
+}
+
+Result<std::vector<FileRecord>> SqliteRegistry::ListFiles(const std::string& source) {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare("SELECT f.ingest_id, f.source, f.path, f.rows, f.min_ts, f.max_ts "
+                   "FROM files f JOIN ingests i ON i.id = f.ingest_id "
+                   "WHERE f.source = ? AND i.published_at > 0 ORDER BY f.ingest_id, f.rowid"));
+  select.Bind(source);
+  std::vector<FileRecord> files;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    files.push_back(FileRecord{select.Int(0), select.Text(1), select.Text(2), select.Int(3),
+                               select.Int(4), select.Int(5)});
+  }
+  return files;
+}
+
+Result<std::vector<IngestRecord>> SqliteRegistry::ListIngests(const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare(std::string("SELECT ") + kIngestColumns +
+                                   " WHERE published_at > 0 AND (? = '' OR source = ?)"
+                                   " ORDER BY id DESC"));
+  select.Bind(source).Bind(source);
+  std::vector<IngestRecord> ingests;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    ingests.push_back(ReadIngest(select));
+  }
+  return ingests;
+}
+
+Result<std::optional<Watermark>> SqliteRegistry::GetWatermark(const std::string& view) {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare("SELECT view, end_ts, last_ingest_id FROM watermarks WHERE view = ?"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Bind(view).Step());
+  if (!row) return std::nullopt;
+  return Watermark{select.Text(0), select.Int(1), select.Int(2)};
+}
+
+Status SqliteRegistry::SetWatermark(const Watermark& watermark) {
+  FST_ASSIGN_OR_RAISE(
+      Statement upsert,
+      db_->Prepare("INSERT INTO watermarks(view, end_ts, last_ingest_id) VALUES (?, ?, ?) "
+                   "ON CONFLICT(view) DO UPDATE SET end_ts = excluded.end_ts, "
+                   "last_ingest_id = excluded.last_ingest_id"));
+  return upsert.Bind(watermark.view)
+      .Bind(watermark.end_ts)
+      .Bind(watermark.last_ingest_id)
+      .Run();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
+  FST_ASSIGN_OR_RAISE(auto db, SqliteDb::Open(path));
+  auto registry = std::make_unique<SqliteRegistry>(std::move(db));
+  FST_RETURN_NOT_OK(registry->Migrate());
+  return registry;
+}
+
+}  // namespace fst::registry

@@ -1,0 +1,360 @@
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "featherstone/definitions/spec.h"
+#include "featherstone/definitions/yaml_reader.h"
+#include "featherstone/registry/registry.h"
+#include "plan.h"
+#include "sqlite_db.h"
+
+namespace fst::registry {
+namespace {
+
+namespace fs = std::filesystem;
+using definitions::SpecObject;
+
+constexpr char kRepo[] = R"(project: shop
+entities:
+  - {name: customer, join_keys: [customer_id]}
+sources:
+  - name: orders
+    timestamp_field: event_ts
+    schema:
+      - {name: customer_id, type: int64}
+      - {name: amount, type: float64}
+      - {name: event_ts, type: timestamp}
+feature_views:
+  - name: customer_features
+    entities: [customer]
+    source: orders
+    ttl: 30d
+    features:
+      - {name: amount}
+feature_services:
+  - {name: churn_model, features: ["customer_features:amount"]}
+)";
+
+std::vector<SpecObject> Specs(const std::string& yaml) {
+  auto repo = definitions::ParseYaml(yaml, "featherstone.yaml");
+  EXPECT_TRUE(repo.ok()) << repo.status();
+  return repo.ok() ? definitions::ToSpecObjects(*repo) : std::vector<SpecObject>{};
+}
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
+std::vector<std::string> Describe(const std::vector<Change>& changes) {
+  std::vector<std::string> out;
+  for (const auto& change : changes) {
+    out.push_back(std::string(OpName(change.op)) + " " + change.kind + " " + change.name +
+                  (change.detail.empty() ? "" : " (" + change.detail + ")"));
+  }
+  return out;
+}
+
+class SqliteRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* base = std::getenv("FST_TEST_TMP");
+    dir_ = fs::path(base != nullptr ? base : "/tmp") /
+           ("registry_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    path_ = (dir_ / ".featherstone" / "registry.db").string();
+    Reopen();
+  }
+  void TearDown() override {
+    registry_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Reopen() {
+    registry_.reset();
+    auto opened = Registry::Open(path_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    registry_ = *std::move(opened);
+  }
+
+  int64_t Count(const std::string& table) {
+    auto db = SqliteDb::Open(path_);
+    EXPECT_TRUE(db.ok()) << db.status();
+    auto select = (*db)->Prepare("SELECT COUNT(*) FROM " + table);
+    EXPECT_TRUE(select.ok()) << select.status();
+    auto row = select->Step();
+    EXPECT_TRUE(row.ok() && *row);
+    return select->Int(0);
+  }
+
+  fs::path dir_;
+  std::string path_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(SqliteRegistryTest, PlanApplyListHistory) {
+  const auto v1 = Specs(kRepo);
+  auto plan = registry_->Plan(v1);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Describe(*plan),
+            (std::vector<std::string>{"add entity customer", "add source orders",
+                                      "add feature_view customer_features",
+                                      "add feature_service churn_model"}));
+  EXPECT_TRUE(registry_->List()->empty()) << "plan stores nothing";
+  auto applied = registry_->Apply(v1);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(Describe(*applied), Describe(*plan));
+
+  auto listed = registry_->List();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 4u);
+  for (size_t i = 0; i < v1.size(); ++i) {
+    EXPECT_EQ((*listed)[i].object.kind, v1[i].kind);
+    EXPECT_EQ((*listed)[i].object.name, v1[i].name);
+    EXPECT_EQ((*listed)[i].object.spec, v1[i].spec);
+    EXPECT_EQ((*listed)[i].object.hash, v1[i].hash);
+    EXPECT_EQ((*listed)[i].version, 1);
+    EXPECT_GT((*listed)[i].applied_at, 0);
+  }
+  auto views = registry_->List("feature_view");
+  ASSERT_TRUE(views.ok());
+  ASSERT_EQ(views->size(), 1u);
+  EXPECT_EQ((*views)[0].object.name, "customer_features");
+
+  // Change: ttl and features of the view.
+  const auto v2 = Specs(Replace(Replace(kRepo, "ttl: 30d", "ttl: 2d"), "- {name: amount}",
+                                "- {name: amount}\n      - {name: cents, expr: amount * 100}"));
+  plan = registry_->Plan(v2);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Describe(*plan), (std::vector<std::string>{
+                                 "change feature_view customer_features (features changed; "
+                                 "ttl: 30d -> 2d)"}));
+  applied = registry_->Apply(v2);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(Describe(*applied), Describe(*plan));
+  views = registry_->List("feature_view");
+  ASSERT_EQ(views->size(), 1u);
+  EXPECT_EQ((*views)[0].version, 2);
+  EXPECT_EQ((*views)[0].object.spec["ttl"], "2d");
+
+  // Remove the service.
+  std::vector<SpecObject> v3 = v2;
+  v3.pop_back();
+  applied = registry_->Apply(v3);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(Describe(*applied),
+            (std::vector<std::string>{"remove feature_service churn_model"}));
+  EXPECT_TRUE(registry_->List("feature_service")->empty());
+  EXPECT_EQ(registry_->List()->size(), 3u);
+
+  auto history = registry_->History("customer_features");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].version, 1);
+  EXPECT_EQ((*history)[0].object.spec["ttl"], "30d");
+  EXPECT_EQ((*history)[1].version, 2);
+  EXPECT_EQ((*history)[1].object.spec["ttl"], "2d");
+  EXPECT_LE((*history)[0].applied_at, (*history)[1].applied_at);
+
+  history = registry_->History("churn_model");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_FALSE((*history)[0].removed);
+  EXPECT_TRUE((*history)[1].removed);
+  EXPECT_EQ((*history)[1].version, 2);
+  EXPECT_TRUE(registry_->History("nothing")->empty());
+
+  // Adding it back continues the version sequence.
+  applied = registry_->Apply(v2);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(Describe(*applied), (std::vector<std::string>{"add feature_service churn_model"}));
+  auto services = registry_->List("feature_service");
+  ASSERT_EQ(services->size(), 1u);
+  EXPECT_EQ((*services)[0].version, 3);
+  EXPECT_EQ(Count("applies"), 4);
+}
+
+TEST_F(SqliteRegistryTest, ApplyWithNothingToChangeStoresNothing) {
+  const auto specs = Specs(kRepo);
+  ASSERT_EQ(registry_->Apply(specs)->size(), 4u);
+  EXPECT_EQ(Count("objects"), 4);
+  EXPECT_EQ(Count("applies"), 1);
+  // A different YAML spelling of the same definitions changes nothing.
+  const auto respelled = Specs(Replace(kRepo, "ttl: 30d", "ttl: 720h"));
+  auto again = registry_->Apply(respelled);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->empty());
+  EXPECT_TRUE(registry_->Plan(specs)->empty());
+  EXPECT_EQ(Count("objects"), 4);
+  EXPECT_EQ(Count("applies"), 1);
+}
+
+TEST_F(SqliteRegistryTest, ApplyRejectsDuplicatesAtomically) {
+  auto specs = Specs(kRepo);
+  specs.push_back(specs[0]);
+  auto applied = registry_->Apply(specs);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_TRUE(applied.status().IsInvalid());
+  EXPECT_EQ(Count("objects"), 0);
+}
+
+TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
+  auto first = registry_->BeginIngest("orders", "data/orders.csv", "h1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = registry_->BeginIngest("orders", "data/more.csv", "h2");
+  ASSERT_TRUE(second.ok());
+  EXPECT_GT(*second, *first);
+
+  EXPECT_FALSE(registry_->FindPublishedIngest("orders", "h1")->has_value());
+  ASSERT_TRUE(registry_->PublishIngest(*second, 30,
+                                       {{0, "orders", "orders/p-2-0.parquet", 20, 100, 200},
+                                        {0, "", "orders/p-2-1.parquet", 10, 150, 300}})
+                  .ok());
+  // `first` is begun but never published: none of its traces are visible.
+  auto files = registry_->ListFiles("orders");
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].ingest_id, *second);
+  EXPECT_EQ((*files)[0].path, "orders/p-2-0.parquet");
+  EXPECT_EQ((*files)[1].source, "orders");
+  EXPECT_EQ((*files)[1].rows, 10);
+  EXPECT_EQ((*files)[1].min_ts, 150);
+  EXPECT_EQ((*files)[1].max_ts, 300);
+  EXPECT_FALSE(registry_->FindPublishedIngest("orders", "h1")->has_value());
+  auto found = registry_->FindPublishedIngest("orders", "h2");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, *second);
+  EXPECT_EQ((*found)->input, "data/more.csv");
+  EXPECT_EQ((*found)->rows, 30);
+  EXPECT_GT((*found)->published_at, 0);
+  EXPECT_FALSE(registry_->FindPublishedIngest("payments", "h2")->has_value());
+
+  auto ingests = registry_->ListIngests();
+  ASSERT_TRUE(ingests.ok());
+  ASSERT_EQ(ingests->size(), 1u);
+  EXPECT_EQ((*ingests)[0].id, *second);
+
+  ASSERT_TRUE(
+      registry_->PublishIngest(*first, 5, {{0, "orders", "orders/p-1.parquet", 5, 1, 2}}).ok());
+  auto payments = registry_->BeginIngest("payments", "pay.csv", "h1");
+  ASSERT_TRUE(registry_->PublishIngest(*payments, 0, {}).ok());
+  ingests = registry_->ListIngests();
+  ASSERT_EQ(ingests->size(), 3u);
+  EXPECT_EQ((*ingests)[0].id, *payments);
+  EXPECT_EQ((*ingests)[1].id, *second);
+  EXPECT_EQ((*ingests)[2].id, *first);
+  ingests = registry_->ListIngests("orders");
+  ASSERT_EQ(ingests->size(), 2u);
+  files = registry_->ListFiles("orders");
+  ASSERT_EQ(files->size(), 3u);
+  EXPECT_EQ((*files)[0].ingest_id, *first) << "files are in ingest id order";
+  EXPECT_TRUE(registry_->ListFiles("payments")->empty());
+}
+
+TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
+  auto id = registry_->BeginIngest("orders", "in.csv", "h");
+  ASSERT_TRUE(id.ok());
+  const FileRecord file{0, "orders", "orders/a.parquet", 1, 0, 0};
+  const Status duplicate_path = registry_->PublishIngest(*id, 2, {file, file});
+  ASSERT_FALSE(duplicate_path.ok());
+  EXPECT_TRUE(duplicate_path.IsIOError());
+  EXPECT_NE(duplicate_path.message().find(path_), std::string::npos);
+  EXPECT_NE(duplicate_path.message().find("UNIQUE constraint failed"), std::string::npos)
+      << duplicate_path.message();
+  EXPECT_TRUE(registry_->ListFiles("orders")->empty());
+  EXPECT_TRUE(registry_->ListIngests()->empty());
+
+  const Status wrong_source =
+      registry_->PublishIngest(*id, 1, {{0, "payments", "payments/a.parquet", 1, 0, 0}});
+  EXPECT_TRUE(wrong_source.IsInvalid()) << wrong_source;
+
+  ASSERT_TRUE(registry_->PublishIngest(*id, 1, {file}).ok());
+  const Status twice = registry_->PublishIngest(*id, 1, {});
+  EXPECT_TRUE(twice.IsInvalid()) << twice;
+  EXPECT_EQ(registry_->ListFiles("orders")->size(), 1u);
+  const Status unknown = registry_->PublishIngest(*id + 100, 1, {});
+  EXPECT_TRUE(unknown.IsKeyError()) << unknown;
+}
+
+TEST_F(SqliteRegistryTest, Watermarks) {
+  auto missing = registry_->GetWatermark("customer_features");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  ASSERT_TRUE(registry_->SetWatermark({"customer_features", 1000, 3}).ok());
+  ASSERT_TRUE(registry_->SetWatermark({"other", 5, 1}).ok());
+  ASSERT_TRUE(registry_->SetWatermark({"customer_features", 2000, 4}).ok());
+  auto mark = registry_->GetWatermark("customer_features");
+  ASSERT_TRUE(mark.ok() && mark->has_value());
+  EXPECT_EQ((*mark)->view, "customer_features");
+  EXPECT_EQ((*mark)->end_ts, 2000);
+  EXPECT_EQ((*mark)->last_ingest_id, 4);
+}
+
+TEST_F(SqliteRegistryTest, ReopeningKeepsEverything) {
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  auto published = registry_->BeginIngest("orders", "a.csv", "h1");
+  ASSERT_TRUE(
+      registry_->PublishIngest(*published, 3, {{0, "orders", "o/1.parquet", 3, 1, 9}}).ok());
+  auto begun = registry_->BeginIngest("orders", "b.csv", "h2");
+  ASSERT_TRUE(begun.ok());
+  ASSERT_TRUE(registry_->SetWatermark({"customer_features", 9, *published}).ok());
+
+  Reopen();
+  EXPECT_EQ(registry_->List()->size(), 4u);
+  EXPECT_TRUE(registry_->Apply(Specs(kRepo))->empty());
+  ASSERT_EQ(registry_->ListFiles("orders")->size(), 1u);
+  EXPECT_EQ((*registry_->ListFiles("orders"))[0].path, "o/1.parquet");
+  EXPECT_TRUE(registry_->FindPublishedIngest("orders", "h1")->has_value());
+  EXPECT_EQ((*registry_->GetWatermark("customer_features"))->end_ts, 9);
+  auto next = registry_->BeginIngest("orders", "c.csv", "h3");
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(*next, *begun) << "ids are never reused";
+  ASSERT_TRUE(registry_->PublishIngest(*begun, 0, {}).ok()) << "a begun ingest survives";
+}
+
+TEST_F(SqliteRegistryTest, UsesWalJournal) {
+  auto db = SqliteDb::Open(path_);
+  ASSERT_TRUE(db.ok());
+  auto mode = (*db)->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok() && *mode->Step());
+  EXPECT_EQ(mode->Text(0), "wal");
+}
+
+TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
+  {
+    auto db = SqliteDb::Open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("UPDATE schema_version SET version = 99").ok());
+  }
+  registry_.reset();
+  auto opened = Registry::Open(path_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_TRUE(opened.status().IsIOError());
+  EXPECT_EQ(opened.status().message(),
+            path_ + ": registry schema version 99 is newer than this featherstone supports (1); "
+                    "upgrade featherstone");
+}
+
+TEST_F(SqliteRegistryTest, OpenErrorsNameThePath) {
+  const fs::path blocker = dir_ / "file";
+  std::ofstream(blocker) << "x";
+  const std::string bad = (blocker / "registry.db").string();
+  auto opened = Registry::Open(bad);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_TRUE(opened.status().IsIOError());
+  EXPECT_EQ(opened.status().message().rfind(bad + ": ", 0), 0u) << opened.status();
+
+  std::ofstream(dir_ / "garbage.db") << std::string(4096, 'g');
+  auto garbage = Registry::Open((dir_ / "garbage.db").string());
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_NE(garbage.status().message().find("file is not a database"), std::string::npos)
+      << garbage.status();
+}
+
+}  // namespace
+}  // namespace fst::registry
