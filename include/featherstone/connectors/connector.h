@@ -8,6 +8,7 @@
 #include <string>
 
 #include <arrow/record_batch.h>
+#include <arrow/table.h>
 
 #include "featherstone/core/types.h"
 
@@ -16,7 +17,9 @@ namespace fst::connectors {
 struct ReadOptions {
   int64_t batch_rows = 1 << 17;
   // Keep input columns the schema does not declare (after the declared ones), with the type
-  // the format gives them (CSV: inferred int64/float64/bool/string). Off: drop them.
+  // the format gives them (CSV: inferred int64/float64/bool/string; Parquet: its own; JSONL:
+  // the top-level keys of the first batch, typed bool/int64/float64 or else string holding the
+  // JSON text). Off: drop them.
   bool keep_extra_columns = false;
 };
 
