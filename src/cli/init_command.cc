@@ -73,7 +73,9 @@ Status WriteData(const InitOptions& o) {
   const int64_t hour = 3600 * core::kMicrosPerSecond;
   const int64_t end = core::NowMicros() / hour * hour;
   const int64_t start = end - o.days * core::kMicrosPerDay;
-  std::uniform_int_distribution<int64_t> when(start, end);
+  std::uniform_int_distribution<int64_t> when_seconds(start / core::kMicrosPerSecond,
+                                                      end / core::kMicrosPerSecond);
+  auto when = [&](std::mt19937_64& g) { return when_seconds(g) * core::kMicrosPerSecond; };
   std::lognormal_distribution<double> amount(3.5, 0.8);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const char* statuses[] = {"paid", "shipped", "delivered", "refunded"};

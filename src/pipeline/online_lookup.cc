@@ -15,7 +15,7 @@ const std::string* KeyText(const EntityKeyText& entity, const std::string& name)
   return nullptr;
 }
 
-nlohmann::json TypedKey(const std::string& text, core::ValueType type) {
+nlohmann::ordered_json TypedKey(const std::string& text, core::ValueType type) {
   if (type == core::ValueType::kInt64 || type == core::ValueType::kInt32) {
     return std::stoll(text);  // validated by EncodeKeyText
   }
@@ -24,14 +24,14 @@ nlohmann::json TypedKey(const std::string& text, core::ValueType type) {
 
 }  // namespace
 
-Result<nlohmann::json> GetOnlineFeatures(RepoContext& repo,
+Result<nlohmann::ordered_json> GetOnlineFeatures(RepoContext& repo,
                                          const std::vector<definitions::FeatureRef>& refs,
                                          const std::vector<EntityKeyText>& entities, int64_t at,
                                          bool full_feature_names) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(online::OnlineStore * store, repo.Online());
-  nlohmann::json out = nlohmann::json::array();
-  for (size_t e = 0; e < entities.size(); ++e) out.push_back(nlohmann::json::object());
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (size_t e = 0; e < entities.size(); ++e) out.push_back(nlohmann::ordered_json::object());
 
   // Views in order of first mention, each read once for all entities.
   std::vector<std::string> views;
@@ -75,7 +75,7 @@ Result<nlohmann::json> GetOnlineFeatures(RepoContext& repo,
         const std::string name = full_feature_names ? ref.view + "__" + ref.feature : ref.feature;
         const auto it = std::find(plan.features.begin(), plan.features.end(), ref.feature);
         const size_t c = static_cast<size_t>(it - plan.features.begin());
-        out[e][name] = fresh ? row.values[c] : nlohmann::json();
+        out[e][name] = fresh ? nlohmann::ordered_json(row.values[c]) : nlohmann::ordered_json();
       }
     }
   }

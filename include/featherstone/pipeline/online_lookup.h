@@ -15,10 +15,11 @@ namespace fst::pipeline {
 // One entity: (join key, value as text) pairs.
 using EntityKeyText = std::vector<std::pair<std::string, std::string>>;
 
-// A JSON array with one object per entity: its join keys (typed) and the features (null when
+// A JSON array with one object per entity: its join keys (typed), then the features in the
+// order requested (null when
 // missing or when the stored row is older than the view's ttl at time `at`).
 // Errors: Invalid for a missing or unexpected join key, or a value of the wrong type.
-Result<nlohmann::json> GetOnlineFeatures(RepoContext& repo,
+Result<nlohmann::ordered_json> GetOnlineFeatures(RepoContext& repo,
                                          const std::vector<definitions::FeatureRef>& refs,
                                          const std::vector<EntityKeyText>& entities, int64_t at,
                                          bool full_feature_names);
