@@ -70,6 +70,64 @@ TEST(CsvQuoteChecker, PiecesDoNotMatter) {
   }
 }
 
+// Byte-at-a-time statement of the rules CsvQuoteChecker implements with memchr.
+struct NaiveVerdict {
+  bool ok = true;
+  int64_t quote_offset = -1;
+  int64_t error_offset = -1;
+};
+NaiveVerdict NaiveCheck(const std::string& text) {
+  enum { kFieldStart, kUnquoted, kQuoted, kAfterQuote } state = kFieldStart;
+  NaiveVerdict verdict;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    switch (state) {
+      case kFieldStart:
+        if (c == '"') {
+          state = kQuoted;
+          verdict.quote_offset = static_cast<int64_t>(i);
+        } else if (c != ',' && c != '\n' && c != '\r') {
+          state = kUnquoted;
+        }
+        break;
+      case kUnquoted:
+        if (c == ',' || c == '\n' || c == '\r') state = kFieldStart;
+        break;
+      case kQuoted:
+        if (c == '"') state = kAfterQuote;
+        break;
+      case kAfterQuote:
+        if (c == '"') {
+          state = kQuoted;
+        } else if (c == ',' || c == '\n' || c == '\r') {
+          state = kFieldStart;
+        } else {
+          verdict.ok = false;
+          verdict.error_offset = static_cast<int64_t>(i);
+          return verdict;
+        }
+        break;
+    }
+  }
+  verdict.ok = state != kQuoted;
+  return verdict;
+}
+
+TEST(CsvQuoteChecker, MatchesNaiveReference) {
+  std::mt19937 random(5);
+  const std::string alphabet = "ab,\"\n\r ";
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const int n = static_cast<int>(random() % 30);
+    for (int i = 0; i < n; ++i) text += alphabet[random() % alphabet.size()];
+    const NaiveVerdict expected = NaiveCheck(text);
+    CsvQuoteChecker checker;
+    ASSERT_EQ(Check(text, 1 + random() % 8, &checker), expected.ok) << "'" << text << "'";
+    EXPECT_EQ(checker.quote_offset(), expected.quote_offset) << "'" << text << "'";
+    EXPECT_EQ(checker.error_offset(), expected.error_offset) << "'" << text << "'";
+  }
+}
+
 TEST(CsvRowCounter, CountsRowsLikeArrow) {
   const std::string text = "h1,h2\r\n\r\n1,\"a\nb\"\n\n2,x\n";
   CsvRowCounter counter;

@@ -68,8 +68,9 @@ class ValueAppender {
       }
       case ValueType::kFloat32: {
         float f = 0;
+        // From the text, as rounding through double could pick the other neighbour.
         if (value.is_number()) {
-          f = static_cast<float>(value.number_value());
+          if (!ParseFloatText(value.raw(), &f)) f = static_cast<float>(value.number_value());
         } else if (!is_string || !ParseFloatText(text, &f)) {
           return Bad(value, "");
         }
@@ -143,7 +144,8 @@ class ValueAppender {
       if (item.is_null()) {
         status = items->AppendNull();
       } else if (item.is_number()) {
-        status = items->Append(static_cast<float>(item.number_value()));
+        if (!ParseFloatText(item.raw(), &f)) f = static_cast<float>(item.number_value());
+        status = items->Append(f);
       } else if (item.kind() == JsonKind::kString && ParseFloatText(item.string_value(), &f)) {
         status = items->Append(f);
       } else {
