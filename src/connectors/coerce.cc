@@ -479,8 +479,13 @@ Result<std::shared_ptr<arrow::Array>> Dispatch(const arrow::Array& input, const 
       if (input.type_id() != arrow::Type::DICTIONARY) return cast;
       return Dispatch(**cast, t);
     }
-    default:
+    default: {
+      // Decimals, half floats and the like: Arrow's checked cast, when it has one.
+      FST_RETURN_NOT_OK(EnsureCompute());
+      auto cast = arrow::compute::Cast(input, t.type);
+      if (cast.ok()) return cast;
       break;
+    }
   }
   return TypeError(t.file, t.spec, *input.type());
 }

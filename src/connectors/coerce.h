@@ -16,10 +16,11 @@ namespace fst::connectors::internal {
 // Converts `input` to core::ToArrowType(spec.type). Accepts strings and binary (parsed; empty or
 // blank text is null for non-text targets), integers of any width, floating point, bool,
 // timestamps of any unit and zone (to UTC µs; naive ones are taken as UTC), date32/date64,
-// dictionary-encoded values, null columns, lists, and JSON array text for list types. `first_row`
-// is the 0-based data row of element 0, used for messages. Errors: Invalid "FILE: row N, column
-// 'C': value 'V' is not a valid TYPE", "FILE: row N, column 'C': null in a non-nullable column", or
-// "FILE: column 'C': cannot read T as TYPE".
+// dictionary-encoded values, null columns, lists, JSON array text for list types, and what
+// Arrow's checked casts convert (decimals). `first_row` is the 0-based data row of element 0,
+// for messages.
+// Errors: Invalid "FILE: row N, column 'C': value 'V' is not a valid TYPE", "FILE: row N,
+// column 'C': null in a non-nullable column", or "FILE: column 'C': cannot read T as TYPE".
 Result<std::shared_ptr<arrow::Array>> CoerceColumn(const arrow::Array& input,
                                                    const core::ColumnSpec& spec,
                                                    std::string_view file, int64_t first_row);

@@ -206,6 +206,16 @@ TEST(Coerce, DictionaryValuesAreDecoded) {
            ArrayOf(arrow::int64(), "[7, 5, null, 7]"));
 }
 
+TEST(Coerce, DecimalsThroughArrowCasts) {
+  auto decimals = ArrayOf(arrow::decimal128(10, 2), R"(["12.50", null, "-0.25"])");
+  ExpectEq(Coerce(decimals, Col("f", ValueType::kFloat64)),
+           ArrayOf(arrow::float64(), "[12.5, null, -0.25]"));
+  ExpectEq(Coerce(decimals, Col("s", ValueType::kString)),
+           ArrayOf(arrow::utf8(), R"(["12.50", null, "-0.25"])"));
+  EXPECT_EQ(CoerceError(decimals, Col("i", ValueType::kInt64)),
+            "f.csv: column 'i': cannot read decimal128(10, 2) values as int64");
+}
+
 TEST(Coerce, ListsFromJsonTextAndFromLists) {
   ExpectEq(Coerce(ArrayOf(arrow::utf8(), R"(["[0.5, 1, null]", "[]", null])"),
                   Col("v", ValueType::kListFloat32)),
