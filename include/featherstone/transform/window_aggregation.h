@@ -1,0 +1,63 @@
+// Windowed aggregations (DESIGN section 3): for a query at time t over window w, the events
+// with t - w < ts <= t. One implementation serves training sets (many queries per key),
+// materialization and online reads (one query over an entity's stored events).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <arrow/array.h>
+
+#include "featherstone/core/types.h"
+
+namespace fst::transform {
+
+enum class AggFunction { kCount, kSum, kAvg, kMin, kMax, kStddev, kLast, kFirst, kCountDistinct };
+
+// "count", "sum", ... Errors: Invalid naming the text and the accepted names.
+Result<AggFunction> ParseAggFunction(std::string_view text);
+
+// The result type of `fn` over a column of type `input` (`has_column` false: count of rows).
+// count, count_distinct -> int64; sum -> int64 over integers, float64 otherwise; avg, stddev
+// -> float64; min, max, last, first -> the input type. Errors: Invalid for sum/avg/stddev/min/
+// max over a non-numeric, non-timestamp column.
+Result<core::ValueType> AggResultType(AggFunction fn, core::ValueType input, bool has_column);
+
+struct AggRequest {
+  AggFunction fn = AggFunction::kCount;
+  int64_t window_us = 0;
+  int column = -1;  // index into Events::columns; -1 = count of rows
+};
+
+// Events grouped by key, each group sorted by (ts, created, seq) — the PIT tie order, so
+// "last" is the PIT winner among the non-null values.
+struct Events {
+  const int64_t* ts = nullptr;
+  int64_t length = 0;
+  std::vector<std::shared_ptr<arrow::Array>> columns;  // aggregated columns, `length` rows
+};
+
+// Queries of one key: events [event_begin, event_end) and queries [query_begin, query_end),
+// the queries sorted by time.
+struct QueryGroup {
+  int64_t event_begin = 0;
+  int64_t event_end = 0;
+  int64_t query_begin = 0;
+  int64_t query_end = 0;
+};
+
+// One array per request with one value per query (queries not in any group get the empty-
+// window value: 0 for count/count_distinct, null otherwise). Sliding two-pointer windows per
+// group: O(events + queries) per request (count_distinct: expected, hashing).
+Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
+    const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
+    int64_t num_queries, const std::vector<AggRequest>& requests);
+
+// The slow reference: every query scans its group's events. Same contract.
+Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindowsReference(
+    const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
+    int64_t num_queries, const std::vector<AggRequest>& requests);
+
+}  // namespace fst::transform
