@@ -44,24 +44,26 @@ TEST(RowCodec, RoundTripsEveryTypeAndNulls) {
   std::vector<std::shared_ptr<arrow::Array>> columns = {*b.Finish(), *i32.Finish(), *i64.Finish(),
                                                         *f32.Finish(), *f64.Finish(), *s.Finish(),
                                                         *ts.Finish(), *d.Finish()};
-  std::string full, empty;
-  EncodeRow(42, columns, types, 0, &full);
-  EncodeRow(43, columns, types, 1, &empty);
-  auto row = DecodeRow(full, types);
-  ASSERT_TRUE(row.ok()) << row.status().ToString();
-  EXPECT_EQ(row->event_ts, 42);
-  EXPECT_EQ(row->values[0], true);
-  EXPECT_EQ(row->values[1], -7);
-  EXPECT_EQ(row->values[2], 1LL << 40);
-  EXPECT_EQ(row->values[3], 1.5);
-  EXPECT_EQ(row->values[4], -2.25);
-  EXPECT_EQ(row->values[5], "héllo");
-  EXPECT_EQ(row->values[6], "2026-01-02T03:04:05Z");
-  EXPECT_EQ(row->values[7], "2026-01-02");
-  auto nulls = DecodeRow(empty, types);
-  ASSERT_TRUE(nulls.ok());
-  for (const auto& v : nulls->values) EXPECT_TRUE(v.is_null());
-  EXPECT_FALSE(DecodeRow(full.substr(0, full.size() - 3), types).ok());
+  std::string rows;
+  EncodeRow(42, columns, types, 0, &rows);
+  EncodeRow(43, columns, types, 1, &rows);
+  auto decoder = RowDecoder::Make(types);
+  ASSERT_TRUE(decoder.ok());
+  std::string_view in = rows;
+  ASSERT_TRUE(decoder->Append(&in).ok());
+  ASSERT_TRUE(decoder->Append(&in).ok());
+  EXPECT_TRUE(in.empty());
+  std::vector<int64_t> event_ts;
+  auto decoded = decoder->Finish(&event_ts);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(event_ts, (std::vector<int64_t>{42, 43}));
+  for (size_t c = 0; c < columns.size(); ++c) {
+    EXPECT_TRUE((*decoded)[c]->Equals(*columns[c])) << "column " << c << ": "
+                                                    << (*decoded)[c]->ToString();
+  }
+  std::string_view truncated(rows.data(), 20);
+  auto again = RowDecoder::Make(types);
+  EXPECT_FALSE(again->Append(&truncated).ok());
 }
 
 TEST(KeyCodec, TextAndArrayEncodingsAgree) {

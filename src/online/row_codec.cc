@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "featherstone/core/time.h"
 #include "varint.h"
 
 namespace fst::online {
@@ -87,80 +86,152 @@ void PutValue(const arrow::Array& column, core::ValueType type, int64_t i, std::
   }
 }
 
-bool GetValue(std::string_view* in, core::ValueType type, nlohmann::json* value) {
+// Appends one decoded value of `type` to `builder`.
+Status AppendValue(std::string_view* in, core::ValueType type, arrow::ArrayBuilder* builder) {
   using core::ValueType;
+  auto truncated = [] { return Status::Invalid("online row is truncated or corrupt"); };
   switch (type) {
     case ValueType::kBool: {
-      if (in->empty()) return false;
-      *value = in->front() != 0;
+      if (in->empty()) return truncated();
+      const bool v = in->front() != 0;
       in->remove_prefix(1);
-      return true;
+      return static_cast<arrow::BooleanBuilder*>(builder)->Append(v);
     }
-    case ValueType::kInt32:
+    case ValueType::kInt32: {
+      int64_t v;
+      if (!GetFixed(in, &v)) return truncated();
+      return static_cast<arrow::Int32Builder*>(builder)->Append(static_cast<int32_t>(v));
+    }
     case ValueType::kInt64: {
       int64_t v;
-      if (!GetFixed(in, &v)) return false;
-      *value = v;
-      return true;
+      if (!GetFixed(in, &v)) return truncated();
+      return static_cast<arrow::Int64Builder*>(builder)->Append(v);
     }
     case ValueType::kTimestamp: {
       int64_t v;
-      if (!GetFixed(in, &v)) return false;
-      *value = core::FormatTimestamp(v);
-      return true;
+      if (!GetFixed(in, &v)) return truncated();
+      return static_cast<arrow::TimestampBuilder*>(builder)->Append(v);
     }
     case ValueType::kDate: {
       int32_t v;
-      if (!GetFixed(in, &v)) return false;
-      *value = core::FormatTimestamp(v * core::kMicrosPerDay).substr(0, 10);
-      return true;
+      if (!GetFixed(in, &v)) return truncated();
+      return static_cast<arrow::Date32Builder*>(builder)->Append(v);
     }
     case ValueType::kFloat32: {
       float v;
-      if (!GetFixed(in, &v)) return false;
-      *value = v;
-      return true;
+      if (!GetFixed(in, &v)) return truncated();
+      return static_cast<arrow::FloatBuilder*>(builder)->Append(v);
     }
     case ValueType::kFloat64: {
       double v;
-      if (!GetFixed(in, &v)) return false;
-      *value = v;
-      return true;
+      if (!GetFixed(in, &v)) return truncated();
+      return static_cast<arrow::DoubleBuilder*>(builder)->Append(v);
     }
     case ValueType::kString:
     case ValueType::kBytes: {
       std::string_view bytes;
-      if (!GetBytes(in, &bytes)) return false;
-      *value = std::string(bytes);
-      return true;
+      if (!GetBytes(in, &bytes)) return truncated();
+      return static_cast<arrow::BinaryBuilder*>(builder)->Append(bytes);
     }
     case ValueType::kListFloat32: {
       uint64_t n = 0;
-      if (!GetVarint(in, &n)) return false;
-      *value = nlohmann::json::array();
+      if (!GetVarint(in, &n)) return truncated();
+      auto* list = static_cast<arrow::ListBuilder*>(builder);
+      FST_RETURN_NOT_OK(list->Append());
+      auto* items = static_cast<arrow::FloatBuilder*>(list->value_builder());
       for (uint64_t k = 0; k < n; ++k) {
         float v;
-        if (!GetFixed(in, &v)) return false;
-        value->push_back(v);
+        if (!GetFixed(in, &v)) return truncated();
+        FST_RETURN_NOT_OK(items->Append(v));
       }
-      return true;
+      return Status::OK();
     }
     case ValueType::kListString: {
       uint64_t n = 0;
-      if (!GetVarint(in, &n)) return false;
-      *value = nlohmann::json::array();
+      if (!GetVarint(in, &n)) return truncated();
+      auto* list = static_cast<arrow::ListBuilder*>(builder);
+      FST_RETURN_NOT_OK(list->Append());
+      auto* items = static_cast<arrow::StringBuilder*>(list->value_builder());
       for (uint64_t k = 0; k < n; ++k) {
         std::string_view bytes;
-        if (!GetBytes(in, &bytes)) return false;
-        value->push_back(std::string(bytes));
+        if (!GetBytes(in, &bytes)) return truncated();
+        FST_RETURN_NOT_OK(items->Append(bytes));
       }
-      return true;
+      return Status::OK();
     }
   }
-  return false;
+  return truncated();
 }
 
 }  // namespace
+
+Result<RowDecoder> RowDecoder::Make(const std::vector<core::ValueType>& types) {
+  RowDecoder decoder;
+  decoder.types_ = types;
+  for (auto type : types) {
+    std::unique_ptr<arrow::ArrayBuilder> builder;
+    FST_RETURN_NOT_OK(
+        arrow::MakeBuilder(arrow::default_memory_pool(), core::ToArrowType(type), &builder));
+    decoder.builders_.push_back(std::move(builder));
+  }
+  return decoder;
+}
+
+Status RowDecoder::Append(std::string_view* in) {
+  if (in->empty() || in->front() != kFormat) {
+    return Status::Invalid("online row has an unknown format; run materialize again");
+  }
+  in->remove_prefix(1);
+  int64_t ts = 0;
+  if (!GetFixed(in, &ts)) return Status::Invalid("online row is truncated or corrupt");
+  event_ts_.push_back(ts);
+  for (size_t c = 0; c < types_.size(); ++c) {
+    if (in->empty()) return Status::Invalid("online row is truncated or corrupt");
+    const char present = in->front();
+    in->remove_prefix(1);
+    if (present == 0) {
+      FST_RETURN_NOT_OK(builders_[c]->AppendNull());
+    } else {
+      FST_RETURN_NOT_OK(AppendValue(in, types_[c], builders_[c].get()));
+    }
+  }
+  return Status::OK();
+}
+
+Status RowDecoder::AppendNull() {
+  event_ts_.push_back(0);
+  for (auto& builder : builders_) FST_RETURN_NOT_OK(builder->AppendNull());
+  return Status::OK();
+}
+
+Result<std::vector<std::shared_ptr<arrow::Array>>> RowDecoder::Finish(
+    std::vector<int64_t>* event_ts) {
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  for (auto& builder : builders_) {
+    std::shared_ptr<arrow::Array> array;
+    FST_RETURN_NOT_OK(builder->Finish(&array));
+    columns.push_back(array);
+  }
+  *event_ts = std::move(event_ts_);
+  event_ts_.clear();
+  return columns;
+}
+
+void EncodeRows(const std::vector<int64_t>& event_ts,
+                const std::vector<std::shared_ptr<arrow::Array>>& columns,
+                const std::vector<core::ValueType>& types, const std::vector<int64_t>& rows,
+                std::string* out) {
+  PutVarint(rows.size(), out);
+  for (int64_t row : rows) {
+    EncodeRow(event_ts[static_cast<size_t>(row)], columns, types, row, out);
+  }
+}
+
+Result<uint64_t> DecodeRowCount(std::string_view* in) {
+  uint64_t n = 0;
+  if (!GetVarint(in, &n)) return Status::Invalid("online row is truncated or corrupt");
+  return n;
+}
 
 void EncodeRow(int64_t event_ts, const std::vector<std::shared_ptr<arrow::Array>>& columns,
                const std::vector<core::ValueType>& types, int64_t i, std::string* out) {
@@ -174,25 +245,6 @@ void EncodeRow(int64_t event_ts, const std::vector<std::shared_ptr<arrow::Array>
     out->push_back(1);
     PutValue(*columns[c], types[c], i, out);
   }
-}
-
-Result<DecodedRow> DecodeRow(std::string_view bytes, const std::vector<core::ValueType>& types) {
-  auto truncated = [] { return Status::Invalid("online row is truncated or corrupt"); };
-  if (bytes.empty() || bytes.front() != kFormat) {
-    return Status::Invalid("online row has an unknown format; run materialize again");
-  }
-  bytes.remove_prefix(1);
-  DecodedRow row;
-  if (!GetFixed(&bytes, &row.event_ts)) return truncated();
-  row.values.resize(types.size());
-  for (size_t c = 0; c < types.size(); ++c) {
-    if (bytes.empty()) return truncated();
-    const char present = bytes.front();
-    bytes.remove_prefix(1);
-    if (present == 0) continue;
-    if (!GetValue(&bytes, types[c], &row.values[c])) return truncated();
-  }
-  return row;
 }
 
 }  // namespace fst::online

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <arrow/array.h>
-#include <nlohmann/json.hpp>
+#include <arrow/builder.h>
 
 #include "featherstone/core/types.h"
 
@@ -21,13 +21,33 @@ namespace fst::online {
 void EncodeRow(int64_t event_ts, const std::vector<std::shared_ptr<arrow::Array>>& columns,
                const std::vector<core::ValueType>& types, int64_t i, std::string* out);
 
-struct DecodedRow {
-  int64_t event_ts = 0;
-  std::vector<nlohmann::json> values;  // null, bool, number or string (timestamps ISO-8601)
+// Appends rows to Arrow builders: the inverse of EncodeRow, column by column, for callers
+// that compute over decoded rows (online reads of windowed and expression features).
+class RowDecoder {
+ public:
+  // Errors: from Arrow when a builder cannot be made.
+  static Result<RowDecoder> Make(const std::vector<core::ValueType>& types);
+  // Decodes the row at the front of `in` (advancing it) and appends its event time and values.
+  // Errors: Invalid when the bytes are truncated or of an unknown format.
+  Status Append(std::string_view* in);
+  // Appends a row of nulls (event time 0).
+  Status AppendNull();
+  // The columns and event times appended so far; resets the decoder.
+  Result<std::vector<std::shared_ptr<arrow::Array>>> Finish(std::vector<int64_t>* event_ts);
+
+ private:
+  std::vector<core::ValueType> types_;
+  std::vector<std::shared_ptr<arrow::ArrayBuilder>> builders_;
+  std::vector<int64_t> event_ts_;
 };
 
-// Decodes a row written by EncodeRow with the same `types`.
-// Errors: Invalid when the bytes are truncated or of an unknown format.
-Result<DecodedRow> DecodeRow(std::string_view bytes, const std::vector<core::ValueType>& types);
+// Appends a varint count then each row's EncodeRow encoding (`rows` indexes into `columns`).
+void EncodeRows(const std::vector<int64_t>& event_ts,
+                const std::vector<std::shared_ptr<arrow::Array>>& columns,
+                const std::vector<core::ValueType>& types, const std::vector<int64_t>& rows,
+                std::string* out);
+
+// Reads the varint count written by EncodeRows from the front of `in`.
+Result<uint64_t> DecodeRowCount(std::string_view* in);
 
 }  // namespace fst::online
