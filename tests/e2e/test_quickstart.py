@@ -1,5 +1,7 @@
 """scripts/quickstart runs the whole loop and ends with an online lookup of customer 42."""
 import json
+import re
+import shutil
 import subprocess
 
 import pytest
@@ -22,3 +24,6 @@ def test_quickstart():
     assert isinstance(value, list) and len(value) == 1, value
     assert int(value[0]["customer_id"]) == 42, value
     assert len(value[0]) > 1, f"no features in {value}"
+    where = re.search(r"example repo is at (/\S+)/shop\b", p.stdout)
+    if where and "featherstone-quickstart" in where.group(1):
+        shutil.rmtree(where.group(1), ignore_errors=True)
