@@ -12,6 +12,7 @@
 
 #include "featherstone/offline/part_file.h"
 #include "featherstone/offline/pit_join_reference.h"
+#include "featherstone/offline/window_join.h"
 
 namespace fst::offline {
 namespace {
@@ -224,6 +225,77 @@ TEST(PitJoinFiles, MatchesReferenceOnRandomCases) {
         ASSERT_EQ(values.Value(static_cast<int64_t>(i)), want) << "case " << n << " entity " << i;
       }
       ASSERT_EQ(result->event_ts->IsNull(static_cast<int64_t>(i)), want < 0);
+    }
+  }
+}
+
+// Window joins over the same random part files: count of rows, count/sum/last of a nullable
+// column over random windows, against a scan of all rows.
+TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
+  const std::string dir = TestDir("window_random");
+  std::mt19937_64 rng(99);
+  for (int n = 0; n < 600; ++n) {
+    Case c = RandomCase(rng);
+    const auto files = WriteFiles(c, dir);
+    std::vector<std::vector<std::string>> keys;
+    std::vector<bool> nulls;
+    std::vector<int64_t> ts;
+    for (const auto& e : c.entities) {
+      keys.push_back(e.key);
+      nulls.push_back(e.key_null);
+      ts.push_back(e.ts);
+    }
+    const auto is_int = ColumnIsInt(c.kind);
+    std::vector<std::shared_ptr<arrow::Array>> entity_keys;
+    for (size_t k = 0; k < is_int.size(); ++k) {
+      entity_keys.push_back(KeyArray(keys, nulls, k, is_int[k]));
+    }
+    const int64_t window = 1 + static_cast<int64_t>(rng() % 20);
+    WindowSpec spec;
+    spec.key_columns = KeyNames(c.kind);
+    spec.ts_column = "event_ts";
+    spec.created_column = c.with_created ? "created_ts" : "";
+    spec.columns = {"value"};
+    spec.types = {arrow::int64()};
+    spec.requests = {{transform::AggFunction::kCount, window, -1},
+                     {transform::AggFunction::kCount, window, 0},
+                     {transform::AggFunction::kSum, window, 0},
+                     {transform::AggFunction::kLast, window, 0}};
+    auto result = WindowJoinFiles(files, entity_keys, ts, spec, 1 + n % 2);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    std::vector<ReferenceRow> rows = c.rows;
+    if (!c.with_created) {
+      for (auto& row : rows) row.created = std::numeric_limits<int64_t>::min();
+    }
+    for (size_t i = 0; i < c.entities.size(); ++i) {
+      const auto& e = c.entities[i];
+      int64_t count_rows = 0, count = 0, sum = 0, last = -1;
+      for (size_t r = 0; r < rows.size(); ++r) {
+        if (e.key_null || rows[r].key != e.key) continue;
+        if (rows[r].ts <= e.ts - window || rows[r].ts > e.ts) continue;
+        ++count_rows;
+        if (c.value_null[r]) continue;
+        ++count;
+        sum += static_cast<int64_t>(r);
+        const auto order = [&](size_t x) {
+          return RowOrder{rows[x].ts, rows[x].created, rows[x].seq};
+        };
+        if (last < 0 || order(static_cast<size_t>(last)) < order(r)) last = static_cast<int64_t>(r);
+      }
+      const auto& got_rows = static_cast<const arrow::Int64Array&>(*(*result)[0]);
+      const auto& got_count = static_cast<const arrow::Int64Array&>(*(*result)[1]);
+      const auto& got_sum = static_cast<const arrow::Int64Array&>(*(*result)[2]);
+      const auto& got_last = static_cast<const arrow::Int64Array&>(*(*result)[3]);
+      const auto at = static_cast<int64_t>(i);
+      ASSERT_EQ(got_rows.Value(at), count_rows) << "case " << n << " entity " << i;
+      ASSERT_EQ(got_count.Value(at), count) << "case " << n << " entity " << i;
+      ASSERT_EQ(got_sum.IsNull(at), count == 0) << "case " << n << " entity " << i;
+      if (count > 0) {
+        ASSERT_EQ(got_sum.Value(at), sum) << "case " << n << " entity " << i;
+        ASSERT_EQ(got_last.Value(at), last) << "case " << n << " entity " << i;
+      } else {
+        ASSERT_TRUE(got_last.IsNull(at)) << "case " << n << " entity " << i;
+      }
     }
   }
 }

@@ -41,6 +41,7 @@ Result<KeyColumns> KeyColumns::Make(const std::vector<std::shared_ptr<arrow::Arr
       return Status::Invalid("join key '", column.name, "' has type ", array->type()->ToString(),
                              "; join keys must be integers or strings");
     }
+    out.arrays_.push_back(column.array);
     out.columns_.push_back(std::move(column));
   }
   return out;

@@ -23,6 +23,8 @@ class KeyColumns {
 
   int64_t length() const { return length_; }
   size_t width() const { return columns_.size(); }
+  // The key arrays (integers widened to int64).
+  const std::vector<std::shared_ptr<arrow::Array>>& arrays() const { return arrays_; }
   // True when any key column of row i is null.
   bool IsNull(int64_t i) const;
   // <0, 0, >0 comparing row i of this with row j of `other` (same width and kinds).
@@ -44,6 +46,7 @@ class KeyColumns {
     std::string_view View(int64_t i) const;
   };
   std::vector<Column> columns_;
+  std::vector<std::shared_ptr<arrow::Array>> arrays_;
   int64_t length_ = 0;
 };
 

@@ -1,0 +1,46 @@
+// Windowed aggregations at entity rows' times over a source's part files (DESIGN section 3):
+// for entity row (k, t) and window w, the events of key k with t - w < ts <= t.
+// Memory: the events of every key that can fall in a window (times within
+// [min t - max window, max t]) for the aggregated columns only, sorted in memory; plus the
+// entity rows. Parts whose time range cannot contribute are not read.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/array.h>
+
+#include "featherstone/offline/historical_join.h"
+#include "featherstone/transform/window_aggregation.h"
+
+namespace fst::offline {
+
+struct WindowSpec {
+  std::vector<std::string> key_columns;
+  std::string ts_column;
+  std::string created_column;  // may be empty
+  std::vector<std::string> columns;  // aggregated columns (AggRequest::column indexes these)
+  std::vector<std::shared_ptr<arrow::DataType>> types;
+  std::vector<transform::AggRequest> requests;
+};
+
+// The events a key's windows read, gathered from `files` and sorted by (keys, ts, created,
+// seq), restricted to event times in [min_ts, max_ts].
+struct KeyedEvents {
+  KeyColumns keys;
+  std::vector<int64_t> ts;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+};
+
+Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const WindowSpec& spec,
+                                    int64_t min_ts, int64_t max_ts, int threads);
+
+// One array per request, one row per entity row in input order. Entity rows with a null key
+// see an empty window.
+Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
+    const std::vector<PartRef>& files, const std::vector<std::shared_ptr<arrow::Array>>& entity_keys,
+    const std::vector<int64_t>& entity_ts, const WindowSpec& spec, int threads);
+
+}  // namespace fst::offline
