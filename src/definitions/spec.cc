@@ -49,13 +49,16 @@ json SourceSpec(const Source& source) {
                       {"nullable", column.nullable},
                       {"path", column.path}});
   }
-  return {{"name", source.name},
-          {"kind", source.kind},
-          {"format", source.format},
-          {"timestamp_field", source.timestamp_field},
-          {"created_timestamp_field", source.created_timestamp_field},
-          {"schema", std::move(schema)},
-          {"description", source.description}};
+  json spec = {{"name", source.name},
+               {"kind", source.kind},
+               {"format", source.format},
+               {"timestamp_field", source.timestamp_field},
+               {"created_timestamp_field", source.created_timestamp_field},
+               {"schema", std::move(schema)},
+               {"description", source.description}};
+  // Absent rather than null without a contract, so sources without one keep their hash.
+  if (source.contract.has_value()) spec["contract"] = ContractSpec(*source.contract, source.schema);
+  return spec;
 }
 
 json ViewSpec(const FeatureView& view) {
@@ -114,6 +117,15 @@ Entity EntityFrom(const json& spec) {
 }
 
 Source SourceFrom(const json& spec) {
+  if (spec.is_object() && spec.contains("contract")) {
+    json without = spec;
+    without.erase("contract");
+    Source source = SourceFrom(without);
+    auto contract = ContractFromSpec(spec.at("contract"), source.schema);
+    if (!contract.ok()) throw MalformedSpec(contract.status().message());
+    source.contract = *std::move(contract);
+    return source;
+  }
   ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",
                     "schema", "description"});
   Source source;

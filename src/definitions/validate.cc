@@ -170,6 +170,14 @@ void CheckSources(const Repo& repo, Problems* problems) {
       CheckTimestampField(source, "created_timestamp_field", source.created_timestamp_field,
                           problems);
     }
+    if (source.contract.has_value()) {
+      std::vector<ContractProblem> found;
+      CheckContract(*source.contract, source.schema, source.timestamp_field, &found);
+      for (const auto& p : found) {
+        const Location where = p.line > 0 ? Location{at.file, p.line, p.column} : at;
+        problems->Add(where, prefix, "contract: ", p.message);
+      }
+    }
   }
 }
 

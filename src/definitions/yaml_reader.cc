@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "featherstone/core/time.h"
+#include "contract_yaml.h"
 #include "featherstone/definitions/validate.h"
 
 namespace fst::definitions {
@@ -339,6 +340,10 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
   for (const auto& item : schema) {
     FST_ASSIGN_OR_RAISE(core::ColumnSpec column, ReadColumn(item, fields.what()));
     source.schema.push_back(std::move(column));
+  }
+  if (fields.Has("contract")) {
+    FST_ASSIGN_OR_RAISE(source.contract, internal::ReadContractYaml(fields.Get("contract"), file_,
+                                                                    fields.what(), source.schema));
   }
   FST_RETURN_NOT_OK(fields.String("description", &source.description));
   FST_RETURN_NOT_OK(fields.Tags());

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "featherstone/core/types.h"
+#include "featherstone/definitions/contract.h"
 
 namespace fst::definitions {
 
@@ -32,6 +34,7 @@ struct Source {
   std::string timestamp_field;
   std::string created_timestamp_field;  // optional
   core::Schema schema;
+  std::optional<Contract> contract;  // expectations, policy and breaker (DESIGN section 5)
   std::string description;
   Location location;
 };
