@@ -39,6 +39,7 @@ def load(latest=None, results_dir=BENCH / "results"):
         latest = files[-1]
     latest = pathlib.Path(latest)
     main = json.loads(latest.read_text())
+    main["_sources"] = {latest.name: main}
     sizes = {k: (v, latest.name) for k, v in main["sizes"].items()}
     host = main["machine"].get("hostname")
     for f in reversed(files):
@@ -51,7 +52,9 @@ def load(latest=None, results_dir=BENCH / "results"):
         if other.get("machine", {}).get("hostname") != host or other.get("failures"):
             continue
         for k, v in other.get("sizes", {}).items():
-            sizes.setdefault(k, (v, f.name))
+            if k not in sizes:
+                sizes[k] = (v, f.name)
+                main["_sources"][f.name] = other
     order = sorted(sizes, key=lambda s: SIZE_ORDER.index(s) if s in SIZE_ORDER else 99)
     return main, [(s, sizes[s][0], sizes[s][1]) for s in order]
 
@@ -174,6 +177,20 @@ def machine_text(main):
             f"Python {m.get('python')}.")
 
 
+def sources_text(main, sizes):
+    """One line per results file used: its sizes, date and Featherstone build."""
+    lines = []
+    for name, res in main.get("_sources", {}).items():
+        used = [s for s, _, src in sizes if src == name]
+        if not used:
+            continue
+        v = res.get("versions", {})
+        lines.append(f"- {', '.join(used)}: `bench/results/{name}` (run {res.get('date')}, "
+                     f"Featherstone {v.get('featherstone')}, {res['config']['repeat']} timed "
+                     f"runs, {res.get('elapsed_s')} s in all)")
+    return lines
+
+
 def plot(sizes, png):
     import matplotlib
     matplotlib.use("Agg")
@@ -209,7 +226,8 @@ def render(main, sizes, keep_profile=""):
            + ", ".join(sorted({f'`bench/results/{src}`' for _, _, src in sizes})) + ".",
            "Featherstone against two anchors on the same files: DuckDB (SQL over Parquet) and "
            "Feast (file offline store, SQLite online store).", "",
-           "## Machine", "", machine_text(main), "",
+           "## Machine", "", machine_text(main), ""] + sources_text(main, sizes) + [
+           "",
            "The machine is shared (2 cores, other builds and tests may run at the same time): "
            "expect noise of ±20% between runs; the minimum is the least disturbed figure.", "",
            "## Method", "",
