@@ -44,27 +44,32 @@ feature_views:
   - name: customer_features
     entities: [customer]
     source: orders
-    ttl: 30d                       # older rows are not used (0 = no limit)
+    ttl: 30d                       # latest-row features older than this read as null
     online: true
-    description: The customer's latest order
+    description: Buying behaviour of a customer
     features:
+      # Column features: the value of the customer's latest order (within the ttl).
       - {name: last_order_amount, column: amount}
       - {name: last_order_status, column: status}
-      - {name: last_order_items, column: items}
+      # Windowed aggregations over (t - window, t]; exact at any time t.
+      - {name: purchase_frequency_30d, agg: count, column: order_id, window: 30d}
+      - {name: average_order_value, agg: avg, column: amount, window: 365d}
+      - {name: last_order_ts, agg: last, column: event_ts, window: 365d}
 
 feature_services:
   - name: churn_model
     description: Inputs of the churn model
     features:
+      - customer_features:purchase_frequency_30d
+      - customer_features:average_order_value
       - customer_features:last_order_amount
-      - customer_features:last_order_status
-      - customer_features:last_order_items
 )";
 
 struct InitOptions {
   std::string dir;
-  int64_t customers = 10'000;
-  int64_t days = 90;
+  int64_t customers = 100'000;
+  int64_t days = 365;
+  double orders_per_month = 2.5;
   uint64_t seed = 42;
 };
 
@@ -85,7 +90,9 @@ Status WriteData(const InitOptions& o) {
   orders << "customer_id,order_id,amount,status,items,event_ts,created_ts\n";
   int64_t order_id = 0;
   for (int64_t c = 1; c <= o.customers; ++c) {
-    const int64_t n = static_cast<int64_t>(std::floor(-std::log(1.0 - unit(rng)) * 5.0));
+    // Customers differ in how often they buy: exponential around the mean.
+    const double mean = o.orders_per_month * static_cast<double>(o.days) / 30.0;
+    const int64_t n = static_cast<int64_t>(std::floor(-std::log(1.0 - unit(rng)) * mean));
     for (int64_t k = 0; k < n; ++k) {
       const int64_t ts = when(rng);
       // Most rows are written within a minute; some arrive hours later (late events).
@@ -150,10 +157,13 @@ void AddInitCommand(CLI::App& app, Globals&, Action* action) {
               "Example: featherstone init shop");
   auto o = std::make_shared<InitOptions>();
   cmd->add_option("dir", o->dir, "New folder")->required();
-  cmd->add_option("--customers", o->customers, "Number of customers (default 10000)")
+  cmd->add_option("--customers", o->customers, "Number of customers (default 100000)")
       ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
-  cmd->add_option("--days", o->days, "Days of history ending now (default 90)")
+  cmd->add_option("--days", o->days, "Days of history ending now (default 365)")
       ->check(CLI::Range(int64_t{1}, int64_t{3650}));
+  cmd->add_option("--orders-per-month", o->orders_per_month,
+                  "Mean orders per customer per month (default 2.5)")
+      ->check(CLI::Range(0.0, 1000.0));
   cmd->add_option("--seed", o->seed, "Random seed (default 42)");
   cmd->callback([action, o] { *action = [o] { return Run(*o); }; });
 }

@@ -69,6 +69,8 @@ class RocksDbStore final : public OnlineStore {
     return out;
   }
 
+  Status Flush() override { return FromRocks(db_->Flush(rocksdb::FlushOptions()), path_); }
+
   Status DropView(const std::string& view) override {
     std::string begin = view;
     begin.push_back('\0');

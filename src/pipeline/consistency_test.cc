@@ -1,6 +1,7 @@
 // Online after materialize --end T equals historical retrieval at T, for every entity, on
-// random data ingested in several files (duplicates, equal times, nulls, late rows); and the
-// incremental path picks up late rows exactly.
+// random data ingested in several files (duplicates, equal times, nulls, late rows), for column
+// features and every windowed aggregation; and the incremental path picks up late rows exactly.
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,8 @@
 #include "featherstone/pipeline/ingest.h"
 #include "featherstone/pipeline/materialize.h"
 #include "featherstone/pipeline/online_lookup.h"
+#include "json_value.h"
+#include "view_plan.h"
 
 namespace fst::pipeline {
 namespace {
@@ -43,7 +46,20 @@ feature_views:
     features:
       - {name: amount}
       - {name: status}
+      - {name: orders_2d, agg: count, window: 2d}
+      - {name: amount_sum_7d, agg: sum, column: amount, window: 7d}
+      - {name: amount_avg_3d, agg: avg, column: amount, window: 3d}
+      - {name: amount_min_2d, agg: min, column: amount, window: 2d}
+      - {name: amount_max_2d, agg: max, column: amount, window: 2d}
+      - {name: amount_std_7d, agg: stddev, column: amount, window: 7d}
+      - {name: status_last_10d, agg: last, column: status, window: 10d}
+      - {name: amount_first_10d, agg: first, column: amount, window: 10d}
+      - {name: statuses_7d, agg: count_distinct, column: status, window: 7d}
 )";
+
+const char* kFeatures[] = {"amount", "status", "orders_2d", "amount_sum_7d", "amount_avg_3d",
+                           "amount_min_2d", "amount_max_2d", "amount_std_7d",
+                           "status_last_10d", "amount_first_10d", "statuses_7d"};
 
 std::string FreshDir(const std::string& name) {
   const char* base = std::getenv("FST_TEST_TMP");
@@ -104,25 +120,31 @@ class ConsistencyTest : public ::testing::Test {
     auto spine = arrow::Table::Make(schema, {*ids.Finish(), *ts.Finish()});
     auto applied = repo_->Applied();
     ASSERT_TRUE(applied.ok());
-    auto refs = ResolveFeatures(**applied, "customer_features:amount,customer_features:status", "");
-    ASSERT_TRUE(refs.ok());
+    std::string list;
+    for (const char* f : kFeatures) list += std::string(list.empty() ? "" : ",") + "customer_features:" + f;
+    auto refs = ResolveFeatures(**applied, list, "");
+    ASSERT_TRUE(refs.ok()) << refs.status().ToString();
     auto table = GetHistoricalFeatures(*repo_, spine, *refs, {});
     ASSERT_TRUE(table.ok()) << table.status().ToString();
     auto online = GetOnlineFeatures(*repo_, *refs, entities, at, false);
     ASSERT_TRUE(online.ok()) << online.status().ToString();
-    auto amount = std::static_pointer_cast<arrow::DoubleArray>(table->get()->GetColumnByName("amount")->chunk(0));
-    auto status = std::static_pointer_cast<arrow::StringArray>(table->get()->GetColumnByName("status")->chunk(0));
     int non_null = 0;
-    for (int k = 0; k < keys; ++k) {
-      const auto& row = (*online)[static_cast<size_t>(k)];
-      ASSERT_EQ(row["amount"].is_null(), amount->IsNull(k)) << "key " << k + 1;
-      if (!amount->IsNull(k)) {
-        ASSERT_DOUBLE_EQ(row["amount"].get<double>(), amount->Value(k));
+    for (const char* f : kFeatures) {
+      auto column = Flatten(*table->get()->GetColumnByName(f));
+      ASSERT_TRUE(column.ok());
+      for (int k = 0; k < keys; ++k) {
+        const auto& got = (*online)[static_cast<size_t>(k)][f];
+        const auto want = ArrayValueToJson(**column, k);
+        const std::string where = std::string(f) + " key " + std::to_string(k + 1) + " at " +
+                                  core::FormatTimestamp(at);
+        ASSERT_EQ(got.is_null(), want.is_null()) << where << ": " << got << " vs " << want;
+        if (want.is_null()) continue;
         ++non_null;
-      }
-      ASSERT_EQ(row["status"].is_null(), status->IsNull(k)) << "key " << k + 1;
-      if (!status->IsNull(k)) {
-        ASSERT_EQ(row["status"].get<std::string>(), status->GetString(k));
+        if (want.is_number_float()) {
+          ASSERT_NEAR(got.get<double>(), want.get<double>(), 1e-9 * std::max(1.0, std::fabs(want.get<double>()))) << where;
+        } else {
+          ASSERT_EQ(got, want) << where;
+        }
       }
     }
     if (expect_values) {

@@ -6,7 +6,6 @@
 #include <arrow/api.h>
 
 #include "featherstone/connectors/connector.h"
-#include "featherstone/offline/historical_join.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
@@ -147,16 +146,12 @@ Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
       keys.push_back(array);
     }
     FST_ASSIGN_OR_RAISE(auto files, PartRefs(repo, plan));
-    offline::PitWindow window;
-    window.ttl_us = plan.view->ttl_us;
-    FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, keys, entity_ts,
-                                                           MakePitSpec(plan, window),
-                                                           repo.threads()));
+    FST_ASSIGN_OR_RAISE(auto values, ComputeView(plan, files, keys, entity_ts, repo.threads()));
     for (size_t f = 0; f < plan.features.size(); ++f) {
       const std::string name =
           options.full_feature_names ? view + "__" + plan.features[f] : plan.features[f];
-      fields.push_back(arrow::field(name, joined.values[f]->type()));
-      columns.push_back(std::make_shared<arrow::ChunkedArray>(joined.values[f]));
+      fields.push_back(arrow::field(name, values[f]->type()));
+      columns.push_back(std::make_shared<arrow::ChunkedArray>(values[f]));
     }
   }
   return arrow::Table::Make(arrow::schema(fields), columns, n);

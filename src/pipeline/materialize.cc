@@ -1,12 +1,14 @@
 #include "featherstone/pipeline/materialize.h"
 
 #include <limits>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <arrow/api.h>
 
 #include "featherstone/core/time.h"
 #include "featherstone/offline/part_file.h"
+#include "featherstone/offline/window_join.h"
 #include "featherstone/online/key_codec.h"
 #include "featherstone/online/row_codec.h"
 #include "view_plan.h"
@@ -15,6 +17,8 @@ namespace fst::pipeline {
 namespace {
 
 constexpr size_t kWriteBatch = 100'000;
+// Event time stored for a key whose latest row is out of range: reads see nulls.
+constexpr int64_t kNoRow = std::numeric_limits<int64_t>::min();
 
 // Decides which rows of a part mark their key for recomputation.
 struct KeyFilter {
@@ -97,6 +101,25 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> KeyArrays(
   return arrays;
 }
 
+// Encoded key -> [begin, end) of its events in `events` (grouped by key).
+Result<std::unordered_map<std::string, std::pair<int64_t, int64_t>>> GroupEvents(
+    const offline::KeyedEvents& events) {
+  std::unordered_map<std::string, std::pair<int64_t, int64_t>> groups;
+  const int64_t n = static_cast<int64_t>(events.ts.size());
+  if (n == 0) return groups;
+  // Keys encoded the way lookups encode them.
+  const auto& key_arrays = events.keys.arrays();
+  int64_t begin = 0;
+  for (int64_t e = 1; e <= n; ++e) {
+    if (e < n && events.keys.Equal(e, events.keys, begin)) continue;
+    std::string key;
+    online::EncodeKey(key_arrays, begin, &key);
+    groups.emplace(std::move(key), std::make_pair(begin, e));
+    begin = e;
+  }
+  return groups;
+}
+
 }  // namespace
 
 Result<std::vector<ViewMaterialized>> Materialize(RepoContext& repo,
@@ -136,17 +159,42 @@ Result<std::vector<ViewMaterialized>> Materialize(RepoContext& repo,
     FST_ASSIGN_OR_RAISE(auto keys, TouchedKeys(files, records, plan, filter));
     FST_ASSIGN_OR_RAISE(auto key_arrays, KeyArrays(keys, plan));
     const std::vector<int64_t> at(keys.size(), options.end);
-    FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, key_arrays, at,
-                                                           MakePitSpec(plan, window),
-                                                           repo.threads()));
-    const auto& event_ts = static_cast<const arrow::Int64Array&>(*joined.event_ts);
+    std::vector<std::shared_ptr<arrow::Array>> latest;
+    std::vector<int64_t> latest_ts(keys.size(), 0);
+    if (!plan.latest_columns.empty()) {
+      FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, key_arrays, at,
+                                                             MakePitSpec(plan, window),
+                                                             repo.threads()));
+      latest = std::move(joined.values);
+      const auto& ts = static_cast<const arrow::Int64Array&>(*joined.event_ts);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        latest_ts[i] = ts.IsNull(static_cast<int64_t>(i)) ? kNoRow : ts.Value(static_cast<int64_t>(i));
+      }
+    }
+    // Windowed features: each key keeps its events of the longest window before `end`.
+    offline::KeyedEvents events;
+    std::unordered_map<std::string, std::pair<int64_t, int64_t>> event_groups;
+    if (!plan.aggregations.empty()) {
+      const int64_t from = std::max(window.min_ts, options.end - plan.max_window_us + 1);
+      FST_ASSIGN_OR_RAISE(events, offline::LoadKeyedEvents(files, MakeWindowSpec(plan), from,
+                                                           options.end, repo.threads()));
+      FST_ASSIGN_OR_RAISE(event_groups, GroupEvents(events));
+    }
     std::vector<std::string> batch_keys, batch_values;
     ViewMaterialized done{view->name, 0};
     for (size_t i = 0; i < keys.size(); ++i) {
-      if (event_ts.IsNull(static_cast<int64_t>(i))) continue;
       std::string value;
-      online::EncodeRow(event_ts.Value(static_cast<int64_t>(i)), joined.values, plan.column_types,
-                        static_cast<int64_t>(i), &value);
+      online::EncodeRow(latest_ts[i], latest, plan.latest_types, static_cast<int64_t>(i), &value);
+      if (!plan.aggregations.empty()) {
+        std::vector<int64_t> rows;
+        auto it = event_groups.find(keys[i]);
+        if (it != event_groups.end()) {
+          for (int64_t e = it->second.first; e < it->second.second; ++e) rows.push_back(e);
+        }
+        online::EncodeRows(events.ts, events.columns, plan.agg_types, rows, &value);
+      } else if (latest_ts[i] == kNoRow) {
+        continue;
+      }
       batch_keys.push_back(keys[i]);
       batch_values.push_back(std::move(value));
       if (batch_keys.size() == kWriteBatch) {
@@ -165,6 +213,7 @@ Result<std::vector<ViewMaterialized>> Materialize(RepoContext& repo,
          last_ingest}));
     results.push_back(done);
   }
+  FST_RETURN_NOT_OK(store->Flush());
   return results;
 }
 

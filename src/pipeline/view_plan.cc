@@ -1,9 +1,134 @@
 #include "view_plan.h"
 
+#include <algorithm>
+#include <map>
+
 #include <arrow/array/concatenate.h>
 #include <arrow/array/util.h>
+#include <arrow/builder.h>
 
 namespace fst::pipeline {
+namespace {
+
+size_t IndexOf(std::vector<std::string>* names, std::vector<core::ValueType>* types,
+               const std::string& name, core::ValueType type) {
+  auto it = std::find(names->begin(), names->end(), name);
+  if (it != names->end()) return static_cast<size_t>(it - names->begin());
+  names->push_back(name);
+  types->push_back(type);
+  return names->size() - 1;
+}
+
+class Planner {
+ public:
+  Planner(const definitions::Repo& repo, ViewPlan* plan) : repo_(repo), plan_(plan) {}
+
+  // Plans feature `name` (and what it depends on) once; returns where its value lives.
+  Result<ValueRef> Feature(const std::string& name) {
+    auto done = planned_.find(name);
+    if (done != planned_.end()) return done->second;
+    const definitions::Feature* feature = Find(name);
+    if (feature == nullptr) return UnknownFeature(name);
+    if (std::find(stack_.begin(), stack_.end(), name) != stack_.end()) {
+      std::string cycle;
+      for (auto it = std::find(stack_.begin(), stack_.end(), name); it != stack_.end(); ++it) {
+        cycle += *it + " -> ";
+      }
+      return Status::Invalid("feature view '", plan_->view->name,
+                             "': expressions depend on each other in a cycle: ", cycle, name);
+    }
+    stack_.push_back(name);
+    auto ref = Plan(*feature);
+    stack_.pop_back();
+    if (ref.ok()) planned_.emplace(name, *ref);
+    return ref;
+  }
+
+  core::ValueType TypeOf(const ValueRef& ref) const {
+    switch (ref.kind) {
+      case ValueKind::kLatest: return plan_->latest_types[ref.index];
+      case ValueKind::kAggregation: return plan_->aggregations[ref.index].type;
+    }
+    return core::ValueType::kString;
+  }
+
+ private:
+  const definitions::Feature* Find(const std::string& name) const {
+    for (const auto& f : plan_->view->features) {
+      if (f.name == name) return &f;
+    }
+    return nullptr;
+  }
+
+  Status UnknownFeature(const std::string& name) const {
+    std::vector<std::string> known;
+    for (const auto& f : plan_->view->features) known.push_back(f.name);
+    return Status::KeyError("feature view '", plan_->view->name, "' has no feature '", name,
+                            "'; its features: ", JoinNames(known));
+  }
+
+  Result<const core::ColumnSpec*> Column(const definitions::Feature& f, const std::string& name) {
+    const core::ColumnSpec* column = core::FindColumn(plan_->source->schema, name);
+    if (column == nullptr) {
+      return Status::Invalid("feature '", plan_->view->name, ":", f.name, "': source '",
+                             plan_->source->name, "' has no column '", name, "'");
+    }
+    return column;
+  }
+
+  Result<ValueRef> Plan(const definitions::Feature& f) {
+    const std::string where = "feature '" + plan_->view->name + ":" + f.name + "': ";
+    switch (f.kind) {
+      case definitions::FeatureKind::kPassthrough: {
+        FST_ASSIGN_OR_RAISE(auto column, Column(f, f.column.empty() ? f.name : f.column));
+        return ValueRef{ValueKind::kLatest, IndexOf(&plan_->latest_columns, &plan_->latest_types,
+                                                    column->name, column->type)};
+      }
+      case definitions::FeatureKind::kAggregation: {
+        AggregationPlan agg;
+        agg.feature = f.name;
+        auto fn = transform::ParseAggFunction(f.agg);
+        if (!fn.ok()) return Status::Invalid(where, fn.status().message());
+        agg.request.fn = *fn;
+        agg.request.window_us = f.window_us;
+        core::ValueType input = core::ValueType::kInt64;
+        if (!f.column.empty()) {
+          FST_ASSIGN_OR_RAISE(auto column, Column(f, f.column));
+          input = column->type;
+          agg.request.column = static_cast<int>(
+              IndexOf(&plan_->agg_columns, &plan_->agg_types, column->name, column->type));
+        }
+        auto type = transform::AggResultType(*fn, input, !f.column.empty());
+        if (!type.ok()) return Status::Invalid(where, type.status().message());
+        agg.type = *type;
+        plan_->max_window_us = std::max(plan_->max_window_us, f.window_us);
+        plan_->aggregations.push_back(agg);
+        return ValueRef{ValueKind::kAggregation, plan_->aggregations.size() - 1};
+      }
+      case definitions::FeatureKind::kExpression:
+        return Status::NotImplemented(where, "expression features are not evaluated yet");
+    }
+    return Status::Invalid(where, "unknown feature kind");
+  }
+
+  const definitions::Repo& repo_;
+  ViewPlan* plan_;
+  std::map<std::string, ValueRef> planned_;
+  std::vector<std::string> stack_;
+};
+
+}  // namespace
+
+offline::WindowSpec MakeWindowSpec(const ViewPlan& plan) {
+  offline::WindowSpec spec;
+  spec.key_columns = plan.join_keys;
+  spec.ts_column = plan.source->timestamp_field;
+  spec.created_column = plan.source->created_timestamp_field;
+  spec.columns = plan.agg_columns;
+  for (auto type : plan.agg_types) spec.types.push_back(core::ToArrowType(type));
+  for (const auto& agg : plan.aggregations) spec.requests.push_back(agg.request);
+  return spec;
+}
 
 Result<std::shared_ptr<arrow::Array>> Flatten(const arrow::ChunkedArray& column) {
   if (column.num_chunks() == 1) return column.chunk(0);
@@ -47,33 +172,48 @@ Result<ViewPlan> PlanView(const definitions::Repo& repo, const std::string& view
   if (wanted.empty()) {
     for (const auto& f : plan.view->features) wanted.push_back(f.name);
   }
+  Planner planner(repo, &plan);
   for (const auto& name : wanted) {
-    const definitions::Feature* feature = nullptr;
-    for (const auto& f : plan.view->features) {
-      if (f.name == name) feature = &f;
-    }
-    if (feature == nullptr) {
-      std::vector<std::string> known;
-      for (const auto& f : plan.view->features) known.push_back(f.name);
-      return Status::KeyError("feature view '", view_name, "' has no feature '", name,
-                              "'; its features: ", JoinNames(known));
-    }
-    if (feature->kind != definitions::FeatureKind::kPassthrough) {
-      return Status::NotImplemented(
-          "feature '", view_name, ":", name,
-          "' is an expression or aggregation; this version serves column features only");
-    }
-    const std::string column_name = feature->column.empty() ? feature->name : feature->column;
-    const core::ColumnSpec* column = core::FindColumn(plan.source->schema, column_name);
-    if (column == nullptr) {
-      return Status::Invalid("feature '", view_name, ":", name, "': source '", plan.source->name,
-                             "' has no column '", column_name, "'");
-    }
+    FST_ASSIGN_OR_RAISE(auto ref, planner.Feature(name));
     plan.features.push_back(name);
-    plan.columns.push_back(column_name);
-    plan.column_types.push_back(column->type);
+    plan.outputs.push_back(ref);
+    plan.output_types.push_back(planner.TypeOf(ref));
   }
   return plan;
+}
+
+Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeOutputs(
+    const ViewPlan& plan, const std::vector<std::shared_ptr<arrow::Array>>& latest,
+    const std::vector<std::shared_ptr<arrow::Array>>& aggregated,
+    const std::vector<int64_t>& /*lookup_time*/) {
+  std::vector<std::shared_ptr<arrow::Array>> outputs;
+  for (const auto& ref : plan.outputs) {
+    switch (ref.kind) {
+      case ValueKind::kLatest: outputs.push_back(latest[ref.index]); break;
+      case ValueKind::kAggregation: outputs.push_back(aggregated[ref.index]); break;
+    }
+  }
+  return outputs;
+}
+
+Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeView(
+    const ViewPlan& plan, const std::vector<offline::PartRef>& files,
+    const std::vector<std::shared_ptr<arrow::Array>>& keys, const std::vector<int64_t>& times,
+    int threads) {
+  std::vector<std::shared_ptr<arrow::Array>> latest;
+  if (!plan.latest_columns.empty()) {
+    offline::PitWindow window;
+    window.ttl_us = plan.view->ttl_us;
+    FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, keys, times,
+                                                           MakePitSpec(plan, window), threads));
+    latest = std::move(joined.values);
+  }
+  std::vector<std::shared_ptr<arrow::Array>> aggregated;
+  if (!plan.aggregations.empty()) {
+    FST_ASSIGN_OR_RAISE(aggregated, offline::WindowJoinFiles(files, keys, times,
+                                                             MakeWindowSpec(plan), threads));
+  }
+  return ComputeOutputs(plan, latest, aggregated, times);
 }
 
 Result<std::vector<offline::PartRef>> PartRefs(RepoContext& repo, const ViewPlan& plan) {
@@ -91,8 +231,8 @@ offline::PitSpec MakePitSpec(const ViewPlan& plan, const offline::PitWindow& win
   spec.key_columns = plan.join_keys;
   spec.ts_column = plan.source->timestamp_field;
   spec.created_column = plan.source->created_timestamp_field;
-  spec.value_columns = plan.columns;
-  for (auto type : plan.column_types) spec.value_types.push_back(core::ToArrowType(type));
+  spec.value_columns = plan.latest_columns;
+  for (auto type : plan.latest_types) spec.value_types.push_back(core::ToArrowType(type));
   spec.window = window;
   return spec;
 }

@@ -1,36 +1,83 @@
-// Internal: what a feature view needs from its source for a set of its features.
+// Internal: how to compute a set of a feature view's features, shared by training sets,
+// materialization and online reads so that all three compute the same values.
+//   latest-row columns: source columns read by the point-in-time join (ttl applies);
+//   aggregations: windowed over the source's events (their window applies, not the ttl);
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "featherstone/definitions/model.h"
 #include "featherstone/offline/historical_join.h"
+#include "featherstone/offline/window_join.h"
 #include "featherstone/pipeline/repo_context.h"
+#include "featherstone/transform/window_aggregation.h"
 
 namespace fst::pipeline {
+
+enum class ValueKind { kLatest, kAggregation };
+
+// Where one computed value comes from.
+struct ValueRef {
+  ValueKind kind;
+  size_t index;  // into latest_columns or aggregations
+};
+
+struct AggregationPlan {
+  std::string feature;
+  transform::AggRequest request;  // column indexes agg_columns
+  core::ValueType type;
+};
 
 struct ViewPlan {
   const definitions::FeatureView* view = nullptr;
   const definitions::Source* source = nullptr;
   std::vector<std::string> join_keys;
   std::vector<core::ValueType> key_types;
-  std::vector<std::string> features;      // requested feature names
-  std::vector<std::string> columns;       // the source column of each
-  std::vector<core::ValueType> column_types;
+
+  std::vector<std::string> latest_columns;  // source columns by the PIT join
+  std::vector<core::ValueType> latest_types;
+  std::vector<std::string> agg_columns;  // source columns the aggregations read
+  std::vector<core::ValueType> agg_types;
+  std::vector<AggregationPlan> aggregations;
+  int64_t max_window_us = 0;
+
+  std::vector<std::string> features;  // requested, in request order
+  std::vector<ValueRef> outputs;      // one per requested feature
+  std::vector<core::ValueType> output_types;
 };
 
-// Plans `feature_names` of view `view_name` (all features when empty).
-// Errors: KeyError naming an unknown view or feature (and the known ones); NotImplemented for
-// expression and aggregation features.
+// Plans `feature_names` of view `view_name` (all features when empty), with every feature
+// they depend on. Errors: KeyError naming an unknown view or feature (and the known ones);
+// Invalid for expression errors ("feature 'v:f': column 10: unknown name 'OO'"), type errors
+// and dependency cycles (naming the cycle).
 Result<ViewPlan> PlanView(const definitions::Repo& repo, const std::string& view_name,
                           const std::vector<std::string>& feature_names);
+
+// Evaluates the plan's outputs for `n` rows from the latest-row values (one array per
+// latest column), the aggregation values (one per aggregation) and the lookup times (µs).
+Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeOutputs(
+    const ViewPlan& plan, const std::vector<std::shared_ptr<arrow::Array>>& latest,
+    const std::vector<std::shared_ptr<arrow::Array>>& aggregated,
+    const std::vector<int64_t>& lookup_time);
 
 // The published part files of the plan's source, with absolute paths.
 Result<std::vector<offline::PartRef>> PartRefs(RepoContext& repo, const ViewPlan& plan);
 
-// The join spec for the plan, with the given window.
+// The PIT join spec for the plan's latest-row columns, with the given window.
 offline::PitSpec MakePitSpec(const ViewPlan& plan, const offline::PitWindow& window);
+
+// The window-join spec for the plan's aggregations.
+offline::WindowSpec MakeWindowSpec(const ViewPlan& plan);
+
+// The requested features of `plan` for entity rows (`keys`, `times`), in input order: the
+// point-in-time join for latest-row columns, the window join for aggregations, then the
+// expressions. The one computation behind training sets and materialization.
+Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeView(
+    const ViewPlan& plan, const std::vector<offline::PartRef>& files,
+    const std::vector<std::shared_ptr<arrow::Array>>& keys, const std::vector<int64_t>& times,
+    int threads);
 
 // One array holding all chunks of `column` (an empty array when it has none).
 Result<std::shared_ptr<arrow::Array>> Flatten(const arrow::ChunkedArray& column);

@@ -28,6 +28,9 @@ class OnlineStore {
   virtual Result<std::vector<std::optional<std::string>>> Read(
       const std::string& view, const std::vector<std::string>& keys) = 0;
 
+  // Makes written rows durable in the store's files, so the next open need not replay a log.
+  virtual Status Flush() = 0;
+
   // Removes every row of `view`.
   virtual Status DropView(const std::string& view) = 0;
 };
