@@ -19,12 +19,6 @@ Status Run(const Globals& globals, const Options& o) {
   pipeline::MaterializeOptions options;
   options.incremental = o.incremental;
   options.views = o.views;
-  if (o.end.empty() && !o.incremental) {
-    return Status::Invalid("materialize needs --end TS (or --incremental)");
-  }
-  if (!o.start.empty() && o.incremental) {
-    return Status::Invalid("--start and --incremental exclude each other");
-  }
   if (o.end.empty()) {
     options.end = core::NowMicros();
   } else {
@@ -55,11 +49,15 @@ void AddMaterializeCommand(CLI::App& app, Globals& globals, Action* action) {
       "and also picks up late rows ingested since.\n"
       "Example: featherstone -C shop materialize --end 2026-11-25T00:00:00Z");
   auto o = std::make_shared<Options>();
-  cmd->add_option("--start", o->start, "Earliest event time (inclusive), ISO-8601 or epoch");
-  cmd->add_option("--end", o->end, "Latest event time (inclusive), ISO-8601 or epoch");
-  cmd->add_flag("--incremental", o->incremental, "Continue from the last watermark (end defaults to now)");
+  auto* start = cmd->add_option("--start", o->start, "Earliest event time (inclusive), ISO-8601 or epoch");
+  auto* end = cmd->add_option("--end", o->end, "Latest event time (inclusive), ISO-8601 or epoch");
+  cmd->add_flag("--incremental", o->incremental, "Continue from the last watermark (end defaults to now)")
+      ->excludes(start);
   cmd->add_option("--views", o->views, "Only these views")->delimiter(',');
-  cmd->callback([&globals, action, o] { *action = [&globals, o] { return Run(globals, *o); }; });
+  cmd->callback([&globals, action, o, end] {
+    if (end->count() == 0 && !o->incremental) throw CLI::RequiredError("--end (or --incremental)");
+    *action = [&globals, o] { return Run(globals, *o); };
+  });
 }
 
 }  // namespace fst::cli
