@@ -1,0 +1,39 @@
+"""Exceptions raised by the SDK. Each carries the engine's message unchanged (plus, for
+definitions made in Python, the file:line of the Python code that made them)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "FeatherstoneError",
+    "DefinitionError",
+    "ValidationError",
+    "NotFoundError",
+    "NotSupportedError",
+]
+
+
+class FeatherstoneError(Exception):
+    """Base class of every error the SDK raises (I/O, storage, closed store, ...)."""
+
+
+class DefinitionError(FeatherstoneError, ValueError):
+    """A definition is wrong: YAML syntax, unknown key, bad type or duration, dangling
+    reference, duplicate name. The message names the place: ``featherstone.yaml:12:7: ...``
+    for YAML, ``path/to/script.py:42: ...`` for definitions made in Python; several problems
+    are reported one per line."""
+
+
+class ValidationError(FeatherstoneError, ValueError):
+    """Data was refused: a row that does not fit the source's schema on ingest (the message
+    names file, row, column and value), or entity rows lacking a join key or timestamp."""
+
+
+class NotFoundError(FeatherstoneError, KeyError):
+    """An unknown source, feature view, feature, feature service or object name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class NotSupportedError(FeatherstoneError, NotImplementedError):
+    """The engine does not implement this (yet)."""

@@ -1,0 +1,463 @@
+"""FeatureStore: the Python face of one feature repository."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+import pathlib
+import tempfile
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union)
+
+import pyarrow as pa
+
+from . import _arrow
+from . import _featherstone as _native
+from . import _yaml
+from ._errors import DefinitionError, FeatherstoneError, NotFoundError, ValidationError
+from ._time import DurationLike, TimeLike, from_micros, to_micros
+from .definitions import (Entity, FeatureRefLike, FeatureService, FeatureView, FileSource,
+                          _caller, feature_refs, from_spec, view_from_function)
+from .online import OnlineResponse
+
+__all__ = ["FeatureStore", "Change", "SpecObject", "RegistryObject", "IngestResult"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class Change(str):
+    """One line of a plan: ``"+ entity customer"``, ``"~ feature_view v (ttl: 30d -> 7d)"``,
+    ``"- feature_service s"`` (the CLI's text), with its parts as attributes."""
+
+    op: str
+    kind: str
+    name: str
+    detail: str
+
+    def __new__(cls, op: str, kind: str, name: str, detail: str = "") -> "Change":
+        self = super().__new__(cls, f"{op} {kind} {name}" + (f" ({detail})" if detail else ""))
+        self.op, self.kind, self.name, self.detail = op, kind, name, detail
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecObject:
+    """A definition as the registry stores it: its spec (JSON) and the spec's hash, which is
+    the same whether the definition was written in YAML or made in Python."""
+
+    kind: str
+    name: str
+    hash: str
+    spec: Dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistryObject:
+    """An applied definition (one version)."""
+
+    kind: str
+    name: str
+    version: int
+    hash: str
+    spec: Dict[str, Any]
+    applied_at: _dt.datetime
+    removed: bool = False
+
+    def to_definition(self) -> Any:
+        """The Entity, FileSource, FeatureView or FeatureService of this spec."""
+        return from_spec(self.kind, self.spec)
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestResult:
+    """What one ingest did. ``skipped``: the same data was ingested before (as ingest
+    ``ingest_id``); nothing was written again."""
+
+    input: str
+    ingest_id: int
+    rows: int
+    parts: int
+    skipped: bool
+
+
+def _record(t: Tuple[Any, ...]) -> RegistryObject:
+    kind, name, version, hash_, spec, applied_at, removed = t
+    return RegistryObject(kind, name, version, hash_, json.loads(spec), from_micros(applied_at),
+                          removed)
+
+
+def _change(t: Tuple[str, str, str, str]) -> Change:
+    return Change(*t)
+
+
+_MISSING = object()
+
+
+class FeatureStore:
+    """A feature repository: definitions, registry, offline and online stores, driven by
+    the same C++ engine as the ``featherstone`` command.
+
+    >>> import featherstone as fst
+    >>> fs = fst.FeatureStore("shop")              # a folder; created when missing
+    >>> customer = fst.Entity("customer", join_keys=["customer_id"])
+    >>> orders = fst.FileSource("orders", schema={"customer_id": "int64", "amount": "float64",
+    ...                         "event_ts": "timestamp"}, timestamp_field="event_ts")
+    >>> @fs.feature_view(name="customer_features", entities=[customer], source=orders, ttl="30d")
+    ... def customer_features(o):
+    ...     return {"amount": o.amount, "amount_cents": o.amount * 100}
+    >>> fs.apply()                                 # ['+ entity customer', ...]
+    >>> fs.ingest("orders", orders_df)             # a DataFrame, pyarrow Table or file path
+    >>> train = fs.get_historical_features(entity_df, features=["customer_features:amount"])
+    >>> fs.materialize(end="2026-11-25T00:00:00Z")
+    >>> fs.get_online_features(["customer_features:amount"], [{"customer_id": 42}]).to_dict()
+
+    Definitions: objects made in Python (``feature_view``, ``feature_service``,
+    ``register``) are laid over the repo's YAML files (``featherstone.yaml`` and other
+    ``*.yaml`` beside it): a Python object replaces a YAML object of the same kind and name.
+    With no Python definitions, ``plan``/``apply`` use the YAML alone, exactly as
+    ``featherstone plan``/``apply`` do.
+
+    Errors raise ``DefinitionError``, ``ValidationError``, ``NotFoundError`` (all
+    ``FeatherstoneError``) with the engine's message. Engine calls release the GIL; one
+    FeatureStore serializes its own calls. The online store (RocksDB) is held open by one
+    process at a time: ``close()`` (or ``with FeatureStore(...) as fs:``) before the CLI
+    materializes or looks up the same repo.
+    """
+
+    def __init__(self, repo: PathLike = ".", *, project: Optional[str] = None) -> None:
+        path = pathlib.Path(repo)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise FeatherstoneError(f"cannot create the repository folder {path}: {e}") from None
+        self._native = _native.Store(str(path))
+        self.repo_path = pathlib.Path(self._native.dir)
+        self.project = project or self.repo_path.name
+        self._entities: Dict[str, Entity] = {}
+        self._sources: Dict[str, FileSource] = {}
+        self._views: Dict[str, FeatureView] = {}
+        self._services: Dict[str, FeatureService] = {}
+        self._refs: Dict[Any, Any] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Closes the registry and the online store; later calls raise FeatherstoneError."""
+        self._refs.clear()
+        self._native.close()
+
+    def refresh(self) -> None:
+        """Re-reads the registry: sees definitions applied by another process (the CLI)."""
+        self._refs.clear()
+        self._native.refresh()
+
+    def __enter__(self) -> "FeatureStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"FeatureStore({str(self.repo_path)!r})"
+
+    # -- definitions ----------------------------------------------------------------------
+
+    def register(self, *objects: Union[Entity, FileSource, FeatureView, FeatureService]) -> None:
+        """Adds definitions made in Python (entities and sources that views use are added
+        with the view; register others, or objects made directly, here). A later object of
+        the same kind and name replaces an earlier one."""
+        for obj in objects:
+            if isinstance(obj, Entity):
+                self._entities[obj.name] = obj
+            elif isinstance(obj, FileSource):
+                self._sources[obj.name] = obj
+            elif isinstance(obj, FeatureView):
+                for entity in obj.entities:
+                    if isinstance(entity, Entity):
+                        self._entities[entity.name] = entity
+                if isinstance(obj.source, FileSource):
+                    self._sources[obj.source.name] = obj.source
+                self._views[obj.name] = obj
+            elif isinstance(obj, FeatureService):
+                self._services[obj.name] = obj
+            else:
+                raise DefinitionError(f"cannot register {type(obj).__name__} {obj!r}: expected "
+                                      "Entity, FileSource, FeatureView or FeatureService")
+
+    def feature_view(self, *, name: Optional[str] = None,
+                     entities: Sequence[Union[Entity, str]],
+                     source: Union[FileSource, str], ttl: DurationLike = "0",
+                     online: bool = True,
+                     description: Optional[str] = None) -> Callable[[Callable[..., Any]], FeatureView]:
+        """Decorator: declares a feature view from a function run once, now.
+
+        The function receives the source's column namespace ``o`` (``o.amount`` is the
+        column ``amount``) and returns a dict of feature name -> declaration: a column
+        (passthrough), ``count/sum/avg/min/max/stddev/last/first/count_distinct(column,
+        window="30d")``, or an expression (``expr("...")``, ``o.amount * 100``,
+        ``days_since(...)``). The engine computes them, the same way for training sets and
+        online. The decorated name becomes the ``FeatureView`` (``view["f"]`` is the
+        reference ``"name:f"``). ``ttl``: "30d", "12h", "0" (unbounded), a timedelta or
+        seconds. ``source``: a FileSource or the name of a source defined in YAML. The
+        function's docstring is the default description.
+        """
+        def decorate(fn: Callable[..., Any]) -> FeatureView:
+            view = view_from_function(fn, name, entities, source, ttl, online, description)
+            self.register(view)
+            return view
+
+        return decorate
+
+    def feature_service(self, name: str,
+                        features: Union[FeatureRefLike, Sequence[FeatureRefLike]],
+                        description: str = "") -> FeatureService:
+        """Declares a feature service: a named list of ``"view:feature"`` references (or
+        whole FeatureViews) that a model consumes."""
+        service = FeatureService(name, features, description)
+        self.register(service)
+        return service
+
+    @property
+    def definitions(self) -> List[Any]:
+        """The definitions made in Python, in kind order."""
+        return [*self._entities.values(), *self._sources.values(), *self._views.values(),
+                *self._services.values()]
+
+    def _python_yaml(self) -> Tuple[Optional[str], Dict[int, Any]]:
+        if not self.definitions:
+            return None, {}
+        return _yaml.render(self.project, list(self._entities.values()),
+                            list(self._sources.values()), list(self._views.values()),
+                            list(self._services.values()))
+
+    def _definitions_call(self, call: Callable[[Optional[str]], Any]) -> Any:
+        text, origins = self._python_yaml()
+        if text is None and not (self.repo_path / "featherstone.yaml").is_file():
+            raise DefinitionError(
+                f"no definitions: make some in Python (feature_view, feature_service, "
+                f"register) or write {self.repo_path / 'featherstone.yaml'}")
+        try:
+            return call(text)
+        except DefinitionError as e:
+            raise DefinitionError(_yaml.rewrite_locations(str(e), origins)) from None
+
+    def to_yaml(self, path: Optional[PathLike] = None) -> str:
+        """The definitions made in Python as canonical ``featherstone.yaml`` text (DESIGN
+        section 2), for review; written to `path` too when given. Loading that file gives
+        the same registry objects (same spec hashes)."""
+        text, _ = _yaml.render(self.project, list(self._entities.values()),
+                               list(self._sources.values()), list(self._views.values()),
+                               list(self._services.values()),
+                               header=["Featherstone definitions exported from Python "
+                                       "(FeatureStore.to_yaml)."])
+        if path is not None:
+            pathlib.Path(path).write_text(text)
+        return text
+
+    def spec_objects(self) -> List[SpecObject]:
+        """The objects ``apply`` would store, with their specs and spec hashes, after
+        validation (raises DefinitionError like ``plan``)."""
+        rows = self._definitions_call(
+            lambda text: self._native.spec_objects(text, _yaml.PYTHON_FILE))
+        return [SpecObject(kind, name, hash_, json.loads(spec)) for kind, name, hash_, spec in rows]
+
+    def plan(self) -> List[Change]:
+        """What ``apply`` would add (+), change (~) or remove (-), as the CLI prints it; an
+        empty list when nothing would change. Raises DefinitionError for invalid
+        definitions (all problems, one per line, each with its file:line)."""
+        return [_change(c) for c in self._definitions_call(
+            lambda text: self._native.plan(text, _yaml.PYTHON_FILE, False))]
+
+    def apply(self) -> List[Change]:
+        """Validates the definitions and stores them in the registry in one transaction;
+        returns the changes made (empty when there were none)."""
+        changes = [_change(c) for c in self._definitions_call(
+            lambda text: self._native.plan(text, _yaml.PYTHON_FILE, True))]
+        self._refs.clear()
+        return changes
+
+    # -- registry -------------------------------------------------------------------------
+
+    def list_objects(self, kind: Optional[str] = None) -> List[RegistryObject]:
+        """Applied objects (latest versions), optionally of one kind: entity, source,
+        feature_view or feature_service."""
+        return [_record(r) for r in self._native.list(kind or "")]
+
+    def list_entities(self) -> List[Entity]:
+        """Applied entities."""
+        return [r.to_definition() for r in self.list_objects("entity")]
+
+    def list_sources(self) -> List[FileSource]:
+        """Applied sources."""
+        return [r.to_definition() for r in self.list_objects("source")]
+
+    def list_feature_views(self) -> List[FeatureView]:
+        """Applied feature views."""
+        return [r.to_definition() for r in self.list_objects("feature_view")]
+
+    def list_feature_services(self) -> List[FeatureService]:
+        """Applied feature services."""
+        return [r.to_definition() for r in self.list_objects("feature_service")]
+
+    def describe(self, name: str) -> Dict[str, Any]:
+        """The applied object named `name`: ``{"kind", "name", "version", "hash", "spec",
+        "applied_at", "history": [{"version", "hash", "applied_at", "removed"}, ...]}`` (as
+        ``featherstone describe``). Raises NotFoundError when nothing of that name is
+        applied."""
+        history = [_record(r) for r in self._native.history(name)]
+        if not history:
+            raise NotFoundError(f"nothing named '{name}' is applied")
+        current = history[-1]
+        return {
+            "kind": current.kind, "name": current.name, "version": current.version,
+            "hash": current.hash, "spec": current.spec, "applied_at": current.applied_at,
+            "removed": current.removed,
+            "history": [{"version": r.version, "hash": r.hash, "applied_at": r.applied_at,
+                         "removed": r.removed} for r in history],
+        }
+
+    # -- data -----------------------------------------------------------------------------
+
+    def ingest(self, source: Union[str, FileSource],
+               data: Any) -> Union[IngestResult, List[IngestResult]]:
+        """Validates `data` against the source's schema and appends it to the offline store,
+        atomically: a bad row raises ValidationError (naming row, column and value) and
+        writes nothing. Data ingested before (same bytes) is skipped.
+
+        `data`: a file path (csv/parquet/jsonl) or a list of paths; a pandas DataFrame, a
+        pyarrow Table or RecordBatch, or any Arrow stream. Timestamp columns of in-memory
+        data: naive values are UTC, aware values are converted, strings as in files. Row
+        numbers in errors count data rows from 1.
+        """
+        name = source.name if isinstance(source, FileSource) else source
+        if isinstance(data, (str, os.PathLike)):
+            return self._ingest_file(name, os.fspath(data), None)
+        if isinstance(data, (list, tuple)) and data and all(
+                isinstance(d, (str, os.PathLike)) for d in data):
+            return [self._ingest_file(name, os.fspath(d), None) for d in data]
+        label = "DataFrame" if _arrow.is_pandas(data) else type(data).__name__
+        what = f"ingest into '{name}'"
+        table = _arrow.normalize_timestamps(_arrow.to_table(data, what), what)
+        # The engine ingests files, read in the source's declared format: the table goes
+        # through a temporary file of that format (Parquet when the source names none).
+        fmt = self._source_format(name)
+        tmp_root = self.repo_path / ".featherstone" / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+            path = os.path.join(tmp, f"{name}.{fmt}")
+            _arrow.write_file(table, path, fmt)
+            return self._ingest_file(name, path, f"<{label}>")
+
+    def _source_format(self, name: str) -> str:
+        for record in self.list_objects("source"):
+            if record.name == name:
+                return record.spec.get("format") or "parquet"
+        return "parquet"  # the engine reports the unknown source
+
+    def _ingest_file(self, source: str, path: str, label: Optional[str]) -> IngestResult:
+        try:
+            input_, ingest_id, rows, parts, skipped = self._native.ingest(source, path)
+        except FeatherstoneError as e:
+            if label is None:
+                raise
+            raise type(e)(str(e).replace(path, label)) from None
+        return IngestResult(label or input_, ingest_id, rows, parts, skipped)
+
+    def materialize(self, end: Optional[TimeLike] = None, start: Optional[TimeLike] = None, *,
+                    incremental: bool = False,
+                    views: Optional[Sequence[Union[str, FeatureView]]] = None) -> Dict[str, int]:
+        """Writes the latest row per entity (event time in [start, end]) of every online view
+        (or of `views`) to the online store; returns keys written per view.
+        ``incremental=True`` continues from the last watermark (end defaults to now).
+        Times: datetime (naive = UTC), ISO-8601 text or epoch."""
+        if end is None and not incremental:
+            raise ValidationError("materialize needs end=... (or incremental=True)")
+        if start is not None and incremental:
+            raise ValidationError("start and incremental=True exclude each other")
+        end_us = _native.now_micros() if end is None else to_micros(end, "end")
+        start_us = None if start is None else to_micros(start, "start")
+        if start_us is not None and start_us > end_us:
+            raise ValidationError("start is after end")
+        names = [v.name if isinstance(v, FeatureView) else v for v in (views or [])]
+        return dict(self._native.materialize(end_us, start_us, incremental, names))
+
+    # -- retrieval ------------------------------------------------------------------------
+
+    def _resolve(self, features: Any, service: Any) -> Any:
+        if service is not None:
+            if features is not None:
+                raise ValidationError("give features or service, not both")
+            name = service.name if isinstance(service, FeatureService) else service
+            return self._native.resolve("", name)
+        if features is None:
+            raise ValidationError("give features=[\"view:feature\", ...] or service=...")
+        return self._native.resolve(",".join(feature_refs(features)), "")
+
+    def _refs_for(self, features: Any, service: Any) -> Any:
+        key = (tuple(features) if isinstance(features, (list, tuple)) else features, service)
+        try:
+            refs = self._refs.get(key, _MISSING)
+        except TypeError:  # unhashable items
+            return self._resolve(features, service)
+        if refs is _MISSING:
+            refs = self._refs[key] = self._resolve(features, service)
+        return refs
+
+    def get_historical_features(self, entity_df: Any,
+                                features: Optional[Union[FeatureRefLike, Sequence[FeatureRefLike]]] = None,
+                                *, service: Optional[Union[str, FeatureService]] = None,
+                                full_feature_names: bool = False,
+                                timestamp_column: str = "event_timestamp") -> pa.Table:
+        """A training set: for each entity row (join keys + timestamp), the features as they
+        were at that time (point-in-time correct, ttl applied; DESIGN section 3). One output
+        row per entity row, in input order, the entity columns kept, then the features
+        (named ``feature``, or ``view__feature`` with full_feature_names).
+
+        `entity_df`: a pandas DataFrame, pyarrow Table, any Arrow stream, or a file path
+        (csv/parquet/jsonl, read exactly as ``featherstone historical --entities``). The
+        timestamp column may hold timestamps (naive = UTC), dates, ISO-8601 text or epochs.
+        Returns a pyarrow.Table (``.to_pandas()`` for a DataFrame); data crosses the
+        boundary as Arrow, without a Python loop over rows.
+        """
+        refs = self._refs_for(features, service)
+        if isinstance(entity_df, (str, os.PathLike)):
+            capsule = self._native.historical_file(refs, os.fspath(entity_df), timestamp_column,
+                                                   full_feature_names)
+            return _arrow.import_stream(capsule)
+        what = "entity rows"
+        table = _arrow.to_table(entity_df, what)
+        if timestamp_column in table.column_names:
+            table = _arrow.normalize_timestamps(table, what, only=[timestamp_column])
+        table = _arrow.cast_keys(table, refs.join_keys, what)
+        capsule = self._native.historical(refs, table.__arrow_c_stream__(), timestamp_column,
+                                          full_feature_names)
+        return _arrow.import_stream(capsule)
+
+    def get_online_features(self, features: Optional[Union[FeatureRefLike, Sequence[FeatureRefLike]]] = None,
+                            entity_rows: Any = (), *,
+                            service: Optional[Union[str, FeatureService]] = None,
+                            at: Optional[TimeLike] = None,
+                            full_feature_names: bool = False) -> OnlineResponse:
+        """The latest materialized features of entities: `entity_rows` is a list of dicts of
+        join key -> value (``[{"customer_id": 42}]``; a DataFrame or a dict of lists works
+        too). A feature is None when missing or older than its view's ttl at `at` (default
+        now). Returns an OnlineResponse: a mapping of column -> values (``.to_dict()``,
+        ``.to_pandas()``, ``.rows`` = the CLI's JSON)."""
+        refs = self._refs_for(features, service)
+        if type(entity_rows) is not list:
+            entity_rows = _entity_rows(entity_rows)
+        at_us = None if at is None else to_micros(at, "at")
+        return OnlineResponse(self._native.online(refs, entity_rows, at_us, full_feature_names))
+
+
+def _entity_rows(rows: Any) -> List[Dict[str, Any]]:
+    if isinstance(rows, Mapping):
+        columns = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in rows.items()}
+        n = len(next(iter(columns.values()), []))
+        return [{k: v[i] for k, v in columns.items()} for i in range(n)]
+    if _arrow.is_pandas(rows):
+        return rows.to_dict("records")
+    if isinstance(rows, pa.Table):
+        return rows.to_pylist()
+    return list(rows)

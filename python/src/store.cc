@@ -1,0 +1,342 @@
+#include "store.h"
+
+#include <cmath>
+#include <exception>
+#include <filesystem>
+
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include "arrow_stream.h"
+#include "errors.h"
+#include "featherstone/core/time.h"
+#include "featherstone/definitions/spec.h"
+#include "featherstone/definitions/validate.h"
+#include "featherstone/definitions/yaml_reader.h"
+#include "featherstone/pipeline/historical.h"
+#include "featherstone/pipeline/ingest.h"
+#include "featherstone/pipeline/materialize.h"
+#include "featherstone/pipeline/online_lookup.h"
+#include "json_convert.h"
+
+namespace nb = nanobind;
+
+namespace fst::python {
+namespace {
+
+// Runs `fn` (returning Status or Result<T>) without the GIL, under `mutex`; a C++ exception
+// becomes an UnknownError status, so nothing escapes into Python as a crash.
+template <typename Fn>
+auto RunEngine(std::mutex& mutex, Fn&& fn) -> decltype(fn()) {
+  nb::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(mutex);
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::UnknownError("internal error: ", e.what());
+  } catch (...) {
+    return Status::UnknownError("internal error: unknown C++ exception");
+  }
+}
+
+template <typename T>
+T Unwrap(Result<T> result, InvalidAs invalid_as) {
+  if (!result.ok()) Raise(result.status(), invalid_as);
+  return std::move(result).ValueOrDie();
+}
+
+// Replaces the object of `objects` named like `item`, or appends it.
+template <typename T>
+void Overlay(std::vector<T>* objects, std::vector<T>& items) {
+  for (auto& item : items) {
+    auto it = std::find_if(objects->begin(), objects->end(),
+                           [&](const T& o) { return o.name == item.name; });
+    if (it == objects->end()) {
+      objects->push_back(std::move(item));
+    } else {
+      *it = std::move(item);
+    }
+  }
+}
+
+// The desired definitions: the repo's YAML files (when present) with the Python-made ones
+// laid over them, validated as one repo.
+Result<definitions::Repo> BuildDefinitions(const std::string& dir,
+                                           const std::optional<std::string>& python_yaml,
+                                           const std::string& file_name) {
+  if (!python_yaml.has_value()) return definitions::LoadRepo(dir);
+  FST_ASSIGN_OR_RAISE(definitions::Repo python, definitions::ParseYaml(*python_yaml, file_name));
+  definitions::Repo repo;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(std::filesystem::path(dir) / "featherstone.yaml", ec)) {
+    FST_ASSIGN_OR_RAISE(repo, definitions::LoadRepo(dir));
+  } else {
+    repo.project = python.project;
+  }
+  Overlay(&repo.entities, python.entities);
+  Overlay(&repo.sources, python.sources);
+  Overlay(&repo.feature_views, python.feature_views);
+  Overlay(&repo.feature_services, python.feature_services);
+  FST_RETURN_NOT_OK(definitions::Validate(repo));
+  return repo;
+}
+
+const char* OpMark(registry::Change::Op op) {
+  switch (op) {
+    case registry::Change::Op::kAdd: return "+";
+    case registry::Change::Op::kRemove: return "-";
+    case registry::Change::Op::kChange: return "~";
+  }
+  return "?";
+}
+
+nb::list RecordsToPython(const std::vector<registry::ObjectRecord>& records) {
+  nb::list out;
+  for (const auto& r : records) {
+    out.append(nb::make_tuple(r.object.kind, r.object.name, r.version, r.object.hash,
+                              definitions::SpecText(r.object.spec), r.applied_at, r.removed));
+  }
+  return out;
+}
+
+// Join keys (name, type) of the views of `refs`, in first-mention order.
+Result<std::vector<std::pair<std::string, std::string>>> JoinKeyTypes(
+    const definitions::Repo& repo, const std::vector<definitions::FeatureRef>& refs) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& ref : refs) {
+    const definitions::FeatureView* view = repo.FindView(ref.view);
+    if (view == nullptr) return Status::KeyError("unknown feature view '", ref.view, "'");
+    const definitions::Source* source = repo.FindSource(view->source);
+    for (const auto& key : definitions::JoinKeys(repo, *view)) {
+      if (std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; }) !=
+          keys.end()) {
+        continue;
+      }
+      const core::ColumnSpec* column =
+          source == nullptr ? nullptr : core::FindColumn(source->schema, key);
+      keys.emplace_back(key, column == nullptr ? "" : std::string(core::ValueTypeName(column->type)));
+    }
+  }
+  return keys;
+}
+
+// The text of an entity key value as the CLI's --entity K=V would carry it.
+std::string KeyText(nb::handle value, size_t entity, const std::string& key) {
+  PyObject* v = value.ptr();
+  if (PyUnicode_Check(v)) {
+    Py_ssize_t size = 0;
+    const char* data = PyUnicode_AsUTF8AndSize(v, &size);
+    if (data == nullptr) throw nb::python_error();
+    return std::string(data, static_cast<size_t>(size));
+  }
+  if (PyBool_Check(v)) return v == Py_True ? "true" : "false";
+  if (PyLong_Check(v) || (!PyFloat_Check(v) && PyIndex_Check(v))) {
+    nb::object index = nb::steal(PyNumber_Index(v));
+    if (!index.is_valid()) throw nb::python_error();
+    const long long n = PyLong_AsLongLong(index.ptr());
+    if (n == -1 && PyErr_Occurred()) throw nb::python_error();
+    return std::to_string(n);
+  }
+  if (PyFloat_Check(v)) {
+    const double d = PyFloat_AsDouble(v);
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) {
+      return std::to_string(static_cast<long long>(d));
+    }
+  }
+  if (v == Py_None) {
+    RaiseMessage("entity row " + std::to_string(entity + 1) + ": join key '" + key + "' is None",
+                 InvalidAs::kValidation);
+  }
+  if (PyBytes_Check(v)) return std::string(PyBytes_AsString(v), PyBytes_Size(v));
+  return nb::cast<std::string>(nb::str(value));
+}
+
+std::vector<pipeline::EntityKeyText> EntityRows(nb::handle rows) {
+  nb::object seq = nb::steal(PySequence_Fast(rows.ptr(), "entity_rows must be a list of dicts"));
+  if (!seq.is_valid()) throw nb::python_error();
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+  PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
+  std::vector<pipeline::EntityKeyText> entities(static_cast<size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* row = items[i];
+    if (!PyDict_Check(row)) {
+      throw nb::type_error("entity_rows must be a list of dicts (join key -> value)");
+    }
+    Py_ssize_t pos = 0;
+    PyObject* key = nullptr;
+    PyObject* value = nullptr;
+    auto& entity = entities[static_cast<size_t>(i)];
+    entity.reserve(static_cast<size_t>(PyDict_Size(row)));
+    while (PyDict_Next(row, &pos, &key, &value)) {
+      if (!PyUnicode_Check(key)) throw nb::type_error("entity row keys must be strings");
+      std::string name = nb::cast<std::string>(nb::handle(key));
+      std::string text = KeyText(nb::handle(value), static_cast<size_t>(i), name);
+      entity.emplace_back(std::move(name), std::move(text));
+    }
+  }
+  return entities;
+}
+
+}  // namespace
+
+Store::Store(const std::string& dir) : dir_(dir) {
+  auto opened = RunEngine(mutex_, [&] { return pipeline::RepoContext::Open(dir_); });
+  context_ = Unwrap(std::move(opened), InvalidAs::kGeneric);
+  dir_ = context_->dir();
+}
+
+void Store::Close() {
+  const Status closed = RunEngine(mutex_, [&] {
+    context_.reset();
+    return Status::OK();
+  });
+  if (!closed.ok()) Raise(closed, InvalidAs::kGeneric);
+}
+
+void Store::Refresh() {
+  auto opened = RunEngine(mutex_, [&]() -> Result<std::unique_ptr<pipeline::RepoContext>> {
+    context_.reset();  // closes the online store before it is opened again
+    return pipeline::RepoContext::Open(dir_);
+  });
+  context_ = Unwrap(std::move(opened), InvalidAs::kGeneric);
+}
+
+Result<pipeline::RepoContext*> Store::Context() {
+  if (context_ == nullptr) return Status::Invalid("this FeatureStore is closed");
+  return context_.get();
+}
+
+nb::list Store::SpecObjects(const std::optional<std::string>& python_yaml,
+                            const std::string& file_name) {
+  auto objects = RunEngine(mutex_, [&]() -> Result<std::vector<definitions::SpecObject>> {
+    FST_ASSIGN_OR_RAISE(auto repo, BuildDefinitions(dir_, python_yaml, file_name));
+    return definitions::ToSpecObjects(repo);
+  });
+  nb::list out;
+  for (const auto& o : Unwrap(std::move(objects), InvalidAs::kDefinition)) {
+    out.append(nb::make_tuple(o.kind, o.name, o.hash, definitions::SpecText(o.spec)));
+  }
+  return out;
+}
+
+nb::list Store::Plan(const std::optional<std::string>& python_yaml, const std::string& file_name,
+                     bool apply) {
+  auto changes = RunEngine(mutex_, [&]() -> Result<std::vector<registry::Change>> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto repo, BuildDefinitions(dir_, python_yaml, file_name));
+    const auto objects = definitions::ToSpecObjects(repo);
+    if (!apply) return context->registry().Plan(objects);
+    FST_ASSIGN_OR_RAISE(auto applied, context->registry().Apply(objects));
+    // The context caches the applied definitions: open it again to see the new ones.
+    context_.reset();
+    FST_ASSIGN_OR_RAISE(context_, pipeline::RepoContext::Open(dir_));
+    return applied;
+  });
+  nb::list out;
+  for (const auto& c : Unwrap(std::move(changes), InvalidAs::kDefinition)) {
+    out.append(nb::make_tuple(OpMark(c.op), c.kind, c.name, c.detail));
+  }
+  return out;
+}
+
+nb::list Store::List(const std::string& kind) {
+  auto records = RunEngine(mutex_, [&]() -> Result<std::vector<registry::ObjectRecord>> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    return context->registry().List(kind);
+  });
+  return RecordsToPython(Unwrap(std::move(records), InvalidAs::kGeneric));
+}
+
+nb::list Store::History(const std::string& name) {
+  auto records = RunEngine(mutex_, [&]() -> Result<std::vector<registry::ObjectRecord>> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    return context->registry().History(name);
+  });
+  return RecordsToPython(Unwrap(std::move(records), InvalidAs::kGeneric));
+}
+
+nb::tuple Store::Ingest(const std::string& source, const std::string& path) {
+  auto result = RunEngine(mutex_, [&]() -> Result<pipeline::IngestResult> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    return pipeline::IngestFile(*context, source, path, pipeline::IngestOptions{});
+  });
+  const auto r = Unwrap(std::move(result), InvalidAs::kValidation);
+  return nb::make_tuple(r.input, r.ingest_id, r.rows, r.parts, r.skipped);
+}
+
+nb::list Store::Materialize(int64_t end, std::optional<int64_t> start, bool incremental,
+                            const std::vector<std::string>& views) {
+  pipeline::MaterializeOptions options;
+  options.end = end;
+  options.start = start;
+  options.incremental = incremental;
+  options.views = views;
+  auto result = RunEngine(mutex_, [&]() -> Result<std::vector<pipeline::ViewMaterialized>> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    return pipeline::Materialize(*context, options);
+  });
+  nb::list out;
+  for (const auto& v : Unwrap(std::move(result), InvalidAs::kGeneric)) {
+    out.append(nb::make_tuple(v.view, v.keys_written));
+  }
+  return out;
+}
+
+FeatureRefs Store::Resolve(const std::string& features, const std::string& service) {
+  auto result = RunEngine(mutex_, [&]() -> Result<FeatureRefs> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, context->Applied());
+    FeatureRefs out;
+    FST_ASSIGN_OR_RAISE(out.refs, pipeline::ResolveFeatures(*applied, features, service));
+    FST_ASSIGN_OR_RAISE(out.join_keys, JoinKeyTypes(*applied, out.refs));
+    return out;
+  });
+  return Unwrap(std::move(result), InvalidAs::kGeneric);
+}
+
+nb::object Store::Historical(const FeatureRefs& refs, nb::handle stream,
+                             const std::string& timestamp_column, bool full_feature_names) {
+  auto reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
+  pipeline::HistoricalOptions options;
+  options.timestamp_column = timestamp_column;
+  options.full_feature_names = full_feature_names;
+  auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto entities, reader->ToTable());
+    reader.reset();
+    return pipeline::GetHistoricalFeatures(*context, entities, refs.refs, options);
+  });
+  return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
+                InvalidAs::kGeneric);
+}
+
+nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& path,
+                                 const std::string& timestamp_column, bool full_feature_names) {
+  pipeline::HistoricalOptions options;
+  options.timestamp_column = timestamp_column;
+  options.full_feature_names = full_feature_names;
+  auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto entities,
+                        pipeline::ReadEntityFile(*context, path, refs.refs, options));
+    return pipeline::GetHistoricalFeatures(*context, entities, refs.refs, options);
+  });
+  return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
+                InvalidAs::kGeneric);
+}
+
+nb::object Store::Online(const FeatureRefs& refs, nb::handle entity_rows,
+                         std::optional<int64_t> at, bool full_feature_names) {
+  const auto entities = EntityRows(entity_rows);
+  auto json = RunEngine(mutex_, [&]() -> Result<nlohmann::ordered_json> {
+    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    return pipeline::GetOnlineFeatures(*context, refs.refs, entities,
+                                       at.has_value() ? *at : core::NowMicros(),
+                                       full_feature_names);
+  });
+  return ToPython(Unwrap(std::move(json), InvalidAs::kValidation));
+}
+
+}  // namespace fst::python

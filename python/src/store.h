@@ -1,0 +1,76 @@
+// featherstone._featherstone.Store: one opened repository (pipeline::RepoContext) for the
+// Python SDK. Every engine call runs without the GIL and under the store's mutex (the
+// context is not thread-safe); results are converted to Python with the GIL held.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nanobind/nanobind.h>
+
+#include "featherstone/definitions/model.h"
+#include "featherstone/pipeline/repo_context.h"
+
+namespace fst::python {
+
+// Resolved "view:feature" references (from a list or a feature service) and the join keys
+// (name, type name) the views need, in first-mention order.
+struct FeatureRefs {
+  std::vector<definitions::FeatureRef> refs;
+  std::vector<std::pair<std::string, std::string>> join_keys;
+};
+
+class Store {
+ public:
+  // Opens (creating the registry of) the repository folder `dir`, which must exist.
+  explicit Store(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  void Close();
+  // Reopens the registry so that definitions applied since (by anyone) are seen.
+  void Refresh();
+
+  // Definitions: `python_yaml` holds the canonical YAML of the definitions made in Python
+  // (its locations name `file_name`), overlaid on the repo's YAML files by (kind, name); none
+  // means the YAML files alone, as the CLI reads them.
+  // (kind, name, hash, spec JSON text) per object, as apply would store them.
+  nanobind::list SpecObjects(const std::optional<std::string>& python_yaml,
+                             const std::string& file_name);
+  // (op "+"|"~"|"-", kind, name, detail) per change.
+  nanobind::list Plan(const std::optional<std::string>& python_yaml, const std::string& file_name,
+                      bool apply);
+  // (kind, name, version, hash, spec JSON text, applied_at µs, removed) per record.
+  nanobind::list List(const std::string& kind);
+  nanobind::list History(const std::string& name);
+
+  // (input, ingest_id, rows, parts, skipped).
+  nanobind::tuple Ingest(const std::string& source, const std::string& path);
+  // (view, keys_written) per view.
+  nanobind::list Materialize(int64_t end, std::optional<int64_t> start, bool incremental,
+                             const std::vector<std::string>& views);
+
+  FeatureRefs Resolve(const std::string& features, const std::string& service);
+  // A capsule streaming the training set for the entity rows of `stream` (a capsule).
+  nanobind::object Historical(const FeatureRefs& refs, nanobind::handle stream,
+                              const std::string& timestamp_column, bool full_feature_names);
+  nanobind::object HistoricalFile(const FeatureRefs& refs, const std::string& path,
+                                  const std::string& timestamp_column, bool full_feature_names);
+  // One dict per entity row (join keys, then features); `at` µs, none = now.
+  nanobind::object Online(const FeatureRefs& refs, nanobind::handle entity_rows,
+                          std::optional<int64_t> at, bool full_feature_names);
+
+ private:
+  // The open context; Invalid once closed. Call with the mutex held.
+  Result<pipeline::RepoContext*> Context();
+
+  std::string dir_;
+  std::unique_ptr<pipeline::RepoContext> context_;
+  std::mutex mutex_;
+};
+
+}  // namespace fst::python
