@@ -39,6 +39,12 @@ Statement& Statement::Bind(std::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindReal(double value) {
+  const int rc = sqlite3_bind_double(stmt_, next_param_++, value);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
 Result<bool> Statement::Step() {
   if (bind_rc_ != SQLITE_OK) {
     return db_->Error(std::string("cannot bind parameters of: ") + sqlite3_sql(stmt_));
@@ -64,6 +70,8 @@ void Statement::Reset() {
 }
 
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+double Statement::Real(int column) const { return sqlite3_column_double(stmt_, column); }
 
 std::string Statement::Text(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));

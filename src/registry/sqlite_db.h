@@ -27,6 +27,7 @@ class Statement {
 
   Statement& Bind(int64_t value);
   Statement& Bind(std::string_view value);
+  Statement& BindReal(double value);
 
   // Advances: true when a row is available, false when the statement is done.
   Result<bool> Step();
@@ -38,6 +39,7 @@ class Statement {
   // Columns of the current row (0-based).
   int64_t Int(int column) const;
   std::string Text(int column) const;
+  double Real(int column) const;
 
  private:
   friend class SqliteDb;

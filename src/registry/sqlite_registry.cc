@@ -5,6 +5,13 @@
 //   ingests     ids from AUTOINCREMENT (never reused); published_at = 0 until published.
 //   files       written only by PublishIngest, in the same transaction as published_at.
 //   watermarks  one row per feature view.
+// Schema version 2 adds data quality (docs/quality.md):
+//   quarantine_files    written only by PublishChecked, in the transaction that publishes
+//                       its ingest (so quarantined rows appear exactly with the good rows).
+//   quarantine_replays  one row per quarantined row replayed; the key (path, row) makes a
+//                       second replay of the same row fail its transaction.
+//   quality_runs        one row per validation run, with the GE result and metrics JSON.
+//   breakers            one row per source whose breaker ever changed.
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -65,6 +72,47 @@ CREATE TABLE watermarks(
   last_ingest_id INTEGER NOT NULL
 );
 )sql",
+    R"sql(
+CREATE TABLE quarantine_files(
+  ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  PRIMARY KEY (ingest_id, path)
+);
+CREATE INDEX quarantine_files_by_source ON quarantine_files(source, ingest_id);
+CREATE TABLE quarantine_replays(
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  row INTEGER NOT NULL,
+  replay_ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+  PRIMARY KEY (path, row)
+);
+CREATE INDEX quarantine_replays_by_source ON quarantine_replays(source);
+CREATE TABLE quality_runs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source TEXT NOT NULL,
+  ingest_id INTEGER NOT NULL,
+  input TEXT NOT NULL,
+  run_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  written INTEGER NOT NULL,
+  quarantined INTEGER NOT NULL,
+  success INTEGER NOT NULL,
+  result_json TEXT NOT NULL,
+  metrics_json TEXT NOT NULL
+);
+CREATE INDEX quality_runs_by_source ON quality_runs(source, id);
+CREATE TABLE breakers(
+  source TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  changed_at INTEGER NOT NULL,
+  bad_share REAL NOT NULL,
+  reason TEXT NOT NULL
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -72,6 +120,11 @@ constexpr char kObjectColumns[] =
     "kind, name, version, spec_json, hash, applied_at, removed FROM objects";
 constexpr char kIngestColumns[] =
     "id, source, input, content_hash, rows, published_at FROM ingests";
+constexpr char kRunColumns[] =
+    "id, source, ingest_id, input, run_at, outcome, rows, written, quarantined, success, "
+    "result_json, metrics_json FROM quality_runs";
+constexpr char kBreakerColumns[] =
+    "source, state, opened_at, changed_at, bad_share, reason FROM breakers";
 
 bool ByKindThenName(const ObjectRecord& a, const ObjectRecord& b) {
   const int ra = definitions::KindRank(a.object.kind);
@@ -103,7 +156,26 @@ class SqliteRegistry : public Registry {
   Result<std::optional<Watermark>> GetWatermark(const std::string& view) override;
   Status SetWatermark(const Watermark& watermark) override;
 
+  Status PublishChecked(int64_t ingest_id, int64_t rows, const std::vector<FileRecord>& files,
+                        const QualityPublish& quality) override;
+  Status RecordQualityRun(const QualityRunRecord& run,
+                          const std::optional<BreakerRow>& breaker) override;
+  Result<std::vector<QualityRunRecord>> ListQualityRuns(const std::string& source,
+                                                        int64_t limit) override;
+  Result<std::optional<BreakerRow>> GetBreaker(const std::string& source) override;
+  Result<std::vector<BreakerRow>> ListBreakers() override;
+  Status SetBreaker(const BreakerRow& breaker) override;
+  Result<std::vector<QuarantineFileRecord>> ListQuarantineFiles(
+      const std::string& source) override;
+  Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) override;
+
  private:
+  // Inside a transaction: the quality run and the breaker state.
+  Status InsertRun(const QualityRunRecord& run);
+  Status UpsertBreaker(const BreakerRow& breaker);
+  static QualityRunRecord ReadRun(const Statement& row);
+  static BreakerRow ReadBreaker(const Statement& row);
+
   // Reads the row of a statement selecting kObjectColumns.
   Result<ObjectRecord> ReadObject(const Statement& row) const;
   static IngestRecord ReadIngest(const Statement& row);
@@ -285,6 +357,12 @@ Result<int64_t> SqliteRegistry::BeginIngest(const std::string& source, const std
 
 Status SqliteRegistry::PublishIngest(int64_t ingest_id, int64_t rows,
                                      const std::vector<FileRecord>& files) {
+  return PublishChecked(ingest_id, rows, files, QualityPublish{});
+}
+
+Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
+                                      const std::vector<FileRecord>& files,
+                                      const QualityPublish& quality) {
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare("SELECT source, published_at FROM ingests WHERE id = ?"));
@@ -319,7 +397,184 @@ Status SqliteRegistry::PublishIngest(int64_t ingest_id, int64_t rows,
       db_->Prepare("UPDATE ingests SET rows = ?, published_at = ? WHERE id = ?"));
   const int64_t published_at = std::max<int64_t>(core::NowMicros(), 1);
   FST_RETURN_NOT_OK(update.Bind(rows).Bind(published_at).Bind(ingest_id).Run());
+
+  FST_ASSIGN_OR_RAISE(Statement quarantine,
+                      db_->Prepare("INSERT INTO quarantine_files(ingest_id, source, path, rows) "
+                                   "VALUES (?, ?, ?, ?)"));
+  for (const auto& file : quality.quarantine_files) {
+    quarantine.Reset();
+    FST_RETURN_NOT_OK(quarantine.Bind(ingest_id).Bind(source).Bind(file.path).Bind(file.rows).Run());
+  }
+  FST_ASSIGN_OR_RAISE(Statement seen, db_->Prepare("SELECT replay_ingest_id FROM "
+                                                   "quarantine_replays WHERE path = ? AND row = ?"));
+  FST_ASSIGN_OR_RAISE(Statement mark,
+                      db_->Prepare("INSERT INTO quarantine_replays(source, path, row, "
+                                   "replay_ingest_id) VALUES (?, ?, ?, ?)"));
+  for (const auto& replayed : quality.replayed) {
+    seen.Reset();
+    FST_ASSIGN_OR_RAISE(bool already, seen.Bind(replayed.path).Bind(replayed.row).Step());
+    if (already) {
+      return Status::Invalid(db_->path(), ": quarantined row ", replayed.row, " of ",
+                             replayed.path, " was already replayed by ingest #", seen.Int(0));
+    }
+    mark.Reset();
+    FST_RETURN_NOT_OK(
+        mark.Bind(source).Bind(replayed.path).Bind(replayed.row).Bind(ingest_id).Run());
+  }
+  if (quality.run.has_value()) {
+    QualityRunRecord run = *quality.run;
+    run.ingest_id = ingest_id;
+    FST_RETURN_NOT_OK(InsertRun(run));
+  }
+  if (quality.breaker.has_value()) {
+    FST_RETURN_NOT_OK(UpsertBreaker(*quality.breaker));
+  }
   return tx.Commit();
+}
+
+Status SqliteRegistry::InsertRun(const QualityRunRecord& run) {
+  FST_ASSIGN_OR_RAISE(
+      Statement insert,
+      db_->Prepare("INSERT INTO quality_runs(source, ingest_id, input, run_at, outcome, rows, "
+                   "written, quarantined, success, result_json, metrics_json) VALUES "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  return insert.Bind(run.source)
+      .Bind(run.ingest_id)
+      .Bind(run.input)
+      .Bind(run.run_at)
+      .Bind(run.outcome)
+      .Bind(run.rows)
+      .Bind(run.written)
+      .Bind(run.quarantined)
+      .Bind(int64_t{run.success})
+      .Bind(run.result_json)
+      .Bind(run.metrics_json)
+      .Run();
+}
+
+Status SqliteRegistry::UpsertBreaker(const BreakerRow& breaker) {
+  FST_ASSIGN_OR_RAISE(
+      Statement upsert,
+      db_->Prepare("INSERT INTO breakers(source, state, opened_at, changed_at, bad_share, "
+                   "reason) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
+                   "state = excluded.state, opened_at = excluded.opened_at, changed_at = "
+                   "excluded.changed_at, bad_share = excluded.bad_share, reason = "
+                   "excluded.reason"));
+  return upsert.Bind(breaker.source)
+      .Bind(breaker.state)
+      .Bind(breaker.opened_at)
+      .Bind(breaker.changed_at)
+      .BindReal(breaker.bad_share)
+      .Bind(breaker.reason)
+      .Run();
+}
+
+QualityRunRecord SqliteRegistry::ReadRun(const Statement& row) {
+  QualityRunRecord run;
+  run.id = row.Int(0);
+  run.source = row.Text(1);
+  run.ingest_id = row.Int(2);
+  run.input = row.Text(3);
+  run.run_at = row.Int(4);
+  run.outcome = row.Text(5);
+  run.rows = row.Int(6);
+  run.written = row.Int(7);
+  run.quarantined = row.Int(8);
+  run.success = row.Int(9) != 0;
+  run.result_json = row.Text(10);
+  run.metrics_json = row.Text(11);
+  return run;
+}
+
+BreakerRow SqliteRegistry::ReadBreaker(const Statement& row) {
+  return BreakerRow{row.Text(0), row.Text(1), row.Int(2), row.Int(3), row.Real(4), row.Text(5)};
+}
+
+Status SqliteRegistry::RecordQualityRun(const QualityRunRecord& run,
+                                        const std::optional<BreakerRow>& breaker) {
+  FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
+  FST_RETURN_NOT_OK(InsertRun(run));
+  if (breaker.has_value()) {
+    FST_RETURN_NOT_OK(UpsertBreaker(*breaker));
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<QualityRunRecord>> SqliteRegistry::ListQualityRuns(const std::string& source,
+                                                                      int64_t limit) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare(std::string("SELECT ") + kRunColumns +
+                                   " WHERE (? = '' OR source = ?) ORDER BY id DESC LIMIT ?"));
+  select.Bind(source).Bind(source).Bind(limit > 0 ? limit : int64_t{-1});
+  std::vector<QualityRunRecord> runs;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    runs.push_back(ReadRun(select));
+  }
+  return runs;
+}
+
+Result<std::optional<BreakerRow>> SqliteRegistry::GetBreaker(const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare(std::string("SELECT ") + kBreakerColumns +
+                                                     " WHERE source = ?"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Bind(source).Step());
+  if (!row) return std::nullopt;
+  return ReadBreaker(select);
+}
+
+Result<std::vector<BreakerRow>> SqliteRegistry::ListBreakers() {
+  FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare(std::string("SELECT ") + kBreakerColumns +
+                                                     " ORDER BY source"));
+  std::vector<BreakerRow> breakers;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    breakers.push_back(ReadBreaker(select));
+  }
+  return breakers;
+}
+
+Status SqliteRegistry::SetBreaker(const BreakerRow& breaker) { return UpsertBreaker(breaker); }
+
+Result<std::vector<QuarantineFileRecord>> SqliteRegistry::ListQuarantineFiles(
+    const std::string& source) {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare("SELECT q.ingest_id, q.source, q.path, q.rows, i.input, i.published_at, "
+                   "(SELECT COUNT(*) FROM quarantine_replays r WHERE r.path = q.path) "
+                   "FROM quarantine_files q JOIN ingests i ON i.id = q.ingest_id "
+                   "WHERE q.source = ? AND i.published_at > 0 ORDER BY q.ingest_id, q.rowid"));
+  select.Bind(source);
+  std::vector<QuarantineFileRecord> files;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    QuarantineFileRecord file;
+    file.ingest_id = select.Int(0);
+    file.source = select.Text(1);
+    file.path = select.Text(2);
+    file.rows = select.Int(3);
+    file.input = select.Text(4);
+    file.published_at = select.Int(5);
+    file.replayed_rows = select.Int(6);
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+Result<std::vector<ReplayMark>> SqliteRegistry::ListReplayed(const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT path, row FROM quarantine_replays WHERE source = ? "
+                                   "ORDER BY path, row"));
+  select.Bind(source);
+  std::vector<ReplayMark> marks;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    marks.push_back(ReplayMark{select.Text(0), select.Int(1)});
+  }
+  return marks;
 }
 
 Result<std::vector<FileRecord>> SqliteRegistry::ListFiles(const std::string& source) {

@@ -336,7 +336,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (1); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (2); "
                     "upgrade featherstone");
 }
 
@@ -354,6 +354,117 @@ TEST_F(SqliteRegistryTest, OpenErrorsNameThePath) {
   ASSERT_FALSE(garbage.ok());
   EXPECT_NE(garbage.status().message().find("file is not a database"), std::string::npos)
       << garbage.status();
+}
+
+TEST_F(SqliteRegistryTest, QuarantineFilesAppearWithTheirIngestOnly) {
+  auto id = registry_->BeginIngest("orders", "a.csv", "h1");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_TRUE(registry_->ListQuarantineFiles("orders")->empty());
+  QualityPublish quality;
+  quality.quarantine_files.push_back({0, "orders", "orders/q-1.parquet", 3, "", 0, 0});
+  QualityRunRecord run;
+  run.source = "orders";
+  run.input = "a.csv";
+  run.run_at = 5;
+  run.outcome = "written";
+  run.rows = 10;
+  run.written = 7;
+  run.quarantined = 3;
+  run.success = false;
+  run.result_json = "{}";
+  run.metrics_json = "{}";
+  quality.run = run;
+  quality.breaker = BreakerRow{"orders", "CLOSED", 0, 5, 0.3, "probe passed"};
+  ASSERT_TRUE(registry_->PublishChecked(*id, 7, {{*id, "orders", "orders/p.parquet", 7, 1, 2}},
+                                        quality)
+                  .ok());
+  auto files = registry_->ListQuarantineFiles("orders");
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].path, "orders/q-1.parquet");
+  EXPECT_EQ((*files)[0].rows, 3);
+  EXPECT_EQ((*files)[0].input, "a.csv");
+  EXPECT_EQ((*files)[0].replayed_rows, 0);
+  auto runs = registry_->ListQualityRuns("orders");
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].ingest_id, *id);
+  EXPECT_EQ((*runs)[0].quarantined, 3);
+  EXPECT_FALSE((*runs)[0].success);
+  auto breaker = registry_->GetBreaker("orders");
+  ASSERT_TRUE(breaker.ok() && breaker->has_value());
+  EXPECT_DOUBLE_EQ((*breaker)->bad_share, 0.3);
+  EXPECT_TRUE(registry_->ListQuarantineFiles("other")->empty());
+}
+
+TEST_F(SqliteRegistryTest, ReplayMarksAreExactlyOnce) {
+  auto first = registry_->BeginIngest("orders", "a.csv", "h1");
+  QualityPublish quarantined;
+  quarantined.quarantine_files.push_back({0, "orders", "orders/q-1.parquet", 2, "", 0, 0});
+  ASSERT_TRUE(registry_->PublishChecked(*first, 0, {}, quarantined).ok());
+
+  auto replay = registry_->BeginIngest("orders", "replay", "r1");
+  QualityPublish marks;
+  marks.replayed = {{"orders/q-1.parquet", 4}, {"orders/q-1.parquet", 9}};
+  ASSERT_TRUE(registry_->PublishChecked(*replay, 2, {{*replay, "orders", "orders/r.parquet", 2, 1, 2}},
+                                        marks)
+                  .ok());
+  EXPECT_EQ(registry_->ListReplayed("orders")->size(), 2u);
+  EXPECT_EQ((*registry_->ListQuarantineFiles("orders"))[0].replayed_rows, 2);
+
+  // A second replay of row 9 fails and publishes nothing of its ingest.
+  auto again = registry_->BeginIngest("orders", "replay", "r2");
+  QualityPublish twice;
+  twice.replayed = {{"orders/q-1.parquet", 9}};
+  const Status status =
+      registry_->PublishChecked(*again, 1, {{*again, "orders", "orders/r2.parquet", 1, 1, 2}}, twice);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("quarantined row 9 of orders/q-1.parquet was already replayed"),
+            std::string::npos)
+      << status;
+  EXPECT_EQ(registry_->ListFiles("orders")->size(), 1u);
+  EXPECT_EQ(registry_->ListReplayed("orders")->size(), 2u);
+}
+
+TEST_F(SqliteRegistryTest, RunsAndBreakersSurviveReopen) {
+  QualityRunRecord run;
+  run.source = "orders";
+  run.outcome = "breaker_opened";
+  run.rows = 4;
+  run.quarantined = 3;
+  run.result_json = R"({"success": false})";
+  run.metrics_json = "{}";
+  ASSERT_TRUE(
+      registry_->RecordQualityRun(run, BreakerRow{"orders", "OPEN", 7, 7, 0.75, "bad share"}).ok());
+  run.source = "users";
+  run.outcome = "rejected";
+  ASSERT_TRUE(registry_->RecordQualityRun(run, std::nullopt).ok());
+  Reopen();
+  auto runs = registry_->ListQualityRuns("");
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].source, "users");  // newest first
+  EXPECT_EQ(registry_->ListQualityRuns("orders", 1)->size(), 1u);
+  EXPECT_EQ((*runs)[1].result_json, R"({"success": false})");
+  auto breakers = registry_->ListBreakers();
+  ASSERT_EQ(breakers->size(), 1u);
+  EXPECT_EQ((*breakers)[0].state, "OPEN");
+  ASSERT_TRUE(registry_->SetBreaker(BreakerRow{"orders", "CLOSED", 7, 9, 0, "reset"}).ok());
+  EXPECT_EQ((*registry_->GetBreaker("orders"))->state, "CLOSED");
+  EXPECT_FALSE(registry_->GetBreaker("users")->has_value());
+}
+
+TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
+  registry_.reset();
+  {
+    auto db = SqliteDb::Open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("DROP TABLE quarantine_files; DROP TABLE quarantine_replays; "
+                            "DROP TABLE quality_runs; DROP TABLE breakers; "
+                            "UPDATE schema_version SET version = 1")
+                    .ok());
+  }
+  Reopen();
+  EXPECT_TRUE(registry_->ListBreakers()->empty());
+  EXPECT_EQ(Count("quality_runs"), 0);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The registry: applied definitions (versioned), ingestion manifests, materialization
-// watermarks. SQLite at REPO/.featherstone/registry.db (WAL mode). One Registry per process;
+// watermarks, data quality runs, quarantine files and breakers. SQLite at REPO/.featherstone/registry.db (WAL mode). One Registry per process;
 // methods are not thread-safe. See docs/impl.md "Registry".
 #pragma once
 
@@ -11,6 +11,7 @@
 
 #include "featherstone/core/status.h"
 #include "featherstone/definitions/spec.h"
+#include "featherstone/registry/quality_records.h"
 
 namespace fst::registry {
 
@@ -89,6 +90,27 @@ class Registry {
 
   virtual Result<std::optional<Watermark>> GetWatermark(const std::string& view) = 0;
   virtual Status SetWatermark(const Watermark& watermark) = 0;
+
+  // Data quality (quality_records.h). PublishIngest plus, in the same transaction, the
+  // quarantine files, replay marks, run record and breaker state of `quality`.
+  // Errors: Invalid when a row is already marked replayed (a concurrent replay).
+  virtual Status PublishChecked(int64_t ingest_id, int64_t rows,
+                                const std::vector<FileRecord>& files,
+                                const QualityPublish& quality) = 0;
+  // Records a run that published nothing (and the breaker state it left), in one transaction.
+  virtual Status RecordQualityRun(const QualityRunRecord& run,
+                                  const std::optional<BreakerRow>& breaker) = 0;
+  // Runs of `source` (all sources when empty), newest first, at most `limit` (0 = all).
+  virtual Result<std::vector<QualityRunRecord>> ListQualityRuns(const std::string& source,
+                                                                int64_t limit = 0) = 0;
+  virtual Result<std::optional<BreakerRow>> GetBreaker(const std::string& source) = 0;
+  virtual Result<std::vector<BreakerRow>> ListBreakers() = 0;
+  virtual Status SetBreaker(const BreakerRow& breaker) = 0;
+  // Published quarantine files of `source`, oldest first, with their replayed row counts.
+  virtual Result<std::vector<QuarantineFileRecord>> ListQuarantineFiles(
+      const std::string& source) = 0;
+  // Quarantined rows of `source` already replayed.
+  virtual Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) = 0;
 };
 
 }  // namespace fst::registry
