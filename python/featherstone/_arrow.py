@@ -42,7 +42,13 @@ def to_table(data: Any, what: str) -> pa.Table:
         try:
             table = pa.Table.from_pandas(data)
         except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError) as e:
-            raise ValidationError(f"{what}: cannot convert the DataFrame to Arrow: {e}") from None
+            # Mixed values in an object column: hand them over as text, so that the engine
+            # names the row, column and value that do not fit the schema.
+            try:
+                table = pa.Table.from_pandas(_objects_as_text(data))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+                raise ValidationError(
+                    f"{what}: cannot convert the DataFrame to Arrow: {e}") from None
     elif hasattr(data, "__arrow_c_stream__"):
         table = pa.table(data)
     elif isinstance(data, dict):
@@ -54,6 +60,15 @@ def to_table(data: Any, what: str) -> pa.Table:
         raise TypeError(f"{what}: expected a pandas DataFrame, a pyarrow Table, a file path or "
                         f"an Arrow stream, got {type(data).__name__}")
     return table.replace_schema_metadata(None)
+
+
+def _objects_as_text(df: Any) -> Any:
+    df = df.copy()
+    for name in df.columns:
+        if df[name].dtype == object:
+            df[name] = df[name].map(
+                lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+    return df
 
 
 def _epoch_to_us(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -269,7 +269,11 @@ def _literal(value: Any, origin: Optional[Origin]) -> "Expr":
             raise _fail(f"expression literal {value!r} is not finite", origin)
         return Expr(repr(value), _ATOM if value >= 0 else _NEG)
     if isinstance(value, str):
-        return Expr(json.dumps(value))
+        escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                   .replace("\t", "\\t"))
+        return Expr(f'"{escaped}"')
+    if value is None:
+        return Expr("null")
     raise _fail(f"cannot use {type(value).__name__} {value!r} in an expression", origin)
 
 
