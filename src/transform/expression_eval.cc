@@ -1,0 +1,344 @@
+// Vectorized evaluation: every node turns whole arrays (or literal scalars) into one array,
+// with an Arrow compute kernel where its semantics are ours and a typed loop where they are
+// not (integer overflow, division by zero and domain errors give null, not an error or inf).
+#include <cmath>
+#include <cstring>
+
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
+#include <arrow/util/bit_util.h>
+#include <arrow/util/bitmap_ops.h>
+
+#include "expression_internal.h"
+#include "featherstone/core/arrow_init.h"
+#include "featherstone/core/time.h"
+
+namespace fst::transform::internal {
+namespace {
+
+using arrow::Datum;
+using core::ValueType;
+
+constexpr double kDay = static_cast<double>(core::kMicrosPerDay);
+
+// Calls `visit` with an accessor i -> value of C type T over a Datum holding an array (its
+// values, offset applied) or a scalar (repeated), so that loops are compiled for each shape.
+template <typename T, typename Visit>
+void VisitValues(const Datum& datum, Visit visit) {
+  if (datum.is_scalar()) {
+    T value{};
+    const arrow::Scalar& scalar = *datum.scalar();
+    if (scalar.is_valid) {
+      std::memcpy(&value, static_cast<const arrow::internal::PrimitiveScalarBase&>(scalar).data(),
+                  sizeof(T));
+    }
+    visit([value](int64_t) { return value; });
+  } else {
+    const T* values = datum.array()->GetValues<T>(1);
+    visit([values](int64_t i) { return values[i]; });
+  }
+}
+
+// The rows where every operand is valid, as a bitmap of `length` bits.
+Result<std::shared_ptr<arrow::Buffer>> CommonValidity(const std::vector<const Datum*>& operands,
+                                                      int64_t length) {
+  FST_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> bits, arrow::AllocateBitmap(length));
+  arrow::bit_util::SetBitsTo(bits->mutable_data(), 0, length, true);
+  for (const Datum* d : operands) {
+    if (d->is_scalar()) {
+      if (!d->scalar()->is_valid)
+        arrow::bit_util::SetBitsTo(bits->mutable_data(), 0, length, false);
+      continue;
+    }
+    const arrow::ArrayData& array = *d->array();
+    if (array.buffers[0] == nullptr) continue;
+    FST_ASSIGN_OR_RAISE(
+        bits, arrow::internal::BitmapAnd(arrow::default_memory_pool(), bits->data(), 0,
+                                         array.buffers[0]->data(), array.offset, length, 0));
+  }
+  return bits;
+}
+
+// out[i] = f(operand values at i, &out[i]) over the rows where every operand is valid;
+// null elsewhere and where f returns false. `apply(i, out)` is the bound loop body.
+template <typename Out, typename Apply>
+Result<Datum> MapRows(const std::vector<const Datum*>& operands, int64_t length, ValueType out_type,
+                      Apply apply) {
+  FST_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> bits, CommonValidity(operands, length));
+  FST_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values,
+                      arrow::AllocateBuffer(length * static_cast<int64_t>(sizeof(Out))));
+  apply(bits->mutable_data(), reinterpret_cast<Out*>(values->mutable_data()));
+  const int64_t nulls = length - arrow::internal::CountSetBits(bits->data(), 0, length);
+  return Datum(arrow::ArrayData::Make(core::ToArrowType(out_type), length,
+                                      {std::move(bits), std::move(values)}, nulls));
+}
+
+// out[i] = f(x[i]) over `length` rows; null where x is null or f returns false. f sees the
+// values of null rows too (whatever the buffer holds) and must not fail on them.
+template <typename In, typename Out, typename F>
+Result<Datum> MapUnary(const Datum& x, int64_t length, ValueType out_type, F f) {
+  return MapRows<Out>({&x}, length, out_type, [&](uint8_t* bits, Out* out) {
+    VisitValues<In>(x, [&](auto xs) {
+      for (int64_t i = 0; i < length; ++i) {
+        if (!f(xs(i), &out[i])) arrow::bit_util::ClearBit(bits, i);
+      }
+    });
+  });
+}
+
+// out[i] = f(a[i], b[i]) over `length` rows; the rules of MapUnary.
+template <typename A, typename B, typename Out, typename F>
+Result<Datum> MapBinary(const Datum& a, const Datum& b, int64_t length, ValueType out_type, F f) {
+  return MapRows<Out>({&a, &b}, length, out_type, [&](uint8_t* bits, Out* out) {
+    VisitValues<A>(a, [&](auto as) {
+      VisitValues<B>(b, [&](auto bs) {
+        for (int64_t i = 0; i < length; ++i) {
+          if (!f(as(i), bs(i), &out[i])) arrow::bit_util::ClearBit(bits, i);
+        }
+      });
+    });
+  });
+}
+
+Result<Datum> Call(const std::string& function, const std::vector<Datum>& args,
+                   const arrow::compute::FunctionOptions* options = nullptr) {
+  return arrow::compute::CallFunction(function, args, options);
+}
+
+class Evaluator {
+ public:
+  Evaluator(const Typing& typing,
+            const std::map<std::string, std::shared_ptr<arrow::Array>>& inputs,
+            const std::shared_ptr<arrow::Array>& lookup_time, int64_t length)
+      : typing_(typing), inputs_(inputs), lookup_time_(lookup_time), length_(length) {}
+
+  Result<Datum> Eval(const Node& node) {
+    if (!ResultType(node)) return Datum(arrow::MakeNullScalar(arrow::null()));
+    switch (node.kind) {
+      case NodeKind::kLiteral:
+        return EvalLiteral(node);
+      case NodeKind::kName:
+        return Datum(inputs_.at(node.text));
+      case NodeKind::kUnary:
+        return EvalUnary(node);
+      case NodeKind::kBinary:
+        return EvalBinary(node);
+      case NodeKind::kCall:
+        return EvalCall(node);
+      case NodeKind::kGlued:
+        break;
+    }
+    return Status::Invalid("column ", node.column, ": cannot evaluate '", node.text, "'");
+  }
+
+ private:
+  Type ResultType(const Node& node) const { return typing_.result[static_cast<size_t>(node.id)]; }
+  Type OperandType(const Node& node) const { return typing_.operand[static_cast<size_t>(node.id)]; }
+
+  // The child evaluated and converted to `to`.
+  Result<Datum> EvalAs(const Node& child, const Type& to) {
+    FST_ASSIGN_OR_RAISE(Datum value, Eval(child));
+    const Type from = ResultType(child);
+    if (from == to) return value;
+    if (!from) return Datum(arrow::MakeNullScalar(core::ToArrowType(*to)));
+    return arrow::compute::Cast(value, core::ToArrowType(*to),
+                                arrow::compute::CastOptions::Unsafe());
+  }
+
+  // Every child converted to the node's operand type.
+  Result<std::vector<Datum>> EvalOperands(const Node& node) {
+    std::vector<Datum> values;
+    for (const Node& child : node.children) {
+      FST_ASSIGN_OR_RAISE(Datum value, EvalAs(child, OperandType(node)));
+      values.push_back(std::move(value));
+    }
+    return values;
+  }
+
+  Result<Datum> EvalLiteral(const Node& node) const {
+    const Literal& v = node.literal;
+    if (const bool* b = std::get_if<bool>(&v)) return Datum(*b);
+    if (const int64_t* i = std::get_if<int64_t>(&v)) return Datum(*i);
+    if (const double* d = std::get_if<double>(&v)) return Datum(*d);
+    return Datum(std::make_shared<arrow::StringScalar>(std::get<std::string>(v)));
+  }
+
+  Result<Datum> EvalUnary(const Node& node) {
+    FST_ASSIGN_OR_RAISE(std::vector<Datum> x, EvalOperands(node));
+    if (node.op == Op::kNot) return Call("invert", x);
+    if (*OperandType(node) == ValueType::kFloat64) return Call("negate", x);
+    return MapUnary<int64_t, int64_t>(
+        x[0], length_, ValueType::kInt64,
+        [](int64_t v, int64_t* out) { return !__builtin_sub_overflow(int64_t{0}, v, out); });
+  }
+
+  Result<Datum> EvalBinary(const Node& node) {
+    FST_ASSIGN_OR_RAISE(std::vector<Datum> args, EvalOperands(node));
+    const Datum& a = args[0];
+    const Datum& b = args[1];
+    const ValueType operand = *OperandType(node);
+    const bool floats = operand == ValueType::kFloat64;
+    switch (node.op) {
+      case Op::kAnd:
+        return Call("and_kleene", args);
+      case Op::kOr:
+        return Call("or_kleene", args);
+      case Op::kEq:
+        return Call("equal", args);
+      case Op::kNe:
+        return Call("not_equal", args);
+      case Op::kLt:
+        return Call("less", args);
+      case Op::kLe:
+        return Call("less_equal", args);
+      case Op::kGt:
+        return Call("greater", args);
+      case Op::kGe:
+        return Call("greater_equal", args);
+      case Op::kAdd:
+        if (operand == ValueType::kString) {
+          return Call("binary_join_element_wise",
+                      {a, b, Datum(std::make_shared<arrow::StringScalar>(""))});
+        }
+        if (floats) return Call("add", args);
+        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
+          return !__builtin_add_overflow(x, y, out);
+        });
+      case Op::kSub:
+        if (floats) return Call("subtract", args);
+        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
+          return !__builtin_sub_overflow(x, y, out);
+        });
+      case Op::kMul:
+        if (floats) return Call("multiply", args);
+        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
+          return !__builtin_mul_overflow(x, y, out);
+        });
+      case Op::kDiv:
+        return FloatOp(a, b, [](double x, double y, double* out) {
+          *out = x / y;
+          return y != 0;
+        });
+      case Op::kMod:
+        if (floats) {
+          return FloatOp(a, b, [](double x, double y, double* out) {
+            *out = std::fmod(x, y);
+            return y != 0;
+          });
+        }
+        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
+          *out = y == -1 ? 0 : y == 0 ? 0 : x % y;  // -1: INT64_MIN % -1 overflows in C++
+          return y != 0;
+        });
+      case Op::kNeg:
+      case Op::kNot:
+        break;
+    }
+    return Status::Invalid("column ", node.column, ": not a binary operator");
+  }
+
+  template <typename F>
+  Result<Datum> IntOp(const Datum& a, const Datum& b, F f) const {
+    return MapBinary<int64_t, int64_t, int64_t>(a, b, length_, ValueType::kInt64, f);
+  }
+  template <typename F>
+  Result<Datum> FloatOp(const Datum& a, const Datum& b, F f) const {
+    return MapBinary<double, double, double>(a, b, length_, ValueType::kFloat64, f);
+  }
+
+  Result<Datum> EvalCall(const Node& node) {
+    if (node.function == Function::kIf) {
+      FST_ASSIGN_OR_RAISE(Datum condition, EvalAs(node.children[0], ValueType::kBool));
+      FST_ASSIGN_OR_RAISE(Datum then, EvalAs(node.children[1], OperandType(node)));
+      FST_ASSIGN_OR_RAISE(Datum otherwise, EvalAs(node.children[2], OperandType(node)));
+      return Call("if_else", {condition, then, otherwise});
+    }
+    FST_ASSIGN_OR_RAISE(std::vector<Datum> args, EvalOperands(node));
+    const bool floats = OperandType(node) == ValueType::kFloat64;
+    const arrow::compute::ElementWiseAggregateOptions propagate_nulls(/*skip_nulls=*/false);
+    switch (node.function) {
+      case Function::kIf:
+        break;
+      case Function::kCoalesce:
+        return Call("coalesce", args);
+      case Function::kIsNull:
+        return Call("is_null", args);
+      case Function::kLog:
+        return MapUnary<double, double>(args[0], length_, ValueType::kFloat64,
+                                        [](double x, double* out) {
+                                          *out = std::log(x);
+                                          return !(x <= 0);
+                                        });
+      case Function::kSqrt:
+        return MapUnary<double, double>(args[0], length_, ValueType::kFloat64,
+                                        [](double x, double* out) {
+                                          *out = std::sqrt(x);
+                                          return !(x < 0);
+                                        });
+      case Function::kExp:
+        return Call("exp", args);
+      case Function::kPow:
+        return FloatOp(args[0], args[1], [](double x, double y, double* out) {
+          *out = std::pow(x, y);
+          return !((x < 0 && y != std::trunc(y)) || (x == 0 && y < 0));
+        });
+      case Function::kAbs:
+        if (floats) return Call("abs", args);
+        return MapUnary<int64_t, int64_t>(
+            args[0], length_, ValueType::kInt64, [](int64_t v, int64_t* out) {
+              *out = v;
+              return v >= 0 || !__builtin_sub_overflow(int64_t{0}, v, out);
+            });
+      case Function::kMin:
+        return Call("min_element_wise", args, &propagate_nulls);
+      case Function::kMax:
+        return Call("max_element_wise", args, &propagate_nulls);
+      case Function::kClamp: {
+        FST_ASSIGN_OR_RAISE(Datum low,
+                            Call("max_element_wise", {args[0], args[1]}, &propagate_nulls));
+        return Call("min_element_wise", {low, args[2]}, &propagate_nulls);
+      }
+      case Function::kDaysSince:
+        return DaysSince(node, args[0]);
+    }
+    return Status::Invalid("column ", node.column, ": unknown function");
+  }
+
+  Result<Datum> DaysSince(const Node& node, const Datum& x) const {
+    if (lookup_time_ == nullptr) {
+      return Status::Invalid("column ", node.column, ": days_since needs the lookup time");
+    }
+    const Datum lookup(lookup_time_);
+    if (*OperandType(node) == ValueType::kDate) {
+      return MapBinary<int64_t, int32_t, double>(
+          lookup, x, length_, ValueType::kFloat64, [](int64_t t, int32_t days, double* out) {
+            *out = (static_cast<double>(t) - days * kDay) / kDay;
+            return true;
+          });
+    }
+    return MapBinary<int64_t, int64_t, double>(
+        lookup, x, length_, ValueType::kFloat64, [](int64_t t, int64_t ts, double* out) {
+          *out = (static_cast<double>(t) - static_cast<double>(ts)) / kDay;
+          return true;
+        });
+  }
+
+  const Typing& typing_;
+  const std::map<std::string, std::shared_ptr<arrow::Array>>& inputs_;
+  const std::shared_ptr<arrow::Array>& lookup_time_;
+  int64_t length_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Array>> EvaluateTree(
+    const Tree& tree, const Typing& typing,
+    const std::map<std::string, std::shared_ptr<arrow::Array>>& inputs,
+    const std::shared_ptr<arrow::Array>& lookup_time, int64_t length) {
+  FST_RETURN_NOT_OK(core::EnsureArrowCompute());
+  FST_ASSIGN_OR_RAISE(Datum result, Evaluator(typing, inputs, lookup_time, length).Eval(tree.root));
+  if (result.is_scalar()) return arrow::MakeArrayFromScalar(*result.scalar(), length);
+  return result.make_array();
+}
+
+}  // namespace fst::transform::internal
