@@ -121,6 +121,15 @@ def normalize_timestamps(table: pa.Table, what: str,
     return table
 
 
+def required(table: pa.Table, name: str) -> pa.Table:
+    """Marks column `name` non-nullable when it holds no null (nulls are the engine's error)."""
+    i = table.schema.get_field_index(name)
+    field = table.schema.field(i)
+    if not field.nullable or table.column(i).null_count:
+        return table
+    return table.set_column(i, field.with_nullable(False), table.column(i))
+
+
 def cast_keys(table: pa.Table, join_keys: Sequence[Tuple[str, str]], what: str) -> pa.Table:
     """Join key columns as the types their sources declare (as the CLI reads entity files)."""
     for key, type_name in join_keys:

@@ -625,7 +625,7 @@ class FeatureView:
 
     def _key(self) -> tuple:
         return (self.name, tuple(self.entity_names), self.source_name,
-                tuple(dataclasses.astuple(f) for f in self.features), self.ttl, self.online,
+                tuple(self.features), self.ttl, self.online,
                 self.description)
 
     def __eq__(self, other: object) -> bool:

@@ -429,6 +429,7 @@ class FeatureStore:
         table = _arrow.to_table(entity_df, what)
         if timestamp_column in table.column_names:
             table = _arrow.normalize_timestamps(table, what, only=[timestamp_column])
+            table = _arrow.required(table, timestamp_column)  # as the engine reads files
         table = _arrow.cast_keys(table, refs.join_keys, what)
         capsule = self._native.historical(refs, table.__arrow_c_stream__(), timestamp_column,
                                           full_feature_names)
