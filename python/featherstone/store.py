@@ -411,8 +411,9 @@ class FeatureStore:
                                 timestamp_column: str = "event_timestamp") -> pa.Table:
         """A training set: for each entity row (join keys + timestamp), the features as they
         were at that time (point-in-time correct, ttl applied; DESIGN section 3). One output
-        row per entity row, in input order, the entity columns kept, then the features
-        (named ``feature``, or ``view__feature`` with full_feature_names).
+        row per entity row, in input order: the join keys, the timestamp, the entity's other
+        columns, then the features (named ``feature``, or ``view__feature`` with
+        full_feature_names) -- the same table as ``featherstone historical``.
 
         `entity_df`: a pandas DataFrame, pyarrow Table, any Arrow stream, or a file path
         (csv/parquet/jsonl, read exactly as ``featherstone historical --entities``). The
@@ -431,6 +432,12 @@ class FeatureStore:
             table = _arrow.normalize_timestamps(table, what, only=[timestamp_column])
             table = _arrow.required(table, timestamp_column)  # as the engine reads files
         table = _arrow.cast_keys(table, refs.join_keys, what)
+        # Columns as the engine reads entity files: join keys, timestamp, then the rest.
+        first = [k for k, _ in refs.join_keys] + [timestamp_column]
+        names = table.column_names
+        order = [n for n in first if n in names] + [n for n in names if n not in first]
+        if order != names:
+            table = table.select(order)
         capsule = self._native.historical(refs, table.__arrow_c_stream__(), timestamp_column,
                                           full_feature_names)
         return _arrow.import_stream(capsule)

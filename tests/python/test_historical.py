@@ -45,7 +45,7 @@ def test_identical_to_the_cli_for_a_csv_spine(loaded, tmp_path, cli_bin):
 
 def test_identical_to_the_cli_for_pyarrow_and_pandas_spines(loaded, tmp_path, cli_bin):
     fs, repo, _ = loaded
-    table = spine_table()
+    table = spine_table().select(["label", "event_timestamp", "customer_id"])
     pq.write_table(table, tmp_path / "spine.parquet")
     cli = cli_training_set(repo, tmp_path / "spine.parquet", tmp_path)
     assert_same_table(fs.get_historical_features(table, shop.FEATURES), cli)
@@ -115,6 +115,9 @@ def test_pandas_naive_and_aware_spines(loaded):
     indexed = df.set_index("label")
     got = fs.get_historical_features(indexed, shop.FEATURES)
     assert got.column_names == ["customer_id", "event_timestamp", "label", "amount", "order_id"]
+    # Entity columns come in the CLI's order: join keys, timestamp, the others.
+    shuffled = df[["label", "event_timestamp", "customer_id"]]
+    assert fs.get_historical_features(shuffled, shop.FEATURES).equals(want)
 
 
 def test_result_is_point_in_time_correct(tmp_path):
