@@ -452,7 +452,10 @@ class FeatureStore:
         too). A feature is None when missing or older than its view's ttl at `at` (default
         now). Returns an OnlineResponse: a mapping of column -> values (``.to_dict()``,
         ``.to_pandas()``, ``.rows`` = the CLI's JSON)."""
-        refs = self._refs_for(features, service)
+        try:  # the hot path: a request seen before
+            refs = self._refs[(tuple(features) if type(features) is list else features, service)]
+        except (KeyError, TypeError):
+            refs = self._refs_for(features, service)
         if type(entity_rows) is not list:
             entity_rows = _entity_rows(entity_rows)
         at_us = None if at is None else to_micros(at, "at")
