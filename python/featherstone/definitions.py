@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import math
 import os
-import re
 import sys
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
 
 from ._errors import DefinitionError, NotFoundError
 from ._time import DurationLike, duration_text

@@ -18,7 +18,7 @@ from . import _yaml
 from ._errors import DefinitionError, FeatherstoneError, NotFoundError, ValidationError
 from ._time import DurationLike, TimeLike, from_micros, to_micros
 from .definitions import (Entity, FeatureRefLike, FeatureService, FeatureView, FileSource,
-                          _caller, feature_refs, from_spec, view_from_function)
+                          feature_refs, from_spec, view_from_function)
 from .online import OnlineResponse
 
 __all__ = ["FeatureStore", "Change", "SpecObject", "RegistryObject", "IngestResult"]
@@ -126,6 +126,9 @@ class FeatureStore:
     """
 
     def __init__(self, repo: PathLike = ".", *, project: Optional[str] = None) -> None:
+        """Opens the feature repository folder `repo` (created, with its registry, when
+        missing). `project` names the project in definitions made in Python (default: the
+        folder's name; featherstone.yaml's project wins when the file exists)."""
         path = pathlib.Path(repo)
         try:
             path.mkdir(parents=True, exist_ok=True)
