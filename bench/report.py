@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """docs/benchmarks.md and docs/benchmarks.png from bench/results/*.json.
 
-    bench/report.py [RESULTS.json]     # default: the newest file in bench/results
+    bench/report.py                    # the newest file in bench/results, then older ones
+    bench/report.py A.json B.json      # each size from the first file that has it
 
-The newest results file gives the machine and every size it ran; a size it lacks is taken
-from the newest earlier file of the same host that has it (so S and M can run separately).
+By default the newest results file gives the machine and every size it ran; a size it lacks
+is taken from the newest earlier file of the same host that has it (so S and M can run
+separately). Files named on the command line are used in that order instead (to pick, say,
+the run least disturbed by other work on a shared machine).
 The text between the `profile:begin` and `profile:end` markers of an existing
 docs/benchmarks.md is kept: that is where profile findings are written by hand.
 """
@@ -31,8 +34,14 @@ WORKLOADS = {
 }
 
 
-def load(latest=None, results_dir=BENCH / "results"):
+def load(latest=None, results_dir=BENCH / "results", chosen=None):
+    """(main results, [(size, size results, file name)]). With `chosen` (a list of files),
+    each size comes from the first of them that has it, and the machine from the first;
+    otherwise from `latest` (default: the newest file) and then the newest others."""
     files = sorted(pathlib.Path(results_dir).glob("*.json"), key=lambda p: p.stat().st_mtime)
+    if chosen:
+        latest = pathlib.Path(chosen[0])
+        files = [pathlib.Path(f) for f in reversed(chosen)]
     if latest is None:
         if not files:
             raise SystemExit(f"no results in {results_dir}")
@@ -185,9 +194,13 @@ def sources_text(main, sizes):
         if not used:
             continue
         v = res.get("versions", {})
+        loads = [x for sz in used for w in res["sizes"][sz].get("workloads", {}).values()
+                 for r in w.get("results", []) for x in r.get("loadavg_1m", [])]
+        load = (f", 1-minute load average while timing {min(loads):.1f}–{max(loads):.1f}"
+                if loads else "")
         lines.append(f"- {', '.join(used)}: `bench/results/{name}` (run {res.get('date')}, "
                      f"Featherstone {v.get('featherstone')}, {res['config']['repeat']} timed "
-                     f"runs, {res.get('elapsed_s')} s in all)")
+                     f"runs, {res.get('elapsed_s')} s in all{load})")
     return lines
 
 
@@ -340,9 +353,9 @@ def feast_text(main):
     return lines
 
 
-def write(md_path, results_dir=BENCH / "results", latest=None):
+def write(md_path, results_dir=BENCH / "results", latest=None, chosen=None):
     md_path = pathlib.Path(md_path)
-    main, sizes = load(latest, results_dir)
+    main, sizes = load(latest, results_dir, chosen)
     keep = ""
     if md_path.exists():
         text = md_path.read_text()
@@ -361,6 +374,5 @@ def write(md_path, results_dir=BENCH / "results", latest=None):
 
 
 if __name__ == "__main__":
-    latest = sys.argv[1] if len(sys.argv) > 1 else None
-    md, png = write(ROOT / "docs" / "benchmarks.md", BENCH / "results", latest)
+    md, png = write(ROOT / "docs" / "benchmarks.md", BENCH / "results", chosen=sys.argv[1:])
     print(f"wrote {md} and {png}")

@@ -12,6 +12,7 @@ Exit status 1 when a gate failed or a system errored (the docs are then left alo
 """
 import argparse
 import dataclasses
+import hashlib
 import datetime as dt
 import json
 import os
@@ -238,8 +239,12 @@ def validate_tiny(run, fst, con, data_dir, seed, systems):
 
 def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, **extra):
     log(f"  timing {system} ({data}) ...")
+    load_before = os.getloadavg()[0]
     m = workloads.measure(fn, repeat, setup=setup)
-    entry = {"system": system, "data": data, "rows": rows, **m, **extra}
+    # The 1-minute load average around the runs: above ~2 on this 2-core machine, something
+    # else was competing for the CPUs.
+    entry = {"system": system, "data": data, "rows": rows, **m, **extra,
+             "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     if unit_rows:
         entry["per_unit"] = m["median"] / unit_rows
     bucket.setdefault("results", []).append(entry)
@@ -493,10 +498,16 @@ def main(argv=None):
     pa.set_io_thread_count(THREADS)
     data_dir = pathlib.Path(args.data_dir)
     run = Run(args)
-    fst = workloads.Featherstone(args.bin)
+    # A private copy of the binary: build/ is shared, and a rebuild during a long run would
+    # swap (or briefly remove) the binary under it. Its rpath to the Arrow libraries is absolute.
+    snapshot = data_dir / "work" / "bin" / "featherstone"
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(args.bin, snapshot)
+    fst = workloads.Featherstone(snapshot)
     con = workloads.duckdb_connect() if "duckdb" in systems or "materialize" in args.workloads \
         or "online" in args.workloads else None
     info, versions = machine_info(args.bin)
+    versions["featherstone_sha256"] = hashlib.sha256(snapshot.read_bytes()).hexdigest()[:16]
     started = dt.datetime.now(dt.timezone.utc)
     log(f"==> {info.get('lscpu_model_name', '?')}, {info.get('logical_cpus')} CPUs, "
         f"{info.get('ram_gib')} GiB; featherstone {versions.get('featherstone')}, duckdb "

@@ -98,14 +98,6 @@ class Featherstone:
                            f"stderr: {p.stderr[-2000:]}")
         return p
 
-    def version(self):
-        try:
-            p = subprocess.run([self.binary, "--version"], capture_output=True, text=True,
-                               timeout=30)
-            return (p.stdout or p.stderr).strip().splitlines()[0] if p.returncode == 0 else None
-        except (OSError, IndexError, subprocess.TimeoutExpired):
-            return None
-
     def make_repo(self, repo, source_format):
         repo = pathlib.Path(repo)
         if repo.exists():
