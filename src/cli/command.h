@@ -32,5 +32,9 @@ void AddIngestCommand(CLI::App& app, Globals& globals, Action* action);
 void AddMaterializeCommand(CLI::App& app, Globals& globals, Action* action);
 void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action);
 void AddOnlineCommand(CLI::App& app, Globals& globals, Action* action);
+void AddValidateCommand(CLI::App& app, Globals& globals, Action* action);
+void AddQuarantineCommands(CLI::App& app, Globals& globals, Action* action);
+void AddBreakerCommands(CLI::App& app, Globals& globals, Action* action);
+void AddQualityCommand(CLI::App& app, Globals& globals, Action* action);
 
 }  // namespace fst::cli

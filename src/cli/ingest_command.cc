@@ -29,7 +29,18 @@ Status Run(const Globals& globals, const std::string& source, const std::vector<
     } else {
       std::cout << "ingested " << file << ": " << result->rows << " rows into source '" << source
                 << "' (ingest #" << result->ingest_id << ", " << result->parts << " part file"
-                << (result->parts == 1 ? "" : "s") << ")\n";
+                << (result->parts == 1 ? "" : "s") << ")";
+      if (result->has_contract) {
+        std::cout << "; " << result->rows_quarantined << " rows quarantined";
+        if (result->probe) std::cout << "; breaker probe passed, breaker CLOSED";
+      }
+      std::cout << "\n";
+      for (const auto& warning : result->warnings) std::cerr << "warning: " << warning << "\n";
+      if (result->rows == 0 && result->rows_quarantined > 0) {
+        return Status::Invalid(file, ": nothing written: all ", result->rows_quarantined,
+                               " rows were quarantined; see `featherstone quarantine show ",
+                               source, "`");
+      }
     }
   }
   return Status::OK();
@@ -40,9 +51,12 @@ Status Run(const Globals& globals, const std::string& source, const std::vector<
 void AddIngestCommand(CLI::App& app, Globals& globals, Action* action) {
   auto* cmd = app.add_subcommand(
       "ingest",
-      "Validate files against a source's schema and append them to the offline store. Each "
-      "file is published atomically: a bad row (reported with file, row, column and value) or "
-      "a crash leaves nothing of it; a file already ingested is skipped.\n"
+      "Validate files against a source's schema and contract and append them to the offline "
+      "store. Each file is published atomically: a bad value (reported with file, row, column "
+      "and value) or a crash leaves nothing of it; a file already ingested is skipped. With a "
+      "contract, rows breaking an error-level rule are quarantined (policy quarantine) or the "
+      "file is refused (reject_batch); an open circuit breaker refuses the ingest. Exit 0 when "
+      "good rows were written, 1 when nothing was.\n"
       "Example: featherstone -C shop ingest orders data/orders.csv");
   auto source = std::make_shared<std::string>();
   auto files = std::make_shared<std::vector<std::string>>();

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   AddMaterializeCommand(app, globals, &action);
   AddHistoricalCommand(app, globals, &action);
   AddOnlineCommand(app, globals, &action);
+  AddValidateCommand(app, globals, &action);
+  AddQuarantineCommands(app, globals, &action);
+  AddBreakerCommands(app, globals, &action);
+  AddQualityCommand(app, globals, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,27 +7,18 @@
 
 #include "featherstone/connectors/connector.h"
 #include "featherstone/core/hash.h"
-#include "featherstone/offline/part_file.h"
+#include "featherstone/core/time.h"
+#include "featherstone/pipeline/breaker.h"
+#include "featherstone/quality/validator.h"
 #include "kill_point.h"
+#include "part_sink.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
 namespace {
 
-// Sort keys for a source's parts: the join keys of the first view (by name) reading it.
-std::vector<std::string> SortKeysFor(const definitions::Repo& repo,
-                                     const definitions::Source& source) {
-  const definitions::FeatureView* first = nullptr;
-  for (const auto& view : repo.feature_views) {
-    if (view.source == source.name && (first == nullptr || view.name < first->name)) {
-      first = &view;
-    }
-  }
-  if (first == nullptr) return {};
-  return definitions::JoinKeys(repo, *first);
-}
-
-// Event times and sort keys must be present on every row.
+// Event times and sort keys must be present on every row (sources without a contract; with
+// one, a missing value quarantines the row instead).
 Status CheckRequired(const arrow::RecordBatch& batch, const std::vector<std::string>& columns,
                      const std::string& path, int64_t first_row) {
   for (const auto& name : columns) {
@@ -44,62 +35,17 @@ Status CheckRequired(const arrow::RecordBatch& batch, const std::vector<std::str
   return Status::OK();
 }
 
-Result<std::shared_ptr<arrow::RecordBatch>> WithSeq(const std::shared_ptr<arrow::RecordBatch>& batch,
-                                                    int64_t ingest_id, int64_t first_row) {
-  arrow::Int64Builder seq;
-  FST_RETURN_NOT_OK(seq.Reserve(batch->num_rows()));
-  for (int64_t i = 0; i < batch->num_rows(); ++i) {
-    seq.UnsafeAppend((ingest_id << 32) | (first_row + i));
-  }
-  std::shared_ptr<arrow::Array> array;
-  FST_RETURN_NOT_OK(seq.Finish(&array));
-  return batch->AddColumn(batch->num_columns(), arrow::field(offline::kSeqColumn, arrow::int64()),
-                          array);
+std::string Share(double share) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.4g%%", share * 100.0);
+  return text;
 }
 
-class PartSink {
- public:
-  PartSink(std::string dir, int64_t ingest_id, offline::PartLayout layout)
-      : dir_(std::move(dir)), ingest_id_(ingest_id), layout_(std::move(layout)) {}
-
-  Status Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows) {
-    pending_rows_ += batch->num_rows();
-    pending_.push_back(std::move(batch));
-    if (pending_rows_ >= part_rows) return Flush();
-    return Status::OK();
-  }
-
-  Status Flush() {
-    if (pending_.empty()) return Status::OK();
-    FST_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(pending_));
-    pending_.clear();
-    pending_rows_ = 0;
-    char name[64];
-    std::snprintf(name, sizeof(name), "part-%08lld-%04zu.parquet",
-                  static_cast<long long>(ingest_id_), parts_.size());
-    FST_ASSIGN_OR_RAISE(auto part, offline::WriteSortedPart(table, layout_, dir_ + "/" + name));
-    part.path = name;
-    parts_.push_back(part);
-    KillPoint("ingest.after_part");
-    return Status::OK();
-  }
-
-  // Removes the parts written so far (they were never published).
-  void Discard() {
-    std::error_code ec;
-    for (const auto& part : parts_) std::filesystem::remove(dir_ + "/" + part.path, ec);
-  }
-
-  const std::vector<offline::WrittenPart>& parts() const { return parts_; }
-
- private:
-  std::string dir_;
-  int64_t ingest_id_;
-  offline::PartLayout layout_;
-  std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
-  int64_t pending_rows_ = 0;
-  std::vector<offline::WrittenPart> parts_;
-};
+std::string Lines(const std::vector<std::string>& lines, const char* prefix) {
+  std::string out;
+  for (const auto& line : lines) out += std::string("\n  ") + prefix + line;
+  return out;
+}
 
 }  // namespace
 
@@ -123,43 +69,150 @@ Result<IngestResult> IngestFile(RepoContext& repo, const std::string& source_nam
     result.rows = earlier->rows;
     return result;
   }
+  const int64_t now = options.now_us != 0 ? options.now_us : core::NowMicros();
+  const bool contracted = source->contract.has_value();
+  const bool quarantine_policy =
+      !contracted || source->contract->policy == definitions::ContractPolicy::kQuarantine;
+  result.has_contract = contracted;
+  FST_ASSIGN_OR_RAISE(RunAdmission admission, AdmitRun(repo, *source, now));
+
+  // With a contract, nulls in non-nullable columns are quarantined row by row, not fatal.
+  core::Schema read_schema = source->schema;
+  if (contracted) {
+    for (auto& column : read_schema) column.nullable = true;
+  }
   FST_ASSIGN_OR_RAISE(auto connector,
-                      connectors::OpenFile(path, source->format, source->schema, {}));
+                      connectors::OpenFile(path, source->format, read_schema, {}));
   FST_ASSIGN_OR_RAISE(result.ingest_id, repo.registry().BeginIngest(source_name, path, hash));
 
   offline::PartLayout layout;
-  layout.sort_keys = SortKeysFor(*applied, *source);
+  layout.sort_keys = internal::SortKeysFor(*applied, *source);
   layout.ts_column = source->timestamp_field;
   layout.created_column = source->created_timestamp_field;
   std::vector<std::string> required = layout.sort_keys;
   required.push_back(layout.ts_column);
 
-  PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout);
+  quality::ValidatorOptions validator_options;
+  validator_options.required_columns = required;
+  validator_options.build_quarantine = quarantine_policy;
+  FST_ASSIGN_OR_RAISE(auto validator, quality::Validator::Make(*source, validator_options));
+
+  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout);
+  internal::QuarantineSink quarantine(repo.QuarantineRoot() + "/" + source_name,
+                                      result.ingest_id);
+  auto add_good = [&](const quality::RowSet& good) -> Status {
+    if (good.batch == nullptr || good.batch->num_rows() == 0) return Status::OK();
+    FST_ASSIGN_OR_RAISE(auto with_seq, internal::WithSeq(good.batch, result.ingest_id, *good.rows));
+    result.rows += with_seq->num_rows();
+    return sink.Add(with_seq, options.part_rows);
+  };
+
+  quality::RunReport report;
+  std::string rejection;  // why nothing is written, when it is not
+  std::optional<registry::BreakerRow> breaker;
   auto run = [&]() -> Status {
     while (true) {
       FST_ASSIGN_OR_RAISE(auto batch, connector->Next());
       if (batch.batch == nullptr) break;
-      FST_RETURN_NOT_OK(CheckRequired(*batch.batch, required, path, batch.first_row));
-      FST_ASSIGN_OR_RAISE(auto with_seq, WithSeq(batch.batch, result.ingest_id, batch.first_row));
-      result.rows += with_seq->num_rows();
-      FST_RETURN_NOT_OK(sink.Add(with_seq, options.part_rows));
-      if (options.progress) options.progress(result.rows);
+      if (!contracted) {
+        FST_RETURN_NOT_OK(CheckRequired(*batch.batch, required, path, batch.first_row));
+      }
+      FST_ASSIGN_OR_RAISE(auto checked, validator->Add(batch.batch, batch.first_row));
+      result.rows_read += batch.batch->num_rows();
+      FST_RETURN_NOT_OK(add_good(checked.good));
+      FST_RETURN_NOT_OK(quarantine.Add(checked.quarantine));
+      if (options.progress) options.progress(result.rows_read);
+    }
+    FST_ASSIGN_OR_RAISE(auto finished, validator->Finish(now));
+    for (const auto& good : finished.good) FST_RETURN_NOT_OK(add_good(good));
+    for (const auto& q : finished.quarantine) FST_RETURN_NOT_OK(quarantine.Add(q));
+    report = std::move(finished.report);
+
+    const bool rejected = !quarantine_policy ? !report.success : report.aggregate_failed;
+    const bool trips = admission.configured && quality::Trips(admission.config, report.bad_share);
+    breaker = BreakerAfterRun(admission, source_name, report.bad_share, rejected, path, now);
+    if (trips) {
+      rejection = path + ": " + Share(report.bad_share) + " of the rows (" +
+                  std::to_string(report.bad_rows) + " of " + std::to_string(report.rows) +
+                  ") broke the contract of source '" + source_name + "', above the breaker "
+                  "threshold " + Share(admission.config.threshold) + ": " +
+                  (admission.probe ? "the probe failed and the circuit breaker stays OPEN"
+                                   : "the circuit breaker is now OPEN") +
+                  " and nothing was written. Ingests of '" + source_name +
+                  "' are refused until a probe from " +
+                  core::FormatTimestamp(now + admission.config.half_open_after_us) +
+                  ", or `featherstone breaker reset " + source_name + "`.";
+    } else if (rejected) {
+      rejection = path + ": rejected by the contract of source '" + source_name + "'" +
+                  (quarantine_policy ? "" : " (policy reject_batch)") +
+                  "; nothing was written" +
+                  (admission.probe ? "; the breaker probe failed and the breaker stays OPEN"
+                                   : "");
+    }
+    if (!rejection.empty()) {
+      rejection += ":" + Lines(report.failures, "") + Lines(report.warnings, "warning: ");
+      return Status::OK();
     }
     FST_RETURN_NOT_OK(sink.Flush());
+    FST_RETURN_NOT_OK(quarantine.Flush());
     KillPoint("ingest.before_publish");
-    std::vector<registry::FileRecord> files;
-    for (const auto& part : sink.parts()) {
-      files.push_back({result.ingest_id, source_name, source_name + "/" + part.path, part.rows,
-                       part.min_ts, part.max_ts});
-    }
-    return repo.registry().PublishIngest(result.ingest_id, result.rows, files);
+    return Status::OK();
   };
   Status status = run();
   if (!status.ok()) {
     sink.Discard();
+    quarantine.Discard();
     return status;
   }
-  result.parts = static_cast<int64_t>(sink.parts().size());
+
+  report.result["meta"]["input"] = path;
+  report.result["meta"]["ingest_id"] = result.ingest_id;
+  report.result["meta"]["policy"] = quarantine_policy ? "quarantine" : "reject_batch";
+  report.result["meta"]["breaker_probe"] = admission.probe;
+  registry::QualityRunRecord record;
+  record.source = source_name;
+  record.ingest_id = result.ingest_id;
+  record.input = path;
+  record.run_at = now;
+  record.rows = report.rows;
+  record.success = report.success;
+  record.metrics_json = report.metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+
+  if (!rejection.empty()) {
+    sink.Discard();
+    quarantine.Discard();
+    record.outcome = quality::Trips(admission.config, report.bad_share) && admission.configured
+                         ? "breaker_opened"
+                         : "rejected";
+    report.result["meta"]["outcome"] = record.outcome;
+    record.result_json =
+        report.result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(record, breaker));
+    return Status::Invalid(rejection);
+  }
+
+  record.outcome = "written";
+  record.written = result.rows;
+  record.quarantined = quarantine_policy ? report.bad_rows : 0;
+  report.result["meta"]["outcome"] = record.outcome;
+  record.result_json = report.result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  registry::QualityPublish quality;
+  quality.quarantine_files = quarantine.Records(source_name);
+  quality.run = record;
+  quality.breaker = breaker;
+  status = repo.registry().PublishChecked(result.ingest_id, result.rows,
+                                          sink.Records(source_name), quality);
+  if (!status.ok()) {
+    sink.Discard();
+    quarantine.Discard();
+    return status;
+  }
+  result.parts = sink.parts();
+  result.rows_quarantined = record.quarantined;
+  result.probe = admission.probe;
+  result.warnings = report.warnings;
+  // Error-level failures that did not stop the run: quarantined rows, reported as warnings.
+  for (const auto& failure : report.failures) result.warnings.push_back(failure);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <arrow/compute/api.h>
 
 #include "featherstone/core/time.h"
+#include "featherstone/quality/quarantine_text.h"
 
 namespace fst::quality::internal {
 namespace {
@@ -122,3 +123,117 @@ Result<std::shared_ptr<arrow::Array>> ToTextArray(const std::shared_ptr<arrow::A
 }
 
 }  // namespace fst::quality::internal
+
+namespace fst::quality {
+namespace {
+
+Status TextError(const core::ColumnSpec& spec, std::string_view value, std::string_view why) {
+  return Status::Invalid("column '", spec.name, "': value '", value, "' is not a valid ",
+                         core::ValueTypeName(spec.type), why.empty() ? "" : ": ", why);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Array>> ToText(const std::shared_ptr<arrow::Array>& array) {
+  return internal::ToTextArray(array);
+}
+
+Result<std::shared_ptr<arrow::Array>> FromText(const std::shared_ptr<arrow::Array>& text,
+                                               const core::ColumnSpec& spec) {
+  auto type = core::ToArrowType(spec.type);
+  if (text->type()->Equals(type)) return text;
+  if (text->type_id() == arrow::Type::NA) return arrow::MakeArrayOfNull(type, text->length());
+  if (text->type_id() != arrow::Type::STRING && text->type_id() != arrow::Type::BINARY) {
+    // Stored typed (never written by ToText): let Arrow cast it.
+    FST_ASSIGN_OR_RAISE(auto datum, arrow::compute::Cast(text, type));
+    return datum.make_array();
+  }
+  const auto& strings = static_cast<const arrow::BinaryArray&>(*text);
+  switch (spec.type) {
+    case core::ValueType::kString: {
+      FST_ASSIGN_OR_RAISE(auto datum, arrow::compute::Cast(text, arrow::utf8()));
+      return datum.make_array();
+    }
+    case core::ValueType::kBytes: {
+      FST_ASSIGN_OR_RAISE(auto datum, arrow::compute::Cast(text, arrow::binary()));
+      return datum.make_array();
+    }
+    case core::ValueType::kTimestamp:
+    case core::ValueType::kDate: {
+      std::unique_ptr<arrow::ArrayBuilder> builder;
+      FST_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), type, &builder));
+      for (int64_t i = 0; i < strings.length(); ++i) {
+        if (strings.IsNull(i)) {
+          FST_RETURN_NOT_OK(builder->AppendNull());
+          continue;
+        }
+        const std::string_view value = strings.GetView(i);
+        auto micros = core::ParseTimestamp(value);
+        if (!micros.ok()) return TextError(spec, value, micros.status().message());
+        if (spec.type == core::ValueType::kTimestamp) {
+          FST_RETURN_NOT_OK(static_cast<arrow::TimestampBuilder&>(*builder).Append(*micros));
+        } else {
+          const int64_t day = core::kMicrosPerDay;
+          const int64_t days = *micros / day - ((*micros % day != 0) && (*micros < 0));
+          FST_RETURN_NOT_OK(
+              static_cast<arrow::Date32Builder&>(*builder).Append(static_cast<int32_t>(days)));
+        }
+      }
+      std::shared_ptr<arrow::Array> out;
+      FST_RETURN_NOT_OK(builder->Finish(&out));
+      return out;
+    }
+    case core::ValueType::kListFloat32:
+    case core::ValueType::kListString: {
+      std::unique_ptr<arrow::ArrayBuilder> builder;
+      FST_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), type, &builder));
+      auto& list = static_cast<arrow::ListBuilder&>(*builder);
+      for (int64_t i = 0; i < strings.length(); ++i) {
+        if (strings.IsNull(i)) {
+          FST_RETURN_NOT_OK(list.AppendNull());
+          continue;
+        }
+        const std::string_view value = strings.GetView(i);
+        const auto parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+        if (!parsed.is_array()) return TextError(spec, value, "expected a JSON array");
+        FST_RETURN_NOT_OK(list.Append());
+        for (const auto& item : parsed) {
+          if (spec.type == core::ValueType::kListFloat32) {
+            auto& floats = static_cast<arrow::FloatBuilder&>(*list.value_builder());
+            if (item.is_null()) {
+              FST_RETURN_NOT_OK(floats.AppendNull());
+            } else if (item.is_number()) {
+              FST_RETURN_NOT_OK(floats.Append(item.get<float>()));
+            } else {
+              return TextError(spec, value, "expected numbers");
+            }
+          } else {
+            auto& texts = static_cast<arrow::StringBuilder&>(*list.value_builder());
+            if (item.is_null()) {
+              FST_RETURN_NOT_OK(texts.AppendNull());
+            } else if (item.is_string()) {
+              FST_RETURN_NOT_OK(texts.Append(item.get<std::string>()));
+            } else {
+              return TextError(spec, value, "expected strings");
+            }
+          }
+        }
+      }
+      std::shared_ptr<arrow::Array> out;
+      FST_RETURN_NOT_OK(builder->Finish(&out));
+      return out;
+    }
+    default: {
+      auto cast = arrow::compute::Cast(text, type);
+      if (cast.ok()) return cast->make_array();
+      for (int64_t i = 0; i < strings.length(); ++i) {
+        if (strings.IsNull(i)) continue;
+        auto one = arrow::compute::Cast(text->Slice(i, 1), type);
+        if (!one.ok()) return TextError(spec, strings.GetView(i), "");
+      }
+      return cast.status();
+    }
+  }
+}
+
+}  // namespace fst::quality

@@ -26,6 +26,8 @@ class RepoContext {
   Result<online::OnlineStore*> Online();
   // Where part files live: REPO/.featherstone/offline.
   std::string OfflineRoot() const { return dir_ + "/.featherstone/offline"; }
+  // Where quarantined rows live: REPO/.featherstone/quarantine (docs/quality.md).
+  std::string QuarantineRoot() const { return dir_ + "/.featherstone/quarantine"; }
   // Worker threads for joins and sorts (FST_THREADS, default 2).
   int threads() const { return threads_; }
 
