@@ -11,7 +11,7 @@
 namespace fst::cli {
 namespace {
 
-constexpr char kTemplate[] = R"(# Featherstone feature repository.
+constexpr char kTemplate[] = R"yaml(# Featherstone feature repository.
 # Declare entities, sources and features here, then:
 #   featherstone -C . plan        # what would change
 #   featherstone -C . apply       # store the definitions in the registry
@@ -55,6 +55,9 @@ feature_views:
       - {name: purchase_frequency_30d, agg: count, column: order_id, window: 30d}
       - {name: average_order_value, agg: avg, column: amount, window: 365d}
       - {name: last_order_ts, agg: last, column: event_ts, window: 365d}
+      # Expressions over other features; days_since counts days to the lookup time.
+      - name: churn_risk_score
+        expr: "1/(1+exp(0.9*purchase_frequency_30d - 0.02*days_since(last_order_ts) - 0.5))"
 
 feature_services:
   - name: churn_model
@@ -62,8 +65,8 @@ feature_services:
     features:
       - customer_features:purchase_frequency_30d
       - customer_features:average_order_value
-      - customer_features:last_order_amount
-)";
+      - customer_features:churn_risk_score
+)yaml";
 
 struct InitOptions {
   std::string dir;

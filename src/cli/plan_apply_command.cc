@@ -4,6 +4,7 @@
 #include "command.h"
 #include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/yaml_reader.h"
+#include "featherstone/pipeline/check_features.h"
 
 namespace fst::cli {
 namespace {
@@ -25,6 +26,7 @@ void PrintChanges(const std::vector<registry::Change>& changes) {
 
 Status Run(const Globals& globals, bool apply) {
   FST_ASSIGN_OR_RAISE(auto definitions, definitions::LoadRepo(globals.repo));
+  FST_RETURN_NOT_OK(pipeline::CheckFeatures(definitions));
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   const auto objects = definitions::ToSpecObjects(definitions);
   if (!apply) {

@@ -24,7 +24,7 @@
 namespace fst::pipeline {
 namespace {
 
-constexpr char kYaml[] = R"(project: test
+constexpr char kYaml[] = R"yaml(project: test
 entities:
   - {name: customer, join_keys: [customer_id]}
 sources:
@@ -55,11 +55,16 @@ feature_views:
       - {name: status_last_10d, agg: last, column: status, window: 10d}
       - {name: amount_first_10d, agg: first, column: amount, window: 10d}
       - {name: statuses_7d, agg: count_distinct, column: status, window: 7d}
-)";
+      - {name: last_ts_10d, agg: last, column: event_ts, window: 10d}
+      - {name: amount_cents, expr: "amount * 100"}
+      - {name: risk, expr: "1/(1+exp(0.1*orders_2d - 0.02*days_since(last_ts_10d) - 0.5))"}
+      - {name: paid, expr: "if(status == 'paid', amount_sum_7d, 0)"}
+)yaml";
 
 const char* kFeatures[] = {"amount", "status", "orders_2d", "amount_sum_7d", "amount_avg_3d",
                            "amount_min_2d", "amount_max_2d", "amount_std_7d",
-                           "status_last_10d", "amount_first_10d", "statuses_7d"};
+                           "status_last_10d", "amount_first_10d", "statuses_7d",
+                           "last_ts_10d", "amount_cents", "risk", "paid"};
 
 std::string FreshDir(const std::string& name) {
   const char* base = std::getenv("FST_TEST_TMP");

@@ -48,6 +48,7 @@ class Planner {
     switch (ref.kind) {
       case ValueKind::kLatest: return plan_->latest_types[ref.index];
       case ValueKind::kAggregation: return plan_->aggregations[ref.index].type;
+      case ValueKind::kExpression: return plan_->expressions[ref.index].type;
     }
     return core::ValueType::kString;
   }
@@ -105,8 +106,28 @@ class Planner {
         plan_->aggregations.push_back(agg);
         return ValueRef{ValueKind::kAggregation, plan_->aggregations.size() - 1};
       }
-      case definitions::FeatureKind::kExpression:
-        return Status::NotImplemented(where, "expression features are not evaluated yet");
+      case definitions::FeatureKind::kExpression: {
+        auto parsed = transform::Expression::Parse(f.expr);
+        if (!parsed.ok()) return Status::Invalid(where, parsed.status().message());
+        ExpressionPlan expr;
+        expr.feature = f.name;
+        expr.expression = std::make_shared<transform::Expression>(std::move(*parsed));
+        std::map<std::string, core::ValueType> types;
+        for (const auto& name : expr.expression->Names()) {
+          if (Find(name) != nullptr) {
+            FST_ASSIGN_OR_RAISE(auto ref, Feature(name));
+            types[name] = TypeOf(ref);
+          } else if (const auto* column = core::FindColumn(plan_->source->schema, name)) {
+            IndexOf(&plan_->latest_columns, &plan_->latest_types, column->name, column->type);
+            types[name] = column->type;
+          }
+        }
+        auto type = expr.expression->Check(types);
+        if (!type.ok()) return Status::Invalid(where, type.status().message());
+        expr.type = *type;
+        plan_->expressions.push_back(expr);
+        return ValueRef{ValueKind::kExpression, plan_->expressions.size() - 1};
+      }
     }
     return Status::Invalid(where, "unknown feature kind");
   }
@@ -185,12 +206,40 @@ Result<ViewPlan> PlanView(const definitions::Repo& repo, const std::string& view
 Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeOutputs(
     const ViewPlan& plan, const std::vector<std::shared_ptr<arrow::Array>>& latest,
     const std::vector<std::shared_ptr<arrow::Array>>& aggregated,
-    const std::vector<int64_t>& /*lookup_time*/) {
+    const std::vector<int64_t>& lookup_time) {
+  const int64_t n = static_cast<int64_t>(lookup_time.size());
+  std::vector<std::shared_ptr<arrow::Array>> computed;
+  if (!plan.expressions.empty()) {
+    std::map<std::string, std::shared_ptr<arrow::Array>> inputs;
+    for (size_t c = 0; c < plan.latest_columns.size(); ++c) inputs[plan.latest_columns[c]] = latest[c];
+    // Feature names shadow source columns of the same name.
+    for (const auto& f : plan.view->features) {
+      if (f.kind != definitions::FeatureKind::kPassthrough) continue;
+      const std::string column = f.column.empty() ? f.name : f.column;
+      auto it = std::find(plan.latest_columns.begin(), plan.latest_columns.end(), column);
+      if (it != plan.latest_columns.end()) {
+        inputs[f.name] = latest[static_cast<size_t>(it - plan.latest_columns.begin())];
+      }
+    }
+    for (size_t a = 0; a < plan.aggregations.size(); ++a) {
+      inputs[plan.aggregations[a].feature] = aggregated[a];
+    }
+    arrow::Int64Builder times;
+    FST_RETURN_NOT_OK(times.AppendValues(lookup_time));
+    std::shared_ptr<arrow::Array> lookup;
+    FST_RETURN_NOT_OK(times.Finish(&lookup));
+    for (const auto& expr : plan.expressions) {
+      FST_ASSIGN_OR_RAISE(auto values, expr.expression->Evaluate(inputs, lookup, n));
+      inputs[expr.feature] = values;
+      computed.push_back(values);
+    }
+  }
   std::vector<std::shared_ptr<arrow::Array>> outputs;
   for (const auto& ref : plan.outputs) {
     switch (ref.kind) {
       case ValueKind::kLatest: outputs.push_back(latest[ref.index]); break;
       case ValueKind::kAggregation: outputs.push_back(aggregated[ref.index]); break;
+      case ValueKind::kExpression: outputs.push_back(computed[ref.index]); break;
     }
   }
   return outputs;

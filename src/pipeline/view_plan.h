@@ -2,6 +2,7 @@
 // materialization and online reads so that all three compute the same values.
 //   latest-row columns: source columns read by the point-in-time join (ttl applies);
 //   aggregations: windowed over the source's events (their window applies, not the ttl);
+//   expressions: evaluated last, in dependency order, over the two above and each other.
 #pragma once
 
 #include <memory>
@@ -12,21 +13,28 @@
 #include "featherstone/offline/historical_join.h"
 #include "featherstone/offline/window_join.h"
 #include "featherstone/pipeline/repo_context.h"
+#include "featherstone/transform/expression.h"
 #include "featherstone/transform/window_aggregation.h"
 
 namespace fst::pipeline {
 
-enum class ValueKind { kLatest, kAggregation };
+enum class ValueKind { kLatest, kAggregation, kExpression };
 
 // Where one computed value comes from.
 struct ValueRef {
   ValueKind kind;
-  size_t index;  // into latest_columns or aggregations
+  size_t index;  // into latest_columns, aggregations or expressions
 };
 
 struct AggregationPlan {
   std::string feature;
   transform::AggRequest request;  // column indexes agg_columns
+  core::ValueType type;
+};
+
+struct ExpressionPlan {
+  std::string feature;
+  std::shared_ptr<transform::Expression> expression;
   core::ValueType type;
 };
 
@@ -41,6 +49,7 @@ struct ViewPlan {
   std::vector<std::string> agg_columns;  // source columns the aggregations read
   std::vector<core::ValueType> agg_types;
   std::vector<AggregationPlan> aggregations;
+  std::vector<ExpressionPlan> expressions;  // dependency order
   int64_t max_window_us = 0;
 
   std::vector<std::string> features;  // requested, in request order
