@@ -75,6 +75,10 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
       if (!flat->type()->Equals(types[c]) && c >= nk + 3) {
         FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, types[c]));
       }
+      // A join key widened from int32 (schema evolution): parts of both widths concatenate.
+      if (c < nk && flat->type_id() == arrow::Type::INT32) {
+        FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, arrow::int64()));
+      }
       parts[c].push_back(flat);
     }
   }

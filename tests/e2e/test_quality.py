@@ -300,3 +300,105 @@ def test_every_new_command_has_help_with_an_example():
                  ["breaker", "reset"], ["quality"]):
         p = fst.run(args + ["--help"])
         assert "Example: featherstone" in p.stdout, args
+
+
+EVOLVE_V1 = """\
+project: shop
+entities:
+  - {name: customer, join_keys: [customer_id]}
+sources:
+  - name: orders
+    format: csv
+    timestamp_field: event_ts
+    schema:
+      - {name: customer_id, type: int32}
+      - {name: qty, type: int32}
+      - {name: amount, type: float32}
+      - {name: event_ts, type: timestamp}
+feature_views:
+  - name: customer_features
+    entities: [customer]
+    source: orders
+    ttl: 0
+    online: true
+    features:
+      - {name: qty}
+      - {name: amount}
+      - {name: spend_7d, agg: sum, column: amount, window: 7d}
+"""
+
+
+def test_schema_evolution_widening_and_a_new_nullable_column_keep_old_files_readable(tmp_path):
+    repo = fst.make_repo(tmp_path / "evolve", EVOLVE_V1)
+    old = fst.write_csv(repo / "data" / "old.csv", ["customer_id", "qty", "amount", "event_ts"],
+                        [[1, 2, 1.5, "2026-01-01T00:00:00Z"], [2, 7, 2.25, "2026-01-01T00:00:00Z"]])
+    fst.ingest(repo, "orders", old)
+    v2 = (EVOLVE_V1.replace("{name: customer_id, type: int32}", "{name: customer_id, type: int64}")
+          .replace("{name: qty, type: int32}", "{name: qty, type: int64}")
+          .replace("{name: amount, type: float32}", "{name: amount, type: float64}")
+          .replace("      - {name: event_ts, type: timestamp}\n",
+                   "      - {name: event_ts, type: timestamp}\n"
+                   "      - {name: discount, type: float64, nullable: true}\n")
+          + "      - {name: discount}\n")
+    (repo / "featherstone.yaml").write_text(v2)
+    plan = fst.run(["plan"], repo).stdout
+    assert "~ source orders (schema changed)" in plan
+    assert "note: source 'orders': column 'qty' widens int32 -> int64" in plan
+    assert "note: source 'orders': column 'discount' is added; old files read it as nulls" in plan
+    fst.run(["apply"], repo)
+    new = fst.write_csv(repo / "data" / "new.csv",
+                        ["customer_id", "qty", "amount", "event_ts", "discount"],
+                        [[2, 3000000000, 0.1, "2026-01-02T00:00:00Z", 0.5],
+                         [3, 1, 4.0, "2026-01-02T00:00:00Z", ""]])
+    fst.ingest(repo, "orders", new)
+    spine = [[1, "2026-01-03T00:00:00Z"], [2, "2026-01-03T00:00:00Z"], [3, "2026-01-03T00:00:00Z"]]
+    rows, _ = fst.historical(
+        repo, spine,
+        features="customer_features:qty,customer_features:amount,customer_features:discount,"
+                 "customer_features:spend_7d")
+    assert [r["qty"] for r in rows] == ["2", "3000000000", "1"]
+    assert [fst.num(r["amount"]) for r in rows] == [1.5, 0.1, 4.0]
+    assert [r["discount"] for r in rows] == [None, "0.5", None]
+    assert fst.same_number(rows[1]["spend_7d"], 2.25 + 0.1)
+    fst.run(["materialize", "--end", "2026-01-03T00:00:00Z"], repo)
+    online = fst.online(repo, [{"customer_id": 1}, {"customer_id": 2}],
+                        features="customer_features:qty,customer_features:discount",
+                        at="2026-01-03T00:00:00Z")
+    assert fst.feature(online[0], "customer_features", "qty") == 2
+    assert fst.feature(online[0], "customer_features", "discount") is None
+    assert fst.feature(online[1], "customer_features", "discount") == 0.5
+
+
+def test_schema_evolution_refuses_removing_renaming_or_narrowing_a_used_column(tmp_path):
+    repo = fst.make_repo(tmp_path / "evolve", EVOLVE_V1)
+    fst.ingest(repo, "orders", fst.write_csv(repo / "data" / "old.csv",
+                                             ["customer_id", "qty", "amount", "event_ts"],
+                                             [[1, 2, 1.5, "2026-01-01T00:00:00Z"]]))
+    renamed = (EVOLVE_V1.replace("{name: amount, type: float32}", "{name: amount_usd, type: float32}")
+               .replace("- {name: amount}", "- {name: amount, column: amount_usd}")
+               .replace("column: amount, window", "column: amount_usd, window"))
+    (repo / "featherstone.yaml").write_text(renamed)
+    p = fst.run(["plan"], repo, ok=1)
+    assert ("source 'orders': column 'amount' is removed or renamed, but feature "
+            "customer_features:amount and feature customer_features:spend_7d use it") in p.stderr
+    p = fst.run(["apply"], repo, ok=1)
+    assert "schema change refused" in p.stderr
+    assert "v2" not in fst.run(["describe", "orders"], repo).stdout
+
+    narrowed = EVOLVE_V1.replace("{name: qty, type: int32}", "{name: qty, type: string}")
+    (repo / "featherstone.yaml").write_text(narrowed)
+    p = fst.run(["apply"], repo, ok=1)
+    assert ("column 'qty' changes int32 -> string, but feature customer_features:qty uses it"
+            in p.stderr), p.stderr
+    key = EVOLVE_V1.replace("{name: customer_id, type: int32}", "{name: customer_id, type: float32}")
+    (repo / "featherstone.yaml").write_text(key)
+    p = fst.run(["apply"], repo, ok=1)
+    assert "join key 'customer_id' of feature_view customer_features uses it" in p.stderr
+
+    # Dropping the column together with every feature that reads it is fine.
+    dropped = (EVOLVE_V1.replace("      - {name: amount, type: float32}\n", "")
+               .replace("      - {name: amount}\n", "")
+               .replace("      - {name: spend_7d, agg: sum, column: amount, window: 7d}\n", ""))
+    (repo / "featherstone.yaml").write_text(dropped)
+    p = fst.run(["apply"], repo)
+    assert "note: source 'orders': column 'amount' is removed; no feature reads it" in p.stdout
