@@ -34,11 +34,23 @@ WORKLOADS = {
 }
 
 
+def _read_results(path):
+    """A results file of bench/run.py, or None (other tools may write to bench/results too)."""
+    try:
+        data = json.loads(pathlib.Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and all(k in data for k in ("machine", "config", "sizes")):
+        return data
+    return None
+
+
 def load(latest=None, results_dir=BENCH / "results", chosen=None):
     """(main results, [(size, size results, file name)]). With `chosen` (a list of files),
     each size comes from the first of them that has it, and the machine from the first;
     otherwise from `latest` (default: the newest file) and then the newest others."""
-    files = sorted(pathlib.Path(results_dir).glob("*.json"), key=lambda p: p.stat().st_mtime)
+    files = sorted((p for p in pathlib.Path(results_dir).glob("*.json") if _read_results(p)),
+                   key=lambda p: p.stat().st_mtime)
     if chosen:
         latest = pathlib.Path(chosen[0])
         files = [pathlib.Path(f) for f in reversed(chosen)]
@@ -47,23 +59,32 @@ def load(latest=None, results_dir=BENCH / "results", chosen=None):
             raise SystemExit(f"no results in {results_dir}")
         latest = files[-1]
     latest = pathlib.Path(latest)
-    main = json.loads(latest.read_text())
+    main = _read_results(latest)
+    if main is None:
+        raise SystemExit(f"{latest} is not a results file of bench/run.py")
     main["_sources"] = {latest.name: main}
+    main["_others"] = {}
     sizes = {k: (v, latest.name) for k, v in main["sizes"].items()}
     host = main["machine"].get("hostname")
     for f in reversed(files):
         if f.resolve() == latest.resolve():
             continue
-        try:
-            other = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        if other.get("machine", {}).get("hostname") != host or other.get("failures"):
+        other = _read_results(f)
+        if other is None or other["machine"].get("hostname") != host or other.get("failures"):
             continue
         for k, v in other.get("sizes", {}).items():
             if k not in sizes:
                 sizes[k] = (v, f.name)
                 main["_sources"][f.name] = other
+        main["_others"][f.name] = other
+    # Runs that failed a gate are never used; the others are searched for figures the tables
+    # lack (see other_runs).
+    for f in pathlib.Path(results_dir).glob("*.json"):
+        if f.name in main["_others"] or f.name == latest.name:
+            continue
+        other = _read_results(f)
+        if other and other["machine"].get("hostname") == host and not other.get("failures"):
+            main["_others"][f.name] = other
     order = sorted(sizes, key=lambda s: SIZE_ORDER.index(s) if s in SIZE_ORDER else 99)
     return main, [(s, sizes[s][0], sizes[s][1]) for s in order]
 
@@ -142,6 +163,28 @@ def table(workload, sizes):
             notes.append(f"{size}: ERROR: {e.splitlines()[0]}")
     uniq = list(dict.fromkeys(notes))
     return lines, uniq
+
+
+def other_runs(main, sizes, workload):
+    """Figures of complete, gate-passing runs that the tables lack (say Feast at M, run once
+    separately), each with the same run's Featherstone figure, since runs on a shared machine
+    are only comparable within themselves."""
+    shown = {(size, r["system"], r["data"])
+             for size, res, _ in sizes
+             for r in res.get("workloads", {}).get(workload, {}).get("results", [])}
+    notes = []
+    for name, other in sorted(main.get("_others", {}).items()):
+        for size, res in other.get("sizes", {}).items():
+            results = res.get("workloads", {}).get(workload, {}).get("results", [])
+            for r in results:
+                if (size, r["system"], r["data"]) in shown:
+                    continue
+                base = _baseline(results, r)
+                same = (f"; Featherstone in the same run: {_fmt_s(base['median'])} s, ratio "
+                        f"{r['median'] / base['median']:.2f}×" if base and base is not r else "")
+                notes.append(f"from another run (`{name}`), {size}: {r['system']} ({r['data']}) "
+                             f"min {_fmt_s(r['min'])} s, median {_fmt_s(r['median'])} s{same}")
+    return notes
 
 
 def slower_cases(sizes):
@@ -292,6 +335,7 @@ def render(main, sizes, keep_profile=""):
            ] + feast_text(main) + [""]
     for w, (title, desc) in WORKLOADS.items():
         lines, notes = table(w, sizes)
+        notes += other_runs(main, sizes, w)
         if len(lines) <= 2:
             continue
         out += [f"## {title}", "", desc + ".", ""] + lines + [""]
