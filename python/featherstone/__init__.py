@@ -33,7 +33,7 @@ from .definitions import (Aggregation, Column, ColumnRef, Columns, Entity, Expr,
                           FeatureService, FeatureView, FileSource, avg, col, count,
                           count_distinct, days_since, expr, first, last, max, min, stddev, sum)
 from .online import OnlineResponse
-from .store import Change, FeatureStore, IngestResult, RegistryObject, SpecObject
+from .store import Change, FeatureStore, IngestResult, Plan, RegistryObject, SpecObject
 
 __version__ = "0.1.0"
 
@@ -42,7 +42,7 @@ __all__ = [
     "Feature", "Expr", "ColumnRef", "Columns", "Aggregation",
     "col", "expr", "days_since",
     "count", "sum", "avg", "min", "max", "stddev", "last", "first", "count_distinct",
-    "OnlineResponse", "Change", "SpecObject", "RegistryObject", "IngestResult",
+    "OnlineResponse", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult",
     "FeatherstoneError", "DefinitionError", "ValidationError", "NotFoundError",
     "NotSupportedError",
 ]

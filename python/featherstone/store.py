@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import tempfile
+import warnings
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union)
 
 import pyarrow as pa
@@ -21,7 +22,7 @@ from .definitions import (Entity, FeatureRefLike, FeatureService, FeatureView, F
                           feature_refs, from_spec, view_from_function)
 from .online import OnlineResponse
 
-__all__ = ["FeatureStore", "Change", "SpecObject", "RegistryObject", "IngestResult"]
+__all__ = ["FeatureStore", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -69,16 +70,36 @@ class RegistryObject:
         return from_spec(self.kind, self.spec)
 
 
+class Plan(List[Change]):
+    """The changes of a plan or apply (a list of ``Change``), and ``notes``: accepted schema
+    changes worth knowing (widened types, added columns), as ``featherstone plan`` prints
+    them."""
+
+    notes: List[str]
+
+    def __init__(self, changes: Sequence[Change] = (), notes: Sequence[str] = ()) -> None:
+        super().__init__(changes)
+        self.notes = list(notes)
+
+
 @dataclasses.dataclass(frozen=True)
 class IngestResult:
-    """What one ingest did. ``skipped``: the same data was ingested before (as ingest
-    ``ingest_id``); nothing was written again."""
+    """What one ingest did. ``rows``: rows written to the offline store; ``skipped``: the same
+    data was ingested before (as ingest ``ingest_id``) and nothing was written again. With a
+    data contract on the source: ``rows_quarantined`` rows broke an error-level rule and went
+    to quarantine, ``warnings`` lists warn-level failures, ``probe`` tells that the run was
+    the circuit breaker's (passing) probe."""
 
     input: str
     ingest_id: int
     rows: int
     parts: int
     skipped: bool
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    has_contract: bool = False
+    probe: bool = False
+    warnings: Tuple[str, ...] = ()
 
 
 def _record(t: Tuple[Any, ...]) -> RegistryObject:
@@ -265,20 +286,28 @@ class FeatureStore:
             lambda text: self._native.spec_objects(text, _yaml.PYTHON_FILE))
         return [SpecObject(kind, name, hash_, json.loads(spec)) for kind, name, hash_, spec in rows]
 
-    def plan(self) -> List[Change]:
+    def plan(self) -> Plan:
         """What ``apply`` would add (+), change (~) or remove (-), as the CLI prints it; an
-        empty list when nothing would change. Raises DefinitionError for invalid
-        definitions (all problems, one per line, each with its file:line)."""
-        return [_change(c) for c in self._definitions_call(
-            lambda text: self._native.plan(text, _yaml.PYTHON_FILE, False))]
+        empty list when nothing would change. Runs the checks ``featherstone plan`` runs:
+        validation, expressions and aggregations type-checked, contracts compiled, schema
+        evolution against the applied definitions and stored data. Raises DefinitionError
+        for invalid definitions (all problems, one per line, each with its file:line) and
+        for a refused schema change."""
+        return self._plan(apply=False)
 
-    def apply(self) -> List[Change]:
-        """Validates the definitions and stores them in the registry in one transaction;
-        returns the changes made (empty when there were none)."""
-        changes = [_change(c) for c in self._definitions_call(
-            lambda text: self._native.plan(text, _yaml.PYTHON_FILE, True))]
+    def apply(self) -> Plan:
+        """Checks the definitions as ``plan`` does and stores them in the registry in one
+        transaction; returns the changes made (empty when there were none)."""
+        changes = self._plan(apply=True)
         self._refs.clear()
         return changes
+
+    def _plan(self, apply: bool) -> Plan:
+        changes, notes = self._definitions_call(
+            lambda text: self._native.plan(text, _yaml.PYTHON_FILE, apply))
+        for note in notes:
+            warnings.warn(f"featherstone: {note}", stacklevel=3)
+        return Plan([_change(c) for c in changes], notes)
 
     # -- registry -------------------------------------------------------------------------
 
@@ -360,12 +389,14 @@ class FeatureStore:
 
     def _ingest_file(self, source: str, path: str, label: Optional[str]) -> IngestResult:
         try:
-            input_, ingest_id, rows, parts, skipped = self._native.ingest(source, path)
+            r = self._native.ingest(source, path)
         except FeatherstoneError as e:
             if label is None:
                 raise
             raise type(e)(str(e).replace(path, label)) from None
-        return IngestResult(label or input_, ingest_id, rows, parts, skipped)
+        r["input"] = label or r["input"]
+        r["warnings"] = tuple(w.replace(path, label) if label else w for w in r["warnings"])
+        return IngestResult(**r)
 
     def materialize(self, end: Optional[TimeLike] = None, start: Optional[TimeLike] = None, *,
                     incremental: bool = False,

@@ -15,6 +15,8 @@
 #include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/validate.h"
 #include "featherstone/definitions/yaml_reader.h"
+#include "featherstone/pipeline/apply_checks.h"
+#include "featherstone/pipeline/check_features.h"
 #include "featherstone/pipeline/historical.h"
 #include "featherstone/pipeline/ingest.h"
 #include "featherstone/pipeline/materialize.h"
@@ -221,24 +223,45 @@ nb::list Store::SpecObjects(const std::optional<std::string>& python_yaml,
   return out;
 }
 
-nb::list Store::Plan(const std::optional<std::string>& python_yaml, const std::string& file_name,
-                     bool apply) {
-  auto changes = RunEngine(mutex_, [&]() -> Result<std::vector<registry::Change>> {
+nb::tuple Store::Plan(const std::optional<std::string>& python_yaml,
+                      const std::string& file_name, bool apply) {
+  struct Planned {
+    std::vector<registry::Change> changes;
+    std::vector<std::string> notes;
+  };
+  auto planned = RunEngine(mutex_, [&]() -> Result<Planned> {
     FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    // The checks of `featherstone plan` / `apply` (src/cli/plan_apply_command.cc), in order.
     FST_ASSIGN_OR_RAISE(auto repo, BuildDefinitions(dir_, python_yaml, file_name));
+    FST_RETURN_NOT_OK(pipeline::CheckFeatures(repo));
+    Planned out;
+    FST_RETURN_NOT_OK(pipeline::CheckContracts(repo));
+    FST_ASSIGN_OR_RAISE(auto evolution, pipeline::CheckEvolution(*context, repo));
+    if (!evolution.refused.empty()) {
+      std::string message = "schema change refused (old files could not be read as declared):";
+      for (const auto& line : evolution.refused) message += "\n  " + line;
+      return Status::Invalid(message);
+    }
+    out.notes = std::move(evolution.notes);
     const auto objects = definitions::ToSpecObjects(repo);
-    if (!apply) return context->registry().Plan(objects);
-    FST_ASSIGN_OR_RAISE(auto applied, context->registry().Apply(objects));
+    if (!apply) {
+      FST_ASSIGN_OR_RAISE(out.changes, context->registry().Plan(objects));
+      return out;
+    }
+    FST_ASSIGN_OR_RAISE(out.changes, context->registry().Apply(objects));
     // The context caches the applied definitions: open it again to see the new ones.
     context_.reset();
     FST_ASSIGN_OR_RAISE(context_, pipeline::RepoContext::Open(dir_));
-    return applied;
+    return out;
   });
-  nb::list out;
-  for (const auto& c : Unwrap(std::move(changes), InvalidAs::kDefinition)) {
-    out.append(nb::make_tuple(OpMark(c.op), c.kind, c.name, c.detail));
+  const Planned result = Unwrap(std::move(planned), InvalidAs::kDefinition);
+  nb::list changes;
+  for (const auto& c : result.changes) {
+    changes.append(nb::make_tuple(OpMark(c.op), c.kind, c.name, c.detail));
   }
-  return out;
+  nb::list notes;
+  for (const auto& note : result.notes) notes.append(note);
+  return nb::make_tuple(changes, notes);
 }
 
 nb::list Store::List(const std::string& kind) {
@@ -257,13 +280,26 @@ nb::list Store::History(const std::string& name) {
   return RecordsToPython(Unwrap(std::move(records), InvalidAs::kGeneric));
 }
 
-nb::tuple Store::Ingest(const std::string& source, const std::string& path) {
+nb::dict Store::Ingest(const std::string& source, const std::string& path) {
   auto result = RunEngine(mutex_, [&]() -> Result<pipeline::IngestResult> {
     FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
     return pipeline::IngestFile(*context, source, path, pipeline::IngestOptions{});
   });
   const auto r = Unwrap(std::move(result), InvalidAs::kValidation);
-  return nb::make_tuple(r.input, r.ingest_id, r.rows, r.parts, r.skipped);
+  nb::dict out;
+  out["input"] = r.input;
+  out["ingest_id"] = r.ingest_id;
+  out["rows"] = r.rows;
+  out["parts"] = r.parts;
+  out["skipped"] = r.skipped;
+  out["rows_read"] = r.rows_read;
+  out["rows_quarantined"] = r.rows_quarantined;
+  out["has_contract"] = r.has_contract;
+  out["probe"] = r.probe;
+  nb::list warnings;
+  for (const auto& w : r.warnings) warnings.append(w);
+  out["warnings"] = warnings;
+  return out;
 }
 
 nb::list Store::Materialize(int64_t end, std::optional<int64_t> start, bool incremental,

@@ -41,15 +41,17 @@ class Store {
   // (kind, name, hash, spec JSON text) per object, as apply would store them.
   nanobind::list SpecObjects(const std::optional<std::string>& python_yaml,
                              const std::string& file_name);
-  // (op "+"|"~"|"-", kind, name, detail) per change.
-  nanobind::list Plan(const std::optional<std::string>& python_yaml, const std::string& file_name,
-                      bool apply);
+  // ([(op "+"|"~"|"-", kind, name, detail) per change], [schema evolution note, ...]), after
+  // the checks `featherstone plan` runs (features, contracts, schema evolution).
+  nanobind::tuple Plan(const std::optional<std::string>& python_yaml,
+                       const std::string& file_name, bool apply);
   // (kind, name, version, hash, spec JSON text, applied_at µs, removed) per record.
   nanobind::list List(const std::string& kind);
   nanobind::list History(const std::string& name);
 
-  // (input, ingest_id, rows, parts, skipped).
-  nanobind::tuple Ingest(const std::string& source, const std::string& path);
+  // {input, ingest_id, rows, parts, skipped, rows_read, rows_quarantined, has_contract,
+  // probe, warnings} (pipeline::IngestResult).
+  nanobind::dict Ingest(const std::string& source, const std::string& path);
   // (view, keys_written) per view.
   nanobind::list Materialize(int64_t end, std::optional<int64_t> start, bool incremental,
                              const std::vector<std::string>& views);
