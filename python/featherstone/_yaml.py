@@ -95,6 +95,9 @@ def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSourc
                 w.add("      - {" + ", ".join(parts) + "}", s.origin)
             if s.description:
                 w.add(f"    description: {scalar(s.description)}", s.origin)
+            if getattr(s, "contract", None):
+                # JSON is YAML: one flow mapping, in the shape of the YAML 'contract:'.
+                w.add(f"    contract: {json.dumps(s.contract, ensure_ascii=False)}", s.origin)
     if views:
         w.add("feature_views:", None)
         for v in views:

@@ -15,7 +15,7 @@ import datetime as _dt
 import math
 import os
 import sys
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from ._errors import DefinitionError, NotFoundError
 from ._time import DurationLike, duration_text
@@ -214,16 +214,22 @@ class FileSource:
     (int, float, str, bool, bytes, datetime, date) or a pyarrow type, and a tuple adds
     nullability (columns are nullable by default). A list of ``Column`` or a
     ``pyarrow.Schema`` works too. ``format`` is csv, parquet or jsonl; None picks it from each
-    file's extension.
+    file's extension. ``contract``: the data contract checked at every ingest, in the shape
+    of the YAML ``contract:`` (DESIGN section 5), e.g. ``{"policy": "quarantine",
+    "expectations": [{"expect": "not_null", "column": "amount"}]}``.
     """
 
     kind = "file"
 
     def __init__(self, name: str, schema: SchemaLike, timestamp_field: str,
                  created_timestamp_field: Optional[str] = None, format: Optional[str] = None,
-                 description: str = "") -> None:
+                 description: str = "", contract: Optional[Mapping[str, Any]] = None) -> None:
         self.origin = _caller()
         self.name = _name(name, "FileSource name", self.origin)
+        if contract is not None and not isinstance(contract, Mapping):
+            raise _fail(f"source '{self.name}': contract must be a dict like the YAML "
+                        f"'contract:', got {type(contract).__name__}", self.origin)
+        self.contract: Optional[Dict[str, Any]] = None if contract is None else dict(contract)
         self.schema: List[Column] = _schema(schema, self.name, self.origin)
         self.timestamp_field = _name(timestamp_field, "timestamp_field", self.origin)
         self.created_timestamp_field = created_timestamp_field or ""
@@ -236,7 +242,8 @@ class FileSource:
 
     def _key(self) -> tuple:
         return (self.kind, self.name, tuple(self.schema), self.timestamp_field,
-                self.created_timestamp_field, self.format, self.description)
+                self.created_timestamp_field, self.format, self.description,
+                repr(self.contract))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FileSource) and self._key() == other._key()
@@ -706,6 +713,21 @@ def view_from_function(fn: Any, name: Optional[str], entities: Sequence[Union[En
 # Specs (registry JSON) back to objects
 
 
+def _contract_from_spec(contract: Any) -> Optional[Dict[str, Any]]:
+    """A stored contract (defaults filled in) as YAML input: unset values dropped."""
+    if not contract:
+        return None
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None and v != ""}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(contract)
+
+
 def from_spec(kind: str, spec: Mapping[str, Any]) -> Any:
     """The Python object of a registry spec (``FeatureStore.describe(name)["spec"]``)."""
     if kind == "entity":
@@ -713,9 +735,13 @@ def from_spec(kind: str, spec: Mapping[str, Any]) -> Any:
     if kind == "source":
         columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""))
                    for c in spec["schema"]]
-        return FileSource(spec["name"], columns, spec["timestamp_field"],
-                          spec.get("created_timestamp_field") or None,
-                          spec.get("format") or None, spec.get("description", ""))
+        source = FileSource(spec["name"], columns, spec["timestamp_field"],
+                            spec.get("created_timestamp_field") or None,
+                            spec.get("format") or None, spec.get("description", ""),
+                            _contract_from_spec(spec.get("contract")))
+        if spec.get("kind", "file") != "file":
+            source.kind = spec["kind"]
+        return source
     if kind == "feature_view":
         features = [Feature(f["name"], f["kind"], f.get("column", ""), f.get("expr", ""),
                             f.get("agg", ""), f.get("window", ""), f.get("description", ""))

@@ -332,3 +332,44 @@ def test_python_objects_replace_yaml_objects_of_the_same_name(yaml_repo):
     assert fs.apply() == changes
     assert fs.describe("customer_features")["spec"]["ttl"] == "10d"
     assert fs.describe("customer_features")["version"] == 2
+
+
+def test_source_contracts_match_their_yaml_and_round_trip(tmp_path):
+    yaml_dir = tmp_path / "yaml"
+    yaml_dir.mkdir()
+    (yaml_dir / "featherstone.yaml").write_text((shop.REPO_ROOT / "tests" / "cases" / "definitions"
+                                                 / "contract_design_example.yaml").read_text())
+    from_yaml = fst.FeatureStore(yaml_dir)
+    fs = fst.FeatureStore(tmp_path / "py", project="shop")
+    customer = fst.Entity("customer", ["customer_id"], description="A buying customer")
+    orders = fst.FileSource(
+        "orders", {"customer_id": "int64", "order_id": "string", "amount": ("float64", True),
+                   "event_ts": "timestamp", "created_ts": "timestamp", "status": "string"},
+        timestamp_field="event_ts", created_timestamp_field="created_ts", format="csv",
+        contract={
+            "policy": "quarantine",
+            "breaker": {"threshold": 0.2, "half_open_after": "10m"},
+            "expectations": [
+                {"expect": "not_null", "column": "amount"},
+                {"expect": "between", "column": "amount", "min": 0, "max": 100000,
+                 "mostly": 0.99},
+                {"expect": "in_set", "column": "status", "values": ["new", "paid", "shipped"],
+                 "severity": "warn"},
+                {"expect": "unique", "columns": ["customer_id", "order_id"]},
+                {"expect": "row_count_between", "min": 1},
+                {"expect": "freshness_max", "max": "2d"},
+            ]})
+    fs.register(customer, orders)
+    yaml_objects = {o.name: o for o in from_yaml.spec_objects()}
+    assert {o.name: o.hash for o in fs.spec_objects()} == {
+        n: yaml_objects[n].hash for n in ("customer", "orders")}
+    # A stored spec back to Python (defaults filled in) gives the same object again.
+    again = fst.FeatureStore(tmp_path / "again", project="shop")
+    again.register(customer, fst.definitions.from_spec("source", yaml_objects["orders"].spec))
+    assert hashes(again.spec_objects()) == hashes(fs.spec_objects())
+    with pytest.raises(fst.DefinitionError, match=r"test_definitions\.py:\d+: .*expect"):
+        bad = fst.FeatureStore(tmp_path / "bad")
+        bad.register(fst.FileSource("s", {"a": "int64", "ts": "timestamp"}, "ts",
+                                    contract={"expectations": [{"expect": "not_nul",
+                                                                "column": "a"}]}))
+        bad.plan()
