@@ -24,17 +24,20 @@ class OnlineResponse(Mapping[str, List[Any]]):
     __slots__ = ("rows", "_columns")
 
     def __init__(self, rows: List[Dict[str, Any]]) -> None:
+        # The engine makes responses with __new__ and sets `rows` alone (no __init__ on the
+        # lookup path); `_columns` is filled on first use.
         self.rows: List[Dict[str, Any]] = rows
-        self._columns: Any = None
 
     def _table(self) -> Dict[str, List[Any]]:
-        if self._columns is None:
+        try:
+            return self._columns
+        except AttributeError:
             names: Dict[str, None] = {}
             for row in self.rows:
                 for name in row:
                     names.setdefault(name)
             self._columns = {n: [row.get(n) for row in self.rows] for n in names}
-        return self._columns
+            return self._columns
 
     def __getitem__(self, name: str) -> List[Any]:
         return self._table()[name]

@@ -492,8 +492,8 @@ class FeatureStore:
             refs = self._refs_for(features, service)
         if type(entity_rows) is not list:
             entity_rows = _entity_rows(entity_rows)
-        at_us = None if at is None else to_micros(at, "at")
-        return OnlineResponse(self._native.online(refs, entity_rows, at_us, full_feature_names))
+        return self._native.online(refs, entity_rows, None if at is None else to_micros(at, "at"),
+                                   full_feature_names, OnlineResponse)
 
 
 def _entity_rows(rows: Any) -> List[Dict[str, Any]]:

@@ -79,5 +79,6 @@ NB_MODULE(_featherstone, m) {
       .def("historical_file", &Store::HistoricalFile, nb::arg("refs"), nb::arg("path"),
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
       .def("online", &Store::Online, nb::arg("refs"), nb::arg("entity_rows"),
-           nb::arg("at").none(), nb::arg("full_feature_names"));
+           nb::arg("at").none(), nb::arg("full_feature_names"),
+           nb::arg("response_type").none() = nb::none());
 }

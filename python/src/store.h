@@ -62,9 +62,11 @@ class Store {
                               const std::string& timestamp_column, bool full_feature_names);
   nanobind::object HistoricalFile(const FeatureRefs& refs, const std::string& path,
                                   const std::string& timestamp_column, bool full_feature_names);
-  // One dict per entity row (join keys, then features); `at` µs, none = now.
+  // One dict per entity row (join keys, then features); `at` µs, none = now. With a
+  // `response_type`, an instance of it (made by its __new__) whose `rows` is that list.
   nanobind::object Online(const FeatureRefs& refs, nanobind::handle entity_rows,
-                          std::optional<int64_t> at, bool full_feature_names);
+                          std::optional<int64_t> at, bool full_feature_names,
+                          nanobind::handle response_type);
 
  private:
   // The open context; Invalid once closed. Call with the mutex held.
