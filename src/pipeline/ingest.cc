@@ -10,6 +10,7 @@
 #include "featherstone/core/time.h"
 #include "featherstone/pipeline/breaker.h"
 #include "featherstone/quality/validator.h"
+#include "batch_prefetcher.h"
 #include "kill_point.h"
 #include "part_sink.h"
 #include "view_plan.h"
@@ -111,8 +112,13 @@ Result<IngestResult> IngestFile(RepoContext& repo, const std::string& source_nam
   std::string rejection;  // why nothing is written, when it is not
   std::optional<registry::BreakerRow> breaker;
   auto run = [&]() -> Status {
+    // Parsing the next batch overlaps checking and writing this one (docs/impl.md "Ingest").
+    std::unique_ptr<internal::BatchPrefetcher> prefetcher;
+    if (repo.threads() > 1) {
+      prefetcher = std::make_unique<internal::BatchPrefetcher>(connector.get(), 2);
+    }
     while (true) {
-      FST_ASSIGN_OR_RAISE(auto batch, connector->Next());
+      FST_ASSIGN_OR_RAISE(auto batch, prefetcher ? prefetcher->Next() : connector->Next());
       if (batch.batch == nullptr) break;
       if (!contracted) {
         FST_RETURN_NOT_OK(CheckRequired(*batch.batch, required, path, batch.first_row));

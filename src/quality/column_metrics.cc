@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+
+#include <arrow/util/bit_util.h>
 
 #include <arrow/array.h>
 #include <arrow/type.h>
@@ -22,47 +25,66 @@ struct Chunk {
   double max = -std::numeric_limits<double>::infinity();
 };
 
-// Two passes over the chunk: sum/min/max, then squared deviations from the chunk mean.
+// One pass over the chunk: hashes every non-null value into the HyperLogLog and accumulates
+// count, min, max and the sums of (x - K) and (x - K)^2 with K the chunk's first value, which
+// keeps the variance free of catastrophic cancellation for data far from zero.
 template <typename T>
-Chunk Moments(const T* values, const arrow::Array& array) {
+Chunk Scan(const T* values, const arrow::Array& array, HyperLogLog* hll) {
+  constexpr bool kFloating = std::is_floating_point_v<T>;
   Chunk chunk;
   const int64_t length = array.length();
-  const bool all_valid = array.null_count() == 0;
-  double sum = 0;
-  for (int64_t i = 0; i < length; ++i) {
-    if (!all_valid && array.IsNull(i)) continue;
-    const double v = static_cast<double>(values[i]);
-    if (std::isnan(v)) {
-      ++chunk.nans;
-      continue;
+  const uint8_t* validity = array.null_count() == 0 ? nullptr : array.null_bitmap_data();
+  const int64_t offset = array.offset();
+  double shift = 0, sum = 0, squares = 0;
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  int64_t n = 0, nans = 0;
+  int64_t i = 0;
+  // The shift: the first valid, non-NaN value.
+  for (; i < length; ++i) {
+    if (validity != nullptr && !arrow::bit_util::GetBit(validity, offset + i)) continue;
+    const double x = static_cast<double>(values[i]);
+    if (kFloating && std::isnan(x)) continue;
+    shift = x;
+    break;
+  }
+  auto visit = [&](T raw) {
+    hll->AddHash(internal::HashFixedValue(raw));
+    const double x = static_cast<double>(raw);
+    if constexpr (kFloating) {
+      if (x != x) {
+        ++nans;
+        return;
+      }
     }
-    ++chunk.n;
-    sum += v;
-    chunk.min = std::min(chunk.min, v);
-    chunk.max = std::max(chunk.max, v);
+    const double d = x - shift;
+    sum += d;
+    squares += d * d;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    ++n;
+  };
+  // Values before the shift were nulls or NaNs: count the NaNs (and hash them).
+  for (int64_t k = 0; k < i; ++k) {
+    if (validity != nullptr && !arrow::bit_util::GetBit(validity, offset + k)) continue;
+    visit(values[k]);
   }
-  if (chunk.n == 0) return chunk;
-  chunk.mean = sum / static_cast<double>(chunk.n);
-  double m2 = 0;
-  for (int64_t i = 0; i < length; ++i) {
-    if (!all_valid && array.IsNull(i)) continue;
-    const double v = static_cast<double>(values[i]);
-    if (std::isnan(v)) continue;
-    const double d = v - chunk.mean;
-    m2 += d * d;
+  if (validity == nullptr) {
+    for (; i < length; ++i) visit(values[i]);
+  } else {
+    for (; i < length; ++i) {
+      if (arrow::bit_util::GetBit(validity, offset + i)) visit(values[i]);
+    }
   }
-  chunk.m2 = m2;
+  chunk.n = n;
+  chunk.nans = nans;
+  if (n == 0) return chunk;
+  const double mean_shifted = sum / static_cast<double>(n);
+  chunk.mean = shift + mean_shifted;
+  chunk.m2 = std::max(0.0, squares - sum * mean_shifted);
+  chunk.min = lo;
+  chunk.max = hi;
   return chunk;
-}
-
-template <typename T>
-void HashFixed(const T* values, const arrow::Array& array, HyperLogLog* hll) {
-  const int64_t length = array.length();
-  const bool all_valid = array.null_count() == 0;
-  for (int64_t i = 0; i < length; ++i) {
-    if (!all_valid && array.IsNull(i)) continue;
-    hll->AddHash(internal::HashFixedValue(values[i]));
-  }
 }
 
 }  // namespace
@@ -105,39 +127,27 @@ void ColumnMetrics::Add(const arrow::Array& array) {
   Chunk chunk;
   switch (array.type_id()) {
     case arrow::Type::INT32: {
-      const auto* values = static_cast<const arrow::Int32Array&>(array).raw_values();
-      chunk = Moments(values, array);
-      HashFixed(values, array, &hll_);
+      chunk = Scan(static_cast<const arrow::Int32Array&>(array).raw_values(), array, &hll_);
       break;
     }
     case arrow::Type::DATE32: {
-      const auto* values = static_cast<const arrow::Date32Array&>(array).raw_values();
-      chunk = Moments(values, array);
-      HashFixed(values, array, &hll_);
+      chunk = Scan(static_cast<const arrow::Date32Array&>(array).raw_values(), array, &hll_);
       break;
     }
     case arrow::Type::INT64: {
-      const auto* values = static_cast<const arrow::Int64Array&>(array).raw_values();
-      chunk = Moments(values, array);
-      HashFixed(values, array, &hll_);
+      chunk = Scan(static_cast<const arrow::Int64Array&>(array).raw_values(), array, &hll_);
       break;
     }
     case arrow::Type::TIMESTAMP: {
-      const auto* values = static_cast<const arrow::TimestampArray&>(array).raw_values();
-      chunk = Moments(values, array);
-      HashFixed(values, array, &hll_);
+      chunk = Scan(static_cast<const arrow::TimestampArray&>(array).raw_values(), array, &hll_);
       break;
     }
     case arrow::Type::FLOAT: {
-      const auto* values = static_cast<const arrow::FloatArray&>(array).raw_values();
-      chunk = Moments(values, array);
-      HashFixed(values, array, &hll_);
+      chunk = Scan(static_cast<const arrow::FloatArray&>(array).raw_values(), array, &hll_);
       break;
     }
     case arrow::Type::DOUBLE: {
-      const auto* values = static_cast<const arrow::DoubleArray&>(array).raw_values();
-      chunk = Moments(values, array);
-      HashFixed(values, array, &hll_);
+      chunk = Scan(static_cast<const arrow::DoubleArray&>(array).raw_values(), array, &hll_);
       break;
     }
     case arrow::Type::BOOL: {

@@ -211,36 +211,71 @@ Result<std::shared_ptr<arrow::BooleanArray>> Bool(Result<arrow::Datum> datum) {
   return std::static_pointer_cast<arrow::BooleanArray>(value.make_array());
 }
 
-// The key of row `i` for unique as an int (nullopt for types keyed by bytes).
-bool IntKey(const arrow::Array& array, int64_t i, int64_t* key) {
-  switch (array.type_id()) {
-    case arrow::Type::INT64: *key = static_cast<const arrow::Int64Array&>(array).Value(i); return true;
-    case arrow::Type::TIMESTAMP:
-      *key = static_cast<const arrow::TimestampArray&>(array).Value(i);
+bool IsWordType(core::ValueType type) {
+  switch (type) {
+    case core::ValueType::kBool:
+    case core::ValueType::kInt32:
+    case core::ValueType::kInt64:
+    case core::ValueType::kFloat32:
+    case core::ValueType::kFloat64:
+    case core::ValueType::kTimestamp:
+    case core::ValueType::kDate:
       return true;
-    case arrow::Type::INT32: *key = static_cast<const arrow::Int32Array&>(array).Value(i); return true;
-    case arrow::Type::DATE32: *key = static_cast<const arrow::Date32Array&>(array).Value(i); return true;
-    case arrow::Type::BOOL: *key = static_cast<const arrow::BooleanArray&>(array).Value(i); return true;
-    case arrow::Type::FLOAT:
-    case arrow::Type::DOUBLE: {
-      double v = array.type_id() == arrow::Type::FLOAT
-                     ? static_cast<const arrow::FloatArray&>(array).Value(i)
-                     : static_cast<const arrow::DoubleArray&>(array).Value(i);
-      if (v == 0) v = 0;  // -0.0 equals 0.0
-      if (std::isnan(v)) v = std::numeric_limits<double>::quiet_NaN();
-      std::memcpy(key, &v, sizeof(v));
-      return true;
-    }
     default:
       return false;
   }
 }
 
-// Appends a self-delimiting encoding of row `i` of `array` to `key` (compound unique keys).
+uint64_t FloatWord(double v) {
+  if (v == 0) v = 0;  // -0.0 equals 0.0
+  if (std::isnan(v)) v = std::numeric_limits<double>::quiet_NaN();
+  uint64_t word;
+  std::memcpy(&word, &v, sizeof(v));
+  return word;
+}
+
+// Writes the key word of every row of `array` to out[i * stride] (null rows: anything).
+void FillWords(const arrow::Array& array, uint64_t* out, int stride) {
+  const int64_t n = array.length();
+  switch (array.type_id()) {
+    case arrow::Type::INT64:
+    case arrow::Type::TIMESTAMP: {
+      const int64_t* v = array.data()->GetValues<int64_t>(1);
+      for (int64_t i = 0; i < n; ++i) out[i * stride] = static_cast<uint64_t>(v[i]);
+      break;
+    }
+    case arrow::Type::INT32:
+    case arrow::Type::DATE32: {
+      const int32_t* v = array.data()->GetValues<int32_t>(1);
+      for (int64_t i = 0; i < n; ++i) out[i * stride] = static_cast<uint64_t>(int64_t{v[i]});
+      break;
+    }
+    case arrow::Type::DOUBLE: {
+      const double* v = array.data()->GetValues<double>(1);
+      for (int64_t i = 0; i < n; ++i) out[i * stride] = FloatWord(v[i]);
+      break;
+    }
+    case arrow::Type::FLOAT: {
+      const float* v = array.data()->GetValues<float>(1);
+      for (int64_t i = 0; i < n; ++i) out[i * stride] = FloatWord(v[i]);
+      break;
+    }
+    case arrow::Type::BOOL: {
+      const auto& bools = static_cast<const arrow::BooleanArray&>(array);
+      for (int64_t i = 0; i < n; ++i) out[i * stride] = bools.Value(i) ? 1 : 0;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// Appends a self-delimiting encoding of row `i` of `array` to `key` (byte keys).
 void AppendKey(const arrow::Array& array, int64_t i, std::string* key) {
-  int64_t fixed = 0;
-  if (IntKey(array, i, &fixed)) {
-    key->append(reinterpret_cast<const char*>(&fixed), sizeof(fixed));
+  if (array.type_id() != arrow::Type::STRING && array.type_id() != arrow::Type::BINARY) {
+    uint64_t word = 0;
+    FillWords(*array.Slice(i, 1), &word, 1);
+    key->append(reinterpret_cast<const char*>(&word), sizeof(word));
     return;
   }
   const std::string_view bytes = static_cast<const arrow::BinaryArray&>(array).GetView(i);
@@ -249,51 +284,71 @@ void AppendKey(const arrow::Array& array, int64_t i, std::string* key) {
   key->append(bytes);
 }
 
+// Inserts every row's key, failing the rows whose key was seen before. Hashes are computed
+// first so that the slot of the row 16 ahead can be prefetched (the table outgrows the cache).
 Status EvaluateUnique(Rule& rule, const std::vector<std::shared_ptr<arrow::Array>>& arrays,
                       std::vector<int32_t>* failing, int64_t* missing) {
+  constexpr int64_t kAhead = 16;
   const int64_t n = arrays[0]->length();
-  bool any_nulls = false;
-  for (const auto& a : arrays) any_nulls = any_nulls || a->null_count() > 0;
-  auto has_null = [&](int64_t i) {
-    if (!any_nulls) return false;
-    for (const auto& a : arrays) {
-      if (a->IsNull(i)) return true;
-    }
-    return false;
-  };
+  std::vector<uint8_t> skip;
+  for (const auto& a : arrays) {
+    if (a->null_count() == 0) continue;
+    skip.resize(static_cast<size_t>(n), 0);
+    for (int64_t i = 0; i < n; ++i) skip[static_cast<size_t>(i)] |= a->IsNull(i);
+  }
+  auto skipped = [&](int64_t i) { return !skip.empty() && skip[static_cast<size_t>(i)]; };
   UniqueSet& seen = *rule.seen;
-  if (arrays.size() == 1) {
-    const arrow::Array& array = *arrays[0];
-    int64_t probe = 0;
-    const bool ints = n > 0 && IntKey(array, 0, &probe);
-    const auto* strings = ints ? nullptr : static_cast<const arrow::BinaryArray*>(&array);
+  seen.Reserve(n);
+  std::vector<uint64_t> hashes(static_cast<size_t>(n));
+  const int words = seen.words();
+  if (words > 0) {
+    std::vector<uint64_t> keys(static_cast<size_t>(n * words));
+    for (int c = 0; c < words; ++c) FillWords(*arrays[static_cast<size_t>(c)], keys.data() + c, words);
     for (int64_t i = 0; i < n; ++i) {
-      if (has_null(i)) {
+      const uint64_t* key = &keys[static_cast<size_t>(i * words)];
+      uint64_t h = HashFixedValue(key[0]);
+      for (int c = 1; c < words; ++c) h = HashCombine(h, key[c]);
+      hashes[static_cast<size_t>(i)] = h;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) seen.Prefetch(hashes[static_cast<size_t>(i + kAhead)]);
+      if (skipped(i)) {
         ++*missing;
         continue;
       }
-      bool inserted;
-      if (ints) {
-        int64_t key = 0;
-        IntKey(array, i, &key);
-        inserted = seen.InsertInt(key, HashFixedValue(key));
-      } else {
-        const std::string_view key = strings->GetView(i);
-        inserted = seen.InsertBytes(key, HashBytes(key));
+      const uint64_t* key = &keys[static_cast<size_t>(i * words)];
+      if (!seen.InsertWords(key, hashes[static_cast<size_t>(i)])) {
+        failing->push_back(static_cast<int32_t>(i));
       }
-      if (!inserted) failing->push_back(static_cast<int32_t>(i));
     }
     return Status::OK();
   }
-  std::string key;
+  std::string scratch;
+  std::vector<size_t> ends(static_cast<size_t>(n));
+  const auto* single = arrays.size() == 1 ? static_cast<const arrow::BinaryArray*>(arrays[0].get())
+                                          : nullptr;
   for (int64_t i = 0; i < n; ++i) {
-    if (has_null(i)) {
+    if (single != nullptr) {
+      scratch.append(single->GetView(i));
+    } else if (!skipped(i)) {
+      for (const auto& a : arrays) AppendKey(*a, i, &scratch);
+    }
+    ends[static_cast<size_t>(i)] = scratch.size();
+  }
+  auto key_of = [&](int64_t i) {
+    const size_t begin = i == 0 ? 0 : ends[static_cast<size_t>(i - 1)];
+    return std::string_view(scratch).substr(begin, ends[static_cast<size_t>(i)] - begin);
+  };
+  for (int64_t i = 0; i < n; ++i) hashes[static_cast<size_t>(i)] = HashBytes(key_of(i));
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) seen.Prefetch(hashes[static_cast<size_t>(i + kAhead)]);
+    if (skipped(i)) {
       ++*missing;
       continue;
     }
-    key.clear();
-    for (const auto& a : arrays) AppendKey(*a, i, &key);
-    if (!seen.InsertBytes(key, HashBytes(key))) failing->push_back(static_cast<int32_t>(i));
+    if (!seen.InsertBytes(key_of(i), hashes[static_cast<size_t>(i)])) {
+      failing->push_back(static_cast<int32_t>(i));
+    }
   }
   return Status::OK();
 }
@@ -329,7 +384,12 @@ Result<std::unique_ptr<Rule>> CompileRule(const definitions::Expectation& e,
     case ExpectationKind::kBetween: FST_RETURN_NOT_OK(CompileBetween(rule.get())); break;
     case ExpectationKind::kInSet: FST_RETURN_NOT_OK(CompileInSet(rule.get())); break;
     case ExpectationKind::kRegex: FST_RETURN_NOT_OK(CompileRegex(rule.get())); break;
-    case ExpectationKind::kUnique: rule->seen = std::make_unique<UniqueSet>(); break;
+    case ExpectationKind::kUnique: {
+      bool words = true;
+      for (const auto& column : rule->columns) words = words && IsWordType(column.type);
+      rule->seen = std::make_unique<UniqueSet>(words ? static_cast<int>(rule->columns.size()) : 0);
+      break;
+    }
     default: break;
   }
   return rule;

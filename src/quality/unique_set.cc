@@ -1,5 +1,6 @@
 #include "unique_set.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace fst::quality::internal {
@@ -7,55 +8,61 @@ namespace fst::quality::internal {
 template <typename Equal>
 UniqueSet::Slot* UniqueSet::Find(uint64_t hash, Equal equal) {
   const size_t mask = slots_.size() - 1;
+  const uint32_t tag = Tag(hash);
   size_t i = static_cast<size_t>(hash) & mask;
   while (true) {
     Slot* slot = &slots_[i];
-    if (slot->hash == 0) return slot;
-    if (slot->hash == hash && equal(slot->value)) return slot;
+    if (slot->tag == 0) return slot;
+    if (slot->tag == tag && equal(slot->index)) return slot;
     i = (i + 1) & mask;
   }
 }
 
 void UniqueSet::Grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  slots_ = HugeVector<Slot>(slots_.size() * 2);
   const size_t mask = slots_.size() - 1;
-  for (const Slot& slot : old) {
-    if (slot.hash == 0) continue;
-    size_t i = static_cast<size_t>(slot.hash) & mask;
-    while (slots_[i].hash != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
+  for (int64_t k = 0; k < size_; ++k) {
+    const uint64_t hash = hashes_[static_cast<size_t>(k)];
+    size_t i = static_cast<size_t>(hash) & mask;
+    while (slots_[i].tag != 0) i = (i + 1) & mask;
+    slots_[i] = Slot{Tag(hash), static_cast<uint32_t>(k)};
   }
 }
 
-std::string_view UniqueSet::ArenaKey(uint64_t offset) const {
-  uint32_t length = 0;
-  std::memcpy(&length, arena_.data() + offset, sizeof(length));
-  return {arena_.data() + offset + sizeof(length), length};
+void UniqueSet::Reserve(int64_t more) {
+  while (static_cast<size_t>(size_ + more) * 2 > slots_.size()) Grow();
 }
 
-bool UniqueSet::InsertInt(int64_t key, uint64_t hash) {
+bool UniqueSet::InsertWords(const uint64_t* key, uint64_t hash) {
   if (static_cast<size_t>(size_ + 1) * 2 > slots_.size()) Grow();
-  hash |= 1;
-  const uint64_t value = static_cast<uint64_t>(key);
-  Slot* slot = Find(hash, [value](uint64_t stored) { return stored == value; });
-  if (slot->hash != 0) return false;
-  *slot = Slot{hash, value};
+  const size_t width = static_cast<size_t>(words_);
+  Slot* slot = Find(hash, [&](uint32_t index) {
+    return std::memcmp(&words_data_[index * width], key, width * sizeof(uint64_t)) == 0;
+  });
+  if (slot->tag != 0) return false;
+  *slot = Slot{Tag(hash), static_cast<uint32_t>(size_)};
+  words_data_.Append(key, width);
+  hashes_.PushBack(hash);
   ++size_;
   return true;
 }
 
 bool UniqueSet::InsertBytes(std::string_view key, uint64_t hash) {
   if (static_cast<size_t>(size_ + 1) * 2 > slots_.size()) Grow();
-  hash |= 1;
-  Slot* slot = Find(hash, [&](uint64_t offset) { return ArenaKey(offset) == key; });
-  if (slot->hash != 0) return false;
-  const uint64_t offset = arena_.size();
+  Slot* slot = Find(hash, [&](uint32_t index) {
+    const uint64_t offset = offsets_[index];
+    uint32_t length = 0;
+    std::memcpy(&length, bytes_.data() + offset, sizeof(length));
+    return length == key.size() &&
+           std::memcmp(bytes_.data() + offset + sizeof(length), key.data(), key.size()) == 0;
+  });
+  if (slot->tag != 0) return false;
+  *slot = Slot{Tag(hash), static_cast<uint32_t>(size_)};
   const uint32_t length = static_cast<uint32_t>(key.size());
-  arena_.resize(arena_.size() + sizeof(length) + key.size());
-  std::memcpy(arena_.data() + offset, &length, sizeof(length));
-  std::memcpy(arena_.data() + offset + sizeof(length), key.data(), key.size());
-  *slot = Slot{hash, offset};
+  offsets_.PushBack(bytes_.size());
+  bytes_.Append(reinterpret_cast<const char*>(&length), sizeof(length));
+  bytes_.Append(key.data(), key.size());
+  hashes_.PushBack(hash);
   ++size_;
   return true;
 }

@@ -402,3 +402,20 @@ def test_schema_evolution_refuses_removing_renaming_or_narrowing_a_used_column(t
     (repo / "featherstone.yaml").write_text(dropped)
     p = fst.run(["apply"], repo)
     assert "note: source 'orders': column 'amount' is removed; no feature reads it" in p.stdout
+
+
+@pytest.mark.parametrize("point", ["ingest.after_part", "ingest.before_publish"])
+def test_a_crash_leaves_neither_good_nor_quarantined_rows(tmp_path, point):
+    repo = repo_with(tmp_path, "expectations:\n  - {expect: not_null, column: amount}")
+    path = write(repo, "a.csv", orders(100, {10, 20}))
+    p = fst.ingest(repo, "orders", path, env={"FST_KILL_POINT": point}, ok=None)
+    assert p.returncode == -9, (p.returncode, p.stderr)
+    assert "No quarantined rows" in fst.run(["quarantine", "list", "orders"], repo).stdout
+    rows, _ = fst.historical(repo, [[1, "2026-01-02T00:00:00Z"]])
+    assert rows[0]["amount"] is None
+    assert quality_runs(repo) == []
+    p = fst.ingest(repo, "orders", path)
+    assert "98 rows" in p.stdout and "2 rows quarantined" in p.stdout
+    assert "2 rows waiting" in fst.run(["quarantine", "list", "orders"], repo).stdout
+    rows, _ = fst.historical(repo, [[1, "2026-01-02T00:00:00Z"]])
+    assert rows[0]["amount"] is not None
