@@ -34,6 +34,7 @@ Status Run(const Globals& globals, const std::string& source, int64_t limit, boo
                      {"outcome", run.record.outcome},
                      {"rows", run.record.rows},
                      {"written", run.record.written},
+                     {"bad", run.bad_rows},
                      {"quarantined", run.record.quarantined},
                      {"success", run.record.success},
                      {"success_percent", run.success_percent},
@@ -49,14 +50,15 @@ Status Run(const Globals& globals, const std::string& source, int64_t limit, boo
               << ".\n";
     return Status::OK();
   }
-  TextTable table({"RUN", "TIME", "SOURCE", "INPUT", "OUTCOME", "ROWS", "BAD", "WRITTEN",
-                   "SUCCESS"});
+  TextTable table({"RUN", "TIME", "SOURCE", "INPUT", "OUTCOME", "ROWS", "BAD", "QUARANTINED",
+                   "WRITTEN", "SUCCESS"});
   std::vector<std::string> warnings;
   for (const auto& run : runs) {
     const auto& r = run.record;
     table.Add({std::to_string(r.id), core::FormatTimestamp(r.run_at), r.source, r.input,
-               r.outcome, std::to_string(r.rows), std::to_string(r.quarantined),
-               std::to_string(r.written), Percent(run.success_percent)});
+               r.outcome, std::to_string(r.rows), std::to_string(run.bad_rows),
+               std::to_string(r.quarantined), std::to_string(r.written),
+               Percent(run.success_percent)});
     for (const auto& d : run.drift) {
       warnings.push_back("run " + std::to_string(r.id) + " (" + r.source + ", " + r.input +
                          "): " + d.message);
@@ -75,8 +77,8 @@ Status Run(const Globals& globals, const std::string& source, int64_t limit, boo
 void AddQualityCommand(CLI::App& app, Globals& globals, Action* action) {
   auto* cmd = app.add_subcommand(
       "quality",
-      "History of validation runs (every ingest and replay): time, rows, bad (quarantined) "
-      "rows, rows written, share of expectations met; then drift warnings between consecutive "
+      "History of validation runs (every ingest and replay): time, rows, bad rows (breaking an "
+      "error-level rule), rows quarantined, rows written, share of expectations met; then drift warnings between consecutive "
       "runs of a source (a null-rate jump over 5 points, a mean shift beyond 3 standard "
       "deviations, a row count below 10% of the previous run).\n"
       "Example: featherstone -C shop quality orders");

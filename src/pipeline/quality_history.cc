@@ -29,6 +29,9 @@ Result<std::vector<QualityRun>> QualityHistory(RepoContext& repo, const std::str
     if (result.is_object() && result.contains("statistics")) {
       run.success_percent = result["statistics"].value("success_percent", 100.0);
     }
+    if (result.is_object() && result.contains("meta")) {
+      run.bad_rows = result["meta"].value("bad_rows", int64_t{0});
+    }
     if (record.outcome != "replay") {
       const auto metrics = nlohmann::json::parse(record.metrics_json, nullptr, false);
       if (metrics.is_object()) {

@@ -14,6 +14,7 @@ namespace fst::pipeline {
 struct QualityRun {
   registry::QualityRunRecord record;
   double success_percent = 100;  // from the GE statistics
+  int64_t bad_rows = 0;          // rows breaking an error-level rule (quarantined or not)
   // Drift against the previous recorded ingest run of the same source (replays and runs
   // without metrics are skipped).
   std::vector<quality::DriftWarning> drift;
