@@ -181,6 +181,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  TimeRun(SourceWith({}), batches, 1, &bad);  // warm-up: first touch of the batches
   const double base = TimeRun(SourceWith({}), batches, repeat, &bad);
   auto print = [&](const std::string& name, double seconds) {
     std::printf("%-22s %10.3f %10.1f %8lld\n", name.c_str(), seconds,

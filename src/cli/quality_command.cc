@@ -78,8 +78,8 @@ void AddQualityCommand(CLI::App& app, Globals& globals, Action* action) {
   auto* cmd = app.add_subcommand(
       "quality",
       "History of validation runs (every ingest and replay): time, rows, bad rows (breaking an "
-      "error-level rule), rows quarantined, rows written, share of expectations met; then drift warnings between consecutive "
-      "runs of a source (a null-rate jump over 5 points, a mean shift beyond 3 standard "
+      "error-level rule), rows quarantined, rows written, share of expectations met; then "
+      "drift warnings between consecutive runs of a source (a null-rate jump over 5 points, a mean shift beyond 3 standard "
       "deviations, a row count below 10% of the previous run).\n"
       "Example: featherstone -C shop quality orders");
   auto source = std::make_shared<std::string>();

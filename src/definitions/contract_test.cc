@@ -156,7 +156,8 @@ TEST(Contract, ErrorsNameFileLineAndHint) {
   EXPECT_EQ(ErrorOf("      policy: drop\n"),
             "featherstone.yaml:14:15: unknown policy 'drop' in the contract of source 'orders' "
             "(expected one of: quarantine, reject_batch)");
-  EXPECT_EQ(ErrorOf("      expectations:\n        - {expect: null_rate_max, column: email, max: 0.1, mostly: 0.9}\n"),
+  EXPECT_EQ(ErrorOf("      expectations:\n"
+                    "        - {expect: null_rate_max, column: email, max: 0.1, mostly: 0.9}\n"),
             "featherstone.yaml:15:68: 'mostly' in expectation null_rate_max(email) of source "
             "'orders' applies only to row-level expectations (not_null, unique, between, in_set, "
             "regex); null_rate_max is one verdict for the whole run");

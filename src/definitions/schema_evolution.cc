@@ -127,8 +127,9 @@ EvolutionCheck CheckSchemaEvolution(const Repo& current, const Repo& desired,
                                 "keep it unread");
         } else {
           check.refused.push_back(prefix + name + "' is removed or renamed, but " + Join(users) +
-                                  (users.size() > 1 ? " use" : " uses") + " it (old files hold it under this name); keep the "
-                                  "column, or remove what uses it in the same apply");
+                                  (users.size() > 1 ? " use" : " uses") +
+                                  " it (old files hold it under this name); keep the column, or "
+                                  "remove what uses it in the same apply");
         }
         continue;
       }
@@ -146,7 +147,8 @@ EvolutionCheck CheckSchemaEvolution(const Repo& current, const Repo& desired,
                               "; no feature reads it");
       } else {
         check.refused.push_back(prefix + name + "' changes " + change + ", but " + Join(users) +
-                                (users.size() > 1 ? " use" : " uses") + " it; only widening is accepted (int32 -> int64 -> float64, "
+                                (users.size() > 1 ? " use" : " uses") +
+                                " it; only widening is accepted (int32 -> int64 -> float64, "
                                 "float32 -> float64)");
       }
     }

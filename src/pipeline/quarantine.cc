@@ -78,7 +78,8 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(RepoContext& repo, const st
     FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(repo.QuarantineRoot() + "/" + file.path,
                                                              names, types));
     FST_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
-    const auto& rows = static_cast<const arrow::Int64Array&>(*batch->GetColumnByName(quality::kRowColumn));
+    const auto& rows =
+        static_cast<const arrow::Int64Array&>(*batch->GetColumnByName(quality::kRowColumn));
     const auto& rule_text =
         static_cast<const arrow::StringArray&>(*batch->GetColumnByName(quality::kRulesColumn));
     const auto& reason_text =
@@ -94,7 +95,8 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(RepoContext& repo, const st
       rules.push_back(std::string(rule_text.GetView(i)));
       reasons.push_back(std::string(reason_text.GetView(i)));
       for (size_t c = 0; c < found->schema.size(); ++c) {
-        const auto& column = static_cast<const arrow::BinaryArray&>(*batch->column(static_cast<int>(c)));
+        const auto& column =
+            static_cast<const arrow::BinaryArray&>(*batch->column(static_cast<int>(c)));
         values[c].push_back(column.IsNull(i) ? "" : std::string(column.GetView(i)));
       }
     }
@@ -146,7 +148,8 @@ Result<ReplayResult> ReplayQuarantine(RepoContext& repo, const std::string& sour
     if (file.replayed_rows >= file.rows) continue;
     FST_ASSIGN_OR_RAISE(auto batch, internal::ReadQuarantineFile(
                                         repo.QuarantineRoot() + "/" + file.path, source->schema));
-    const auto& rows = static_cast<const arrow::Int64Array&>(*batch->GetColumnByName(quality::kRowColumn));
+    const auto& rows =
+        static_cast<const arrow::Int64Array&>(*batch->GetColumnByName(quality::kRowColumn));
     std::vector<int32_t> keep;
     arrow::Int64Builder numbers;
     for (int64_t i = 0; i < batch->num_rows(); ++i) {

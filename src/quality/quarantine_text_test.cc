@@ -34,7 +34,8 @@ TEST(QuarantineText, EveryTypeRoundTrips) {
   ExpectRoundTrip(T::kInt32, Of(T::kInt32, "[-2147483648, 0, 7, null]"));
   ExpectRoundTrip(T::kInt64, Of(T::kInt64, "[-9223372036854775808, 9223372036854775807, null]"));
   ExpectRoundTrip(T::kFloat32, Of(T::kFloat32, "[0.1, -3.5e30, null, 1e-40]"));
-  ExpectRoundTrip(T::kFloat64, Of(T::kFloat64, "[0.1, 1e308, -2.2250738585072014e-308, null, 12345678.9]"));
+  ExpectRoundTrip(T::kFloat64,
+                  Of(T::kFloat64, "[0.1, 1e308, -2.2250738585072014e-308, null, 12345678.9]"));
   ExpectRoundTrip(T::kString, Of(T::kString, R"(["a", "", "a,b\"c", null])"));
   ExpectRoundTrip(T::kBytes, Of(T::kBytes, R"(["\u0000x", null])"));
   ExpectRoundTrip(T::kTimestamp, Of(T::kTimestamp, "[0, 1767225600123456, -1000001, null]"));

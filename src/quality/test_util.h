@@ -33,7 +33,9 @@ inline definitions::Source SourceOf(const std::string& schema_yaml,
 inline std::shared_ptr<arrow::RecordBatch> BatchOf(const definitions::Source& source,
                                                    const std::string& rows) {
   arrow::FieldVector fields;
-  for (const auto& c : source.schema) fields.push_back(arrow::field(c.name, core::ToArrowType(c.type)));
+  for (const auto& c : source.schema) {
+    fields.push_back(arrow::field(c.name, core::ToArrowType(c.type)));
+  }
   auto array = arrow::json::ArrayFromJSONString(arrow::struct_(fields), rows).ValueOrDie();
   return arrow::RecordBatch::FromStructArray(array).ValueOrDie();
 }

@@ -440,7 +440,9 @@ TEST(Validator, MillionRowsTenExpectations) {
     ASSERT_TRUE(email.Finish(&columns[4]).ok());
     ASSERT_TRUE(ts.Finish(&columns[5]).ok());
     arrow::FieldVector fields;
-    for (const auto& c : source.schema) fields.push_back(arrow::field(c.name, core::ToArrowType(c.type)));
+    for (const auto& c : source.schema) {
+      fields.push_back(arrow::field(c.name, core::ToArrowType(c.type)));
+    }
     auto batch = arrow::RecordBatch::Make(arrow::schema(fields), n, columns);
     auto checked = validator->Add(batch, start).ValueOrDie();
     good += checked.good.batch->num_rows();

@@ -1,6 +1,7 @@
 // The registry: applied definitions (versioned), ingestion manifests, materialization
-// watermarks, data quality runs, quarantine files and breakers. SQLite at REPO/.featherstone/registry.db (WAL mode). One Registry per process;
-// methods are not thread-safe. See docs/impl.md "Registry".
+// watermarks, data quality runs, quarantine files and breakers. SQLite at
+// REPO/.featherstone/registry.db (WAL mode). One Registry per process; methods are not
+// thread-safe. See docs/impl.md "Registry".
 #pragma once
 
 #include <cstdint>
