@@ -36,6 +36,12 @@ BASE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 BASE_US = int(BASE.timestamp()) * US
 SPAN_DAYS = 120
 FEATURES = ["f1", "f2", "f3", "f4", "f5"]
+# Workload 2: count, sum and avg of `amount` (column f1: float64, 5% null, negative values
+# too) over each window, (t - w, t].
+AMOUNT = "f1"
+WINDOWS = {"1d": DAY_US, "7d": 7 * DAY_US, "30d": 30 * DAY_US}
+AGG_FUNCTIONS = ["count", "sum", "avg"]
+AGG_FEATURES = [f"amount_{fn}_{w}" for w in WINDOWS for fn in AGG_FUNCTIONS]
 DEFAULT_SEED = 20251125
 
 # Share of rows that repeat the previous row's key and event time (see the module doc).
@@ -208,8 +214,10 @@ def feature_table(size, seed=DEFAULT_SEED, ties="all"):
     return table
 
 
-def spine_table(size, features, seed=DEFAULT_SEED, unique=False):
-    """Entity rows for `size`, some of them on the boundaries of rows of `features`.
+def spine_table(size, features, seed=DEFAULT_SEED, unique=False, shifts=None):
+    """Entity rows for `size`, some of them on the boundaries of rows of `features`: a
+    feature row's key and event time plus one of `shifts` (µs; default the PIT boundaries
+    0, ttl, ttl + 1 s and -1 s).
 
     unique=True drops rows that repeat an earlier (customer_id, event_timestamp) (Feast
     collapses such rows into one) and renumbers row_id.
@@ -223,13 +231,12 @@ def spine_table(size, features, seed=DEFAULT_SEED, unique=False):
     hi = BASE_US + (SPAN_DAYS + 10) * DAY_US
     ts = pc.add(pc.multiply(rng.integers("ts", m, 0, (hi - lo) // US), US), lo)
 
-    # Boundary rows: the key and event time of a random feature row, shifted by 0, ttl,
-    # ttl + 1 s or -1 s.
+    # Boundary rows: the key and event time of a random feature row, shifted.
     pick = rng.integers("pick", m, 0, features.num_rows)
     bkey = pc.take(features["customer_id"], pick).combine_chunks()
     bts = pc.cast(pc.take(features["event_ts"], pick).combine_chunks(), pa.int64())
-    shifts = pa.array([0, TTL_US, TTL_US + US, -US], pa.int64())
-    bts = pc.add(bts, pc.take(shifts, rng.integers("shift", m, 0, 4)))
+    shifts = pa.array(PIT_SHIFTS if shifts is None else shifts, pa.int64())
+    bts = pc.add(bts, pc.take(shifts, rng.integers("shift", m, 0, len(shifts))))
     boundary = pc.less(rng.uniform("boundary", m), BOUNDARY_SHARE)
     key = pc.if_else(boundary, bkey, key)
     ts = pc.if_else(boundary, bts, ts)
@@ -245,6 +252,17 @@ def spine_table(size, features, seed=DEFAULT_SEED, unique=False):
         table = table.filter(keep)
         table = table.set_column(0, "row_id", _arange(table.num_rows, pa.int64()))
     return table
+
+
+PIT_SHIFTS = [0, TTL_US, TTL_US + US, -US]
+# Workload 2's boundaries: t = event_ts (inside every window), t - w = event_ts (just
+# outside w), t - w = event_ts - 1 s (just inside w), t = event_ts - 1 s (not yet in).
+WINDOW_SHIFTS = [0, -US] + [s for w in WINDOWS.values() for s in (w, w - US)]
+
+
+def window_spine_table(size, features, seed=DEFAULT_SEED):
+    """Entity rows for workload 2: like spine_table, with the window boundaries."""
+    return spine_table(size, features, seed, shifts=WINDOW_SHIFTS)
 
 
 def write_parquet(table, path):
@@ -281,6 +299,7 @@ def generate(size, out_dir, seed=DEFAULT_SEED, csv=True, log=print):
 
     features.parquet / features.csv: the main feature table (all ties);
     spine.parquet: entity rows;
+    window_spine.parquet: entity rows on the window boundaries (workload 2);
     feast_features.parquet / feast_spine.parquet: the variant on which Feast's semantics
     agree with DESIGN section 3 (see docs/benchmarks.md).
     """
@@ -293,11 +312,16 @@ def generate(size, out_dir, seed=DEFAULT_SEED, csv=True, log=print):
         "features": d / "features.parquet",
         "features_csv": d / "features.csv",
         "spine": d / "spine.parquet",
+        "window_spine": d / "window_spine.parquet",
         "feast_features": d / "feast_features.parquet",
         "feast_spine": d / "feast_spine.parquet",
     }
-    wanted = [p for k, p in paths.items() if csv or k != "features_csv"]
+    wanted = [p for k, p in paths.items() if (csv or k != "features_csv") and k != "window_spine"]
     if stamp.exists() and stamp.read_text().strip() == str(seed) and all(p.exists() for p in wanted):
+        if not paths["window_spine"].exists():
+            # Added after the others: made from the stored features, which the seed fixes.
+            write_parquet(window_spine_table(size, pq.read_table(paths["features"]), seed),
+                          paths["window_spine"])
         return paths
     stamp.unlink(missing_ok=True)
     log(f"generating {size.name}: {size.feature_rows:,} feature rows, "
@@ -307,6 +331,7 @@ def generate(size, out_dir, seed=DEFAULT_SEED, csv=True, log=print):
     if csv:
         write_csv(features, paths["features_csv"])
     write_parquet(spine_table(size, features, seed), paths["spine"])
+    write_parquet(window_spine_table(size, features, seed), paths["window_spine"])
     del features
     feast_features = feature_table(size, seed, ties=FEAST_TIES)
     write_parquet(feast_features, paths["feast_features"])

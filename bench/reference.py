@@ -1,11 +1,14 @@
-"""A brute-force point-in-time join in plain Python: DESIGN section 3, read literally.
+"""A brute-force point-in-time join and windowed aggregations in plain Python: DESIGN
+section 3, read literally.
 
 Slow (a Python loop over every candidate row) and obviously right; used on tiny data to
 validate the DuckDB SQL and the other systems. Imports only the standard library and pyarrow.
 """
+import math
+
 import pyarrow as pa
 
-from datagen import FEATURES, TTL_US
+from datagen import AMOUNT, FEATURES, TTL_US, WINDOWS
 
 
 def pit_reference(features, spine, ttl_us=TTL_US, key="customer_id", ts="event_ts",
@@ -51,3 +54,32 @@ def latest_reference(features, keys, start_us, end_us, key="customer_id", ts="ev
                       .cast(pa.timestamp("us", tz="UTC"))})
     return pit_reference(features, spine, ttl_us=end_us - start_us, key=key, ts=ts,
                          created=created, columns=columns)
+
+
+def window_reference(features, spine, windows=WINDOWS, column=AMOUNT, key="customer_id",
+                     ts="event_ts", entity_ts="event_timestamp"):
+    """Workload 2: per spine row (in spine order) and window w in `windows` (name -> µs),
+    amount_count_<w>, amount_sum_<w>, amount_avg_<w> over the rows of the same key with
+    t - w < event_ts <= t. Nulls are skipped; an empty window gives count 0, sum and avg null.
+    """
+    keys = features[key].to_pylist()
+    ev = features[ts].cast(pa.int64()).to_pylist()
+    vals = features[column].to_pylist()
+    by_key = {}
+    for i, k in enumerate(keys):
+        by_key.setdefault(k, []).append(i)
+    s_keys = spine[key].to_pylist()
+    s_ts = spine[entity_ts].cast(pa.int64()).to_pylist()
+    result = spine
+    for name, w in windows.items():
+        counts, sums, avgs = [], [], []
+        for k, t in zip(s_keys, s_ts):
+            xs = [vals[i] for i in by_key.get(k, ())
+                  if t - w < ev[i] <= t and vals[i] is not None]
+            counts.append(len(xs))
+            sums.append(math.fsum(xs) if xs else None)
+            avgs.append(math.fsum(xs) / len(xs) if xs else None)
+        result = result.append_column(f"amount_count_{name}", pa.array(counts, pa.int64()))
+        result = result.append_column(f"amount_sum_{name}", pa.array(sums, pa.float64()))
+        result = result.append_column(f"amount_avg_{name}", pa.array(avgs, pa.float64()))
+    return result

@@ -26,6 +26,9 @@ SIZE_ORDER = ["tiny", "XS", "S", "M"]
 WORKLOADS = {
     "pit": ("1. Point-in-time historical retrieval",
             "one view, 5 features, ttl 30 d; rows/s = entity rows per second"),
+    "window": ("2. Windowed aggregation backfill",
+               "count, sum and avg of the amount (f1) over 1 d, 7 d and 30 d windows, 9 "
+               "features per entity row; rows/s = entity rows per second"),
     "materialize": ("3. Materialization offline → online",
                     "latest row per key over a 30-day window into the online store; "
                     "rows/s = offline feature rows per second"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Featherstone benchmarks: Featherstone against DuckDB and Feast on the same files.
 
-    bench/run.py [--sizes S,M] [--repeat 3] [--feast-sizes S] [--workloads pit,materialize,online,ingest]
+    bench/run.py [--sizes S,M] [--repeat 3] [--feast-sizes S]
+                 [--workloads pit,window,materialize,online,ingest]
 
 Steps: validate the DuckDB SQL and Featherstone against a brute-force reference on tiny data
 (and probe Feast's semantics there); then, per size: generate the data (bench/data/, reused
@@ -38,9 +39,14 @@ import gate  # noqa: E402
 import reference  # noqa: E402
 import report  # noqa: E402
 import workloads  # noqa: E402
-from workloads import FEATURES, THREADS  # noqa: E402
+from datagen import AGG_FEATURES  # noqa: E402
+from workloads import AGG_REFS, FEATURES, THREADS  # noqa: E402
 
 ONLINE_BATCH = 1000
+# Workload 2's sums and averages come from different summation orders in each system (and
+# exact fsum in the reference); amounts are in [-500, 500), so a window sum that cancels to
+# near zero can differ by ~1e-13 absolute, beyond a purely relative tolerance.
+WINDOW_ATOL = 1e-9
 MAT_END = datagen.BASE + dt.timedelta(days=100)
 MAT_START = MAT_END - dt.timedelta(days=datagen.TTL_DAYS)
 
@@ -151,10 +157,10 @@ def write_online_spine(keys, path):
     return path
 
 
-def check_input_order(out, spine):
+def check_input_order(out, spine, what="featherstone historical"):
     """Featherstone must return one row per entity row, in input order."""
     ok = out.num_rows == spine.num_rows and out["row_id"].equals(spine["row_id"])
-    return gate.GateResult(ok, "featherstone historical: one row per entity row, input order",
+    return gate.GateResult(ok, f"{what}: one row per entity row, input order",
                            out.num_rows, message="" if ok else
                            f"{out.num_rows:,} rows for {spine.num_rows:,} entity rows, or reordered")
 
@@ -184,10 +190,17 @@ def validate_tiny(run, fst, con, data_dir, seed, systems):
     ref = reference.pit_reference(feats, spine)
     out["data"] = datagen.stats(feats)
     out["reference_null_rows"] = ref["f4"].null_count
+    wspine = pq.read_table(paths["window_spine"])
+    wref = reference.window_reference(feats, wspine)
     if "duckdb" in systems:
         duck = workloads.duckdb_pit(con, paths["features"], paths["spine"])
         run.gate(gate.compare(ref, duck, FEATURES, what="tiny PIT: reference vs duckdb SQL",
                               names=("reference", "duckdb")), out)
+        if "window" in run.args.workloads:
+            duck = workloads.duckdb_window(con, paths["features"], paths["window_spine"])
+            run.gate(gate.compare(wref, duck, AGG_FEATURES, atol=WINDOW_ATOL,
+                                  what="tiny windows: reference vs duckdb SQL",
+                                  names=("reference", "duckdb")), out)
     if "featherstone" in systems:
         try:
             repo = fst.make_repo(work / "fst", "parquet")
@@ -196,6 +209,13 @@ def validate_tiny(run, fst, con, data_dir, seed, systems):
             run.gate(check_input_order(res, spine), out)
             run.gate(gate.compare(ref, res, FEATURES, what="tiny PIT: reference vs featherstone",
                                   names=("reference", "featherstone")), out)
+            if "window" in run.args.workloads:
+                res = pq.read_table(fst.historical(repo, paths["window_spine"],
+                                                   work / "fst_window.parquet", AGG_REFS))
+                run.gate(check_input_order(res, wspine, "featherstone historical (windows)"), out)
+                run.gate(gate.compare(wref, res, AGG_FEATURES, atol=WINDOW_ATOL,
+                                      what="tiny windows: reference vs featherstone",
+                                      names=("reference", "featherstone")), out)
             keys = online_keys("tiny", seed)
             fst.materialize(repo, iso(MAT_START), iso(MAT_END))
             got = fst.online_table(fst.online(repo, keys, iso(MAT_END)))
@@ -358,6 +378,42 @@ def run_size(run, size, fst, con, data_dir, args, systems):
             except Exception as e:  # noqa: BLE001
                 run.error(f"{size} pit feast", e, b)
 
+    # (2) windowed aggregation backfill
+    if "window" in wl:
+        b = res["workloads"].setdefault("window", {"rows": s.entity_rows})
+        log("  -- windowed aggregation backfill")
+        try:
+            wspine_path = paths["window_spine"]
+            wspine = pq.read_table(wspine_path)
+            gates_ok = True
+            outs = {}
+            if "featherstone" in systems:
+                repo = fst_repo("main")
+                outs["featherstone"] = pq.read_table(
+                    fst.historical(repo, wspine_path, work / "fst_window.parquet", AGG_REFS))
+                gates_ok &= run.gate(check_input_order(outs["featherstone"], wspine,
+                                                       "featherstone historical (windows)"), b)
+            if "duckdb" in systems:
+                outs["duckdb"] = pq.read_table(workloads.duckdb_window(
+                    con, paths["features"], wspine_path, work / "duck_window.parquet"))
+            if len(outs) == 2:
+                gates_ok &= run.gate(gate.compare(
+                    outs["duckdb"], outs["featherstone"], AGG_FEATURES, atol=WINDOW_ATOL,
+                    what=f"{size} windows: duckdb vs featherstone",
+                    names=("duckdb", "featherstone")), b)
+            del outs
+            if gates_ok:
+                if "featherstone" in systems:
+                    timed(b, "featherstone", "main", s.entity_rows,
+                          lambda: fst.historical(repo, wspine_path, work / "fst_window.parquet",
+                                                 AGG_REFS), repeat)
+                if "duckdb" in systems:
+                    timed(b, "duckdb", "main", s.entity_rows,
+                          lambda: workloads.duckdb_window(con, paths["features"], wspine_path,
+                                                          work / "duck_window.parquet"), repeat)
+        except Exception as e:  # noqa: BLE001
+            run.error(f"{size} window", e, b)
+
     # (3) materialization offline -> online, and (4) online lookup, on the Feast variant
     keys = online_keys(size, args.seed)
     if "materialize" in wl or "online" in wl:
@@ -471,7 +527,8 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per system (>= 3)")
     ap.add_argument("--feast-sizes", default="S", help="sizes at which Feast runs (default S)")
     ap.add_argument("--systems", default="featherstone,duckdb,feast")
-    ap.add_argument("--workloads", default="pit,materialize,online,ingest")
+    ap.add_argument("--workloads", default="pit,window,materialize,online,ingest",
+                    help="comma-separated, any of pit,window,materialize,online,ingest")
     ap.add_argument("--seed", type=int, default=datagen.DEFAULT_SEED)
     ap.add_argument("--bin", default=str(ROOT / "build" / "featherstone"))
     ap.add_argument("--data-dir", default=str(BENCH / "data"))
@@ -484,6 +541,9 @@ def main(argv=None):
     args.sizes = [x for x in args.sizes.split(",") if x]
     args.feast_sizes = [x for x in args.feast_sizes.split(",") if x]
     args.workloads = [x for x in args.workloads.split(",") if x]
+    for w in args.workloads:
+        if w not in report.WORKLOADS:
+            ap.error(f"unknown workload {w}; workloads: {', '.join(report.WORKLOADS)}")
     systems = [x for x in args.systems.split(",") if x]
     for sz in args.sizes + args.feast_sizes:
         if sz not in datagen.SIZES:

@@ -262,3 +262,85 @@ def test_reference_agrees_with_cli(tmp_path):
     assert out["row_id"].to_pylist() == spine["row_id"].to_pylist()
     gate.require(gate.compare(reference.pit_reference(feats, spine), out, datagen.FEATURES,
                               names=("reference", "featherstone")))
+
+
+# ------------------------------------------------------------------ workload 2: windows
+
+def test_window_spine_sits_on_every_window_boundary():
+    t = datagen.feature_table("tiny")
+    s = datagen.window_spine_table("tiny", t)
+    assert s.column_names == ["row_id", "customer_id", "event_timestamp"]
+    assert s.num_rows == datagen.SIZES["tiny"].entity_rows
+    events = set(zip(t["customer_id"].to_pylist(), t["event_ts"].cast(pa.int64()).to_pylist()))
+    st = list(zip(s["customer_id"].to_pylist(), s["event_timestamp"].cast(pa.int64()).to_pylist()))
+    for w in datagen.WINDOWS.values():
+        assert sum((k, ts - w) in events for k, ts in st) > 10, w            # t - w == event_ts
+        assert sum((k, ts - w + datagen.US) in events for k, ts in st) > 10, w
+    assert sum((k, ts) in events for k, ts in st) > 10                         # t == event_ts
+
+
+def test_window_reference_follows_design_section_3():
+    day = datagen.DAY_US // datagen.US
+    feats = _features([
+        (1, 0, 0, 10),
+        (1, day, day, 20),
+        (1, day, day, 5),           # same event time: both in the window
+        (2, 0, 0, 7),
+    ])
+    feats = feats.set_column(1, "f1", pa.array([10.0, 20.0, None, 7.0], pa.float64()))
+    spine = _spine([
+        (1, day),                   # 1d window (0, day]: the row at 0 is out, the null skipped
+        (1, day - 1),               # 1d: only the row at 0; the rows at `day` not yet in
+        (1, -1),                    # before any data: count 0, sum and avg null
+        (3, day),                   # unknown key
+        (1, 8 * day),               # 7d window (day, 8 day]: the rows at `day` just out
+        (1, 8 * day - 1),
+    ])
+    out = reference.window_reference(feats, spine)
+    assert out["amount_count_1d"].to_pylist() == [1, 1, 0, 0, 0, 0]
+    assert out["amount_sum_1d"].to_pylist() == [20.0, 10.0, None, None, None, None]
+    assert out["amount_avg_30d"].to_pylist() == [15.0, 10.0, None, None, 15.0, 15.0]
+    assert out["amount_count_7d"].to_pylist() == [2, 1, 0, 0, 0, 1]
+    assert out["amount_sum_7d"].to_pylist()[5] == 20.0
+
+
+def test_window_boundaries_decide_values_in_the_tiny_data():
+    """A window closed at t - w (or open at t) would fail the gate on the generated data."""
+    t = datagen.feature_table("tiny")
+    s = datagen.window_spine_table("tiny", t)
+    right = reference.window_reference(t, s)
+    closed = {k: w + 1 for k, w in datagen.WINDOWS.items()}
+    assert not gate.compare(right, reference.window_reference(t, s, windows=closed),
+                            datagen.AGG_FEATURES).ok
+    shifted = s.set_column(2, "event_timestamp", pa.array(
+        [v - 1 for v in s["event_timestamp"].cast(pa.int64()).to_pylist()]).cast(
+        pa.timestamp("us", tz="UTC")))
+    early = reference.window_reference(t, shifted)
+    assert not gate.compare(right, early, datagen.AGG_FEATURES).ok
+
+
+def test_duckdb_window_sql_agrees_with_reference(tmp_path):
+    pytest.importorskip("duckdb")
+    import workloads
+    paths = datagen.generate("tiny", tmp_path, log=lambda m: None)
+    feats, spine = pq.read_table(paths["features"]), pq.read_table(paths["window_spine"])
+    got = workloads.duckdb_window(workloads.duckdb_connect(), paths["features"],
+                                  paths["window_spine"])
+    gate.require(gate.compare(reference.window_reference(feats, spine), got,
+                              datagen.AGG_FEATURES, atol=1e-9))
+
+
+def test_window_reference_agrees_with_cli(tmp_path):
+    if not os.access(fst.BIN, os.X_OK):
+        pytest.skip(f"no featherstone binary at {fst.BIN}")
+    import workloads
+    paths = datagen.generate("tiny", tmp_path / "data", log=lambda m: None)
+    cli = workloads.Featherstone(fst.BIN)
+    repo = cli.make_repo(tmp_path / "repo", "parquet")
+    cli.ingest(repo, paths["features"])
+    out = pq.read_table(cli.historical(repo, paths["window_spine"], tmp_path / "out.parquet",
+                                       workloads.AGG_REFS))
+    feats, spine = pq.read_table(paths["features"]), pq.read_table(paths["window_spine"])
+    assert out["row_id"].to_pylist() == spine["row_id"].to_pylist()
+    gate.require(gate.compare(reference.window_reference(feats, spine), out,
+                              datagen.AGG_FEATURES, atol=1e-9, names=("reference", "featherstone")))
