@@ -1,7 +1,6 @@
 // Vectorized evaluation: every node turns whole arrays (or literal scalars) into one array,
 // with an Arrow compute kernel where its semantics are ours and a typed loop where they are
 // not (integer overflow, division by zero and domain errors give null, not an error or inf).
-#include <cmath>
 #include <cstring>
 
 #include <arrow/api.h>
@@ -10,16 +9,14 @@
 #include <arrow/util/bitmap_ops.h>
 
 #include "expression_internal.h"
+#include "expression_ops.h"
 #include "featherstone/core/arrow_init.h"
-#include "featherstone/core/time.h"
 
 namespace fst::transform::internal {
 namespace {
 
 using arrow::Datum;
 using core::ValueType;
-
-constexpr double kDay = static_cast<double>(core::kMicrosPerDay);
 
 // Calls `visit` with an accessor i -> value of C type T over a Datum holding an array (its
 // values, offset applied) or a scalar (repeated), so that loops are compiled for each shape.
@@ -167,9 +164,7 @@ class Evaluator {
     FST_ASSIGN_OR_RAISE(std::vector<Datum> x, EvalOperands(node));
     if (node.op == Op::kNot) return Call("invert", x);
     if (*OperandType(node) == ValueType::kFloat64) return Call("negate", x);
-    return MapUnary<int64_t, int64_t>(
-        x[0], length_, ValueType::kInt64,
-        [](int64_t v, int64_t* out) { return !__builtin_sub_overflow(int64_t{0}, v, out); });
+    return MapUnary<int64_t, int64_t>(x[0], length_, ValueType::kInt64, NegInt);
   }
 
   Result<Datum> EvalBinary(const Node& node) {
@@ -201,35 +196,18 @@ class Evaluator {
                       {a, b, Datum(std::make_shared<arrow::StringScalar>(""))});
         }
         if (floats) return Call("add", args);
-        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
-          return !__builtin_add_overflow(x, y, out);
-        });
+        return IntOp(a, b, AddInt);
       case Op::kSub:
         if (floats) return Call("subtract", args);
-        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
-          return !__builtin_sub_overflow(x, y, out);
-        });
+        return IntOp(a, b, SubInt);
       case Op::kMul:
         if (floats) return Call("multiply", args);
-        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
-          return !__builtin_mul_overflow(x, y, out);
-        });
+        return IntOp(a, b, MulInt);
       case Op::kDiv:
-        return FloatOp(a, b, [](double x, double y, double* out) {
-          *out = x / y;
-          return y != 0;
-        });
+        return FloatOp(a, b, DivFloat);
       case Op::kMod:
-        if (floats) {
-          return FloatOp(a, b, [](double x, double y, double* out) {
-            *out = std::fmod(x, y);
-            return y != 0;
-          });
-        }
-        return IntOp(a, b, [](int64_t x, int64_t y, int64_t* out) {
-          *out = y == -1 ? 0 : y == 0 ? 0 : x % y;  // -1: INT64_MIN % -1 overflows in C++
-          return y != 0;
-        });
+        if (floats) return FloatOp(a, b, ModFloat);
+        return IntOp(a, b, ModInt);
       case Op::kNeg:
       case Op::kNot:
         break;
@@ -264,31 +242,16 @@ class Evaluator {
       case Function::kIsNull:
         return Call("is_null", args);
       case Function::kLog:
-        return MapUnary<double, double>(args[0], length_, ValueType::kFloat64,
-                                        [](double x, double* out) {
-                                          *out = std::log(x);
-                                          return !(x <= 0);
-                                        });
+        return MapUnary<double, double>(args[0], length_, ValueType::kFloat64, LogFloat);
       case Function::kSqrt:
-        return MapUnary<double, double>(args[0], length_, ValueType::kFloat64,
-                                        [](double x, double* out) {
-                                          *out = std::sqrt(x);
-                                          return !(x < 0);
-                                        });
+        return MapUnary<double, double>(args[0], length_, ValueType::kFloat64, SqrtFloat);
       case Function::kExp:
         return Call("exp", args);
       case Function::kPow:
-        return FloatOp(args[0], args[1], [](double x, double y, double* out) {
-          *out = std::pow(x, y);
-          return !((x < 0 && y != std::trunc(y)) || (x == 0 && y < 0));
-        });
+        return FloatOp(args[0], args[1], PowFloat);
       case Function::kAbs:
         if (floats) return Call("abs", args);
-        return MapUnary<int64_t, int64_t>(
-            args[0], length_, ValueType::kInt64, [](int64_t v, int64_t* out) {
-              *out = v;
-              return v >= 0 || !__builtin_sub_overflow(int64_t{0}, v, out);
-            });
+        return MapUnary<int64_t, int64_t>(args[0], length_, ValueType::kInt64, AbsInt);
       case Function::kMin:
         return Call("min_element_wise", args, &propagate_nulls);
       case Function::kMax:
@@ -312,13 +275,13 @@ class Evaluator {
     if (*OperandType(node) == ValueType::kDate) {
       return MapBinary<int64_t, int32_t, double>(
           lookup, x, length_, ValueType::kFloat64, [](int64_t t, int32_t days, double* out) {
-            *out = (static_cast<double>(t) - days * kDay) / kDay;
+            *out = DaysSinceDate(t, days);
             return true;
           });
     }
     return MapBinary<int64_t, int64_t, double>(
         lookup, x, length_, ValueType::kFloat64, [](int64_t t, int64_t ts, double* out) {
-          *out = (static_cast<double>(t) - static_cast<double>(ts)) / kDay;
+          *out = DaysSinceTimestamp(t, ts);
           return true;
         });
   }

@@ -1,5 +1,6 @@
 // Random well-typed expressions over random sliced columns with nulls, zeros, extremes, NaN
-// and infinities: the vectorized evaluator against the row-by-row reference.
+// and infinities: the vectorized evaluator and the row evaluator (RowExpression) against the
+// row-by-row reference.
 #include <cmath>
 #include <limits>
 #include <random>
@@ -259,7 +260,39 @@ std::string Difference(const arrow::Array& fast, const arrow::Array& slow) {
   return "";
 }
 
-TEST(ExpressionProperty, VectorizedEqualsReference) {
+// RowExpression over every row of `inputs`, collected into an array of its type.
+Result<std::shared_ptr<arrow::Array>> EvaluateRows(
+    const Expression& expression, const std::map<std::string, ValueType>& types,
+    const std::map<std::string, std::shared_ptr<arrow::Array>>& inputs,
+    const arrow::Array& lookup, int64_t n) {
+  FST_ASSIGN_OR_RAISE(auto row, RowExpression::Make(expression, types));
+  std::unique_ptr<arrow::ArrayBuilder> builder;
+  FST_RETURN_NOT_OK(
+      arrow::MakeBuilder(arrow::default_memory_pool(), core::ToArrowType(row.type()), &builder));
+  std::vector<RowValue> values(expression.Names().size());
+  for (int64_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < values.size(); ++k) {
+      values[k] = RowValueAt(*inputs.at(expression.Names()[k]), i);
+    }
+    std::optional<int64_t> t;
+    if (!lookup.IsNull(i)) t = std::get<int64_t>(RowValueAt(lookup, i));
+    const RowValue v = row.Evaluate(values, t);
+    if (std::holds_alternative<std::monostate>(v)) {
+      FST_RETURN_NOT_OK(builder->AppendNull());
+      continue;
+    }
+    std::shared_ptr<arrow::Scalar> scalar;
+    if (const auto* b = std::get_if<bool>(&v)) scalar = arrow::MakeScalar(*b);
+    if (const auto* x = std::get_if<int64_t>(&v)) scalar = arrow::MakeScalar(*x);
+    if (const auto* d = std::get_if<double>(&v)) scalar = arrow::MakeScalar(*d);
+    if (const auto* s = std::get_if<std::string>(&v)) scalar = arrow::MakeScalar(*s);
+    FST_ASSIGN_OR_RAISE(scalar, scalar->CastTo(core::ToArrowType(row.type())));
+    FST_RETURN_NOT_OK(builder->AppendScalar(*scalar));
+  }
+  return builder->Finish();
+}
+
+TEST(ExpressionProperty, VectorizedAndRowEqualReference) {
   const std::vector<std::pair<std::string, ValueType>> columns = {
       {"i32", ValueType::kInt32},    {"i64", ValueType::kInt64},     {"j64", ValueType::kInt64},
       {"f32", ValueType::kFloat32},  {"f64", ValueType::kFloat64},   {"g64", ValueType::kFloat64},
@@ -291,6 +324,12 @@ TEST(ExpressionProperty, VectorizedEqualsReference) {
     auto slow = EvaluateReference(*expression, inputs, lookup, n);
     ASSERT_TRUE(fast.ok()) << "seed " << seed << ": " << text << ": " << fast.status().ToString();
     ASSERT_TRUE(slow.ok()) << "seed " << seed << ": " << text << ": " << slow.status().ToString();
+    auto rows = EvaluateRows(*expression, types, inputs, *lookup, n);
+    ASSERT_TRUE(rows.ok()) << "seed " << seed << ": " << text << ": " << rows.status().ToString();
+    const std::string row_difference = Difference(**rows, **slow);
+    ASSERT_TRUE(row_difference.empty())
+        << "seed " << seed << ": " << text << "\n" << row_difference << "\nrow evaluator: "
+        << (*rows)->ToString() << "\nreference: " << (*slow)->ToString();
     const std::string difference = Difference(**fast, **slow);
     if (!difference.empty()) {
       std::string dump;

@@ -1,0 +1,58 @@
+// The per-value rules of the operations whose semantics are ours rather than an Arrow kernel's,
+// shared by the vectorized evaluator (expression_eval.cc) and the row evaluator
+// (expression_row.cc). Each returns false where the result is null: integer overflow, division
+// by zero, a value outside the function's domain.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "featherstone/core/time.h"
+
+namespace fst::transform::internal {
+
+inline bool NegInt(int64_t v, int64_t* out) { return !__builtin_sub_overflow(int64_t{0}, v, out); }
+inline bool AddInt(int64_t x, int64_t y, int64_t* out) { return !__builtin_add_overflow(x, y, out); }
+inline bool SubInt(int64_t x, int64_t y, int64_t* out) { return !__builtin_sub_overflow(x, y, out); }
+inline bool MulInt(int64_t x, int64_t y, int64_t* out) { return !__builtin_mul_overflow(x, y, out); }
+inline bool ModInt(int64_t x, int64_t y, int64_t* out) {
+  *out = y == -1 ? 0 : y == 0 ? 0 : x % y;  // -1: INT64_MIN % -1 overflows in C++
+  return y != 0;
+}
+inline bool AbsInt(int64_t v, int64_t* out) {
+  *out = v;
+  return v >= 0 || !__builtin_sub_overflow(int64_t{0}, v, out);
+}
+
+inline bool DivFloat(double x, double y, double* out) {
+  *out = x / y;
+  return y != 0;
+}
+inline bool ModFloat(double x, double y, double* out) {
+  *out = std::fmod(x, y);
+  return y != 0;
+}
+inline bool LogFloat(double x, double* out) {
+  *out = std::log(x);
+  return !(x <= 0);
+}
+inline bool SqrtFloat(double x, double* out) {
+  *out = std::sqrt(x);
+  return !(x < 0);
+}
+inline bool PowFloat(double x, double y, double* out) {
+  *out = std::pow(x, y);
+  return !((x < 0 && y != std::trunc(y)) || (x == 0 && y < 0));
+}
+
+// days_since: lookup time `t` (µs) minus a timestamp (µs) or a date (days), in days.
+inline double DaysSinceTimestamp(int64_t t, int64_t ts) {
+  constexpr double kDay = static_cast<double>(core::kMicrosPerDay);
+  return (static_cast<double>(t) - static_cast<double>(ts)) / kDay;
+}
+inline double DaysSinceDate(int64_t t, int32_t days) {
+  constexpr double kDay = static_cast<double>(core::kMicrosPerDay);
+  return (static_cast<double>(t) - days * kDay) / kDay;
+}
+
+}  // namespace fst::transform::internal
