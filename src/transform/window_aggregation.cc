@@ -119,6 +119,16 @@ class Output {
   }
   void SetIndex(int64_t q, int64_t event) { index_[static_cast<size_t>(q)] = event; }
 
+  AggValue Get(int64_t q) const {
+    const auto i = static_cast<size_t>(q);
+    if (UsesIndex()) {
+      return index_[i] < 0 ? AggValue{} : AggValue{AggValue::Kind::kEvent, index_[i], 0};
+    }
+    if (!valid_[i]) return AggValue{};
+    if (int_output_) return AggValue{AggValue::Kind::kInt, ints_[i], 0};
+    return AggValue{AggValue::Kind::kFloat, 0, doubles_[i]};
+  }
+
   Result<std::shared_ptr<arrow::Array>> Finish(const std::shared_ptr<arrow::Array>& column) {
     if (UsesIndex()) {
       arrow::Int64Builder b;
@@ -452,6 +462,23 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
     int64_t num_queries, const std::vector<AggRequest>& requests) {
   return Run(events, groups, query_ts, num_queries, requests, false);
+}
+
+Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
+                                           const std::vector<AggRequest>& requests) {
+  std::vector<AggValue> values;
+  values.reserve(requests.size());
+  const QueryGroup group{0, events.length, 0, 1};
+  for (const auto& r : requests) {
+    if (r.column >= static_cast<int>(events.columns.size())) {
+      return Status::Invalid("aggregation column index out of range");
+    }
+    ColumnView col(r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get());
+    Output out(r.fn, IntegerSum(r, events), 1);
+    SlideGroup(events, group, &t, r, col, &out);
+    values.push_back(out.Get(0));
+  }
+  return values;
 }
 
 Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindowsReference(

@@ -2,6 +2,7 @@
 // reference on random grouped events with ties, nulls and queries exactly on window edges.
 #include "featherstone/transform/window_aggregation.h"
 
+#include <bit>
 #include <cmath>
 #include <random>
 
@@ -118,6 +119,73 @@ TEST(AggregateWindows, MatchesReferenceForEveryFunctionAndWindow) {
                      std::to_string(requests[r].column));
     }
   }
+}
+
+// What a value denotes: "null", the value as text, a float64 by its bits.
+std::string Denoted(const arrow::Array& array, int64_t i) {
+  if (array.IsNull(i)) return "null";
+  if (array.type_id() == arrow::Type::DOUBLE) {
+    return std::to_string(std::bit_cast<int64_t>(static_cast<const arrow::DoubleArray&>(array).Value(i)));
+  }
+  return (*array.GetScalar(i))->ToString();
+}
+std::string Denoted(const AggValue& v, const arrow::Array& column) {
+  switch (v.kind) {
+    case AggValue::Kind::kNull: return "null";
+    case AggValue::Kind::kInt: return std::to_string(v.int_value);
+    case AggValue::Kind::kFloat: return std::to_string(std::bit_cast<int64_t>(v.float_value));
+    case AggValue::Kind::kEvent: return Denoted(column, v.int_value);
+  }
+  return "";
+}
+
+// One key's events and one query: AggregateOne gives exactly (bit for bit) what AggregateWindows
+// gives for a group with that single query, as online reads compute it.
+TEST(AggregateOne, EqualsAggregateWindowsOfOneQuery) {
+  std::mt19937_64 rng(77);
+  const AggFunction all[] = {AggFunction::kCount, AggFunction::kSum,   AggFunction::kAvg,
+                             AggFunction::kMin,   AggFunction::kMax,   AggFunction::kStddev,
+                             AggFunction::kLast,  AggFunction::kFirst, AggFunction::kCountDistinct};
+  int compared = 0;
+  for (int c = 0; c < 200; ++c) {
+    Data d = RandomData(rng);
+    for (const auto& g : d.groups) {
+      std::vector<std::shared_ptr<arrow::Array>> columns;
+      for (const auto& column : d.columns) {
+        columns.push_back(column->Slice(g.event_begin, g.event_end - g.event_begin));
+      }
+      Events events{d.ts.data() + g.event_begin, g.event_end - g.event_begin, columns};
+      std::vector<AggRequest> requests;
+      for (AggFunction fn : all) {
+        for (int column = -1; column < 4; ++column) {
+          if (column == -1 && fn != AggFunction::kCount) continue;
+          const bool numeric_only = fn == AggFunction::kSum || fn == AggFunction::kAvg ||
+                                    fn == AggFunction::kStddev;
+          if ((numeric_only && column >= 2) ||
+              ((fn == AggFunction::kMin || fn == AggFunction::kMax) && column == 2)) {
+            continue;
+          }
+          requests.push_back({fn, 1 + static_cast<int64_t>(rng() % 20), column});
+        }
+      }
+      for (int64_t q = g.query_begin; q < g.query_end; ++q) {
+        const int64_t t = d.query_ts[static_cast<size_t>(q)];
+        auto one = AggregateOne(events, t, requests);
+        auto windows = AggregateWindows(events, {{0, events.length, 0, 1}}, &t, 1, requests);
+        ASSERT_TRUE(one.ok()) << one.status().ToString();
+        ASSERT_TRUE(windows.ok()) << windows.status().ToString();
+        for (size_t r = 0; r < requests.size(); ++r) {
+          const auto& column = requests[r].column < 0
+                                   ? *columns[0]
+                                   : *columns[static_cast<size_t>(requests[r].column)];
+          ASSERT_EQ(Denoted((*one)[r], column), Denoted(*(*windows)[r], 0))
+              << "case " << c << " request " << r << " at " << t;
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 10000);
 }
 
 TEST(AggregateWindows, EmptyWindowValuesAndEdges) {

@@ -55,6 +55,20 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
     int64_t num_queries, const std::vector<AggRequest>& requests);
 
+// One value of AggregateOne: null, an integer (count, count_distinct, sum of integers), a float
+// (sum, avg, stddev) or the index of the event whose value it is (min, max, last, first).
+struct AggValue {
+  enum class Kind { kNull, kInt, kFloat, kEvent };
+  Kind kind = Kind::kNull;
+  int64_t int_value = 0;  // kInt: the value; kEvent: the event index
+  double float_value = 0;
+};
+
+// The values of AggregateWindows for one query at time `t` over all of `events` (one key's),
+// one per request, without building result arrays: online reads of a single entity.
+Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
+                                           const std::vector<AggRequest>& requests);
+
 // The slow reference: every query scans its group's events. Same contract.
 Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindowsReference(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
