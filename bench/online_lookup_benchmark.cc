@@ -1,52 +1,99 @@
-// In-process online lookup latency: one entity per call through pipeline::GetOnlineFeatures
-// (key encoding, RocksDB read, row decoding, JSON building), reported as p50/p99/p99.9.
-// Usage: online_lookup_benchmark REPO VIEW:FEATURE[,...] KEY_NAME MAX_KEY [CALLS]
-// Keys are drawn uniformly from 1..MAX_KEY (integer join key). Run after materialize.
+// In-process online lookup latency through pipeline::GetOnlineFeatures (key encoding, RocksDB
+// read, row decoding, aggregations, expressions, JSON building), reported per case as
+// p50/p99/p99.9 in µs over CALLS calls after CALLS/10 warm-up calls.
+// Usage: online_lookup_benchmark REPO KEY_NAME MAX_KEY CALLS CASE...
+//   CASE: FEATURES[#BATCH] where FEATURES is "view:feature[,...]" or "service=NAME" and BATCH
+//   the entities per call (default 1). Keys are drawn uniformly from 1..MAX_KEY (integer join
+//   key). Run after materialize. Example (the `featherstone init` repo):
+//   online_lookup_benchmark /tmp/shop customer_id 100000 200000
+//     customer_features:last_order_amount service=churn_model service=churn_model#100
+//   (one command line).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string>
 
 #include "featherstone/core/arrow_init.h"
 #include "featherstone/core/time.h"
 #include "featherstone/pipeline/historical.h"
 #include "featherstone/pipeline/online_lookup.h"
 
+namespace {
+
+using namespace fst;
+
+struct Case {
+  std::string features;
+  std::string service;
+  int64_t batch = 1;
+};
+
+Case ParseCase(const std::string& text) {
+  Case c;
+  std::string spec = text;
+  if (const auto hash = spec.find('#'); hash != std::string::npos) {
+    c.batch = std::max<int64_t>(1, std::atoll(spec.c_str() + hash + 1));
+    spec.resize(hash);
+  }
+  if (spec.rfind("service=", 0) == 0) {
+    c.service = spec.substr(8);
+  } else {
+    c.features = spec;
+  }
+  return c;
+}
+
+Status RunCase(pipeline::RepoContext& repo, const std::string& text, const std::string& key_name,
+               int64_t max_key, int64_t calls) {
+  const Case c = ParseCase(text);
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(auto refs, pipeline::ResolveFeatures(*applied, c.features, c.service));
+  std::mt19937_64 rng(1);
+  std::vector<double> micros;
+  micros.reserve(static_cast<size_t>(calls));
+  const int64_t at = core::NowMicros();
+  int64_t found = 0;
+  std::vector<pipeline::EntityKeyText> entities(static_cast<size_t>(c.batch));
+  for (int64_t call = 0; call < calls + calls / 10; ++call) {
+    for (auto& entity : entities) {
+      entity = {{key_name, std::to_string(1 + static_cast<int64_t>(
+                                                  rng() % static_cast<uint64_t>(max_key)))}};
+    }
+    const auto start = std::chrono::steady_clock::now();
+    FST_ASSIGN_OR_RAISE(auto json, pipeline::GetOnlineFeatures(repo, refs, entities, at, false));
+    const auto end = std::chrono::steady_clock::now();
+    if (call < calls / 10) continue;  // warm-up
+    found += json[0][refs[0].feature].is_null() ? 0 : 1;
+    micros.push_back(std::chrono::duration<double, std::micro>(end - start).count());
+  }
+  std::sort(micros.begin(), micros.end());
+  auto pct = [&](double p) { return micros[static_cast<size_t>(p * static_cast<double>(micros.size() - 1))]; };
+  std::printf(
+      "{\"case\": \"%s\", \"batch\": %lld, \"calls\": %lld, \"found\": %lld, \"p50_us\": %.2f, "
+      "\"p99_us\": %.2f, \"p999_us\": %.2f}\n",
+      text.c_str(), static_cast<long long>(c.batch), static_cast<long long>(calls),
+      static_cast<long long>(found), pct(0.5), pct(0.99), pct(0.999));
+  std::fflush(stdout);
+  return Status::OK();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using namespace fst;
-  if (argc < 5) {
-    std::fprintf(stderr, "usage: %s REPO VIEW:FEATURE[,...] KEY_NAME MAX_KEY [CALLS]\n", argv[0]);
+  if (argc < 6) {
+    std::fprintf(stderr, "usage: %s REPO KEY_NAME MAX_KEY CALLS CASE...\n", argv[0]);
     return 2;
   }
-  const int64_t max_key = std::atoll(argv[4]);
-  const int64_t calls = argc > 5 ? std::atoll(argv[5]) : 200000;
   auto run = [&]() -> Status {
     FST_RETURN_NOT_OK(core::EnsureArrowCompute());
     FST_ASSIGN_OR_RAISE(auto repo, pipeline::RepoContext::Open(argv[1]));
-    FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo->Applied());
-    FST_ASSIGN_OR_RAISE(auto refs, pipeline::ResolveFeatures(*applied, argv[2], ""));
-    std::mt19937_64 rng(1);
-    std::vector<double> micros;
-    micros.reserve(static_cast<size_t>(calls));
-    const int64_t at = core::NowMicros();
-    int64_t found = 0;
-    for (int64_t c = 0; c < calls + calls / 10; ++c) {
-      const std::string key = std::to_string(1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(max_key)));
-      const auto start = std::chrono::steady_clock::now();
-      FST_ASSIGN_OR_RAISE(auto json, pipeline::GetOnlineFeatures(*repo, refs, {{{argv[3], key}}}, at, false));
-      const auto end = std::chrono::steady_clock::now();
-      if (c < calls / 10) continue;  // warm-up
-      found += json[0][refs[0].feature].is_null() ? 0 : 1;
-      micros.push_back(std::chrono::duration<double, std::micro>(end - start).count());
+    for (int i = 5; i < argc; ++i) {
+      FST_RETURN_NOT_OK(RunCase(*repo, argv[i], argv[2], std::atoll(argv[3]), std::atoll(argv[4])));
     }
-    std::sort(micros.begin(), micros.end());
-    auto pct = [&](double p) { return micros[static_cast<size_t>(p * (micros.size() - 1))]; };
-    std::printf("{\"calls\": %lld, \"found\": %lld, \"p50_us\": %.2f, \"p99_us\": %.2f, \"p999_us\": %.2f}\n",
-                static_cast<long long>(calls), static_cast<long long>(found), pct(0.5), pct(0.99),
-                pct(0.999));
     return Status::OK();
   };
-  Status status = run();
+  const Status status = run();
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", status.ToString().c_str());
     return 1;
