@@ -66,6 +66,53 @@ TEST(RowCodec, RoundTripsEveryTypeAndNulls) {
   EXPECT_FALSE(again->Append(&truncated).ok());
 }
 
+TEST(RowCodec, DecodeRowRoundTripsValuesListsAndNulls) {
+  using core::ValueType;
+  const std::vector<ValueType> types = {ValueType::kBool,    ValueType::kInt32,
+                                        ValueType::kFloat32, ValueType::kString,
+                                        ValueType::kDate,    ValueType::kListFloat32,
+                                        ValueType::kListString};
+  arrow::BooleanBuilder b;
+  arrow::Int32Builder i32;
+  arrow::FloatBuilder f32;
+  arrow::StringBuilder s;
+  arrow::Date32Builder d;
+  arrow::ListBuilder floats(arrow::default_memory_pool(), std::make_shared<arrow::FloatBuilder>());
+  arrow::ListBuilder strings(arrow::default_memory_pool(), std::make_shared<arrow::StringBuilder>());
+  ASSERT_TRUE(b.Append(false).ok() && b.AppendNull().ok());
+  ASSERT_TRUE(i32.Append(-7).ok() && i32.AppendNull().ok());
+  ASSERT_TRUE(f32.Append(0.1f).ok() && f32.AppendNull().ok());
+  ASSERT_TRUE(s.Append("").ok() && s.AppendNull().ok());
+  ASSERT_TRUE(d.Append(-3).ok() && d.AppendNull().ok());
+  ASSERT_TRUE(floats.Append().ok());
+  ASSERT_TRUE(static_cast<arrow::FloatBuilder*>(floats.value_builder())->AppendValues({1.5f, -2}).ok());
+  ASSERT_TRUE(floats.AppendNull().ok());
+  ASSERT_TRUE(strings.Append().ok());
+  ASSERT_TRUE(static_cast<arrow::StringBuilder*>(strings.value_builder())->AppendValues({"a", ""}).ok());
+  ASSERT_TRUE(strings.AppendNull().ok());
+  std::vector<std::shared_ptr<arrow::Array>> columns = {*b.Finish(), *i32.Finish(), *f32.Finish(),
+                                                        *s.Finish(), *d.Finish(), *floats.Finish(),
+                                                        *strings.Finish()};
+  std::string rows;
+  EncodeRow(42, columns, types, 0, &rows);
+  EncodeRow(43, columns, types, 1, &rows);
+  std::string_view in = rows;
+  int64_t ts = 0;
+  std::vector<Value> values;
+  ASSERT_TRUE(DecodeRow(&in, types, &ts, &values).ok());
+  EXPECT_EQ(ts, 42);
+  EXPECT_EQ(values, (std::vector<Value>{false, int64_t{-7}, double{0.1f}, std::string(), int64_t{-3},
+                                        std::vector<float>{1.5f, -2}, std::vector<std::string>{"a", ""}}));
+  ASSERT_TRUE(DecodeRow(&in, types, &ts, &values).ok());
+  EXPECT_EQ(ts, 43);
+  EXPECT_EQ(values, std::vector<Value>(types.size()));
+  EXPECT_TRUE(in.empty());
+  for (size_t cut = 0; cut + 1 < rows.size() / 2; ++cut) {
+    std::string_view truncated(rows.data(), cut);
+    EXPECT_FALSE(DecodeRow(&truncated, types, &ts, &values).ok()) << cut;
+  }
+}
+
 TEST(KeyCodec, TextAndArrayEncodingsAgree) {
   arrow::Int64Builder ids;
   arrow::StringBuilder names;

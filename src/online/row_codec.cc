@@ -163,6 +163,73 @@ Status AppendValue(std::string_view* in, core::ValueType type, arrow::ArrayBuild
   return truncated();
 }
 
+// Decodes one value of `type` into `out`; false when the bytes are truncated.
+bool GetValue(std::string_view* in, core::ValueType type, Value* out) {
+  using core::ValueType;
+  switch (type) {
+    case ValueType::kBool:
+      if (in->empty()) return false;
+      *out = in->front() != 0;
+      in->remove_prefix(1);
+      return true;
+    case ValueType::kInt32:
+    case ValueType::kInt64:
+    case ValueType::kTimestamp: {
+      int64_t v;
+      if (!GetFixed(in, &v)) return false;
+      *out = v;
+      return true;
+    }
+    case ValueType::kDate: {
+      int32_t v;
+      if (!GetFixed(in, &v)) return false;
+      *out = int64_t{v};
+      return true;
+    }
+    case ValueType::kFloat32: {
+      float v;
+      if (!GetFixed(in, &v)) return false;
+      *out = double{v};
+      return true;
+    }
+    case ValueType::kFloat64: {
+      double v;
+      if (!GetFixed(in, &v)) return false;
+      *out = v;
+      return true;
+    }
+    case ValueType::kString:
+    case ValueType::kBytes: {
+      std::string_view bytes;
+      if (!GetBytes(in, &bytes)) return false;
+      *out = std::string(bytes);
+      return true;
+    }
+    case ValueType::kListFloat32: {
+      uint64_t n = 0;
+      if (!GetVarint(in, &n) || in->size() / sizeof(float) < n) return false;
+      std::vector<float> items(n);
+      for (auto& item : items) GetFixed(in, &item);
+      *out = std::move(items);
+      return true;
+    }
+    case ValueType::kListString: {
+      uint64_t n = 0;
+      if (!GetVarint(in, &n) || in->size() < n) return false;
+      std::vector<std::string> items;
+      items.reserve(n);
+      for (uint64_t k = 0; k < n; ++k) {
+        std::string_view bytes;
+        if (!GetBytes(in, &bytes)) return false;
+        items.emplace_back(bytes);
+      }
+      *out = std::move(items);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<RowDecoder> RowDecoder::Make(const std::vector<core::ValueType>& types) {
@@ -215,6 +282,28 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RowDecoder::Finish(
   *event_ts = std::move(event_ts_);
   event_ts_.clear();
   return columns;
+}
+
+Status DecodeRow(std::string_view* in, const std::vector<core::ValueType>& types,
+                 int64_t* event_ts, std::vector<Value>* values) {
+  if (in->empty() || in->front() != kFormat) {
+    return Status::Invalid("online row has an unknown format; run materialize again");
+  }
+  in->remove_prefix(1);
+  auto truncated = [] { return Status::Invalid("online row is truncated or corrupt"); };
+  if (!GetFixed(in, event_ts)) return truncated();
+  values->resize(types.size());
+  for (size_t c = 0; c < types.size(); ++c) {
+    if (in->empty()) return truncated();
+    const char present = in->front();
+    in->remove_prefix(1);
+    if (present == 0) {
+      (*values)[c] = std::monostate{};
+    } else if (!GetValue(in, types[c], &(*values)[c])) {
+      return truncated();
+    }
+  }
+  return Status::OK();
 }
 
 void EncodeRows(const std::vector<int64_t>& event_ts,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <arrow/array.h>
@@ -40,6 +41,17 @@ class RowDecoder {
   std::vector<std::shared_ptr<arrow::ArrayBuilder>> builders_;
   std::vector<int64_t> event_ts_;
 };
+
+// One value decoded without Arrow: null, a bool, an integer (int32, int64, a timestamp in µs, a
+// date in days), a float (float32 or float64), the bytes of a string, or a list.
+using Value = std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<float>,
+                           std::vector<std::string>>;
+
+// Decodes the row at the front of `in` (advancing it) into its event time and one value per
+// entry of `types` (resized to fit): the online read of a few entities, without builders.
+// Errors: Invalid when the bytes are truncated or of an unknown format.
+Status DecodeRow(std::string_view* in, const std::vector<core::ValueType>& types,
+                 int64_t* event_ts, std::vector<Value>* values);
 
 // Appends a varint count then each row's EncodeRow encoding (`rows` indexes into `columns`).
 void EncodeRows(const std::vector<int64_t>& event_ts,
