@@ -290,8 +290,13 @@ Status WriteCsv(const arrow::Table& table, arrow::io::OutputStream* sink) {
 }
 
 Status WriteParquet(const arrow::Table& table, std::shared_ptr<arrow::io::OutputStream> sink) {
-  auto properties =
-      parquet::WriterProperties::Builder().compression(parquet::Compression::ZSTD)->build();
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::ZSTD);
+  for (const auto& field : table.schema()->fields()) {
+    // Computed floats rarely repeat: a dictionary would be built and then abandoned.
+    if (arrow::is_floating(field->type()->id())) builder.disable_dictionary(field->name());
+  }
+  auto properties = builder.build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
   try {
     return parquet::arrow::WriteTable(table, arrow::default_memory_pool(), std::move(sink),

@@ -44,6 +44,7 @@ Result<KeyColumns> KeyColumns::Make(const std::vector<std::shared_ptr<arrow::Arr
     out.arrays_.push_back(column.array);
     out.columns_.push_back(std::move(column));
   }
+  if (out.columns_.size() == 1) out.single_int64_ = out.columns_[0].ints;
   return out;
 }
 
@@ -54,7 +55,7 @@ bool KeyColumns::IsNull(int64_t i) const {
   return false;
 }
 
-int KeyColumns::Compare(int64_t i, const KeyColumns& other, int64_t j) const {
+int KeyColumns::CompareColumns(int64_t i, const KeyColumns& other, int64_t j) const {
   for (size_t c = 0; c < columns_.size(); ++c) {
     const Column& a = columns_[c];
     const Column& b = other.columns_[c];

@@ -28,10 +28,20 @@ class KeyColumns {
   // True when any key column of row i is null.
   bool IsNull(int64_t i) const;
   // <0, 0, >0 comparing row i of this with row j of `other` (same width and kinds).
-  int Compare(int64_t i, const KeyColumns& other, int64_t j) const;
+  int Compare(int64_t i, const KeyColumns& other, int64_t j) const {
+    if (single_int64_ != nullptr && other.single_int64_ != nullptr) {
+      const int64_t x = single_int64_[i];
+      const int64_t y = other.single_int64_[j];
+      return (x > y) - (x < y);
+    }
+    return CompareColumns(i, other, j);
+  }
   bool Equal(int64_t i, const KeyColumns& other, int64_t j) const {
     return Compare(i, other, j) == 0;
   }
+  // The values when the key is one integer column (the common case, compared inline), else
+  // nullptr.
+  const int64_t* single_int64() const { return single_int64_; }
   // Checks that `other` has the same width and the same kind (int/string) per column.
   // Errors: Invalid naming the column and both types.
   Status CheckComparable(const KeyColumns& other) const;
@@ -45,9 +55,12 @@ class KeyColumns {
     const arrow::LargeBinaryArray* large_strings = nullptr;
     std::string_view View(int64_t i) const;
   };
+  int CompareColumns(int64_t i, const KeyColumns& other, int64_t j) const;
+
   std::vector<Column> columns_;
   std::vector<std::shared_ptr<arrow::Array>> arrays_;
   int64_t length_ = 0;
+  const int64_t* single_int64_ = nullptr;
 };
 
 }  // namespace fst::offline
