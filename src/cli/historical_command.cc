@@ -36,9 +36,13 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
       "historical",
       "Build a training set: for each entity row (join keys + timestamp), the feature values "
       "as they were at that time (point-in-time correct, ttl applied). One output row per "
-      "entity row, in input order, with the entity file's columns kept.\n"
+      "entity row, in input order, with the entity file's columns kept. On-demand features "
+      "take their request fields from the entity file's columns of the same names.\n"
       "Example: featherstone -C shop historical --entities data/spine.csv --service churn_model "
-      "--out train.parquet");
+      "--out train.parquet\n"
+      "Example: featherstone -C shop historical --entities data/transactions.csv "
+      "--features transaction_features:amount_vs_average --out train.parquet   "
+      "(data/transactions.csv: customer_id,event_timestamp,amount)");
   auto o = std::make_shared<Options>();
   cmd->add_option("--entities", o->entities, "Entity rows (.csv, .parquet, .jsonl)")->required();
   auto* features = cmd->add_option("--features", o->features, "view:feature,...");

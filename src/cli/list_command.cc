@@ -15,10 +15,11 @@ Status List(const Globals& globals, const std::string& kind) {
     std::cout << "Nothing applied" << (kind.empty() ? "" : " of kind " + kind) << ".\n";
     return Status::OK();
   }
-  std::cout << std::left << std::setw(17) << "KIND" << std::setw(28) << "NAME" << std::setw(9)
+  constexpr int kKindWidth = 24;  // "on_demand_feature_view" and two spaces
+  std::cout << std::left << std::setw(kKindWidth) << "KIND" << std::setw(28) << "NAME" << std::setw(9)
             << "VERSION" << "HASH\n";
   for (const auto& record : records) {
-    std::cout << std::setw(17) << record.object.kind << std::setw(28) << record.object.name
+    std::cout << std::setw(kKindWidth) << record.object.kind << std::setw(28) << record.object.name
               << std::setw(9) << record.version << record.object.hash.substr(0, 12) << "\n";
   }
   return Status::OK();
@@ -44,7 +45,7 @@ void AddListCommands(CLI::App& app, Globals& globals, Action* action) {
   auto* list = app.add_subcommand(
       "list", "List applied definitions.\nExample: featherstone -C shop list feature_view");
   auto kind = std::make_shared<std::string>();
-  list->add_option("kind", *kind, "entity | source | feature_view | feature_service");
+  list->add_option("kind", *kind, "entity | source | feature_view | on_demand_feature_view | feature_service");
   list->callback([&globals, action, kind] { *action = [&globals, kind] { return List(globals, *kind); }; });
   auto* describe = app.add_subcommand(
       "describe", "Show the applied spec of NAME and its versions.\n"

@@ -9,6 +9,7 @@
 #include <arrow/table.h>
 #include <arrow/type.h>
 
+#include "coerce.h"
 #include "connector_internal.h"
 
 namespace fst::connectors {
@@ -109,6 +110,13 @@ Result<std::unique_ptr<Connector>> OpenFile(const std::string& path, const std::
   if (kind == "csv") return internal::OpenCsv(path, schema, options);
   if (kind == "parquet") return internal::OpenParquet(path, schema, options);
   return internal::OpenJsonl(path, schema, options);
+}
+
+Result<std::shared_ptr<arrow::Array>> CoerceArray(const arrow::Array& input,
+                                                  const core::ColumnSpec& spec,
+                                                  const std::string& what) {
+  FST_RETURN_NOT_OK(internal::EnsureCompute());
+  return internal::CoerceColumn(input, spec, what, 0);
 }
 
 Result<std::shared_ptr<arrow::Table>> ReadAll(Connector& connector, const core::Schema& schema) {

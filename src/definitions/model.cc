@@ -32,6 +32,10 @@ const FeatureView* Repo::FindView(const std::string& name) const {
   return FindByName(feature_views, name);
 }
 
+const OnDemandFeatureView* Repo::FindOnDemandView(const std::string& name) const {
+  return FindByName(on_demand_feature_views, name);
+}
+
 const FeatureService* Repo::FindService(const std::string& name) const {
   return FindByName(feature_services, name);
 }

@@ -41,14 +41,19 @@ json EntitySpec(const Entity& entity) {
           {"description", entity.description}};
 }
 
-json SourceSpec(const Source& source) {
+json SchemaSpec(const core::Schema& columns) {
   json schema = json::array();
-  for (const auto& column : source.schema) {
+  for (const auto& column : columns) {
     schema.push_back({{"name", column.name},
                       {"type", core::ValueTypeName(column.type)},
                       {"nullable", column.nullable},
                       {"path", column.path}});
   }
+  return schema;
+}
+
+json SourceSpec(const Source& source) {
+  json schema = SchemaSpec(source.schema);
   json spec = {{"name", source.name},
                {"kind", source.kind},
                {"format", source.format},
@@ -69,6 +74,19 @@ json ViewSpec(const FeatureView& view) {
           {"source", view.source},
           {"ttl", core::FormatDuration(view.ttl_us)},
           {"online", view.online},
+          {"features", std::move(features)},
+          {"description", view.description}};
+}
+
+json OnDemandViewSpec(const OnDemandFeatureView& view) {
+  json features = json::array();
+  for (const auto& feature : view.features) {
+    features.push_back(
+        {{"name", feature.name}, {"expr", feature.expr}, {"description", feature.description}});
+  }
+  return {{"name", view.name},
+          {"request_schema", SchemaSpec(view.request_schema)},
+          {"sources", view.sources},
           {"features", std::move(features)},
           {"description", view.description}};
 }
@@ -116,6 +134,22 @@ Entity EntityFrom(const json& spec) {
   return entity;
 }
 
+core::Schema SchemaFrom(const json& spec) {
+  core::Schema schema;
+  for (const auto& item : spec) {
+    ExpectKeys(item, {"name", "type", "nullable", "path"});
+    core::ColumnSpec column;
+    column.name = Str(item, "name");
+    auto type = core::ParseValueType(Str(item, "type"));
+    if (!type.ok()) throw MalformedSpec(type.status().message());
+    column.type = *type;
+    column.nullable = item.at("nullable").get<bool>();
+    column.path = Str(item, "path");
+    schema.push_back(std::move(column));
+  }
+  return schema;
+}
+
 Source SourceFrom(const json& spec) {
   if (spec.is_object() && spec.contains("contract")) {
     json without = spec;
@@ -134,17 +168,7 @@ Source SourceFrom(const json& spec) {
   source.format = Str(spec, "format");
   source.timestamp_field = Str(spec, "timestamp_field");
   source.created_timestamp_field = Str(spec, "created_timestamp_field");
-  for (const auto& item : spec.at("schema")) {
-    ExpectKeys(item, {"name", "type", "nullable", "path"});
-    core::ColumnSpec column;
-    column.name = Str(item, "name");
-    auto type = core::ParseValueType(Str(item, "type"));
-    if (!type.ok()) throw MalformedSpec(type.status().message());
-    column.type = *type;
-    column.nullable = item.at("nullable").get<bool>();
-    column.path = Str(item, "path");
-    source.schema.push_back(std::move(column));
-  }
+  source.schema = SchemaFrom(spec.at("schema"));
   source.description = Str(spec, "description");
   return source;
 }
@@ -188,6 +212,25 @@ FeatureView ViewFrom(const json& spec) {
   return view;
 }
 
+OnDemandFeatureView OnDemandViewFrom(const json& spec) {
+  ExpectKeys(spec, {"name", "request_schema", "sources", "features", "description"});
+  OnDemandFeatureView view;
+  view.name = Str(spec, "name");
+  view.request_schema = SchemaFrom(spec.at("request_schema"));
+  view.sources = spec.at("sources").get<std::vector<std::string>>();
+  for (const auto& item : spec.at("features")) {
+    ExpectKeys(item, {"name", "expr", "description"});
+    Feature feature;
+    feature.kind = FeatureKind::kExpression;
+    feature.name = Str(item, "name");
+    feature.expr = Str(item, "expr");
+    feature.description = Str(item, "description");
+    view.features.push_back(std::move(feature));
+  }
+  view.description = Str(spec, "description");
+  return view;
+}
+
 FeatureService ServiceFrom(const json& spec) {
   ExpectKeys(spec, {"name", "features", "description"});
   FeatureService service;
@@ -208,6 +251,8 @@ void AddObject(const SpecObject& object, Repo* repo) {
     repo->sources.push_back(SourceFrom(object.spec));
   } else if (object.kind == "feature_view") {
     repo->feature_views.push_back(ViewFrom(object.spec));
+  } else if (object.kind == "on_demand_feature_view") {
+    repo->on_demand_feature_views.push_back(OnDemandViewFrom(object.spec));
   } else if (object.kind == "feature_service") {
     repo->feature_services.push_back(ServiceFrom(object.spec));
   } else {
@@ -238,6 +283,9 @@ std::vector<SpecObject> ToSpecObjects(const Repo& repo) {
   for (const auto& entity : repo.entities) add("entity", entity.name, EntitySpec(entity));
   for (const auto& source : repo.sources) add("source", source.name, SourceSpec(source));
   for (const auto& view : repo.feature_views) add("feature_view", view.name, ViewSpec(view));
+  for (const auto& view : repo.on_demand_feature_views) {
+    add("on_demand_feature_view", view.name, OnDemandViewSpec(view));
+  }
   for (const auto& service : repo.feature_services) {
     add("feature_service", service.name, ServiceSpec(service));
   }

@@ -55,7 +55,7 @@ TEST(Spec, KindOrderThenNameOrder) {
     EXPECT_EQ(SpecText(object.spec), object.spec.dump());
   }
   EXPECT_LT(KindRank("source"), KindRank("feature_view"));
-  EXPECT_EQ(KindRank("unknown"), 4);
+  EXPECT_EQ(KindRank("unknown"), 5);
 }
 
 // The stored format: changing it changes every hash in every registry.
@@ -148,6 +148,47 @@ TEST(Spec, AnyChangeChangesTheHash) {
   changed = repo;
   changed.feature_views[0].features[2].window_us += 1;
   EXPECT_NE(ToSpecObjects(changed)[2].hash, view_hash);
+}
+
+Repo OnDemandExample() {
+  std::ifstream in(std::filesystem::path(FST_DEFINITIONS_CASES) / "on_demand_example.yaml");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return Parse(text);
+}
+
+TEST(Spec, OnDemandViewIsItsOwnKind) {
+  const Repo repo = OnDemandExample();
+  const auto objects = ToSpecObjects(repo);
+  std::vector<std::string> order;
+  for (const auto& object : objects) order.push_back(object.kind + "/" + object.name);
+  EXPECT_EQ(order, (std::vector<std::string>{"entity/customer", "source/orders",
+                                             "feature_view/customer_features",
+                                             "on_demand_feature_view/transaction_features",
+                                             "feature_service/fraud_model"}));
+  EXPECT_EQ(objects[3].spec.dump(),
+            R"({"description":"The transaction being scored against the customer's history",)"
+            R"("features":[{"description":"","expr":)"
+            R"("amount / customer_features.average_order_value","name":"amount_vs_average"}],)"
+            R"("name":"transaction_features","request_schema":[{"name":"amount",)"
+            R"("nullable":true,"path":"","type":"float64"}],"sources":["customer_features"]})");
+  auto rebuilt = FromSpecObjects(objects);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ExpectSameObjects(ToSpecObjects(*rebuilt), objects);
+  EXPECT_EQ(rebuilt->FindOnDemandView("transaction_features")->features[0].kind,
+            FeatureKind::kExpression);
+
+  const std::string hash = objects[3].hash;
+  Repo changed = repo;
+  changed.on_demand_feature_views[0].features[0].expr = "amount";
+  EXPECT_NE(ToSpecObjects(changed)[3].hash, hash);
+  changed = repo;
+  changed.on_demand_feature_views[0].request_schema[0].type = core::ValueType::kInt64;
+  EXPECT_NE(ToSpecObjects(changed)[3].hash, hash);
+  changed = repo;
+  changed.on_demand_feature_views[0].sources.clear();
+  EXPECT_NE(ToSpecObjects(changed)[3].hash, hash);
+  // The stored views keep their hashes.
+  EXPECT_EQ(ToSpecObjects(changed)[2].hash, objects[2].hash);
 }
 
 TEST(Spec, MalformedSpecsNameTheObject) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "featherstone/core/closest_name.h"
+
 namespace fst::definitions {
 namespace {
 
@@ -285,6 +287,94 @@ void CheckViews(const Repo& repo, Problems* problems) {
   }
 }
 
+// "; did you mean 'x'?" for the closest of `names`, or "".
+std::string Hint(std::string_view name, const std::vector<std::string>& names) {
+  const std::string closest = core::ClosestName(name, names);
+  return closest.empty() ? "" : "; did you mean '" + closest + "'?";
+}
+
+template <typename T>
+std::vector<std::string> NamesOf(const std::vector<T>& items) {
+  std::vector<std::string> names;
+  for (const auto& item : items) names.push_back(item.name);
+  return names;
+}
+
+void CheckRequestSchema(const OnDemandFeatureView& view, Problems* problems) {
+  const std::string prefix = "on_demand_feature_view '" + view.name + "': request field '";
+  std::set<std::string> seen;
+  for (const auto& field : view.request_schema) {
+    if (!IsFeatureName(field.name)) {
+      problems->Add(view.location, prefix, field.name,
+                    "': a name must start with a letter or '_' and contain only letters, "
+                    "digits and '_'");
+    } else if (!seen.insert(field.name).second) {
+      problems->Add(view.location, prefix, field.name, "' is declared twice");
+    }
+    if (field.type == core::ValueType::kListFloat32 ||
+        field.type == core::ValueType::kListString) {
+      problems->Add(view.location, prefix, field.name, "' has type ",
+                    core::ValueTypeName(field.type),
+                    "; request fields are scalars (expressions do not take lists)");
+    }
+    if (!field.path.empty()) {
+      problems->Add(view.location, prefix, field.name, "': 'path' applies only to sources");
+    }
+  }
+}
+
+void CheckOnDemandViews(const Repo& repo, Problems* problems) {
+  CheckNames(repo.on_demand_feature_views, "on_demand_feature_view", problems);
+  const std::vector<std::string> view_names = NamesOf(repo.feature_views);
+  for (const auto& view : repo.on_demand_feature_views) {
+    const Location& at = view.location;
+    const std::string prefix = "on_demand_feature_view '" + view.name + "': ";
+    if (const FeatureView* stored = repo.FindView(view.name)) {
+      const std::string where = stored->location.ToString();
+      problems->Add(at, prefix, "the name is already taken by a feature_view",
+                    where.empty() ? "" : " (at " + where + ")",
+                    "; features are referenced as view:feature, so view names are unique");
+    }
+    CheckRequestSchema(view, problems);
+    if (view.sources.empty()) {
+      problems->Add(at, prefix,
+                    "no sources are listed (the feature views whose features the expressions "
+                    "read; they give the entities)");
+    }
+    std::set<std::string> seen_sources;
+    for (const auto& source : view.sources) {
+      if (!seen_sources.insert(source).second) {
+        problems->Add(at, prefix, "source '", source, "' is listed twice");
+      } else if (repo.FindView(source) == nullptr) {
+        problems->Add(at, prefix, "source '", source, "' is not a feature_view ",
+                      Defined("feature_views", repo.feature_views), Hint(source, view_names));
+      }
+    }
+    if (view.features.empty()) problems->Add(at, prefix, "no features are defined");
+    std::map<std::string, const Feature*> first;
+    for (const auto& feature : view.features) {
+      const Location& fat = feature.location.line > 0 ? feature.location : at;
+      const std::string fprefix = prefix + "feature '" + feature.name + "': ";
+      if (!IsFeatureName(feature.name)) {
+        problems->Add(fat, fprefix,
+                      "a feature name must start with a letter or '_' and contain only "
+                      "letters, digits and '_'");
+      }
+      if (core::FindColumn(view.request_schema, feature.name) != nullptr) {
+        problems->Add(fat, fprefix, "the name is a request field; rename the feature");
+      }
+      if (feature.kind != FeatureKind::kExpression || feature.expr.empty()) {
+        problems->Add(fat, fprefix, "an on-demand feature needs an expression (expr)");
+      }
+      auto [it, inserted] = first.emplace(feature.name, &feature);
+      if (inserted) continue;
+      const std::string where = it->second->location.ToString();
+      problems->Add(fat, prefix, "feature '", feature.name, "' is defined twice",
+                    where.empty() ? "" : " (first at " + where + ")");
+    }
+  }
+}
+
 void CheckServices(const Repo& repo, Problems* problems) {
   CheckNames(repo.feature_services, "feature_service", problems);
   for (const auto& service : repo.feature_services) {
@@ -299,16 +389,19 @@ void CheckServices(const Repo& repo, Problems* problems) {
         continue;
       }
       const FeatureView* view = repo.FindView(ref.view);
-      if (view == nullptr) {
+      const OnDemandFeatureView* on_demand = repo.FindOnDemandView(ref.view);
+      if (view == nullptr && on_demand == nullptr) {
         problems->Add(at, prefix, "feature_view '", ref.view, "' is not defined ",
                       Defined("feature_views", repo.feature_views));
         continue;
       }
-      const bool found = std::any_of(view->features.begin(), view->features.end(),
+      const std::vector<Feature>& features = view ? view->features : on_demand->features;
+      const bool found = std::any_of(features.begin(), features.end(),
                                      [&](const Feature& f) { return f.name == ref.feature; });
       if (!found) {
-        problems->Add(at, prefix, "feature '", ref.feature, "' is not in feature_view '",
-                      view->name, "' ", Defined("features", view->features));
+        problems->Add(at, prefix, "feature '", ref.feature, "' is not in ",
+                      view ? "feature_view '" : "on_demand_feature_view '", ref.view, "' ",
+                      Defined("features", features));
       }
     }
   }
@@ -321,6 +414,7 @@ Status Validate(const Repo& repo) {
   CheckEntities(repo, &problems);
   CheckSources(repo, &problems);
   CheckViews(repo, &problems);
+  CheckOnDemandViews(repo, &problems);
   CheckServices(repo, &problems);
   return problems.ToStatus();
 }

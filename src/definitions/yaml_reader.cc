@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "featherstone/core/closest_name.h"
 #include "featherstone/core/time.h"
 #include "contract_yaml.h"
 #include "featherstone/definitions/validate.h"
@@ -18,9 +19,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view kTopKeys[] = {"project",       "registry", "online_store",
-                                         "entities",      "sources",  "feature_views",
-                                         "feature_services"};
+constexpr std::string_view kTopKeys[] = {
+    "project",       "registry",      "online_store",           "entities",
+    "sources",       "feature_views", "on_demand_feature_views", "feature_services"};
 constexpr std::string_view kEntityKeys[] = {"name", "join_keys", "description", "tags"};
 constexpr std::string_view kSourceKeys[] = {"name",   "kind",        "format",
                                             "timestamp_field", "created_timestamp_field",
@@ -30,37 +31,14 @@ constexpr std::string_view kViewKeys[] = {"name",   "entities", "source",      "
                                           "online", "features", "description", "tags"};
 constexpr std::string_view kFeatureKeys[] = {"name", "column", "expr",
                                              "agg",  "window", "description"};
+constexpr std::string_view kOnDemandViewKeys[] = {"name",     "request_schema", "sources",
+                                                  "features", "description",    "tags"};
+constexpr std::string_view kOnDemandFeatureKeys[] = {"name", "expr", "description"};
 constexpr std::string_view kServiceKeys[] = {"name", "features", "description"};
 
-// Optimal string alignment distance (a transposition counts as one edit).
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 // The closest allowed key within two edits, or "".
-std::string_view ClosestKey(std::string_view key, Keys allowed) {
-  std::string_view best;
-  size_t best_distance = 3;
-  for (std::string_view candidate : allowed) {
-    const size_t distance = EditDistance(key, candidate);
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best;
+std::string ClosestKey(std::string_view key, Keys allowed) {
+  return core::ClosestName(key, std::vector<std::string>(allowed.begin(), allowed.end()));
 }
 
 std::string JoinKeyNames(Keys keys) {
@@ -141,6 +119,8 @@ class Parser {
   Result<core::ColumnSpec> ReadColumn(const YAML::Node& node, const std::string& parent) const;
   Result<FeatureView> ReadView(const YAML::Node& node) const;
   Result<Feature> ReadFeature(const YAML::Node& node, const std::string& parent) const;
+  Result<OnDemandFeatureView> ReadOnDemandView(const YAML::Node& node) const;
+  Result<Feature> ReadOnDemandFeature(const YAML::Node& node, const std::string& parent) const;
   Result<FeatureService> ReadService(const YAML::Node& node) const;
 
   // Reads every item of the list `key` of `top` with `read` into `out`.
@@ -285,7 +265,7 @@ Result<Parser::Fields> Parser::Open(const YAML::Node& node, std::string_view kin
     }
     seen.push_back(text);
     if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) continue;
-    const std::string_view hint = ClosestKey(text, allowed);
+    const std::string hint = ClosestKey(text, allowed);
     if (!hint.empty()) {
       return Error(key.Mark(), "unknown key '", text, "' in ", what, "; did you mean '", hint,
                    "'?");
@@ -405,6 +385,40 @@ Result<FeatureView> Parser::ReadView(const YAML::Node& node) const {
   return view;
 }
 
+Result<Feature> Parser::ReadOnDemandFeature(const YAML::Node& node,
+                                            const std::string& parent) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "feature", kOnDemandFeatureKeys, parent));
+  Feature feature;
+  feature.location = Locate(node.Mark());
+  feature.kind = FeatureKind::kExpression;
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &feature.name));
+  FST_RETURN_NOT_OK(fields.RequiredString("expr", &feature.expr));
+  FST_RETURN_NOT_OK(fields.String("description", &feature.description));
+  return feature;
+}
+
+Result<OnDemandFeatureView> Parser::ReadOnDemandView(const YAML::Node& node) const {
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "on_demand_feature_view", kOnDemandViewKeys));
+  OnDemandFeatureView view;
+  view.location = Locate(node.Mark());
+  FST_RETURN_NOT_OK(fields.RequiredString("name", &view.name));
+  FST_ASSIGN_OR_RAISE(YAML::Node schema, fields.List("request_schema"));
+  for (const auto& item : schema) {
+    FST_ASSIGN_OR_RAISE(core::ColumnSpec column, ReadColumn(item, fields.what()));
+    view.request_schema.push_back(std::move(column));
+  }
+  FST_RETURN_NOT_OK(fields.StringList("sources", &view.sources));
+  FST_RETURN_NOT_OK(fields.Require("features"));
+  FST_ASSIGN_OR_RAISE(YAML::Node features, fields.List("features"));
+  for (const auto& item : features) {
+    FST_ASSIGN_OR_RAISE(Feature feature, ReadOnDemandFeature(item, fields.what()));
+    view.features.push_back(std::move(feature));
+  }
+  FST_RETURN_NOT_OK(fields.String("description", &view.description));
+  FST_RETURN_NOT_OK(fields.Tags());
+  return view;
+}
+
 Result<FeatureService> Parser::ReadService(const YAML::Node& node) const {
   FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "feature_service", kServiceKeys));
   FeatureService service;
@@ -454,6 +468,8 @@ Result<Repo> Parser::ParseRoot(const YAML::Node& root) const {
   FST_RETURN_NOT_OK(ReadItems(top, "entities", &Parser::ReadEntity, &repo.entities));
   FST_RETURN_NOT_OK(ReadItems(top, "sources", &Parser::ReadSource, &repo.sources));
   FST_RETURN_NOT_OK(ReadItems(top, "feature_views", &Parser::ReadView, &repo.feature_views));
+  FST_RETURN_NOT_OK(ReadItems(top, "on_demand_feature_views", &Parser::ReadOnDemandView,
+                              &repo.on_demand_feature_views));
   FST_RETURN_NOT_OK(
       ReadItems(top, "feature_services", &Parser::ReadService, &repo.feature_services));
   return repo;
@@ -513,6 +529,7 @@ Result<Repo> LoadRepo(const std::string& repo_dir) {
     Append(&repo.entities, &part.entities);
     Append(&repo.sources, &part.sources);
     Append(&repo.feature_views, &part.feature_views);
+    Append(&repo.on_demand_feature_views, &part.on_demand_feature_views);
     Append(&repo.feature_services, &part.feature_services);
   }
   FST_RETURN_NOT_OK(Validate(repo));

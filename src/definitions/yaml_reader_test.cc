@@ -130,7 +130,8 @@ TEST(ParseYaml, WrongTypes) {
             "featherstone.yaml:2:27: 'join_keys' must be a list of strings, got a map in it");
   EXPECT_EQ(ErrorOf("- project\n"),
             "featherstone.yaml:1:1: the top level must be a map of project, registry, "
-            "online_store, entities, sources, feature_views, feature_services, got a list");
+            "online_store, entities, sources, feature_views, on_demand_feature_views, "
+            "feature_services, got a list");
 }
 
 TEST(ParseYaml, BadDurationAndType) {
@@ -190,6 +191,40 @@ TEST(ParseYaml, FeatureKinds) {
   EXPECT_EQ(ErrorOf(std::string(kView) + "      {name: x, expr: a + 1, column: a}]}\n"),
             "featherstone.yaml:3:30: 'column' in feature 'x' of feature_view 'v' cannot be "
             "combined with 'expr'; name the column in the expression");
+}
+
+TEST(ParseYaml, OnDemandViews) {
+  auto repo = ParseYaml(R"(on_demand_feature_views:
+  - name: t
+    request_schema:
+      - {name: amount, type: float64}
+    sources: [v]
+    features:
+      - {name: ratio, expr: amount / v.x, description: Amount over x}
+)",
+                        "featherstone.yaml");
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  ASSERT_EQ(repo->on_demand_feature_views.size(), 1u);
+  const auto& view = repo->on_demand_feature_views[0];
+  EXPECT_EQ(view.location.ToString(), "featherstone.yaml:2:5");
+  EXPECT_EQ(view.request_schema[0].type, core::ValueType::kFloat64);
+  EXPECT_EQ(view.sources, (std::vector<std::string>{"v"}));
+  EXPECT_EQ(view.features[0].kind, FeatureKind::kExpression);
+  EXPECT_EQ(view.features[0].expr, "amount / v.x");
+  EXPECT_EQ(view.features[0].location.ToString(), "featherstone.yaml:7:9");
+  EXPECT_EQ(repo->FindOnDemandView("t"), &view);
+
+  constexpr char kView[] =
+      "on_demand_feature_views:\n  - {name: t, sources: [v], features: [\n";
+  EXPECT_EQ(ErrorOf(std::string(kView) + "      {name: x, expr: a, window: 1d}]}\n"),
+            "featherstone.yaml:3:26: unknown key 'window' in feature 'x' of "
+            "on_demand_feature_view 't' (expected one of: name, expr, description)");
+  EXPECT_EQ(ErrorOf(std::string(kView) + "      {name: x}]}\n"),
+            "featherstone.yaml:3:7: feature 'x' of on_demand_feature_view 't' is missing "
+            "required key 'expr'");
+  EXPECT_EQ(ErrorOf("on_demand_feature_views:\n  - {name: t, request_shema: []}\n"),
+            "featherstone.yaml:2:15: unknown key 'request_shema' in on_demand_feature_view 't'; "
+            "did you mean 'request_schema'?");
 }
 
 TEST(ParseYaml, ContractAndTagsAccepted) {

@@ -1,18 +1,26 @@
 #include "featherstone/pipeline/check_features.h"
 
+#include "on_demand.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
 
 Status CheckFeatures(const definitions::Repo& repo) {
   std::string problems;
+  auto add = [&](const definitions::Feature& feature, const Status& status) {
+    if (status.ok()) return;
+    if (!problems.empty()) problems += "\n";
+    const std::string where = feature.location.ToString();
+    problems += (where.empty() ? "" : where + ": ") + status.message();
+  };
   for (const auto& view : repo.feature_views) {
     for (const auto& feature : view.features) {
-      auto plan = PlanView(repo, view.name, {feature.name});
-      if (plan.ok()) continue;
-      if (!problems.empty()) problems += "\n";
-      const std::string where = feature.location.ToString();
-      problems += (where.empty() ? "" : where + ": ") + plan.status().message();
+      add(feature, PlanView(repo, view.name, {feature.name}).status());
+    }
+  }
+  for (const auto& view : repo.on_demand_feature_views) {
+    for (const auto& feature : view.features) {
+      add(feature, PlanOnDemand(repo, {{view.name, feature.name}}).status());
     }
   }
   if (problems.empty()) return Status::OK();

@@ -6,6 +6,7 @@
 #include <arrow/api.h>
 
 #include "featherstone/connectors/connector.h"
+#include "on_demand.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
@@ -64,7 +65,8 @@ Result<std::vector<definitions::FeatureRef>> ResolveFeatures(const definitions::
     }
   }
   if (refs.empty()) return Status::Invalid("no features requested");
-  for (const auto& [view, names] : GroupByView(refs)) {
+  FST_ASSIGN_OR_RAISE(auto on_demand, PlanOnDemand(repo, refs));
+  for (const auto& [view, names] : GroupByView(on_demand.reads)) {
     FST_RETURN_NOT_OK(PlanView(repo, view, names).status());
   }
   return refs;
@@ -74,8 +76,9 @@ Result<std::shared_ptr<arrow::Table>> ReadEntityFile(RepoContext& repo, const st
                                                      const std::vector<definitions::FeatureRef>& refs,
                                                      const HistoricalOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(auto on_demand, PlanOnDemand(*applied, refs));
   core::Schema schema;
-  for (const auto& [view, names] : GroupByView(refs)) {
+  for (const auto& [view, names] : GroupByView(on_demand.reads)) {
     FST_ASSIGN_OR_RAISE(auto plan, PlanView(*applied, view, names));
     for (size_t k = 0; k < plan.join_keys.size(); ++k) {
       if (core::FindColumn(schema, plan.join_keys[k]) == nullptr) {
@@ -84,6 +87,9 @@ Result<std::shared_ptr<arrow::Table>> ReadEntityFile(RepoContext& repo, const st
     }
   }
   schema.push_back({options.timestamp_column, core::ValueType::kTimestamp, false, ""});
+  for (const auto& field : on_demand.request_fields) {
+    if (core::FindColumn(schema, field.spec.name) == nullptr) schema.push_back(field.spec);
+  }
   connectors::ReadOptions read_options;
   read_options.keep_extra_columns = true;
   FST_ASSIGN_OR_RAISE(auto connector, connectors::OpenFile(path, "", schema, read_options));
@@ -131,9 +137,22 @@ Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     }
   }
 
+  FST_ASSIGN_OR_RAISE(auto on_demand, PlanOnDemand(*applied, refs));
+  std::map<std::string, std::shared_ptr<arrow::Array>> request;
+  if (!on_demand.features.empty()) {
+    FST_ASSIGN_OR_RAISE(request, RequestFromTable(on_demand, *entities, "the entity rows"));
+  }
   std::vector<std::shared_ptr<arrow::Field>> fields = entities->schema()->fields();
   std::vector<std::shared_ptr<arrow::ChunkedArray>> columns = entities->columns();
-  for (const auto& [view, names] : GroupByView(refs)) {
+  auto add_column = [&](const definitions::FeatureRef& ref,
+                        const std::shared_ptr<arrow::Array>& values) {
+    const std::string name =
+        options.full_feature_names ? ref.view + "__" + ref.feature : ref.feature;
+    fields.push_back(arrow::field(name, values->type()));
+    columns.push_back(std::make_shared<arrow::ChunkedArray>(values));
+  };
+  std::map<std::string, std::shared_ptr<arrow::Array>> stored;  // inputs of on-demand features
+  for (const auto& [view, names] : GroupByView(on_demand.reads)) {
     FST_ASSIGN_OR_RAISE(auto plan, PlanView(*applied, view, names));
     std::vector<std::shared_ptr<arrow::Array>> keys;
     for (const auto& key : plan.join_keys) {
@@ -148,11 +167,14 @@ Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     FST_ASSIGN_OR_RAISE(auto files, PartRefs(repo, plan));
     FST_ASSIGN_OR_RAISE(auto values, ComputeView(plan, files, keys, entity_ts, repo.threads()));
     for (size_t f = 0; f < plan.features.size(); ++f) {
-      const std::string name =
-          options.full_feature_names ? view + "__" + plan.features[f] : plan.features[f];
-      fields.push_back(arrow::field(name, values[f]->type()));
-      columns.push_back(std::make_shared<arrow::ChunkedArray>(values[f]));
+      const definitions::FeatureRef ref{view, plan.features[f]};
+      stored[QualifiedName(ref)] = values[f];
+      if (HasRef(refs, ref)) add_column(ref, values[f]);
     }
+  }
+  if (!on_demand.features.empty()) {
+    FST_ASSIGN_OR_RAISE(auto values, ComputeOnDemand(on_demand, stored, request, entity_ts));
+    for (size_t f = 0; f < values.size(); ++f) add_column(on_demand.features[f].ref, values[f]);
   }
   return arrow::Table::Make(arrow::schema(fields), columns, n);
 }

@@ -7,6 +7,7 @@
 #include "featherstone/online/key_codec.h"
 #include "featherstone/online/row_codec.h"
 #include "json_value.h"
+#include "on_demand.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
@@ -84,18 +85,22 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeFromStored(
 Result<nlohmann::ordered_json> GetOnlineFeatures(RepoContext& repo,
                                                  const std::vector<definitions::FeatureRef>& refs,
                                                  const std::vector<EntityKeyText>& entities,
-                                                 int64_t at, bool full_feature_names) {
+                                                 int64_t at, bool full_feature_names,
+                                                 const std::vector<EntityKeyText>& requests) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(auto on_demand, PlanOnDemand(*applied, refs));
+  FST_ASSIGN_OR_RAISE(auto request, RequestFromText(on_demand, requests, entities.size()));
   FST_ASSIGN_OR_RAISE(online::OnlineStore * store, repo.Online());
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (size_t e = 0; e < entities.size(); ++e) out.push_back(nlohmann::ordered_json::object());
 
   // Views in order of first mention, each read once for all entities.
   std::vector<std::string> views;
-  for (const auto& ref : refs) {
+  for (const auto& ref : on_demand.reads) {
     if (std::find(views.begin(), views.end(), ref.view) == views.end()) views.push_back(ref.view);
   }
   std::vector<std::string> all_keys;
+  std::map<std::string, std::shared_ptr<arrow::Array>> stored;  // inputs of on-demand features
   for (const auto& view_name : views) {
     // The stored layout follows the plan of all the view's features.
     FST_ASSIGN_OR_RAISE(auto plan, PlanView(*applied, view_name, {}));
@@ -124,16 +129,19 @@ Result<nlohmann::ordered_json> GetOnlineFeatures(RepoContext& repo,
     }
     FST_ASSIGN_OR_RAISE(auto rows, store->Read(view_name, encoded));
     FST_ASSIGN_OR_RAISE(auto values, ComputeFromStored(plan, rows, at));
-    for (const auto& ref : refs) {
+    for (const auto& ref : on_demand.reads) {
       if (ref.view != view_name) continue;
       const std::string name = full_feature_names ? ref.view + "__" + ref.feature : ref.feature;
       const auto it = std::find(plan.features.begin(), plan.features.end(), ref.feature);
       const auto& column = *values[static_cast<size_t>(it - plan.features.begin())];
+      stored[QualifiedName(ref)] = values[static_cast<size_t>(it - plan.features.begin())];
+      if (!HasRef(refs, ref)) continue;
       for (size_t e = 0; e < entities.size(); ++e) {
         out[e][name] = ArrayValueToJson(column, static_cast<int64_t>(e));
       }
     }
   }
+  FST_RETURN_NOT_OK(AddOnDemandJson(on_demand, refs, stored, request, at, full_feature_names, &out));
   for (size_t e = 0; e < entities.size(); ++e) {
     for (const auto& [key, value] : entities[e]) {
       if (std::find(all_keys.begin(), all_keys.end(), key) == all_keys.end()) {

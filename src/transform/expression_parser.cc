@@ -124,6 +124,11 @@ class Lexer {
     } else if (IsNameStart(c)) {
       tok.kind = Tok::kName;
       while (pos_ < text_.size() && IsNameChar(text_[pos_])) ++pos_;
+      // One qualifier: "view.feature" names a feature of another view (on-demand views).
+      if (pos_ + 1 < text_.size() && text_[pos_] == '.' && IsNameStart(text_[pos_ + 1])) {
+        ++pos_;
+        while (pos_ < text_.size() && IsNameChar(text_[pos_])) ++pos_;
+      }
     } else if (c == '\'' || c == '"') {
       FST_RETURN_NOT_OK(LexString(&tok));
     } else if (c == '(' || c == ')' || c == ',') {

@@ -139,6 +139,17 @@ TEST(ExpressionParse, DeepInputIsAnErrorNotACrash) {
   EXPECT_EQ(ParseError(chain), "column 2048: expression too deep (more than 1024 levels)");
 }
 
+TEST(ExpressionParse, QualifiedNames) {
+  auto parsed = Expression::Parse("amount / customer_features.average_order_value");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->Names(),
+            (std::vector<std::string>{"amount", "customer_features.average_order_value"}));
+  // A number after the dot is not a qualifier; only one qualifier is allowed.
+  EXPECT_EQ(ParseError("v.1"), "column 2: expected an operator, found number .1");
+  EXPECT_EQ(ParseError("a.b.c"), "column 4: unexpected character '.'");
+  EXPECT_EQ(CheckError("v.x + 1"), "column 1: unknown name 'v.x'");
+}
+
 TEST(ExpressionParse, NamesInOrderOfFirstUse) {
   auto parsed = Expression::Parse("b + a * b + days_since(c) + log(a) + if(d, 'x', \"y\")");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();

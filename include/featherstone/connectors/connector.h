@@ -47,6 +47,14 @@ class Connector {
 Result<std::unique_ptr<Connector>> OpenFile(const std::string& path, const std::string& format,
                                             const core::Schema& schema, const ReadOptions& options);
 
+// Converts `input` to core::ToArrowType(spec.type) as the connectors convert a file's column
+// (text is parsed; empty text is null for non-text types), for values that arrive other than
+// in a file (request values, in-memory entity tables). Errors: Invalid "WHAT: row N, column
+// 'C': value 'V' is not a valid TYPE" (N 1-based), "WHAT: column 'C': cannot read T as TYPE".
+Result<std::shared_ptr<arrow::Array>> CoerceArray(const arrow::Array& input,
+                                                  const core::ColumnSpec& spec,
+                                                  const std::string& what);
+
 // Reads every batch into one table (for inputs the caller must hold, e.g. entity spines).
 Result<std::shared_ptr<arrow::Table>> ReadAll(Connector& connector, const core::Schema& schema);
 

@@ -64,6 +64,19 @@ struct FeatureView {
   Location location;
 };
 
+// Request-time features: expressions over values passed with each request (the request
+// schema) and over features of stored views, computed when features are read (online and
+// historical), never stored. In an expression a request field is named bare (`amount`), a
+// feature of a source view qualified by its view (`customer_features.average_order_value`).
+struct OnDemandFeatureView {
+  std::string name;
+  core::Schema request_schema;
+  std::vector<std::string> sources;  // feature views the expressions may read
+  std::vector<Feature> features;     // each of kind kExpression
+  std::string description;
+  Location location;
+};
+
 // "view:feature" reference.
 struct FeatureRef {
   std::string view;
@@ -85,12 +98,14 @@ struct Repo {
   std::vector<Entity> entities;
   std::vector<Source> sources;
   std::vector<FeatureView> feature_views;
+  std::vector<OnDemandFeatureView> on_demand_feature_views;
   std::vector<FeatureService> feature_services;
 
   // Lookups by name; nullptr when absent.
   const Entity* FindEntity(const std::string& name) const;
   const Source* FindSource(const std::string& name) const;
   const FeatureView* FindView(const std::string& name) const;
+  const OnDemandFeatureView* FindOnDemandView(const std::string& name) const;
   const FeatureService* FindService(const std::string& name) const;
 };
 

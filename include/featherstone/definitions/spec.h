@@ -13,7 +13,8 @@
 
 namespace fst::definitions {
 
-// One registry object: kind is "entity", "source", "feature_view" or "feature_service".
+// One registry object: kind is "entity", "source", "feature_view", "on_demand_feature_view" or
+// "feature_service".
 struct SpecObject {
   std::string kind;
   std::string name;
@@ -23,7 +24,7 @@ struct SpecObject {
 
 // The object kinds in dependency order: the order of ToSpecObjects and of registry listings.
 inline constexpr std::string_view kSpecKinds[] = {"entity", "source", "feature_view",
-                                                  "feature_service"};
+                                                  "on_demand_feature_view", "feature_service"};
 
 // Position of `kind` in kSpecKinds (unknown kinds sort last).
 int KindRank(std::string_view kind);
