@@ -24,12 +24,133 @@ Result<std::shared_ptr<arrow::Array>> TakeArray(const std::shared_ptr<arrow::Arr
 Result<std::shared_ptr<arrow::Array>> Concat(const arrow::ArrayVector& arrays,
                                              const std::shared_ptr<arrow::DataType>& type) {
   if (arrays.empty()) return arrow::MakeEmptyArray(type);
+  if (arrays.size() == 1) return arrays.front();
   return arrow::Concatenate(arrays);
 }
 
 std::shared_ptr<arrow::Array> IndexArray(const std::vector<int64_t>& values) {
   return std::make_shared<arrow::Int64Array>(static_cast<int64_t>(values.size()),
                                              arrow::Buffer::Wrap(values));
+}
+
+// Replaces every array by its rows at `indices`.
+Status TakeAll(std::vector<std::shared_ptr<arrow::Array>>* arrays,
+               const std::vector<int64_t>& indices) {
+  auto index_array = IndexArray(indices);
+  for (auto& array : *arrays) {
+    FST_ASSIGN_OR_RAISE(array, TakeArray(array, index_array));
+  }
+  return Status::OK();
+}
+
+// One part file's events inside [min_ts, max_ts], sorted by (keys, ts, created, seq): the
+// order the file was written in when it was sorted for these keys, else sorted here.
+struct SortedRun {
+  std::vector<std::shared_ptr<arrow::Array>> arrays;  // keys, ts, seq, created, columns
+  KeyColumns keys;
+  const int64_t* ts = nullptr;
+  const int64_t* seq = nullptr;
+  std::vector<int64_t> created;  // null (or no created column) -> INT64_MIN
+  int64_t length = 0;
+
+  RowOrder Order(int64_t i) const {
+    return RowOrder{ts[i], created[static_cast<size_t>(i)], seq[i]};
+  }
+};
+
+Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
+                          const std::vector<std::string>& names,
+                          const std::vector<std::shared_ptr<arrow::DataType>>& types,
+                          int64_t min_ts, int64_t max_ts, int threads) {
+  const size_t nk = spec.key_columns.size();
+  FST_ASSIGN_OR_RAISE(auto table, ReadPartColumns(file.path, names, types));
+  SortedRun run;
+  for (int c = 0; c < table->num_columns(); ++c) {
+    const auto& chunked = table->column(c);
+    FST_ASSIGN_OR_RAISE(auto flat, Concat(chunked->chunks(), chunked->type()));
+    if (static_cast<size_t>(c) >= nk + 3 && !flat->type()->Equals(types[static_cast<size_t>(c)])) {
+      FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, types[static_cast<size_t>(c)]));
+    }
+    // A join key widened from int32 (schema evolution): parts of both widths compare.
+    if (static_cast<size_t>(c) < nk && flat->type_id() == arrow::Type::INT32) {
+      FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, arrow::int64()));
+    }
+    run.arrays.push_back(flat);
+  }
+  // Events outside [min_ts, max_ts] fall in no window: dropped, keeping the order.
+  const int64_t n = table->num_rows();
+  const int64_t* ts = run.arrays[nk]->data()->GetValues<int64_t>(1);
+  int64_t inside = 0;
+  for (int64_t i = 0; i < n; ++i) inside += ts[i] >= min_ts && ts[i] <= max_ts;
+  if (inside < n) {
+    std::vector<int64_t> keep;
+    keep.reserve(static_cast<size_t>(inside));
+    for (int64_t i = 0; i < n; ++i) {
+      if (ts[i] >= min_ts && ts[i] <= max_ts) keep.push_back(i);
+    }
+    FST_RETURN_NOT_OK(TakeAll(&run.arrays, keep));
+  }
+
+  auto bind = [&]() -> Status {
+    std::vector<std::shared_ptr<arrow::Array>> keys(run.arrays.begin(), run.arrays.begin() + nk);
+    FST_ASSIGN_OR_RAISE(run.keys, KeyColumns::Make(keys, spec.key_columns));
+    run.length = run.arrays[nk]->length();
+    run.ts = run.arrays[nk]->data()->GetValues<int64_t>(1);
+    run.seq = run.arrays[nk + 1]->data()->GetValues<int64_t>(1);
+    run.created.assign(static_cast<size_t>(run.length), std::numeric_limits<int64_t>::min());
+    if (!spec.created_column.empty()) {
+      const auto& created = run.arrays[nk + 2];
+      const int64_t* raw = created->data()->GetValues<int64_t>(1);
+      for (int64_t i = 0; i < run.length; ++i) {
+        if (created->IsValid(i)) run.created[static_cast<size_t>(i)] = raw[i];
+      }
+    }
+    return Status::OK();
+  };
+  FST_RETURN_NOT_OK(bind());
+  FST_ASSIGN_OR_RAISE(auto sort_keys, ReadPartSortKeys(file.path));
+  if (sort_keys != spec.key_columns) {
+    // Written for other join keys (or none): sort this run for ours.
+    std::vector<int64_t> order = SortByKeys(
+        run.keys, [&](int64_t a, int64_t b) { return run.Order(a) < run.Order(b); }, threads);
+    FST_RETURN_NOT_OK(TakeAll(&run.arrays, order));
+    FST_RETURN_NOT_OK(bind());
+  }
+  return run;
+}
+
+// The positions (run, row) of every event of `runs` in (keys, ts, created, seq) order.
+Result<std::vector<std::pair<int32_t, int64_t>>> MergeRuns(const std::vector<SortedRun>& runs) {
+  for (size_t r = 1; r < runs.size(); ++r) {
+    FST_RETURN_NOT_OK(runs[0].keys.CheckComparable(runs[r].keys));
+  }
+  auto after = [&](const std::pair<int32_t, int64_t>& a, const std::pair<int32_t, int64_t>& b) {
+    const SortedRun& x = runs[static_cast<size_t>(a.first)];
+    const SortedRun& y = runs[static_cast<size_t>(b.first)];
+    const int c = x.keys.Compare(a.second, y.keys, b.second);
+    if (c != 0) return c > 0;
+    return y.Order(b.second) < x.Order(a.second);
+  };
+  std::vector<std::pair<int32_t, int64_t>> heap;  // the next row of each run, smallest on top
+  int64_t total = 0;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    total += runs[r].length;
+    if (runs[r].length > 0) heap.emplace_back(static_cast<int32_t>(r), 0);
+  }
+  std::make_heap(heap.begin(), heap.end(), after);
+  std::vector<std::pair<int32_t, int64_t>> merged;
+  merged.reserve(static_cast<size_t>(total));
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    auto& next = heap.back();
+    merged.push_back(next);
+    if (++next.second < runs[static_cast<size_t>(next.first)].length) {
+      std::push_heap(heap.begin(), heap.end(), after);
+    } else {
+      heap.pop_back();
+    }
+  }
+  return merged;
 }
 
 }  // namespace
@@ -46,79 +167,63 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
   const size_t nk = spec.key_columns.size();
   for (size_t c = 0; c < spec.types.size(); ++c) types[nk + 3 + c] = spec.types[c];
 
-  std::vector<arrow::ArrayVector> parts(names.size());
+  std::vector<SortedRun> runs;
   for (const auto& file : files) {
     if (file.max_ts < min_ts || file.min_ts > max_ts) continue;
-    FST_ASSIGN_OR_RAISE(auto table, ReadPartColumns(file.path, names, types));
-    // Keep only events inside [min_ts, max_ts].
-    auto ts = table->column(static_cast<int>(nk))->chunks();
-    std::vector<int64_t> keep;
-    int64_t offset = 0;
-    for (const auto& chunk : ts) {
-      const int64_t* raw = chunk->data()->GetValues<int64_t>(1);
-      for (int64_t i = 0; i < chunk->length(); ++i) {
-        if (raw[i] >= min_ts && raw[i] <= max_ts) keep.push_back(offset + i);
-      }
-      offset += chunk->length();
-    }
-    auto keep_array = IndexArray(keep);
-    for (size_t c = 0; c < names.size(); ++c) {
-      FST_ASSIGN_OR_RAISE(auto datum, arrow::compute::Take(table->column(static_cast<int>(c)),
-                                                           arrow::Datum(keep_array)));
-      auto chunked = datum.chunked_array();
-      std::shared_ptr<arrow::Array> flat;
-      if (chunked->num_chunks() == 1) {
-        flat = chunked->chunk(0);
-      } else {
-        FST_ASSIGN_OR_RAISE(flat, Concat(chunked->chunks(), chunked->type()));
-      }
-      if (!flat->type()->Equals(types[c]) && c >= nk + 3) {
-        FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, types[c]));
-      }
-      // A join key widened from int32 (schema evolution): parts of both widths concatenate.
-      if (c < nk && flat->type_id() == arrow::Type::INT32) {
-        FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, arrow::int64()));
-      }
-      parts[c].push_back(flat);
-    }
+    FST_ASSIGN_OR_RAISE(auto run, LoadRun(file, spec, names, types, min_ts, max_ts, threads));
+    if (run.length > 0) runs.push_back(std::move(run));
   }
-  std::vector<std::shared_ptr<arrow::Array>> all(names.size());
-  for (size_t c = 0; c < names.size(); ++c) {
-    std::shared_ptr<arrow::DataType> type = c < nk ? arrow::int64() : types[c];
-    if (c < nk && !parts[c].empty()) type = parts[c].front()->type();
-    if (c == nk || (c == nk + 2 && !spec.created_column.empty())) {
-      type = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
-    }
-    FST_ASSIGN_OR_RAISE(all[c], Concat(parts[c], type));
-  }
-  std::vector<std::shared_ptr<arrow::Array>> key_arrays(all.begin(), all.begin() + nk);
-  FST_ASSIGN_OR_RAISE(auto keys, KeyColumns::Make(key_arrays, spec.key_columns));
-  const int64_t* ts = all[nk]->data()->GetValues<int64_t>(1);
-  const int64_t* seq = all[nk + 1]->data()->GetValues<int64_t>(1);
-  const auto& created_array = all[nk + 2];
-  const int64_t* created = created_array->data()->GetValues<int64_t>(1);
-  const bool has_created = !spec.created_column.empty();
-  auto order_of = [&](int64_t i) {
-    const int64_t c = has_created && created_array->IsValid(i) ? created[i]
-                                                               : std::numeric_limits<int64_t>::min();
-    return RowOrder{ts[i], c, seq[i]};
-  };
-  std::vector<int64_t> order = SortByKeys(
-      keys, [&](int64_t a, int64_t b) { return order_of(a) < order_of(b); }, threads);
-  auto order_array = IndexArray(order);
   KeyedEvents events;
-  std::vector<std::shared_ptr<arrow::Array>> sorted_keys;
-  for (size_t k = 0; k < nk; ++k) {
-    FST_ASSIGN_OR_RAISE(auto array, TakeArray(all[k], order_array));
-    sorted_keys.push_back(array);
+  if (runs.empty()) {
+    std::vector<std::shared_ptr<arrow::Array>> keys;
+    for (size_t k = 0; k < nk; ++k) {
+      FST_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(arrow::int64()));
+      keys.push_back(empty);
+    }
+    FST_ASSIGN_OR_RAISE(events.keys, KeyColumns::Make(keys, spec.key_columns));
+    for (const auto& type : spec.types) {
+      FST_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(type));
+      events.columns.push_back(empty);
+    }
+    return events;
   }
-  FST_ASSIGN_OR_RAISE(events.keys, KeyColumns::Make(sorted_keys, spec.key_columns));
-  events.ts.reserve(order.size());
-  for (int64_t i : order) events.ts.push_back(ts[i]);
-  for (size_t c = 0; c < spec.columns.size(); ++c) {
-    FST_ASSIGN_OR_RAISE(auto array, TakeArray(all[nk + 3 + c], order_array));
-    events.columns.push_back(array);
+  if (runs.size() == 1) {
+    SortedRun& run = runs.front();
+    events.keys = run.keys;
+    events.ts.assign(run.ts, run.ts + run.length);
+    events.columns.assign(run.arrays.begin() + static_cast<std::ptrdiff_t>(nk + 3),
+                          run.arrays.end());
+    return events;
   }
+  // Several runs: merged, then every column gathered in merged order.
+  FST_ASSIGN_OR_RAISE(auto merged, MergeRuns(runs));
+  std::vector<int64_t> offsets;
+  int64_t total = 0;
+  for (const auto& run : runs) {
+    offsets.push_back(total);
+    total += run.length;
+  }
+  std::vector<int64_t> global;
+  global.reserve(merged.size());
+  events.ts.reserve(merged.size());
+  for (const auto& [r, row] : merged) {
+    global.push_back(offsets[static_cast<size_t>(r)] + row);
+    events.ts.push_back(runs[static_cast<size_t>(r)].ts[row]);
+  }
+  merged = {};
+  auto global_array = IndexArray(global);
+  std::vector<std::shared_ptr<arrow::Array>> gathered;
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (c >= nk && c < nk + 3) continue;
+    arrow::ArrayVector pieces;
+    for (const auto& run : runs) pieces.push_back(run.arrays[c]);
+    FST_ASSIGN_OR_RAISE(auto all, Concat(pieces, pieces.front()->type()));
+    FST_ASSIGN_OR_RAISE(auto taken, TakeArray(all, global_array));
+    gathered.push_back(taken);
+  }
+  std::vector<std::shared_ptr<arrow::Array>> keys(gathered.begin(), gathered.begin() + nk);
+  FST_ASSIGN_OR_RAISE(events.keys, KeyColumns::Make(keys, spec.key_columns));
+  events.columns.assign(gathered.begin() + static_cast<std::ptrdiff_t>(nk), gathered.end());
   return events;
 }
 
@@ -201,7 +306,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
   }
   FST_ASSIGN_OR_RAISE(auto results, transform::AggregateWindows(view, groups, query_ts.data(),
                                                                 static_cast<int64_t>(query_ts.size()),
-                                                                spec.requests));
+                                                                spec.requests, threads));
   auto back = IndexArray(query_of);
   std::vector<std::shared_ptr<arrow::Array>> out;
   for (const auto& result : results) {

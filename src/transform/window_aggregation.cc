@@ -5,6 +5,7 @@
 #include <deque>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include <arrow/builder.h>
@@ -185,9 +186,15 @@ bool IntegerSum(const AggRequest& r, const Events& events) {
   return arrow::is_integer(id);
 }
 
+// State containers reused from group to group (a deque allocates when constructed).
+struct SlideScratch {
+  std::deque<int64_t> mono;  // min/max candidates, by event index
+  std::unordered_map<std::string, int64_t> distinct;
+};
+
 // Sliding window over one group for one request.
 void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_ts,
-                const AggRequest& r, const ColumnView& col, Output* out) {
+                const AggRequest& r, const ColumnView& col, SlideScratch* scratch, Output* out) {
   const int64_t w = r.window_us;
   int64_t lo = g.event_begin;  // first event with ts > t - w
   int64_t hi = g.event_begin;  // first event with ts > t
@@ -197,8 +204,10 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
   long double sum = 0, sum_sq = 0;
   double shift = 0;
   bool have_shift = false;
-  std::deque<int64_t> mono;  // min/max candidates, by event index
-  std::unordered_map<std::string, int64_t> distinct;
+  std::deque<int64_t>& mono = scratch->mono;
+  std::unordered_map<std::string, int64_t>& distinct = scratch->distinct;
+  mono.clear();
+  distinct.clear();
   const bool is_min = r.fn == AggFunction::kMin;
   auto better = [&](int64_t a, int64_t b) {  // a replaces b in the min/max deque
     return is_min ? col.Double(a) <= col.Double(b) : col.Double(a) >= col.Double(b);
@@ -331,9 +340,10 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> Run(
     const arrow::Array* array = r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get();
     ColumnView col(array);
     Output out(r.fn, IntegerSum(r, events), num_queries);
+    SlideScratch scratch;
     for (const auto& g : groups) {
       if (!reference) {
-        SlideGroup(events, g, query_ts, r, col, &out);
+        SlideGroup(events, g, query_ts, r, col, &scratch, &out);
         continue;
       }
       for (int64_t q = g.query_begin; q < g.query_end; ++q) {
@@ -460,8 +470,23 @@ Result<core::ValueType> AggResultType(AggFunction fn, core::ValueType input, boo
 
 Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
-    int64_t num_queries, const std::vector<AggRequest>& requests) {
-  return Run(events, groups, query_ts, num_queries, requests, false);
+    int64_t num_queries, const std::vector<AggRequest>& requests, int threads) {
+  if (threads <= 1 || requests.size() < 2) {
+    return Run(events, groups, query_ts, num_queries, requests, false);
+  }
+  // Requests are independent: the second half on another thread.
+  const auto mid = requests.begin() + static_cast<std::ptrdiff_t>(requests.size() / 2);
+  const std::vector<AggRequest> first(requests.begin(), mid);
+  const std::vector<AggRequest> second(mid, requests.end());
+  Result<std::vector<std::shared_ptr<arrow::Array>>> other;
+  std::thread thread([&] { other = Run(events, groups, query_ts, num_queries, second, false); });
+  auto results = Run(events, groups, query_ts, num_queries, first, false);
+  thread.join();
+  FST_RETURN_NOT_OK(results.status());
+  FST_RETURN_NOT_OK(other.status());
+  std::vector<std::shared_ptr<arrow::Array>> all = std::move(*results);
+  for (auto& array : *other) all.push_back(std::move(array));
+  return all;
 }
 
 Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
@@ -475,7 +500,8 @@ Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
     }
     ColumnView col(r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get());
     Output out(r.fn, IntegerSum(r, events), 1);
-    SlideGroup(events, group, &t, r, col, &out);
+    SlideScratch scratch;
+    SlideGroup(events, group, &t, r, col, &scratch, &out);
     values.push_back(out.Get(0));
   }
   return values;

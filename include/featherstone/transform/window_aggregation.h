@@ -50,10 +50,11 @@ struct QueryGroup {
 
 // One array per request with one value per query (queries not in any group get the empty-
 // window value: 0 for count/count_distinct, null otherwise). Sliding two-pointer windows per
-// group: O(events + queries) per request (count_distinct: expected, hashing).
+// group: O(events + queries) per request (count_distinct: expected, hashing). threads > 1:
+// the requests split over two threads.
 Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
-    int64_t num_queries, const std::vector<AggRequest>& requests);
+    int64_t num_queries, const std::vector<AggRequest>& requests, int threads = 1);
 
 // One value of AggregateOne: null, an integer (count, count_distinct, sum of integers), a float
 // (sum, avg, stddev) or the index of the event whose value it is (min, max, last, first).
