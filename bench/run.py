@@ -177,7 +177,7 @@ def sort_all(table):
 
 # ------------------------------------------------------------------ validation on tiny data
 
-def validate_tiny(run, fst, con, data_dir, seed, systems):
+def validate_tiny(run, fst, sdk, con, data_dir, seed, systems):
     """The DuckDB SQL and Featherstone against the brute-force reference, and a probe of
     Feast's semantics on the three tie variants."""
     log("==> validation on tiny data (brute-force reference)")
@@ -216,6 +216,12 @@ def validate_tiny(run, fst, con, data_dir, seed, systems):
                 run.gate(gate.compare(wref, res, AGG_FEATURES, atol=WINDOW_ATOL,
                                       what="tiny windows: reference vs featherstone",
                                       names=("reference", "featherstone")), out)
+            if "featherstone-python" in systems:
+                res = pq.read_table(sdk.historical(repo, paths["spine"], work / "sdk_pit.parquet"))
+                run.gate(check_input_order(res, spine, "featherstone (python) historical"), out)
+                run.gate(gate.compare(ref, res, FEATURES,
+                                      what="tiny PIT: reference vs featherstone (python)",
+                                      names=("reference", "featherstone (python)")), out)
             keys = online_keys("tiny", seed)
             fst.materialize(repo, iso(MAT_START), iso(MAT_END))
             got = fst.online_table(fst.online(repo, keys, iso(MAT_END)))
@@ -273,7 +279,7 @@ def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, **
     return entry
 
 
-def run_size(run, size, fst, con, data_dir, args, systems):
+def run_size(run, size, fst, sdk, con, data_dir, args, systems):
     s = datagen.SIZES[size]
     log(f"\n==> size {size}: {s.feature_rows:,} feature rows, {s.entities:,} entities, "
         f"{s.entity_rows:,} entity rows")
@@ -326,16 +332,29 @@ def run_size(run, size, fst, con, data_dir, args, systems):
             if "duckdb" in systems:
                 outs["duckdb"] = pq.read_table(workloads.duckdb_pit(
                     con, paths["features"], paths["spine"], work / "duck_pit.parquet"))
-            if len(outs) == 2:
+            if "featherstone-python" in systems:
+                outs["featherstone (python)"] = pq.read_table(
+                    sdk.historical(fst_repo("main"), paths["spine"], work / "sdk_pit.parquet"))
+                gates_ok &= run.gate(check_input_order(outs["featherstone (python)"], spine,
+                                                       "featherstone (python) historical"), b)
+            base = "duckdb" if "duckdb" in outs else "featherstone"
+            for name in [n for n in outs if n != base and base in outs]:
                 gates_ok &= run.gate(gate.compare(
-                    outs["duckdb"], outs["featherstone"], FEATURES,
-                    what=f"{size} PIT: duckdb vs featherstone", names=("duckdb", "featherstone")), b)
+                    outs[base], outs[name], FEATURES,
+                    what=f"{size} PIT: {base} vs {name}", names=(base, name)), b)
             del outs
             if gates_ok:
                 if "featherstone" in systems:
                     timed(b, "featherstone", "main", s.entity_rows,
                           lambda: fst.historical(repo, paths["spine"], work / "fst_pit.parquet"),
                           repeat)
+                if "featherstone-python" in systems:
+                    timed(b, "featherstone (python)", "main", s.entity_rows,
+                          lambda: sdk.historical(fst_repo("main"), paths["spine"],
+                                                 work / "sdk_pit.parquet"),
+                          repeat, note="a Python process per call: interpreter start, imports, "
+                          "the entity file read into a pyarrow Table, get_historical_features, "
+                          "the result written to Parquet")
                 if "duckdb" in systems:
                     timed(b, "duckdb", "main", s.entity_rows,
                           lambda: workloads.duckdb_pit(con, paths["features"], paths["spine"],
@@ -526,7 +545,10 @@ def main(argv=None):
     ap.add_argument("--sizes", default="S", help="comma-separated: tiny,XS,S,M (default S)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per system (>= 3)")
     ap.add_argument("--feast-sizes", default="S", help="sizes at which Feast runs (default S)")
-    ap.add_argument("--systems", default="featherstone,duckdb,feast")
+    ap.add_argument("--systems", default="featherstone,featherstone-python,duckdb,feast",
+                    help="comma-separated; featherstone-python is the SDK in --sdk-python")
+    ap.add_argument("--sdk-python", default=str(ROOT / ".venv" / "bin" / "python"),
+                    help="a Python that imports featherstone (pip install --no-build-isolation .)")
     ap.add_argument("--workloads", default="pit,window,materialize,online,ingest",
                     help="comma-separated, any of pit,window,materialize,online,ingest")
     ap.add_argument("--seed", type=int, default=datagen.DEFAULT_SEED)
@@ -564,6 +586,12 @@ def main(argv=None):
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(args.bin, snapshot)
     fst = workloads.Featherstone(snapshot)
+    sdk = workloads.FeatherstonePython(args.sdk_python)
+    if "featherstone-python" in systems:
+        missing = sdk.available()
+        if missing:
+            ap.error(f"featherstone-python: {missing}; run `pip install --no-build-isolation .` "
+                     "in the project venv, or leave it out of --systems")
     con = workloads.duckdb_connect() if "duckdb" in systems or "materialize" in args.workloads \
         or "online" in args.workloads else None
     info, versions = machine_info(args.bin)
@@ -579,11 +607,11 @@ def main(argv=None):
                    "workloads": args.workloads, "online_batch": ONLINE_BATCH,
                    "materialize_window": [iso(MAT_START), iso(MAT_END)],
                    "ttl_days": datagen.TTL_DAYS},
-        "validation": validate_tiny(run, fst, con, data_dir, args.seed, systems),
+        "validation": validate_tiny(run, fst, sdk, con, data_dir, args.seed, systems),
         "sizes": {},
     }
     for size in args.sizes:
-        out["sizes"][size] = run_size(run, size, fst, con, data_dir, args, systems)
+        out["sizes"][size] = run_size(run, size, fst, sdk, con, data_dir, args, systems)
     out["elapsed_s"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1)
     out["failures"] = run.failed
 

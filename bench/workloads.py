@@ -1,8 +1,9 @@
 """The systems under test and how each one runs a workload.
 
-Featherstone runs as the `featherstone` command (a process per call, FST_THREADS=2); DuckDB
-and Feast run in this process. duckdb, feast and pandas are imported inside the functions
-that need them, so this module imports with pyarrow alone.
+Featherstone runs as the `featherstone` command, and its Python SDK as a Python process, a
+process per call (FST_THREADS=2); DuckDB and Feast run in this process. duckdb, feast and
+pandas are imported inside the functions that need them, so this module imports with pyarrow
+alone.
 """
 import contextlib
 import io
@@ -175,6 +176,44 @@ class Featherstone:
         if t is None:
             raise CliError(f"no Parquet parts under {root}")
         return t.select([c for c in t.column_names if not c.startswith("__")])
+
+
+SDK_SCRIPT = """\
+import sys
+import pyarrow.parquet as pq
+import featherstone
+repo, spine, out, refs = sys.argv[1:5]
+fs = featherstone.FeatureStore(repo)
+pq.write_table(fs.get_historical_features(pq.read_table(spine), refs.split(",")), out)
+"""
+
+
+class FeatherstonePython:
+    """The Python SDK (the `featherstone` module installed in the project venv by `pip install
+    --no-build-isolation .`): a process per call, like the CLI, that reads the entity file
+    into a pyarrow Table, calls FeatureStore.get_historical_features and writes the result
+    to Parquet."""
+
+    def __init__(self, python, threads=THREADS):
+        self.python = str(python)
+        self.env = dict(os.environ, FST_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+
+    def available(self):
+        """None when the interpreter imports featherstone, else why not."""
+        if not os.access(self.python, os.X_OK):
+            return f"no Python at {self.python}"
+        p = subprocess.run([self.python, "-c", "import featherstone"], capture_output=True,
+                           text=True, env=self.env)
+        return None if p.returncode == 0 else p.stderr.strip().splitlines()[-1]
+
+    def historical(self, repo, spine, out, features=FEATURE_REFS, timeout=3600):
+        out = pathlib.Path(out)
+        out.unlink(missing_ok=True)
+        cmd = [self.python, "-c", SDK_SCRIPT, str(repo), str(spine), str(out), features]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout)
+        if p.returncode != 0:
+            raise CliError(f"the Python SDK exited {p.returncode}\nstderr: {p.stderr[-2000:]}")
+        return out
 
 
 # --------------------------------------------------------------------------- duckdb
