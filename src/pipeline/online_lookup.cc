@@ -90,6 +90,11 @@ Result<nlohmann::ordered_json> GetOnlineFeatures(RepoContext& repo,
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(auto on_demand, PlanOnDemand(*applied, refs));
   FST_ASSIGN_OR_RAISE(auto request, RequestFromText(on_demand, requests, entities.size()));
+  // Stored features only: computed entity by entity (GetOnlineRows).
+  if (on_demand.features.empty()) {
+    FST_ASSIGN_OR_RAISE(auto rows, GetOnlineRows(repo, refs, entities, at, full_feature_names));
+    return ToJson(rows);
+  }
   FST_ASSIGN_OR_RAISE(online::OnlineStore * store, repo.Online());
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (size_t e = 0; e < entities.size(); ++e) out.push_back(nlohmann::ordered_json::object());

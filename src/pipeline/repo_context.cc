@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "featherstone/definitions/spec.h"
+#include "plan_cache.h"
 
 namespace fst::pipeline {
 
@@ -13,6 +14,7 @@ Result<std::unique_ptr<RepoContext>> RepoContext::Open(const std::string& dir) {
     return Status::IOError("repository folder '", dir, "' does not exist");
   }
   std::unique_ptr<RepoContext> repo(new RepoContext());
+  repo->plans_ = std::make_unique<PlanCache>();
   repo->dir_ = std::filesystem::absolute(dir, ec).lexically_normal().string();
   if (!repo->dir_.empty() && repo->dir_.back() == '/') repo->dir_.pop_back();
   FST_ASSIGN_OR_RAISE(repo->registry_,
@@ -22,6 +24,8 @@ Result<std::unique_ptr<RepoContext>> RepoContext::Open(const std::string& dir) {
   }
   return repo;
 }
+
+RepoContext::~RepoContext() = default;
 
 Result<const definitions::Repo*> RepoContext::Applied() {
   if (applied_ == nullptr) {

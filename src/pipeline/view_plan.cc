@@ -44,14 +44,7 @@ class Planner {
     return ref;
   }
 
-  core::ValueType TypeOf(const ValueRef& ref) const {
-    switch (ref.kind) {
-      case ValueKind::kLatest: return plan_->latest_types[ref.index];
-      case ValueKind::kAggregation: return plan_->aggregations[ref.index].type;
-      case ValueKind::kExpression: return plan_->expressions[ref.index].type;
-    }
-    return core::ValueType::kString;
-  }
+  core::ValueType TypeOf(const ValueRef& ref) const { return pipeline::TypeOf(*plan_, ref); }
 
  private:
   const definitions::Feature* Find(const std::string& name) const {
@@ -140,6 +133,15 @@ class Planner {
 
 }  // namespace
 
+core::ValueType TypeOf(const ViewPlan& plan, const ValueRef& ref) {
+  switch (ref.kind) {
+    case ValueKind::kLatest: return plan.latest_types[ref.index];
+    case ValueKind::kAggregation: return plan.aggregations[ref.index].type;
+    case ValueKind::kExpression: return plan.expressions[ref.index].type;
+  }
+  return core::ValueType::kString;
+}
+
 offline::WindowSpec MakeWindowSpec(const ViewPlan& plan) {
   offline::WindowSpec spec;
   spec.key_columns = plan.join_keys;
@@ -203,6 +205,28 @@ Result<ViewPlan> PlanView(const definitions::Repo& repo, const std::string& view
   return plan;
 }
 
+std::map<std::string, ValueRef> ExpressionInputs(const ViewPlan& plan) {
+  std::map<std::string, ValueRef> sources;
+  for (size_t c = 0; c < plan.latest_columns.size(); ++c) {
+    sources[plan.latest_columns[c]] = {ValueKind::kLatest, c};
+  }
+  for (const auto& f : plan.view->features) {
+    if (f.kind != definitions::FeatureKind::kPassthrough) continue;
+    const std::string column = f.column.empty() ? f.name : f.column;
+    auto it = std::find(plan.latest_columns.begin(), plan.latest_columns.end(), column);
+    if (it != plan.latest_columns.end()) {
+      sources[f.name] = {ValueKind::kLatest, static_cast<size_t>(it - plan.latest_columns.begin())};
+    }
+  }
+  for (size_t a = 0; a < plan.aggregations.size(); ++a) {
+    sources[plan.aggregations[a].feature] = {ValueKind::kAggregation, a};
+  }
+  for (size_t x = 0; x < plan.expressions.size(); ++x) {
+    sources[plan.expressions[x].feature] = {ValueKind::kExpression, x};
+  }
+  return sources;
+}
+
 Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeOutputs(
     const ViewPlan& plan, const std::vector<std::shared_ptr<arrow::Array>>& latest,
     const std::vector<std::shared_ptr<arrow::Array>>& aggregated,
@@ -210,27 +234,22 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeOutputs(
   const int64_t n = static_cast<int64_t>(lookup_time.size());
   std::vector<std::shared_ptr<arrow::Array>> computed;
   if (!plan.expressions.empty()) {
-    std::map<std::string, std::shared_ptr<arrow::Array>> inputs;
-    for (size_t c = 0; c < plan.latest_columns.size(); ++c) inputs[plan.latest_columns[c]] = latest[c];
-    // Feature names shadow source columns of the same name.
-    for (const auto& f : plan.view->features) {
-      if (f.kind != definitions::FeatureKind::kPassthrough) continue;
-      const std::string column = f.column.empty() ? f.name : f.column;
-      auto it = std::find(plan.latest_columns.begin(), plan.latest_columns.end(), column);
-      if (it != plan.latest_columns.end()) {
-        inputs[f.name] = latest[static_cast<size_t>(it - plan.latest_columns.begin())];
-      }
-    }
-    for (size_t a = 0; a < plan.aggregations.size(); ++a) {
-      inputs[plan.aggregations[a].feature] = aggregated[a];
-    }
+    const auto sources = ExpressionInputs(plan);
     arrow::Int64Builder times;
     FST_RETURN_NOT_OK(times.AppendValues(lookup_time));
     std::shared_ptr<arrow::Array> lookup;
     FST_RETURN_NOT_OK(times.Finish(&lookup));
     for (const auto& expr : plan.expressions) {
+      std::map<std::string, std::shared_ptr<arrow::Array>> inputs;
+      for (const auto& name : expr.expression->Names()) {
+        const ValueRef& ref = sources.at(name);
+        switch (ref.kind) {
+          case ValueKind::kLatest: inputs[name] = latest[ref.index]; break;
+          case ValueKind::kAggregation: inputs[name] = aggregated[ref.index]; break;
+          case ValueKind::kExpression: inputs[name] = computed[ref.index]; break;
+        }
+      }
       FST_ASSIGN_OR_RAISE(auto values, expr.expression->Evaluate(inputs, lookup, n));
-      inputs[expr.feature] = values;
       computed.push_back(values);
     }
   }

@@ -5,6 +5,7 @@
 //   expressions: evaluated last, in dependency order, over the two above and each other.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,12 +58,19 @@ struct ViewPlan {
   std::vector<core::ValueType> output_types;
 };
 
+// The type of the value `ref` points at in `plan`.
+core::ValueType TypeOf(const ViewPlan& plan, const ValueRef& ref);
+
 // Plans `feature_names` of view `view_name` (all features when empty), with every feature
 // they depend on. Errors: KeyError naming an unknown view or feature (and the known ones);
 // Invalid for expression errors ("feature 'v:f': column 10: unknown name 'OO'"), type errors
 // and dependency cycles (naming the cycle).
 Result<ViewPlan> PlanView(const definitions::Repo& repo, const std::string& view_name,
                           const std::vector<std::string>& feature_names);
+
+// Where each name the plan's expressions use finds its value: the source columns read as
+// latest values, shadowed by the planned features of the same name.
+std::map<std::string, ValueRef> ExpressionInputs(const ViewPlan& plan);
 
 // Evaluates the plan's outputs for `n` rows from the latest-row values (one array per
 // latest column), the aggregation values (one per aggregation) and the lookup times (µs).

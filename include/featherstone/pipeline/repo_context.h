@@ -11,17 +11,24 @@
 
 namespace fst::pipeline {
 
+class PlanCache;  // plan_cache.h
+
 class RepoContext {
  public:
   // Opens the registry of the repo at `dir` (created on first use).
   // Errors: IOError when `dir` is not a folder or the registry cannot be opened.
   static Result<std::unique_ptr<RepoContext>> Open(const std::string& dir);
+  ~RepoContext();
 
   const std::string& dir() const { return dir_; }
   registry::Registry& registry() { return *registry_; }
-  // The applied definitions, loaded from the registry once.
+  // The applied definitions, loaded from the registry once: definitions applied later are
+  // seen by a context opened after them.
   // Errors: Invalid "nothing applied yet" when the registry is empty.
   Result<const definitions::Repo*> Applied();
+  // Plans made from the applied definitions, kept for the life of the context (which is safe
+  // because Applied() never reloads).
+  PlanCache& plans() { return *plans_; }
   // The online store, opened on first use.
   Result<online::OnlineStore*> Online();
   // Where part files live: REPO/.featherstone/offline.
@@ -37,6 +44,7 @@ class RepoContext {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<definitions::Repo> applied_;
   std::unique_ptr<online::OnlineStore> online_;
+  std::unique_ptr<PlanCache> plans_;
   int threads_ = 2;
 };
 
