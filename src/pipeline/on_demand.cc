@@ -168,14 +168,15 @@ Result<std::map<std::string, std::shared_ptr<arrow::Array>>> RequestFromText(
   }
   std::map<std::string, std::shared_ptr<arrow::Array>> out;
   if (plan.request_fields.empty()) return out;
-  if (requests.size() != rows) {
+  if (!requests.empty() && requests.size() != rows) {
     return Status::Invalid("got request values for ", requests.size(), " rows, expected ", rows,
                            " (one per entity)");
   }
+  const std::vector<std::pair<std::string, std::string>> none;
   for (const auto& field : plan.request_fields) {
     arrow::StringBuilder texts;
     for (size_t row = 0; row < rows; ++row) {
-      const auto& request = requests[row];
+      const auto& request = requests.empty() ? none : requests[row];
       const auto it = std::find_if(request.begin(), request.end(),
                                    [&](const auto& pair) { return pair.first == field.spec.name; });
       if (it == request.end()) {
