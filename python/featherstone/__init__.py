@@ -30,7 +30,8 @@ from ._errors import (DefinitionError, FeatherstoneError, NotFoundError, NotSupp
                       ValidationError)
 from . import _featherstone  # noqa: F401
 from .definitions import (Aggregation, Column, ColumnRef, Columns, Entity, Expr, Feature,
-                          FeatureService, FeatureView, FileSource, avg, col, count,
+                          FeatureService, FeatureView, FileSource, OnDemandFeatureView, avg,
+                          col, count,
                           count_distinct, days_since, expr, first, last, max, min, stddev, sum)
 from .online import OnlineResponse
 from .store import Change, FeatureStore, IngestResult, Plan, RegistryObject, SpecObject
@@ -38,7 +39,8 @@ from .store import Change, FeatureStore, IngestResult, Plan, RegistryObject, Spe
 __version__ = "0.1.0"
 
 __all__ = [
-    "FeatureStore", "Entity", "FileSource", "Column", "FeatureView", "FeatureService",
+    "FeatureStore", "Entity", "FileSource", "Column", "FeatureView", "OnDemandFeatureView",
+    "FeatureService",
     "Feature", "Expr", "ColumnRef", "Columns", "Aggregation",
     "col", "expr", "days_since",
     "count", "sum", "avg", "min", "max", "stddev", "last", "first", "count_distinct",

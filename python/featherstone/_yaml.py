@@ -7,7 +7,8 @@ import json
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .definitions import Entity, Feature, FeatureService, FeatureView, FileSource, Origin
+from .definitions import (Column, Entity, Feature, FeatureService, FeatureView, FileSource,
+                          OnDemandFeatureView, Origin)
 
 #: The file name the engine sees for Python definitions; errors naming it are rewritten.
 PYTHON_FILE = "<python>"
@@ -59,9 +60,20 @@ def _feature(f: Feature) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def _column(c: Column) -> str:
+    parts = [f"name: {scalar(c.name)}", f"type: {scalar(c.type)}"]
+    if not c.nullable:
+        parts.append("nullable: false")
+    if c.path:
+        parts.append(f"path: {scalar(c.path)}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSource],
            views: Sequence[FeatureView], services: Sequence[FeatureService],
-           header: Sequence[str] = ()) -> Tuple[str, Dict[int, Optional[Origin]]]:
+           header: Sequence[str] = (),
+           on_demand_views: Sequence[OnDemandFeatureView] = ()
+           ) -> Tuple[str, Dict[int, Optional[Origin]]]:
     """(YAML text, line -> origin)."""
     w = _Writer()
     for comment in header:
@@ -87,12 +99,7 @@ def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSourc
                       s.origin)
             w.add("    schema:", s.origin)
             for c in s.schema:
-                parts = [f"name: {scalar(c.name)}", f"type: {scalar(c.type)}"]
-                if not c.nullable:
-                    parts.append("nullable: false")
-                if c.path:
-                    parts.append(f"path: {scalar(c.path)}")
-                w.add("      - {" + ", ".join(parts) + "}", s.origin)
+                w.add(f"      - {_column(c)}", s.origin)
             if s.description:
                 w.add(f"    description: {scalar(s.description)}", s.origin)
             if getattr(s, "contract", None):
@@ -106,6 +113,19 @@ def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSourc
             w.add(f"    source: {scalar(v.source_name)}", v.origin)
             w.add(f"    ttl: {scalar(v.ttl)}", v.origin)
             w.add(f"    online: {'true' if v.online else 'false'}", v.origin)
+            w.add("    features:", v.origin)
+            for f in v.features:
+                w.add(f"      - {_feature(f)}", f.origin or v.origin)
+            if v.description:
+                w.add(f"    description: {scalar(v.description)}", v.origin)
+    if on_demand_views:
+        w.add("on_demand_feature_views:", None)
+        for v in on_demand_views:
+            w.add(f"  - name: {scalar(v.name)}", v.origin)
+            w.add("    request_schema:", v.origin)
+            for c in v.request_schema:
+                w.add(f"      - {_column(c)}", v.origin)
+            w.add(f"    sources: {_flow_list(v.source_names)}", v.origin)
             w.add("    features:", v.origin)
             for f in v.features:
                 w.add(f"      - {_feature(f)}", f.origin or v.origin)

@@ -127,8 +127,9 @@ class Column:
 SchemaLike = Union[Mapping[str, Any], Sequence[Any], Any]
 
 
-def _schema(schema: SchemaLike, source: str, origin: Optional[Origin]) -> List[Column]:
-    where = f"schema of source '{source}'"
+def _schema(schema: SchemaLike, source: str, origin: Optional[Origin],
+            where: Optional[str] = None) -> List[Column]:
+    where = where or f"schema of source '{source}'"
     columns: List[Column] = []
 
     def one(name: Any, spec: Any) -> Column:
@@ -645,17 +646,100 @@ class FeatureView:
                 f"features={self.feature_names!r})")
 
 
-FeatureRefLike = Union[str, FeatureView]
+class OnDemandFeatureView:
+    """Request-time features: expressions over values passed with each request
+    (``request_schema``) and over features of stored views (``sources``), computed when
+    features are read, online and in training sets; never stored. In an expression a request
+    field is named bare (``amount``) and a stored feature by its view
+    (``customer_features.average_order_value``)::
+
+        fst.OnDemandFeatureView(
+            "transaction_features", request_schema={"amount": "float64"},
+            sources=[customer_features],
+            features={"amount_vs_average":
+                      fst.expr("amount / customer_features.average_order_value")})
+
+    ``view["amount_vs_average"]`` is the reference ``"transaction_features:amount_vs_average"``.
+    """
+
+    def __init__(self, name: str, request_schema: SchemaLike,
+                 sources: Sequence[Union[FeatureView, str]],
+                 features: Mapping[str, Union[Expr, str]], description: str = "",
+                 origin: Optional[Origin] = None) -> None:
+        self.origin = origin or _caller()
+        self.name = _name(name, "on-demand feature view name", self.origin)
+        self.request_schema: List[Column] = _schema(
+            request_schema, self.name, self.origin,
+            f"request_schema of on-demand feature view '{self.name}'")
+        if isinstance(sources, (str, FeatureView)):
+            sources = [sources]
+        self.sources: List[Union[FeatureView, str]] = list(sources)
+        for source in self.sources:
+            if not isinstance(source, (FeatureView, str)):
+                raise _fail(f"on-demand feature view '{self.name}': sources must be "
+                            f"FeatureViews or view names, got {source!r}", self.origin)
+        if not isinstance(features, Mapping):
+            raise _fail(f"on-demand feature view '{self.name}': features must be a dict of "
+                        f"name -> expression, got {type(features).__name__}", self.origin)
+        self.features: List[Feature] = []
+        for key, value in features.items():
+            key = _name(key, f"on-demand feature view '{self.name}': a feature name", self.origin)
+            if isinstance(value, str):
+                value = expr(value)
+            if not isinstance(value, Expr) or isinstance(value, ColumnRef):
+                raise _fail(f"on-demand feature view '{self.name}': feature '{key}' must be an "
+                            f"expression (expr(...) or a string), got {value!r}", self.origin)
+            self.features.append(Feature(key, "expression", expr=value.text,
+                                         description=value.description,
+                                         origin=value.origin or self.origin))
+        self.description = description or ""
+
+    @property
+    def source_names(self) -> List[str]:
+        return [s.name if isinstance(s, FeatureView) else s for s in self.sources]
+
+    @property
+    def feature_names(self) -> List[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def refs(self) -> List[str]:
+        """``"view:feature"`` for every feature, in declaration order."""
+        return [f"{self.name}:{f.name}" for f in self.features]
+
+    def __getitem__(self, feature: str) -> str:
+        if feature not in self.feature_names:
+            raise NotFoundError(f"on-demand feature view '{self.name}' has no feature "
+                                f"'{feature}' (features: {', '.join(self.feature_names)})")
+        return f"{self.name}:{feature}"
+
+    def _key(self) -> tuple:
+        return (self.name, tuple(self.request_schema), tuple(self.source_names),
+                tuple(self.features), self.description)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OnDemandFeatureView) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return (f"OnDemandFeatureView({self.name!r}, "
+                f"request_schema={[c.name for c in self.request_schema]!r}, "
+                f"sources={self.source_names!r}, features={self.feature_names!r})")
+
+
+FeatureRefLike = Union[str, FeatureView, OnDemandFeatureView]
 
 
 def feature_refs(features: Union[FeatureRefLike, Sequence[FeatureRefLike]],
                  origin: Optional[Origin] = None) -> List[str]:
     """``"view:feature"`` strings from strings and feature views (all their features)."""
-    if isinstance(features, (str, FeatureView)):
+    if isinstance(features, (str, FeatureView, OnDemandFeatureView)):
         features = [features]
     refs: List[str] = []
     for item in features:
-        if isinstance(item, FeatureView):
+        if isinstance(item, (FeatureView, OnDemandFeatureView)):
             refs.extend(item.refs)
         elif isinstance(item, str):
             refs.append(item)
@@ -748,6 +832,15 @@ def from_spec(kind: str, spec: Mapping[str, Any]) -> Any:
                     for f in spec["features"]]
         return FeatureView(spec["name"], list(spec["entities"]), spec["source"], features,
                            spec["ttl"], spec["online"], spec.get("description", ""))
+    if kind == "on_demand_feature_view":
+        columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""))
+                   for c in spec["request_schema"]]
+        view = OnDemandFeatureView(spec["name"], columns, list(spec["sources"]), {},
+                                   spec.get("description", ""))
+        view.features = [Feature(f["name"], "expression", expr=f["expr"],
+                                 description=f.get("description", ""))
+                         for f in spec["features"]]
+        return view
     if kind == "feature_service":
         return FeatureService(spec["name"], list(spec["features"]), spec.get("description", ""))
     raise ValueError(f"unknown kind {kind!r}")

@@ -19,7 +19,8 @@ from . import _yaml
 from ._errors import DefinitionError, FeatherstoneError, NotFoundError, ValidationError
 from ._time import DurationLike, TimeLike, from_micros, to_micros
 from .definitions import (Entity, FeatureRefLike, FeatureService, FeatureView, FileSource,
-                          feature_refs, from_spec, view_from_function)
+                          OnDemandFeatureView, SchemaLike, feature_refs, from_spec,
+                          view_from_function)
 from .online import OnlineResponse
 
 __all__ = ["FeatureStore", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult"]
@@ -161,6 +162,7 @@ class FeatureStore:
         self._entities: Dict[str, Entity] = {}
         self._sources: Dict[str, FileSource] = {}
         self._views: Dict[str, FeatureView] = {}
+        self._on_demand_views: Dict[str, OnDemandFeatureView] = {}
         self._services: Dict[str, FeatureService] = {}
         self._refs: Dict[Any, Any] = {}
 
@@ -187,7 +189,8 @@ class FeatureStore:
 
     # -- definitions ----------------------------------------------------------------------
 
-    def register(self, *objects: Union[Entity, FileSource, FeatureView, FeatureService]) -> None:
+    def register(self, *objects: Union[Entity, FileSource, FeatureView, OnDemandFeatureView,
+                                       FeatureService]) -> None:
         """Adds definitions made in Python (entities and sources that views use are added
         with the view; register others, or objects made directly, here). A later object of
         the same kind and name replaces an earlier one."""
@@ -203,11 +206,15 @@ class FeatureStore:
                 if isinstance(obj.source, FileSource):
                     self._sources[obj.source.name] = obj.source
                 self._views[obj.name] = obj
+            elif isinstance(obj, OnDemandFeatureView):
+                self.register(*[s for s in obj.sources if isinstance(s, FeatureView)])
+                self._on_demand_views[obj.name] = obj
             elif isinstance(obj, FeatureService):
                 self._services[obj.name] = obj
             else:
                 raise DefinitionError(f"cannot register {type(obj).__name__} {obj!r}: expected "
-                                      "Entity, FileSource, FeatureView or FeatureService")
+                                      "Entity, FileSource, FeatureView, OnDemandFeatureView or "
+                                      "FeatureService")
 
     def feature_view(self, *, name: Optional[str] = None,
                      entities: Sequence[Union[Entity, str]],
@@ -233,6 +240,19 @@ class FeatureStore:
 
         return decorate
 
+    def on_demand_feature_view(self, name: str, *, request_schema: SchemaLike,
+                               sources: Sequence[Union[FeatureView, str]],
+                               features: Mapping[str, Any],
+                               description: str = "") -> OnDemandFeatureView:
+        """Declares request-time features: expressions over the values passed with each
+        request (``request_schema``, e.g. ``{"amount": "float64"}``) and over features of the
+        ``sources`` views, named ``view.feature`` (``"amount /
+        customer_features.average_order_value"``). In ``get_historical_features`` the request
+        fields are columns of the entity rows."""
+        view = OnDemandFeatureView(name, request_schema, sources, features, description)
+        self.register(view)
+        return view
+
     def feature_service(self, name: str,
                         features: Union[FeatureRefLike, Sequence[FeatureRefLike]],
                         description: str = "") -> FeatureService:
@@ -246,14 +266,15 @@ class FeatureStore:
     def definitions(self) -> List[Any]:
         """The definitions made in Python, in kind order."""
         return [*self._entities.values(), *self._sources.values(), *self._views.values(),
-                *self._services.values()]
+                *self._on_demand_views.values(), *self._services.values()]
 
     def _python_yaml(self) -> Tuple[Optional[str], Dict[int, Any]]:
         if not self.definitions:
             return None, {}
         return _yaml.render(self.project, list(self._entities.values()),
                             list(self._sources.values()), list(self._views.values()),
-                            list(self._services.values()))
+                            list(self._services.values()),
+                            on_demand_views=list(self._on_demand_views.values()))
 
     def _definitions_call(self, call: Callable[[Optional[str]], Any]) -> Any:
         text, origins = self._python_yaml()
@@ -274,7 +295,8 @@ class FeatureStore:
                                list(self._sources.values()), list(self._views.values()),
                                list(self._services.values()),
                                header=["Featherstone definitions exported from Python "
-                                       "(FeatureStore.to_yaml)."])
+                                       "(FeatureStore.to_yaml)."],
+                               on_demand_views=list(self._on_demand_views.values()))
         if path is not None:
             pathlib.Path(path).write_text(text)
         return text
@@ -327,6 +349,10 @@ class FeatureStore:
     def list_feature_views(self) -> List[FeatureView]:
         """Applied feature views."""
         return [r.to_definition() for r in self.list_objects("feature_view")]
+
+    def list_on_demand_feature_views(self) -> List[OnDemandFeatureView]:
+        """Applied on-demand feature views."""
+        return [r.to_definition() for r in self.list_objects("on_demand_feature_view")]
 
     def list_feature_services(self) -> List[FeatureService]:
         """Applied feature services."""
