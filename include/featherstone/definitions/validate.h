@@ -9,7 +9,10 @@ namespace fst::definitions {
 // feature name twice in a view); dangling entity/source/view/feature references; join keys,
 // timestamp fields and passthrough/aggregated columns that the source's schema lacks; a
 // timestamp field whose type is not timestamp; a schema column declared twice; unknown agg
-// names; a window missing or zero on an aggregation. All problems are reported, one per line.
+// names; a window missing or zero on an aggregation; for on-demand feature views, a name taken
+// by a feature view, request fields declared twice or of list type, sources that are not
+// feature views (with a "did you mean"), and features without an expression or named like a
+// request field. All problems are reported, one per line.
 Status Validate(const Repo& repo);
 
 }  // namespace fst::definitions

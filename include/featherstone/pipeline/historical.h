@@ -24,14 +24,18 @@ struct HistoricalOptions {
 };
 
 // Reads the entity file (csv/parquet/jsonl) with the join keys typed as their sources declare
-// them and the timestamp column parsed; other columns are kept.
+// them, the timestamp column parsed and the request fields of requested on-demand features
+// typed as their request schema declares them; other columns are kept. Errors: Invalid
+// "FILE: missing column 'C'; the file has: ..." for a missing key, timestamp or request column.
 Result<std::shared_ptr<arrow::Table>> ReadEntityFile(RepoContext& repo, const std::string& path,
                                                      const std::vector<definitions::FeatureRef>& refs,
                                                      const HistoricalOptions& options);
 
-// One output row per entity row, in input order: the entity columns, then the features.
-// Errors: Invalid naming a missing join key or timestamp column, a null timestamp (row),
-// a name clash (naming both); KeyError for unknown features.
+// One output row per entity row, in input order: the entity columns, then the features
+// (on-demand ones last, computed from the entity rows' request columns and the stored features
+// at each row's timestamp).
+// Errors: Invalid naming a missing join key, timestamp or request column, a null timestamp
+// (row), a name clash (naming both); KeyError for unknown features.
 Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
     const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options);
