@@ -1,10 +1,12 @@
 // In-process online lookup latency through pipeline::GetOnlineFeatures (key encoding, RocksDB
 // read, row decoding, aggregations, expressions, JSON building), reported per case as
 // p50/p99/p99.9 in µs over CALLS calls, after a warm-up that reads every key once (so that
-// RocksDB's block cache holds the store, as in a serving process) and CALLS/10 more calls.
+// RocksDB's block cache holds the store, as in a serving process) and CALLS/10 more calls;
+// "found" counts the calls whose first entity's last requested feature is not null.
 // Usage: online_lookup_benchmark REPO KEY_NAME MAX_KEY CALLS CASE...
-//   CASE: FEATURES[#BATCH] where FEATURES is "view:feature[,...]" or "service=NAME" and BATCH
-//   the entities per call (default 1). Keys are drawn uniformly from 1..MAX_KEY (integer join
+//   CASE: [typed:]FEATURES[#BATCH] where FEATURES is "view:feature[,...]" or "service=NAME" and
+//   BATCH the entities per call (default 1); "typed:" times GetOnlineRows (typed values, the
+//   Python SDK's call) instead of GetOnlineFeatures (JSON, the CLI's). Keys are drawn uniformly from 1..MAX_KEY (integer join
 //   key). Run after materialize. Example (the `featherstone init` repo):
 //   online_lookup_benchmark /tmp/shop customer_id 100000 200000
 //     customer_features:last_order_amount service=churn_model service=churn_model#100
@@ -25,6 +27,7 @@ namespace {
 using namespace fst;
 
 struct Case {
+  bool typed = false;
   std::string features;
   std::string service;
   int64_t batch = 1;
@@ -33,6 +36,10 @@ struct Case {
 Case ParseCase(const std::string& text) {
   Case c;
   std::string spec = text;
+  if (spec.rfind("typed:", 0) == 0) {
+    c.typed = true;
+    spec = spec.substr(6);
+  }
   if (const auto hash = spec.find('#'); hash != std::string::npos) {
     c.batch = std::max<int64_t>(1, std::atoll(spec.c_str() + hash + 1));
     spec.resize(hash);
@@ -66,11 +73,18 @@ Status RunCase(pipeline::RepoContext& repo, const std::string& text, const std::
       entity = {{key_name, std::to_string(1 + static_cast<int64_t>(
                                                   rng() % static_cast<uint64_t>(max_key)))}};
     }
+    bool first_found = false;
     const auto start = std::chrono::steady_clock::now();
-    FST_ASSIGN_OR_RAISE(auto json, pipeline::GetOnlineFeatures(repo, refs, entities, at, false));
+    if (c.typed) {
+      FST_ASSIGN_OR_RAISE(auto rows, pipeline::GetOnlineRows(repo, refs, entities, at, false));
+      first_found = rows.rows[0].back().index() != 0;
+    } else {
+      FST_ASSIGN_OR_RAISE(auto json, pipeline::GetOnlineFeatures(repo, refs, entities, at, false));
+      first_found = !json[0][refs.back().feature].is_null();
+    }
     const auto end = std::chrono::steady_clock::now();
     if (call < calls / 10) continue;  // warm-up
-    found += json[0][refs[0].feature].is_null() ? 0 : 1;
+    found += first_found ? 1 : 0;
     micros.push_back(std::chrono::duration<double, std::micro>(end - start).count());
   }
   std::sort(micros.begin(), micros.end());
