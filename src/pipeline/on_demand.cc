@@ -41,8 +41,9 @@ std::string UnknownNameHint(const definitions::Repo& repo,
 Result<OnDemandFeaturePlan> PlanFeature(const definitions::Repo& repo,
                                         const definitions::OnDemandFeatureView& view,
                                         const FeatureRef& ref) {
-  const auto it = std::find_if(view.features.begin(), view.features.end(),
-                               [&](const definitions::Feature& f) { return f.name == ref.feature; });
+  const auto it =
+      std::find_if(view.features.begin(), view.features.end(),
+                   [&](const definitions::Feature& f) { return f.name == ref.feature; });
   if (it == view.features.end()) {
     std::vector<std::string> known;
     for (const auto& f : view.features) known.push_back(f.name);
@@ -142,8 +143,8 @@ Result<OnDemandPlan> PlanOnDemand(const definitions::Repo& repo,
     for (const auto& name : feature.expression->Names()) {
       const size_t dot = name.find('.');
       if (dot == std::string::npos) {
-        FST_RETURN_NOT_OK(
-            AddRequestField(*core::FindColumn(view->request_schema, name), ref, &plan.request_fields));
+        FST_RETURN_NOT_OK(AddRequestField(*core::FindColumn(view->request_schema, name), ref,
+                                          &plan.request_fields));
         continue;
       }
       const FeatureRef read{name.substr(0, dot), name.substr(dot + 1)};
@@ -159,10 +160,12 @@ Result<std::map<std::string, std::shared_ptr<arrow::Array>>> RequestFromText(
     const std::vector<std::vector<std::pair<std::string, std::string>>>& requests, size_t rows) {
   for (const auto& request : requests) {
     for (const auto& [name, value] : request) {
-      const bool known = std::any_of(plan.request_fields.begin(), plan.request_fields.end(),
-                                     [&](const RequestFieldPlan& f) { return f.spec.name == name; });
+      const bool known =
+          std::any_of(plan.request_fields.begin(), plan.request_fields.end(),
+                      [&](const RequestFieldPlan& f) { return f.spec.name == name; });
       if (!known) {
-        return Status::Invalid("unknown request field '", name, "'; ", DescribeFields(plan.request_fields));
+        return Status::Invalid("unknown request field '", name, "'; ",
+                               DescribeFields(plan.request_fields));
       }
     }
   }

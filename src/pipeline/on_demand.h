@@ -52,8 +52,9 @@ std::string QualifiedName(const definitions::FeatureRef& ref);
 bool HasRef(const std::vector<definitions::FeatureRef>& refs, const definitions::FeatureRef& ref);
 
 // The request fields as typed arrays, one row per entity, from the (field, text) pairs of each
-// entity (`requests` empty: none for any entity). Errors: Invalid naming a field no requested feature takes (and the fields they take),
-// a missing field (and the feature that needs it), or a value not of the field's type.
+// entity (`requests` empty: none for any entity). Errors: Invalid naming a field no requested
+// feature takes (and the fields they take), a missing field (and the feature that needs it),
+// or a value not of the field's type.
 Result<std::map<std::string, std::shared_ptr<arrow::Array>>> RequestFromText(
     const OnDemandPlan& plan,
     const std::vector<std::vector<std::pair<std::string, std::string>>>& requests, size_t rows);

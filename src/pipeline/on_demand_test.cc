@@ -111,7 +111,9 @@ class OnDemandTest : public ::testing::Test {
   Result<std::vector<definitions::FeatureRef>> Refs() {
     FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo_->Applied());
     std::string list;
-    for (const char* f : kOnDemand) list += std::string(list.empty() ? "" : ",") + "transaction_features:" + f;
+    for (const char* f : kOnDemand) {
+      list += std::string(list.empty() ? "" : ",") + "transaction_features:" + f;
+    }
     for (const char* f : kStored) list += std::string(",customer_features:") + f;
     return ResolveFeatures(*applied, list, "");
   }
@@ -244,13 +246,13 @@ TEST_F(OnDemandTest, RequestErrorsNameTheField) {
             "unknown request field 'amount'; none of the requested features is on-demand");
 
   // Historical: the request columns come from the entity rows.
+  const auto ts_type = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
   auto spine = arrow::Table::Make(
       arrow::schema({arrow::field("customer_id", arrow::int64()),
-                     arrow::field("event_timestamp", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
+                     arrow::field("event_timestamp", ts_type),
                      arrow::field("amount", arrow::float64())}),
       {*arrow::MakeArrayFromScalar(arrow::Int64Scalar(1), 1),
-       *arrow::MakeArrayFromScalar(
-           arrow::TimestampScalar(kBase, arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")), 1),
+       *arrow::MakeArrayFromScalar(arrow::TimestampScalar(kBase, ts_type), 1),
        *arrow::MakeArrayFromScalar(arrow::DoubleScalar(1.5), 1)});
   auto table = GetHistoricalFeatures(*repo_, spine, *refs, {});
   ASSERT_FALSE(table.ok());
