@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "featherstone/core/closest_name.h"
 #include "featherstone/core/time.h"
 
 namespace fst::definitions::internal {
@@ -46,30 +47,13 @@ Keys AllowedKeys(ExpectationKind kind) {
   return kNotNullKeys;
 }
 
-// Optimal string alignment distance, for "did you mean" hints.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 // "; did you mean 'x'?" for the closest allowed word within two edits (or a prefix match),
 // else " (expected one of: a, b)".
 std::string Hint(std::string_view word, Keys allowed) {
   std::string_view best;
   size_t best_distance = 3;
   for (std::string_view candidate : allowed) {
-    size_t distance = EditDistance(word, candidate);
+    size_t distance = core::EditDistance(word, candidate);
     const bool prefix = candidate.size() >= 3 && word.size() >= 3 &&
                         (candidate.starts_with(word) || word.starts_with(candidate));
     if (distance >= best_distance && prefix) {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "expression_internal.h"
+#include "featherstone/core/closest_name.h"
 
 namespace fst::transform::internal {
 namespace {
@@ -33,26 +34,11 @@ constexpr FunctionInfo kFunctions[] = {
 
 constexpr std::string_view kKeywords[] = {"and", "or", "not", "true", "false", "null"};
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 Status UnknownFunction(int column, std::string_view name) {
   std::string_view best;
   size_t best_distance = name.size() / 2 + 1;
   for (const FunctionInfo& f : kFunctions) {
-    const size_t d = EditDistance(name, f.name);
+    const size_t d = core::EditDistance(name, f.name);
     if (d < best_distance && d <= 2) {
       best = f.name;
       best_distance = d;
