@@ -367,13 +367,12 @@ nb::object Store::Online(const FeatureRefs& refs, nb::handle entity_rows,
                          std::optional<int64_t> at, bool full_feature_names,
                          nb::handle response_type) {
   const auto entities = EntityRows(entity_rows);
-  auto json = RunEngine(mutex_, [&]() -> Result<nlohmann::ordered_json> {
+  auto online = RunEngine(mutex_, [&]() -> Result<pipeline::OnlineRows> {
     FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-    return pipeline::GetOnlineFeatures(*context, refs.refs, entities,
-                                       at.has_value() ? *at : core::NowMicros(),
-                                       full_feature_names);
+    return pipeline::GetOnlineRows(*context, refs.refs, entities,
+                                   at.has_value() ? *at : core::NowMicros(), full_feature_names);
   });
-  nb::object rows = ToPython(Unwrap(std::move(json), InvalidAs::kValidation));
+  nb::object rows = ToPython(Unwrap(std::move(online), InvalidAs::kValidation));
   if (response_type.is_none()) return rows;
   // response_type.__new__ without its Python __init__: the hot path runs no bytecode here.
   nb::object response = response_type.attr("__new__")(response_type);

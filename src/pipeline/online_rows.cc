@@ -183,6 +183,10 @@ Result<OnlineRows> GetOnlineRows(RepoContext& repo,
   // Views in order of first mention, each read once for all entities.
   std::vector<std::string> views;
   for (const auto& ref : refs) {
+    if (applied->FindOnDemandView(ref.view) != nullptr) {
+      return Status::Invalid("'", ref.view, ":", ref.feature,
+                             "' is an on-demand feature; it needs request values");
+    }
     if (std::find(views.begin(), views.end(), ref.view) == views.end()) views.push_back(ref.view);
   }
   std::vector<std::string> all_keys;

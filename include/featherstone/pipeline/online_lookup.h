@@ -46,7 +46,8 @@ struct OnlineRows {
 // The stored features GetOnlineFeatures returns, as typed values, computed straight from the
 // stored rows: latest values decoded into scalars, windowed aggregations by
 // transform::AggregateOne, expressions by transform::RowExpression, plans from the context's
-// plan cache. Not thread-safe (the context is not). Errors: those of GetOnlineFeatures.
+// plan cache. Not thread-safe (the context is not). Errors: those of GetOnlineFeatures;
+// Invalid for an on-demand feature (those need request values: GetOnlineFeatures).
 Result<OnlineRows> GetOnlineRows(RepoContext& repo,
                                  const std::vector<definitions::FeatureRef>& refs,
                                  const std::vector<EntityKeyText>& entities, int64_t at,
