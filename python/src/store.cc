@@ -81,6 +81,7 @@ Result<definitions::Repo> BuildDefinitions(const std::string& dir,
   Overlay(&repo.sources, python.sources);
   Overlay(&repo.feature_views, python.feature_views);
   Overlay(&repo.feature_services, python.feature_services);
+  Overlay(&repo.on_demand_feature_views, python.on_demand_feature_views);
   FST_RETURN_NOT_OK(definitions::Validate(repo));
   return repo;
 }
@@ -103,13 +104,22 @@ nb::list RecordsToPython(const std::vector<registry::ObjectRecord>& records) {
   return out;
 }
 
-// Join keys (name, type) of the views of `refs`, in first-mention order.
+// Join keys (name, type) of the views of `refs` (for an on-demand view, of the views it
+// reads), in first-mention order.
 Result<std::vector<std::pair<std::string, std::string>>> JoinKeyTypes(
     const definitions::Repo& repo, const std::vector<definitions::FeatureRef>& refs) {
-  std::vector<std::pair<std::string, std::string>> keys;
+  std::vector<std::string> view_names;
   for (const auto& ref : refs) {
-    const definitions::FeatureView* view = repo.FindView(ref.view);
-    if (view == nullptr) return Status::KeyError("unknown feature view '", ref.view, "'");
+    if (const auto* on_demand = repo.FindOnDemandView(ref.view)) {
+      view_names.insert(view_names.end(), on_demand->sources.begin(), on_demand->sources.end());
+    } else {
+      view_names.push_back(ref.view);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& view_name : view_names) {
+    const definitions::FeatureView* view = repo.FindView(view_name);
+    if (view == nullptr) return Status::KeyError("unknown feature view '", view_name, "'");
     const definitions::Source* source = repo.FindSource(view->source);
     for (const auto& key : definitions::JoinKeys(repo, *view)) {
       if (std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; }) !=
