@@ -510,7 +510,8 @@ class FeatureStore:
         """The latest materialized features of entities: `entity_rows` is a list of dicts of
         join key -> value (``[{"customer_id": 42}]``; a DataFrame or a dict of lists works
         too). A feature is None when missing or older than its view's ttl at `at` (default
-        now). Returns an OnlineResponse: a mapping of column -> values (``.to_dict()``,
+        now). On-demand features take their request values from the same dicts, beside the
+        join keys (``[{"customer_id": 42, "amount": 12.5}]``). Returns an OnlineResponse: a mapping of column -> values (``.to_dict()``,
         ``.to_pandas()``, ``.rows`` = the CLI's JSON)."""
         try:  # the hot path: a request seen before
             refs = self._refs[(tuple(features) if type(features) is list else features, service)]

@@ -1,8 +1,10 @@
 #include "store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <iterator>
 
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -337,6 +339,9 @@ FeatureRefs Store::Resolve(const std::string& features, const std::string& servi
     FeatureRefs out;
     FST_ASSIGN_OR_RAISE(out.refs, pipeline::ResolveFeatures(*applied, features, service));
     FST_ASSIGN_OR_RAISE(out.join_keys, JoinKeyTypes(*applied, out.refs));
+    for (const auto& ref : out.refs) {
+      if (applied->FindOnDemandView(ref.view) != nullptr) out.on_demand = true;
+    }
     return out;
   });
   return Unwrap(std::move(result), InvalidAs::kGeneric);
@@ -376,13 +381,35 @@ nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& pat
 nb::object Store::Online(const FeatureRefs& refs, nb::handle entity_rows,
                          std::optional<int64_t> at, bool full_feature_names,
                          nb::handle response_type) {
-  const auto entities = EntityRows(entity_rows);
-  auto online = RunEngine(mutex_, [&]() -> Result<pipeline::OnlineRows> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-    return pipeline::GetOnlineRows(*context, refs.refs, entities,
-                                   at.has_value() ? *at : core::NowMicros(), full_feature_names);
-  });
-  nb::object rows = ToPython(Unwrap(std::move(online), InvalidAs::kValidation));
+  auto entities = EntityRows(entity_rows);
+  const int64_t time = at.has_value() ? *at : core::NowMicros();
+  nb::object rows;
+  if (refs.on_demand) {
+    // Request values ride in the entity rows beside the join keys.
+    std::vector<pipeline::EntityKeyText> requests(entities.size());
+    for (size_t i = 0; i < entities.size(); ++i) {
+      auto& entity = entities[i];
+      auto is_key = [&](const auto& field) {
+        return std::any_of(refs.join_keys.begin(), refs.join_keys.end(),
+                           [&](const auto& key) { return key.first == field.first; });
+      };
+      auto split = std::stable_partition(entity.begin(), entity.end(), is_key);
+      requests[i].assign(std::make_move_iterator(split), std::make_move_iterator(entity.end()));
+      entity.erase(split, entity.end());
+    }
+    auto online = RunEngine(mutex_, [&]() -> Result<nlohmann::ordered_json> {
+      FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+      return pipeline::GetOnlineFeatures(*context, refs.refs, entities, time, full_feature_names,
+                                         requests);
+    });
+    rows = ToPython(Unwrap(std::move(online), InvalidAs::kValidation));
+  } else {
+    auto online = RunEngine(mutex_, [&]() -> Result<pipeline::OnlineRows> {
+      FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+      return pipeline::GetOnlineRows(*context, refs.refs, entities, time, full_feature_names);
+    });
+    rows = ToPython(Unwrap(std::move(online), InvalidAs::kValidation));
+  }
   if (response_type.is_none()) return rows;
   // response_type.__new__ without its Python __init__: the hot path runs no bytecode here.
   nb::object response = response_type.attr("__new__")(response_type);

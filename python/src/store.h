@@ -23,6 +23,7 @@ namespace fst::python {
 struct FeatureRefs {
   std::vector<definitions::FeatureRef> refs;
   std::vector<std::pair<std::string, std::string>> join_keys;
+  bool on_demand = false;  // some ref is an on-demand feature: online reads need request values
 };
 
 class Store {

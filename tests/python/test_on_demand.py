@@ -95,3 +95,33 @@ def test_historical_takes_request_columns_from_the_entity_rows(tmp_path):
     with pytest.raises(fst.FeatherstoneError, match="missing request column 'amount'"):
         fs.get_historical_features(entities.drop_columns(["amount"]),
                                    ["transaction_features:amount_vs_average"])
+
+
+def test_online_takes_request_values_beside_the_join_keys(tmp_path):
+    repo = tmp_path / "yaml"
+    repo.mkdir()
+    (repo / "featherstone.yaml").write_text(ON_DEMAND_YAML)
+    (repo / "orders.csv").write_text("customer_id,amount,event_ts\n42,10,2026-01-01T00:00:00Z\n"
+                                     "42,30,2026-01-02T00:00:00Z\n7,8,2026-01-02T00:00:00Z\n")
+    fs = fst.FeatureStore(repo)
+    fs.apply()
+    fs.ingest("orders", repo / "orders.csv")
+    fs.materialize(end="2026-01-03T00:00:00Z")
+    refs = ["customer_features:average_order_value", "transaction_features:amount_vs_average"]
+    at = "2026-01-03T00:00:00Z"
+    online = fs.get_online_features(refs, [{"customer_id": 42, "amount": 5.0},
+                                           {"customer_id": 7, "amount": 0},
+                                           {"customer_id": 1, "amount": 3.5}], at=at).to_dict()
+    assert online["customer_id"] == [42, 7, 1]
+    assert online["average_order_value"] == [20.0, 8.0, None]
+    assert online["amount_vs_average"] == [pytest.approx(0.25), 0.0, None]
+    entities = pa.table({"customer_id": [42, 7, 1],
+                         "event_timestamp": pa.array([1767398400000000] * 3,
+                                                     pa.timestamp("us", "UTC")),
+                         "amount": [5.0, 0.0, 3.5]})
+    table = fs.get_historical_features(entities, refs)
+    assert table.column("amount_vs_average").to_pylist() == online["amount_vs_average"]
+    with pytest.raises(fst.ValidationError, match="amount"):
+        fs.get_online_features(refs, [{"customer_id": 42}], at=at)
+    with pytest.raises(fst.ValidationError, match="amout"):
+        fs.get_online_features(refs, [{"customer_id": 42, "amout": 1.0}], at=at)
