@@ -84,10 +84,13 @@ Result<WrittenPart> WriteSortedPart(const std::shared_ptr<arrow::Table>& table,
   if (ec) return Status::IOError(path, ": cannot create folder: ", ec.message());
   auto output = arrow::io::FileOutputStream::Open(path);
   if (!output.ok()) return WithPath(output.status(), path);
-  auto writer_properties = parquet::WriterProperties::Builder()
-                               .compression(parquet::Compression::SNAPPY)
-                               ->max_row_group_length(128 * 1024)
-                               ->build();
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(128 * 1024);
+  for (const auto& field : sorted->schema()->fields()) {
+    // Measured floats rarely repeat: a dictionary would be built and then abandoned.
+    if (arrow::is_floating(field->type()->id())) builder.disable_dictionary(field->name());
+  }
+  auto writer_properties = builder.build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
   auto st = parquet::arrow::WriteTable(*sorted, arrow::default_memory_pool(), *output,
                                        128 * 1024, writer_properties, arrow_properties);
