@@ -98,7 +98,8 @@ Result<IngestResult> IngestFile(RepoContext& repo, const std::string& source_nam
   validator_options.build_quarantine = quarantine_policy;
   FST_ASSIGN_OR_RAISE(auto validator, quality::Validator::Make(*source, validator_options));
 
-  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout);
+  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout,
+                          repo.threads() > 1);
   internal::QuarantineSink quarantine(repo.QuarantineRoot() + "/" + source_name,
                                       result.ingest_id);
   auto add_good = [&](const quality::RowSet& good) -> Status {

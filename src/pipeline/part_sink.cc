@@ -43,26 +43,49 @@ Status PartSink::Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_row
   if (batch->num_rows() == 0) return Status::OK();
   pending_rows_ += batch->num_rows();
   pending_.push_back(std::move(batch));
-  if (pending_rows_ >= part_rows) return Flush();
+  if (pending_rows_ >= part_rows) return StartPart();
   return Status::OK();
 }
 
-Status PartSink::Flush() {
+Status PartSink::StartPart() {
+  FST_RETURN_NOT_OK(Wait());
   if (pending_.empty()) return Status::OK();
   FST_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(pending_));
   pending_.clear();
   pending_rows_ = 0;
   char name[64];
   std::snprintf(name, sizeof(name), "part-%08lld-%04zu.parquet",
-                static_cast<long long>(ingest_id_), parts_.size());
-  FST_ASSIGN_OR_RAISE(auto part, offline::WriteSortedPart(table, layout_, dir_ + "/" + name));
-  part.path = name;
-  parts_.push_back(part);
-  KillPoint("ingest.after_part");
+                static_cast<long long>(ingest_id_), started_++);
+  auto write = [this, table, name = std::string(name)] {
+    auto part = offline::WriteSortedPart(table, layout_, dir_ + "/" + name);
+    if (!part.ok()) {
+      writer_status_ = part.status();
+      return;
+    }
+    part->path = name;
+    parts_.push_back(*part);
+    KillPoint("ingest.after_part");
+  };
+  if (!background_) {
+    write();
+    return Wait();
+  }
+  writer_ = std::thread(write);
   return Status::OK();
 }
 
+Status PartSink::Wait() {
+  if (writer_.joinable()) writer_.join();
+  return writer_status_;
+}
+
+Status PartSink::Flush() {
+  FST_RETURN_NOT_OK(StartPart());
+  return Wait();
+}
+
 void PartSink::Discard() {
+  (void)Wait();
   std::error_code ec;
   for (const auto& part : parts_) std::filesystem::remove(dir_ + "/" + part.path, ec);
 }

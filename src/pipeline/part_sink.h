@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <arrow/array.h>
@@ -26,27 +27,46 @@ std::vector<std::string> SortKeysFor(const definitions::Repo& repo,
 Result<std::shared_ptr<arrow::RecordBatch>> WithSeq(const std::shared_ptr<arrow::RecordBatch>& batch,
                                                     int64_t ingest_id, const arrow::Int64Array& rows);
 
-// Buffers rows and writes a sorted part every `part_rows` rows.
+// Buffers rows and writes a sorted part every `part_rows` rows. With `background` the parts
+// are sorted and written on a writer thread while the caller reads and checks the next rows:
+// at most one part in flight, so at most two parts' rows are held in memory.
 class PartSink {
  public:
-  PartSink(std::string dir, int64_t ingest_id, offline::PartLayout layout)
-      : dir_(std::move(dir)), ingest_id_(ingest_id), layout_(std::move(layout)) {}
+  PartSink(std::string dir, int64_t ingest_id, offline::PartLayout layout, bool background)
+      : dir_(std::move(dir)),
+        ingest_id_(ingest_id),
+        layout_(std::move(layout)),
+        background_(background) {}
+  PartSink(const PartSink&) = delete;
+  PartSink& operator=(const PartSink&) = delete;
+  ~PartSink() { (void)Wait(); }
 
+  // Errors: those of writing an earlier part.
   Status Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows);
+  // Writes the buffered rows and waits until every part is on disk.
   Status Flush();
   // Removes the parts written so far (they were never published).
   void Discard();
-  // File records for PublishIngest, paths relative to the offline root.
+  // File records for PublishIngest, paths relative to the offline root. After Flush.
   std::vector<registry::FileRecord> Records(const std::string& source) const;
   int64_t parts() const { return static_cast<int64_t>(parts_.size()); }
 
  private:
+  // Starts the part of the buffered rows once the part in flight is written.
+  Status StartPart();
+  // Waits for the part in flight; its error, if any.
+  Status Wait();
+
   std::string dir_;
   int64_t ingest_id_;
   offline::PartLayout layout_;
+  bool background_;
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
   int64_t pending_rows_ = 0;
-  std::vector<offline::WrittenPart> parts_;
+  size_t started_ = 0;  // parts started, numbering the files
+  std::thread writer_;
+  Status writer_status_;
+  std::vector<offline::WrittenPart> parts_;  // written; appended by the writer
 };
 
 // Buffers quarantine rows (quality::QuarantineSchema) and writes q-IIIIIIII-NNNN.parquet files

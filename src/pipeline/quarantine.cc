@@ -173,7 +173,8 @@ Result<ReplayResult> ReplayQuarantine(RepoContext& repo, const std::string& sour
   FST_ASSIGN_OR_RAISE(result.ingest_id,
                       repo.registry().BeginIngest(source_name, "quarantine replay",
                                                   "replay:" + std::to_string(now)));
-  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout);
+  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout,
+                          repo.threads() > 1);
   registry::QualityPublish quality;
   auto add_good = [&](const quality::RowSet& good) -> Status {
     if (good.batch == nullptr || good.batch->num_rows() == 0) return Status::OK();
