@@ -8,6 +8,7 @@
 #include "featherstone/online/row_codec.h"
 #include "json_value.h"
 #include "on_demand.h"
+#include "online_plan.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
@@ -147,15 +148,7 @@ Result<nlohmann::ordered_json> GetOnlineFeatures(RepoContext& repo,
     }
   }
   FST_RETURN_NOT_OK(AddOnDemandJson(on_demand, refs, stored, request, at, full_feature_names, &out));
-  for (size_t e = 0; e < entities.size(); ++e) {
-    for (const auto& [key, value] : entities[e]) {
-      if (std::find(all_keys.begin(), all_keys.end(), key) == all_keys.end()) {
-        return Status::Invalid("entity ", e + 1, ": '", key,
-                               "' is not a join key of the requested views (join keys: ",
-                               JoinNames(all_keys), ")");
-      }
-    }
-  }
+  FST_RETURN_NOT_OK(CheckEntityKeys(entities, all_keys));
   return out;
 }
 

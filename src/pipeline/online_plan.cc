@@ -47,4 +47,18 @@ Result<OnlineViewPlan> PlanOnline(const definitions::Repo& repo, const std::stri
   return plan;
 }
 
+Status CheckEntityKeys(const std::vector<EntityKeyText>& entities,
+                       const std::vector<std::string>& join_keys) {
+  for (size_t e = 0; e < entities.size(); ++e) {
+    for (const auto& [key, value] : entities[e]) {
+      if (std::find(join_keys.begin(), join_keys.end(), key) == join_keys.end()) {
+        return Status::Invalid("entity ", e + 1, ": '", key,
+                               "' is not a join key of the requested views (join keys: ",
+                               JoinNames(join_keys), ")");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace fst::pipeline

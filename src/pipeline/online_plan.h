@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "featherstone/definitions/model.h"
+#include "featherstone/pipeline/online_lookup.h"
 #include "featherstone/transform/expression.h"
 #include "featherstone/transform/window_aggregation.h"
 #include "view_plan.h"
@@ -31,5 +32,10 @@ struct OnlineViewPlan {
 // the view is not online.
 Result<OnlineViewPlan> PlanOnline(const definitions::Repo& repo, const std::string& view,
                                   const std::vector<std::string>& features);
+
+// Errors: Invalid "entity N: 'k' is not a join key of the requested views (join keys: ...)"
+// for the first entity naming a key outside `join_keys`.
+Status CheckEntityKeys(const std::vector<EntityKeyText>& entities,
+                       const std::vector<std::string>& join_keys);
 
 }  // namespace fst::pipeline

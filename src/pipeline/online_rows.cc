@@ -236,15 +236,7 @@ Result<OnlineRows> GetOnlineRows(RepoContext& repo,
       }
     }
   }
-  for (size_t e = 0; e < entities.size(); ++e) {
-    for (const auto& [key, value] : entities[e]) {
-      if (std::find(all_keys.begin(), all_keys.end(), key) == all_keys.end()) {
-        return Status::Invalid("entity ", e + 1, ": '", key,
-                               "' is not a join key of the requested views (join keys: ",
-                               JoinNames(all_keys), ")");
-      }
-    }
-  }
+  FST_RETURN_NOT_OK(CheckEntityKeys(entities, all_keys));
   return out;
 }
 
