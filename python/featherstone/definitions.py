@@ -576,7 +576,31 @@ def _entity_name(entity: Union[Entity, str], origin: Optional[Origin]) -> str:
     raise _fail(f"entities: expected Entity objects or names, got {entity!r}", origin)
 
 
-class FeatureView:
+class _Features:
+    """What feature views and on-demand views share: named features, referenced as
+    ``"view:feature"``. Subclasses set `name`, `features` and `_what` (for messages)."""
+
+    name: str
+    features: List[Feature]
+    _what = "feature view"
+
+    @property
+    def feature_names(self) -> List[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def refs(self) -> List[str]:
+        """``"view:feature"`` for every feature, in declaration order."""
+        return [f"{self.name}:{f.name}" for f in self.features]
+
+    def __getitem__(self, feature: str) -> str:
+        if feature not in self.feature_names:
+            raise NotFoundError(f"{self._what} '{self.name}' has no feature '{feature}' "
+                                f"(features: {', '.join(self.feature_names)})")
+        return f"{self.name}:{feature}"
+
+
+class FeatureView(_Features):
     """A group of features of one source, keyed by entities. Made by the
     ``@FeatureStore.feature_view`` decorator (or directly, with a list of ``Feature``).
 
@@ -614,21 +638,6 @@ class FeatureView:
     def source_name(self) -> str:
         return self.source.name if isinstance(self.source, FileSource) else self.source
 
-    @property
-    def feature_names(self) -> List[str]:
-        return [f.name for f in self.features]
-
-    @property
-    def refs(self) -> List[str]:
-        """``"view:feature"`` for every feature, in declaration order."""
-        return [f"{self.name}:{f.name}" for f in self.features]
-
-    def __getitem__(self, feature: str) -> str:
-        if feature not in self.feature_names:
-            raise NotFoundError(f"feature view '{self.name}' has no feature '{feature}' "
-                                f"(features: {', '.join(self.feature_names)})")
-        return f"{self.name}:{feature}"
-
     def _key(self) -> tuple:
         return (self.name, tuple(self.entity_names), self.source_name,
                 tuple(self.features), self.ttl, self.online,
@@ -646,7 +655,7 @@ class FeatureView:
                 f"features={self.feature_names!r})")
 
 
-class OnDemandFeatureView:
+class OnDemandFeatureView(_Features):
     """Request-time features: expressions over values passed with each request
     (``request_schema``) and over features of stored views (``sources``), computed when
     features are read, online and in training sets; never stored. In an expression a request
@@ -661,6 +670,8 @@ class OnDemandFeatureView:
 
     ``view["amount_vs_average"]`` is the reference ``"transaction_features:amount_vs_average"``.
     """
+
+    _what = "on-demand feature view"
 
     def __init__(self, name: str, request_schema: SchemaLike,
                  sources: Sequence[Union[FeatureView, str]],
@@ -697,21 +708,6 @@ class OnDemandFeatureView:
     @property
     def source_names(self) -> List[str]:
         return [s.name if isinstance(s, FeatureView) else s for s in self.sources]
-
-    @property
-    def feature_names(self) -> List[str]:
-        return [f.name for f in self.features]
-
-    @property
-    def refs(self) -> List[str]:
-        """``"view:feature"`` for every feature, in declaration order."""
-        return [f"{self.name}:{f.name}" for f in self.features]
-
-    def __getitem__(self, feature: str) -> str:
-        if feature not in self.feature_names:
-            raise NotFoundError(f"on-demand feature view '{self.name}' has no feature "
-                                f"'{feature}' (features: {', '.join(self.feature_names)})")
-        return f"{self.name}:{feature}"
 
     def _key(self) -> tuple:
         return (self.name, tuple(self.request_schema), tuple(self.source_names),

@@ -2,23 +2,19 @@
 // random data ingested in several files (duplicates, equal times, nulls, late rows), for column
 // features and every windowed aggregation; and the incremental path picks up late rows exactly.
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <random>
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
-#include "featherstone/core/arrow_init.h"
 #include "featherstone/core/time.h"
-#include "featherstone/definitions/spec.h"
-#include "featherstone/definitions/yaml_reader.h"
 #include "featherstone/pipeline/historical.h"
 #include "featherstone/pipeline/ingest.h"
 #include "featherstone/pipeline/materialize.h"
 #include "featherstone/pipeline/online_lookup.h"
 #include "json_value.h"
+#include "test_repo.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
@@ -66,14 +62,6 @@ const char* kFeatures[] = {"amount", "status", "orders_2d", "amount_sum_7d", "am
                            "status_last_10d", "amount_first_10d", "statuses_7d",
                            "last_ts_10d", "amount_cents", "risk", "paid"};
 
-std::string FreshDir(const std::string& name) {
-  const char* base = std::getenv("FST_TEST_TMP");
-  auto dir = std::filesystem::path(base ? base : "/tmp") / ("pipeline_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
 const int64_t kDay = core::kMicrosPerDay;
 const int64_t kBase = 1'767'225'600'000'000;  // 2026-01-01
 
@@ -90,19 +78,9 @@ void WriteOrders(const std::string& path, std::mt19937_64& rng, int rows, int ke
   }
 }
 
-class ConsistencyTest : public ::testing::Test {
+class ConsistencyTest : public RepoTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(core::EnsureArrowCompute().ok());
-    dir_ = FreshDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::ofstream(dir_ + "/featherstone.yaml") << kYaml;
-    auto repo = RepoContext::Open(dir_);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    repo_ = std::move(*repo);
-    auto defs = definitions::LoadRepo(dir_);
-    ASSERT_TRUE(defs.ok()) << defs.status().ToString();
-    ASSERT_TRUE(repo_->registry().Apply(definitions::ToSpecObjects(*defs)).ok());
-  }
+  void SetUp() override { OpenRepo(kYaml, /*check_features=*/false); }
 
   void Ingest(const std::string& path) {
     auto result = IngestFile(*repo_, "orders", path, {});
@@ -157,8 +135,6 @@ class ConsistencyTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
-  std::unique_ptr<RepoContext> repo_;
 };
 
 TEST_F(ConsistencyTest, OnlineEqualsHistoricalAtMaterializationTime) {

@@ -4,17 +4,13 @@
 #include "on_demand.h"
 
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <random>
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
-#include "featherstone/core/arrow_init.h"
 #include "featherstone/core/time.h"
-#include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/yaml_reader.h"
 #include "featherstone/pipeline/check_features.h"
 #include "featherstone/pipeline/historical.h"
@@ -22,6 +18,7 @@
 #include "featherstone/pipeline/materialize.h"
 #include "featherstone/pipeline/online_lookup.h"
 #include "json_value.h"
+#include "test_repo.h"
 #include "view_plan.h"
 
 namespace fst::pipeline {
@@ -65,28 +62,9 @@ const char* kStored[] = {"last_amount", "amount_avg_3d"};
 const int64_t kDay = core::kMicrosPerDay;
 const int64_t kBase = 1'767'225'600'000'000;  // 2026-01-01
 
-std::string FreshDir(const std::string& name) {
-  const char* base = std::getenv("FST_TEST_TMP");
-  auto dir = std::filesystem::path(base ? base : "/tmp") / ("on_demand_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-class OnDemandTest : public ::testing::Test {
+class OnDemandTest : public RepoTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(core::EnsureArrowCompute().ok());
-    dir_ = FreshDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::ofstream(dir_ + "/featherstone.yaml") << kYaml;
-    auto repo = RepoContext::Open(dir_);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    repo_ = std::move(*repo);
-    auto defs = definitions::LoadRepo(dir_);
-    ASSERT_TRUE(defs.ok()) << defs.status().ToString();
-    ASSERT_TRUE(CheckFeatures(*defs).ok());
-    ASSERT_TRUE(repo_->registry().Apply(definitions::ToSpecObjects(*defs)).ok());
-  }
+  void SetUp() override { OpenRepo(kYaml, /*check_features=*/true); }
 
   // Random orders for keys 1..keys over `days` days; some amounts empty, some zero.
   void IngestRandom(std::mt19937_64& rng, int rows, int keys, int days) {
@@ -118,8 +96,6 @@ class OnDemandTest : public ::testing::Test {
     return ResolveFeatures(*applied, list, "");
   }
 
-  std::string dir_;
-  std::unique_ptr<RepoContext> repo_;
 };
 
 // The request value text of `row`: sometimes empty (null), sometimes zero.
