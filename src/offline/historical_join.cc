@@ -41,7 +41,7 @@ Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& s
   if (!spec.created_column.empty()) columns.push_back(spec.created_column);
   std::vector<std::shared_ptr<arrow::DataType>> types(columns.size(), arrow::int64());
   FST_ASSIGN_OR_RAISE(auto table, ReadPartColumns(file.path, columns, types));
-  FST_ASSIGN_OR_RAISE(auto sort_keys, ReadPartSortKeys(file.path));
+  const std::vector<std::string> sort_keys = PartSortKeys(*table);
 
   auto owned = std::make_unique<LoadedRun>();
   LoadedRun& loaded = *owned;

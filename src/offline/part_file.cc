@@ -125,16 +125,14 @@ Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
     fields.push_back(arrow::field(columns[c], column->type()));
     arrays.push_back(column);
   }
-  return arrow::Table::Make(arrow::schema(fields), arrays, rows);
+  return arrow::Table::Make(arrow::schema(fields, schema->metadata()), arrays, rows);
 }
 
-Result<std::vector<std::string>> ReadPartSortKeys(const std::string& path) {
-  FST_ASSIGN_OR_RAISE(auto reader, OpenReader(path));
-  std::shared_ptr<arrow::Schema> schema;
-  FST_RETURN_NOT_OK(WithPath(reader->GetSchema(&schema), path));
+std::vector<std::string> PartSortKeys(const arrow::Table& part) {
   std::vector<std::string> keys;
-  if (schema->metadata() == nullptr) return keys;
-  auto value = schema->metadata()->Get(kSortKeysMetadata);
+  const auto& metadata = part.schema()->metadata();
+  if (metadata == nullptr) return keys;
+  auto value = metadata->Get(kSortKeysMetadata);
   if (!value.ok() || value->empty()) return keys;
   size_t start = 0;
   while (start <= value->size()) {

@@ -108,7 +108,7 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
     return Status::OK();
   };
   FST_RETURN_NOT_OK(bind());
-  FST_ASSIGN_OR_RAISE(auto sort_keys, ReadPartSortKeys(file.path));
+  const std::vector<std::string> sort_keys = PartSortKeys(*table);
   if (sort_keys != spec.key_columns) {
     // Written for other join keys (or none): sort this run for ours.
     std::vector<int64_t> order = SortByKeys(

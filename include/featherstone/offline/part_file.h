@@ -38,13 +38,14 @@ struct WrittenPart {
 Result<WrittenPart> WriteSortedPart(const std::shared_ptr<arrow::Table>& table,
                                     const PartLayout& layout, const std::string& path);
 
-// A part's columns named in `columns`, in that order; a column the file lacks (written under an
-// older schema) comes back as nulls of `types[i]`. Errors: IOError naming the path.
+// A part's columns named in `columns`, in that order, with the file's schema metadata; a
+// column the file lacks (written under an older schema) comes back as nulls of `types[i]`.
+// Errors: IOError naming the path.
 Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
     const std::string& path, const std::vector<std::string>& columns,
     const std::vector<std::shared_ptr<arrow::DataType>>& types);
 
-// The sort keys recorded in the part's metadata (empty when none).
-Result<std::vector<std::string>> ReadPartSortKeys(const std::string& path);
+// The sort keys recorded in the metadata of a table read by ReadPartColumns (empty when none).
+std::vector<std::string> PartSortKeys(const arrow::Table& part);
 
 }  // namespace fst::offline
