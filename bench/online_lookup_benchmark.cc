@@ -1,13 +1,13 @@
-// In-process online lookup latency through pipeline::GetOnlineFeatures (key encoding, RocksDB
+// In-process online lookup latency through retrieval::GetOnlineFeatures (key encoding, RocksDB
 // read, row decoding, aggregations, expressions, JSON building), reported per case as
 // p50/p99/p99.9 in µs over CALLS calls, after a warm-up that reads every key once (so that
 // RocksDB's block cache holds the store, as in a serving process) and CALLS/10 more calls;
 // "found" counts the calls whose first entity's last requested feature is not null.
 // Usage: online_lookup_benchmark REPO KEY_NAME MAX_KEY CALLS CASE...
 //   CASE: [typed:]FEATURES[#BATCH] where FEATURES is "view:feature[,...]" or "service=NAME" and
-//   BATCH the entities per call (default 1); "typed:" times GetOnlineRows (typed values, the
-//   Python SDK's call) instead of GetOnlineFeatures (JSON, the CLI's). Keys are drawn uniformly from 1..MAX_KEY (integer join
-//   key). Run after materialize. Example (the `featherstone init` repo):
+//   BATCH the entities per call (default 1); "typed:" times GetOnlineFeatures alone (typed
+//   values, the Python SDK's and the server's call), otherwise with the JSON the CLI prints.
+//   Keys are drawn uniformly from 1..MAX_KEY (integer join key). Run after materialize. Example (the `featherstone init` repo):
 //   online_lookup_benchmark /tmp/shop customer_id 100000 200000
 //     customer_features:last_order_amount service=churn_model service=churn_model#100
 //   (one command line).
@@ -19,8 +19,8 @@
 
 #include "featherstone/core/arrow_init.h"
 #include "featherstone/core/time.h"
-#include "featherstone/pipeline/historical.h"
-#include "featherstone/pipeline/online_lookup.h"
+#include "featherstone/retrieval/historical.h"
+#include "featherstone/retrieval/online_json.h"
 
 namespace {
 
@@ -52,19 +52,19 @@ Case ParseCase(const std::string& text) {
   return c;
 }
 
-Status RunCase(pipeline::RepoContext& repo, const std::string& text, const std::string& key_name,
+Status RunCase(repo::RepoContext& repo, const std::string& text, const std::string& key_name,
                int64_t max_key, int64_t calls) {
   const Case c = ParseCase(text);
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  FST_ASSIGN_OR_RAISE(auto refs, pipeline::ResolveFeatures(*applied, c.features, c.service));
+  FST_ASSIGN_OR_RAISE(auto refs, retrieval::ResolveFeatures(*applied, c.features, c.service));
   std::mt19937_64 rng(1);
   std::vector<double> micros;
   micros.reserve(static_cast<size_t>(calls));
   const int64_t at = core::NowMicros();
   int64_t found = 0;
-  std::vector<pipeline::EntityKeyText> entities(static_cast<size_t>(c.batch));
+  std::vector<retrieval::EntityKeyText> entities(static_cast<size_t>(c.batch));
   for (int64_t key = 1; key <= max_key; ++key) {
-    FST_RETURN_NOT_OK(pipeline::GetOnlineFeatures(repo, refs, {{{key_name, std::to_string(key)}}},
+    FST_RETURN_NOT_OK(retrieval::GetOnlineFeatures(repo, refs, {{{key_name, std::to_string(key)}}},
                                                   at, false)
                           .status());
   }
@@ -75,11 +75,11 @@ Status RunCase(pipeline::RepoContext& repo, const std::string& text, const std::
     }
     bool first_found = false;
     const auto start = std::chrono::steady_clock::now();
+    FST_ASSIGN_OR_RAISE(auto rows, retrieval::GetOnlineFeatures(repo, refs, entities, at, false));
     if (c.typed) {
-      FST_ASSIGN_OR_RAISE(auto rows, pipeline::GetOnlineRows(repo, refs, entities, at, false));
       first_found = rows.rows[0].back().index() != 0;
     } else {
-      FST_ASSIGN_OR_RAISE(auto json, pipeline::GetOnlineFeatures(repo, refs, entities, at, false));
+      const auto json = retrieval::ToJson(rows);
       first_found = !json[0][refs.back().feature].is_null();
     }
     const auto end = std::chrono::steady_clock::now();
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   }
   auto run = [&]() -> Status {
     FST_RETURN_NOT_OK(core::EnsureArrowCompute());
-    FST_ASSIGN_OR_RAISE(auto repo, pipeline::RepoContext::Open(argv[1]));
+    FST_ASSIGN_OR_RAISE(auto repo, repo::RepoContext::Open(argv[1]));
     for (int i = 5; i < argc; ++i) {
       FST_RETURN_NOT_OK(RunCase(*repo, argv[i], argv[2], std::atoll(argv[3]), std::atoll(argv[4])));
     }

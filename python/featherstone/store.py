@@ -7,7 +7,6 @@ import datetime as _dt
 import json
 import os
 import pathlib
-import tempfile
 import warnings
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union)
 
@@ -390,39 +389,17 @@ class FeatureStore:
         """
         name = source.name if isinstance(source, FileSource) else source
         if isinstance(data, (str, os.PathLike)):
-            return self._ingest_file(name, os.fspath(data), None)
+            return self._ingest_file(name, os.fspath(data))
         if isinstance(data, (list, tuple)) and data and all(
                 isinstance(d, (str, os.PathLike)) for d in data):
-            return [self._ingest_file(name, os.fspath(d), None) for d in data]
+            return [self._ingest_file(name, os.fspath(d)) for d in data]
         label = "DataFrame" if _arrow.is_pandas(data) else type(data).__name__
-        what = f"ingest into '{name}'"
-        table = _arrow.normalize_timestamps(_arrow.to_table(data, what), what)
-        # The engine ingests files, read in the source's declared format: the table goes
-        # through a temporary file of that format (Parquet when the source names none).
-        fmt = self._source_format(name)
-        tmp_root = self.repo_path / ".featherstone" / "tmp"
-        tmp_root.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
-            path = os.path.join(tmp, f"{name}.{fmt}")
-            _arrow.write_file(table, path, fmt)
-            return self._ingest_file(name, path, f"<{label}>")
-
-    def _source_format(self, name: str) -> str:
-        for record in self.list_objects("source"):
-            if record.name == name:
-                return record.spec.get("format") or "parquet"
-        return "parquet"  # the engine reports the unknown source
-
-    def _ingest_file(self, source: str, path: str, label: Optional[str]) -> IngestResult:
-        try:
-            r = self._native.ingest(source, path)
-        except FeatherstoneError as e:
-            if label is None:
-                raise
-            raise type(e)(str(e).replace(path, label)) from None
-        r["input"] = label or r["input"]
-        r["warnings"] = tuple(w.replace(path, label) if label else w for w in r["warnings"])
+        table = _arrow.to_table(data, f"ingest into '{name}'")
+        r = self._native.ingest_table(name, table.__arrow_c_stream__(), f"<{label}>")
         return IngestResult(**r)
+
+    def _ingest_file(self, source: str, path: str) -> IngestResult:
+        return IngestResult(**self._native.ingest(source, path))
 
     def materialize(self, end: Optional[TimeLike] = None, start: Optional[TimeLike] = None, *,
                     incremental: bool = False,
@@ -486,18 +463,7 @@ class FeatureStore:
             capsule = self._native.historical_file(refs, os.fspath(entity_df), timestamp_column,
                                                    full_feature_names)
             return _arrow.import_stream(capsule)
-        what = "entity rows"
-        table = _arrow.to_table(entity_df, what)
-        if timestamp_column in table.column_names:
-            table = _arrow.normalize_timestamps(table, what, only=[timestamp_column])
-            table = _arrow.required(table, timestamp_column)  # as the engine reads files
-        table = _arrow.cast_keys(table, refs.join_keys, what)
-        # Columns as the engine reads entity files: join keys, timestamp, then the rest.
-        first = [k for k, _ in refs.join_keys] + [timestamp_column]
-        names = table.column_names
-        order = [n for n in first if n in names] + [n for n in names if n not in first]
-        if order != names:
-            table = table.select(order)
+        table = _arrow.to_table(entity_df, "entity rows")
         capsule = self._native.historical(refs, table.__arrow_c_stream__(), timestamp_column,
                                           full_feature_names)
         return _arrow.import_stream(capsule)

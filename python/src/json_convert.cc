@@ -85,7 +85,7 @@ PyObject* List(const std::vector<Item>& items, Make make) {
 // A float32 list item becomes the float64 its JSON holds.
 PyObject* Float(float v) { return PyFloat_FromDouble(v); }
 
-PyObject* Convert(const pipeline::OnlineValue& value) {
+PyObject* Convert(const retrieval::OnlineValue& value) {
   switch (value.index()) {
     case 0: Py_RETURN_NONE;
     case 1:
@@ -99,14 +99,14 @@ PyObject* Convert(const pipeline::OnlineValue& value) {
   }
 }
 
-PyObject* Convert(const pipeline::OnlineRows& rows) {
+PyObject* Convert(const retrieval::OnlineRows& rows) {
   std::vector<nb::object> keys;
   for (const auto& column : rows.columns) {
     PyObject* key = Str(column);
     if (key == nullptr) return nullptr;
     keys.push_back(nb::steal(key));
   }
-  return List(rows.rows, [&](const std::vector<pipeline::OnlineValue>& row) -> PyObject* {
+  return List(rows.rows, [&](const std::vector<retrieval::OnlineValue>& row) -> PyObject* {
     PyObject* dict = PyDict_New();
     if (dict == nullptr) return nullptr;
     for (size_t c = 0; c < keys.size(); ++c) {
@@ -133,6 +133,6 @@ nb::object ToPythonImpl(const Json& value) {
 
 nb::object ToPython(const nlohmann::ordered_json& value) { return ToPythonImpl(value); }
 nb::object ToPython(const nlohmann::json& value) { return ToPythonImpl(value); }
-nb::object ToPython(const pipeline::OnlineRows& rows) { return ToPythonImpl(rows); }
+nb::object ToPython(const retrieval::OnlineRows& rows) { return ToPythonImpl(rows); }
 
 }  // namespace fst::python

@@ -5,7 +5,7 @@
 #include <nanobind/nanobind.h>
 #include <nlohmann/json.hpp>
 
-#include "featherstone/pipeline/online_lookup.h"
+#include "featherstone/retrieval/online_lookup.h"
 
 namespace fst::python {
 
@@ -13,6 +13,6 @@ namespace fst::python {
 nanobind::object ToPython(const nlohmann::ordered_json& value);
 nanobind::object ToPython(const nlohmann::json& value);
 // One dict per row (column -> value): the objects ToPython gives for the JSON of `rows`.
-nanobind::object ToPython(const pipeline::OnlineRows& rows);
+nanobind::object ToPython(const retrieval::OnlineRows& rows);
 
 }  // namespace fst::python

@@ -71,6 +71,8 @@ NB_MODULE(_featherstone, m) {
       .def("list", &Store::List, nb::arg("kind"))
       .def("history", &Store::History, nb::arg("name"))
       .def("ingest", &Store::Ingest, nb::arg("source"), nb::arg("path"))
+      .def("ingest_table", &Store::IngestTable, nb::arg("source"), nb::arg("stream"),
+           nb::arg("what"))
       .def("materialize", &Store::Materialize, nb::arg("end"), nb::arg("start").none(),
            nb::arg("incremental"), nb::arg("views"))
       .def("resolve", &Store::Resolve, nb::arg("features"), nb::arg("service"))

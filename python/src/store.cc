@@ -17,12 +17,11 @@
 #include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/validate.h"
 #include "featherstone/definitions/yaml_reader.h"
-#include "featherstone/pipeline/apply_checks.h"
-#include "featherstone/pipeline/check_features.h"
-#include "featherstone/pipeline/historical.h"
-#include "featherstone/pipeline/ingest.h"
-#include "featherstone/pipeline/materialize.h"
-#include "featherstone/pipeline/online_lookup.h"
+#include "featherstone/repo/plan_apply.h"
+#include "featherstone/retrieval/historical.h"
+#include "featherstone/ingest/ingest.h"
+#include "featherstone/retrieval/materialize.h"
+#include "featherstone/retrieval/online_lookup.h"
 #include "json_convert.h"
 
 namespace nb = nanobind;
@@ -167,12 +166,12 @@ std::string KeyText(nb::handle value, size_t entity, const std::string& key) {
   return nb::cast<std::string>(nb::str(value));
 }
 
-std::vector<pipeline::EntityKeyText> EntityRows(nb::handle rows) {
+std::vector<retrieval::EntityKeyText> EntityRows(nb::handle rows) {
   nb::object seq = nb::steal(PySequence_Fast(rows.ptr(), "entity_rows must be a list of dicts"));
   if (!seq.is_valid()) throw nb::python_error();
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
   PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
-  std::vector<pipeline::EntityKeyText> entities(static_cast<size_t>(n));
+  std::vector<retrieval::EntityKeyText> entities(static_cast<size_t>(n));
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* row = items[i];
     if (!PyDict_Check(row)) {
@@ -196,7 +195,7 @@ std::vector<pipeline::EntityKeyText> EntityRows(nb::handle rows) {
 }  // namespace
 
 Store::Store(const std::string& dir) : dir_(dir) {
-  auto opened = RunEngine(mutex_, [&] { return pipeline::RepoContext::Open(dir_); });
+  auto opened = RunEngine(mutex_, [&] { return repo::RepoContext::Open(dir_); });
   context_ = Unwrap(std::move(opened), InvalidAs::kGeneric);
   dir_ = context_->dir();
 }
@@ -210,14 +209,14 @@ void Store::Close() {
 }
 
 void Store::Refresh() {
-  auto opened = RunEngine(mutex_, [&]() -> Result<std::unique_ptr<pipeline::RepoContext>> {
+  auto opened = RunEngine(mutex_, [&]() -> Result<std::unique_ptr<repo::RepoContext>> {
     context_.reset();  // closes the online store before it is opened again
-    return pipeline::RepoContext::Open(dir_);
+    return repo::RepoContext::Open(dir_);
   });
   context_ = Unwrap(std::move(opened), InvalidAs::kGeneric);
 }
 
-Result<pipeline::RepoContext*> Store::Context() {
+Result<repo::RepoContext*> Store::Context() {
   if (context_ == nullptr) return Status::Invalid("this FeatureStore is closed");
   return context_.get();
 }
@@ -237,36 +236,19 @@ nb::list Store::SpecObjects(const std::optional<std::string>& python_yaml,
 
 nb::tuple Store::Plan(const std::optional<std::string>& python_yaml,
                       const std::string& file_name, bool apply) {
-  struct Planned {
-    std::vector<registry::Change> changes;
-    std::vector<std::string> notes;
-  };
-  auto planned = RunEngine(mutex_, [&]() -> Result<Planned> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-    // The checks of `featherstone plan` / `apply` (src/cli/plan_apply_command.cc), in order.
+  auto planned = RunEngine(mutex_, [&]() -> Result<repo::PlanResult> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
     FST_ASSIGN_OR_RAISE(auto repo, BuildDefinitions(dir_, python_yaml, file_name));
-    FST_RETURN_NOT_OK(pipeline::CheckFeatures(repo));
-    Planned out;
-    FST_RETURN_NOT_OK(pipeline::CheckContracts(repo));
-    FST_ASSIGN_OR_RAISE(auto evolution, pipeline::CheckEvolution(*context, repo));
-    if (!evolution.refused.empty()) {
-      std::string message = "schema change refused (old files could not be read as declared):";
-      for (const auto& line : evolution.refused) message += "\n  " + line;
-      return Status::Invalid(message);
+    FST_ASSIGN_OR_RAISE(auto result, repo::PlanApply(*context, repo, apply));
+    if (apply) {
+      // The context caches the applied definitions: open it again to see the new ones.
+      context_.reset();
+      FST_ASSIGN_OR_RAISE(context_, repo::RepoContext::Open(dir_));
     }
-    out.notes = std::move(evolution.notes);
-    const auto objects = definitions::ToSpecObjects(repo);
-    if (!apply) {
-      FST_ASSIGN_OR_RAISE(out.changes, context->registry().Plan(objects));
-      return out;
-    }
-    FST_ASSIGN_OR_RAISE(out.changes, context->registry().Apply(objects));
-    // The context caches the applied definitions: open it again to see the new ones.
-    context_.reset();
-    FST_ASSIGN_OR_RAISE(context_, pipeline::RepoContext::Open(dir_));
-    return out;
+    return result;
   });
-  const Planned result = Unwrap(std::move(planned), InvalidAs::kDefinition);
+  const repo::PlanResult result = Unwrap(std::move(planned), InvalidAs::kDefinition);
+  if (!result.refused.ok()) Raise(result.refused, InvalidAs::kDefinition);
   nb::list changes;
   for (const auto& c : result.changes) {
     changes.append(nb::make_tuple(OpMark(c.op), c.kind, c.name, c.detail));
@@ -278,7 +260,7 @@ nb::tuple Store::Plan(const std::optional<std::string>& python_yaml,
 
 nb::list Store::List(const std::string& kind) {
   auto records = RunEngine(mutex_, [&]() -> Result<std::vector<registry::ObjectRecord>> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
     return context->registry().List(kind);
   });
   return RecordsToPython(Unwrap(std::move(records), InvalidAs::kGeneric));
@@ -286,18 +268,15 @@ nb::list Store::List(const std::string& kind) {
 
 nb::list Store::History(const std::string& name) {
   auto records = RunEngine(mutex_, [&]() -> Result<std::vector<registry::ObjectRecord>> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
     return context->registry().History(name);
   });
   return RecordsToPython(Unwrap(std::move(records), InvalidAs::kGeneric));
 }
 
-nb::dict Store::Ingest(const std::string& source, const std::string& path) {
-  auto result = RunEngine(mutex_, [&]() -> Result<pipeline::IngestResult> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-    return pipeline::IngestFile(*context, source, path, pipeline::IngestOptions{});
-  });
-  const auto r = Unwrap(std::move(result), InvalidAs::kValidation);
+namespace {
+
+nb::dict IngestToPython(const ingest::IngestResult& r) {
   nb::dict out;
   out["input"] = r.input;
   out["ingest_id"] = r.ingest_id;
@@ -314,16 +293,37 @@ nb::dict Store::Ingest(const std::string& source, const std::string& path) {
   return out;
 }
 
+}  // namespace
+
+nb::dict Store::Ingest(const std::string& source, const std::string& path) {
+  auto result = RunEngine(mutex_, [&]() -> Result<ingest::IngestResult> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    return ingest::IngestFile(*context, source, path, ingest::IngestOptions{});
+  });
+  return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));
+}
+
+nb::dict Store::IngestTable(const std::string& source, nb::handle stream,
+                            const std::string& what) {
+  auto reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
+  auto result = RunEngine(mutex_, [&]() -> Result<ingest::IngestResult> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    return ingest::IngestTable(*context, source, std::move(reader), what,
+                               ingest::IngestOptions{});
+  });
+  return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));
+}
+
 nb::list Store::Materialize(int64_t end, std::optional<int64_t> start, bool incremental,
                             const std::vector<std::string>& views) {
-  pipeline::MaterializeOptions options;
+  retrieval::MaterializeOptions options;
   options.end = end;
   options.start = start;
   options.incremental = incremental;
   options.views = views;
-  auto result = RunEngine(mutex_, [&]() -> Result<std::vector<pipeline::ViewMaterialized>> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-    return pipeline::Materialize(*context, options);
+  auto result = RunEngine(mutex_, [&]() -> Result<std::vector<retrieval::ViewMaterialized>> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    return retrieval::Materialize(*context, options);
   });
   nb::list out;
   for (const auto& v : Unwrap(std::move(result), InvalidAs::kGeneric)) {
@@ -334,10 +334,10 @@ nb::list Store::Materialize(int64_t end, std::optional<int64_t> start, bool incr
 
 FeatureRefs Store::Resolve(const std::string& features, const std::string& service) {
   auto result = RunEngine(mutex_, [&]() -> Result<FeatureRefs> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
     FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, context->Applied());
     FeatureRefs out;
-    FST_ASSIGN_OR_RAISE(out.refs, pipeline::ResolveFeatures(*applied, features, service));
+    FST_ASSIGN_OR_RAISE(out.refs, retrieval::ResolveFeatures(*applied, features, service));
     FST_ASSIGN_OR_RAISE(out.join_keys, JoinKeyTypes(*applied, out.refs));
     for (const auto& ref : out.refs) {
       if (applied->FindOnDemandView(ref.view) != nullptr) out.on_demand = true;
@@ -350,14 +350,15 @@ FeatureRefs Store::Resolve(const std::string& features, const std::string& servi
 nb::object Store::Historical(const FeatureRefs& refs, nb::handle stream,
                              const std::string& timestamp_column, bool full_feature_names) {
   auto reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
-  pipeline::HistoricalOptions options;
+  retrieval::HistoricalOptions options;
   options.timestamp_column = timestamp_column;
   options.full_feature_names = full_feature_names;
   auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-    FST_ASSIGN_OR_RAISE(auto entities, reader->ToTable());
-    reader.reset();
-    return pipeline::GetHistoricalFeatures(*context, entities, refs.refs, options);
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto entities, retrieval::NormalizeEntityTable(
+                                           *context, std::move(reader), refs.refs, options,
+                                           "entity rows"));
+    return retrieval::GetHistoricalFeatures(*context, entities, refs.refs, options);
   });
   return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
                 InvalidAs::kGeneric);
@@ -365,14 +366,14 @@ nb::object Store::Historical(const FeatureRefs& refs, nb::handle stream,
 
 nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& path,
                                  const std::string& timestamp_column, bool full_feature_names) {
-  pipeline::HistoricalOptions options;
+  retrieval::HistoricalOptions options;
   options.timestamp_column = timestamp_column;
   options.full_feature_names = full_feature_names;
   auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
-    FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
     FST_ASSIGN_OR_RAISE(auto entities,
-                        pipeline::ReadEntityFile(*context, path, refs.refs, options));
-    return pipeline::GetHistoricalFeatures(*context, entities, refs.refs, options);
+                        retrieval::ReadEntityFile(*context, path, refs.refs, options));
+    return retrieval::GetHistoricalFeatures(*context, entities, refs.refs, options);
   });
   return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
                 InvalidAs::kGeneric);
@@ -383,10 +384,10 @@ nb::object Store::Online(const FeatureRefs& refs, nb::handle entity_rows,
                          nb::handle response_type) {
   auto entities = EntityRows(entity_rows);
   const int64_t time = at.has_value() ? *at : core::NowMicros();
-  nb::object rows;
+  // Request values of on-demand features ride in the entity rows beside the join keys.
+  std::vector<retrieval::EntityKeyText> requests;
   if (refs.on_demand) {
-    // Request values ride in the entity rows beside the join keys.
-    std::vector<pipeline::EntityKeyText> requests(entities.size());
+    requests.resize(entities.size());
     for (size_t i = 0; i < entities.size(); ++i) {
       auto& entity = entities[i];
       auto is_key = [&](const auto& field) {
@@ -397,19 +398,13 @@ nb::object Store::Online(const FeatureRefs& refs, nb::handle entity_rows,
       requests[i].assign(std::make_move_iterator(split), std::make_move_iterator(entity.end()));
       entity.erase(split, entity.end());
     }
-    auto online = RunEngine(mutex_, [&]() -> Result<nlohmann::ordered_json> {
-      FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-      return pipeline::GetOnlineFeatures(*context, refs.refs, entities, time, full_feature_names,
-                                         requests);
-    });
-    rows = ToPython(Unwrap(std::move(online), InvalidAs::kValidation));
-  } else {
-    auto online = RunEngine(mutex_, [&]() -> Result<pipeline::OnlineRows> {
-      FST_ASSIGN_OR_RAISE(pipeline::RepoContext * context, Context());
-      return pipeline::GetOnlineRows(*context, refs.refs, entities, time, full_feature_names);
-    });
-    rows = ToPython(Unwrap(std::move(online), InvalidAs::kValidation));
   }
+  auto online = RunEngine(mutex_, [&]() -> Result<retrieval::OnlineRows> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    return retrieval::GetOnlineFeatures(*context, refs.refs, entities, time, full_feature_names,
+                                        requests);
+  });
+  nb::object rows = ToPython(Unwrap(std::move(online), InvalidAs::kValidation));
   if (response_type.is_none()) return rows;
   // response_type.__new__ without its Python __init__: the hot path runs no bytecode here.
   nb::object response = response_type.attr("__new__")(response_type);

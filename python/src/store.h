@@ -1,4 +1,4 @@
-// featherstone._featherstone.Store: one opened repository (pipeline::RepoContext) for the
+// featherstone._featherstone.Store: one opened repository (repo::RepoContext) for the
 // Python SDK. Every engine call runs without the GIL and under the store's mutex (the
 // context is not thread-safe); results are converted to Python with the GIL held.
 #pragma once
@@ -14,7 +14,7 @@
 #include <nanobind/nanobind.h>
 
 #include "featherstone/definitions/model.h"
-#include "featherstone/pipeline/repo_context.h"
+#include "featherstone/repo/repo_context.h"
 
 namespace fst::python {
 
@@ -51,8 +51,12 @@ class Store {
   nanobind::list History(const std::string& name);
 
   // {input, ingest_id, rows, parts, skipped, rows_read, rows_quarantined, has_contract,
-  // probe, warnings} (pipeline::IngestResult).
+  // probe, warnings} (ingest::IngestResult).
   nanobind::dict Ingest(const std::string& source, const std::string& path);
+  // The same for in-memory rows: `stream` is an "arrow_array_stream" capsule; `what` names
+  // them in messages ("<DataFrame>").
+  nanobind::dict IngestTable(const std::string& source, nanobind::handle stream,
+                             const std::string& what);
   // (view, keys_written) per view.
   nanobind::list Materialize(int64_t end, std::optional<int64_t> start, bool incremental,
                              const std::vector<std::string>& views);
@@ -71,10 +75,10 @@ class Store {
 
  private:
   // The open context; Invalid once closed. Call with the mutex held.
-  Result<pipeline::RepoContext*> Context();
+  Result<repo::RepoContext*> Context();
 
   std::string dir_;
-  std::unique_ptr<pipeline::RepoContext> context_;
+  std::unique_ptr<repo::RepoContext> context_;
   std::mutex mutex_;
 };
 

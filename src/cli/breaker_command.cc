@@ -4,7 +4,7 @@
 
 #include "command.h"
 #include "featherstone/core/time.h"
-#include "featherstone/pipeline/breaker.h"
+#include "featherstone/ingest/breaker.h"
 #include "text_table.h"
 
 namespace fst::cli {
@@ -16,7 +16,7 @@ std::string Share(double share) {
   return text;
 }
 
-std::vector<std::string> Row(const pipeline::BreakerStatus& status) {
+std::vector<std::string> Row(const ingest::BreakerStatus& status) {
   const bool open = status.record.state == quality::BreakerState::kOpen;
   std::string probe = "-";
   if (open && status.configured) {
@@ -36,7 +36,7 @@ std::vector<std::string> Row(const pipeline::BreakerStatus& status) {
 Status Status_(const Globals& globals, const std::string& source) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(auto statuses,
-                      pipeline::GetBreakerStatus(*repo, source, core::NowMicros()));
+                      ingest::GetBreakerStatus(*repo, source, core::NowMicros()));
   if (statuses.empty()) {
     std::cout << "No source has a circuit breaker (add `breaker: {threshold: 0.2, "
                  "half_open_after: 10m}` to a source's contract).\n";
@@ -51,7 +51,7 @@ Status Status_(const Globals& globals, const std::string& source) {
 
 Status Reset(const Globals& globals, const std::string& source) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  FST_ASSIGN_OR_RAISE(auto status, pipeline::ResetBreaker(*repo, source, core::NowMicros()));
+  FST_ASSIGN_OR_RAISE(auto status, ingest::ResetBreaker(*repo, source, core::NowMicros()));
   std::cout << "breaker of source '" << source << "' is CLOSED; ingests are accepted again\n";
   if (!status.configured) {
     std::cerr << "note: source '" << source << "' has no breaker in its contract\n";

@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "featherstone/core/status.h"
-#include "featherstone/pipeline/repo_context.h"
+#include "featherstone/repo/repo_context.h"
 
 namespace fst::cli {
 
@@ -20,7 +20,7 @@ struct Globals {
 using Action = std::function<Status()>;
 
 // Opens the repo named by -C.
-Result<std::unique_ptr<pipeline::RepoContext>> OpenRepo(const Globals& globals);
+Result<std::unique_ptr<repo::RepoContext>> OpenRepo(const Globals& globals);
 
 // Parses a timestamp option value, naming the option in the error.
 Result<int64_t> ParseTimeOption(const std::string& option, const std::string& text);

@@ -3,7 +3,7 @@
 
 #include "command.h"
 #include "featherstone/connectors/table_writer.h"
-#include "featherstone/pipeline/historical.h"
+#include "featherstone/retrieval/historical.h"
 
 namespace fst::cli {
 namespace {
@@ -13,17 +13,17 @@ struct Options {
   std::string features;
   std::string service;
   std::string out;
-  pipeline::HistoricalOptions historical;
+  retrieval::HistoricalOptions historical;
 };
 
 Status Run(const Globals& globals, const Options& o) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo->Applied());
-  FST_ASSIGN_OR_RAISE(auto refs, pipeline::ResolveFeatures(*applied, o.features, o.service));
+  FST_ASSIGN_OR_RAISE(auto refs, retrieval::ResolveFeatures(*applied, o.features, o.service));
   FST_ASSIGN_OR_RAISE(auto entities,
-                      pipeline::ReadEntityFile(*repo, o.entities, refs, o.historical));
+                      retrieval::ReadEntityFile(*repo, o.entities, refs, o.historical));
   FST_ASSIGN_OR_RAISE(auto table,
-                      pipeline::GetHistoricalFeatures(*repo, entities, refs, o.historical));
+                      retrieval::GetHistoricalFeatures(*repo, entities, refs, o.historical));
   FST_RETURN_NOT_OK(connectors::WriteTableFile(*table, o.out));
   std::cout << "wrote " << table->num_rows() << " rows to " << o.out << "\n";
   return Status::OK();

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "command.h"
-#include "featherstone/pipeline/ingest.h"
+#include "featherstone/ingest/ingest.h"
 
 namespace fst::cli {
 namespace {
@@ -14,13 +14,13 @@ Status Run(const Globals& globals, const std::string& source, const std::vector<
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   const bool tty = isatty(STDERR_FILENO) != 0;
   for (const auto& file : files) {
-    pipeline::IngestOptions options;
+    ingest::IngestOptions options;
     if (tty) {
       options.progress = [&file](int64_t rows) {
         std::fprintf(stderr, "\ringesting %s: %lld rows", file.c_str(), static_cast<long long>(rows));
       };
     }
-    auto result = pipeline::IngestFile(*repo, source, file, options);
+    auto result = ingest::IngestFile(*repo, source, file, options);
     if (tty) std::fprintf(stderr, "\r\033[K");
     FST_RETURN_NOT_OK(result.status());
     if (result->skipped) {
@@ -36,11 +36,6 @@ Status Run(const Globals& globals, const std::string& source, const std::vector<
       }
       std::cout << "\n";
       for (const auto& warning : result->warnings) std::cerr << "warning: " << warning << "\n";
-      if (result->rows == 0 && result->rows_quarantined > 0) {
-        return Status::Invalid(file, ": nothing written: all ", result->rows_quarantined,
-                               " rows were quarantined; see `featherstone quarantine show ",
-                               source, "`");
-      }
     }
   }
   return Status::OK();

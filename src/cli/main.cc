@@ -1,14 +1,17 @@
 // The featherstone command. Exit codes: 0 success, 1 error, 2 usage error (DESIGN 2b).
+#include <exception>
 #include <iostream>
+#include <string_view>
 
 #include "command.h"
 #include "featherstone/core/arrow_init.h"
+#include "featherstone/core/closest_name.h"
 #include "featherstone/core/time.h"
 
 namespace fst::cli {
 
-Result<std::unique_ptr<pipeline::RepoContext>> OpenRepo(const Globals& globals) {
-  return pipeline::RepoContext::Open(globals.repo);
+Result<std::unique_ptr<repo::RepoContext>> OpenRepo(const Globals& globals) {
+  return repo::RepoContext::Open(globals.repo);
 }
 
 Result<int64_t> ParseTimeOption(const std::string& option, const std::string& text) {
@@ -16,6 +19,41 @@ Result<int64_t> ParseTimeOption(const std::string& option, const std::string& te
   if (!parsed.ok()) return Status::Invalid(option, ": ", parsed.status().message());
   return parsed;
 }
+
+namespace {
+
+// The first argument that is not an option of the top-level command (nullptr when none).
+const char* FirstVerb(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-C" || arg == "--repo") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    return argv[i];
+  }
+  return nullptr;
+}
+
+// Invalid "unknown command 'X'; did you mean 'Y'?" when the verb is not a subcommand of `app`.
+fst::Status CheckVerb(const CLI::App& app, int argc, char** argv) {
+  const char* verb = FirstVerb(argc, argv);
+  if (verb == nullptr) return fst::Status::OK();
+  std::vector<std::string> verbs;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == verb) return fst::Status::OK();
+    verbs.push_back(sub->get_name());
+  }
+  const std::string closest = fst::core::ClosestName(verb, verbs, 3);
+  std::string known;
+  for (const auto& name : verbs) known += (known.empty() ? "" : ", ") + name;
+  return fst::Status::Invalid("unknown command '", verb, "'",
+                              closest.empty() ? "" : "; did you mean '" + closest + "'?",
+                              "\ncommands: ", known, "\nRun 'featherstone --help' for more.");
+}
+
+}  // namespace
 
 }  // namespace fst::cli
 
@@ -41,14 +79,23 @@ int main(int argc, char** argv) {
   AddQuarantineCommands(app, globals, &action);
   AddBreakerCommands(app, globals, &action);
   AddQualityCommand(app, globals, &action);
+  if (fst::Status verb = CheckVerb(app, argc, argv); !verb.ok()) {
+    std::cerr << "error: " << verb.message() << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  fst::Status status = fst::core::EnsureArrowCompute();
-  if (status.ok()) status = action();
+  fst::Status status;
+  try {
+    status = fst::core::EnsureArrowCompute();
+    if (status.ok()) status = action();
+  } catch (const std::exception& e) {
+    status = fst::Status::UnknownError("internal error: ", e.what());
+  }
   if (!status.ok()) {
     std::cerr << "error: " << status.message() << "\n";
     return 1;

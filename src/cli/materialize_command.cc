@@ -3,7 +3,7 @@
 
 #include "command.h"
 #include "featherstone/core/time.h"
-#include "featherstone/pipeline/materialize.h"
+#include "featherstone/retrieval/materialize.h"
 
 namespace fst::cli {
 namespace {
@@ -16,7 +16,7 @@ struct Options {
 };
 
 Status Run(const Globals& globals, const Options& o) {
-  pipeline::MaterializeOptions options;
+  retrieval::MaterializeOptions options;
   options.incremental = o.incremental;
   options.views = o.views;
   if (o.end.empty()) {
@@ -30,7 +30,7 @@ Status Run(const Globals& globals, const Options& o) {
     options.start = start;
   }
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  FST_ASSIGN_OR_RAISE(auto results, pipeline::Materialize(*repo, options));
+  FST_ASSIGN_OR_RAISE(auto results, retrieval::Materialize(*repo, options));
   for (const auto& r : results) {
     std::cout << "materialized " << r.view << ": " << r.keys_written << " keys up to "
               << core::FormatTimestamp(options.end) << "\n";

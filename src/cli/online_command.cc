@@ -4,8 +4,8 @@
 
 #include "command.h"
 #include "featherstone/core/time.h"
-#include "featherstone/pipeline/historical.h"
-#include "featherstone/pipeline/online_lookup.h"
+#include "featherstone/retrieval/historical.h"
+#include "featherstone/retrieval/online_json.h"
 
 namespace fst::cli {
 namespace {
@@ -31,8 +31,8 @@ Result<std::pair<std::string, std::string>> SplitPair(const std::string& option,
 }
 
 // K=V pairs into entities: a key seen again starts the next entity.
-Result<std::vector<pipeline::EntityKeyText>> GroupEntities(const std::vector<std::string>& pairs) {
-  std::vector<pipeline::EntityKeyText> entities(1);
+Result<std::vector<retrieval::EntityKeyText>> GroupEntities(const std::vector<std::string>& pairs) {
+  std::vector<retrieval::EntityKeyText> entities(1);
   for (const auto& pair : pairs) {
     FST_ASSIGN_OR_RAISE(auto split, SplitPair("--entity", pair, "customer_id=42"));
     for (const auto& [k, v] : entities.back()) {
@@ -53,7 +53,7 @@ Status Run(const Globals& globals, const Options& o) {
   }
   FST_ASSIGN_OR_RAISE(auto entities, GroupEntities(o.entities));
   // One request: its values apply to every entity.
-  pipeline::EntityKeyText request;
+  retrieval::EntityKeyText request;
   for (const auto& pair : o.requests) {
     FST_ASSIGN_OR_RAISE(auto split, SplitPair("--request", pair, "amount=12.5"));
     for (const auto& [field, value] : request) {
@@ -63,15 +63,15 @@ Status Run(const Globals& globals, const Options& o) {
     }
     request.push_back(std::move(split));
   }
-  const std::vector<pipeline::EntityKeyText> requests(o.requests.empty() ? 0 : entities.size(),
+  const std::vector<retrieval::EntityKeyText> requests(o.requests.empty() ? 0 : entities.size(),
                                                       request);
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo->Applied());
-  FST_ASSIGN_OR_RAISE(auto refs, pipeline::ResolveFeatures(*applied, o.features, o.service));
-  FST_ASSIGN_OR_RAISE(auto json,
-                      pipeline::GetOnlineFeatures(*repo, refs, entities, at, o.full_feature_names,
-                                                  requests));
-  std::cout << json.dump(2) << "\n";
+  FST_ASSIGN_OR_RAISE(auto refs, retrieval::ResolveFeatures(*applied, o.features, o.service));
+  FST_ASSIGN_OR_RAISE(auto rows,
+                      retrieval::GetOnlineFeatures(*repo, refs, entities, at, o.full_feature_names,
+                                                   requests));
+  std::cout << retrieval::ToJson(rows).dump(2) << "\n";
   return Status::OK();
 }
 

@@ -2,10 +2,8 @@
 #include <iostream>
 
 #include "command.h"
-#include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/yaml_reader.h"
-#include "featherstone/pipeline/apply_checks.h"
-#include "featherstone/pipeline/check_features.h"
+#include "featherstone/repo/plan_apply.h"
 
 namespace fst::cli {
 namespace {
@@ -27,29 +25,14 @@ void PrintChanges(const std::vector<registry::Change>& changes) {
 
 Status Run(const Globals& globals, bool apply) {
   FST_ASSIGN_OR_RAISE(auto definitions, definitions::LoadRepo(globals.repo));
-  FST_RETURN_NOT_OK(pipeline::CheckFeatures(definitions));
-  FST_RETURN_NOT_OK(pipeline::CheckContracts(definitions));
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  const auto objects = definitions::ToSpecObjects(definitions);
-  FST_ASSIGN_OR_RAISE(auto evolution, pipeline::CheckEvolution(*repo, definitions));
-  Status refused = Status::OK();
-  if (!evolution.refused.empty()) {
-    std::string message = "schema change refused (old files could not be read as declared):";
-    for (const auto& line : evolution.refused) message += "\n  " + line;
-    refused = Status::Invalid(message);
+  FST_ASSIGN_OR_RAISE(auto result, repo::PlanApply(*repo, definitions, apply));
+  PrintChanges(result.changes);
+  for (const auto& note : result.notes) std::cout << "  note: " << note << "\n";
+  if (apply && !result.changes.empty()) {
+    std::cout << "Applied " << result.changes.size() << " change(s).\n";
   }
-  if (!apply) {
-    FST_ASSIGN_OR_RAISE(auto changes, repo->registry().Plan(objects));
-    PrintChanges(changes);
-    for (const auto& note : evolution.notes) std::cout << "  note: " << note << "\n";
-    return refused;
-  }
-  FST_RETURN_NOT_OK(refused);
-  FST_ASSIGN_OR_RAISE(auto changes, repo->registry().Apply(objects));
-  PrintChanges(changes);
-  for (const auto& note : evolution.notes) std::cout << "  note: " << note << "\n";
-  if (!changes.empty()) std::cout << "Applied " << changes.size() << " change(s).\n";
-  return Status::OK();
+  return result.refused;
 }
 
 }  // namespace

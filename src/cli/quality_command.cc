@@ -4,7 +4,7 @@
 
 #include "command.h"
 #include "featherstone/core/time.h"
-#include "featherstone/pipeline/quality_history.h"
+#include "featherstone/ingest/quality_history.h"
 #include "text_table.h"
 
 namespace fst::cli {
@@ -18,7 +18,7 @@ std::string Percent(double value) {
 
 Status Run(const Globals& globals, const std::string& source, int64_t limit, bool json) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  FST_ASSIGN_OR_RAISE(auto runs, pipeline::QualityHistory(*repo, source, limit));
+  FST_ASSIGN_OR_RAISE(auto runs, ingest::QualityHistory(*repo, source, limit));
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& run : runs) {

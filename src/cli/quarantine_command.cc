@@ -5,7 +5,7 @@
 
 #include "command.h"
 #include "featherstone/core/time.h"
-#include "featherstone/pipeline/quarantine.h"
+#include "featherstone/ingest/quarantine.h"
 #include "text_table.h"
 
 namespace fst::cli {
@@ -13,7 +13,7 @@ namespace {
 
 Status List(const Globals& globals, const std::string& source) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  FST_ASSIGN_OR_RAISE(auto files, pipeline::ListQuarantine(*repo, source));
+  FST_ASSIGN_OR_RAISE(auto files, ingest::ListQuarantine(*repo, source));
   if (files.empty()) {
     std::cout << "No quarantined rows for source '" << source << "'.\n";
     return Status::OK();
@@ -37,7 +37,7 @@ Status List(const Globals& globals, const std::string& source) {
 
 Status Show(const Globals& globals, const std::string& source, bool all, int64_t limit) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  FST_ASSIGN_OR_RAISE(auto rows, pipeline::ShowQuarantine(*repo, source, all, limit));
+  FST_ASSIGN_OR_RAISE(auto rows, ingest::ShowQuarantine(*repo, source, all, limit));
   if (rows->num_rows() == 0) {
     std::cout << "No quarantined rows" << (all ? "" : " waiting for replay") << " for source '"
               << source << "'.\n";
@@ -60,7 +60,7 @@ Status Show(const Globals& globals, const std::string& source, bool all, int64_t
 
 Status Replay(const Globals& globals, const std::string& source) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  FST_ASSIGN_OR_RAISE(auto result, pipeline::ReplayQuarantine(*repo, source, {}));
+  FST_ASSIGN_OR_RAISE(auto result, ingest::ReplayQuarantine(*repo, source, {}));
   if (result.candidates == 0) {
     std::cout << "Nothing to replay for source '" << source << "'.\n";
     return Status::OK();

@@ -2,14 +2,14 @@
 #include <iostream>
 
 #include "command.h"
-#include "featherstone/pipeline/validate.h"
+#include "featherstone/ingest/validate.h"
 
 namespace fst::cli {
 namespace {
 
 Status Run(const Globals& globals, const std::string& source, const std::string& file) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  FST_ASSIGN_OR_RAISE(auto report, pipeline::ValidateFile(*repo, source, file));
+  FST_ASSIGN_OR_RAISE(auto report, ingest::ValidateFile(*repo, source, file));
   report.result["meta"]["metrics"] = report.metrics;
   std::cout << report.result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
             << "\n";

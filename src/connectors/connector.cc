@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include <arrow/array/array_nested.h>
 #include <arrow/compute/initialize.h>
 #include <arrow/record_batch.h>
 #include <arrow/table.h>
@@ -44,6 +45,19 @@ Status MissingColumn(const std::string& file, const core::ColumnSpec& spec,
   }
   return Status::Invalid(file, ": missing column '", SourceName(spec),
                          "'; the file has: ", names.empty() ? "no columns" : names);
+}
+
+Result<std::shared_ptr<arrow::Array>> FindPath(const arrow::RecordBatch& batch,
+                                               const std::vector<std::string>& path) {
+  std::shared_ptr<arrow::Array> array = batch.GetColumnByName(path.front());
+  for (size_t i = 1; i < path.size() && array != nullptr; ++i) {
+    if (array->type_id() != arrow::Type::STRUCT) return nullptr;
+    const auto& parent = static_cast<const arrow::StructArray&>(*array);
+    const int index = parent.struct_type()->GetFieldIndex(path[i]);
+    if (index < 0) return nullptr;
+    FST_ASSIGN_OR_RAISE(array, parent.GetFlattenedField(index));
+  }
+  return array;
 }
 
 arrow::FieldVector DeclaredFields(const core::Schema& schema) {

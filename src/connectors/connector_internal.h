@@ -34,6 +34,11 @@ std::vector<std::string> SplitPath(const std::string& path);
 Status MissingColumn(const std::string& file, const core::ColumnSpec& spec,
                      const std::vector<std::string>& available);
 
+// The column at `path` in `batch` (a top-level column, then fields of struct columns inside
+// it), or nullptr when absent.
+Result<std::shared_ptr<arrow::Array>> FindPath(const arrow::RecordBatch& batch,
+                                               const std::vector<std::string>& path);
+
 // Arrow fields of the declared columns, in order.
 arrow::FieldVector DeclaredFields(const core::Schema& schema);
 

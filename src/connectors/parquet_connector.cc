@@ -38,9 +38,6 @@ class ParquetConnector : public Connector {
     if (status.ok() || status.message().find(path_) != std::string::npos) return status;
     return status.WithMessage(path_, ": ", status.message());
   }
-  // The column at `path` in `batch`, or nullptr.
-  Result<std::shared_ptr<arrow::Array>> Find(const arrow::RecordBatch& batch,
-                                             const std::vector<std::string>& path) const;
   Result<std::shared_ptr<arrow::RecordBatch>> Convert(const arrow::RecordBatch& raw);
 
   std::string path_;
@@ -122,23 +119,11 @@ Status ParquetConnector::Open(const ReadOptions& options) {
   return Status::OK();
 }
 
-Result<std::shared_ptr<arrow::Array>> ParquetConnector::Find(
-    const arrow::RecordBatch& batch, const std::vector<std::string>& path) const {
-  std::shared_ptr<arrow::Array> array = batch.GetColumnByName(path.front());
-  for (size_t i = 1; i < path.size() && array != nullptr; ++i) {
-    const auto& parent = static_cast<const arrow::StructArray&>(*array);
-    const int index = parent.struct_type()->GetFieldIndex(path[i]);
-    if (index < 0) return nullptr;
-    FST_ASSIGN_OR_RAISE(array, parent.GetFlattenedField(index));
-  }
-  return array;
-}
-
 Result<std::shared_ptr<arrow::RecordBatch>> ParquetConnector::Convert(
     const arrow::RecordBatch& raw) {
   arrow::ArrayVector columns;
   for (size_t i = 0; i < schema_.size(); ++i) {
-    FST_ASSIGN_OR_RAISE(auto found, Find(raw, paths_[i]));
+    FST_ASSIGN_OR_RAISE(auto found, FindPath(raw, paths_[i]));
     if (found == nullptr) {
       return Status::Invalid(path_, ": cannot read column '", schema_[i].name, "'");
     }

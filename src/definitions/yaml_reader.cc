@@ -465,6 +465,8 @@ Result<Repo> Parser::ParseRoot(const YAML::Node& root) const {
   FST_RETURN_NOT_OK(top.String("project", &repo.project));
   FST_RETURN_NOT_OK(top.String("registry", &repo.registry));
   FST_RETURN_NOT_OK(top.String("online_store", &repo.online_store));
+  if (top.Has("registry")) repo.registry_location = Locate(top.ValueMark("registry"));
+  if (top.Has("online_store")) repo.online_store_location = Locate(top.ValueMark("online_store"));
   FST_RETURN_NOT_OK(ReadItems(top, "entities", &Parser::ReadEntity, &repo.entities));
   FST_RETURN_NOT_OK(ReadItems(top, "sources", &Parser::ReadSource, &repo.sources));
   FST_RETURN_NOT_OK(ReadItems(top, "feature_views", &Parser::ReadView, &repo.feature_views));
@@ -492,6 +494,21 @@ void Append(std::vector<T>* to, std::vector<T>* from) {
 
 Result<Repo> ParseYaml(std::string_view text, const std::string& file_name) {
   return Parser(file_name, FileRole::kMain).Parse(text);
+}
+
+Result<Repo> LoadSettings(const std::string& repo_dir) {
+  const std::filesystem::path path = std::filesystem::path(repo_dir) / "featherstone.yaml";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return Repo{};
+  FST_ASSIGN_OR_RAISE(std::string text, ReadFile(path));
+  FST_ASSIGN_OR_RAISE(Repo repo, ParseYaml(text, "featherstone.yaml"));
+  Repo settings;
+  settings.project = repo.project;
+  settings.registry = repo.registry;
+  settings.online_store = repo.online_store;
+  settings.registry_location = repo.registry_location;
+  settings.online_store_location = repo.online_store_location;
+  return settings;
 }
 
 Result<Repo> LoadRepo(const std::string& repo_dir) {

@@ -10,6 +10,7 @@
 #include <arrow/type.h>
 
 #include "featherstone/core/arrow_init.h"
+#include "featherstone/core/time.h"
 #include "featherstone/offline/part_file.h"
 
 namespace fst::offline {
@@ -142,7 +143,7 @@ Result<PitResult> PitJoinFiles(const std::vector<PartRef>& files,
   for (size_t f = 0; f < files.size() && !order.empty(); ++f) {
     const PartRef& file = files[f];
     if (file.min_ts > max_t || file.max_ts < spec.window.min_ts) continue;
-    if (spec.window.ttl_us > 0 && file.max_ts < min_t - spec.window.ttl_us) continue;
+    if (!core::WithinTtl(file.max_ts, min_t, spec.window.ttl_us)) continue;
     FST_ASSIGN_OR_RAISE(auto loaded, LoadRun(file, spec, threads));
     FST_RETURN_NOT_OK(sorted_keys.CheckComparable(loaded->keys));
     PitMergeRun(entities, loaded->run, static_cast<int32_t>(f), spec.window, &matches, threads);

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "featherstone/core/time.h"
+
 namespace fst::offline {
 namespace {
 
@@ -75,7 +77,7 @@ void MergeRange(const EntityRun& entities, int64_t begin, int64_t end, const Fea
       if (p == j) continue;
       const int64_t k = p - 1;
       const int64_t ts = run.ts[k];
-      if (window.ttl_us > 0 && ts < t - window.ttl_us) continue;
+      if (!core::WithinTtl(ts, t, window.ttl_us)) continue;
       if (ts < window.min_ts) continue;
       const RowOrder order{ts, run.created ? run.created[k] : std::numeric_limits<int64_t>::min(),
                            run.seq[k]};

@@ -80,7 +80,7 @@ def test_plan_list_and_describe_show_the_kind(tmp_path):
     listed = fst.run(["list", "on_demand_feature_view"], repo).stdout
     assert "transaction_features" in listed and "customer_features" not in listed
     described = fst.run(["describe", "transaction_features"], repo).stdout
-    assert described.startswith("on_demand_feature_view transaction_features (version 1)")
+    assert described.startswith("on_demand_feature_view transaction_features  (version 1,")
     assert "amount / customer_features.average_order_value" in described
     # A changed expression is a change of that object only.
     (repo / "featherstone.yaml").write_text(ON_DEMAND_YAML.replace(

@@ -47,6 +47,14 @@ class Connector {
 Result<std::unique_ptr<Connector>> OpenFile(const std::string& path, const std::string& format,
                                             const core::Schema& schema, const ReadOptions& options);
 
+// Reads in-memory data from `reader` as OpenFile reads a file: declared columns found by name
+// (or dotted path into struct columns) and coerced alike; `what` names the input in messages
+// ("WHAT: row N, column 'C': ..."). Errors: Invalid "WHAT: missing column 'C'; the file has:
+// ..." when a declared column is absent.
+Result<std::unique_ptr<Connector>> OpenReader(std::shared_ptr<arrow::RecordBatchReader> reader,
+                                              const core::Schema& schema, const std::string& what,
+                                              const ReadOptions& options);
+
 // Converts `input` to core::ToArrowType(spec.type) as the connectors convert a file's column
 // (text is parsed; empty text is null for non-text types), for values that arrive other than
 // in a file (request values, in-memory entity tables). Errors: Invalid "WHAT: row N, column

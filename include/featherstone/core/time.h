@@ -35,4 +35,11 @@ std::string FormatDuration(int64_t micros);
 // Wall-clock now.
 int64_t NowMicros();
 
+// The ttl rule of point-in-time lookups (DESIGN section 3), for training sets and online reads
+// alike: a row with event time `event_ts` is eligible at time `t` under ttl `ttl_us` when
+// event_ts >= t - ttl_us (ttl 0: no lower bound).
+inline bool WithinTtl(int64_t event_ts, int64_t t, int64_t ttl_us) {
+  return ttl_us <= 0 || event_ts >= t - ttl_us;
+}
+
 }  // namespace fst::core

@@ -95,6 +95,8 @@ struct Repo {
   std::string project;
   std::string registry = "sqlite";     // "sqlite" or a postgresql:// URL
   std::string online_store = "rocksdb";  // "rocksdb" or a redis:// URL
+  Location registry_location;            // where each setting was written (unknown: default)
+  Location online_store_location;
   std::vector<Entity> entities;
   std::vector<Source> sources;
   std::vector<FeatureView> feature_views;

@@ -1,0 +1,55 @@
+// Batch ingestion: connector -> contract (quality) -> sorted Parquet parts and quarantine
+// files -> one atomic publish. A crash or an error leaves nothing of the file visible; a file
+// already ingested into the source (same bytes) is skipped. Protocol: docs/impl.md "Offline
+// store"; contracts, quarantine and breakers: docs/quality.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/record_batch.h>
+
+#include "featherstone/repo/repo_context.h"
+
+namespace fst::ingest {
+
+struct IngestOptions {
+  int64_t part_rows = 2'000'000;  // rows per sorted part file (bounds memory)
+  // Called after every batch with the rows read so far.
+  std::function<void(int64_t rows)> progress;
+  int64_t now_us = 0;  // the run's time (freshness, breaker); 0 = the wall clock
+};
+
+struct IngestResult {
+  std::string input;
+  int64_t ingest_id = 0;
+  int64_t rows = 0;  // rows written to the offline store
+  int64_t parts = 0;
+  bool skipped = false;  // already ingested (ingest_id names the earlier one)
+  int64_t rows_read = 0;
+  int64_t rows_quarantined = 0;
+  bool has_contract = false;
+  bool probe = false;                 // the run was the breaker's probe (it passed)
+  std::vector<std::string> warnings;  // failed warn-level expectations and tolerated failures
+};
+
+// Ingests the file at `path` into source `source`. With a contract, rows breaking an
+// error-level rule are quarantined (published with the good rows) and the run is recorded.
+// Errors: KeyError for an unknown source (naming the known ones); Invalid naming file, row,
+// column and value for bad data; Invalid listing the failed expectations when the contract
+// rejects the file or its breaker opens or is open (nothing written); Invalid "nothing
+// written" when every row was quarantined (the quarantine is published); IOError for I/O.
+Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source,
+                                const std::string& path, const IngestOptions& options);
+
+// Ingests in-memory rows (a Python table, a pushed batch) exactly as IngestFile ingests a file,
+// without deduplication by content; `what` names the input in messages and records.
+// Errors: those of IngestFile, with `what` in place of the file name.
+Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& source,
+                                 std::shared_ptr<arrow::RecordBatchReader> rows,
+                                 const std::string& what, const IngestOptions& options);
+
+}  // namespace fst::ingest

@@ -1,0 +1,32 @@
+// The one table of backends a repo may name in featherstone.yaml: `registry:`, `online_store:`
+// and each source's `kind:`. A value with no backend built is refused here, at plan, apply and
+// open, naming the key, where it was written and the values supported — never ignored.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "featherstone/definitions/model.h"
+#include "featherstone/online/online_store.h"
+#include "featherstone/registry/registry.h"
+
+namespace fst::repo {
+
+// Errors: Invalid "featherstone.yaml:L:C: registry 'postgresql://...' is not supported by this
+// build; supported: sqlite" (and likewise online_store and source kinds), one line per problem.
+Status CheckBackends(const definitions::Repo& repo);
+
+// Whether sources of `kind` can be ingested (a connector exists).
+bool SourceKindBuilt(const std::string& kind);
+
+// Opens the registry named by `settings.registry` for the repo at `dir`.
+// Errors: those of CheckBackends; IOError from the backend.
+Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo& settings,
+                                                         const std::string& dir);
+
+// Opens the online store named by `settings.online_store` for the repo at `dir`.
+// Errors: those of CheckBackends; IOError from the backend.
+Result<std::unique_ptr<online::OnlineStore>> OpenOnlineStore(const definitions::Repo& settings,
+                                                             const std::string& dir);
+
+}  // namespace fst::repo

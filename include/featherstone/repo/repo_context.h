@@ -1,0 +1,56 @@
+// An opened feature repository: its folder, registry, applied definitions and stores.
+// Layout of REPO/.featherstone: docs/impl.md "Storage layout". Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "featherstone/definitions/model.h"
+#include "featherstone/online/online_store.h"
+#include "featherstone/registry/registry.h"
+
+namespace fst::features {
+class PlanCache;  // plan_cache.h
+}  // namespace fst::features
+
+namespace fst::repo {
+
+class RepoContext {
+ public:
+  // Opens the registry of the repo at `dir` (created on first use), the backends chosen by the
+  // `registry:` and `online_store:` settings of its featherstone.yaml (backends.h; defaults
+  // without the file). Errors: IOError when `dir` is not a folder or the registry cannot be
+  // opened; Invalid for a setting without a backend or a featherstone.yaml that does not parse.
+  static Result<std::unique_ptr<RepoContext>> Open(const std::string& dir);
+  ~RepoContext();
+
+  const std::string& dir() const { return dir_; }
+  registry::Registry& registry() { return *registry_; }
+  // The applied definitions, loaded from the registry once: definitions applied later are
+  // seen by a context opened after them.
+  // Errors: Invalid "nothing applied yet" when the registry is empty.
+  Result<const definitions::Repo*> Applied();
+  // Plans made from the applied definitions, kept for the life of the context (which is safe
+  // because Applied() never reloads).
+  features::PlanCache& plans() { return *plans_; }
+  // The online store, opened on first use.
+  Result<online::OnlineStore*> Online();
+  // Where part files live: REPO/.featherstone/offline.
+  std::string OfflineRoot() const { return dir_ + "/.featherstone/offline"; }
+  // Where quarantined rows live: REPO/.featherstone/quarantine (docs/quality.md).
+  std::string QuarantineRoot() const { return dir_ + "/.featherstone/quarantine"; }
+  // Worker threads for joins and sorts (FST_THREADS, default 2).
+  int threads() const { return threads_; }
+
+ private:
+  RepoContext() = default;
+  std::string dir_;
+  definitions::Repo settings_;  // registry and online_store of featherstone.yaml
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<definitions::Repo> applied_;
+  std::unique_ptr<online::OnlineStore> online_;
+  std::unique_ptr<features::PlanCache> plans_;
+  int threads_ = 2;
+};
+
+}  // namespace fst::repo

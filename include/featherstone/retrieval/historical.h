@@ -1,0 +1,51 @@
+// Training sets: point-in-time-correct features for entity rows (DESIGN section 3).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/record_batch.h>
+#include <arrow/table.h>
+
+#include "featherstone/repo/repo_context.h"
+
+namespace fst::retrieval {
+
+// The features named by a comma-separated "view:feature,..." list or by a feature service
+// (exactly one of the two non-empty). Errors: KeyError for unknown views, features or
+// services; Invalid for malformed references.
+Result<std::vector<definitions::FeatureRef>> ResolveFeatures(const definitions::Repo& repo,
+                                                             const std::string& features,
+                                                             const std::string& service);
+
+struct HistoricalOptions {
+  std::string timestamp_column = "event_timestamp";
+  bool full_feature_names = false;  // name columns view__feature
+};
+
+// Reads the entity file (csv/parquet/jsonl) with the join keys typed as their sources declare
+// them, the timestamp column parsed and the request fields of requested on-demand features
+// typed as their request schema declares them; other columns are kept. Errors: Invalid
+// "FILE: missing column 'C'; the file has: ..." for a missing key, timestamp or request column.
+Result<std::shared_ptr<arrow::Table>> ReadEntityFile(repo::RepoContext& repo, const std::string& path,
+                                                     const std::vector<definitions::FeatureRef>& refs,
+                                                     const HistoricalOptions& options);
+
+// ReadEntityFile for in-memory entity rows (a Python table, an HTTP body): the same columns,
+// types and errors, `what` naming the rows in messages.
+Result<std::shared_ptr<arrow::Table>> NormalizeEntityTable(
+    repo::RepoContext& repo, std::shared_ptr<arrow::RecordBatchReader> rows,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
+    const std::string& what);
+
+// One output row per entity row, in input order: the entity columns, then the features
+// (on-demand ones last, computed from the entity rows' request columns and the stored features
+// at each row's timestamp).
+// Errors: Invalid naming a missing join key, timestamp or request column, a null timestamp
+// (row), a name clash (naming both); KeyError for unknown features.
+Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
+    repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options);
+
+}  // namespace fst::retrieval

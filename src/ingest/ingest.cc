@@ -1,0 +1,263 @@
+#include "featherstone/ingest/ingest.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <arrow/api.h>
+
+#include "featherstone/connectors/connector.h"
+#include "featherstone/core/hash.h"
+#include "featherstone/core/time.h"
+#include "featherstone/ingest/breaker.h"
+#include "featherstone/quality/validator.h"
+#include "batch_prefetcher.h"
+#include "kill_point.h"
+#include "part_sink.h"
+#include "featherstone/features/view_plan.h"
+
+namespace fst::ingest {
+namespace {
+
+// Event times and sort keys must be present on every row (sources without a contract; with
+// one, a missing value quarantines the row instead).
+Status CheckRequired(const arrow::RecordBatch& batch, const std::vector<std::string>& columns,
+                     const std::string& path, int64_t first_row) {
+  for (const auto& name : columns) {
+    auto column = batch.GetColumnByName(name);
+    if (column == nullptr || column->null_count() == 0) continue;
+    for (int64_t i = 0; i < column->length(); ++i) {
+      if (column->IsNull(i)) {
+        return Status::Invalid(path, ": row ", first_row + i + 1, ", column '", name,
+                               "': value is empty; a join key or event time is required on "
+                               "every row");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+std::string Share(double share) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.4g%%", share * 100.0);
+  return text;
+}
+
+std::string Lines(const std::vector<std::string>& lines, const char* prefix) {
+  std::string out;
+  for (const auto& line : lines) out += std::string("\n  ") + prefix + line;
+  return out;
+}
+
+Result<const definitions::Source*> FindSource(const definitions::Repo& applied,
+                                              const std::string& name) {
+  const definitions::Source* source = applied.FindSource(name);
+  if (source != nullptr) return source;
+  std::vector<std::string> known;
+  for (const auto& s : applied.sources) known.push_back(s.name);
+  return Status::KeyError("unknown source '", name, "'; applied sources: ",
+                          known.empty() ? "(none)" : features::JoinNames(known));
+}
+
+// With a contract, nulls in non-nullable columns are quarantined row by row, not fatal: the
+// connector reads every column as nullable.
+core::Schema ReadSchema(const definitions::Source& source) {
+  core::Schema schema = source.schema;
+  if (source.contract.has_value()) {
+    for (auto& column : schema) column.nullable = true;
+  }
+  return schema;
+}
+
+// The one ingest run: admit (breaker) -> read -> validate -> sink -> publish. `path` names the
+// input in messages and records; `hash` its content (empty: not deduplicated).
+Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& applied,
+                         const definitions::Source& source_def, const std::string& path,
+                         const std::string& hash, connectors::Connector* connector,
+                         const IngestOptions& options) {
+  const definitions::Source* source = &source_def;
+  const std::string& source_name = source->name;
+  IngestResult result;
+  result.input = path;
+  const int64_t now = options.now_us != 0 ? options.now_us : core::NowMicros();
+  const bool contracted = source->contract.has_value();
+  const bool quarantine_policy =
+      !contracted || source->contract->policy == definitions::ContractPolicy::kQuarantine;
+  result.has_contract = contracted;
+  FST_ASSIGN_OR_RAISE(RunAdmission admission, AdmitRun(repo, *source, now));
+  FST_ASSIGN_OR_RAISE(result.ingest_id, repo.registry().BeginIngest(source_name, path, hash));
+
+  offline::PartLayout layout;
+  layout.sort_keys = internal::SortKeysFor(applied, *source);
+  layout.ts_column = source->timestamp_field;
+  layout.created_column = source->created_timestamp_field;
+  std::vector<std::string> required = layout.sort_keys;
+  required.push_back(layout.ts_column);
+
+  quality::ValidatorOptions validator_options;
+  validator_options.required_columns = required;
+  validator_options.build_quarantine = quarantine_policy;
+  FST_ASSIGN_OR_RAISE(auto validator, quality::Validator::Make(*source, validator_options));
+
+  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout,
+                          repo.threads() > 1);
+  internal::QuarantineSink quarantine(repo.QuarantineRoot() + "/" + source_name,
+                                      result.ingest_id);
+  auto add_good = [&](const quality::RowSet& good) -> Status {
+    if (good.batch == nullptr || good.batch->num_rows() == 0) return Status::OK();
+    FST_ASSIGN_OR_RAISE(auto with_seq, internal::WithSeq(good.batch, result.ingest_id, *good.rows));
+    result.rows += with_seq->num_rows();
+    return sink.Add(with_seq, options.part_rows);
+  };
+
+  quality::RunReport report;
+  std::string rejection;  // why nothing is written, when it is not
+  std::optional<registry::BreakerRow> breaker;
+  auto run = [&]() -> Status {
+    // Parsing the next batch overlaps checking and writing this one (docs/impl.md "Ingest").
+    std::unique_ptr<internal::BatchPrefetcher> prefetcher;
+    if (repo.threads() > 1) {
+      prefetcher = std::make_unique<internal::BatchPrefetcher>(connector, 2);
+    }
+    while (true) {
+      FST_ASSIGN_OR_RAISE(auto batch, prefetcher ? prefetcher->Next() : connector->Next());
+      if (batch.batch == nullptr) break;
+      if (!contracted) {
+        FST_RETURN_NOT_OK(CheckRequired(*batch.batch, required, path, batch.first_row));
+      }
+      FST_ASSIGN_OR_RAISE(auto checked, validator->Add(batch.batch, batch.first_row));
+      result.rows_read += batch.batch->num_rows();
+      FST_RETURN_NOT_OK(add_good(checked.good));
+      FST_RETURN_NOT_OK(quarantine.Add(checked.quarantine));
+      if (options.progress) options.progress(result.rows_read);
+    }
+    FST_ASSIGN_OR_RAISE(auto finished, validator->Finish(now));
+    for (const auto& good : finished.good) FST_RETURN_NOT_OK(add_good(good));
+    for (const auto& q : finished.quarantine) FST_RETURN_NOT_OK(quarantine.Add(q));
+    report = std::move(finished.report);
+
+    const bool rejected = !quarantine_policy ? !report.success : report.aggregate_failed;
+    const bool trips = admission.configured && quality::Trips(admission.config, report.bad_share);
+    breaker = BreakerAfterRun(admission, source_name, report.bad_share, rejected, path, now);
+    if (trips) {
+      rejection = path + ": " + Share(report.bad_share) + " of the rows (" +
+                  std::to_string(report.bad_rows) + " of " + std::to_string(report.rows) +
+                  ") broke the contract of source '" + source_name + "', above the breaker "
+                  "threshold " + Share(admission.config.threshold) + ": " +
+                  (admission.probe ? "the probe failed and the circuit breaker stays OPEN"
+                                   : "the circuit breaker is now OPEN") +
+                  " and nothing was written. Ingests of '" + source_name +
+                  "' are refused until a probe from " +
+                  core::FormatTimestamp(now + admission.config.half_open_after_us) +
+                  ", or `featherstone breaker reset " + source_name + "`.";
+    } else if (rejected) {
+      rejection = path + ": rejected by the contract of source '" + source_name + "'" +
+                  (quarantine_policy ? "" : " (policy reject_batch)") +
+                  "; nothing was written" +
+                  (admission.probe ? "; the breaker probe failed and the breaker stays OPEN"
+                                   : "");
+    }
+    if (!rejection.empty()) {
+      rejection += ":" + Lines(report.failures, "") + Lines(report.warnings, "warning: ");
+      return Status::OK();
+    }
+    FST_RETURN_NOT_OK(sink.Flush());
+    FST_RETURN_NOT_OK(quarantine.Flush());
+    KillPoint("ingest.before_publish");
+    return Status::OK();
+  };
+  Status status = run();
+  if (!status.ok()) {
+    sink.Discard();
+    quarantine.Discard();
+    return status;
+  }
+
+  report.result["meta"]["input"] = path;
+  report.result["meta"]["ingest_id"] = result.ingest_id;
+  report.result["meta"]["policy"] = quarantine_policy ? "quarantine" : "reject_batch";
+  report.result["meta"]["breaker_probe"] = admission.probe;
+  registry::QualityRunRecord record;
+  record.source = source_name;
+  record.ingest_id = result.ingest_id;
+  record.input = path;
+  record.run_at = now;
+  record.rows = report.rows;
+  record.success = report.success;
+  record.metrics_json = report.metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+
+  if (!rejection.empty()) {
+    sink.Discard();
+    quarantine.Discard();
+    record.outcome = quality::Trips(admission.config, report.bad_share) && admission.configured
+                         ? "breaker_opened"
+                         : "rejected";
+    report.result["meta"]["outcome"] = record.outcome;
+    record.result_json =
+        report.result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(record, breaker));
+    return Status::Invalid(rejection);
+  }
+
+  record.outcome = "written";
+  record.written = result.rows;
+  record.quarantined = quarantine_policy ? report.bad_rows : 0;
+  report.result["meta"]["outcome"] = record.outcome;
+  record.result_json = report.result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  registry::QualityPublish quality;
+  quality.quarantine_files = quarantine.Records(source_name);
+  quality.run = record;
+  quality.breaker = breaker;
+  status = repo.registry().PublishChecked(result.ingest_id, result.rows,
+                                          sink.Records(source_name), quality);
+  if (!status.ok()) {
+    sink.Discard();
+    quarantine.Discard();
+    return status;
+  }
+  result.parts = sink.parts();
+  result.rows_quarantined = record.quarantined;
+  result.probe = admission.probe;
+  result.warnings = report.warnings;
+  // Error-level failures that did not stop the run: quarantined rows, reported as warnings.
+  for (const auto& failure : report.failures) result.warnings.push_back(failure);
+  if (result.rows == 0 && result.rows_quarantined > 0) {
+    return Status::Invalid(path, ": nothing written to source '", source_name, "': all ",
+                           result.rows_quarantined, " rows were quarantined (ingest #",
+                           result.ingest_id, "); fix the data or the contract, then replay the "
+                           "quarantine of '", source_name, "'");
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source_name,
+                                const std::string& path, const IngestOptions& options) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, FindSource(*applied, source_name));
+  FST_ASSIGN_OR_RAISE(auto hash, core::HashFileHex(path));
+  FST_ASSIGN_OR_RAISE(auto earlier, repo.registry().FindPublishedIngest(source_name, hash));
+  if (earlier.has_value()) {
+    IngestResult result;
+    result.input = path;
+    result.skipped = true;
+    result.ingest_id = earlier->id;
+    result.rows = earlier->rows;
+    return result;
+  }
+  FST_ASSIGN_OR_RAISE(auto connector,
+                      connectors::OpenFile(path, source->format, ReadSchema(*source), {}));
+  return Run(repo, *applied, *source, path, hash, connector.get(), options);
+}
+
+Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& source_name,
+                                 std::shared_ptr<arrow::RecordBatchReader> rows,
+                                 const std::string& what, const IngestOptions& options) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, FindSource(*applied, source_name));
+  FST_ASSIGN_OR_RAISE(auto connector,
+                      connectors::OpenReader(std::move(rows), ReadSchema(*source), what, {}));
+  return Run(repo, *applied, *source, what, "", connector.get(), options);
+}
+
+}  // namespace fst::ingest

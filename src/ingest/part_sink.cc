@@ -1,0 +1,182 @@
+#include "part_sink.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
+
+#include "featherstone/connectors/table_writer.h"
+#include "featherstone/quality/quarantine_text.h"
+#include "featherstone/quality/validator.h"
+#include "kill_point.h"
+
+namespace fst::ingest::internal {
+
+std::vector<std::string> SortKeysFor(const definitions::Repo& repo,
+                                     const definitions::Source& source) {
+  const definitions::FeatureView* first = nullptr;
+  for (const auto& view : repo.feature_views) {
+    if (view.source == source.name && (first == nullptr || view.name < first->name)) {
+      first = &view;
+    }
+  }
+  if (first == nullptr) return {};
+  return definitions::JoinKeys(repo, *first);
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> WithSeq(const std::shared_ptr<arrow::RecordBatch>& batch,
+                                                    int64_t ingest_id,
+                                                    const arrow::Int64Array& rows) {
+  arrow::Int64Builder seq;
+  FST_RETURN_NOT_OK(seq.Reserve(batch->num_rows()));
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    seq.UnsafeAppend((ingest_id << 32) | (rows.Value(i) - 1));
+  }
+  std::shared_ptr<arrow::Array> array;
+  FST_RETURN_NOT_OK(seq.Finish(&array));
+  return batch->AddColumn(batch->num_columns(), arrow::field(offline::kSeqColumn, arrow::int64()),
+                          array);
+}
+
+Status PartSink::Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows) {
+  if (batch->num_rows() == 0) return Status::OK();
+  pending_rows_ += batch->num_rows();
+  pending_.push_back(std::move(batch));
+  if (pending_rows_ >= part_rows) return StartPart();
+  return Status::OK();
+}
+
+Status PartSink::StartPart() {
+  FST_RETURN_NOT_OK(Wait());
+  if (pending_.empty()) return Status::OK();
+  FST_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(pending_));
+  pending_.clear();
+  pending_rows_ = 0;
+  char name[64];
+  std::snprintf(name, sizeof(name), "part-%08lld-%04zu.parquet",
+                static_cast<long long>(ingest_id_), started_++);
+  auto write = [this, table, name = std::string(name)] {
+    auto part = offline::WriteSortedPart(table, layout_, dir_ + "/" + name);
+    if (!part.ok()) {
+      writer_status_ = part.status();
+      return;
+    }
+    part->path = name;
+    parts_.push_back(*part);
+    KillPoint("ingest.after_part");
+  };
+  if (!background_) {
+    write();
+    return Wait();
+  }
+  writer_ = std::thread(write);
+  return Status::OK();
+}
+
+Status PartSink::Wait() {
+  if (writer_.joinable()) writer_.join();
+  return writer_status_;
+}
+
+Status PartSink::Flush() {
+  FST_RETURN_NOT_OK(StartPart());
+  return Wait();
+}
+
+void PartSink::Discard() {
+  (void)Wait();
+  std::error_code ec;
+  for (const auto& part : parts_) std::filesystem::remove(dir_ + "/" + part.path, ec);
+}
+
+std::vector<registry::FileRecord> PartSink::Records(const std::string& source) const {
+  std::vector<registry::FileRecord> files;
+  for (const auto& part : parts_) {
+    files.push_back({ingest_id_, source, source + "/" + part.path, part.rows, part.min_ts,
+                     part.max_ts});
+  }
+  return files;
+}
+
+Status QuarantineSink::Add(std::shared_ptr<arrow::RecordBatch> batch) {
+  if (batch == nullptr || batch->num_rows() == 0) return Status::OK();
+  pending_rows_ += batch->num_rows();
+  rows_ += batch->num_rows();
+  pending_.push_back(std::move(batch));
+  if (pending_rows_ >= file_rows_) return Flush();
+  return Status::OK();
+}
+
+Status QuarantineSink::Flush() {
+  if (pending_.empty()) return Status::OK();
+  FST_ASSIGN_OR_RAISE(auto unsorted, arrow::Table::FromRecordBatches(pending_));
+  pending_.clear();
+  // Rows held until the end of the run come last; keep the file in input order.
+  const arrow::compute::SortOptions by_row({arrow::compute::SortKey(quality::kRowColumn)});
+  FST_ASSIGN_OR_RAISE(auto order, arrow::compute::SortIndices(arrow::Datum(unsorted), by_row));
+  FST_ASSIGN_OR_RAISE(auto sorted, arrow::compute::Take(arrow::Datum(unsorted), order));
+  std::shared_ptr<arrow::Table> table = sorted.table();
+  char name[64];
+  std::snprintf(name, sizeof(name), "q-%08lld-%04zu.parquet", static_cast<long long>(ingest_id_),
+                files_.size());
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return Status::IOError(dir_, ": cannot create folder: ", ec.message());
+  FST_RETURN_NOT_OK(connectors::WriteTableFile(*table, dir_ + "/" + name));
+  files_.emplace_back(name, pending_rows_);
+  pending_rows_ = 0;
+  return Status::OK();
+}
+
+void QuarantineSink::Discard() {
+  std::error_code ec;
+  for (const auto& [name, rows] : files_) std::filesystem::remove(dir_ + "/" + name, ec);
+}
+
+std::vector<registry::QuarantineFileRecord> QuarantineSink::Records(
+    const std::string& source) const {
+  std::vector<registry::QuarantineFileRecord> records;
+  for (const auto& [name, rows] : files_) {
+    registry::QuarantineFileRecord record;
+    record.ingest_id = ingest_id_;
+    record.source = source;
+    record.path = source + "/" + name;
+    record.rows = rows;
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(const std::string& path,
+                                                               const core::Schema& schema) {
+  std::vector<std::string> names;
+  std::vector<std::shared_ptr<arrow::DataType>> types;
+  for (const auto& column : schema) {
+    names.push_back(column.name);
+    types.push_back(column.type == core::ValueType::kBytes ? arrow::binary() : arrow::utf8());
+  }
+  for (const char* name : {quality::kRowColumn, quality::kRulesColumn, quality::kReasonsColumn}) {
+    names.push_back(name);
+    types.push_back(name == quality::kRowColumn ? arrow::int64() : arrow::utf8());
+  }
+  FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(path, names, types));
+  FST_ASSIGN_OR_RAISE(auto combined, table->CombineChunksToBatch());
+  arrow::FieldVector fields;
+  arrow::ArrayVector columns;
+  for (size_t c = 0; c < names.size(); ++c) {
+    auto array = combined->column(static_cast<int>(c));
+    if (c < schema.size()) {
+      auto typed = quality::FromText(array, schema[c]);
+      if (!typed.ok()) return Status::Invalid(path, ": ", typed.status().message());
+      array = *typed;
+      fields.push_back(arrow::field(names[c], array->type()));
+    } else {
+      fields.push_back(arrow::field(names[c], types[c]));
+    }
+    columns.push_back(array);
+  }
+  return arrow::RecordBatch::Make(arrow::schema(fields), combined->num_rows(), columns);
+}
+
+}  // namespace fst::ingest::internal

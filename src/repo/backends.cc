@@ -1,0 +1,96 @@
+#include "featherstone/repo/backends.h"
+
+#include <string_view>
+#include <vector>
+
+namespace fst::repo {
+namespace {
+
+// One row per value a setting may take: the value itself or a URL prefix, and whether this
+// build has the backend. Unbuilt rows let the error say "not built yet" instead of "unknown".
+struct Backend {
+  std::string_view value;  // exact value, or a prefix ending in "://"
+  bool built;
+};
+
+constexpr Backend kRegistries[] = {{"sqlite", true}, {"postgresql://", false},
+                                   {"postgres://", false}};
+constexpr Backend kOnlineStores[] = {{"rocksdb", true}, {"redis://", false}};
+constexpr Backend kSourceKinds[] = {
+    {"file", true}, {"push", true}, {"kafka", false}, {"postgres", false}};
+
+template <size_t N>
+const Backend* Find(const Backend (&table)[N], const std::string& value) {
+  for (const auto& backend : table) {
+    const bool prefix = backend.value.ends_with("://");
+    if (prefix ? std::string_view(value).starts_with(backend.value) : value == backend.value) {
+      return &backend;
+    }
+  }
+  return nullptr;
+}
+
+template <size_t N>
+std::string Supported(const Backend (&table)[N]) {
+  std::string out;
+  for (const auto& backend : table) {
+    if (!backend.built) continue;
+    if (!out.empty()) out += ", ";
+    out += backend.value;
+  }
+  return out;
+}
+
+template <size_t N>
+void Check(const Backend (&table)[N], const char* key, const std::string& value,
+           const definitions::Location& where, std::vector<std::string>* problems) {
+  const Backend* backend = Find(table, value);
+  if (backend != nullptr && backend->built) return;
+  std::string at = where.ToString();
+  if (at.empty()) at = "featherstone.yaml";
+  problems->push_back(at + ": " + key + " '" + value + "' " +
+                      (backend == nullptr ? "is not a known value"
+                                          : "is not supported by this build yet") +
+                      "; supported: " + Supported(table));
+}
+
+}  // namespace
+
+bool SourceKindBuilt(const std::string& kind) {
+  const Backend* backend = Find(kSourceKinds, kind);
+  return backend != nullptr && backend->built;
+}
+
+Status CheckBackends(const definitions::Repo& repo) {
+  std::vector<std::string> problems;
+  Check(kRegistries, "registry", repo.registry, repo.registry_location, &problems);
+  Check(kOnlineStores, "online_store", repo.online_store, repo.online_store_location, &problems);
+  for (const auto& source : repo.sources) {
+    Check(kSourceKinds, ("source '" + source.name + "': kind").c_str(), source.kind,
+          source.location, &problems);
+  }
+  if (problems.empty()) return Status::OK();
+  std::string message = problems[0];
+  for (size_t i = 1; i < problems.size(); ++i) message += "\n" + problems[i];
+  return Status::Invalid(message);
+}
+
+Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo& settings,
+                                                         const std::string& dir) {
+  definitions::Repo only_settings;
+  only_settings.registry = settings.registry;
+  only_settings.registry_location = settings.registry_location;
+  FST_RETURN_NOT_OK(CheckBackends(only_settings));
+  return registry::Registry::Open(dir + "/.featherstone/registry.db");
+}
+
+Result<std::unique_ptr<online::OnlineStore>> OpenOnlineStore(const definitions::Repo& settings,
+                                                             const std::string& dir) {
+  definitions::Repo only_settings;
+  only_settings.online_store = settings.online_store;
+  only_settings.online_store_location = settings.online_store_location;
+  FST_RETURN_NOT_OK(CheckBackends(only_settings));
+  return online::OnlineStore::Open(settings.online_store, dir);
+}
+
+}  // namespace fst::repo

@@ -1,0 +1,73 @@
+#include "featherstone/repo/plan_apply.h"
+
+#include "featherstone/definitions/schema_evolution.h"
+#include "featherstone/definitions/spec.h"
+#include "featherstone/features/check_features.h"
+#include "featherstone/quality/validator.h"
+#include "featherstone/repo/backends.h"
+
+namespace fst::repo {
+namespace {
+
+// definitions::CheckSchemaEvolution between the registry's current definitions (none before
+// the first apply) and `desired`; a source has data when it has published files.
+
+Result<definitions::EvolutionCheck> CheckEvolution(RepoContext& repo,
+                                                   const definitions::Repo& desired) {
+  FST_ASSIGN_OR_RAISE(auto records, repo.registry().List());
+  std::vector<definitions::SpecObject> objects;
+  for (const auto& record : records) objects.push_back(record.object);
+  FST_ASSIGN_OR_RAISE(definitions::Repo current, definitions::FromSpecObjects(objects));
+  Status error;
+  auto check = definitions::CheckSchemaEvolution(current, desired, [&](const std::string& source) {
+    auto files = repo.registry().ListFiles(source);
+    if (!files.ok()) {
+      error = files.status();
+      return true;
+    }
+    return !files->empty();
+  });
+  FST_RETURN_NOT_OK(error);
+  return check;
+}
+
+Status CheckContracts(const definitions::Repo& desired) {
+  std::string problems;
+  for (const auto& source : desired.sources) {
+    if (!source.contract.has_value()) continue;
+    auto validator = quality::Validator::Make(source, {});
+    if (!validator.ok()) {
+      const std::string where = source.location.ToString();
+      problems += (problems.empty() ? "" : "\n") + (where.empty() ? "" : where + ": ") +
+                  "source '" + source.name + "': " + validator.status().message();
+    }
+  }
+  if (problems.empty()) return Status::OK();
+  return Status::Invalid(problems);
+}
+
+}  // namespace
+
+Result<PlanResult> PlanApply(RepoContext& repo, const definitions::Repo& desired, bool apply) {
+  FST_RETURN_NOT_OK(CheckBackends(desired));
+  FST_RETURN_NOT_OK(features::CheckFeatures(desired));
+  FST_RETURN_NOT_OK(CheckContracts(desired));
+  FST_ASSIGN_OR_RAISE(auto evolution, CheckEvolution(repo, desired));
+  PlanResult out;
+  out.notes = std::move(evolution.notes);
+  if (!evolution.refused.empty()) {
+    std::string message = "schema change refused (old files could not be read as declared):";
+    for (const auto& line : evolution.refused) message += "\n  " + line;
+    out.refused = Status::Invalid(message);
+  }
+  const auto objects = definitions::ToSpecObjects(desired);
+  if (!apply) {
+    FST_ASSIGN_OR_RAISE(out.changes, repo.registry().Plan(objects));
+    return out;
+  }
+  FST_RETURN_NOT_OK(out.refused);
+  FST_ASSIGN_OR_RAISE(out.changes, repo.registry().Apply(objects));
+  return out;
+}
+
+}  // namespace fst::repo

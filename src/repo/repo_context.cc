@@ -1,0 +1,56 @@
+#include "featherstone/repo/repo_context.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "featherstone/definitions/spec.h"
+#include "featherstone/definitions/yaml_reader.h"
+#include "featherstone/repo/backends.h"
+#include "featherstone/features/plan_cache.h"
+
+namespace fst::repo {
+
+Result<std::unique_ptr<RepoContext>> RepoContext::Open(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::IOError("repository folder '", dir, "' does not exist");
+  }
+  std::unique_ptr<RepoContext> repo(new RepoContext());
+  repo->plans_ = std::make_unique<features::PlanCache>();
+  repo->dir_ = std::filesystem::absolute(dir, ec).lexically_normal().string();
+  if (!repo->dir_.empty() && repo->dir_.back() == '/') repo->dir_.pop_back();
+  FST_ASSIGN_OR_RAISE(repo->settings_, definitions::LoadSettings(repo->dir_));
+  // Every setting is checked before anything is created.
+  FST_RETURN_NOT_OK(CheckBackends(repo->settings_));
+  FST_ASSIGN_OR_RAISE(repo->registry_, OpenRegistry(repo->settings_, repo->dir_));
+  if (const char* threads = std::getenv("FST_THREADS")) {
+    repo->threads_ = std::max(1, std::atoi(threads));
+  }
+  return repo;
+}
+
+RepoContext::~RepoContext() = default;
+
+Result<const definitions::Repo*> RepoContext::Applied() {
+  if (applied_ == nullptr) {
+    FST_ASSIGN_OR_RAISE(auto records, registry_->List());
+    if (records.empty()) {
+      return Status::Invalid("nothing is applied in ", dir_, "; run `featherstone -C ", dir_,
+                             " apply` first");
+    }
+    std::vector<definitions::SpecObject> objects;
+    for (auto& record : records) objects.push_back(record.object);
+    FST_ASSIGN_OR_RAISE(auto repo, definitions::FromSpecObjects(objects));
+    applied_ = std::make_unique<definitions::Repo>(std::move(repo));
+  }
+  return applied_.get();
+}
+
+Result<online::OnlineStore*> RepoContext::Online() {
+  if (online_ == nullptr) {
+    FST_ASSIGN_OR_RAISE(online_, OpenOnlineStore(settings_, dir_));
+  }
+  return online_.get();
+}
+
+}  // namespace fst::repo

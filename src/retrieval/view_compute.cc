@@ -1,0 +1,59 @@
+#include "view_compute.h"
+
+#include "featherstone/offline/pit_join.h"
+
+namespace fst::retrieval {
+
+offline::WindowSpec MakeWindowSpec(const features::ViewPlan& plan) {
+  offline::WindowSpec spec;
+  spec.key_columns = plan.join_keys;
+  spec.ts_column = plan.source->timestamp_field;
+  spec.created_column = plan.source->created_timestamp_field;
+  spec.columns = plan.agg_columns;
+  for (auto type : plan.agg_types) spec.types.push_back(core::ToArrowType(type));
+  for (const auto& agg : plan.aggregations) spec.requests.push_back(agg.request);
+  return spec;
+}
+
+Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeView(
+    const features::ViewPlan& plan, const std::vector<offline::PartRef>& files,
+    const std::vector<std::shared_ptr<arrow::Array>>& keys, const std::vector<int64_t>& times,
+    int threads) {
+  std::vector<std::shared_ptr<arrow::Array>> latest;
+  if (!plan.latest_columns.empty()) {
+    offline::PitWindow window;
+    window.ttl_us = plan.view->ttl_us;
+    FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, keys, times,
+                                                           MakePitSpec(plan, window), threads));
+    latest = std::move(joined.values);
+  }
+  std::vector<std::shared_ptr<arrow::Array>> aggregated;
+  if (!plan.aggregations.empty()) {
+    FST_ASSIGN_OR_RAISE(aggregated, offline::WindowJoinFiles(files, keys, times,
+                                                             MakeWindowSpec(plan), threads));
+  }
+  return features::ComputeOutputs(plan, latest, aggregated, times);
+}
+
+Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo, const features::ViewPlan& plan) {
+  FST_ASSIGN_OR_RAISE(auto files, repo.registry().ListFiles(plan.source->name));
+  std::vector<offline::PartRef> refs;
+  refs.reserve(files.size());
+  for (const auto& file : files) {
+    refs.push_back({repo.OfflineRoot() + "/" + file.path, file.min_ts, file.max_ts});
+  }
+  return refs;
+}
+
+offline::PitSpec MakePitSpec(const features::ViewPlan& plan, const offline::PitWindow& window) {
+  offline::PitSpec spec;
+  spec.key_columns = plan.join_keys;
+  spec.ts_column = plan.source->timestamp_field;
+  spec.created_column = plan.source->created_timestamp_field;
+  spec.value_columns = plan.latest_columns;
+  for (auto type : plan.latest_types) spec.value_types.push_back(core::ToArrowType(type));
+  spec.window = window;
+  return spec;
+}
+
+}  // namespace fst::retrieval
