@@ -1,12 +1,14 @@
 #include "featherstone/transform/window_aggregation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <deque>
-#include <set>
+#include <limits>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include <arrow/builder.h>
 #include <arrow/compute/api_vector.h>
@@ -41,9 +43,14 @@ class ColumnView {
     is_integer_ = arrow::is_integer(id) || id == arrow::Type::TIMESTAMP || id == arrow::Type::DATE32;
     is_float_ = arrow::is_floating(id);
     is_binary_ = id == arrow::Type::STRING || id == arrow::Type::BINARY;
+    if (id == arrow::Type::LIST) {
+      items_ = std::make_unique<ColumnView>(
+          static_cast<const arrow::ListArray*>(array)->values().get());
+    }
   }
   bool IsNull(int64_t i) const { return array_ != nullptr && array_->IsNull(i); }
   bool is_integer() const { return is_integer_; }
+  bool is_float() const { return is_float_; }
   int64_t Int(int64_t i) const {
     switch (array_->type_id()) {
       case arrow::Type::INT32:
@@ -65,9 +72,30 @@ class ColumnView {
     }
     return 0.0;
   }
-  // Bytes identifying the value, for count_distinct.
+  // a < b by value: integers as integers (beyond 2^53 doubles would tie), floats as doubles.
+  bool Less(int64_t a, int64_t b) const {
+    return is_integer_ ? Int(a) < Int(b) : Double(a) < Double(b);
+  }
+  // Bytes identifying the value, for count_distinct: equal values (-0 and 0, any two NaNs,
+  // lists of equal items) give equal bytes, different values different ones.
   std::string Key(int64_t i) const {
     if (is_binary_) return std::string(static_cast<const arrow::BinaryArray*>(array_)->GetView(i));
+    if (items_ != nullptr) {
+      const auto* list = static_cast<const arrow::ListArray*>(array_);
+      std::string key;
+      for (int64_t j = list->value_offset(i); j < list->value_offset(i + 1); ++j) {
+        if (items_->IsNull(j)) {
+          key += 'n';
+          continue;
+        }
+        const std::string item = items_->Key(j);
+        const auto size = static_cast<uint32_t>(item.size());
+        key += 'v';
+        key.append(reinterpret_cast<const char*>(&size), sizeof(size));
+        key += item;
+      }
+      return key;
+    }
     char buf[9];
     if (is_integer_) {
       const int64_t v = Int(i);
@@ -76,6 +104,7 @@ class ColumnView {
     } else {
       double v = Double(i);
       if (v == 0.0) v = 0.0;  // -0 == 0
+      if (std::isnan(v)) v = std::numeric_limits<double>::quiet_NaN();
       buf[0] = 'f';
       std::memcpy(buf + 1, &v, 8);
     }
@@ -84,6 +113,7 @@ class ColumnView {
 
  private:
   const arrow::Array* array_;
+  std::unique_ptr<ColumnView> items_;  // a list column's items
   bool is_integer_ = false;
   bool is_float_ = false;
   bool is_binary_ = false;
@@ -186,10 +216,137 @@ bool IntegerSum(const AggRequest& r, const Events& events) {
   return arrow::is_integer(id);
 }
 
+// The sums of the finite values in a sliding window, for sum, avg and stddev.
+//
+// Nothing is ever subtracted: running sums that subtract the values leaving keep the rounding
+// of every value that passed through, which after large values have left can outweigh the
+// window (equal values then show a stddev of sqrt(residue), not 0); Welford's add/remove has
+// the same flaw, and long double only makes it smaller. Instead the window is a queue kept as
+// two stacks: events [mid, hi) are summed as they enter, events [lo, mid) have suffix sums (of
+// [e, mid) for each e), computed afresh over [lo, hi) once [lo, mid) has no finite value left.
+// A window's sums are one suffix's plus the running ones, with the error of sums over that
+// window alone; each event is visited at most three times: O(1) amortised, whatever the data.
+// The sums are of x - shift in long double, the shift a value in the window (the last finite
+// one of [lo, mid), or the first to enter an empty window), so the sum of squares is at most
+// 2n + 1 times the squared deviations and removing the mean's share does not cancel them away.
+class WindowSums {
+ public:
+  // An empty window at event `begin` of `col`; `squares` for stddev. The scratch vectors hold
+  // the suffix sums, reused from group to group.
+  WindowSums(const ColumnView& col, bool squares, int64_t begin, std::vector<long double>* d,
+             std::vector<long double>* d2)
+      : col_(col), squares_(squares), base_(begin), mid_(begin), d_(*d), d2_(*d2) {}
+
+  // A finite value enters at the window's end.
+  void Enter(double x) {
+    if (front_count_ + back_count_ == 0) shift_ = x;
+    ++back_count_;
+    const long double offset = static_cast<long double>(x) - shift_;
+    back_d_ += offset;
+    if (squares_) back_d2_ += offset * offset;
+  }
+
+  // Event e, the window's first with a finite value, leaves; hi is the window's end.
+  void Leave(int64_t e, int64_t hi) {
+    if (front_count_ == 0) Refill(e, hi);
+    if (--front_count_ == 0 && back_count_ > 0) Refill(e + 1, hi);
+  }
+
+  // The sum of the window [lo, hi), which holds finite values.
+  long double Sum(int64_t lo) const {
+    const long double d = Front(lo, d_) + back_d_;
+    return d + static_cast<long double>(shift_) * (front_count_ + back_count_);
+  }
+  // Its sum of squared deviations from the mean.
+  long double Deviations(int64_t lo) const {
+    const long double d = Front(lo, d_) + back_d_;
+    const long double d2 = Front(lo, d2_) + back_d2_;
+    return d2 - d * d / (front_count_ + back_count_);
+  }
+
+ private:
+  // Events [from, hi) become the suffix part.
+  void Refill(int64_t from, int64_t hi) {
+    const auto n = static_cast<size_t>(hi - from);
+    d_.resize(n);
+    if (squares_) d2_.resize(n);
+    for (int64_t i = hi - 1; i >= from; --i) {  // the shift: the last finite value
+      if (!col_.IsNull(i) && std::isfinite(col_.Double(i))) {
+        shift_ = col_.Double(i);
+        break;
+      }
+    }
+    front_count_ = 0;
+    long double d = 0, d2 = 0;
+    for (int64_t i = hi - 1; i >= from; --i) {
+      if (!col_.IsNull(i)) {
+        const double x = col_.Double(i);
+        if (std::isfinite(x)) {
+          ++front_count_;
+          const long double offset = static_cast<long double>(x) - shift_;
+          d += offset;
+          if (squares_) d2 += offset * offset;
+        }
+      }
+      d_[static_cast<size_t>(i - from)] = d;
+      if (squares_) d2_[static_cast<size_t>(i - from)] = d2;
+    }
+    base_ = from;
+    mid_ = hi;
+    back_count_ = 0;
+    back_d_ = back_d2_ = 0;
+  }
+  long double Front(int64_t lo, const std::vector<long double>& sums) const {
+    return lo < mid_ ? sums[static_cast<size_t>(lo - base_)] : 0;
+  }
+
+  const ColumnView& col_;
+  const bool squares_;
+  double shift_ = 0;
+  int64_t base_, mid_;       // the suffix sums of [base_ + i, mid_) are d_[i], d2_[i]
+  int64_t front_count_ = 0;  // finite values in [lo, mid_)
+  std::vector<long double>& d_;
+  std::vector<long double>& d2_;
+  int64_t back_count_ = 0;  // finite values in [mid_, hi), and their sums
+  long double back_d_ = 0, back_d2_ = 0;
+};
+
+// The non-finite values in a window, which the sums leave out.
+struct NonFinite {
+  int64_t nan = 0, pos_inf = 0, neg_inf = 0;
+  // Counts x in (+1) or out (-1); false when x is finite.
+  bool Count(double x, int delta) {
+    if (std::isnan(x)) {
+      nan += delta;
+    } else if (std::isinf(x)) {
+      (x > 0 ? pos_inf : neg_inf) += delta;
+    } else {
+      return false;
+    }
+    return true;
+  }
+  bool any() const { return nan + pos_inf + neg_inf > 0; }
+  // Given any(): the sum of the window's values in any order, NaN or an infinity.
+  double Sum() const {
+    if (nan > 0 || (pos_inf > 0 && neg_inf > 0)) return std::numeric_limits<double>::quiet_NaN();
+    return pos_inf > 0 ? std::numeric_limits<double>::infinity()
+                       : -std::numeric_limits<double>::infinity();
+  }
+};
+
+// Sets `*start` so that the events of the window (t - w, t] are those with start < ts <= t.
+// False when t - w lies below INT64_MIN: the window has no lower bound.
+bool WindowStart(int64_t t, int64_t w, int64_t* start) {
+  if (!__builtin_sub_overflow(t, w, start)) return true;
+  *start = std::numeric_limits<int64_t>::max();  // t - w above INT64_MAX: an empty window
+  return w < 0;
+}
+
 // State containers reused from group to group (a deque allocates when constructed).
 struct SlideScratch {
   std::deque<int64_t> mono;  // min/max candidates, by event index
   std::unordered_map<std::string, int64_t> distinct;
+  std::vector<long double> suffix_d, suffix_d2;
 };
 
 // Sliding window over one group for one request.
@@ -200,18 +357,20 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
   int64_t hi = g.event_begin;  // first event with ts > t
   // Running state, updated as events enter (hi) and leave (lo).
   int64_t rows = 0, non_null = 0;
-  int64_t int_sum = 0;
-  long double sum = 0, sum_sq = 0;
-  double shift = 0;
-  bool have_shift = false;
+  uint64_t int_sum = 0;  // wraps: sliding adds before it removes, so only the window's must fit
+  WindowSums sums(col, r.fn == AggFunction::kStddev, g.event_begin, &scratch->suffix_d,
+                  &scratch->suffix_d2);
+  NonFinite non_finite;
+  int64_t nans = 0, last_nan = -1;  // min/max skip NaN; all NaN gives the last one
   std::deque<int64_t>& mono = scratch->mono;
   std::unordered_map<std::string, int64_t>& distinct = scratch->distinct;
   mono.clear();
   distinct.clear();
+  const bool integer_sum = col.is_integer() && r.fn == AggFunction::kSum;
   const bool is_min = r.fn == AggFunction::kMin;
-  auto better = [&](int64_t a, int64_t b) {  // a replaces b in the min/max deque
-    return is_min ? col.Double(a) <= col.Double(b) : col.Double(a) >= col.Double(b);
-  };
+  // a replaces b in the min/max deque: strictly better, so the earliest of equal values wins.
+  auto better = [&](int64_t a, int64_t b) { return is_min ? col.Less(a, b) : col.Less(b, a); };
+  auto is_nan = [&](int64_t e) { return col.is_float() && std::isnan(col.Double(e)); };
   auto add = [&](int64_t e) {
     ++rows;
     if (r.column < 0 || col.IsNull(e)) return;
@@ -220,21 +379,21 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
       case AggFunction::kSum:
       case AggFunction::kAvg:
       case AggFunction::kStddev: {
-        if (col.is_integer() && r.fn == AggFunction::kSum) {
-          int_sum += col.Int(e);
+        if (integer_sum) {
+          int_sum += static_cast<uint64_t>(col.Int(e));
           break;
         }
         const double x = col.Double(e);
-        if (!have_shift) {
-          shift = x;
-          have_shift = true;
-        }
-        sum += x - shift;
-        sum_sq += static_cast<long double>(x - shift) * (x - shift);
+        if (!non_finite.Count(x, 1)) sums.Enter(x);
         break;
       }
       case AggFunction::kMin:
       case AggFunction::kMax:
+        if (is_nan(e)) {
+          ++nans;
+          last_nan = e;
+          break;
+        }
         while (!mono.empty() && better(e, mono.back())) mono.pop_back();
         mono.push_back(e);
         break;
@@ -253,18 +412,20 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
       case AggFunction::kSum:
       case AggFunction::kAvg:
       case AggFunction::kStddev: {
-        if (col.is_integer() && r.fn == AggFunction::kSum) {
-          int_sum -= col.Int(e);
+        if (integer_sum) {
+          int_sum -= static_cast<uint64_t>(col.Int(e));
           break;
         }
-        const double x = col.Double(e);
-        sum -= x - shift;
-        sum_sq -= static_cast<long double>(x - shift) * (x - shift);
+        if (!non_finite.Count(col.Double(e), -1)) sums.Leave(e, hi);
         break;
       }
       case AggFunction::kMin:
       case AggFunction::kMax:
-        if (!mono.empty() && mono.front() == e) mono.pop_front();
+        if (!mono.empty() && mono.front() == e) {
+          mono.pop_front();
+        } else if (nans > 0 && is_nan(e)) {
+          --nans;
+        }
         break;
       case AggFunction::kCountDistinct: {
         auto it = distinct.find(col.Key(e));
@@ -279,7 +440,10 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
   for (int64_t q = g.query_begin; q < g.query_end; ++q) {
     const int64_t t = query_ts[q];
     while (hi < g.event_end && events.ts[hi] <= t) add(hi++);
-    while (lo < hi && events.ts[lo] <= t - w) remove(lo++);
+    int64_t start = 0;
+    if (WindowStart(t, w, &start)) {
+      while (lo < hi && events.ts[lo] <= start) remove(lo++);
+    }
     switch (r.fn) {
       case AggFunction::kCount:
         out->SetInt(q, r.column < 0 ? rows : non_null);
@@ -288,26 +452,34 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
         out->SetInt(q, static_cast<int64_t>(distinct.size()));
         break;
       case AggFunction::kSum:
+      case AggFunction::kAvg:
         if (non_null == 0) break;
-        if (col.is_integer()) {
-          out->SetInt(q, int_sum);
+        if (integer_sum) {
+          out->SetInt(q, static_cast<int64_t>(int_sum));
+        } else if (non_finite.any()) {
+          out->SetDouble(q, non_finite.Sum());  // an average of them too
         } else {
-          out->SetDouble(q, static_cast<double>(sum + static_cast<long double>(shift) * non_null));
+          const long double sum = sums.Sum(lo);
+          out->SetDouble(q, static_cast<double>(r.fn == AggFunction::kSum ? sum : sum / non_null));
         }
         break;
-      case AggFunction::kAvg:
-        if (non_null > 0) out->SetDouble(q, static_cast<double>(shift + sum / non_null));
-        break;
       case AggFunction::kStddev:
-        if (non_null >= 2) {
-          long double var = (sum_sq - sum * sum / non_null) / (non_null - 1);
-          if (var < 0) var = 0;
-          out->SetDouble(q, std::sqrt(static_cast<double>(var)));
+        if (non_null < 2) break;
+        if (non_finite.any()) {
+          out->SetDouble(q, std::numeric_limits<double>::quiet_NaN());  // x - mean is NaN
+        } else {
+          const long double deviations = sums.Deviations(lo);
+          const long double variance = std::max<long double>(deviations, 0) / (non_null - 1);
+          out->SetDouble(q, std::sqrt(static_cast<double>(variance)));
         }
         break;
       case AggFunction::kMin:
       case AggFunction::kMax:
-        if (!mono.empty()) out->SetIndex(q, mono.front());
+        if (!mono.empty()) {
+          out->SetIndex(q, mono.front());
+        } else if (nans > 0) {
+          out->SetIndex(q, last_nan);
+        }
         break;
       case AggFunction::kLast:
         for (int64_t e = hi - 1; e >= lo; --e) {
@@ -331,7 +503,7 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
 
 Result<std::vector<std::shared_ptr<arrow::Array>>> Run(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
-    int64_t num_queries, const std::vector<AggRequest>& requests, bool reference) {
+    int64_t num_queries, const std::vector<AggRequest>& requests) {
   std::vector<std::shared_ptr<arrow::Array>> results;
   for (const auto& r : requests) {
     if (r.column >= static_cast<int>(events.columns.size())) {
@@ -341,85 +513,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> Run(
     ColumnView col(array);
     Output out(r.fn, IntegerSum(r, events), num_queries);
     SlideScratch scratch;
-    for (const auto& g : groups) {
-      if (!reference) {
-        SlideGroup(events, g, query_ts, r, col, &scratch, &out);
-        continue;
-      }
-      for (int64_t q = g.query_begin; q < g.query_end; ++q) {
-        const int64_t t = query_ts[q];
-        std::vector<int64_t> in;
-        int64_t rows = 0;
-        for (int64_t e = g.event_begin; e < g.event_end; ++e) {
-          if (events.ts[e] > t - r.window_us && events.ts[e] <= t) {
-            ++rows;
-            if (r.column >= 0 && !col.IsNull(e)) in.push_back(e);
-          }
-        }
-        const int64_t n = static_cast<int64_t>(in.size());
-        switch (r.fn) {
-          case AggFunction::kCount:
-            out.SetInt(q, r.column < 0 ? rows : n);
-            break;
-          case AggFunction::kCountDistinct: {
-            std::set<std::string> seen;
-            for (int64_t e : in) seen.insert(col.Key(e));
-            out.SetInt(q, static_cast<int64_t>(seen.size()));
-            break;
-          }
-          case AggFunction::kSum: {
-            if (n == 0) break;
-            if (col.is_integer()) {
-              int64_t s = 0;
-              for (int64_t e : in) s += col.Int(e);
-              out.SetInt(q, s);
-            } else {
-              double s = 0;
-              for (int64_t e : in) s += col.Double(e);
-              out.SetDouble(q, s);
-            }
-            break;
-          }
-          case AggFunction::kAvg: {
-            if (n == 0) break;
-            double s = 0;
-            for (int64_t e : in) s += col.Double(e);
-            out.SetDouble(q, s / static_cast<double>(n));
-            break;
-          }
-          case AggFunction::kStddev: {
-            if (n < 2) break;
-            double mean = 0;
-            for (int64_t e : in) mean += col.Double(e);
-            mean /= static_cast<double>(n);
-            double ss = 0;
-            for (int64_t e : in) ss += (col.Double(e) - mean) * (col.Double(e) - mean);
-            out.SetDouble(q, std::sqrt(ss / static_cast<double>(n - 1)));
-            break;
-          }
-          case AggFunction::kMin:
-          case AggFunction::kMax: {
-            int64_t best = -1;
-            for (int64_t e : in) {
-              if (best < 0) {
-                best = e;
-              } else if (r.fn == AggFunction::kMin ? col.Double(e) < col.Double(best)
-                                                   : col.Double(e) > col.Double(best)) {
-                best = e;
-              }
-            }
-            if (best >= 0) out.SetIndex(q, best);
-            break;
-          }
-          case AggFunction::kLast:
-            if (n > 0) out.SetIndex(q, in.back());
-            break;
-          case AggFunction::kFirst:
-            if (n > 0) out.SetIndex(q, in.front());
-            break;
-        }
-      }
-    }
+    for (const auto& g : groups) SlideGroup(events, g, query_ts, r, col, &scratch, &out);
     std::shared_ptr<arrow::Array> column =
         array == nullptr ? nullptr : events.columns[static_cast<size_t>(r.column)];
     FST_ASSIGN_OR_RAISE(auto result, out.Finish(column));
@@ -472,15 +566,15 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
     int64_t num_queries, const std::vector<AggRequest>& requests, int threads) {
   if (threads <= 1 || requests.size() < 2) {
-    return Run(events, groups, query_ts, num_queries, requests, false);
+    return Run(events, groups, query_ts, num_queries, requests);
   }
   // Requests are independent: the second half on another thread.
   const auto mid = requests.begin() + static_cast<std::ptrdiff_t>(requests.size() / 2);
   const std::vector<AggRequest> first(requests.begin(), mid);
   const std::vector<AggRequest> second(mid, requests.end());
   Result<std::vector<std::shared_ptr<arrow::Array>>> other;
-  std::thread thread([&] { other = Run(events, groups, query_ts, num_queries, second, false); });
-  auto results = Run(events, groups, query_ts, num_queries, first, false);
+  std::thread thread([&] { other = Run(events, groups, query_ts, num_queries, second); });
+  auto results = Run(events, groups, query_ts, num_queries, first);
   thread.join();
   FST_RETURN_NOT_OK(results.status());
   FST_RETURN_NOT_OK(other.status());
@@ -505,12 +599,6 @@ Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
     values.push_back(out.Get(0));
   }
   return values;
-}
-
-Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindowsReference(
-    const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
-    int64_t num_queries, const std::vector<AggRequest>& requests) {
-  return Run(events, groups, query_ts, num_queries, requests, true);
 }
 
 }  // namespace fst::transform

@@ -48,6 +48,15 @@ struct QueryGroup {
   int64_t query_end = 0;
 };
 
+// Values over a window (nulls skipped), where DESIGN section 3 leaves them open:
+// - sum, avg, stddev over floats: as summed left to right. Any NaN, or both +inf and -inf,
+//   gives NaN; else an infinity gives that infinity (stddev: NaN). Sum of integers: exact while
+//   the window's sum fits in int64.
+// - min, max: integers (int32, int64, timestamp, date) compare exactly; NaN is skipped, and a
+//   window of only NaN gives NaN; of equal values (0 and -0 too) the earliest.
+// - count_distinct: -0 equals 0, every NaN is one value, lists are equal when their items are.
+// - a window start t - w below INT64_MIN leaves the window without a lower bound.
+
 // One array per request with one value per query (queries not in any group get the empty-
 // window value: 0 for count/count_distinct, null otherwise). Sliding two-pointer windows per
 // group: O(events + queries) per request (count_distinct: expected, hashing). threads > 1:
@@ -69,10 +78,5 @@ struct AggValue {
 // one per request, without building result arrays: online reads of a single entity.
 Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
                                            const std::vector<AggRequest>& requests);
-
-// The slow reference: every query scans its group's events. Same contract.
-Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindowsReference(
-    const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
-    int64_t num_queries, const std::vector<AggRequest>& requests);
 
 }  // namespace fst::transform
