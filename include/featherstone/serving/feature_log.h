@@ -1,0 +1,98 @@
+// The log of served feature vectors: one JSON line per successful /get-online-features
+// response, written off the request path by one background thread. Layout and record format:
+// docs/impl.md "Feature log".
+//
+// Append() never blocks on I/O: it queues the record (a short lock) or, when the queue is
+// full, counts a drop. The writer drains the queue at least every flush interval into
+// DIR/YYYY-MM-DD/part-NNNNN.jsonl.tmp and renames the part to .jsonl when it rotates (new day,
+// size or age limit) or the log stops, so a reader listing *.jsonl never sees half a record.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <arrow/filesystem/filesystem.h>
+
+#include "featherstone/retrieval/online_lookup.h"
+#include "featherstone/serving/metrics.h"
+
+namespace fst::serving {
+
+struct FeatureLogRecord {
+  std::string request_id;
+  int64_t served_at_us = 0;
+  int64_t at_us = 0;                  // the lookup time (ttl, days_since)
+  std::string service;                // empty: requested by feature list
+  std::vector<std::string> features;  // "view:feature", as resolved
+  // "kind/name" -> spec hash of the service and the views read.
+  std::vector<std::pair<std::string, std::string>> spec_hashes;
+  std::vector<retrieval::EntityKeyText> requests;  // request data per entity (may be empty)
+  retrieval::OnlineRows rows;
+};
+
+// The JSON line of a record (no trailing newline): request_id, served_at_us, served_at (ISO),
+// at_us, service (or null), spec_hashes, features, feature_names, entities (join key objects),
+// request_data (when given), values, statuses, event_timestamps_us (per entity, per feature).
+std::string FeatureLogLine(const FeatureLogRecord& record);
+
+struct FeatureLogOptions {
+  std::string dir;  // REPO/.featherstone/feature_log
+  size_t queue_capacity = 100'000;  // records
+  int64_t flush_interval_ms = 500;  // the writer wakes at least this often
+  int64_t rotate_bytes = 64 << 20;  // a part is closed after this many bytes ...
+  int64_t rotate_seconds = 300;     // ... or this long after it was opened
+};
+
+class FeatureLog {
+ public:
+  // Finishes parts a killed process left as .tmp (cut at their last newline, renamed to
+  // .jsonl) and starts the writer thread. `fs` is the file system of `options.dir` (local
+  // when null). Errors: IOError when the folder cannot be made or listed.
+  static Result<std::unique_ptr<FeatureLog>> Open(
+      const FeatureLogOptions& options, std::shared_ptr<arrow::fs::FileSystem> fs = nullptr);
+  // Stops (Stop()).
+  ~FeatureLog();
+
+  // Queues a record; false (and a drop counted) when the queue is full or the log stopped.
+  // Thread-safe; never waits for I/O.
+  bool Append(FeatureLogRecord record);
+  // Writes everything queued, closes and renames the open part, joins the writer. Idempotent.
+  void Stop();
+  FeatureLogCounters Counters() const;
+
+ private:
+  FeatureLog(FeatureLogOptions options, std::shared_ptr<arrow::fs::FileSystem> fs);
+  void WriterLoop();
+  Status WriteLines(const std::string& day, const std::string& text, int64_t now_us);
+  Status ClosePart();
+
+  const FeatureLogOptions options_;
+  std::shared_ptr<arrow::fs::FileSystem> fs_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<FeatureLogRecord> queue_;
+  bool stopping_ = false;
+  std::atomic<int64_t> queued_{0};
+  std::atomic<int64_t> written_{0};
+  std::atomic<int64_t> dropped_{0};
+  std::atomic<int64_t> write_errors_{0};
+
+  // Writer thread only.
+  std::shared_ptr<arrow::io::OutputStream> part_;
+  std::string part_path_;  // without ".tmp"
+  std::string part_day_;
+  int64_t part_bytes_ = 0;
+  int64_t part_opened_us_ = 0;
+  std::thread writer_;
+};
+
+}  // namespace fst::serving

@@ -1,0 +1,85 @@
+// The endpoints of `featherstone serve`, independent of the HTTP transport (http_server.h):
+// a request's method, target, Authorization header and body in, a status and body out.
+// Endpoints, bodies and status codes: docs/serving.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "featherstone/repo/repo_context.h"
+#include "featherstone/serving/auth.h"
+#include "featherstone/serving/feature_log.h"
+#include "featherstone/serving/metrics.h"
+
+namespace fst::serving {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // "/get-online-features" (a query string is ignored)
+  std::string authorization;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+class Handlers {
+ public:
+  // Takes the opened repo, opens its online store and reads the applied definitions, their
+  // spec hashes and the catalog once (definitions applied later are seen after a restart).
+  // `tokens`: none = no authentication. `log`: none = no feature log.
+  // Errors: those of RepoContext::Applied and Online.
+  static Result<std::unique_ptr<Handlers>> Open(std::unique_ptr<repo::RepoContext> repo,
+                                                std::optional<TokenSet> tokens,
+                                                std::unique_ptr<FeatureLog> log);
+  ~Handlers();
+
+  // Answers one request; thread-safe. The engine context is not thread-safe, so lookups and
+  // pushes run under one mutex: lookups take ~10-20 µs, a push (ingest + materialize) holds
+  // it for its whole run.
+  HttpResponse Handle(const HttpRequest& request);
+
+  // Writes the queued feature-log records and closes the log (at shutdown).
+  void StopLog();
+
+  Metrics& metrics() { return *metrics_; }
+
+ private:
+  Handlers() = default;
+  HttpResponse GetOnlineFeatures(const std::string& body);
+  HttpResponse Push(const std::string& body);
+  HttpResponse Health();
+  std::string NextRequestId();
+  // retrieval::ResolveFeatures, remembered: it plans every view it names (parsing their
+  // expressions), and its answer depends only on the applied definitions, fixed while serving.
+  Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Resolve(
+      const std::string& features, const std::string& service);
+
+  std::mutex repo_mu_;  // guards repo_ and everything reached through it
+  std::unique_ptr<repo::RepoContext> repo_;
+  const definitions::Repo* applied_ = nullptr;  // owned by repo_; never reloaded
+  std::optional<TokenSet> tokens_;
+  std::unique_ptr<FeatureLog> log_;
+  std::unique_ptr<Metrics> metrics_;
+  std::map<std::string, std::string> spec_hashes_;  // "kind/name" -> hash
+  std::string catalog_;                             // GET /features
+  std::mutex resolved_mu_;
+  // "s:" + service or "f:" + features -> refs; at most kResolvedEntries (then not added).
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<definitions::FeatureRef>>>
+      resolved_;
+  static constexpr size_t kResolvedEntries = 4096;
+  uint64_t request_prefix_ = 0;
+  std::atomic<uint64_t> request_counter_{0};
+};
+
+}  // namespace fst::serving

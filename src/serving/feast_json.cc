@@ -1,0 +1,203 @@
+#include "featherstone/serving/feast_json.h"
+
+#include <limits>
+
+#include "featherstone/core/time.h"
+#include "featherstone/retrieval/online_json.h"
+
+namespace fst::serving {
+namespace {
+
+using nlohmann::json;
+
+const char* TypeName(const json& value) { return value.type_name(); }
+
+// Parses `body` as one JSON object. Errors: Invalid with the parser's byte offset.
+Result<json> ParseObject(std::string_view body) {
+  json doc;
+  try {
+    doc = json::parse(body);
+  } catch (const json::parse_error& e) {
+    return Status::Invalid("malformed JSON at byte ", e.byte, ": ", e.what());
+  } catch (const json::exception& e) {  // e.g. a number out of range
+    return Status::Invalid("malformed JSON: ", e.what());
+  }
+  if (!doc.is_object()) {
+    return Status::Invalid("the body must be a JSON object, got ", TypeName(doc));
+  }
+  return doc;
+}
+
+// A {name: [scalar, ...]} object as columns of text: (name, values) in body order.
+Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TextColumns(
+    const json& object, const std::string& field) {
+  if (!object.is_object()) {
+    return Status::Invalid("'", field, "' must be an object of columns, e.g. {\"customer_id\": "
+                           "[42, 43]}, got ", TypeName(object));
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> columns;
+  for (const auto& [name, values] : object.items()) {
+    const std::string where = field + "." + name;
+    if (!values.is_array()) {
+      return Status::Invalid("'", where, "' must be an array of values, got ", TypeName(values));
+    }
+    std::vector<std::string> texts;
+    texts.reserve(values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      FST_ASSIGN_OR_RAISE(auto text,
+                          ScalarText(values[i], where + "[" + std::to_string(i) + "]"));
+      texts.push_back(std::move(text));
+    }
+    columns.emplace_back(name, std::move(texts));
+  }
+  return columns;
+}
+
+}  // namespace
+
+Result<std::string> ScalarText(const json& value, const std::string& where) {
+  switch (value.type()) {
+    case json::value_t::string:
+      return value.get<std::string>();
+    case json::value_t::number_integer:
+      return std::to_string(value.get<int64_t>());
+    case json::value_t::number_unsigned:
+      return std::to_string(value.get<uint64_t>());
+    case json::value_t::number_float:
+      return value.dump();
+    case json::value_t::boolean:
+      return std::string(value.get<bool>() ? "true" : "false");
+    default:
+      return Status::Invalid("'", where, "' must be a number, a string or a boolean, got ",
+                             TypeName(value));
+  }
+}
+
+Result<OnlineRequest> ParseOnlineRequest(std::string_view body) {
+  FST_ASSIGN_OR_RAISE(json doc, ParseObject(body));
+  OnlineRequest request;
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "feature_service") {
+      if (!value.is_string()) {
+        return Status::Invalid("'feature_service' must be a string, got ", TypeName(value));
+      }
+      request.feature_service = value.get<std::string>();
+    } else if (key == "features") {
+      if (!value.is_array()) {
+        return Status::Invalid("'features' must be an array of \"view:feature\" strings, got ",
+                               TypeName(value));
+      }
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (!value[i].is_string()) {
+          return Status::Invalid("'features[", i, "]' must be a \"view:feature\" string, got ",
+                                 TypeName(value[i]));
+        }
+        request.features.push_back(value[i].get<std::string>());
+      }
+    } else if (key == "full_feature_names") {
+      if (!value.is_boolean()) {
+        return Status::Invalid("'full_feature_names' must be true or false, got ",
+                               TypeName(value));
+      }
+      request.full_feature_names = value.get<bool>();
+    } else if (key == "at") {
+      FST_ASSIGN_OR_RAISE(auto text, ScalarText(value, "at"));
+      auto at = core::ParseTimestamp(text);
+      if (!at.ok()) return Status::Invalid("'at': ", at.status().message());
+      request.at = *at;
+    } else if (key != "entities" && key != "request_data") {
+      return Status::Invalid("unknown field '", key, "'; expected feature_service or features, "
+                             "entities, request_data, full_feature_names, at");
+    }
+  }
+  if (request.feature_service.empty() == request.features.empty()) {
+    return Status::Invalid("give exactly one of 'feature_service' (a name) and 'features' "
+                           "(a non-empty array of \"view:feature\")");
+  }
+  if (!doc.contains("entities")) {
+    return Status::Invalid("missing 'entities', e.g. {\"customer_id\": [42, 43]}");
+  }
+  FST_ASSIGN_OR_RAISE(auto keys, TextColumns(doc["entities"], "entities"));
+  if (keys.empty()) return Status::Invalid("'entities' has no join key column");
+  const size_t n = keys.front().second.size();
+  for (const auto& [name, values] : keys) {
+    if (values.size() != n) {
+      return Status::Invalid("'entities." , name, "' has ", values.size(), " values but 'entities.",
+                             keys.front().first, "' has ", n, "; every column needs one value "
+                             "per entity");
+    }
+  }
+  request.entities.resize(n);
+  for (size_t e = 0; e < n; ++e) {
+    for (auto& [name, values] : keys) request.entities[e].emplace_back(name, values[e]);
+  }
+  if (doc.contains("request_data")) {
+    FST_ASSIGN_OR_RAISE(auto fields, TextColumns(doc["request_data"], "request_data"));
+    if (!fields.empty()) request.requests.resize(n);
+    for (auto& [name, values] : fields) {
+      if (values.size() != n && values.size() != 1) {
+        return Status::Invalid("'request_data.", name, "' has ", values.size(),
+                               " values for ", n, " entities; give one per entity, or one for "
+                               "all");
+      }
+      for (size_t e = 0; e < n; ++e) {
+        request.requests[e].emplace_back(name, values[values.size() == 1 ? 0 : e]);
+      }
+    }
+  }
+  return request;
+}
+
+std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
+                                const std::string& request_id) {
+  // Written as text rather than as a JSON tree: this is on every lookup's path. Values go
+  // through retrieval::ToJson, as `featherstone online` prints them.
+  using ojson = nlohmann::ordered_json;
+  auto dump = [](const ojson& value) {
+    return value.dump(-1, ' ', false, ojson::error_handler_t::replace);
+  };
+  const std::string epoch = core::FormatTimestamp(0);
+  std::string out = R"({"metadata":{"feature_names":[)";
+  for (size_t c = 0; c < rows.columns.size(); ++c) {
+    if (c > 0) out += ',';
+    out += dump(ojson(rows.columns[c]));
+  }
+  out += R"(]},"results":[)";
+  for (size_t c = 0; c < rows.columns.size(); ++c) {
+    if (c > 0) out += ',';
+    out += R"({"values":[)";
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+      if (r > 0) out += ',';
+      out += dump(retrieval::ToJson(rows.rows[r][c]));
+    }
+    out += R"(],"statuses":[)";
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+      if (r > 0) out += ',';
+      out += '"';
+      out += retrieval::FeatureStatusName(rows.statuses[r][c]);
+      out += '"';
+    }
+    out += R"(],"event_timestamps":[)";
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+      if (r > 0) out += ',';
+      // 0: no stored row; the minimum: a stored key without a row in range (materialize).
+      const int64_t ts = rows.event_ts[r][c];
+      const bool none = ts == 0 || ts == std::numeric_limits<int64_t>::min();
+      out += '"';
+      out += none ? epoch : core::FormatTimestamp(ts);
+      out += '"';
+    }
+    out += "]}";
+  }
+  out += R"(],"request_id":)";
+  out += dump(ojson(request_id));
+  out += '}';
+  return out;
+}
+
+std::string ErrorBody(const std::string& message) {
+  nlohmann::ordered_json out = {{"error", message}};
+  return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace fst::serving

@@ -1,0 +1,284 @@
+#include "featherstone/serving/feature_log.h"
+
+#include <chrono>
+#include <cstdio>
+#include <limits>
+
+#include <arrow/buffer.h>
+#include <arrow/filesystem/localfs.h>
+#include <arrow/io/interfaces.h>
+#include <nlohmann/json.hpp>
+
+#include "featherstone/core/time.h"
+#include "featherstone/retrieval/online_json.h"
+
+namespace fst::serving {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+constexpr char kTmp[] = ".tmp";
+
+std::string Day(int64_t micros) { return core::FormatTimestamp(micros).substr(0, 10); }
+
+// The number of "part-NNNNN.jsonl[.tmp]", or -1.
+int PartNumber(const std::string& base_name) {
+  int n = -1;
+  if (std::sscanf(base_name.c_str(), "part-%d.jsonl", &n) != 1) return -1;
+  return n;
+}
+
+// Turns a part a killed writer left as .tmp into a .jsonl holding its whole lines.
+Status FinishStalePart(arrow::fs::FileSystem& fs, const std::string& tmp_path) {
+  const std::string final_path = tmp_path.substr(0, tmp_path.size() - (sizeof(kTmp) - 1));
+  FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(tmp_path));
+  FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
+  FST_ASSIGN_OR_RAISE(auto buffer, input->ReadAt(0, size));
+  FST_RETURN_NOT_OK(input->Close());
+  const std::string_view text(reinterpret_cast<const char*>(buffer->data()),
+                              static_cast<size_t>(buffer->size()));
+  const size_t end = text.rfind('\n');
+  if (end != std::string_view::npos) {
+    FST_ASSIGN_OR_RAISE(auto output, fs.OpenOutputStream(final_path + kTmp + kTmp));
+    FST_RETURN_NOT_OK(output->Write(text.data(), static_cast<int64_t>(end + 1)));
+    FST_RETURN_NOT_OK(output->Close());
+    FST_RETURN_NOT_OK(fs.Move(final_path + kTmp + kTmp, final_path));
+  }
+  return fs.DeleteFile(tmp_path);
+}
+
+}  // namespace
+
+std::string FeatureLogLine(const FeatureLogRecord& record) {
+  // Written as text rather than as a JSON tree: the writer thread formats every response.
+  auto text = [](const std::string& value) {
+    return ojson(value).dump(-1, ' ', false, ojson::error_handler_t::replace);
+  };
+  auto value = [](const retrieval::OnlineValue& v) {
+    return retrieval::ToJson(v).dump(-1, ' ', false, ojson::error_handler_t::replace);
+  };
+  const auto& rows = record.rows;
+  const size_t keys = rows.key_columns;
+  std::string out = "{\"request_id\":" + text(record.request_id);
+  out += ",\"served_at_us\":" + std::to_string(record.served_at_us);
+  out += ",\"served_at\":\"" + core::FormatTimestamp(record.served_at_us) + '"';
+  out += ",\"at_us\":" + std::to_string(record.at_us);
+  out += ",\"service\":" + (record.service.empty() ? std::string("null") : text(record.service));
+  out += ",\"spec_hashes\":{";
+  for (size_t i = 0; i < record.spec_hashes.size(); ++i) {
+    if (i > 0) out += ',';
+    out += text(record.spec_hashes[i].first) + ':' + text(record.spec_hashes[i].second);
+  }
+  out += "},\"features\":[";
+  for (size_t i = 0; i < record.features.size(); ++i) {
+    if (i > 0) out += ',';
+    out += text(record.features[i]);
+  }
+  out += "],\"feature_names\":[";
+  for (size_t c = keys; c < rows.columns.size(); ++c) {
+    if (c > keys) out += ',';
+    out += text(rows.columns[c]);
+  }
+  out += "],\"entities\":[";
+  for (size_t r = 0; r < rows.rows.size(); ++r) {
+    out += r > 0 ? ",{" : "{";
+    for (size_t c = 0; c < keys; ++c) {
+      if (c > 0) out += ',';
+      out += text(rows.columns[c]) + ':' + value(rows.rows[r][c]);
+    }
+    out += '}';
+  }
+  out += ']';
+  if (!record.requests.empty()) {
+    out += ",\"request_data\":[";
+    for (size_t r = 0; r < record.requests.size(); ++r) {
+      out += r > 0 ? ",{" : "{";
+      for (size_t f = 0; f < record.requests[r].size(); ++f) {
+        if (f > 0) out += ',';
+        out += text(record.requests[r][f].first) + ':' + text(record.requests[r][f].second);
+      }
+      out += '}';
+    }
+    out += ']';
+  }
+  // Per entity, per feature column.
+  auto matrix = [&](const char* name, auto&& cell) {
+    out += ",\"";
+    out += name;
+    out += "\":[";
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+      out += r > 0 ? ",[" : "[";
+      for (size_t c = keys; c < rows.columns.size(); ++c) {
+        if (c > keys) out += ',';
+        cell(r, c);
+      }
+      out += ']';
+    }
+    out += ']';
+  };
+  matrix("values", [&](size_t r, size_t c) { out += value(rows.rows[r][c]); });
+  matrix("statuses", [&](size_t r, size_t c) {
+    out += '"';
+    out += retrieval::FeatureStatusName(rows.statuses[r][c]);
+    out += '"';
+  });
+  matrix("event_timestamps_us", [&](size_t r, size_t c) {
+    const int64_t ts = rows.event_ts[r][c];
+    out += std::to_string(ts == std::numeric_limits<int64_t>::min() ? 0 : ts);
+  });
+  out += '}';
+  return out;
+}
+
+FeatureLog::FeatureLog(FeatureLogOptions options, std::shared_ptr<arrow::fs::FileSystem> fs)
+    : options_(std::move(options)), fs_(std::move(fs)) {}
+
+Result<std::unique_ptr<FeatureLog>> FeatureLog::Open(const FeatureLogOptions& options,
+                                                     std::shared_ptr<arrow::fs::FileSystem> fs) {
+  if (fs == nullptr) fs = std::make_shared<arrow::fs::LocalFileSystem>();
+  FST_RETURN_NOT_OK(fs->CreateDir(options.dir, /*recursive=*/true));
+  arrow::fs::FileSelector selector;
+  selector.base_dir = options.dir;
+  selector.recursive = true;
+  FST_ASSIGN_OR_RAISE(auto infos, fs->GetFileInfo(selector));
+  for (const auto& info : infos) {
+    if (info.IsFile() && info.path().ends_with(std::string(".jsonl") + kTmp)) {
+      FST_RETURN_NOT_OK(FinishStalePart(*fs, info.path()));
+    }
+  }
+  std::unique_ptr<FeatureLog> log(new FeatureLog(options, std::move(fs)));
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  return log;
+}
+
+FeatureLog::~FeatureLog() { Stop(); }
+
+bool FeatureLog::Append(FeatureLogRecord record) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_ && queue_.size() < options_.queue_capacity) {
+      queue_.push_back(std::move(record));
+      queued_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void FeatureLog::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+FeatureLogCounters FeatureLog::Counters() const {
+  FeatureLogCounters c;
+  c.queued = queued_.load(std::memory_order_relaxed);
+  c.written = written_.load(std::memory_order_relaxed);
+  c.dropped = dropped_.load(std::memory_order_relaxed);
+  c.write_errors = write_errors_.load(std::memory_order_relaxed);
+  return c;
+}
+
+void FeatureLog::WriterLoop() {
+  const auto interval = std::chrono::milliseconds(options_.flush_interval_ms);
+  while (true) {
+    std::deque<FeatureLogRecord> batch;
+    bool stopping = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, interval, [this] { return stopping_; });
+      batch.swap(queue_);
+      stopping = stopping_;
+    }
+    const int64_t now = core::NowMicros();
+    // Consecutive records of one day are written with one call.
+    std::string text, day;
+    int64_t lines = 0;
+    auto write = [&] {
+      if (lines == 0) return;
+      Status status = WriteLines(day, text, now);
+      if (status.ok()) {
+        written_.fetch_add(lines, std::memory_order_relaxed);
+      } else {
+        write_errors_.fetch_add(1, std::memory_order_relaxed);
+        dropped_.fetch_add(lines, std::memory_order_relaxed);
+        std::fprintf(stderr, "feature log: %s\n", status.ToString().c_str());
+      }
+      queued_.fetch_sub(lines, std::memory_order_relaxed);
+      text.clear();
+      lines = 0;
+    };
+    for (const auto& record : batch) {
+      const std::string record_day = Day(record.served_at_us);
+      if (record_day != day) {
+        write();
+        day = record_day;
+      }
+      text += FeatureLogLine(record);
+      text += '\n';
+      ++lines;
+    }
+    write();
+    if (part_ != nullptr && (part_bytes_ >= options_.rotate_bytes ||
+                             now - part_opened_us_ >= options_.rotate_seconds * 1'000'000)) {
+      if (Status status = ClosePart(); !status.ok()) {
+        write_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (stopping) {
+      if (Status status = ClosePart(); !status.ok()) {
+        write_errors_.fetch_add(1, std::memory_order_relaxed);
+        std::fprintf(stderr, "feature log: %s\n", status.ToString().c_str());
+      }
+      return;
+    }
+  }
+}
+
+Status FeatureLog::WriteLines(const std::string& day, const std::string& text, int64_t now_us) {
+  if (part_ != nullptr && part_day_ != day) FST_RETURN_NOT_OK(ClosePart());
+  if (part_ == nullptr) {
+    const std::string folder = options_.dir + "/" + day;
+    FST_RETURN_NOT_OK(fs_->CreateDir(folder, /*recursive=*/true));
+    arrow::fs::FileSelector selector;
+    selector.base_dir = folder;
+    FST_ASSIGN_OR_RAISE(auto infos, fs_->GetFileInfo(selector));
+    int next = 0;
+    for (const auto& info : infos) next = std::max(next, PartNumber(info.base_name()) + 1);
+    char name[32];
+    std::snprintf(name, sizeof(name), "part-%05d.jsonl", next);
+    part_path_ = folder + "/" + name;
+    FST_ASSIGN_OR_RAISE(part_, fs_->OpenOutputStream(part_path_ + kTmp));
+    part_day_ = day;
+    part_bytes_ = 0;
+    part_opened_us_ = now_us;
+  }
+  Status status = part_->Write(text.data(), static_cast<int64_t>(text.size()));
+  if (status.ok()) status = part_->Flush();
+  if (!status.ok()) {
+    // Keep the whole lines written so far; the next write starts a new part.
+    auto part = std::move(part_);
+    part_ = nullptr;
+    part->Close().Warn();
+    FinishStalePart(*fs_, part_path_ + kTmp).Warn();
+    return status;
+  }
+  part_bytes_ += static_cast<int64_t>(text.size());
+  return Status::OK();
+}
+
+Status FeatureLog::ClosePart() {
+  if (part_ == nullptr) return Status::OK();
+  auto part = std::move(part_);
+  part_ = nullptr;
+  FST_RETURN_NOT_OK(part->Close());
+  if (part_bytes_ == 0) return fs_->DeleteFile(part_path_ + kTmp);
+  return fs_->Move(part_path_ + kTmp, part_path_);
+}
+
+}  // namespace fst::serving

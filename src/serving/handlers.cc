@@ -1,0 +1,275 @@
+#include "featherstone/serving/handlers.h"
+
+#include <chrono>
+#include <exception>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "featherstone/core/time.h"
+#include "featherstone/ingest/push.h"
+#include "featherstone/retrieval/historical.h"
+#include "featherstone/retrieval/refresh_online.h"
+#include "featherstone/serving/feast_json.h"
+#include "featherstone/serving/push_json.h"
+
+namespace fst::serving {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+HttpResponse Json(int status, std::string body) {
+  return {status, "application/json", std::move(body)};
+}
+
+HttpResponse Error(int status, const std::string& message) {
+  return Json(status, ErrorBody(message));
+}
+
+// The HTTP status of an engine error: unknown names 404, bad input 400, the rest 500.
+HttpResponse EngineError(const Status& status) {
+  if (status.IsKeyError()) return Error(404, status.message());
+  if (status.IsInvalid() || status.IsTypeError()) return Error(400, status.message());
+  return Error(500, status.message());
+}
+
+Endpoint Route(std::string_view path) {
+  if (path == "/get-online-features") return Endpoint::kGetOnlineFeatures;
+  if (path == "/push") return Endpoint::kPush;
+  if (path == "/health") return Endpoint::kHealth;
+  if (path == "/metrics") return Endpoint::kMetrics;
+  if (path == "/features") return Endpoint::kFeatures;
+  return Endpoint::kOther;
+}
+
+const char* Method(Endpoint endpoint) {
+  return endpoint == Endpoint::kGetOnlineFeatures || endpoint == Endpoint::kPush ? "POST" : "GET";
+}
+
+// The catalog of GET /features: the applied objects grouped by kind.
+std::string Catalog(const std::vector<registry::ObjectRecord>& records) {
+  ojson out = ojson::object();
+  for (std::string_view kind : definitions::kSpecKinds) {
+    out[std::string(kind) + "s"] = ojson::array();
+  }
+  for (const auto& record : records) {
+    ojson item = ojson::object();
+    item["name"] = record.object.name;
+    item["version"] = record.version;
+    item["spec_hash"] = record.object.hash;
+    item["applied_at"] = core::FormatTimestamp(record.applied_at);
+    item["spec"] = ojson::parse(record.object.spec.dump());
+    out[record.object.kind + "s"].push_back(std::move(item));
+  }
+  return out.dump(2, ' ', false, ojson::error_handler_t::replace);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Handlers>> Handlers::Open(std::unique_ptr<repo::RepoContext> repo,
+                                                 std::optional<TokenSet> tokens,
+                                                 std::unique_ptr<FeatureLog> log) {
+  std::unique_ptr<Handlers> handlers(new Handlers());
+  FST_ASSIGN_OR_RAISE(handlers->applied_, repo->Applied());
+  FST_RETURN_NOT_OK(repo->Online().status());
+  FST_ASSIGN_OR_RAISE(auto records, repo->registry().List());
+  for (const auto& record : records) {
+    handlers->spec_hashes_[record.object.kind + "/" + record.object.name] = record.object.hash;
+  }
+  handlers->catalog_ = Catalog(records);
+  std::vector<std::string> views, services;
+  for (const auto& view : handlers->applied_->feature_views) views.push_back(view.name);
+  for (const auto& view : handlers->applied_->on_demand_feature_views) views.push_back(view.name);
+  for (const auto& service : handlers->applied_->feature_services) services.push_back(service.name);
+  handlers->metrics_ = std::make_unique<Metrics>(views, services);
+  handlers->repo_ = std::move(repo);
+  handlers->tokens_ = std::move(tokens);
+  handlers->log_ = std::move(log);
+  handlers->request_prefix_ = std::random_device()() & 0xffffffffu;
+  return handlers;
+}
+
+Handlers::~Handlers() { StopLog(); }
+
+void Handlers::StopLog() {
+  if (log_ != nullptr) log_->Stop();
+}
+
+std::string Handlers::NextRequestId() {
+  const uint64_t n = request_counter_.fetch_add(1, std::memory_order_relaxed) + 1;
+  return fmt::format("{:08x}-{:012x}", request_prefix_, n);
+}
+
+HttpResponse Handlers::Handle(const HttpRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string_view path = request.target;
+  if (const size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  const Endpoint endpoint = Route(path);
+  HttpResponse response;
+  if (endpoint == Endpoint::kOther) {
+    response = Error(404, fmt::format("no endpoint {}; endpoints: POST /get-online-features, "
+                                      "POST /push, GET /health, GET /metrics, GET /features",
+                                      path));
+  } else if (endpoint != Endpoint::kHealth && tokens_.has_value() &&
+             tokens_->Check(request.authorization) != AuthResult::kAllowed) {
+    response = tokens_->Check(request.authorization) == AuthResult::kMissing
+                   ? Error(401, "missing bearer token: send 'Authorization: Bearer TOKEN'")
+                   : Error(403, "the bearer token is not accepted");
+  } else if (request.method != Method(endpoint)) {
+    response = Error(405, fmt::format("{} takes {}", path, Method(endpoint)));
+  } else {
+    // As the CLI's main(): a library exception answers 500 and the server goes on.
+    try {
+      switch (endpoint) {
+        case Endpoint::kGetOnlineFeatures: response = GetOnlineFeatures(request.body); break;
+        case Endpoint::kPush: response = Push(request.body); break;
+        case Endpoint::kHealth: response = Health(); break;
+        case Endpoint::kMetrics:
+          response = {200, "text/plain; version=0.0.4; charset=utf-8",
+                      metrics_->Format(log_ != nullptr ? log_->Counters() : FeatureLogCounters{})};
+          break;
+        case Endpoint::kFeatures: response = Json(200, catalog_); break;
+        case Endpoint::kOther: break;
+      }
+    } catch (const std::exception& e) {
+      response = Error(500, std::string("internal error: ") + e.what());
+    }
+  }
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start).count();
+  metrics_->CountRequest(endpoint, response.status, micros);
+  return response;
+}
+
+Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Handlers::Resolve(
+    const std::string& features, const std::string& service) {
+  const std::string key = service.empty() ? "f:" + features : "s:" + service;
+  {
+    std::lock_guard<std::mutex> lock(resolved_mu_);
+    auto it = resolved_.find(key);
+    if (it != resolved_.end()) return it->second;
+  }
+  FST_ASSIGN_OR_RAISE(auto refs, retrieval::ResolveFeatures(*applied_, features, service));
+  auto shared = std::make_shared<const std::vector<definitions::FeatureRef>>(std::move(refs));
+  std::lock_guard<std::mutex> lock(resolved_mu_);
+  if (resolved_.size() < kResolvedEntries) resolved_.emplace(key, shared);
+  return shared;
+}
+
+HttpResponse Handlers::GetOnlineFeatures(const std::string& body) {
+  const auto start = std::chrono::steady_clock::now();
+  auto parsed = ParseOnlineRequest(body);
+  if (!parsed.ok()) return Error(400, parsed.status().message());
+  OnlineRequest& request = *parsed;
+  std::string features;
+  for (const auto& f : request.features) features += (features.empty() ? "" : ",") + f;
+  auto resolved = Resolve(features, request.feature_service);
+  if (!resolved.ok()) return EngineError(resolved.status());
+  const std::vector<definitions::FeatureRef>* refs = resolved->get();
+  const int64_t served_at = core::NowMicros();
+  const int64_t at = request.at.value_or(served_at);
+  Result<retrieval::OnlineRows> rows;
+  {
+    std::lock_guard<std::mutex> lock(repo_mu_);
+    rows = retrieval::GetOnlineFeatures(*repo_, *refs, request.entities, at,
+                                        request.full_feature_names, request.requests);
+  }
+  if (!rows.ok()) return EngineError(rows.status());
+  const std::string request_id = NextRequestId();
+  HttpResponse response = Json(200, BuildOnlineResponse(*rows, request_id));
+
+  std::vector<std::string> views;
+  for (const auto& ref : *refs) views.push_back(ref.view);
+  metrics_->CountLookup(*rows, views);
+  if (!request.feature_service.empty()) {
+    metrics_->ObserveService(request.feature_service,
+                             std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - start).count());
+  }
+  if (log_ != nullptr) {
+    FeatureLogRecord record;
+    record.request_id = request_id;
+    record.served_at_us = served_at;
+    record.at_us = at;
+    record.service = request.feature_service;
+    std::set<std::string> seen;
+    auto add_hash = [&](const std::string& key) {
+      auto it = spec_hashes_.find(key);
+      if (it != spec_hashes_.end() && seen.insert(key).second) {
+        record.spec_hashes.emplace_back(key, it->second);
+      }
+    };
+    if (!request.feature_service.empty()) add_hash("feature_service/" + request.feature_service);
+    for (const auto& ref : *refs) {
+      record.features.push_back(ref.ToString());
+      add_hash("feature_view/" + ref.view);
+      add_hash("on_demand_feature_view/" + ref.view);
+    }
+    record.requests = std::move(request.requests);
+    record.rows = std::move(*rows);
+    log_->Append(std::move(record));
+  }
+  return response;
+}
+
+HttpResponse Handlers::Push(const std::string& body) {
+  auto parsed = ParsePushRequest(body);
+  if (!parsed.ok()) return Error(400, parsed.status().message());
+  const PushRequest& request = *parsed;
+  std::lock_guard<std::mutex> lock(repo_mu_);
+  ingest::IngestOptions options;
+  options.now_us = core::NowMicros();
+  auto result = ingest::PushJsonLines(*repo_, request.source, request.events,
+                                      "push to '" + request.source + "'", options);
+  if (!result.ok()) {
+    if (!result.status().IsInvalid()) return EngineError(result.status());
+    // A contract's verdict (rejected, breaker tripped or open, every row quarantined) is 422;
+    // data that cannot be read as the schema is 400. A verdict leaves a quality run at this
+    // run's time, or an open breaker that refused the run before it began.
+    auto runs = repo_->registry().ListQualityRuns(request.source, 1);
+    auto breaker = repo_->registry().GetBreaker(request.source);
+    const bool verdict =
+        (runs.ok() && !runs->empty() && runs->front().run_at == options.now_us) ||
+        (breaker.ok() && breaker->has_value() && (*breaker)->state == "OPEN");
+    return Error(verdict ? 422 : 400, result.status().message());
+  }
+  metrics_->CountPush(result->rows, result->rows_quarantined);
+  ojson out = ojson::object();
+  out["rows_written"] = result->rows;
+  out["rows_quarantined"] = result->rows_quarantined;
+  out["ingest_id"] = result->ingest_id;
+  out["warnings"] = result->warnings;
+  ojson refreshed = ojson::array();
+  if (request.to != PushTarget::kOffline) {
+    // The same refresh as `featherstone push`: incremental, hence exact (docs/serving.md).
+    auto done = retrieval::RefreshOnline(*repo_, request.source);
+    if (!done.ok()) {
+      return Error(500, fmt::format("rows written to the offline store (ingest #{}) but the "
+                                    "online store was not refreshed: {}",
+                                    result->ingest_id, done.status().message()));
+    }
+    for (const auto& view : *done) {
+      refreshed.push_back({{"view", view.view}, {"keys_written", view.keys_written}});
+    }
+  }
+  out["materialized"] = std::move(refreshed);
+  return Json(200, out.dump(-1, ' ', false, ojson::error_handler_t::replace));
+}
+
+HttpResponse Handlers::Health() {
+  // A push holds the repo for its whole run: health then answers from the fact that the stores,
+  // opened at start, are in use, instead of waiting behind it.
+  std::unique_lock<std::mutex> lock(repo_mu_, std::try_to_lock);
+  if (lock.owns_lock()) {
+    Status status = repo_->Online().status();
+    if (status.ok()) status = repo_->registry().ListBreakers().status();
+    if (!status.ok()) {
+      return Json(503, ojson({{"status", "unavailable"}, {"error", status.message()}}).dump());
+    }
+  }
+  return Json(200, R"({"status":"ok"})");
+}
+
+}  // namespace fst::serving

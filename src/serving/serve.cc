@@ -1,0 +1,34 @@
+#include "featherstone/serving/serve.h"
+
+namespace fst::serving {
+
+std::string FeatureLogDir(const std::string& repo_dir) {
+  return repo_dir + "/.featherstone/feature_log";
+}
+
+Status Serve(const std::string& repo_dir, const ServeOptions& options,
+             const std::function<void(const std::string& host, uint16_t port)>& on_listening) {
+  FST_RETURN_NOT_OK(CheckBindPolicy(options.http.host, !options.token_file.empty(),
+                                    options.allow_unauthenticated));
+  if (options.http.threads < 1) return Status::Invalid("--threads must be at least 1");
+  std::optional<TokenSet> tokens;
+  if (!options.token_file.empty()) {
+    FST_ASSIGN_OR_RAISE(tokens, TokenSet::Load(options.token_file));
+  }
+  FST_ASSIGN_OR_RAISE(auto repo, repo::RepoContext::Open(repo_dir));
+  std::unique_ptr<FeatureLog> log;
+  if (options.feature_log) {
+    FeatureLogOptions log_options = options.log;
+    if (log_options.dir.empty()) log_options.dir = FeatureLogDir(repo->dir());
+    FST_ASSIGN_OR_RAISE(log, FeatureLog::Open(log_options));
+  }
+  FST_ASSIGN_OR_RAISE(auto handlers,
+                      Handlers::Open(std::move(repo), std::move(tokens), std::move(log)));
+  FST_ASSIGN_OR_RAISE(auto server, HttpServer::Listen(*handlers, options.http));
+  if (on_listening) on_listening(options.http.host, server->port());
+  server->Run();
+  handlers->StopLog();
+  return Status::OK();
+}
+
+}  // namespace fst::serving
