@@ -36,5 +36,8 @@ void AddValidateCommand(CLI::App& app, Globals& globals, Action* action);
 void AddQuarantineCommands(CLI::App& app, Globals& globals, Action* action);
 void AddBreakerCommands(CLI::App& app, Globals& globals, Action* action);
 void AddQualityCommand(CLI::App& app, Globals& globals, Action* action);
+void AddServeCommand(CLI::App& app, Globals& globals, Action* action);
+void AddStreamCommand(CLI::App& app, Globals& globals, Action* action);
+void AddPushCommand(CLI::App& app, Globals& globals, Action* action);
 
 }  // namespace fst::cli

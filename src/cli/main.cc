@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   AddQuarantineCommands(app, globals, &action);
   AddBreakerCommands(app, globals, &action);
   AddQualityCommand(app, globals, &action);
+  AddServeCommand(app, globals, &action);
+  AddStreamCommand(app, globals, &action);
+  AddPushCommand(app, globals, &action);
   if (fst::Status verb = CheckVerb(app, argc, argv); !verb.ok()) {
     std::cerr << "error: " << verb.message() << "\n";
     return 2;

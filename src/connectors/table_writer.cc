@@ -8,12 +8,12 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
-#include <system_error>
 
 #include <arrow/array.h>
 #include <arrow/array/builder_binary.h>
 #include <arrow/csv/writer.h>
-#include <arrow/io/file.h>
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/io/buffered.h>
 #include <arrow/table.h>
 #include <arrow/type.h>
 #include <arrow/util/decimal.h>
@@ -22,6 +22,7 @@
 #include <parquet/properties.h>
 
 #include "connector_internal.h"
+#include "featherstone/core/file_system.h"
 #include "featherstone/core/time.h"
 
 namespace fst::connectors {
@@ -310,6 +311,11 @@ Status WriteParquet(const arrow::Table& table, std::shared_ptr<arrow::io::Output
 }  // namespace
 
 Status WriteTableFile(const arrow::Table& table, const std::string& path) {
+  return WriteTableFile(*core::LocalFs(), table, path);
+}
+
+Status WriteTableFile(arrow::fs::FileSystem& fs, const arrow::Table& table,
+                      const std::string& path) {
   const std::string extension = Lower(std::filesystem::path(path).extension().string());
   enum class Format { kCsv, kParquet, kJsonl } format;
   if (extension == ".csv") {
@@ -323,9 +329,18 @@ Status WriteTableFile(const arrow::Table& table, const std::string& path) {
                            "'; expected .csv, .parquet, .pq, .jsonl, .ndjson or .json");
   }
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  auto sink = arrow::io::FileOutputStream::Open(temp);
+  auto file = fs.OpenOutputStream(temp);
+  if (!file.ok()) {
+    return Status::IOError(path, ": cannot write: ", file.status().message());
+  }
+  // One write per MiB, whatever the writers below do.
+  auto sink = arrow::io::BufferedOutputStream::Create(static_cast<int64_t>(kFlushBytes),
+                                                      arrow::default_memory_pool(),
+                                                      *file);
   if (!sink.ok()) {
-    return Status::IOError(path, ": cannot write: ", sink.status().message());
+    (void)(*file)->Abort();
+    (void)fs.DeleteFile(temp);
+    return sink.status();
   }
   Status status;
   switch (format) {
@@ -339,17 +354,16 @@ Status WriteTableFile(const arrow::Table& table, const std::string& path) {
       status = WriteJsonl(table, sink->get());
       break;
   }
-  Status closed = (*sink)->Close();
-  if (status.ok()) status = closed;
-  std::error_code error;
+  if (status.ok()) status = (*sink)->Close();
   if (status.ok()) {
-    std::filesystem::rename(temp, path, error);
-    if (error) {
-      status = Status::IOError("cannot rename ", temp, " to ", path, ": ", error.message());
+    Status moved = fs.Move(temp, path);
+    if (!moved.ok()) {
+      status = Status::IOError("cannot rename ", temp, " to ", path, ": ", moved.message());
     }
   }
   if (!status.ok()) {
-    std::filesystem::remove(temp, error);
+    (void)(*sink)->Abort();
+    (void)fs.DeleteFile(temp);
     if (status.message().find(path) == std::string::npos) {
       return status.WithMessage(path, ": ", status.message());
     }

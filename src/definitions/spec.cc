@@ -63,6 +63,12 @@ json SourceSpec(const Source& source) {
                {"description", source.description}};
   // Absent rather than null without a contract, so sources without one keep their hash.
   if (source.contract.has_value()) spec["contract"] = ContractSpec(*source.contract, source.schema);
+  // Only Kafka sources carry these keys, so the hashes of other sources stay as they were.
+  if (source.kind == "kafka") {
+    spec["bootstrap_servers"] = source.bootstrap_servers;
+    spec["topic"] = source.topic;
+    spec["group"] = source.group;
+  }
   return spec;
 }
 
@@ -158,6 +164,19 @@ Source SourceFrom(const json& spec) {
     auto contract = ContractFromSpec(spec.at("contract"), source.schema);
     if (!contract.ok()) throw MalformedSpec(contract.status().message());
     source.contract = *std::move(contract);
+    return source;
+  }
+  if (spec.is_object() && spec.contains("kind") && spec.at("kind") == "kafka") {
+    ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",
+                      "schema", "description", "bootstrap_servers", "topic", "group"});
+    json without = spec;
+    for (const char* key : {"bootstrap_servers", "topic", "group"}) without.erase(key);
+    without["kind"] = "";
+    Source source = SourceFrom(without);
+    source.kind = "kafka";
+    source.bootstrap_servers = Str(spec, "bootstrap_servers");
+    source.topic = Str(spec, "topic");
+    source.group = Str(spec, "group");
     return source;
   }
   ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",

@@ -150,6 +150,28 @@ TEST(Spec, AnyChangeChangesTheHash) {
   EXPECT_NE(ToSpecObjects(changed)[2].hash, view_hash);
 }
 
+TEST(Spec, KafkaSourceRoundTripsAndOtherSourcesKeepTheirShape) {
+  Repo repo = DesignExample();
+  const json file_spec = ToSpecObjects(repo)[1].spec;
+  EXPECT_FALSE(file_spec.contains("topic")) << file_spec.dump();
+  repo.sources[0].kind = "kafka";
+  repo.sources[0].format = "json";
+  repo.sources[0].bootstrap_servers = "127.0.0.1:9092";
+  repo.sources[0].topic = "orders";
+  repo.sources[0].group = "g";
+  const auto objects = ToSpecObjects(repo);
+  EXPECT_EQ(objects[1].spec.at("topic"), "orders");
+  auto rebuilt = FromSpecObjects(objects);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ExpectSameObjects(ToSpecObjects(*rebuilt), objects);
+  const Source* source = rebuilt->FindSource("orders");
+  EXPECT_EQ(source->bootstrap_servers, "127.0.0.1:9092");
+  EXPECT_EQ(source->group, "g");
+  Repo moved = repo;
+  moved.sources[0].topic = "orders-v2";
+  EXPECT_NE(ToSpecObjects(moved)[1].hash, objects[1].hash);
+}
+
 Repo OnDemandExample() {
   std::ifstream in(std::filesystem::path(FST_DEFINITIONS_CASES) / "on_demand_example.yaml");
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

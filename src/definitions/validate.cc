@@ -143,6 +143,18 @@ void CheckTimestampField(const Source& source, std::string_view role, const std:
   }
 }
 
+void CheckKafkaSource(const Source& source, Problems* problems) {
+  const std::string prefix = "source '" + source.name + "': ";
+  if (!source.format.empty() && source.format != "json") {
+    problems->Add(source.location, prefix, "format '", source.format,
+                  "' is not one a kafka source reads; use json (one JSON object per message)");
+  }
+  if (source.bootstrap_servers.empty()) {
+    problems->Add(source.location, prefix, "a kafka source needs bootstrap_servers (host:port)");
+  }
+  if (source.topic.empty()) problems->Add(source.location, prefix, "a kafka source needs a topic");
+}
+
 void CheckSources(const Repo& repo, Problems* problems) {
   CheckNames(repo.sources, "source", problems);
   for (const auto& source : repo.sources) {
@@ -151,8 +163,16 @@ void CheckSources(const Repo& repo, Problems* problems) {
     if (!Contains(kKinds, source.kind)) {
       problems->Add(at, prefix, "kind '", source.kind, "' is not one of ", Join(kKinds));
     }
-    if (!source.format.empty() && !Contains(kFormats, source.format)) {
-      problems->Add(at, prefix, "format '", source.format, "' is not one of ", Join(kFormats));
+    if (source.kind == "kafka") {
+      CheckKafkaSource(source, problems);
+    } else {
+      if (!source.format.empty() && !Contains(kFormats, source.format)) {
+        problems->Add(at, prefix, "format '", source.format, "' is not one of ", Join(kFormats));
+      }
+      if (!source.bootstrap_servers.empty() || !source.topic.empty() || !source.group.empty()) {
+        problems->Add(at, prefix, "bootstrap_servers, topic and group apply only to sources of "
+                      "kind kafka");
+      }
     }
     if (source.schema.empty()) problems->Add(at, prefix, "the schema has no columns");
     std::set<std::string> seen;

@@ -131,6 +131,22 @@ TEST(Validate, SourceKindFormatAndSchema) {
             "source 'orders': format 'xlsx' is not one of csv, parquet, jsonl");
 }
 
+TEST(Validate, KafkaSettings) {
+  Repo repo = MakeRepo();
+  repo.sources[0].kind = "kafka";
+  repo.sources[0].format = "csv";
+  EXPECT_EQ(ErrorOf(repo),
+            "source 'orders': format 'csv' is not one a kafka source reads; use json (one JSON "
+            "object per message)\n"
+            "source 'orders': a kafka source needs bootstrap_servers (host:port)\n"
+            "source 'orders': a kafka source needs a topic");
+  repo.sources[0].kind = "file";
+  repo.sources[0].topic = "t";
+  EXPECT_EQ(ErrorOf(repo),
+            "source 'orders': bootstrap_servers, topic and group apply only to sources of kind "
+            "kafka");
+}
+
 TEST(Validate, FeatureRules) {
   Repo repo = MakeRepo();
   auto& features = repo.feature_views[0].features;

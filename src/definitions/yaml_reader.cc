@@ -25,7 +25,10 @@ constexpr std::string_view kTopKeys[] = {
 constexpr std::string_view kEntityKeys[] = {"name", "join_keys", "description", "tags"};
 constexpr std::string_view kSourceKeys[] = {"name",   "kind",        "format",
                                             "timestamp_field", "created_timestamp_field",
-                                            "schema", "description", "tags", "contract"};
+                                            "schema", "description", "tags", "contract",
+                                            "bootstrap_servers", "topic", "group"};
+// Keys that only sources of kind kafka take.
+constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers", "topic", "group"};
 constexpr std::string_view kColumnKeys[] = {"name", "type", "nullable", "path"};
 constexpr std::string_view kViewKeys[] = {"name",   "entities", "source",      "ttl",
                                           "online", "features", "description", "tags"};
@@ -116,6 +119,9 @@ class Parser {
   Result<Repo> ParseRoot(const YAML::Node& root) const;
   Result<Entity> ReadEntity(const YAML::Node& node) const;
   Result<Source> ReadSource(const YAML::Node& node) const;
+  // bootstrap_servers, topic and group: required (the first two) for kind kafka, refused
+  // for other kinds.
+  Status ReadKafkaKeys(const Fields& fields, Source* source) const;
   Result<core::ColumnSpec> ReadColumn(const YAML::Node& node, const std::string& parent) const;
   Result<FeatureView> ReadView(const YAML::Node& node) const;
   Result<Feature> ReadFeature(const YAML::Node& node, const std::string& parent) const;
@@ -327,7 +333,24 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
   }
   FST_RETURN_NOT_OK(fields.String("description", &source.description));
   FST_RETURN_NOT_OK(fields.Tags());
+  FST_RETURN_NOT_OK(ReadKafkaKeys(fields, &source));
   return source;
+}
+
+Status Parser::ReadKafkaKeys(const Fields& fields, Source* source) const {
+  if (source->kind != "kafka") {
+    for (std::string_view key : kKafkaKeys) {
+      if (fields.Has(key)) {
+        return Error(fields.KeyMark(key), "'", key, "' in ", fields.what(),
+                     " applies only to sources of kind kafka (this one is '", source->kind,
+                     "')");
+      }
+    }
+    return Status::OK();
+  }
+  FST_RETURN_NOT_OK(fields.RequiredString("bootstrap_servers", &source->bootstrap_servers));
+  FST_RETURN_NOT_OK(fields.RequiredString("topic", &source->topic));
+  return fields.String("group", &source->group);
 }
 
 Result<Feature> Parser::ReadFeature(const YAML::Node& node, const std::string& parent) const {

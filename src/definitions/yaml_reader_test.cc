@@ -156,6 +156,36 @@ TEST(ParseYaml, BadDurationAndType) {
             "'integer'");
 }
 
+TEST(ParseYaml, KafkaSourceKeys) {
+  const std::string kafka = R"(sources:
+  - name: clicks
+    kind: kafka
+    format: json
+    bootstrap_servers: 127.0.0.1:9092
+    topic: clicks
+    timestamp_field: ts
+    schema: [{name: ts, type: timestamp}]
+)";
+  auto repo = ParseYaml(kafka, "featherstone.yaml");
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  const Source& source = repo->sources[0];
+  EXPECT_EQ(source.bootstrap_servers, "127.0.0.1:9092");
+  EXPECT_EQ(source.topic, "clicks");
+  EXPECT_EQ(source.group, "");
+  EXPECT_EQ(source.KafkaGroup(), "featherstone-clicks");
+  auto grouped = ParseYaml(kafka + "    group: g1\n", "featherstone.yaml");
+  ASSERT_TRUE(grouped.ok()) << grouped.status();
+  EXPECT_EQ(grouped->sources[0].KafkaGroup(), "g1");
+
+  std::string without_topic = kafka;
+  without_topic.erase(without_topic.find("    topic: clicks\n"), 18);
+  EXPECT_EQ(ErrorOf(without_topic),
+            "featherstone.yaml:2:5: source 'clicks' is missing required key 'topic'");
+  EXPECT_EQ(ErrorOf(std::string(kHead) + "    topic: orders\n"),
+            "featherstone.yaml:8:5: 'topic' in source 'orders' applies only to sources of kind "
+            "kafka (this one is 'file')");
+}
+
 TEST(ParseYaml, MissingRequiredKeyAndDuplicateKey) {
   EXPECT_EQ(ErrorOf("entities:\n  - {join_keys: [k]}\n"),
             "featherstone.yaml:2:5: entity is missing required key 'name'");

@@ -2,7 +2,6 @@
 
 #include <set>
 
-#include "featherstone/features/view_plan.h"
 
 namespace fst::ingest {
 namespace {
@@ -26,17 +25,6 @@ registry::BreakerRow ToRow(const std::string& source, const quality::BreakerReco
                               record.reason};
 }
 
-Result<const definitions::Source*> FindSource(repo::RepoContext& repo, const std::string& name) {
-  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  const definitions::Source* source = applied->FindSource(name);
-  if (source == nullptr) {
-    std::vector<std::string> known;
-    for (const auto& s : applied->sources) known.push_back(s.name);
-    return Status::KeyError("unknown source '", name, "'; applied sources: ",
-                            known.empty() ? "(none)" : features::JoinNames(known));
-  }
-  return source;
-}
 
 BreakerStatus StatusOf(const definitions::Source* source, const std::string& name,
                        const std::optional<registry::BreakerRow>& row, int64_t now) {
@@ -59,7 +47,7 @@ Result<std::vector<BreakerStatus>> GetBreakerStatus(repo::RepoContext& repo, con
                                                     int64_t now) {
   std::vector<BreakerStatus> out;
   if (!source.empty()) {
-    FST_ASSIGN_OR_RAISE(const definitions::Source* found, FindSource(repo, source));
+    FST_ASSIGN_OR_RAISE(const definitions::Source* found, repo.AppliedSource(source));
     FST_ASSIGN_OR_RAISE(auto row, repo.registry().GetBreaker(source));
     out.push_back(StatusOf(found, source, row, now));
     return out;
@@ -82,7 +70,7 @@ Result<std::vector<BreakerStatus>> GetBreakerStatus(repo::RepoContext& repo, con
 }
 
 Result<BreakerStatus> ResetBreaker(repo::RepoContext& repo, const std::string& source, int64_t now) {
-  FST_ASSIGN_OR_RAISE(const definitions::Source* found, FindSource(repo, source));
+  FST_ASSIGN_OR_RAISE(const definitions::Source* found, repo.AppliedSource(source));
   FST_ASSIGN_OR_RAISE(auto row, repo.registry().GetBreaker(source));
   quality::BreakerRecord record = row.has_value() ? FromRow(*row) : quality::BreakerRecord{};
   record.state = quality::BreakerState::kClosed;

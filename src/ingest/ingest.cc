@@ -48,16 +48,6 @@ std::string Lines(const std::vector<std::string>& lines, const char* prefix) {
   return out;
 }
 
-Result<const definitions::Source*> FindSource(const definitions::Repo& applied,
-                                              const std::string& name) {
-  const definitions::Source* source = applied.FindSource(name);
-  if (source != nullptr) return source;
-  std::vector<std::string> known;
-  for (const auto& s : applied.sources) known.push_back(s.name);
-  return Status::KeyError("unknown source '", name, "'; applied sources: ",
-                          known.empty() ? "(none)" : features::JoinNames(known));
-}
-
 // With a contract, nulls in non-nullable columns are quarantined row by row, not fatal: the
 // connector reads every column as nullable.
 core::Schema ReadSchema(const definitions::Source& source) {
@@ -98,9 +88,9 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
   validator_options.build_quarantine = quarantine_policy;
   FST_ASSIGN_OR_RAISE(auto validator, quality::Validator::Make(*source, validator_options));
 
-  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout,
-                          repo.threads() > 1);
-  internal::QuarantineSink quarantine(repo.QuarantineRoot() + "/" + source_name,
+  internal::PartSink sink(repo.fs(), repo.OfflineRoot() + "/" + source_name, result.ingest_id,
+                          layout, repo.threads() > 1);
+  internal::QuarantineSink quarantine(repo.fs(), repo.QuarantineRoot() + "/" + source_name,
                                       result.ingest_id);
   auto add_good = [&](const quality::RowSet& good) -> Status {
     if (good.batch == nullptr || good.batch->num_rows() == 0) return Status::OK();
@@ -112,6 +102,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
   quality::RunReport report;
   std::string rejection;  // why nothing is written, when it is not
   std::optional<registry::BreakerRow> breaker;
+  double judged = 0;  // the bad share the breaker judges
   auto run = [&]() -> Status {
     // Parsing the next batch overlaps checking and writing this one (docs/impl.md "Ingest").
     std::unique_ptr<internal::BatchPrefetcher> prefetcher;
@@ -136,10 +127,15 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
     report = std::move(finished.report);
 
     const bool rejected = !quarantine_policy ? !report.success : report.aggregate_failed;
-    const bool trips = admission.configured && quality::Trips(admission.config, report.bad_share);
-    breaker = BreakerAfterRun(admission, source_name, report.bad_share, rejected, path, now);
+    judged = options.breaker_share ? options.breaker_share(report.bad_rows, report.rows)
+                                   : report.bad_share;
+    const bool trips = admission.configured && quality::Trips(admission.config, judged);
+    breaker = BreakerAfterRun(admission, source_name, judged, rejected, path, now);
+    result.breaker_opened = trips || (admission.probe && rejected);
     if (trips) {
-      rejection = path + ": " + Share(report.bad_share) + " of the rows (" +
+      rejection = path + ": " + Share(judged) +
+                  (options.breaker_share ? " of the recent events (this batch: "
+                                         : " of the rows (") +
                   std::to_string(report.bad_rows) + " of " + std::to_string(report.rows) +
                   ") broke the contract of source '" + source_name + "', above the breaker "
                   "threshold " + Share(admission.config.threshold) + ": " +
@@ -188,14 +184,22 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
   if (!rejection.empty()) {
     sink.Discard();
     quarantine.Discard();
-    record.outcome = quality::Trips(admission.config, report.bad_share) && admission.configured
+    record.outcome = quality::Trips(admission.config, judged) && admission.configured
                          ? "breaker_opened"
                          : "rejected";
     report.result["meta"]["outcome"] = record.outcome;
     record.result_json =
         report.result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(record, breaker));
-    return Status::Invalid(rejection);
+    // A rejected micro-batch is consumed (its run is its record); one that opens the breaker
+    // is not, so it is read again once the breaker lets the source through.
+    static const std::vector<registry::StreamOffset> kNone;
+    FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(
+        record, breaker, result.breaker_opened ? kNone : options.stream_offsets));
+    if (!options.verdicts_as_results) return Status::Invalid(rejection);
+    result.rows = 0;
+    result.rows_read = report.rows;
+    result.verdict = rejection;
+    return result;
   }
 
   record.outcome = "written";
@@ -207,6 +211,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
   quality.quarantine_files = quarantine.Records(source_name);
   quality.run = record;
   quality.breaker = breaker;
+  quality.stream_offsets = options.stream_offsets;
   status = repo.registry().PublishChecked(result.ingest_id, result.rows,
                                           sink.Records(source_name), quality);
   if (!status.ok()) {
@@ -220,7 +225,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
   result.warnings = report.warnings;
   // Error-level failures that did not stop the run: quarantined rows, reported as warnings.
   for (const auto& failure : report.failures) result.warnings.push_back(failure);
-  if (result.rows == 0 && result.rows_quarantined > 0) {
+  if (result.rows == 0 && result.rows_quarantined > 0 && !options.verdicts_as_results) {
     return Status::Invalid(path, ": nothing written to source '", source_name, "': all ",
                            result.rows_quarantined, " rows were quarantined (ingest #",
                            result.ingest_id, "); fix the data or the contract, then replay the "
@@ -234,7 +239,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
 Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source_name,
                                 const std::string& path, const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  FST_ASSIGN_OR_RAISE(const definitions::Source* source, FindSource(*applied, source_name));
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
   FST_ASSIGN_OR_RAISE(auto hash, core::HashFileHex(path));
   FST_ASSIGN_OR_RAISE(auto earlier, repo.registry().FindPublishedIngest(source_name, hash));
   if (earlier.has_value()) {
@@ -254,7 +259,7 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
                                  std::shared_ptr<arrow::RecordBatchReader> rows,
                                  const std::string& what, const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  FST_ASSIGN_OR_RAISE(const definitions::Source* source, FindSource(*applied, source_name));
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
   FST_ASSIGN_OR_RAISE(auto connector,
                       connectors::OpenReader(std::move(rows), ReadSchema(*source), what, {}));
   return Run(repo, *applied, *source, what, "", connector.get(), options);

@@ -1,10 +1,11 @@
 #include "part_sink.h"
 
+#include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
+#include <arrow/filesystem/filesystem.h>
 
 #include "featherstone/connectors/table_writer.h"
 #include "featherstone/quality/quarantine_text.h"
@@ -40,10 +41,15 @@ Result<std::shared_ptr<arrow::RecordBatch>> WithSeq(const std::shared_ptr<arrow:
 }
 
 Status PartSink::Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows) {
-  if (batch->num_rows() == 0) return Status::OK();
-  pending_rows_ += batch->num_rows();
-  pending_.push_back(std::move(batch));
-  if (pending_rows_ >= part_rows) return StartPart();
+  // A batch crossing a part boundary is sliced, so a part holds at most `part_rows` rows.
+  while (batch->num_rows() > 0) {
+    const int64_t room = std::max<int64_t>(1, part_rows - pending_rows_);
+    const int64_t take = std::min(batch->num_rows(), room);
+    pending_rows_ += take;
+    pending_.push_back(take == batch->num_rows() ? batch : batch->Slice(0, take));
+    batch = batch->Slice(take);
+    if (pending_rows_ >= part_rows) FST_RETURN_NOT_OK(StartPart());
+  }
   return Status::OK();
 }
 
@@ -57,7 +63,7 @@ Status PartSink::StartPart() {
   std::snprintf(name, sizeof(name), "part-%08lld-%04zu.parquet",
                 static_cast<long long>(ingest_id_), started_++);
   auto write = [this, table, name = std::string(name)] {
-    auto part = offline::WriteSortedPart(table, layout_, dir_ + "/" + name);
+    auto part = offline::WriteSortedPart(fs_, table, layout_, dir_ + "/" + name);
     if (!part.ok()) {
       writer_status_ = part.status();
       return;
@@ -86,8 +92,7 @@ Status PartSink::Flush() {
 
 void PartSink::Discard() {
   (void)Wait();
-  std::error_code ec;
-  for (const auto& part : parts_) std::filesystem::remove(dir_ + "/" + part.path, ec);
+  for (const auto& part : parts_) (void)fs_.DeleteFile(dir_ + "/" + part.path);
 }
 
 std::vector<registry::FileRecord> PartSink::Records(const std::string& source) const {
@@ -120,18 +125,16 @@ Status QuarantineSink::Flush() {
   char name[64];
   std::snprintf(name, sizeof(name), "q-%08lld-%04zu.parquet", static_cast<long long>(ingest_id_),
                 files_.size());
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return Status::IOError(dir_, ": cannot create folder: ", ec.message());
-  FST_RETURN_NOT_OK(connectors::WriteTableFile(*table, dir_ + "/" + name));
+  Status created = fs_.CreateDir(dir_, /*recursive=*/true);
+  if (!created.ok()) return Status::IOError(dir_, ": cannot create folder: ", created.message());
+  FST_RETURN_NOT_OK(connectors::WriteTableFile(fs_, *table, dir_ + "/" + name));
   files_.emplace_back(name, pending_rows_);
   pending_rows_ = 0;
   return Status::OK();
 }
 
 void QuarantineSink::Discard() {
-  std::error_code ec;
-  for (const auto& [name, rows] : files_) std::filesystem::remove(dir_ + "/" + name, ec);
+  for (const auto& [name, rows] : files_) (void)fs_.DeleteFile(dir_ + "/" + name);
 }
 
 std::vector<registry::QuarantineFileRecord> QuarantineSink::Records(
@@ -148,7 +151,8 @@ std::vector<registry::QuarantineFileRecord> QuarantineSink::Records(
   return records;
 }
 
-Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(const std::string& path,
+Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(arrow::fs::FileSystem& fs,
+                                                               const std::string& path,
                                                                const core::Schema& schema) {
   std::vector<std::string> names;
   std::vector<std::shared_ptr<arrow::DataType>> types;
@@ -160,7 +164,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(const std::string
     names.push_back(name);
     types.push_back(name == quality::kRowColumn ? arrow::int64() : arrow::utf8());
   }
-  FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(path, names, types));
+  FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(fs, path, names, types));
   FST_ASSIGN_OR_RAISE(auto combined, table->CombineChunksToBatch());
   arrow::FieldVector fields;
   arrow::ArrayVector columns;

@@ -1,6 +1,6 @@
 // Writing an ingest's rows as sorted part files and its quarantined rows as quarantine files,
-// both published later in one registry transaction (docs/impl.md "Publish protocol").
-// Internal to src/pipeline.
+// both published later in one registry transaction (docs/impl.md "Publish protocol"), on the
+// repo's file system (RepoContext::fs()). Internal to src/ingest.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <arrow/array.h>
+#include <arrow/filesystem/type_fwd.h>
 #include <arrow/record_batch.h>
 
 #include "featherstone/definitions/model.h"
@@ -27,13 +28,16 @@ std::vector<std::string> SortKeysFor(const definitions::Repo& repo,
 Result<std::shared_ptr<arrow::RecordBatch>> WithSeq(const std::shared_ptr<arrow::RecordBatch>& batch,
                                                     int64_t ingest_id, const arrow::Int64Array& rows);
 
-// Buffers rows and writes a sorted part every `part_rows` rows. With `background` the parts
-// are sorted and written on a writer thread while the caller reads and checks the next rows:
-// at most one part in flight, so at most two parts' rows are held in memory.
+// Buffers rows and writes a sorted part of every `part_rows` rows (the last one may hold
+// fewer). With `background` the parts are sorted and written on a writer thread while the
+// caller reads and checks the next rows: at most one part in flight, so at most two parts'
+// rows are held in memory. `fs` must outlive the sink.
 class PartSink {
  public:
-  PartSink(std::string dir, int64_t ingest_id, offline::PartLayout layout, bool background)
-      : dir_(std::move(dir)),
+  PartSink(arrow::fs::FileSystem& fs, std::string dir, int64_t ingest_id,
+           offline::PartLayout layout, bool background)
+      : fs_(fs),
+        dir_(std::move(dir)),
         ingest_id_(ingest_id),
         layout_(std::move(layout)),
         background_(background) {}
@@ -45,7 +49,8 @@ class PartSink {
   Status Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows);
   // Writes the buffered rows and waits until every part is on disk.
   Status Flush();
-  // Removes the parts written so far (they were never published).
+  // Removes the parts written so far (they were never published), best effort: after a
+  // crash they stay, unreferenced.
   void Discard();
   // File records for PublishIngest, paths relative to the offline root. After Flush.
   std::vector<registry::FileRecord> Records(const std::string& source) const;
@@ -57,6 +62,7 @@ class PartSink {
   // Waits for the part in flight; its error, if any.
   Status Wait();
 
+  arrow::fs::FileSystem& fs_;
   std::string dir_;
   int64_t ingest_id_;
   offline::PartLayout layout_;
@@ -70,20 +76,26 @@ class PartSink {
 };
 
 // Buffers quarantine rows (quality::QuarantineSchema) and writes q-IIIIIIII-NNNN.parquet files
-// of at most `file_rows` rows under `dir` (REPO/.featherstone/quarantine/SOURCE).
+// of at most `file_rows` rows under `dir` (REPO/.featherstone/quarantine/SOURCE) on `fs`, which
+// must outlive the sink.
 class QuarantineSink {
  public:
-  QuarantineSink(std::string dir, int64_t ingest_id, int64_t file_rows = 1'000'000)
-      : dir_(std::move(dir)), ingest_id_(ingest_id), file_rows_(file_rows) {}
+  QuarantineSink(arrow::fs::FileSystem& fs, std::string dir, int64_t ingest_id,
+                 int64_t file_rows = 1'000'000)
+      : fs_(fs), dir_(std::move(dir)), ingest_id_(ingest_id), file_rows_(file_rows) {}
 
+  // Errors: those of writing a file once `file_rows` rows are buffered.
   Status Add(std::shared_ptr<arrow::RecordBatch> batch);
+  // Writes the buffered rows. Errors: IOError naming the file.
   Status Flush();
+  // Removes the files written so far, best effort.
   void Discard();
   // Records for PublishChecked, paths relative to the quarantine root.
   std::vector<registry::QuarantineFileRecord> Records(const std::string& source) const;
   int64_t rows() const { return rows_; }
 
  private:
+  arrow::fs::FileSystem& fs_;
   std::string dir_;
   int64_t ingest_id_;
   int64_t file_rows_;
@@ -93,10 +105,11 @@ class QuarantineSink {
   std::vector<std::pair<std::string, int64_t>> files_;  // name, rows
 };
 
-// Reads a quarantine file: the source's declared columns typed (quality::FromText; a column
-// the file lacks reads as nulls) followed by __row, __rules and __reasons.
-// Errors: IOError naming the path; Invalid naming the path, column and value.
-Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(const std::string& path,
+// Reads the quarantine file at `path` on `fs`: the source's declared columns typed
+// (quality::FromText; a column the file lacks reads as nulls) followed by __row, __rules and
+// __reasons. Errors: IOError naming the path; Invalid naming the path, column and value.
+Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(arrow::fs::FileSystem& fs,
+                                                               const std::string& path,
                                                                const core::Schema& schema);
 
 }  // namespace fst::ingest::internal

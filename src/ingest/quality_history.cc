@@ -3,22 +3,13 @@
 #include <algorithm>
 #include <map>
 
-#include "featherstone/features/view_plan.h"
 
 namespace fst::ingest {
 
 Result<std::vector<QualityRun>> QualityHistory(repo::RepoContext& repo, const std::string& source,
                                                int64_t limit,
                                                const quality::DriftOptions& options) {
-  if (!source.empty()) {
-    FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-    if (applied->FindSource(source) == nullptr) {
-      std::vector<std::string> known;
-      for (const auto& s : applied->sources) known.push_back(s.name);
-      return Status::KeyError("unknown source '", source, "'; applied sources: ",
-                              known.empty() ? "(none)" : features::JoinNames(known));
-    }
-  }
+  if (!source.empty()) FST_RETURN_NOT_OK(repo.AppliedSource(source).status());
   FST_ASSIGN_OR_RAISE(auto records, repo.registry().ListQualityRuns(source, 0));
   std::reverse(records.begin(), records.end());  // oldest first
   std::vector<QualityRun> runs;

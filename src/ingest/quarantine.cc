@@ -10,24 +10,10 @@
 #include "featherstone/offline/part_file.h"
 #include "featherstone/quality/validator.h"
 #include "part_sink.h"
-#include "featherstone/features/view_plan.h"
 
 namespace fst::ingest {
 namespace {
 
-Result<const definitions::Source*> FindSource(repo::RepoContext& repo, const std::string& name,
-                                              const definitions::Repo** applied_out = nullptr) {
-  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  if (applied_out != nullptr) *applied_out = applied;
-  const definitions::Source* source = applied->FindSource(name);
-  if (source == nullptr) {
-    std::vector<std::string> known;
-    for (const auto& s : applied->sources) known.push_back(s.name);
-    return Status::KeyError("unknown source '", name, "'; applied sources: ",
-                            known.empty() ? "(none)" : features::JoinNames(known));
-  }
-  return source;
-}
 
 using Marks = std::set<std::pair<std::string, int64_t>>;
 
@@ -48,13 +34,13 @@ Result<std::shared_ptr<arrow::Array>> Strings(const std::vector<std::string>& va
 
 Result<std::vector<registry::QuarantineFileRecord>> ListQuarantine(repo::RepoContext& repo,
                                                                    const std::string& source) {
-  FST_RETURN_NOT_OK(FindSource(repo, source).status());
+  FST_RETURN_NOT_OK(repo.AppliedSource(source).status());
   return repo.registry().ListQuarantineFiles(source);
 }
 
 Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, const std::string& source,
                                                      bool include_replayed, int64_t limit) {
-  FST_ASSIGN_OR_RAISE(const definitions::Source* found, FindSource(repo, source));
+  FST_ASSIGN_OR_RAISE(const definitions::Source* found, repo.AppliedSource(source));
   FST_ASSIGN_OR_RAISE(auto files, repo.registry().ListQuarantineFiles(source));
   FST_ASSIGN_OR_RAISE(Marks marks, ReplayedRows(repo, source));
   std::vector<std::string> names;
@@ -75,8 +61,8 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, co
   int64_t shown = 0;
   for (const auto& file : files) {
     if (limit > 0 && shown >= limit) break;
-    FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(repo.QuarantineRoot() + "/" + file.path,
-                                                             names, types));
+    const std::string path = repo.QuarantineRoot() + "/" + file.path;
+    FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(repo.fs(), path, names, types));
     FST_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
     const auto& rows =
         static_cast<const arrow::Int64Array&>(*batch->GetColumnByName(quality::kRowColumn));
@@ -122,8 +108,8 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, co
 
 Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string& source_name,
                                       const ReplayOptions& options) {
-  const definitions::Repo* applied = nullptr;
-  FST_ASSIGN_OR_RAISE(const definitions::Source* source, FindSource(repo, source_name, &applied));
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(auto files, repo.registry().ListQuarantineFiles(source_name));
   FST_ASSIGN_OR_RAISE(Marks marks, ReplayedRows(repo, source_name));
   const int64_t now = options.now_us != 0 ? options.now_us : core::NowMicros();
@@ -147,7 +133,8 @@ Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string
   for (const auto& file : files) {
     if (file.replayed_rows >= file.rows) continue;
     FST_ASSIGN_OR_RAISE(auto batch, internal::ReadQuarantineFile(
-                                        repo.QuarantineRoot() + "/" + file.path, source->schema));
+                                        repo.fs(), repo.QuarantineRoot() + "/" + file.path,
+                                        source->schema));
     const auto& rows =
         static_cast<const arrow::Int64Array&>(*batch->GetColumnByName(quality::kRowColumn));
     std::vector<int32_t> keep;
@@ -173,8 +160,8 @@ Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string
   FST_ASSIGN_OR_RAISE(result.ingest_id,
                       repo.registry().BeginIngest(source_name, "quarantine replay",
                                                   "replay:" + std::to_string(now)));
-  internal::PartSink sink(repo.OfflineRoot() + "/" + source_name, result.ingest_id, layout,
-                          repo.threads() > 1);
+  internal::PartSink sink(repo.fs(), repo.OfflineRoot() + "/" + source_name, result.ingest_id,
+                          layout, repo.threads() > 1);
   registry::QualityPublish quality;
   auto add_good = [&](const quality::RowSet& good) -> Status {
     if (good.batch == nullptr || good.batch->num_rows() == 0) return Status::OK();

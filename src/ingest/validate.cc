@@ -11,13 +11,7 @@ namespace fst::ingest {
 Result<quality::RunReport> ValidateFile(repo::RepoContext& repo, const std::string& source_name,
                                         const std::string& path, int64_t now_us) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  const definitions::Source* source = applied->FindSource(source_name);
-  if (source == nullptr) {
-    std::vector<std::string> known;
-    for (const auto& s : applied->sources) known.push_back(s.name);
-    return Status::KeyError("unknown source '", source_name, "'; applied sources: ",
-                            known.empty() ? "(none)" : features::JoinNames(known));
-  }
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
   const int64_t now = now_us != 0 ? now_us : core::NowMicros();
   core::Schema read_schema = source->schema;
   for (auto& column : read_schema) column.nullable = true;

@@ -10,8 +10,9 @@
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
+#include "featherstone/core/file_system.h"
 #include "featherstone/offline/part_file.h"
-#include "featherstone/offline/pit_join_reference.h"
+#include "pit_join_reference.h"
 #include "featherstone/offline/window_join.h"
 
 namespace fst::offline {
@@ -172,7 +173,7 @@ std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir) {
     layout.ts_column = "event_ts";
     layout.created_column = c.with_created ? "created_ts" : "";
     const std::string path = dir + "/part-" + std::to_string(f) + ".parquet";
-    auto written = WriteSortedPart(table, layout, path);
+    auto written = WriteSortedPart(*core::LocalFs(), table, layout, path);
     EXPECT_TRUE(written.ok()) << written.status().ToString();
     refs.push_back({path, written->min_ts, written->max_ts});
   }

@@ -1,22 +1,24 @@
 #include "featherstone/offline/part_file.h"
 
-#include <filesystem>
-
 #include <arrow/array/util.h>
 #include <arrow/compute/api_aggregate.h>
 #include <arrow/compute/api_vector.h>
 #include <arrow/datum.h>
 #include <arrow/scalar.h>
-#include <arrow/io/file.h>
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/io/buffered.h>
 #include <arrow/util/key_value_metadata.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
 #include "featherstone/core/arrow_init.h"
+#include "featherstone/core/file_system.h"
 
 namespace fst::offline {
 namespace {
+
+constexpr int64_t kWriteBuffer = 1 << 20;
 
 std::string JoinComma(const std::vector<std::string>& items) {
   std::string out;
@@ -32,8 +34,9 @@ Status WithPath(const Status& status, const std::string& path) {
   return status.WithMessage(path, ": ", status.message());
 }
 
-Result<std::unique_ptr<parquet::arrow::FileReader>> OpenReader(const std::string& path) {
-  auto input = arrow::io::ReadableFile::Open(path);
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenReader(arrow::fs::FileSystem& fs,
+                                                               const std::string& path) {
+  auto input = fs.OpenInputFile(path);
   if (!input.ok()) return WithPath(input.status(), path);
   parquet::ArrowReaderProperties properties;
   properties.set_pre_buffer(true);
@@ -48,9 +51,48 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> OpenReader(const std::string
   return reader;
 }
 
+// Writes `table` as Parquet to `path` on `fs`; a file left by an error is removed.
+Status WriteParquet(arrow::fs::FileSystem& fs, const arrow::Table& table, const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    FST_RETURN_NOT_OK(fs.CreateDir(path.substr(0, slash), /*recursive=*/true));
+  }
+  FST_ASSIGN_OR_RAISE(auto file, fs.OpenOutputStream(path));
+  // Parquet writes each page header and page separately; one write per MiB instead.
+  auto output = arrow::io::BufferedOutputStream::Create(kWriteBuffer, arrow::default_memory_pool(),
+                                                        file);
+  if (!output.ok()) {
+    (void)file->Abort();
+    (void)fs.DeleteFile(path);
+    return output.status();
+  }
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(128 * 1024);
+  for (const auto& field : table.schema()->fields()) {
+    // Measured floats rarely repeat: a dictionary would be built and then abandoned.
+    if (arrow::is_floating(field->type()->id())) builder.disable_dictionary(field->name());
+  }
+  auto writer_properties = builder.build();
+  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  Status st;
+  try {
+    st = parquet::arrow::WriteTable(table, arrow::default_memory_pool(), *output, 128 * 1024,
+                                    writer_properties, arrow_properties);
+  } catch (const std::exception& e) {
+    st = Status::IOError(e.what());
+  }
+  if (st.ok()) st = (*output)->Close();
+  if (!st.ok()) {
+    (void)(*output)->Abort();
+    (void)fs.DeleteFile(path);
+  }
+  return st;
+}
+
 }  // namespace
 
-Result<WrittenPart> WriteSortedPart(const std::shared_ptr<arrow::Table>& table,
+Result<WrittenPart> WriteSortedPart(arrow::fs::FileSystem& fs,
+                                    const std::shared_ptr<arrow::Table>& table,
                                     const PartLayout& layout, const std::string& path) {
   namespace cp = arrow::compute;
   FST_RETURN_NOT_OK(core::EnsureArrowCompute());
@@ -79,30 +121,20 @@ Result<WrittenPart> WriteSortedPart(const std::shared_ptr<arrow::Table>& table,
   metadata->Append(kSortKeysMetadata, JoinComma(layout.sort_keys));
   sorted = sorted->ReplaceSchemaMetadata(metadata);
 
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec) return Status::IOError(path, ": cannot create folder: ", ec.message());
-  auto output = arrow::io::FileOutputStream::Open(path);
-  if (!output.ok()) return WithPath(output.status(), path);
-  parquet::WriterProperties::Builder builder;
-  builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(128 * 1024);
-  for (const auto& field : sorted->schema()->fields()) {
-    // Measured floats rarely repeat: a dictionary would be built and then abandoned.
-    if (arrow::is_floating(field->type()->id())) builder.disable_dictionary(field->name());
-  }
-  auto writer_properties = builder.build();
-  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
-  auto st = parquet::arrow::WriteTable(*sorted, arrow::default_memory_pool(), *output,
-                                       128 * 1024, writer_properties, arrow_properties);
-  if (st.ok()) st = (*output)->Close();
-  if (!st.ok()) return WithPath(st, path);
+  FST_RETURN_NOT_OK(WithPath(WriteParquet(fs, *sorted, path), path));
   return part;
 }
 
 Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
     const std::string& path, const std::vector<std::string>& columns,
     const std::vector<std::shared_ptr<arrow::DataType>>& types) {
-  FST_ASSIGN_OR_RAISE(auto reader, OpenReader(path));
+  return ReadPartColumns(*core::LocalFs(), path, columns, types);
+}
+
+Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
+    arrow::fs::FileSystem& fs, const std::string& path, const std::vector<std::string>& columns,
+    const std::vector<std::shared_ptr<arrow::DataType>>& types) {
+  FST_ASSIGN_OR_RAISE(auto reader, OpenReader(fs, path));
   std::shared_ptr<arrow::Schema> schema;
   FST_RETURN_NOT_OK(WithPath(reader->GetSchema(&schema), path));
   std::vector<int> indices;

@@ -1,4 +1,4 @@
-#include "featherstone/offline/pit_join_reference.h"
+#include "pit_join_reference.h"
 
 namespace fst::offline {
 

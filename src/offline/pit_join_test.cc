@@ -7,7 +7,7 @@
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
-#include "featherstone/offline/pit_join_reference.h"
+#include "pit_join_reference.h"
 
 namespace fst::offline {
 namespace {

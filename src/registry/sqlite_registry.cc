@@ -12,6 +12,9 @@
 //                       second replay of the same row fail its transaction.
 //   quality_runs        one row per validation run, with the GE result and metrics JSON.
 //   breakers            one row per source whose breaker ever changed.
+// Schema version 3 adds streams (docs/streaming.md):
+//   stream_offsets      per (source, topic, partition) the next offset to consume, written
+//                       only in the transaction that publishes (or rejects) the rows before it.
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -113,6 +116,17 @@ CREATE TABLE breakers(
   reason TEXT NOT NULL
 );
 )sql",
+    R"sql(
+CREATE TABLE stream_offsets(
+  source TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  ingest_id INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (source, topic, partition)
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -158,8 +172,8 @@ class SqliteRegistry : public Registry {
 
   Status PublishChecked(int64_t ingest_id, int64_t rows, const std::vector<FileRecord>& files,
                         const QualityPublish& quality) override;
-  Status RecordQualityRun(const QualityRunRecord& run,
-                          const std::optional<BreakerRow>& breaker) override;
+  Status RecordQualityRun(const QualityRunRecord& run, const std::optional<BreakerRow>& breaker,
+                          const std::vector<StreamOffset>& offsets) override;
   Result<std::vector<QualityRunRecord>> ListQualityRuns(const std::string& source,
                                                         int64_t limit) override;
   Result<std::optional<BreakerRow>> GetBreaker(const std::string& source) override;
@@ -168,8 +182,13 @@ class SqliteRegistry : public Registry {
   Result<std::vector<QuarantineFileRecord>> ListQuarantineFiles(
       const std::string& source) override;
   Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) override;
+  Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) override;
 
  private:
+  // Inside a transaction: moves each position of `source` from its expected to its next
+  // offset. Errors: Cancelled when a stored position differs from the expected one.
+  Status MoveOffsets(const std::string& source, int64_t ingest_id,
+                     const std::vector<StreamOffset>& offsets);
   // Inside a transaction: the quality run and the breaker state.
   Status InsertRun(const QualityRunRecord& run);
   Status UpsertBreaker(const BreakerRow& breaker);
@@ -429,7 +448,67 @@ Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
   if (quality.breaker.has_value()) {
     FST_RETURN_NOT_OK(UpsertBreaker(*quality.breaker));
   }
+  FST_RETURN_NOT_OK(MoveOffsets(source, ingest_id, quality.stream_offsets));
   return tx.Commit();
+}
+
+Status SqliteRegistry::MoveOffsets(const std::string& source, int64_t ingest_id,
+                                   const std::vector<StreamOffset>& offsets) {
+  if (offsets.empty()) return Status::OK();
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT next_offset FROM stream_offsets WHERE source = ? AND "
+                                   "topic = ? AND partition = ?"));
+  FST_ASSIGN_OR_RAISE(
+      Statement upsert,
+      db_->Prepare("INSERT INTO stream_offsets(source, topic, partition, next_offset, ingest_id, "
+                   "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source, topic, partition) "
+                   "DO UPDATE SET next_offset = excluded.next_offset, ingest_id = "
+                   "excluded.ingest_id, updated_at = excluded.updated_at"));
+  const int64_t now = core::NowMicros();
+  for (const auto& offset : offsets) {
+    select.Reset();
+    FST_ASSIGN_OR_RAISE(bool found,
+                        select.Bind(source)
+                            .Bind(offset.topic)
+                            .Bind(int64_t{offset.partition})
+                            .Step());
+    const int64_t stored = found ? select.Int(0) : -1;
+    if (stored != offset.expected) {
+      return Status::Cancelled(db_->path(), ": source '", source, "', topic '", offset.topic,
+                               "' partition ", offset.partition, ": the stored position is ",
+                               stored < 0 ? std::string("none") : std::to_string(stored),
+                               ", not ",
+                               offset.expected < 0 ? std::string("none")
+                                                   : std::to_string(offset.expected),
+                               " as this batch expected (another worker consumed it)");
+    }
+    upsert.Reset();
+    FST_RETURN_NOT_OK(upsert.Bind(source)
+                          .Bind(offset.topic)
+                          .Bind(int64_t{offset.partition})
+                          .Bind(offset.next_offset)
+                          .Bind(ingest_id)
+                          .Bind(now)
+                          .Run());
+  }
+  return Status::OK();
+}
+
+Result<std::vector<StreamOffsetRow>> SqliteRegistry::ListStreamOffsets(const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT source, topic, partition, next_offset, ingest_id, "
+                                   "updated_at FROM stream_offsets WHERE source = ? "
+                                   "ORDER BY topic, partition"));
+  select.Bind(source);
+  std::vector<StreamOffsetRow> rows;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    rows.push_back(StreamOffsetRow{select.Text(0), select.Text(1),
+                                   static_cast<int32_t>(select.Int(2)), select.Int(3),
+                                   select.Int(4), select.Int(5)});
+  }
+  return rows;
 }
 
 Status SqliteRegistry::InsertRun(const QualityRunRecord& run) {
@@ -491,12 +570,14 @@ BreakerRow SqliteRegistry::ReadBreaker(const Statement& row) {
 }
 
 Status SqliteRegistry::RecordQualityRun(const QualityRunRecord& run,
-                                        const std::optional<BreakerRow>& breaker) {
+                                        const std::optional<BreakerRow>& breaker,
+                                        const std::vector<StreamOffset>& offsets) {
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
   FST_RETURN_NOT_OK(InsertRun(run));
   if (breaker.has_value()) {
     FST_RETURN_NOT_OK(UpsertBreaker(*breaker));
   }
+  FST_RETURN_NOT_OK(MoveOffsets(run.source, run.ingest_id, offsets));
   return tx.Commit();
 }
 

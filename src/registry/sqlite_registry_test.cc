@@ -336,7 +336,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (2); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (3); "
                     "upgrade featherstone");
 }
 
@@ -459,12 +459,55 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("DROP TABLE quarantine_files; DROP TABLE quarantine_replays; "
                             "DROP TABLE quality_runs; DROP TABLE breakers; "
+                            "DROP TABLE stream_offsets; "
                             "UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
   EXPECT_TRUE(registry_->ListBreakers()->empty());
   EXPECT_EQ(Count("quality_runs"), 0);
+  EXPECT_EQ(Count("stream_offsets"), 0);
+}
+
+}  // namespace
+}  // namespace fst::registry
+
+namespace fst::registry {
+namespace {
+
+TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpected) {
+  auto first = registry_->BeginIngest("clicks", "topic 'c' 0:0-9", "");
+  ASSERT_TRUE(first.ok());
+  QualityPublish quality;
+  quality.stream_offsets = {{"c", 0, -1, 10}, {"c", 1, -1, 4}};
+  ASSERT_TRUE(registry_->PublishChecked(*first, 14, {{0, "clicks", "clicks/p1.parquet", 14, 1, 2}},
+                                        quality)
+                  .ok());
+  auto offsets = registry_->ListStreamOffsets("clicks");
+  ASSERT_TRUE(offsets.ok()) << offsets.status();
+  ASSERT_EQ(offsets->size(), 2u);
+  EXPECT_EQ((*offsets)[0].next_offset, 10);
+  EXPECT_EQ((*offsets)[0].ingest_id, *first);
+  EXPECT_EQ((*offsets)[1].partition, 1);
+
+  // A second worker that read partition 0 from the start loses: nothing of its ingest shows.
+  auto stale = registry_->BeginIngest("clicks", "topic 'c' 0:0-9", "");
+  quality.stream_offsets = {{"c", 0, -1, 10}};
+  Status lost = registry_->PublishChecked(*stale, 10,
+                                          {{0, "clicks", "clicks/p2.parquet", 10, 1, 2}}, quality);
+  EXPECT_TRUE(lost.IsCancelled()) << lost;
+  EXPECT_EQ(registry_->ListFiles("clicks")->size(), 1u);
+
+  // A rejected micro-batch moves its positions with its run record.
+  QualityRunRecord run;
+  run.source = "clicks";
+  run.outcome = "rejected";
+  ASSERT_TRUE(registry_->RecordQualityRun(run, std::nullopt, {{"c", 0, 10, 25}}).ok());
+  EXPECT_EQ((*registry_->ListStreamOffsets("clicks"))[0].next_offset, 25);
+  EXPECT_TRUE(
+      registry_->RecordQualityRun(run, std::nullopt, {{"c", 0, 10, 30}}).IsCancelled());
+  EXPECT_EQ(registry_->ListQualityRuns("clicks")->size(), 1u);  // the failed one left nothing
+  EXPECT_TRUE(registry_->ListStreamOffsets("orders")->empty());
 }
 
 }  // namespace

@@ -3,19 +3,27 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "featherstone/core/file_system.h"
 #include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/yaml_reader.h"
 #include "featherstone/repo/backends.h"
 #include "featherstone/features/plan_cache.h"
+#include "featherstone/features/view_plan.h"
 
 namespace fst::repo {
 
 Result<std::unique_ptr<RepoContext>> RepoContext::Open(const std::string& dir) {
+  return Open(dir, core::LocalFs());
+}
+
+Result<std::unique_ptr<RepoContext>> RepoContext::Open(const std::string& dir,
+                                                       std::shared_ptr<arrow::fs::FileSystem> fs) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::IOError("repository folder '", dir, "' does not exist");
   }
   std::unique_ptr<RepoContext> repo(new RepoContext());
+  repo->fs_ = std::move(fs);
   repo->plans_ = std::make_unique<features::PlanCache>();
   repo->dir_ = std::filesystem::absolute(dir, ec).lexically_normal().string();
   if (!repo->dir_.empty() && repo->dir_.back() == '/') repo->dir_.pop_back();
@@ -44,6 +52,15 @@ Result<const definitions::Repo*> RepoContext::Applied() {
     applied_ = std::make_unique<definitions::Repo>(std::move(repo));
   }
   return applied_.get();
+}
+
+Result<const definitions::Source*> RepoContext::AppliedSource(const std::string& name) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, Applied());
+  if (const definitions::Source* source = applied->FindSource(name)) return source;
+  std::vector<std::string> known;
+  for (const auto& s : applied->sources) known.push_back(s.name);
+  return Status::KeyError("unknown source '", name, "'; applied sources: ",
+                          known.empty() ? "(none)" : features::JoinNames(known));
 }
 
 Result<online::OnlineStore*> RepoContext::Online() {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include <arrow/filesystem/type_fwd.h>
 #include <arrow/table.h>
 
 #include "featherstone/core/status.h"
@@ -14,5 +15,8 @@ namespace fst::connectors {
 // print timestamps as ISO-8601 UTC ("2026-01-02T03:04:05Z") and nulls as empty / null.
 // Errors: Invalid for an unknown extension; IOError naming the path.
 Status WriteTableFile(const arrow::Table& table, const std::string& path);
+// The same on `fs` (the temporary file is removed on an error, best effort).
+Status WriteTableFile(arrow::fs::FileSystem& fs, const arrow::Table& table,
+                      const std::string& path);
 
 }  // namespace fst::connectors

@@ -37,6 +37,13 @@ struct Source {
   std::optional<Contract> contract;  // expectations, policy and breaker (DESIGN section 5)
   std::string description;
   Location location;
+  // kind kafka only (docs/streaming.md): one JSON object per message of `topic`.
+  std::string bootstrap_servers;  // host:port[,host:port...]
+  std::string topic;
+  std::string group;  // consumer group; empty = KafkaGroup()'s default
+
+  // The consumer group stream workers of this source join: `group`, or "featherstone-NAME".
+  std::string KafkaGroup() const { return group.empty() ? "featherstone-" + name : group; }
 };
 
 enum class FeatureKind { kPassthrough, kExpression, kAggregation };

@@ -12,6 +12,7 @@
 
 #include <arrow/record_batch.h>
 
+#include "featherstone/registry/stream_offsets.h"
 #include "featherstone/repo/repo_context.h"
 
 namespace fst::ingest {
@@ -21,6 +22,16 @@ struct IngestOptions {
   // Called after every batch with the rows read so far.
   std::function<void(int64_t rows)> progress;
   int64_t now_us = 0;  // the run's time (freshness, breaker); 0 = the wall clock
+
+  // Streams (stream_run.h). Positions recorded in the registry transaction that publishes
+  // the run (or records its rejection); never when the run fails or opens the breaker.
+  std::vector<registry::StreamOffset> stream_offsets;
+  // The share of bad rows the breaker judges, from this run's bad and total rows (e.g. over
+  // a window of recent events); unset = this run's own share.
+  std::function<double(int64_t bad_rows, int64_t rows)> breaker_share;
+  // Contract verdicts (a rejected run, an opened breaker, every row quarantined) come back as
+  // an IngestResult with `verdict` set instead of as an error.
+  bool verdicts_as_results = false;
 };
 
 struct IngestResult {
@@ -34,6 +45,9 @@ struct IngestResult {
   bool has_contract = false;
   bool probe = false;                 // the run was the breaker's probe (it passed)
   std::vector<std::string> warnings;  // failed warn-level expectations and tolerated failures
+  // With verdicts_as_results: why nothing (or no good row) was written; empty when rows were.
+  std::string verdict;
+  bool breaker_opened = false;  // the verdict opened (or kept open) the breaker
 };
 
 // Ingests the file at `path` into source `source`. With a contract, rows breaking an

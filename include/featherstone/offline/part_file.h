@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <arrow/filesystem/type_fwd.h>
 #include <arrow/table.h>
 
 #include "featherstone/core/status.h"
@@ -32,15 +33,20 @@ struct WrittenPart {
   int64_t max_ts = 0;
 };
 
-// Sorts `table` by (sort_keys, ts, created (nulls first), __seq) and writes it to `path`
-// (parent folders created). The table must hold the layout's columns and kSeqColumn, with
-// non-null sort keys and event times. Errors: IOError naming the path.
-Result<WrittenPart> WriteSortedPart(const std::shared_ptr<arrow::Table>& table,
+// Sorts `table` by (sort_keys, ts, created (nulls first), __seq) and writes it to `path` on
+// `fs` (parent folders created). The table must hold the layout's columns and kSeqColumn, with
+// non-null sort keys and event times. On an error the file is removed (best effort).
+// Errors: IOError naming the path.
+Result<WrittenPart> WriteSortedPart(arrow::fs::FileSystem& fs,
+                                    const std::shared_ptr<arrow::Table>& table,
                                     const PartLayout& layout, const std::string& path);
 
 // A part's columns named in `columns`, in that order, with the file's schema metadata; a
 // column the file lacks (written under an older schema) comes back as nulls of `types[i]`.
-// Errors: IOError naming the path.
+// Reads `path` on `fs`, or on the local file system without it. Errors: IOError naming the path.
+Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
+    arrow::fs::FileSystem& fs, const std::string& path, const std::vector<std::string>& columns,
+    const std::vector<std::shared_ptr<arrow::DataType>>& types);
 Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
     const std::string& path, const std::vector<std::string>& columns,
     const std::vector<std::shared_ptr<arrow::DataType>>& types);

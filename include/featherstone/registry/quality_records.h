@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "featherstone/registry/stream_offsets.h"
+
 namespace fst::registry {
 
 // A Parquet file of quarantined rows, visible once its ingest is published.
@@ -59,6 +61,7 @@ struct QualityPublish {
   std::vector<ReplayMark> replayed;  // of the publishing ingest's source
   std::optional<QualityRunRecord> run;
   std::optional<BreakerRow> breaker;
+  std::vector<StreamOffset> stream_offsets;  // positions consumed by this ingest
 };
 
 }  // namespace fst::registry

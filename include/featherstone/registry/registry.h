@@ -98,9 +98,12 @@ class Registry {
   virtual Status PublishChecked(int64_t ingest_id, int64_t rows,
                                 const std::vector<FileRecord>& files,
                                 const QualityPublish& quality) = 0;
-  // Records a run that published nothing (and the breaker state it left), in one transaction.
+  // Records a run that published nothing (and the breaker state it left), in one transaction;
+  // with `offsets`, also the stream positions the run consumed (a rejected micro-batch).
+  // Errors: Cancelled when a position's stored value is not the one it expects.
   virtual Status RecordQualityRun(const QualityRunRecord& run,
-                                  const std::optional<BreakerRow>& breaker) = 0;
+                                  const std::optional<BreakerRow>& breaker,
+                                  const std::vector<StreamOffset>& offsets = {}) = 0;
   // Runs of `source` (all sources when empty), newest first, at most `limit` (0 = all).
   virtual Result<std::vector<QualityRunRecord>> ListQualityRuns(const std::string& source,
                                                                 int64_t limit = 0) = 0;
@@ -112,6 +115,11 @@ class Registry {
       const std::string& source) = 0;
   // Quarantined rows of `source` already replayed.
   virtual Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) = 0;
+
+  // Stream positions of `source` (stream_offsets.h), by topic then partition. PublishChecked
+  // writes them (QualityPublish::stream_offsets) and fails with Cancelled, publishing nothing,
+  // when a stored position moved since the batch began.
+  virtual Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) = 0;
 };
 
 }  // namespace fst::registry

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include <arrow/filesystem/type_fwd.h>
+
 #include "featherstone/definitions/model.h"
 #include "featherstone/online/online_store.h"
 #include "featherstone/registry/registry.h"
@@ -22,6 +24,11 @@ class RepoContext {
   // without the file). Errors: IOError when `dir` is not a folder or the registry cannot be
   // opened; Invalid for a setting without a backend or a featherstone.yaml that does not parse.
   static Result<std::unique_ptr<RepoContext>> Open(const std::string& dir);
+  // The same with the store files (parts, quarantine) on `fs` instead of the local file
+  // system, e.g. a core::FaultInjectionFileSystem in a crash test. Paths on `fs` are
+  // REPO/.featherstone/... as local paths.
+  static Result<std::unique_ptr<RepoContext>> Open(const std::string& dir,
+                                                   std::shared_ptr<arrow::fs::FileSystem> fs);
   ~RepoContext();
 
   const std::string& dir() const { return dir_; }
@@ -30,11 +37,17 @@ class RepoContext {
   // seen by a context opened after them.
   // Errors: Invalid "nothing applied yet" when the registry is empty.
   Result<const definitions::Repo*> Applied();
+  // The applied source named `name`. Errors: those of Applied(); KeyError "unknown source 'X';
+  // applied sources: a, b" otherwise.
+  Result<const definitions::Source*> AppliedSource(const std::string& name);
   // Plans made from the applied definitions, kept for the life of the context (which is safe
   // because Applied() never reloads).
   features::PlanCache& plans() { return *plans_; }
   // The online store, opened on first use.
   Result<online::OnlineStore*> Online();
+  // The file system of the part and quarantine files (docs/impl.md "I/O and crash tests");
+  // the registry and the online store do their own I/O.
+  arrow::fs::FileSystem& fs() { return *fs_; }
   // Where part files live: REPO/.featherstone/offline.
   std::string OfflineRoot() const { return dir_ + "/.featherstone/offline"; }
   // Where quarantined rows live: REPO/.featherstone/quarantine (docs/quality.md).
@@ -45,6 +58,7 @@ class RepoContext {
  private:
   RepoContext() = default;
   std::string dir_;
+  std::shared_ptr<arrow::fs::FileSystem> fs_;
   definitions::Repo settings_;  // registry and online_store of featherstone.yaml
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<definitions::Repo> applied_;

@@ -1,0 +1,57 @@
+// A stream worker: consumes a Kafka source in its consumer group and writes it through the one
+// ingest path, one micro-batch at a time, exactly once into the offline store. See
+// docs/streaming.md (what users see) and docs/impl.md "Streams" (why nothing is lost or
+// written twice).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "featherstone/repo/repo_context.h"
+
+namespace fst::ingest {
+
+struct StreamStats {
+  int64_t events = 0;       // events consumed and recorded
+  int64_t written = 0;      // rows written to the offline store
+  int64_t quarantined = 0;  // events quarantined by the contract
+  int64_t rejected = 0;     // events of micro-batches refused by a reject_batch contract
+  int64_t batches = 0;      // micro-batches recorded
+  int64_t lag = -1;         // events in the topic after the recorded positions; -1 = unknown
+  double seconds = 0;       // since the run began
+  std::string warning;      // the latest transient consumer error, e.g. broker unreachable
+};
+
+struct StreamOptions {
+  int64_t max_events = 0;       // stop after this many events (0 = no limit)
+  int64_t until_idle_ms = 0;    // stop after this long without events (0 = run until stopped)
+  int64_t batch_events = 10'000;  // a micro-batch ends at this many events...
+  int batch_ms = 10;              // ...or this long after it began, whichever comes first
+  // The breaker judges the share of bad events over about this many recent events, once at
+  // least breaker_min_events were seen in the run.
+  int64_t breaker_window = 1'000;
+  int64_t breaker_min_events = 100;
+  int session_timeout_ms = 6000;  // see connectors::KafkaConsumerOptions
+  // Makes the online store current after each micro-batch that wrote rows, and once at the
+  // start (catching up after a crash between a publish and the refresh). Unset: offline only.
+  std::function<Status()> refresh_online;
+  // Called about every progress_ms with the totals so far (and once at the end).
+  std::function<void(const StreamStats&)> progress;
+  int64_t progress_ms = 1000;
+  // Set (e.g. by a signal handler) to stop after the current micro-batch.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// Runs the stream of `source` (kind kafka) until a limit in `options` is reached or `stop` is
+// set; returns the totals. Each micro-batch's Kafka positions are recorded in the registry
+// transaction that publishes its rows; a new run resumes from them.
+// Errors: KeyError for an unknown source; Invalid for a source of another kind, an undecodable
+// message (naming topic, partition and offset), or the breaker (its message) when it is open
+// or a micro-batch opens it — nothing past the last recorded micro-batch is recorded then;
+// IOError from the consumer or the stores.
+Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source,
+                              const StreamOptions& options);
+
+}  // namespace fst::ingest

@@ -1,0 +1,33 @@
+// Stream positions kept in the registry (docs/streaming.md, docs/impl.md "Streams"): for each
+// (source, topic, partition), the next offset to consume. They are written only in the
+// transaction that publishes the rows read before that offset, so the offline store and the
+// positions never disagree.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fst::registry {
+
+// The position one micro-batch moves a partition to.
+struct StreamOffset {
+  std::string topic;
+  int32_t partition = 0;
+  // The stored next offset this batch began from; -1 = none was stored. The write fails
+  // (Status::Cancelled) unless the stored value still equals it, so two workers that both read
+  // a partition around a rebalance cannot both publish the same events.
+  int64_t expected = -1;
+  int64_t next_offset = 0;
+};
+
+// A stored position.
+struct StreamOffsetRow {
+  std::string source;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t next_offset = 0;
+  int64_t ingest_id = 0;   // the ingest (or rejected run) that moved it
+  int64_t updated_at = 0;  // µs
+};
+
+}  // namespace fst::registry

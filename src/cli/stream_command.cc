@@ -1,0 +1,103 @@
+// `featherstone stream SOURCE`
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "command.h"
+#include "featherstone/core/time.h"
+#include "featherstone/ingest/stream_run.h"
+#include "featherstone/retrieval/refresh_online.h"
+
+namespace fst::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnSignal(int) { g_stop.store(true); }
+
+struct Args {
+  std::string source;
+  int64_t max_events = 0;
+  std::string until_idle;
+  int64_t batch_events = 10'000;
+  int batch_ms = 10;
+  bool offline_only = false;
+};
+
+Status Run(const Globals& globals, const Args& args) {
+  ingest::StreamOptions options;
+  options.max_events = args.max_events;
+  options.batch_events = args.batch_events;
+  options.batch_ms = args.batch_ms;
+  if (!args.until_idle.empty()) {
+    auto idle = core::ParseDuration(args.until_idle);
+    if (!idle.ok()) return Status::Invalid("--until-idle: ", idle.status().message());
+    options.until_idle_ms = std::max<int64_t>(*idle / 1000, 1);
+  }
+  FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
+  if (!args.offline_only) {
+    options.refresh_online = [&repo, &args]() -> Status {
+      return retrieval::RefreshOnline(*repo, args.source).status();
+    };
+  }
+  int64_t last_events = 0;
+  double last_seconds = 0;
+  options.progress = [&](const ingest::StreamStats& s) {
+    const double dt = s.seconds - last_seconds;
+    const double rate = dt > 0 ? static_cast<double>(s.events - last_events) / dt : 0;
+    last_events = s.events;
+    last_seconds = s.seconds;
+    std::fprintf(stderr,
+                 "stream %s: %.1fs %lld events (%.0f/s), %lld written, %lld quarantined, "
+                 "%lld rejected, lag %s%s%s\n",
+                 args.source.c_str(), s.seconds, static_cast<long long>(s.events), rate,
+                 static_cast<long long>(s.written), static_cast<long long>(s.quarantined),
+                 static_cast<long long>(s.rejected),
+                 s.lag < 0 ? "?" : std::to_string(s.lag).c_str(),
+                 s.warning.empty() ? "" : "; kafka: ", s.warning.c_str());
+  };
+  options.stop = &g_stop;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  FST_ASSIGN_OR_RAISE(auto stats, ingest::RunStream(*repo, args.source, options));
+  std::printf("streamed %lld events from source '%s' in %lld micro-batches: %lld written, "
+              "%lld quarantined, %lld rejected (%.2fs, %.0f events/s)\n",
+              static_cast<long long>(stats.events), args.source.c_str(),
+              static_cast<long long>(stats.batches), static_cast<long long>(stats.written),
+              static_cast<long long>(stats.quarantined), static_cast<long long>(stats.rejected),
+              stats.seconds,
+              stats.seconds > 0 ? static_cast<double>(stats.events) / stats.seconds : 0);
+  return Status::OK();
+}
+
+}  // namespace
+
+void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
+  auto* cmd = app.add_subcommand(
+      "stream",
+      "Consume a kafka source in its consumer group (each partition to one worker; start more "
+      "`stream` processes to share a topic) and ingest it in micro-batches: the contract "
+      "quarantines bad events, the circuit breaker stops the run when it opens, each "
+      "micro-batch is published to the offline store exactly once together with its Kafka "
+      "positions, and the online store is refreshed after it. A new run resumes where the "
+      "last one was recorded. Progress goes to stderr every second; a summary to stdout.\n"
+      "Example: featherstone -C shop stream orders --until-idle 5s");
+  auto args = std::make_shared<Args>();
+  cmd->add_option("source", args->source, "Source of kind kafka")->required();
+  cmd->add_option("--max-events", args->max_events, "Stop after this many events");
+  cmd->add_option("--until-idle", args->until_idle,
+                  "Stop after this long without events (e.g. 2s); default: run until stopped");
+  cmd->add_option("--batch-events", args->batch_events,
+                  "Events per micro-batch at most (default 10000)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-ms", args->batch_ms,
+                  "Milliseconds a micro-batch waits for events at most (default 10)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--offline-only", args->offline_only,
+                "Do not refresh the online store after each micro-batch");
+  cmd->callback([&globals, action, args] {
+    *action = [&globals, args] { return Run(globals, *args); };
+  });
+}
+
+}  // namespace fst::cli

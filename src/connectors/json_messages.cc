@@ -1,0 +1,102 @@
+#include "featherstone/connectors/json_messages.h"
+
+#include <arrow/builder.h>
+#include <arrow/util/utf8.h>
+
+#include "connector_internal.h"
+#include "json_document.h"
+#include "json_values.h"
+
+namespace fst::connectors {
+
+struct JsonMessageDecoder::State {
+  internal::JsonDocument document;
+  std::vector<std::vector<std::string>> paths;
+  std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
+  Status init;
+};
+
+JsonMessageDecoder::JsonMessageDecoder(core::Schema schema)
+    : schema_(std::move(schema)), state_(std::make_unique<State>()) {
+  arrow::util::InitializeUTF8();
+  for (const auto& spec : schema_) {
+    state_->paths.push_back(internal::SplitPath(internal::SourceName(spec)));
+    std::unique_ptr<arrow::ArrayBuilder> builder;
+    Status made =
+        arrow::MakeBuilder(arrow::default_memory_pool(), core::ToArrowType(spec.type), &builder);
+    if (!made.ok() && state_->init.ok()) state_->init = made;
+    state_->builders.push_back(std::move(builder));
+  }
+}
+
+JsonMessageDecoder::~JsonMessageDecoder() = default;
+
+Status JsonMessageDecoder::Add(std::string_view payload,
+                               const std::function<std::string()>& where) {
+  FST_RETURN_NOT_OK(state_->init);
+  constexpr size_t kShown = 80;
+  // Drops the rows since Finish, so the columns stay aligned.
+  auto fail = [&](auto&&... args) {
+    for (auto& builder : state_->builders) builder->Reset();
+    rows_ = 0;
+    return Status::Invalid(where(), ": ", std::forward<decltype(args)>(args)...);
+  };
+  if (!arrow::util::ValidateUTF8(payload)) return fail("invalid UTF-8");
+  Status parsed = state_->document.Parse(payload);
+  if (!parsed.ok()) {
+    return fail(parsed.message(), ": ", payload.substr(0, kShown),
+                payload.size() > kShown ? "..." : "");
+  }
+  const internal::JsonValue object = state_->document.root();
+  if (object.kind() != internal::JsonKind::kObject) {
+    return fail("expected a JSON object, found '", object.Text().substr(0, kShown), "'");
+  }
+  for (size_t i = 0; i < schema_.size(); ++i) {
+    internal::JsonValue value = object;
+    bool found = true;
+    for (const auto& key : state_->paths[i]) {
+      if (!value.Find(key, &value)) {
+        found = false;
+        break;
+      }
+    }
+    if (!found || value.is_null()) {
+      if (!schema_[i].nullable) {
+        return fail("column '", schema_[i].name, "': null in a non-nullable column");
+      }
+      FST_RETURN_NOT_OK(state_->builders[i]->AppendNull());
+      continue;
+    }
+    Status status =
+        internal::AppendJsonValue(value, schema_[i], "", 1, state_->builders[i].get());
+    if (!status.ok()) {
+      // Messages are not rows of a file: drop the ": row 1, " the shared converter writes.
+      std::string_view message = status.message();
+      constexpr std::string_view kRow = ": row 1, ";
+      if (message.starts_with(kRow)) message.remove_prefix(kRow.size());
+      return fail(message);
+    }
+  }
+  ++rows_;
+  return Status::OK();
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> JsonMessageDecoder::Finish() {
+  FST_RETURN_NOT_OK(state_->init);
+  arrow::ArrayVector columns;
+  for (auto& builder : state_->builders) {
+    std::shared_ptr<arrow::Array> column;
+    FST_RETURN_NOT_OK(builder->Finish(&column));
+    columns.push_back(std::move(column));
+  }
+  const int64_t rows = rows_;
+  rows_ = 0;
+  // Named by path (`address.city`) when one is declared, the way OpenReader finds columns.
+  arrow::FieldVector fields;
+  for (const auto& spec : schema_) {
+    fields.push_back(arrow::field(internal::SourceName(spec), core::ToArrowType(spec.type)));
+  }
+  return arrow::RecordBatch::Make(arrow::schema(std::move(fields)), rows, std::move(columns));
+}
+
+}  // namespace fst::connectors

@@ -1,0 +1,214 @@
+// The stream loop: poll a micro-batch -> decode -> IngestTable (contract, quarantine, breaker,
+// sorted parts) with the batch's Kafka positions published in the same registry transaction ->
+// refresh the online store. Why this neither loses nor repeats an event: docs/impl.md
+// "Streams".
+#include "featherstone/ingest/stream_run.h"
+
+#include <chrono>
+#include <deque>
+#include <map>
+
+#include <arrow/record_batch.h>
+
+#include "featherstone/connectors/json_messages.h"
+#include "featherstone/connectors/kafka_consumer.h"
+#include "featherstone/core/time.h"
+#include "featherstone/ingest/breaker.h"
+#include "featherstone/ingest/ingest.h"
+
+namespace fst::ingest {
+
+namespace internal {
+core::Schema NullableSchema(const definitions::Source& source);  // push.cc
+}  // namespace internal
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long joining a group may take beyond a crashed member's session timeout.
+constexpr int64_t kJoinGraceMs = 3000;
+
+int64_t MillisSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+// The bad share over about the last `size` events, 0 until `min_events` were seen.
+class BreakerWindow {
+ public:
+  BreakerWindow(int64_t size, int64_t min_events) : size_(size), min_events_(min_events) {}
+
+  double Add(int64_t bad, int64_t rows) {
+    batches_.push_back({bad, rows});
+    bad_ += bad;
+    rows_ += rows;
+    seen_ += rows;
+    while (batches_.size() > 1 && rows_ - batches_.front().second >= size_) {
+      bad_ -= batches_.front().first;
+      rows_ -= batches_.front().second;
+      batches_.pop_front();
+    }
+    if (seen_ < min_events_ || rows_ == 0) return 0;
+    return static_cast<double>(bad_) / static_cast<double>(rows_);
+  }
+
+ private:
+  int64_t size_;
+  int64_t min_events_;
+  std::deque<std::pair<int64_t, int64_t>> batches_;  // (bad, rows), oldest first
+  int64_t bad_ = 0;
+  int64_t rows_ = 0;
+  int64_t seen_ = 0;
+};
+
+// "topic 'orders' 0:10-19 3:7-7": the positions of a micro-batch, for records and messages.
+std::string Describe(const std::string& topic,
+                     const std::map<int32_t, std::pair<int64_t, int64_t>>& ranges) {
+  std::string out = "topic '" + topic + "'";
+  for (const auto& [partition, range] : ranges) {
+    out += " " + std::to_string(partition) + ":" + std::to_string(range.first) + "-" +
+           std::to_string(range.second);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source_name,
+                              const StreamOptions& options) {
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
+  if (source->kind != "kafka") {
+    return Status::Invalid("source '", source_name, "' is of kind '", source->kind,
+                           "'; `stream` reads sources of kind kafka (use `ingest` for files, "
+                           "`push` for pushed events)");
+  }
+  // An open breaker refuses the run before anything is consumed.
+  FST_RETURN_NOT_OK(AdmitRun(repo, *source, core::NowMicros()).status());
+
+  const std::string topic = source->topic;
+  std::map<int32_t, int64_t> recorded;  // partition -> stored next offset (-1 = none)
+  connectors::KafkaConsumerOptions consumer_options;
+  consumer_options.bootstrap_servers = source->bootstrap_servers;
+  consumer_options.topic = topic;
+  consumer_options.group = source->KafkaGroup();
+  consumer_options.session_timeout_ms = options.session_timeout_ms;
+  consumer_options.start_offset = [&](int32_t partition) -> Result<int64_t> {
+    FST_ASSIGN_OR_RAISE(auto rows, repo.registry().ListStreamOffsets(source_name));
+    int64_t next = -1;
+    for (const auto& row : rows) {
+      if (row.topic == topic && row.partition == partition) next = row.next_offset;
+    }
+    recorded[partition] = next;
+    return next;
+  };
+  FST_ASSIGN_OR_RAISE(auto consumer, connectors::KafkaConsumer::Open(consumer_options));
+  if (options.refresh_online) FST_RETURN_NOT_OK(options.refresh_online());
+
+  StreamStats stats;
+  const auto started = Clock::now();
+  auto last_event = started;
+  auto last_progress = started;
+  BreakerWindow window(std::max<int64_t>(options.breaker_window, 1), options.breaker_min_events);
+  connectors::JsonMessageDecoder decoder(internal::NullableSchema(*source));
+  std::vector<connectors::KafkaMessage> messages;
+  auto report = [&](bool force) {
+    if (!options.progress) return;
+    if (!force && MillisSince(last_progress) < options.progress_ms) return;
+    last_progress = Clock::now();
+    stats.seconds = static_cast<double>(MillisSince(started)) / 1000.0;
+    stats.warning = consumer->last_warning();
+    int64_t lag = -1;
+    for (int32_t partition : consumer->assigned()) {
+      auto it = recorded.find(partition);
+      const int64_t part_lag = consumer->Lag(partition, it == recorded.end() ? 0 : it->second);
+      if (part_lag >= 0) lag = std::max<int64_t>(lag, 0) + part_lag;
+    }
+    stats.lag = lag;
+    options.progress(stats);
+  };
+
+  uint64_t generation = consumer->generation();
+  while (true) {
+    if (options.stop != nullptr && options.stop->load()) break;
+    if (options.max_events > 0 && stats.events >= options.max_events) break;
+    size_t limit = static_cast<size_t>(std::max<int64_t>(options.batch_events, 1));
+    if (options.max_events > 0) {
+      limit = std::min<size_t>(limit, static_cast<size_t>(options.max_events - stats.events));
+    }
+    messages.clear();
+    FST_RETURN_NOT_OK(consumer->Poll(limit, std::max(options.batch_ms, 1), &messages));
+    if (consumer->generation() != generation) {
+      // A rebalance: partitions restart at their recorded positions; so does the idle clock.
+      generation = consumer->generation();
+      last_event = Clock::now();
+    }
+    if (messages.empty()) {
+      report(false);
+      // Without partitions the group may be waiting for a crashed member's session to expire.
+      const int64_t idle_limit =
+          options.until_idle_ms +
+          (consumer->assigned().empty() ? options.session_timeout_ms + kJoinGraceMs : 0);
+      if (options.until_idle_ms > 0 && MillisSince(last_event) >= idle_limit) break;
+      continue;
+    }
+    last_event = Clock::now();
+
+    std::map<int32_t, std::pair<int64_t, int64_t>> ranges;  // partition -> first, last offset
+    for (const auto& message : messages) {
+      auto [it, added] =
+          ranges.try_emplace(message.partition(), message.offset(), message.offset());
+      if (!added) it->second.second = std::max(it->second.second, message.offset());
+      Status decoded = decoder.Add(message.payload(), [&] {
+        return "topic '" + topic + "' partition " + std::to_string(message.partition()) +
+               " offset " + std::to_string(message.offset());
+      });
+      if (!decoded.ok()) {
+        return Status::Invalid(decoded.message(), "; stopped: nothing from this micro-batch on "
+                               "was recorded, the next run reads it again");
+      }
+    }
+    FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
+    FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
+
+    IngestOptions ingest_options;
+    ingest_options.now_us = core::NowMicros();
+    ingest_options.verdicts_as_results = true;
+    ingest_options.breaker_share = [&](int64_t bad, int64_t rows) { return window.Add(bad, rows); };
+    for (const auto& [partition, range] : ranges) {
+      auto it = recorded.find(partition);
+      ingest_options.stream_offsets.push_back(
+          {topic, partition, it == recorded.end() ? -1 : it->second, range.second + 1});
+    }
+    const std::string what = Describe(topic, ranges);
+    auto result = IngestTable(repo, source_name, std::move(reader), what, ingest_options);
+    if (!result.ok() && result.status().IsCancelled()) {
+      // Another member published these positions first: start again from the registry's.
+      FST_RETURN_NOT_OK(consumer->Reposition());
+      generation = consumer->generation();
+      continue;
+    }
+    FST_RETURN_NOT_OK(result.status());
+    if (result->breaker_opened) {
+      report(true);
+      return Status::Invalid(result->verdict, "\nstopped after ", stats.events,
+                             " events: nothing from ", what, " on was recorded; the next "
+                             "`featherstone stream ", source_name, "` resumes there");
+    }
+    for (const auto& offset : ingest_options.stream_offsets) {
+      recorded[offset.partition] = offset.next_offset;
+    }
+    stats.events += static_cast<int64_t>(messages.size());
+    stats.written += result->rows;
+    stats.quarantined += result->rows_quarantined;
+    if (!result->verdict.empty()) stats.rejected += static_cast<int64_t>(messages.size());
+    ++stats.batches;
+    if (result->rows > 0 && options.refresh_online) FST_RETURN_NOT_OK(options.refresh_online());
+    report(false);
+  }
+  consumer->Close();
+  report(true);
+  stats.seconds = static_cast<double>(MillisSince(started)) / 1000.0;
+  return stats;
+}
+
+}  // namespace fst::ingest

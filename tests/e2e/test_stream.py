@@ -1,0 +1,237 @@
+"""Streaming from a real Kafka broker (the session fixture `kafka` in conftest.py): a stream
+ingests what a file ingest gives, every event exactly once across runs and kill -9, bad events
+quarantined and a burst of them opening the breaker; `push` from stdin."""
+import datetime as dt
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+import uuid
+
+import pyarrow.parquet as pq
+import pytest
+
+import fst
+
+BASE = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+FEATURES = ("customer_features:amount,customer_features:order_id,"
+            "customer_features:orders_7d,customer_features:amount_30d,"
+            "customer_features:avg_amount_30d")
+
+SCHEMA = """\
+    timestamp_field: event_ts
+    created_timestamp_field: created_ts
+    schema:
+      - {name: customer_id, type: int64}
+      - {name: order_id, type: string}
+      - {name: amount, type: float64, nullable: true}
+      - {name: event_ts, type: timestamp}
+      - {name: created_ts, type: timestamp}
+"""
+
+REST = """\
+feature_views:
+  - name: customer_features
+    entities: [customer]
+    source: orders
+    ttl: 30d
+    online: true
+    features:
+      - {name: amount}
+      - {name: order_id}
+      - {name: orders_7d, agg: count, column: order_id, window: 7d}
+      - {name: amount_30d, agg: sum, column: amount, window: 30d}
+      - {name: avg_amount_30d, agg: avg, column: amount, window: 30d}
+"""
+
+
+def repo_yaml(source_block, contract=""):
+    return ("project: shop\nentities:\n  - name: customer\n    join_keys: [customer_id]\n"
+            "sources:\n  - name: orders\n" + source_block + SCHEMA + contract + REST)
+
+
+def kafka_source(broker, topic):
+    return (f"    kind: kafka\n    format: json\n    bootstrap_servers: {broker.bootstrap}\n"
+            f"    topic: {topic}\n")
+
+
+def make_orders(n, seed, start=0, bad_every=0):
+    """n JSON orders (ids start..start+n-1) over 50 customers and 20 days; every bad_every-th
+    has a negative amount."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(start, start + n):
+        ts = BASE + dt.timedelta(seconds=rng.randrange(20 * 86400))
+        amount = round(rng.uniform(1, 500), 2)
+        if bad_every and i % bad_every == bad_every - 1:
+            amount = -1.0
+        out.append(json.dumps({"customer_id": rng.randrange(1, 51), "order_id": f"o{i}",
+                               "amount": amount, "event_ts": fst.iso(ts),
+                               "created_ts": fst.iso(ts + dt.timedelta(seconds=i % 7))}))
+    return out
+
+
+def produce_spread(broker, topic, lines, partitions=4):
+    for p in range(partitions):
+        broker.produce(topic, lines[p::partitions], partition=p)
+
+
+def stream(repo, *extra, ok=True):
+    return fst.run(["stream", "orders", "--until-idle", "2s", *extra], repo, ok=ok)
+
+
+def offline_rows(repo):
+    """Every published row of source orders, read from its part files."""
+    db = sqlite3.connect(repo / ".featherstone" / "registry.db")
+    paths = [r[0] for r in db.execute(
+        "SELECT f.path FROM files f JOIN ingests i ON i.id = f.ingest_id "
+        "WHERE f.source = 'orders' AND i.published_at > 0")]
+    db.close()
+    rows = []
+    for path in paths:
+        rows += pq.read_table(repo / ".featherstone" / "offline" / path,
+                              columns=["order_id"]).column("order_id").to_pylist()
+    return rows
+
+
+def recorded_offsets(repo):
+    db = sqlite3.connect(repo / ".featherstone" / "registry.db")
+    try:
+        return dict(db.execute("SELECT partition, next_offset FROM stream_offsets"))
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        db.close()
+
+
+def spine(times):
+    return [[c, fst.iso(t)] for c in range(1, 51) for t in times]
+
+
+def test_stream_equals_file_ingest_offline_and_online(kafka, tmp_path):
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    lines = make_orders(2000, seed=1)
+    produce_spread(kafka, topic, lines)
+    streamed = fst.make_repo(tmp_path / "streamed", repo_yaml(kafka_source(kafka, topic)))
+    p = stream(streamed)
+    assert "streamed 2000 events" in p.stdout and "2000 written" in p.stdout, p.stdout
+    assert "events" in p.stderr  # progress
+
+    batch = fst.make_repo(tmp_path / "batch", repo_yaml("    kind: file\n    format: jsonl\n"))
+    (batch / "data" / "orders.jsonl").write_text("\n".join(lines) + "\n")
+    fst.ingest(batch, "orders", batch / "data" / "orders.jsonl")
+    latest = max(fst.ts(json.loads(l)["event_ts"]) for l in lines)
+    fst.run(["materialize", "--end", fst.iso(latest)], batch)
+
+    times = [BASE + dt.timedelta(days=d, hours=5) for d in (3, 9, 15, 21, 40)]
+    got, _ = fst.historical(streamed, spine(times), features=FEATURES, tag="s")
+    want, _ = fst.historical(batch, spine(times), features=FEATURES, tag="b")
+    assert got == want
+    assert sum(1 for r in got if r["amount"] is not None) > 100
+
+    entities = [{"customer_id": c} for c in range(1, 51)]
+    at = fst.iso(latest + dt.timedelta(hours=1))
+    online_streamed = fst.online(streamed, entities, features=FEATURES, at=at)
+    online_batch = fst.online(batch, entities, features=FEATURES, at=at)
+    assert online_streamed == online_batch
+    assert any(fst.feature(o, "customer_features", "orders_7d") for o in online_streamed)
+
+
+def test_two_runs_land_every_event_once(kafka, tmp_path):
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    repo = fst.make_repo(tmp_path / "shop", repo_yaml(kafka_source(kafka, topic)))
+    first = make_orders(1000, seed=2)
+    produce_spread(kafka, topic, first)
+    assert "streamed 1000 events" in stream(repo).stdout
+    second = make_orders(700, seed=3, start=1000)
+    produce_spread(kafka, topic, second)
+    p = stream(repo, "--batch-events", "64")
+    assert "streamed 700 events" in p.stdout, p.stdout
+    ids = offline_rows(repo)
+    assert len(ids) == 1700 and set(ids) == {f"o{i}" for i in range(1700)}
+    assert sum(recorded_offsets(repo).values()) == 1700
+    # Nothing new: a third run reads nothing.
+    assert "streamed 0 events" in stream(repo).stdout
+
+
+def test_kill_9_mid_run_then_rerun_is_exactly_once(kafka, tmp_path):
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    repo = fst.make_repo(tmp_path / "shop", repo_yaml(kafka_source(kafka, topic)))
+    total = 4000
+    produce_spread(kafka, topic, make_orders(total, seed=4))
+    proc = subprocess.Popen([fst.BIN, "-C", str(repo), "stream", "orders", "--until-idle", "5s",
+                             "--batch-events", "40"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while sum(recorded_offsets(repo).values()) < 400 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    recorded = sum(recorded_offsets(repo).values())
+    assert 0 < recorded < total, f"killed after {recorded} events were recorded"
+    assert len(offline_rows(repo)) == recorded
+    p = stream(repo)
+    assert f"streamed {total - recorded} events" in p.stdout, p.stdout
+    ids = offline_rows(repo)
+    assert len(ids) == total and set(ids) == {f"o{i}" for i in range(total)}
+
+
+CONTRACT = """\
+    contract:
+      policy: quarantine
+      breaker: {{threshold: {threshold}, half_open_after: 1h}}
+      expectations:
+        - {{expect: between, column: amount, min: 0, max: 100000}}
+"""
+
+
+def test_bad_events_quarantined_and_a_burst_opens_the_breaker(kafka, tmp_path):
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    yaml = repo_yaml(kafka_source(kafka, topic), CONTRACT.format(threshold=0.5))
+    repo = fst.make_repo(tmp_path / "shop", yaml)
+    kafka.produce(topic, make_orders(300, seed=5, bad_every=30), partition=0)
+    p = stream(repo)
+    assert "290 written, 10 quarantined" in p.stdout, p.stdout
+
+    burst = make_orders(300, seed=6, start=300, bad_every=1)
+    after = make_orders(100, seed=7, start=600)
+    kafka.produce(topic, burst + after, partition=0)
+    p = stream(repo, "--batch-events", "50", ok=1)
+    assert "circuit breaker is now OPEN" in p.stderr, p.stderr
+    assert "resumes there" in p.stderr
+    recorded = sum(recorded_offsets(repo).values())
+    assert 300 <= recorded < 600  # nothing after the burst was recorded
+    ids = offline_rows(repo)
+    assert len(ids) == 290 and max(int(i[1:]) for i in ids) < 300
+
+    # Refused while open; after a reset and a looser contract the rerun resumes where it stopped.
+    p = stream(repo, ok=1)
+    assert "breaker reset orders" in p.stderr
+    fst.run(["breaker", "reset", "orders"], repo)
+    (repo / "featherstone.yaml").write_text(
+        repo_yaml(kafka_source(kafka, topic), CONTRACT.format(threshold=1.0)))
+    fst.run(["apply"], repo)
+    p = stream(repo)
+    assert f"streamed {700 - recorded} events" in p.stdout, p.stdout
+    ids = offline_rows(repo)
+    assert len(ids) == 390 and set(ids) == (
+        {f"o{i}" for i in range(300) if i % 30 != 29} | {f"o{i}" for i in range(600, 700)})
+    assert sum(recorded_offsets(repo).values()) == 700
+
+
+def test_push_jsonl_from_stdin(tmp_path):
+    repo = fst.make_repo(tmp_path / "shop", repo_yaml("    kind: push\n"))
+    lines = make_orders(200, seed=8)
+    p = fst.run(["push", "orders", "-"], repo, input="\n".join(lines) + "\n")
+    assert "pushed 200 rows into source 'orders'" in p.stdout, p.stdout
+    assert "online view 'customer_features'" in p.stdout
+    assert len(offline_rows(repo)) == 200
+    latest = max(fst.ts(json.loads(l)["event_ts"]) for l in lines)
+    out = fst.online(repo, [{"customer_id": 7}], features=FEATURES,
+                     at=fst.iso(latest + dt.timedelta(hours=1)))
+    assert out[0]["orders_7d"] is not None
+    bad = fst.run(["push", "orders", "-"], repo, ok=1, input='{"customer_id": "x"}\n')
+    assert "stdin: line 1: column 'customer_id'" in bad.stderr, bad.stderr
