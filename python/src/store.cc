@@ -308,8 +308,9 @@ nb::dict Store::IngestTable(const std::string& source, nb::handle stream,
   auto reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
   auto result = RunEngine(mutex_, [&]() -> Result<ingest::IngestResult> {
     FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
-    return ingest::IngestTable(*context, source, std::move(reader), what,
-                               ingest::IngestOptions{});
+    ingest::IngestOptions options;
+    options.skip_same_content = true;  // as a file of the same bytes is skipped
+    return ingest::IngestTable(*context, source, std::move(reader), what, options);
   });
   return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));
 }

@@ -37,14 +37,14 @@ std::vector<std::string> SplitPath(const std::string& path) {
 }
 
 Status MissingColumn(const std::string& file, const core::ColumnSpec& spec,
-                     const std::vector<std::string>& available) {
+                     const std::vector<std::string>& available, const char* has) {
   std::string names;
   for (const auto& name : available) {
     if (!names.empty()) names += ", ";
     names += name;
   }
   return Status::Invalid(file, ": missing column '", SourceName(spec),
-                         "'; the file has: ", names.empty() ? "no columns" : names);
+                         "'; ", has, ": ", names.empty() ? "no columns" : names);
 }
 
 Result<std::shared_ptr<arrow::Array>> FindPath(const arrow::RecordBatch& batch,

@@ -30,9 +30,11 @@ const std::string& SourceName(const core::ColumnSpec& spec);
 // "a.b.c" as {"a", "b", "c"}.
 std::vector<std::string> SplitPath(const std::string& path);
 
-// Invalid "FILE: missing column 'C'; the file has: a, b, c".
+// Invalid "FILE: missing column 'C'; the file has: a, b, c" (`has`: how the input's columns
+// are introduced).
 Status MissingColumn(const std::string& file, const core::ColumnSpec& spec,
-                     const std::vector<std::string>& available);
+                     const std::vector<std::string>& available,
+                     const char* has = "the file has");
 
 // The column at `path` in `batch` (a top-level column, then fields of struct columns inside
 // it), or nullptr when absent.

@@ -36,7 +36,7 @@ class ReaderConnector : public Connector {
       const std::string& name = internal::SourceName(spec);
       std::vector<std::string> path = {name};
       if (input.GetFieldIndex(name) < 0) path = internal::SplitPath(name);
-      if (input.GetFieldIndex(path.front()) < 0) return internal::MissingColumn(what_, spec, names);
+      if (input.GetFieldIndex(path.front()) < 0) return internal::MissingColumn(what_, spec, names, "the rows have");
       used.push_back(path.front());
       paths_.push_back(std::move(path));
     }
@@ -70,7 +70,15 @@ class ReaderConnector : public Connector {
       }
       slicer_.Push(*std::move(converted));
     }
-    if (slicer_.empty()) return Batch{nullptr, slicer_.rows()};
+    if (slicer_.empty()) {
+      // Input without rows: one empty batch, so that readers still see every column.
+      if (slicer_.rows() == 0 && !sent_empty_) {
+        sent_empty_ = true;
+        FST_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(output_schema_));
+        return Batch{std::move(empty), 0};
+      }
+      return Batch{nullptr, slicer_.rows()};
+    }
     return slicer_.Pop();
   }
 
@@ -98,6 +106,7 @@ class ReaderConnector : public Connector {
   std::vector<std::string> extras_;
   std::shared_ptr<arrow::Schema> output_schema_;
   bool done_ = false;
+  bool sent_empty_ = false;
   Status error_;
 };
 

@@ -521,16 +521,31 @@ Result<Repo> ParseYaml(std::string_view text, const std::string& file_name) {
 
 Result<Repo> LoadSettings(const std::string& repo_dir) {
   const std::filesystem::path path = std::filesystem::path(repo_dir) / "featherstone.yaml";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return Repo{};
-  FST_ASSIGN_OR_RAISE(std::string text, ReadFile(path));
-  FST_ASSIGN_OR_RAISE(Repo repo, ParseYaml(text, "featherstone.yaml"));
   Repo settings;
-  settings.project = repo.project;
-  settings.registry = repo.registry;
-  settings.online_store = repo.online_store;
-  settings.registry_location = repo.registry_location;
-  settings.online_store_location = repo.online_store_location;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return settings;
+  FST_ASSIGN_OR_RAISE(std::string text, ReadFile(path));
+  // Only the top-level settings: errors in the objects are reported by plan and apply, not
+  // by every command that opens the repo.
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception&) {
+    return settings;
+  }
+  if (!root.IsMap()) return settings;
+  const YAML::Node& top = root;
+  auto read = [&](const char* key, std::string* value, Location* where) {
+    const YAML::Node node = top[key];
+    if (!node.IsDefined() || !node.IsScalar()) return;
+    *value = node.Scalar();
+    if (where != nullptr) {
+      *where = Location{"featherstone.yaml", node.Mark().line + 1, node.Mark().column + 1};
+    }
+  };
+  read("project", &settings.project, nullptr);
+  read("registry", &settings.registry, &settings.registry_location);
+  read("online_store", &settings.online_store, &settings.online_store_location);
   return settings;
 }
 

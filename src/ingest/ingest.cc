@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <arrow/api.h>
+#include <arrow/ipc/writer.h>
 
 #include "featherstone/connectors/connector.h"
 #include "featherstone/core/hash.h"
@@ -236,20 +237,48 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
 
 }  // namespace
 
+namespace {
+
+// The published ingest of `source` with content `hash`, as a skipped result (nullopt: none).
+Result<std::optional<IngestResult>> Skipped(repo::RepoContext& repo, const std::string& source,
+                                            const std::string& input, const std::string& hash) {
+  FST_ASSIGN_OR_RAISE(auto earlier, repo.registry().FindPublishedIngest(source, hash));
+  if (!earlier.has_value()) return std::nullopt;
+  IngestResult result;
+  result.input = input;
+  result.skipped = true;
+  result.ingest_id = earlier->id;
+  result.rows = earlier->rows;
+  return result;
+}
+
+// Reads every batch of `rows` and hashes their Arrow IPC bytes with the schema.
+Result<std::pair<std::vector<std::shared_ptr<arrow::RecordBatch>>, std::string>> ReadAndHash(
+    arrow::RecordBatchReader& rows) {
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+  std::string digests = rows.schema()->ToString();
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    FST_RETURN_NOT_OK(rows.ReadNext(&batch));
+    if (batch == nullptr) break;
+    FST_ASSIGN_OR_RAISE(auto bytes, arrow::ipc::SerializeRecordBatch(
+                                        *batch, arrow::ipc::IpcWriteOptions::Defaults()));
+    digests += core::HashHex(std::string_view(reinterpret_cast<const char*>(bytes->data()),
+                                              static_cast<size_t>(bytes->size())));
+    batches.push_back(std::move(batch));
+  }
+  return std::make_pair(std::move(batches), "table:" + core::HashHex(digests));
+}
+
+}  // namespace
+
 Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source_name,
                                 const std::string& path, const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
   FST_ASSIGN_OR_RAISE(auto hash, core::HashFileHex(path));
-  FST_ASSIGN_OR_RAISE(auto earlier, repo.registry().FindPublishedIngest(source_name, hash));
-  if (earlier.has_value()) {
-    IngestResult result;
-    result.input = path;
-    result.skipped = true;
-    result.ingest_id = earlier->id;
-    result.rows = earlier->rows;
-    return result;
-  }
+  FST_ASSIGN_OR_RAISE(auto skipped, Skipped(repo, source_name, path, hash));
+  if (skipped.has_value()) return *skipped;
   FST_ASSIGN_OR_RAISE(auto connector,
                       connectors::OpenFile(path, source->format, ReadSchema(*source), {}));
   return Run(repo, *applied, *source, path, hash, connector.get(), options);
@@ -260,9 +289,18 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
                                  const std::string& what, const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
+  std::string hash;
+  if (options.skip_same_content) {
+    FST_ASSIGN_OR_RAISE(auto read, ReadAndHash(*rows));
+    hash = std::move(read.second);
+    FST_ASSIGN_OR_RAISE(auto skipped, Skipped(repo, source_name, what, hash));
+    if (skipped.has_value()) return *skipped;
+    FST_ASSIGN_OR_RAISE(rows, arrow::RecordBatchReader::Make(std::move(read.first),
+                                                             rows->schema()));
+  }
   FST_ASSIGN_OR_RAISE(auto connector,
                       connectors::OpenReader(std::move(rows), ReadSchema(*source), what, {}));
-  return Run(repo, *applied, *source, what, "", connector.get(), options);
+  return Run(repo, *applied, *source, what, hash, connector.get(), options);
 }
 
 }  // namespace fst::ingest

@@ -241,7 +241,6 @@ Result<OnlineRows> ReadStoredRows(repo::RepoContext& repo,
       column(key, plan->stored.key_types[k]);
     }
   }
-  FST_RETURN_NOT_OK(CheckEntityKeys(entities, all_keys));
   out.key_columns = all_keys.size();
 
   std::vector<std::string> encoded(entities.size());
@@ -290,6 +289,7 @@ Result<OnlineRows> ReadStoredRows(repo::RepoContext& repo,
       }
     }
   }
+  FST_RETURN_NOT_OK(CheckEntityKeys(entities, all_keys));
   return out;
 }
 

@@ -92,7 +92,7 @@ def test_historical_takes_request_columns_from_the_entity_rows(tmp_path):
                          "amount": [5.0, 0.0]})
     table = fs.get_historical_features(entities, ["transaction_features:amount_vs_average"])
     assert table.column("amount_vs_average").to_pylist() == [pytest.approx(0.25), 0.0]
-    with pytest.raises(fst.FeatherstoneError, match="missing request column 'amount'"):
+    with pytest.raises(fst.FeatherstoneError, match="entity rows: missing column 'amount'"):
         fs.get_historical_features(entities.drop_columns(["amount"]),
                                    ["transaction_features:amount_vs_average"])
 

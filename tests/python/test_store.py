@@ -48,7 +48,7 @@ def test_describe_matches_the_cli(tmp_path, cli_bin):
     shop.define_shop(fs)
     fs.apply()
     out = shop.cli(["describe", "customer_features"], fs.repo_path).stdout
-    assert out.startswith("feature_view customer_features (version 1)")
+    assert out.startswith("feature_view customer_features  (version 1,")
     assert fs.describe("customer_features")["hash"][:12] in out
 
 

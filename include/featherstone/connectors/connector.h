@@ -49,7 +49,7 @@ Result<std::unique_ptr<Connector>> OpenFile(const std::string& path, const std::
 
 // Reads in-memory data from `reader` as OpenFile reads a file: declared columns found by name
 // (or dotted path into struct columns) and coerced alike; `what` names the input in messages
-// ("WHAT: row N, column 'C': ..."). Errors: Invalid "WHAT: missing column 'C'; the file has:
+// ("WHAT: row N, column 'C': ..."). Errors: Invalid "WHAT: missing column 'C'; the rows have:
 // ..." when a declared column is absent.
 Result<std::unique_ptr<Connector>> OpenReader(std::shared_ptr<arrow::RecordBatchReader> reader,
                                               const core::Schema& schema, const std::string& what,

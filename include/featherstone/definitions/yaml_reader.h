@@ -19,9 +19,9 @@ Result<Repo> ParseYaml(std::string_view text, const std::string& file_name);
 // Errors: IOError when featherstone.yaml is missing; Invalid as in ParseYaml and Validate.
 Result<Repo> LoadRepo(const std::string& repo_dir);
 
-// The settings of REPO_DIR/featherstone.yaml (project, registry, online_store and where they
-// were written), without the objects; the defaults when the file does not exist.
-// Errors: Invalid as in ParseYaml; IOError when the file cannot be read.
+// The top-level settings of REPO_DIR/featherstone.yaml (project, registry, online_store and
+// where they were written), without reading the objects; the defaults when the file does not
+// exist or is not a YAML map (LoadRepo reports why). Errors: IOError when it cannot be read.
 Result<Repo> LoadSettings(const std::string& repo_dir);
 
 }  // namespace fst::definitions

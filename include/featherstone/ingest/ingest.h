@@ -32,6 +32,9 @@ struct IngestOptions {
   // Contract verdicts (a rejected run, an opened breaker, every row quarantined) come back as
   // an IngestResult with `verdict` set instead of as an error.
   bool verdicts_as_results = false;
+  // IngestTable: skip the rows when rows of the same content were published into the source
+  // before (as IngestFile skips a file's same bytes); the rows are then read into memory first.
+  bool skip_same_content = false;
 };
 
 struct IngestResult {
