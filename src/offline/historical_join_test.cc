@@ -316,5 +316,14 @@ TEST(PitJoinFiles, EmptyEntitiesAndNoFiles) {
   EXPECT_TRUE(result->values[0]->type()->Equals(arrow::float64()));
 }
 
+TEST(WindowFirstTime, IsTheFirstTimeInsideTheWindowAndSaturates) {
+  EXPECT_EQ(WindowFirstTime(10, 5), 6);  // (5, 10]
+  EXPECT_EQ(WindowFirstTime(10, 1), 10);
+  EXPECT_EQ(WindowFirstTime(-1000, std::numeric_limits<int64_t>::max()),
+            std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(WindowFirstTime(std::numeric_limits<int64_t>::min() + 5, 10),
+            std::numeric_limits<int64_t>::min());
+}
+
 }  // namespace
 }  // namespace fst::offline

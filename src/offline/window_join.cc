@@ -249,7 +249,8 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
   }
   KeyedEvents events;
   if (!order.empty()) {
-    FST_ASSIGN_OR_RAISE(events, LoadKeyedEvents(files, spec, min_t - max_window + 1, max_t, threads));
+    FST_ASSIGN_OR_RAISE(events, LoadKeyedEvents(files, spec, WindowFirstTime(min_t, max_window),
+                                                max_t, threads));
   }
 
   // Queries: entity rows sorted by (keys, t), then the rows with a null key.

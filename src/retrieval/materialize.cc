@@ -176,7 +176,8 @@ Result<std::vector<ViewMaterialized>> Materialize(repo::RepoContext& repo,
     offline::KeyedEvents events;
     std::unordered_map<std::string, std::pair<int64_t, int64_t>> event_groups;
     if (!plan.aggregations.empty()) {
-      const int64_t from = std::max(window.min_ts, options.end - plan.max_window_us + 1);
+      const int64_t from =
+          std::max(window.min_ts, offline::WindowFirstTime(options.end, plan.max_window_us));
       FST_ASSIGN_OR_RAISE(events, offline::LoadKeyedEvents(files, MakeWindowSpec(plan), from,
                                                            options.end, repo.threads()));
       FST_ASSIGN_OR_RAISE(event_groups, GroupEvents(events));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,14 @@
 #include "featherstone/transform/window_aggregation.h"
 
 namespace fst::offline {
+
+// The earliest event time inside the window (t - window_us, t], window_us >= 1: t - window_us + 1,
+// or INT64_MIN when that lies before the earliest representable time (no lower bound).
+inline int64_t WindowFirstTime(int64_t t, int64_t window_us) {
+  int64_t first = 0;
+  return __builtin_sub_overflow(t, window_us - 1, &first) ? std::numeric_limits<int64_t>::min()
+                                                           : first;
+}
 
 struct WindowSpec {
   std::vector<std::string> key_columns;
