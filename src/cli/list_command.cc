@@ -58,7 +58,9 @@ void PrintSpec(const nlohmann::json& spec, const std::string& indent) {
         std::string line;
         if (item.contains("name")) line = Inline(item["name"]);
         for (const auto& [field, field_value] : item.items()) {
-          if (field == "name") continue;
+          const bool empty = field_value.is_null() ||
+                             (field_value.is_string() && field_value.get<std::string>().empty());
+          if (field == "name" || empty) continue;
           line += (line.empty() ? "" : "  ") + field + "=" + Inline(field_value);
         }
         std::cout << indent << "  - " << line << "\n";
