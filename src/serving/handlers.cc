@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "featherstone/core/time.h"
+#include "featherstone/ingest/breaker.h"
 #include "featherstone/ingest/push.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/retrieval/refresh_online.h"
@@ -128,7 +129,8 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
         case Endpoint::kHealth: response = Health(); break;
         case Endpoint::kMetrics:
           response = {200, "text/plain; version=0.0.4; charset=utf-8",
-                      metrics_->Format(log_ != nullptr ? log_->Counters() : FeatureLogCounters{})};
+                      metrics_->Format(log_ != nullptr ? log_->Counters() : FeatureLogCounters{}) +
+                          StoreGauges()};
           break;
         case Endpoint::kFeatures: response = Json(200, catalog_); break;
         case Endpoint::kOther: break;
@@ -270,6 +272,34 @@ HttpResponse Handlers::Health() {
     }
   }
   return Json(200, R"({"status":"ok"})");
+}
+
+std::string Handlers::StoreGauges() {
+  std::lock_guard<std::mutex> lock(repo_mu_);
+  const int64_t now = core::NowMicros();
+  std::string out;
+  auto breakers = ingest::GetBreakerStatus(*repo_, "", now);
+  if (breakers.ok()) {
+    out += "# HELP fst_breaker_state Circuit breaker of a source: 0 CLOSED, 1 HALF_OPEN, 2 OPEN.\n"
+           "# TYPE fst_breaker_state gauge\n";
+    for (const auto& b : *breakers) {
+      const int value = b.state == quality::BreakerState::kOpen       ? 2
+                        : b.state == quality::BreakerState::kHalfOpen ? 1
+                                                                      : 0;
+      out += fmt::format("fst_breaker_state{{source=\"{}\"}} {}\n", b.source, value);
+    }
+  }
+  out += "# HELP fst_materialization_watermark_age_seconds Time since the event time an online "
+         "view is materialized up to.\n"
+         "# TYPE fst_materialization_watermark_age_seconds gauge\n";
+  for (const auto& view : applied_->feature_views) {
+    if (!view.online) continue;
+    auto watermark = repo_->registry().GetWatermark(view.name);
+    if (!watermark.ok() || !watermark->has_value()) continue;
+    out += fmt::format("fst_materialization_watermark_age_seconds{{view=\"{}\"}} {:.3f}\n",
+                       view.name, static_cast<double>(now - (*watermark)->end_ts) / 1e6);
+  }
+  return out;
 }
 
 }  // namespace fst::serving

@@ -309,6 +309,11 @@ def test_health_features_and_metrics(server):
     assert any(line.startswith("fst_feature_log_queued_records ") for line in lines)
     assert 'fst_http_request_duration_seconds_bucket{endpoint="/get-online-features",le="+Inf"} 5' \
         in lines
+    # Read from the registry at scrape time: materialized views' watermark ages, breakers.
+    age = 'fst_materialization_watermark_age_seconds{view="customer_features"} '
+    ages = [line for line in lines if line.startswith(age)]
+    assert len(ages) == 1 and float(ages[0].split()[-1]) >= 0
+    assert "# TYPE fst_breaker_state gauge" in lines
 
 
 def test_push_offline_is_seen_by_historical(server, repo):

@@ -59,6 +59,9 @@ class Handlers {
   HttpResponse GetOnlineFeatures(const std::string& body);
   HttpResponse Push(const std::string& body);
   HttpResponse Health();
+  // Prometheus gauges read from the registry at scrape time: the breaker state of each source
+  // with a breaker, and the age of each online view's materialization watermark.
+  std::string StoreGauges();
   std::string NextRequestId();
   // retrieval::ResolveFeatures, remembered: it plans every view it names (parsing their
   // expressions), and its answer depends only on the applied definitions, fixed while serving.
