@@ -3,26 +3,11 @@ engine types and checks the columns (timestamps, keys) as it reads files."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pyarrow as pa
 
 from ._errors import ValidationError
-
-UTC_US = pa.timestamp("us", tz="UTC")
-
-_ARROW_TYPES = {
-    "bool": pa.bool_(), "int32": pa.int32(), "int64": pa.int64(), "float32": pa.float32(),
-    "float64": pa.float64(), "string": pa.string(), "bytes": pa.binary(), "timestamp": UTC_US,
-    "date": pa.date32(), "list<float32>": pa.list_(pa.float32()),
-    "list<string>": pa.list_(pa.string()),
-}
-
-
-def arrow_type(type_name: str) -> Optional[pa.DataType]:
-    """The Arrow type the engine uses for a declared type name."""
-    return _ARROW_TYPES.get(type_name)
-
 
 def is_pandas(data: Any) -> bool:
     return type(data).__module__.startswith("pandas") and hasattr(data, "columns")

@@ -56,11 +56,6 @@ void Check(const Backend (&table)[N], const char* key, const std::string& value,
 
 }  // namespace
 
-bool SourceKindBuilt(const std::string& kind) {
-  const Backend* backend = Find(kSourceKinds, kind);
-  return backend != nullptr && backend->built;
-}
-
 Status CheckBackends(const definitions::Repo& repo) {
   std::vector<std::string> problems;
   Check(kRegistries, "registry", repo.registry, repo.registry_location, &problems);
@@ -77,19 +72,18 @@ Status CheckBackends(const definitions::Repo& repo) {
 
 Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo& settings,
                                                          const std::string& dir) {
-  definitions::Repo only_settings;
-  only_settings.registry = settings.registry;
-  only_settings.registry_location = settings.registry_location;
-  FST_RETURN_NOT_OK(CheckBackends(only_settings));
+  std::vector<std::string> problems;
+  Check(kRegistries, "registry", settings.registry, settings.registry_location, &problems);
+  if (!problems.empty()) return Status::Invalid(problems.front());
   return registry::Registry::Open(dir + "/.featherstone/registry.db");
 }
 
 Result<std::unique_ptr<online::OnlineStore>> OpenOnlineStore(const definitions::Repo& settings,
                                                              const std::string& dir) {
-  definitions::Repo only_settings;
-  only_settings.online_store = settings.online_store;
-  only_settings.online_store_location = settings.online_store_location;
-  FST_RETURN_NOT_OK(CheckBackends(only_settings));
+  std::vector<std::string> problems;
+  Check(kOnlineStores, "online_store", settings.online_store, settings.online_store_location,
+        &problems);
+  if (!problems.empty()) return Status::Invalid(problems.front());
   return online::OnlineStore::Open(settings.online_store, dir);
 }
 

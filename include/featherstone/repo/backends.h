@@ -16,9 +16,6 @@ namespace fst::repo {
 // build; supported: sqlite" (and likewise online_store and source kinds), one line per problem.
 Status CheckBackends(const definitions::Repo& repo);
 
-// Whether sources of `kind` can be ingested (a connector exists).
-bool SourceKindBuilt(const std::string& kind);
-
 // Opens the registry named by `settings.registry` for the repo at `dir`.
 // Errors: those of CheckBackends; IOError from the backend.
 Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo& settings,
