@@ -25,6 +25,7 @@ Status Run(const Globals& globals, const std::string& source, const std::string&
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   ingest::IngestOptions options;
   options.now_us = core::NowMicros();
+  options.per_event = true;
   const std::string what = file == "-" ? "stdin" : file;
   FST_ASSIGN_OR_RAISE(auto result, ingest::PushJsonLines(*repo, source, text, what, options));
   std::cout << "pushed " << result.rows << " rows into source '" << source << "' (ingest #"
@@ -48,8 +49,10 @@ void AddPushCommand(CLI::App& app, Globals& globals, Action* action) {
       "push",
       "Ingest events given as JSON Lines (one object per line; FILE or - for stdin) into a "
       "source of any kind, through the same validation and publish as `ingest`, then refresh "
-      "the online store of the views reading it. Not deduplicated: pushing the same events "
-      "twice stores them twice.\n"
+      "the online store of the views reading it. Validation is per event, as for `stream`: a "
+      "line that is not a JSON object of the source's schema, or lacks a join key or event "
+      "time, is quarantined with its text and the reason (see `featherstone quarantine show`), "
+      "not fatal. Not deduplicated: pushing the same events twice stores them twice.\n"
       "Example: tail -n 100 events.jsonl | featherstone -C shop push orders -");
   auto source = std::make_shared<std::string>();
   auto file = std::make_shared<std::string>();

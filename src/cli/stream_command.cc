@@ -60,11 +60,14 @@ Status Run(const Globals& globals, const Args& args) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   FST_ASSIGN_OR_RAISE(auto stats, ingest::RunStream(*repo, args.source, options));
+  const std::string undecoded =
+      stats.undecoded == 0 ? "" : " (" + std::to_string(stats.undecoded) + " undecodable)";
   std::printf("streamed %lld events from source '%s' in %lld micro-batches: %lld written, "
-              "%lld quarantined, %lld rejected (%.2fs, %.0f events/s)\n",
+              "%lld quarantined%s, %lld rejected (%.2fs, %.0f events/s)\n",
               static_cast<long long>(stats.events), args.source.c_str(),
               static_cast<long long>(stats.batches), static_cast<long long>(stats.written),
-              static_cast<long long>(stats.quarantined), static_cast<long long>(stats.rejected),
+              static_cast<long long>(stats.quarantined), undecoded.c_str(),
+              static_cast<long long>(stats.rejected),
               stats.seconds,
               stats.seconds > 0 ? static_cast<double>(stats.events) / stats.seconds : 0);
   return Status::OK();
@@ -77,7 +80,8 @@ void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
       "stream",
       "Consume a kafka source in its consumer group (each partition to one worker; start more "
       "`stream` processes to share a topic) and ingest it in micro-batches: the contract "
-      "quarantines bad events, the circuit breaker stops the run when it opens, each "
+      "quarantines bad events (and a message that is not a JSON object of the schema, with its "
+      "payload; see `featherstone quarantine show`), the circuit breaker stops the run when it opens, each "
       "micro-batch is published to the offline store exactly once together with its Kafka "
       "positions, and the online store is refreshed after it. A new run resumes where the "
       "last one was recorded. Progress goes to stderr every second; a summary to stdout.\n"

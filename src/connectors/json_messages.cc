@@ -1,5 +1,6 @@
 #include "featherstone/connectors/json_messages.h"
 
+#include <arrow/array/concatenate.h>
 #include <arrow/builder.h>
 #include <arrow/util/utf8.h>
 
@@ -13,6 +14,7 @@ struct JsonMessageDecoder::State {
   internal::JsonDocument document;
   std::vector<std::vector<std::string>> paths;
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
+  std::vector<arrow::ArrayVector> finished;  // per column: rows cut before a failed message
   Status init;
 };
 
@@ -27,6 +29,7 @@ JsonMessageDecoder::JsonMessageDecoder(core::Schema schema)
     if (!made.ok() && state_->init.ok()) state_->init = made;
     state_->builders.push_back(std::move(builder));
   }
+  state_->finished.resize(schema_.size());
 }
 
 JsonMessageDecoder::~JsonMessageDecoder() = default;
@@ -35,10 +38,11 @@ Status JsonMessageDecoder::Add(std::string_view payload,
                                const std::function<std::string()>& where) {
   FST_RETURN_NOT_OK(state_->init);
   constexpr size_t kShown = 80;
-  // Drops the rows since Finish, so the columns stay aligned.
-  auto fail = [&](auto&&... args) {
-    for (auto& builder : state_->builders) builder->Reset();
-    rows_ = 0;
+  // Values of a failed message may sit in the first builders: cut them off, so the columns
+  // stay aligned. Failures found before any value was appended need no cut.
+  bool appended = false;
+  auto fail = [&](auto&&... args) -> Status {
+    if (appended) FST_RETURN_NOT_OK(Cut());
     return Status::Invalid(where(), ": ", std::forward<decltype(args)>(args)...);
   };
   if (!arrow::util::ValidateUTF8(payload)) return fail("invalid UTF-8");
@@ -65,10 +69,12 @@ Status JsonMessageDecoder::Add(std::string_view payload,
         return fail("column '", schema_[i].name, "': null in a non-nullable column");
       }
       FST_RETURN_NOT_OK(state_->builders[i]->AppendNull());
+      appended = true;
       continue;
     }
     Status status =
         internal::AppendJsonValue(value, schema_[i], "", 1, state_->builders[i].get());
+    appended = true;
     if (!status.ok()) {
       // Messages are not rows of a file: drop the ": row 1, " the shared converter writes.
       std::string_view message = status.message();
@@ -81,16 +87,34 @@ Status JsonMessageDecoder::Add(std::string_view payload,
   return Status::OK();
 }
 
+Status JsonMessageDecoder::Cut() {
+  const int64_t keep = rows_ - finished_rows_;
+  for (size_t c = 0; c < state_->builders.size(); ++c) {
+    std::shared_ptr<arrow::Array> column;
+    FST_RETURN_NOT_OK(state_->builders[c]->Finish(&column));
+    if (keep > 0) state_->finished[c].push_back(column->Slice(0, keep));
+  }
+  finished_rows_ = rows_;
+  return Status::OK();
+}
+
 Result<std::shared_ptr<arrow::RecordBatch>> JsonMessageDecoder::Finish() {
   FST_RETURN_NOT_OK(state_->init);
   arrow::ArrayVector columns;
-  for (auto& builder : state_->builders) {
+  for (size_t c = 0; c < state_->builders.size(); ++c) {
     std::shared_ptr<arrow::Array> column;
-    FST_RETURN_NOT_OK(builder->Finish(&column));
+    FST_RETURN_NOT_OK(state_->builders[c]->Finish(&column));
+    auto& chunks = state_->finished[c];
+    if (!chunks.empty()) {
+      chunks.push_back(std::move(column));
+      FST_ASSIGN_OR_RAISE(column, arrow::Concatenate(chunks));
+      chunks.clear();
+    }
     columns.push_back(std::move(column));
   }
   const int64_t rows = rows_;
   rows_ = 0;
+  finished_rows_ = 0;
   // Named by path (`address.city`) when one is declared, the way OpenReader finds columns.
   arrow::FieldVector fields;
   for (const auto& spec : schema_) {

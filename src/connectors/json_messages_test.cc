@@ -1,5 +1,7 @@
 #include "featherstone/connectors/json_messages.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "test_util.h"
@@ -50,6 +52,76 @@ TEST(JsonMessageDecoder, ErrorsNameTheMessage) {
   EXPECT_TRUE(wrong.message().starts_with("m2: column 'customer_id'")) << wrong.message();
   Status missing = decoder.Add(R"({"ts": 1})", [] { return std::string("m3"); });
   EXPECT_EQ(missing.message(), "m3: column 'customer_id': null in a non-nullable column");
+}
+
+TEST(JsonMessageDecoder, AFailedMessageIsSkippedAndTheRowsAroundItStay) {
+  JsonMessageDecoder decoder(OrderSchema());
+  auto where = [] { return std::string("m"); };
+  ASSERT_TRUE(decoder.Add(R"({"customer_id": 1, "amount": 1.5, "ts": 1})", where).ok());
+  // Fails at the second column, after the first was appended.
+  EXPECT_FALSE(decoder.Add(R"({"customer_id": 2, "amount": "lots", "ts": 2})", where).ok());
+  ASSERT_TRUE(decoder.Add(R"({"customer_id": 3, "ts": 3})", where).ok());
+  // Fails at the last column, after the others were appended (a null among them).
+  EXPECT_FALSE(decoder.Add(R"({"customer_id": 4, "ts": null})", where).ok());
+  EXPECT_FALSE(decoder.Add("not json", where).ok());
+  ASSERT_TRUE(decoder.Add(R"({"customer_id": 5, "amount": 2, "ts": 5})", where).ok());
+  EXPECT_EQ(decoder.rows(), 3);
+  auto batch = decoder.Finish();
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_TRUE((*batch)->ValidateFull().ok());
+  EXPECT_TRUE((*batch)->column(0)->Equals(*ArrayOf(arrow::int64(), "[1, 3, 5]")));
+  EXPECT_TRUE((*batch)->column(1)->Equals(*ArrayOf(arrow::float64(), "[1.5, null, 2]")));
+  EXPECT_EQ((*batch)->column(3)->length(), 3);
+  // The next batch starts empty.
+  ASSERT_TRUE(decoder.Add(R"({"customer_id": 6, "ts": 6})", where).ok());
+  auto next = decoder.Finish();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_TRUE((*next)->column(0)->Equals(*ArrayOf(arrow::int64(), "[6]")));
+}
+
+// Random runs of good and bad messages (failing at each column) against the good ones alone.
+TEST(JsonMessageDecoder, RandomFailuresLeaveExactlyTheGoodRows) {
+  std::mt19937 rng(13);
+  JsonMessageDecoder decoder(OrderSchema());
+  auto where = [] { return std::string("m"); };
+  for (int round = 0; round < 20; ++round) {
+    std::string want_ids = "[";
+    std::string want_amounts = "[";
+    int64_t good = 0;
+    const int messages = static_cast<int>(rng() % 40);
+    for (int i = 0; i < messages; ++i) {
+      const int id = round * 100 + i;
+      const std::string amount = std::to_string(i) + ".5";
+      switch (rng() % 5) {
+        case 0:  // bad amount (second column)
+          EXPECT_FALSE(decoder.Add(R"({"customer_id": )" + std::to_string(id) +
+                                       R"(, "amount": "x", "ts": 1})", where).ok());
+          break;
+        case 1:  // bad ts (last column)
+          EXPECT_FALSE(decoder.Add(R"({"customer_id": )" + std::to_string(id) +
+                                       R"(, "address": {"city": "Oslo"}, "ts": [1]})", where)
+                           .ok());
+          break;
+        case 2:  // bad customer_id (first column)
+          EXPECT_FALSE(decoder.Add(R"({"customer_id": "y", "ts": 1})", where).ok());
+          break;
+        default:
+          ASSERT_TRUE(decoder.Add(R"({"customer_id": )" + std::to_string(id) +
+                                      R"(, "amount": )" + amount + R"(, "ts": 1})", where)
+                          .ok());
+          want_ids += (good > 0 ? ", " : "") + std::to_string(id);
+          want_amounts += (good > 0 ? ", " : "") + amount;
+          ++good;
+      }
+    }
+    auto batch = decoder.Finish();
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_TRUE((*batch)->ValidateFull().ok());
+    ASSERT_EQ((*batch)->num_rows(), good);
+    EXPECT_TRUE((*batch)->column(0)->Equals(*ArrayOf(arrow::int64(), want_ids + "]")));
+    EXPECT_TRUE((*batch)->column(1)->Equals(*ArrayOf(arrow::float64(), want_amounts + "]")));
+    EXPECT_EQ((*batch)->column(2)->null_count(), good);
+  }
 }
 
 }  // namespace

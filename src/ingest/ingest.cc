@@ -10,6 +10,7 @@
 #include "featherstone/core/hash.h"
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/breaker.h"
+#include "featherstone/ingest/quarantine.h"
 #include "featherstone/quality/validator.h"
 #include "batch_prefetcher.h"
 #include "kill_point.h"
@@ -49,14 +50,59 @@ std::string Lines(const std::vector<std::string>& lines, const char* prefix) {
   return out;
 }
 
-// With a contract, nulls in non-nullable columns are quarantined row by row, not fatal: the
-// connector reads every column as nullable.
-core::Schema ReadSchema(const definitions::Source& source) {
+// With a contract (or for events), nulls in non-nullable columns are quarantined row by row,
+// not fatal: the connector reads every column as nullable.
+core::Schema ReadSchema(const definitions::Source& source, bool per_event) {
   core::Schema schema = source.schema;
-  if (source.contract.has_value()) {
+  if (source.contract.has_value() || per_event) {
     for (auto& column : schema) column.nullable = true;
   }
   return schema;
+}
+
+// Counts inputs that did not decode into `report` as bad rows failing an error-level rule
+// `decode` (a failure line and a Great-Expectations result of their own).
+void AddUndecoded(const std::vector<UndecodedInput>& undecoded, quality::RunReport* report) {
+  if (undecoded.empty()) return;
+  const auto count = static_cast<int64_t>(undecoded.size());
+  report->rows += count;
+  report->bad_rows += count;
+  report->bad_share = static_cast<double>(report->bad_rows) / static_cast<double>(report->rows);
+  report->success = false;
+  report->row_rule_failed = true;
+  report->failures.push_back(std::string(kDecodeRule) + ": " + std::to_string(count) + " of " +
+                             std::to_string(report->rows) + " rows (" +
+                             Share(static_cast<double>(count) /
+                                   static_cast<double>(report->rows)) +
+                             ") do not decode as the source's schema; first: " +
+                             undecoded.front().reason);
+  nlohmann::json& result = report->result;
+  nlohmann::json reasons = nlohmann::json::array();
+  for (size_t i = 0; i < undecoded.size() && i < 20; ++i) reasons.push_back(undecoded[i].reason);
+  result["success"] = false;
+  result["results"].push_back(
+      {{"expectation_config",
+        {{"expectation_type", "expect_events_to_decode"},
+         {"kwargs", nlohmann::json::object()},
+         {"meta", {{"rule", kDecodeRule}, {"severity", "error"}}}}},
+       {"success", false},
+       {"result",
+        {{"element_count", report->rows},
+         {"unexpected_count", count},
+         {"unexpected_percent",
+          100.0 * static_cast<double>(count) / static_cast<double>(report->rows)},
+         {"partial_unexpected_list", std::move(reasons)}}},
+       {"exception_info", {{"raised_exception", false}}}});
+  nlohmann::json& stats = result["statistics"];
+  const int64_t evaluated = stats.value("evaluated_expectations", int64_t{0}) + 1;
+  const int64_t successful = stats.value("successful_expectations", int64_t{0});
+  stats["evaluated_expectations"] = evaluated;
+  stats["unsuccessful_expectations"] = evaluated - successful;
+  stats["success_percent"] =
+      100.0 * static_cast<double>(successful) / static_cast<double>(evaluated);
+  result["meta"]["rows"] = report->rows;
+  result["meta"]["bad_rows"] = report->bad_rows;
+  result["meta"]["bad_share"] = report->bad_share;
 }
 
 // The one ingest run: admit (breaker) -> read -> validate -> sink -> publish. `path` names the
@@ -113,7 +159,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
     while (true) {
       FST_ASSIGN_OR_RAISE(auto batch, prefetcher ? prefetcher->Next() : connector->Next());
       if (batch.batch == nullptr) break;
-      if (!contracted) {
+      if (!contracted && !options.per_event) {
         FST_RETURN_NOT_OK(CheckRequired(*batch.batch, required, path, batch.first_row));
       }
       FST_ASSIGN_OR_RAISE(auto checked, validator->Add(batch.batch, batch.first_row));
@@ -126,6 +172,14 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
     for (const auto& good : finished.good) FST_RETURN_NOT_OK(add_good(good));
     for (const auto& q : finished.quarantine) FST_RETURN_NOT_OK(quarantine.Add(q));
     report = std::move(finished.report);
+    if (!options.undecoded.empty()) {
+      AddUndecoded(options.undecoded, &report);
+      if (quarantine_policy) {
+        FST_ASSIGN_OR_RAISE(auto rows, internal::UndecodedRows(source->schema, result.rows_read,
+                                                               options.undecoded));
+        FST_RETURN_NOT_OK(quarantine.Add(std::move(rows)));
+      }
+    }
 
     const bool rejected = !quarantine_policy ? !report.success : report.aggregate_failed;
     judged = options.breaker_share ? options.breaker_share(report.bad_rows, report.rows)
@@ -230,7 +284,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
     return Status::Invalid(path, ": nothing written to source '", source_name, "': all ",
                            result.rows_quarantined, " rows were quarantined (ingest #",
                            result.ingest_id, "); fix the data or the contract, then replay the "
-                           "quarantine of '", source_name, "'");
+                           "quarantine of '", source_name, "':", Lines(report.failures, ""));
   }
   return result;
 }
@@ -280,7 +334,8 @@ Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& sour
   FST_ASSIGN_OR_RAISE(auto skipped, Skipped(repo, source_name, path, hash));
   if (skipped.has_value()) return *skipped;
   FST_ASSIGN_OR_RAISE(auto connector,
-                      connectors::OpenFile(path, source->format, ReadSchema(*source), {}));
+                      connectors::OpenFile(path, source->format,
+                                           ReadSchema(*source, options.per_event), {}));
   return Run(repo, *applied, *source, path, hash, connector.get(), options);
 }
 
@@ -299,7 +354,8 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
                                                              rows->schema()));
   }
   FST_ASSIGN_OR_RAISE(auto connector,
-                      connectors::OpenReader(std::move(rows), ReadSchema(*source), what, {}));
+                      connectors::OpenReader(std::move(rows),
+                                             ReadSchema(*source, options.per_event), what, {}));
   return Run(repo, *applied, *source, what, hash, connector.get(), options);
 }
 

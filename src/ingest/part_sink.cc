@@ -8,6 +8,7 @@
 #include <arrow/filesystem/filesystem.h>
 
 #include "featherstone/connectors/table_writer.h"
+#include "featherstone/ingest/quarantine.h"
 #include "featherstone/quality/quarantine_text.h"
 #include "featherstone/quality/validator.h"
 #include "kill_point.h"
@@ -104,6 +105,40 @@ std::vector<registry::FileRecord> PartSink::Records(const std::string& source) c
   return files;
 }
 
+Result<std::shared_ptr<arrow::RecordBatch>> UndecodedRows(const core::Schema& schema,
+                                                          int64_t first_row,
+                                                          const std::vector<UndecodedInput>& inputs) {
+  FST_ASSIGN_OR_RAISE(auto with_payload,
+                      quality::QuarantineSchema(schema)->AddField(
+                          static_cast<int>(schema.size()) + 3,
+                          arrow::field(kPayloadColumn, arrow::binary())));
+  const auto rows = static_cast<int64_t>(inputs.size());
+  arrow::ArrayVector columns;
+  for (size_t c = 0; c < schema.size(); ++c) {
+    FST_ASSIGN_OR_RAISE(auto nulls,
+                        arrow::MakeArrayOfNull(with_payload->field(static_cast<int>(c))->type(),
+                                               rows));
+    columns.push_back(std::move(nulls));
+  }
+  arrow::Int64Builder numbers;
+  arrow::StringBuilder rules, reasons;
+  arrow::BinaryBuilder payloads;
+  for (int64_t i = 0; i < rows; ++i) {
+    const auto& input = inputs[static_cast<size_t>(i)];
+    FST_RETURN_NOT_OK(numbers.Append(first_row + 1 + i));
+    FST_RETURN_NOT_OK(rules.Append(kDecodeRule));
+    FST_RETURN_NOT_OK(reasons.Append(input.reason));
+    FST_RETURN_NOT_OK(payloads.Append(input.payload));
+  }
+  for (arrow::ArrayBuilder* builder :
+       std::initializer_list<arrow::ArrayBuilder*>{&numbers, &rules, &reasons, &payloads}) {
+    std::shared_ptr<arrow::Array> column;
+    FST_RETURN_NOT_OK(builder->Finish(&column));
+    columns.push_back(std::move(column));
+  }
+  return arrow::RecordBatch::Make(with_payload, rows, std::move(columns));
+}
+
 Status QuarantineSink::Add(std::shared_ptr<arrow::RecordBatch> batch) {
   if (batch == nullptr || batch->num_rows() == 0) return Status::OK();
   pending_rows_ += batch->num_rows();
@@ -115,6 +150,19 @@ Status QuarantineSink::Add(std::shared_ptr<arrow::RecordBatch> batch) {
 
 Status QuarantineSink::Flush() {
   if (pending_.empty()) return Status::OK();
+  // Rows that broke the contract get a null payload when a file also holds undecoded inputs.
+  const bool payloads = std::any_of(pending_.begin(), pending_.end(), [](const auto& batch) {
+    return batch->schema()->GetFieldIndex(kPayloadColumn) >= 0;
+  });
+  if (payloads) {
+    for (auto& batch : pending_) {
+      if (batch->schema()->GetFieldIndex(kPayloadColumn) >= 0) continue;
+      FST_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(arrow::binary(), batch->num_rows()));
+      FST_ASSIGN_OR_RAISE(batch, batch->AddColumn(batch->num_columns(),
+                                                  arrow::field(kPayloadColumn, arrow::binary()),
+                                                  std::move(nulls)));
+    }
+  }
   FST_ASSIGN_OR_RAISE(auto unsorted, arrow::Table::FromRecordBatches(pending_));
   pending_.clear();
   // Rows held until the end of the run come last; keep the file in input order.
@@ -164,6 +212,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(arrow::fs::FileSy
     names.push_back(name);
     types.push_back(name == quality::kRowColumn ? arrow::int64() : arrow::utf8());
   }
+  names.push_back(kPayloadColumn);
+  types.push_back(arrow::binary());
   FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(fs, path, names, types));
   FST_ASSIGN_OR_RAISE(auto combined, table->CombineChunksToBatch());
   arrow::FieldVector fields;

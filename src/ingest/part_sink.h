@@ -14,6 +14,7 @@
 #include <arrow/record_batch.h>
 
 #include "featherstone/definitions/model.h"
+#include "featherstone/ingest/ingest.h"
 #include "featherstone/offline/part_file.h"
 #include "featherstone/registry/registry.h"
 
@@ -75,7 +76,14 @@ class PartSink {
   std::vector<offline::WrittenPart> parts_;  // written; appended by the writer
 };
 
-// Buffers quarantine rows (quality::QuarantineSchema) and writes q-IIIIIIII-NNNN.parquet files
+// Quarantine rows for inputs that did not decode: quality::QuarantineSchema(schema) plus
+// kPayloadColumn, the source's columns null, __row first_row + 1 + i, __rules kDecodeRule,
+// __reasons the reason.
+Result<std::shared_ptr<arrow::RecordBatch>> UndecodedRows(const core::Schema& schema,
+                                                          int64_t first_row,
+                                                          const std::vector<UndecodedInput>& inputs);
+
+// Buffers quarantine rows (quality::QuarantineSchema, with kPayloadColumn or without) and writes q-IIIIIIII-NNNN.parquet files
 // of at most `file_rows` rows under `dir` (REPO/.featherstone/quarantine/SOURCE) on `fs`, which
 // must outlive the sink.
 class QuarantineSink {
@@ -106,8 +114,8 @@ class QuarantineSink {
 };
 
 // Reads the quarantine file at `path` on `fs`: the source's declared columns typed
-// (quality::FromText; a column the file lacks reads as nulls) followed by __row, __rules and
-// __reasons. Errors: IOError naming the path; Invalid naming the path, column and value.
+// (quality::FromText; a column the file lacks reads as nulls) followed by __row, __rules,
+// __reasons and kPayloadColumn. Errors: IOError naming the path; Invalid naming the path, column and value.
 Result<std::shared_ptr<arrow::RecordBatch>> ReadQuarantineFile(arrow::fs::FileSystem& fs,
                                                                const std::string& path,
                                                                const core::Schema& schema);

@@ -23,6 +23,7 @@ Result<IngestResult> PushJsonLines(repo::RepoContext& repo, const std::string& s
                                    const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
   constexpr int64_t kBatchRows = 1 << 16;
+  IngestOptions ingest_options = options;
   connectors::JsonMessageDecoder decoder(internal::NullableSchema(*source));
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
   int64_t line_number = 0;
@@ -33,8 +34,12 @@ Result<IngestResult> PushJsonLines(repo::RepoContext& repo, const std::string& s
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    FST_RETURN_NOT_OK(decoder.Add(
-        line, [&] { return what + ": line " + std::to_string(line_number); }));
+    Status decoded =
+        decoder.Add(line, [&] { return what + ": line " + std::to_string(line_number); });
+    if (!decoded.ok()) {
+      if (!options.per_event) return decoded;
+      ingest_options.undecoded.push_back({std::string(line), decoded.message()});
+    }
     if (decoder.rows() == kBatchRows) {
       FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
       batches.push_back(std::move(batch));
@@ -42,11 +47,11 @@ Result<IngestResult> PushJsonLines(repo::RepoContext& repo, const std::string& s
   }
   FST_ASSIGN_OR_RAISE(auto last, decoder.Finish());
   if (last->num_rows() > 0 || batches.empty()) batches.push_back(last);
-  if (batches.size() == 1 && batches[0]->num_rows() == 0) {
+  if (batches.size() == 1 && batches[0]->num_rows() == 0 && ingest_options.undecoded.empty()) {
     return Status::Invalid(what, ": no events (expected one JSON object per line)");
   }
   FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make(batches, last->schema()));
-  return IngestTable(repo, source_name, std::move(reader), what, options);
+  return IngestTable(repo, source_name, std::move(reader), what, ingest_options);
 }
 
 }  // namespace fst::ingest

@@ -5,15 +5,21 @@
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/utf8.h>
 
+#include "featherstone/connectors/json_messages.h"
 #include "featherstone/core/time.h"
 #include "featherstone/offline/part_file.h"
 #include "featherstone/quality/validator.h"
 #include "part_sink.h"
 
 namespace fst::ingest {
-namespace {
 
+namespace internal {
+core::Schema NullableSchema(const definitions::Source& source);  // push.cc
+}  // namespace internal
+
+namespace {
 
 using Marks = std::set<std::pair<std::string, int64_t>>;
 
@@ -22,6 +28,21 @@ Result<Marks> ReplayedRows(repo::RepoContext& repo, const std::string& source) {
   Marks marks;
   for (const auto& mark : list) marks.emplace(mark.path, mark.row);
   return marks;
+}
+
+// A payload as text for a terminal: UTF-8 as it is, other bytes as \xNN.
+std::string PayloadText(std::string_view bytes) {
+  if (arrow::util::ValidateUTF8(bytes)) return std::string(bytes);
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
 }
 
 Result<std::shared_ptr<arrow::Array>> Strings(const std::vector<std::string>& values) {
@@ -55,8 +76,11 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, co
   types.push_back(arrow::utf8());
   names.push_back(quality::kReasonsColumn);
   types.push_back(arrow::utf8());
+  names.push_back(kPayloadColumn);
+  types.push_back(arrow::binary());
 
-  std::vector<std::string> ingest, row, replayed, rules, reasons;
+  std::vector<std::string> ingest, row, replayed, rules, reasons, payloads;
+  bool any_payload = false;
   std::vector<std::vector<std::string>> values(found->schema.size());
   int64_t shown = 0;
   for (const auto& file : files) {
@@ -70,6 +94,8 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, co
         static_cast<const arrow::StringArray&>(*batch->GetColumnByName(quality::kRulesColumn));
     const auto& reason_text =
         static_cast<const arrow::StringArray&>(*batch->GetColumnByName(quality::kReasonsColumn));
+    const auto& payload =
+        static_cast<const arrow::BinaryArray&>(*batch->GetColumnByName(kPayloadColumn));
     for (int64_t i = 0; i < batch->num_rows(); ++i) {
       if (limit > 0 && shown >= limit) break;
       const bool done = marks.contains({file.path, rows.Value(i)});
@@ -80,6 +106,8 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, co
       replayed.push_back(done ? "yes" : "no");
       rules.push_back(std::string(rule_text.GetView(i)));
       reasons.push_back(std::string(reason_text.GetView(i)));
+      any_payload = any_payload || payload.IsValid(i);
+      payloads.push_back(payload.IsValid(i) ? PayloadText(payload.GetView(i)) : "");
       for (size_t c = 0; c < found->schema.size(); ++c) {
         const auto& column =
             static_cast<const arrow::BinaryArray&>(*batch->column(static_cast<int>(c)));
@@ -103,6 +131,7 @@ Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, co
   for (size_t c = 0; c < found->schema.size(); ++c) {
     FST_RETURN_NOT_OK(add(found->schema[c].name, values[c]));
   }
+  if (any_payload) FST_RETURN_NOT_OK(add(kPayloadColumn, payloads));
   return arrow::Table::Make(arrow::schema(fields), columns, shown);
 }
 
@@ -130,6 +159,11 @@ Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string
   std::vector<std::pair<std::string, int64_t>> candidates;
   std::vector<std::pair<std::shared_ptr<arrow::RecordBatch>, std::shared_ptr<arrow::Int64Array>>>
       batches;
+  // Rows kept as payloads are decoded again under the current schema.
+  connectors::JsonMessageDecoder decoder(internal::NullableSchema(*source));
+  arrow::Int64Builder decoded_numbers;
+  int64_t undecodable = 0;
+  std::string first_undecodable;
   for (const auto& file : files) {
     if (file.replayed_rows >= file.rows) continue;
     FST_ASSIGN_OR_RAISE(auto batch, internal::ReadQuarantineFile(
@@ -137,13 +171,27 @@ Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string
                                         source->schema));
     const auto& rows =
         static_cast<const arrow::Int64Array&>(*batch->GetColumnByName(quality::kRowColumn));
+    const auto& payloads =
+        static_cast<const arrow::BinaryArray&>(*batch->GetColumnByName(kPayloadColumn));
     std::vector<int32_t> keep;
     arrow::Int64Builder numbers;
     for (int64_t i = 0; i < batch->num_rows(); ++i) {
       if (marks.contains({file.path, rows.Value(i)})) continue;
-      keep.push_back(static_cast<int32_t>(i));
       candidates.emplace_back(file.path, rows.Value(i));
-      FST_RETURN_NOT_OK(numbers.Append(static_cast<int64_t>(candidates.size())));
+      const auto number = static_cast<int64_t>(candidates.size());
+      if (payloads.IsValid(i)) {
+        Status decoded = decoder.Add(payloads.GetView(i), [&] {
+          return "quarantine file " + file.path + " row " + std::to_string(rows.Value(i));
+        });
+        if (decoded.ok()) {
+          FST_RETURN_NOT_OK(decoded_numbers.Append(number));
+        } else if (undecodable++ == 0) {
+          first_undecodable = decoded.message();
+        }
+        continue;
+      }
+      keep.push_back(static_cast<int32_t>(i));
+      FST_RETURN_NOT_OK(numbers.Append(number));
     }
     if (keep.empty()) continue;
     arrow::Int32Builder indices;
@@ -153,6 +201,18 @@ Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string
     FST_ASSIGN_OR_RAISE(auto number_array, numbers.Finish());
     batches.emplace_back(taken.record_batch(),
                          std::static_pointer_cast<arrow::Int64Array>(number_array));
+  }
+  if (decoder.rows() > 0) {
+    FST_ASSIGN_OR_RAISE(auto decoded, decoder.Finish());
+    // The decoder names columns by path; the validator and the parts by name.
+    arrow::FieldVector fields;
+    for (const auto& column : source->schema) {
+      fields.push_back(arrow::field(column.name, core::ToArrowType(column.type)));
+    }
+    FST_ASSIGN_OR_RAISE(auto numbers, decoded_numbers.Finish());
+    batches.emplace_back(arrow::RecordBatch::Make(arrow::schema(std::move(fields)),
+                                                  decoded->num_rows(), decoded->columns()),
+                         std::static_pointer_cast<arrow::Int64Array>(numbers));
   }
   result.candidates = static_cast<int64_t>(candidates.size());
   if (candidates.empty()) return result;
@@ -188,6 +248,13 @@ Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string
     FST_ASSIGN_OR_RAISE(auto finished, validator->Finish(now));
     for (const auto& good : finished.good) FST_RETURN_NOT_OK(add_good(good));
     report = std::move(finished.report);
+    if (undecodable > 0) {
+      report.rows += undecodable;
+      report.success = false;
+      report.failures.push_back(std::string(kDecodeRule) + ": " + std::to_string(undecodable) +
+                                " rows still do not decode as the source's schema; first: " +
+                                first_undecodable);
+    }
     FST_RETURN_NOT_OK(sink.Flush());
     registry::QualityRunRecord record;
     record.source = source_name;

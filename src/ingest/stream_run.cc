@@ -1,7 +1,7 @@
-// The stream loop: poll a micro-batch -> decode -> IngestTable (contract, quarantine, breaker,
-// sorted parts) with the batch's Kafka positions published in the same registry transaction ->
-// refresh the online store. Why this neither loses nor repeats an event: docs/impl.md
-// "Streams".
+// The stream loop: poll a micro-batch -> decode (a message that does not decode is set aside as
+// an undecoded input of the run) -> IngestTable (contract, quarantine, breaker, sorted parts)
+// with the batch's Kafka positions published in the same registry transaction -> refresh the
+// online store. Why this neither loses nor repeats an event: docs/impl.md "Streams".
 #include "featherstone/ingest/stream_run.h"
 
 #include <chrono>
@@ -153,6 +153,8 @@ Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source
     }
     last_event = Clock::now();
 
+    IngestOptions ingest_options;
+    ingest_options.per_event = true;
     std::map<int32_t, std::pair<int64_t, int64_t>> ranges;  // partition -> first, last offset
     for (const auto& message : messages) {
       auto [it, added] =
@@ -163,14 +165,12 @@ Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source
                " offset " + std::to_string(message.offset());
       });
       if (!decoded.ok()) {
-        return Status::Invalid(decoded.message(), "; stopped: nothing from this micro-batch on "
-                               "was recorded, the next run reads it again");
+        ingest_options.undecoded.push_back({std::string(message.payload()), decoded.message()});
       }
     }
     FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
     FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
 
-    IngestOptions ingest_options;
     ingest_options.now_us = core::NowMicros();
     ingest_options.verdicts_as_results = true;
     ingest_options.breaker_share = [&](int64_t bad, int64_t rows) { return window.Add(bad, rows); };
@@ -200,6 +200,7 @@ Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source
     stats.events += static_cast<int64_t>(messages.size());
     stats.written += result->rows;
     stats.quarantined += result->rows_quarantined;
+    stats.undecoded += static_cast<int64_t>(ingest_options.undecoded.size());
     if (!result->verdict.empty()) stats.rejected += static_cast<int64_t>(messages.size());
     ++stats.batches;
     if (result->rows > 0 && options.refresh_online) FST_RETURN_NOT_OK(options.refresh_online());

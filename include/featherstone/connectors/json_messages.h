@@ -22,7 +22,8 @@ class JsonMessageDecoder {
 
   // Adds one message; `where()` names it in errors ("topic 'orders' partition 2 offset 17").
   // Errors: Invalid "WHERE: ..." for text that is not a JSON object or a value that does not
-  // convert to its column's type; after an error the rows added since Finish are dropped.
+  // convert to its column's type (naming the column and value); the message is then skipped
+  // and the rows added before it stay, so a caller may set it aside and go on.
   Status Add(std::string_view payload, const std::function<std::string()>& where);
   // The rows added since the last Finish, columns in schema order with core::ToArrowType types.
   Result<std::shared_ptr<arrow::RecordBatch>> Finish();
@@ -30,9 +31,14 @@ class JsonMessageDecoder {
 
  private:
   struct State;
+  // Moves the builders' first rows_ - finished_rows_ values into finished chunks, dropping
+  // the values a failed message appended after them.
+  Status Cut();
+
   core::Schema schema_;
   std::unique_ptr<State> state_;
-  int64_t rows_ = 0;
+  int64_t rows_ = 0;           // rows since Finish
+  int64_t finished_rows_ = 0;  // of which held in finished chunks (after a failed message)
 };
 
 }  // namespace fst::connectors

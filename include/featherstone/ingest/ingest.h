@@ -17,6 +17,13 @@
 
 namespace fst::ingest {
 
+// An input that did not decode into a row: a stream message or pushed line that is not a JSON
+// object of the source's schema.
+struct UndecodedInput {
+  std::string payload;  // the raw bytes, kept in the quarantine for `quarantine replay`
+  std::string reason;   // where and why: "topic 'orders' partition 2 offset 17: column ..."
+};
+
 struct IngestOptions {
   int64_t part_rows = 2'000'000;  // rows per sorted part file (bounds memory)
   // Called after every batch with the rows read so far.
@@ -35,6 +42,15 @@ struct IngestOptions {
   // IngestTable: skip the rows when rows of the same content were published into the source
   // before (as IngestFile skips a file's same bytes); the rows are then read into memory first.
   bool skip_same_content = false;
+
+  // The input is independent events (a stream's micro-batch, pushed lines): a row missing a
+  // join key or event time is quarantined even without a contract, never an error of the run.
+  bool per_event = false;
+  // Inputs that did not decode into rows (with per_event): bad rows of the run like rows
+  // breaking the contract. Policy quarantine (or no contract): quarantined with their payload
+  // and reason (rule `decode`), numbered after the decoded rows; reject_batch: the run is
+  // rejected. They count in the breaker's share.
+  std::vector<UndecodedInput> undecoded;
 };
 
 struct IngestResult {

@@ -14,13 +14,20 @@
 
 namespace fst::ingest {
 
+// Beside the source's columns (as text) and quality's __row, __rules and __reasons: the raw
+// payload of an input that did not decode (binary; null for rows that broke the contract).
+// Such a row has rule `decode` and null source columns.
+inline constexpr char kPayloadColumn[] = "__payload";
+inline constexpr char kDecodeRule[] = "decode";
+
 // Published quarantine files of `source`, oldest first. Errors: KeyError for an unknown source.
 Result<std::vector<registry::QuarantineFileRecord>> ListQuarantine(repo::RepoContext& repo,
                                                                    const std::string& source);
 
 // Quarantined rows of `source` as text: __ingest (id), __row, __replayed ("yes"/"no"), __rules,
-// __reasons, then the source's columns. Rows already replayed are left out unless
-// `include_replayed`; at most `limit` rows (0 = all).
+// __reasons, then the source's columns, then __payload when a row shown has one (bytes that
+// are not UTF-8 as \xNN). Rows already replayed are left out unless `include_replayed`; at
+// most `limit` rows (0 = all).
 Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, const std::string& source,
                                                      bool include_replayed, int64_t limit);
 
@@ -39,7 +46,9 @@ struct ReplayResult {
 
 // Re-validates the quarantined rows of `source` not yet replayed against the current contract
 // (row-level rules only; run-level rules judged the original run) and ingests those that pass,
-// marking them replayed in the same transaction, so each row is written at most once.
+// marking them replayed in the same transaction, so each row is written at most once. A row
+// kept as a payload (kPayloadColumn) is decoded again under the current schema first; one that
+// still does not decode stays quarantined.
 // Errors: KeyError for an unknown source; Invalid when a stored value no longer reads as its
 // column's type; IOError for I/O.
 Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string& source,

@@ -16,7 +16,8 @@ namespace fst::ingest {
 struct StreamStats {
   int64_t events = 0;       // events consumed and recorded
   int64_t written = 0;      // rows written to the offline store
-  int64_t quarantined = 0;  // events quarantined by the contract
+  int64_t quarantined = 0;  // events quarantined by the contract, or as undecodable
+  int64_t undecoded = 0;    // messages that did not decode (quarantined, or rejected)
   int64_t rejected = 0;     // events of micro-batches refused by a reject_batch contract
   int64_t batches = 0;      // micro-batches recorded
   int64_t lag = -1;         // events in the topic after the recorded positions; -1 = unknown
@@ -46,11 +47,13 @@ struct StreamOptions {
 
 // Runs the stream of `source` (kind kafka) until a limit in `options` is reached or `stop` is
 // set; returns the totals. Each micro-batch's Kafka positions are recorded in the registry
-// transaction that publishes its rows; a new run resumes from them.
-// Errors: KeyError for an unknown source; Invalid for a source of another kind, an undecodable
-// message (naming topic, partition and offset), or the breaker (its message) when it is open
-// or a micro-batch opens it — nothing past the last recorded micro-batch is recorded then;
-// IOError from the consumer or the stores.
+// transaction that publishes its rows and quarantine; a new run resumes from them. Validation
+// is per event (IngestOptions::per_event): a message that is not a JSON object of the schema
+// is quarantined with its payload, the reason naming topic, partition, offset, column and
+// value, and counts as bad for the breaker.
+// Errors: KeyError for an unknown source; Invalid for a source of another kind, or the breaker
+// (its message) when it is open or a micro-batch opens it — nothing past the last recorded
+// micro-batch is recorded then; IOError from the consumer or the stores.
 Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source,
                               const StreamOptions& options);
 
