@@ -1,7 +1,10 @@
 // `featherstone stream SOURCE`
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "featherstone/core/time.h"
@@ -22,6 +25,7 @@ struct Args {
   int64_t batch_events = 10'000;
   int batch_ms = 10;
   bool offline_only = false;
+  std::string batch_log;
 };
 
 Status Run(const Globals& globals, const Args& args) {
@@ -56,6 +60,22 @@ Status Run(const Globals& globals, const Args& args) {
                  s.lag < 0 ? "?" : std::to_string(s.lag).c_str(),
                  s.warning.empty() ? "" : "; kafka: ", s.warning.c_str());
   };
+  std::ofstream batch_log;
+  if (!args.batch_log.empty()) {
+    batch_log.open(args.batch_log, std::ios::app);
+    if (!batch_log) return Status::IOError(args.batch_log, ": cannot open for appending");
+    options.on_batch = [&batch_log](const ingest::StreamBatch& b) {
+      nlohmann::json offsets = nlohmann::json::object();
+      for (const auto& [partition, range] : b.offsets) {
+        offsets[std::to_string(partition)] = {range.first, range.second};
+      }
+      batch_log << nlohmann::json{{"done_us", b.done_us}, {"topic", b.topic},
+                                  {"offsets", std::move(offsets)}, {"events", b.events},
+                                  {"written", b.written}, {"quarantined", b.quarantined}}
+                       .dump()
+                << "\n" << std::flush;
+    };
+  }
   options.stop = &g_stop;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -99,6 +119,10 @@ void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--offline-only", args->offline_only,
                 "Do not refresh the online store after each micro-batch");
+  cmd->add_option("--batch-log", args->batch_log,
+                  "Append one JSON line per recorded micro-batch to this file: done_us (when "
+                  "its events became readable online), topic, offsets {partition: [first, "
+                  "last]}, events, written, quarantined");
   cmd->callback([&globals, action, args] {
     *action = [&globals, args] { return Run(globals, *args); };
   });

@@ -204,6 +204,10 @@ Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source
     if (!result->verdict.empty()) stats.rejected += static_cast<int64_t>(messages.size());
     ++stats.batches;
     if (result->rows > 0 && options.refresh_online) FST_RETURN_NOT_OK(options.refresh_online());
+    if (options.on_batch) {
+      options.on_batch({topic, ranges, static_cast<int64_t>(messages.size()), result->rows,
+                        result->rows_quarantined, core::NowMicros()});
+    }
     report(false);
   }
   consumer->Close();

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "featherstone/repo/repo_context.h"
@@ -25,6 +26,16 @@ struct StreamStats {
   std::string warning;      // the latest transient consumer error, e.g. broker unreachable
 };
 
+// A micro-batch just recorded (and, with refresh_online, readable online).
+struct StreamBatch {
+  std::string topic;
+  std::map<int32_t, std::pair<int64_t, int64_t>> offsets;  // partition -> first, last offset
+  int64_t events = 0;
+  int64_t written = 0;
+  int64_t quarantined = 0;
+  int64_t done_us = 0;  // wall clock (UTC µs) once recorded and the online store refreshed
+};
+
 struct StreamOptions {
   int64_t max_events = 0;       // stop after this many events (0 = no limit)
   int64_t until_idle_ms = 0;    // stop after this long without events (0 = run until stopped)
@@ -41,6 +52,9 @@ struct StreamOptions {
   // Called about every progress_ms with the totals so far (and once at the end).
   std::function<void(const StreamStats&)> progress;
   int64_t progress_ms = 1000;
+  // Called after each micro-batch is recorded (and the online store refreshed), e.g. to log
+  // freshness: an event is readable online from done_us on.
+  std::function<void(const StreamBatch&)> on_batch;
   // Set (e.g. by a signal handler) to stop after the current micro-batch.
   const std::atomic<bool>* stop = nullptr;
 };
