@@ -15,6 +15,8 @@ namespace fst::cli {
 
 struct Globals {
   std::string repo = ".";
+  // The exit status of a verb that succeeded but reports a negative outcome (reproduce: skew).
+  int exit_code = 0;
 };
 
 using Action = std::function<Status()>;
@@ -39,5 +41,8 @@ void AddQualityCommand(CLI::App& app, Globals& globals, Action* action);
 void AddServeCommand(CLI::App& app, Globals& globals, Action* action);
 void AddStreamCommand(CLI::App& app, Globals& globals, Action* action);
 void AddPushCommand(CLI::App& app, Globals& globals, Action* action);
+void AddTrainingSetCommand(CLI::App& app, Globals& globals, Action* action);
+void AddReproduceCommand(CLI::App& app, Globals& globals, Action* action);
+void AddSkewCommand(CLI::App& app, Globals& globals, Action* action);
 
 }  // namespace fst::cli

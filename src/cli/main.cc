@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
   AddServeCommand(app, globals, &action);
   AddStreamCommand(app, globals, &action);
   AddPushCommand(app, globals, &action);
+  AddTrainingSetCommand(app, globals, &action);
+  AddReproduceCommand(app, globals, &action);
+  AddSkewCommand(app, globals, &action);
   if (fst::Status verb = CheckVerb(app, argc, argv); !verb.ok()) {
     std::cerr << "error: " << verb.message() << "\n";
     return 2;
@@ -103,5 +106,5 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << status.message() << "\n";
     return 1;
   }
-  return 0;
+  return globals.exit_code;
 }

@@ -154,6 +154,24 @@ Result<OnDemandPlan> PlanOnDemand(const definitions::Repo& repo,
   return plan;
 }
 
+Result<std::vector<core::ValueType>> FeatureTypes(const definitions::Repo& repo,
+                                                  const std::vector<FeatureRef>& refs) {
+  FST_ASSIGN_OR_RAISE(auto plan, PlanOnDemand(repo, refs));
+  std::vector<core::ValueType> types;
+  for (const auto& ref : refs) {
+    const auto computed = std::find_if(plan.features.begin(), plan.features.end(),
+                                       [&](const auto& f) { return f.ref.view == ref.view &&
+                                                                   f.ref.feature == ref.feature; });
+    if (computed != plan.features.end()) {
+      types.push_back(computed->type);
+      continue;
+    }
+    FST_ASSIGN_OR_RAISE(auto view, PlanView(repo, ref.view, {ref.feature}));
+    types.push_back(view.output_types.front());
+  }
+  return types;
+}
+
 Result<std::map<std::string, std::shared_ptr<arrow::Array>>> RequestFromText(
     const OnDemandPlan& plan,
     const std::vector<std::vector<std::pair<std::string, std::string>>>& requests, size_t rows) {

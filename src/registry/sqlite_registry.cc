@@ -127,6 +127,26 @@ CREATE TABLE stream_offsets(
   PRIMARY KEY (source, topic, partition)
 );
 )sql",
+    // Every watermark a view had, with the time it was recorded (reproduce: what the
+    // online store held when a request was served); skew runs.
+    R"sql(
+CREATE TABLE watermark_history(
+  view TEXT NOT NULL,
+  end_ts INTEGER NOT NULL,
+  last_ingest_id INTEGER NOT NULL,
+  set_at INTEGER NOT NULL
+);
+CREATE INDEX watermark_history_by_view ON watermark_history(view, set_at);
+CREATE TABLE skew_runs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_at INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  feature_values INTEGER NOT NULL,
+  differing INTEGER NOT NULL,
+  report_json TEXT NOT NULL
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -169,6 +189,7 @@ class SqliteRegistry : public Registry {
 
   Result<std::optional<Watermark>> GetWatermark(const std::string& view) override;
   Status SetWatermark(const Watermark& watermark) override;
+  Result<std::optional<Watermark>> GetWatermarkAt(const std::string& view, int64_t at) override;
 
   Status PublishChecked(int64_t ingest_id, int64_t rows, const std::vector<FileRecord>& files,
                         const QualityPublish& quality) override;
@@ -183,6 +204,9 @@ class SqliteRegistry : public Registry {
       const std::string& source) override;
   Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) override;
   Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) override;
+  Result<int64_t> RecordSkewRun(const SkewRunRecord& run) override;
+  Result<std::vector<SkewRunRecord>> ListSkewRuns(const std::string& service,
+                                                  int64_t limit) override;
 
  private:
   // Inside a transaction: moves each position of `source` from its expected to its next
@@ -699,16 +723,37 @@ Result<std::optional<Watermark>> SqliteRegistry::GetWatermark(const std::string&
   return Watermark{select.Text(0), select.Int(1), select.Int(2)};
 }
 
+Result<std::optional<Watermark>> SqliteRegistry::GetWatermarkAt(const std::string& view,
+                                                                int64_t at) {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare("SELECT view, end_ts, last_ingest_id, set_at FROM watermark_history "
+                   "WHERE view = ? AND set_at <= ? ORDER BY set_at DESC, rowid DESC LIMIT 1"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Bind(view).Bind(at).Step());
+  if (!row) return std::nullopt;
+  return Watermark{select.Text(0), select.Int(1), select.Int(2), select.Int(3)};
+}
+
 Status SqliteRegistry::SetWatermark(const Watermark& watermark) {
+  const int64_t set_at = watermark.set_at != 0 ? watermark.set_at : core::NowMicros();
+  FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
   FST_ASSIGN_OR_RAISE(
       Statement upsert,
       db_->Prepare("INSERT INTO watermarks(view, end_ts, last_ingest_id) VALUES (?, ?, ?) "
                    "ON CONFLICT(view) DO UPDATE SET end_ts = excluded.end_ts, "
                    "last_ingest_id = excluded.last_ingest_id"));
-  return upsert.Bind(watermark.view)
-      .Bind(watermark.end_ts)
-      .Bind(watermark.last_ingest_id)
-      .Run();
+  FST_RETURN_NOT_OK(
+      upsert.Bind(watermark.view).Bind(watermark.end_ts).Bind(watermark.last_ingest_id).Run());
+  FST_ASSIGN_OR_RAISE(
+      Statement insert,
+      db_->Prepare("INSERT INTO watermark_history(view, end_ts, last_ingest_id, set_at) "
+                   "VALUES (?, ?, ?, ?)"));
+  FST_RETURN_NOT_OK(insert.Bind(watermark.view)
+                        .Bind(watermark.end_ts)
+                        .Bind(watermark.last_ingest_id)
+                        .Bind(set_at)
+                        .Run());
+  return tx.Commit();
 }
 
 }  // namespace
@@ -718,6 +763,41 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
   auto registry = std::make_unique<SqliteRegistry>(std::move(db));
   FST_RETURN_NOT_OK(registry->Migrate());
   return registry;
+}
+
+Result<int64_t> SqliteRegistry::RecordSkewRun(const SkewRunRecord& run) {
+  FST_ASSIGN_OR_RAISE(
+      Statement insert,
+      db_->Prepare("INSERT INTO skew_runs(run_at, service, requests, feature_values, differing, "
+                   "report_json) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
+  FST_ASSIGN_OR_RAISE(bool row, insert.Bind(run.run_at != 0 ? run.run_at : core::NowMicros())
+                                    .Bind(run.service)
+                                    .Bind(run.requests)
+                                    .Bind(run.values)
+                                    .Bind(run.differing)
+                                    .Bind(run.report_json)
+                                    .Step());
+  if (!row) return db_->Error("recording a skew run");
+  const int64_t id = insert.Int(0);
+  FST_RETURN_NOT_OK(insert.Run());
+  return id;
+}
+
+Result<std::vector<SkewRunRecord>> SqliteRegistry::ListSkewRuns(const std::string& service,
+                                                                int64_t limit) {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare("SELECT id, run_at, service, requests, feature_values, differing, report_json "
+                   "FROM skew_runs WHERE ? = '' OR service = ? ORDER BY id DESC LIMIT ?"));
+  select.Bind(service).Bind(service).Bind(limit > 0 ? limit : int64_t{-1});
+  std::vector<SkewRunRecord> runs;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    runs.push_back({select.Int(0), select.Int(1), select.Text(2), select.Int(3), select.Int(4),
+                    select.Int(5), select.Text(6)});
+  }
+  return runs;
 }
 
 }  // namespace fst::registry

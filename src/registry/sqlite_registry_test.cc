@@ -295,6 +295,46 @@ TEST_F(SqliteRegistryTest, Watermarks) {
   EXPECT_EQ((*mark)->last_ingest_id, 4);
 }
 
+TEST_F(SqliteRegistryTest, WatermarkHistoryAnswersAsOfATime) {
+  ASSERT_TRUE(registry_->SetWatermark({"v", 1000, 3, /*set_at=*/100}).ok());
+  ASSERT_TRUE(registry_->SetWatermark({"other", 7, 1, 150}).ok());
+  ASSERT_TRUE(registry_->SetWatermark({"v", 2000, 4, 200}).ok());
+  ASSERT_TRUE(registry_->SetWatermark({"v", 2500, 5, 200}).ok());  // same instant: the later wins
+  auto at = [&](int64_t t) -> int64_t {
+    auto mark = registry_->GetWatermarkAt("v", t);
+    EXPECT_TRUE(mark.ok());
+    return mark->has_value() ? (*mark)->end_ts : -1;
+  };
+  EXPECT_EQ(at(99), -1);
+  EXPECT_EQ(at(100), 1000);
+  EXPECT_EQ(at(199), 1000);
+  EXPECT_EQ(at(200), 2500);
+  EXPECT_EQ(at(1'000'000), 2500);
+  EXPECT_EQ((*registry_->GetWatermark("v"))->end_ts, 2500);
+  auto none = registry_->GetWatermarkAt("unknown", 1'000'000);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(SqliteRegistryTest, SkewRunsNewestFirstByService) {
+  auto first = registry_->RecordSkewRun({0, 10, "churn_model", 5, 50, 2, "{}"});
+  auto second = registry_->RecordSkewRun({0, 20, "fraud", 1, 3, 0, "{}"});
+  auto third = registry_->RecordSkewRun({0, 30, "churn_model", 7, 70, 0, R"({"a":1})"});
+  ASSERT_TRUE(first.ok() && second.ok() && third.ok());
+  EXPECT_LT(*first, *second);
+  auto churn = registry_->ListSkewRuns("churn_model");
+  ASSERT_TRUE(churn.ok());
+  ASSERT_EQ(churn->size(), 2u);
+  EXPECT_EQ((*churn)[0].id, *third);
+  EXPECT_EQ((*churn)[0].values, 70);
+  EXPECT_EQ((*churn)[0].report_json, R"({"a":1})");
+  EXPECT_EQ((*churn)[1].differing, 2);
+  auto all = registry_->ListSkewRuns("", 1);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].service, "churn_model");
+}
+
 TEST_F(SqliteRegistryTest, ReopeningKeepsEverything) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   auto published = registry_->BeginIngest("orders", "a.csv", "h1");
@@ -336,7 +376,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (3); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (4); "
                     "upgrade featherstone");
 }
 
@@ -459,14 +499,16 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("DROP TABLE quarantine_files; DROP TABLE quarantine_replays; "
                             "DROP TABLE quality_runs; DROP TABLE breakers; "
-                            "DROP TABLE stream_offsets; "
-                            "UPDATE schema_version SET version = 1")
+                            "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
+                            "DROP TABLE skew_runs; UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
   EXPECT_TRUE(registry_->ListBreakers()->empty());
   EXPECT_EQ(Count("quality_runs"), 0);
   EXPECT_EQ(Count("stream_offsets"), 0);
+  EXPECT_EQ(Count("watermark_history"), 0);
+  EXPECT_EQ(Count("skew_runs"), 0);
 }
 
 }  // namespace

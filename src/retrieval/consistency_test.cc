@@ -117,7 +117,7 @@ class ConsistencyTest : public RepoTest {
       ASSERT_TRUE(column.ok());
       for (int k = 0; k < keys; ++k) {
         const auto& got = online_json[static_cast<size_t>(k)][f];
-        const auto want = ArrayValueToJson(**column, k);
+        const auto want = ToJson(**column, k);
         const std::string where = std::string(f) + " key " + std::to_string(k + 1) + " at " +
                                   core::FormatTimestamp(at);
         ASSERT_EQ(got.is_null(), want.is_null()) << where << ": " << got << " vs " << want;

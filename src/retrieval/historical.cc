@@ -190,7 +190,7 @@ Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
       FST_ASSIGN_OR_RAISE(auto array, features::Flatten(*column));
       keys.push_back(array);
     }
-    FST_ASSIGN_OR_RAISE(auto files, PartRefs(repo, plan));
+    FST_ASSIGN_OR_RAISE(auto files, PartRefs(repo, plan, options.known_at_us));
     FST_ASSIGN_OR_RAISE(auto values, ComputeView(plan, files, keys, entity_ts, repo.threads()));
     for (size_t f = 0; f < plan.features.size(); ++f) {
       const definitions::FeatureRef ref{view, plan.features[f]};

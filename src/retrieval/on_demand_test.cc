@@ -162,7 +162,7 @@ TEST_F(OnDemandTest, OnlineEqualsHistoricalWithTheSameRequestValues) {
                                                  "days_plus_quantity", "last_amount",
                                                  "amount_avg_3d"}));
       for (const char* f : kOnDemand) {
-        const auto want = ArrayValueToJson(*column(f), static_cast<int64_t>(k));
+        const auto want = ToJson(*column(f), static_cast<int64_t>(k));
         const auto& got = object[f];
         const std::string where =
             std::string(f) + " key " + std::to_string(k + 1) + " at " + core::FormatTimestamp(at);

@@ -1,5 +1,7 @@
 #include "featherstone/retrieval/online_json.h"
 
+#include "online_values.h"
+
 namespace fst::retrieval {
 
 nlohmann::ordered_json ToJson(const OnlineValue& value) {
@@ -18,6 +20,18 @@ nlohmann::ordered_json ToJson(const OnlineValue& value) {
         }
       },
       value);
+}
+
+nlohmann::ordered_json ToJson(const arrow::Array& array, int64_t i) {
+  OnlineValue value = ArrayValue(array, i);
+  switch (array.type_id()) {
+    case arrow::Type::TIMESTAMP:
+      return ToJson(FormatValue(core::ValueType::kTimestamp, std::move(value)));
+    case arrow::Type::DATE32:
+      return ToJson(FormatValue(core::ValueType::kDate, std::move(value)));
+    default:
+      return ToJson(value);
+  }
 }
 
 nlohmann::ordered_json ToJson(const OnlineRows& rows) {

@@ -1,5 +1,7 @@
 #include "view_compute.h"
 
+#include <set>
+
 #include "featherstone/offline/pit_join.h"
 
 namespace fst::retrieval {
@@ -35,11 +37,20 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeView(
   return features::ComputeOutputs(plan, latest, aggregated, times);
 }
 
-Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo, const features::ViewPlan& plan) {
+Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo,
+                                               const features::ViewPlan& plan, int64_t known_at) {
   FST_ASSIGN_OR_RAISE(auto files, repo.registry().ListFiles(plan.source->name));
+  std::set<int64_t> later;  // ingests published after `known_at`
+  if (known_at > 0) {
+    FST_ASSIGN_OR_RAISE(auto ingests, repo.registry().ListIngests(plan.source->name));
+    for (const auto& ingest : ingests) {
+      if (ingest.published_at > known_at) later.insert(ingest.id);
+    }
+  }
   std::vector<offline::PartRef> refs;
   refs.reserve(files.size());
   for (const auto& file : files) {
+    if (later.count(file.ingest_id) > 0) continue;
     refs.push_back({repo.OfflineRoot() + "/" + file.path, file.min_ts, file.max_ts});
   }
   return refs;

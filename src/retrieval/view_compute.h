@@ -17,8 +17,11 @@ namespace fst::retrieval {
 
 using features::ViewPlan;
 
-// The published part files of the plan's source, with absolute paths.
-Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo, const features::ViewPlan& plan);
+// The published part files of the plan's source, with absolute paths; with `known_at` > 0,
+// only those of ingests published at or before that time (µs).
+Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo,
+                                               const features::ViewPlan& plan,
+                                               int64_t known_at = 0);
 
 // The PIT join spec for the plan's latest-row columns, with the given window.
 offline::PitSpec MakePitSpec(const features::ViewPlan& plan, const offline::PitWindow& window);

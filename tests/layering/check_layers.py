@@ -9,7 +9,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ORDER = ["core", "definitions", "registry", "connectors", "quality", "transform", "offline",
-         "online", "features", "repo", "ingest", "retrieval", "serving", "cli"]
+         "online", "features", "repo", "ingest", "retrieval", "serving", "feedback", "cli"]
 # Pairs that must not know each other although one is listed before the other.
 APART = {("online", "offline"), ("retrieval", "ingest"), ("connectors", "registry"),
          ("transform", "connectors"), ("transform", "registry"), ("quality", "registry")}

@@ -44,6 +44,11 @@ struct OnDemandPlan {
 Result<OnDemandPlan> PlanOnDemand(const definitions::Repo& repo,
                                   const std::vector<definitions::FeatureRef>& refs);
 
+// The value type of each of `refs` (stored or on-demand), in order. Errors: those of
+// PlanOnDemand and PlanView.
+Result<std::vector<core::ValueType>> FeatureTypes(const definitions::Repo& repo,
+                                                  const std::vector<definitions::FeatureRef>& refs);
+
 // The name of a stored feature inside on-demand expressions: "view.feature".
 std::string QualifiedName(const definitions::FeatureRef& ref);
 

@@ -56,6 +56,18 @@ struct Watermark {
   std::string view;
   int64_t end_ts = 0;          // µs: materialized up to and including this event time
   int64_t last_ingest_id = 0;  // every ingest with id <= this was seen
+  int64_t set_at = 0;          // µs: when it was recorded (SetWatermark: 0 = now)
+};
+
+// One consistency run of `featherstone skew` (feedback/skew.h).
+struct SkewRunRecord {
+  int64_t id = 0;
+  int64_t run_at = 0;       // µs
+  std::string service;      // empty: every service
+  int64_t requests = 0;     // logged responses compared
+  int64_t values = 0;       // feature values compared
+  int64_t differing = 0;    // values not equal
+  std::string report_json;  // per feature: counts, numeric differences, reasons
 };
 
 class Registry {
@@ -90,7 +102,11 @@ class Registry {
   virtual Result<std::vector<IngestRecord>> ListIngests(const std::string& source = "") = 0;
 
   virtual Result<std::optional<Watermark>> GetWatermark(const std::string& view) = 0;
+  // Records `watermark` as the view's current one and keeps it in the view's history.
   virtual Status SetWatermark(const Watermark& watermark) = 0;
+  // The watermark the view had at time `at` (µs): the last one recorded at or before `at`;
+  // none when nothing was recorded by then.
+  virtual Result<std::optional<Watermark>> GetWatermarkAt(const std::string& view, int64_t at) = 0;
 
   // Data quality (quality_records.h). PublishIngest plus, in the same transaction, the
   // quarantine files, replay marks, run record and breaker state of `quality`.
@@ -115,6 +131,12 @@ class Registry {
       const std::string& source) = 0;
   // Quarantined rows of `source` already replayed.
   virtual Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) = 0;
+
+  // Records a skew run; returns its id.
+  virtual Result<int64_t> RecordSkewRun(const SkewRunRecord& run) = 0;
+  // Skew runs of `service` (every run when empty), newest first, at most `limit` (0 = all).
+  virtual Result<std::vector<SkewRunRecord>> ListSkewRuns(const std::string& service,
+                                                          int64_t limit = 0) = 0;
 
   // Stream positions of `source` (stream_offsets.h), by topic then partition. PublishChecked
   // writes them (QualityPublish::stream_offsets) and fails with Cancelled, publishing nothing,

@@ -22,6 +22,9 @@ Result<std::vector<definitions::FeatureRef>> ResolveFeatures(const definitions::
 struct HistoricalOptions {
   std::string timestamp_column = "event_timestamp";
   bool full_feature_names = false;  // name columns view__feature
+  // > 0: read only the rows of ingests published at or before this time (µs), i.e. what the
+  // offline store knew then (reproduce tells late data this way).
+  int64_t known_at_us = 0;
 };
 
 // Reads the entity file (csv/parquet/jsonl) with the join keys typed as their sources declare

@@ -1,6 +1,9 @@
 // The JSON form of online responses, shared by the front-ends that speak JSON (CLI, HTTP).
 #pragma once
 
+#include <cstdint>
+
+#include <arrow/array.h>
 #include <nlohmann/json.hpp>
 
 #include "featherstone/retrieval/online_lookup.h"
@@ -9,6 +12,10 @@ namespace fst::retrieval {
 
 // null, true/false, a number, a string or an array.
 nlohmann::ordered_json ToJson(const OnlineValue& value);
+
+// Row `i` of `array` (a training-set column) as an online response writes the same value:
+// so a served value and a recomputed one compare as JSON.
+nlohmann::ordered_json ToJson(const arrow::Array& array, int64_t i);
 
 // A JSON array with one object per row: column name -> value, in column order.
 nlohmann::ordered_json ToJson(const OnlineRows& rows);

@@ -1,0 +1,87 @@
+// Reading the feature log that `featherstone serve` writes (serving/feature_log.h; format in
+// docs/impl.md "Feature log"): the logged responses, and their rows as tables — the entity rows
+// to recompute them from and the feature values as they were served.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/table.h>
+#include <nlohmann/json.hpp>
+
+#include "featherstone/repo/repo_context.h"
+
+namespace fst::feedback {
+
+// One logged response.
+struct LoggedRequest {
+  std::string request_id;
+  int64_t served_at_us = 0;
+  int64_t at_us = 0;    // the lookup time
+  std::string service;  // empty: requested by feature list
+  std::map<std::string, std::string> spec_hashes;  // "kind/name" -> spec hash
+  std::vector<definitions::FeatureRef> features;   // in column order
+  std::vector<std::string> feature_names;          // the response's column names
+  // Per entity: the join keys (an object), request data (an object of text; {} when none),
+  // and per feature the value, status name and event time (µs, 0: no stored row).
+  std::vector<nlohmann::json> entities;
+  std::vector<nlohmann::json> request_data;
+  std::vector<std::vector<nlohmann::json>> values;
+  std::vector<std::vector<std::string>> statuses;
+  std::vector<std::vector<int64_t>> event_ts;
+  std::string where;  // "PATH:LINE"
+};
+
+struct LogFilter {
+  std::string service;     // only this service's responses (empty: any)
+  std::string request_id;  // only this request (empty: any)
+  int64_t from_us = std::numeric_limits<int64_t>::min();  // served_at in [from, to]
+  int64_t to_us = std::numeric_limits<int64_t>::max();
+};
+
+// Parses one log line; `where` names it in errors. Errors: Invalid "WHERE: ..." for a line that
+// is not a log record (missing or mistyped field, ragged matrices).
+Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::string& where);
+
+// The logged responses under `dir` that pass `filter`, in served order (ties by request id):
+// closed parts and the whole lines of the part a running server has open (its last line may be
+// half written). All selected records are held in memory.
+// Errors: IOError for an unreadable part; Invalid from ParseLoggedRequest.
+Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs,
+                                                  const std::string& dir,
+                                                  const LogFilter& filter);
+
+// Logged responses as rows, one per (response, entity).
+struct LoggedRows {
+  std::vector<const LoggedRequest*> request;  // per row
+  std::vector<size_t> entity;                 // per row: index into request->entities
+  size_t size() const { return request.size(); }
+  void Add(const LoggedRequest* r, size_t e) {
+    request.push_back(r);
+    entity.push_back(e);
+  }
+};
+// Every entity of every response of `requests`, in that order.
+LoggedRows Explode(const std::vector<const LoggedRequest*>& requests);
+
+// The entity rows to recompute `rows` from: the join keys and request fields typed as the
+// definitions declare them (retrieval::NormalizeEntityTable) and the lookup time in column
+// `timestamp_column`. Errors: those of NormalizeEntityTable (e.g. a join key the definitions
+// no longer have).
+Result<std::shared_ptr<arrow::Table>> EntityRows(repo::RepoContext& repo, const LoggedRows& rows,
+                                                 const std::vector<definitions::FeatureRef>& refs,
+                                                 const std::string& timestamp_column);
+
+// The served values of `rows` (all of one feature list, `refs`), one column per feature named
+// as served and typed as the definitions declare the feature. Errors: Invalid naming the log
+// line of a value that does not convert.
+Result<std::shared_ptr<arrow::Table>> ServedValues(repo::RepoContext& repo,
+                                                   const LoggedRows& rows,
+                                                   const std::vector<definitions::FeatureRef>& refs,
+                                                   const std::vector<std::string>& names);
+
+}  // namespace fst::feedback

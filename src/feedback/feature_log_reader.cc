@@ -1,0 +1,253 @@
+#include "featherstone/feedback/feature_log_reader.h"
+
+#include <algorithm>
+
+#include <arrow/buffer.h>
+#include <arrow/builder.h>
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/io/interfaces.h>
+
+#include "featherstone/connectors/json_messages.h"
+#include "featherstone/core/time.h"
+#include "featherstone/features/on_demand.h"
+#include "featherstone/retrieval/historical.h"
+
+namespace fst::feedback {
+namespace {
+
+using json = nlohmann::json;
+
+// The field `name` of `record`, which must have type `is`; `what` names the type in errors.
+Result<const json*> Field(const json& record, const char* name, bool (json::*is)() const noexcept,
+                          const char* what, const std::string& where) {
+  auto it = record.find(name);
+  if (it == record.end() || !((*it).*is)()) {
+    return Status::Invalid(where, ": not a feature log record: field '", name, "' ",
+                           it == record.end() ? "is missing" : "is not " + std::string(what));
+  }
+  return &*it;
+}
+
+// `matrix` as rows x columns of JSON values. Errors: Invalid when its shape differs.
+Result<std::vector<std::vector<json>>> Matrix(const json& record, const char* name, size_t rows,
+                                              size_t columns, const std::string& where) {
+  FST_ASSIGN_OR_RAISE(const json* matrix, Field(record, name, &json::is_array, "an array", where));
+  if (matrix->size() != rows) {
+    return Status::Invalid(where, ": field '", name, "' has ", matrix->size(), " rows for ",
+                           rows, " entities");
+  }
+  std::vector<std::vector<json>> out;
+  for (const auto& row : *matrix) {
+    if (!row.is_array() || row.size() != columns) {
+      return Status::Invalid(where, ": field '", name, "': a row does not have ", columns,
+                             " values, one per feature");
+    }
+    out.emplace_back(row.begin(), row.end());
+  }
+  return out;
+}
+
+// A key or request value as the text entity files hold: strings as they are, else JSON.
+std::string Text(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+}  // namespace
+
+Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::string& where) {
+  const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!record.is_object()) return Status::Invalid(where, ": not a JSON object");
+  LoggedRequest out;
+  out.where = where;
+  FST_ASSIGN_OR_RAISE(auto id, Field(record, "request_id", &json::is_string, "a string", where));
+  out.request_id = id->get<std::string>();
+  FST_ASSIGN_OR_RAISE(auto served, Field(record, "served_at_us", &json::is_number_integer,
+                                         "an integer", where));
+  out.served_at_us = served->get<int64_t>();
+  FST_ASSIGN_OR_RAISE(auto at, Field(record, "at_us", &json::is_number_integer, "an integer", where));
+  out.at_us = at->get<int64_t>();
+  auto service = record.find("service");
+  if (service != record.end() && service->is_string()) out.service = service->get<std::string>();
+  FST_ASSIGN_OR_RAISE(auto hashes, Field(record, "spec_hashes", &json::is_object, "an object", where));
+  for (const auto& [key, value] : hashes->items()) {
+    if (value.is_string()) out.spec_hashes[key] = value.get<std::string>();
+  }
+  FST_ASSIGN_OR_RAISE(auto features, Field(record, "features", &json::is_array, "an array", where));
+  for (const auto& feature : *features) {
+    auto ref = feature.is_string() ? definitions::ParseFeatureRef(feature.get<std::string>())
+                                   : Result<definitions::FeatureRef>(Status::Invalid("not text"));
+    if (!ref.ok()) {
+      return Status::Invalid(where, ": field 'features': ", feature.dump(),
+                             " is not a view:feature reference");
+    }
+    out.features.push_back(*ref);
+  }
+  FST_ASSIGN_OR_RAISE(auto names, Field(record, "feature_names", &json::is_array, "an array", where));
+  for (const auto& name : *names) out.feature_names.push_back(Text(name));
+  if (out.feature_names.size() != out.features.size()) {
+    return Status::Invalid(where, ": ", out.feature_names.size(), " feature_names for ",
+                           out.features.size(), " features");
+  }
+  FST_ASSIGN_OR_RAISE(auto entities, Field(record, "entities", &json::is_array, "an array", where));
+  for (const auto& entity : *entities) {
+    if (!entity.is_object()) return Status::Invalid(where, ": an entity is not an object");
+    out.entities.push_back(entity);
+  }
+  const size_t n = out.entities.size();
+  out.request_data.assign(n, json::object());
+  auto requests = record.find("request_data");
+  if (requests != record.end()) {
+    if (!requests->is_array() || requests->size() != n) {
+      return Status::Invalid(where, ": field 'request_data' is not one object per entity");
+    }
+    for (size_t e = 0; e < n; ++e) out.request_data[e] = (*requests)[e];
+  }
+  const size_t f = out.features.size();
+  FST_ASSIGN_OR_RAISE(out.values, Matrix(record, "values", n, f, where));
+  FST_ASSIGN_OR_RAISE(auto statuses, Matrix(record, "statuses", n, f, where));
+  FST_ASSIGN_OR_RAISE(auto times, Matrix(record, "event_timestamps_us", n, f, where));
+  out.statuses.resize(n);
+  out.event_ts.resize(n);
+  for (size_t e = 0; e < n; ++e) {
+    for (size_t c = 0; c < f; ++c) {
+      out.statuses[e].push_back(Text(statuses[e][c]));
+      out.event_ts[e].push_back(times[e][c].is_number_integer() ? times[e][c].get<int64_t>() : 0);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, const std::string& dir,
+                                                  const LogFilter& filter) {
+  std::vector<LoggedRequest> out;
+  FST_ASSIGN_OR_RAISE(auto folder, fs.GetFileInfo(dir));
+  if (folder.type() == arrow::fs::FileType::NotFound) return out;
+  arrow::fs::FileSelector selector;
+  selector.base_dir = dir;
+  selector.recursive = true;
+  FST_ASSIGN_OR_RAISE(auto infos, fs.GetFileInfo(selector));
+  std::vector<std::string> parts;
+  for (const auto& info : infos) {
+    const std::string& path = info.path();
+    if (info.IsFile() && (path.ends_with(".jsonl") || path.ends_with(".jsonl.tmp"))) {
+      parts.push_back(path);
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  // A quick test before parsing a whole line: the request id appears in it.
+  const std::string id_text = filter.request_id.empty() ? "" : json(filter.request_id).dump();
+  for (const auto& path : parts) {
+    FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(path));
+    FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
+    FST_ASSIGN_OR_RAISE(auto buffer, input->ReadAt(0, size));
+    FST_RETURN_NOT_OK(input->Close());
+    std::string_view text(reinterpret_cast<const char*>(buffer->data()),
+                          static_cast<size_t>(buffer->size()));
+    text = text.substr(0, text.rfind('\n') + 1);  // whole lines (the open part grows)
+    size_t start = 0;
+    for (int64_t line = 1; start < text.size(); ++line) {
+      size_t end = text.find('\n', start);
+      if (end == std::string_view::npos) end = text.size();
+      const std::string_view record = text.substr(start, end - start);
+      start = end + 1;
+      if (record.empty()) continue;
+      if (!id_text.empty() && record.find(id_text) == std::string_view::npos) continue;
+      FST_ASSIGN_OR_RAISE(auto request,
+                          ParseLoggedRequest(record, path + ":" + std::to_string(line)));
+      if (!filter.request_id.empty() && request.request_id != filter.request_id) continue;
+      if (!filter.service.empty() && request.service != filter.service) continue;
+      if (request.served_at_us < filter.from_us || request.served_at_us > filter.to_us) continue;
+      out.push_back(std::move(request));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const LoggedRequest& a, const LoggedRequest& b) {
+    return a.served_at_us != b.served_at_us ? a.served_at_us < b.served_at_us
+                                            : a.request_id < b.request_id;
+  });
+  return out;
+}
+
+LoggedRows Explode(const std::vector<const LoggedRequest*>& requests) {
+  LoggedRows rows;
+  for (const LoggedRequest* request : requests) {
+    for (size_t e = 0; e < request->entities.size(); ++e) rows.Add(request, e);
+  }
+  return rows;
+}
+
+Result<std::shared_ptr<arrow::Table>> EntityRows(repo::RepoContext& repo, const LoggedRows& rows,
+                                                 const std::vector<definitions::FeatureRef>& refs,
+                                                 const std::string& timestamp_column) {
+  // Every key and request field the rows name, as text columns; NormalizeEntityTable types them.
+  std::vector<std::string> names;
+  auto add_names = [&](const json& object) {
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(names.begin(), names.end(), key) == names.end()) names.push_back(key);
+    }
+  };
+  for (size_t r = 0; r < rows.size(); ++r) {
+    add_names(rows.request[r]->entities[rows.entity[r]]);
+    add_names(rows.request[r]->request_data[rows.entity[r]]);
+  }
+  std::vector<arrow::StringBuilder> builders(names.size() + 1);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const LoggedRequest& request = *rows.request[r];
+    const json& keys = request.entities[rows.entity[r]];
+    const json& data = request.request_data[rows.entity[r]];
+    for (size_t c = 0; c < names.size(); ++c) {
+      const json* value = nullptr;
+      if (auto it = keys.find(names[c]); it != keys.end()) {
+        value = &*it;
+      } else if (auto it2 = data.find(names[c]); it2 != data.end()) {
+        value = &*it2;
+      }
+      if (value == nullptr || value->is_null()) {
+        FST_RETURN_NOT_OK(builders[c].AppendNull());
+      } else {
+        FST_RETURN_NOT_OK(builders[c].Append(Text(*value)));
+      }
+    }
+    FST_RETURN_NOT_OK(builders.back().Append(core::FormatTimestamp(request.at_us)));
+  }
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  for (size_t c = 0; c <= names.size(); ++c) {
+    fields.push_back(arrow::field(c < names.size() ? names[c] : timestamp_column, arrow::utf8()));
+    FST_ASSIGN_OR_RAISE(auto column, builders[c].Finish());
+    columns.push_back(std::move(column));
+  }
+  auto batch = arrow::RecordBatch::Make(arrow::schema(fields), static_cast<int64_t>(rows.size()),
+                                        columns);
+  FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
+  retrieval::HistoricalOptions options;
+  options.timestamp_column = timestamp_column;
+  return retrieval::NormalizeEntityTable(repo, std::move(reader), refs, options,
+                                         "the feature log");
+}
+
+Result<std::shared_ptr<arrow::Table>> ServedValues(repo::RepoContext& repo, const LoggedRows& rows,
+                                                   const std::vector<definitions::FeatureRef>& refs,
+                                                   const std::vector<std::string>& names) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(auto types, features::FeatureTypes(*applied, refs));
+  core::Schema schema;
+  for (size_t f = 0; f < refs.size(); ++f) {
+    // Positional names: two features may be served under one name only in separate requests.
+    schema.push_back({"v" + std::to_string(f), types[f], true, ""});
+  }
+  connectors::JsonMessageDecoder decoder(schema);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& values = rows.request[r]->values[rows.entity[r]];
+    json object = json::object();
+    for (size_t f = 0; f < values.size(); ++f) object["v" + std::to_string(f)] = values[f];
+    FST_RETURN_NOT_OK(decoder.Add(object.dump(), [&] { return rows.request[r]->where; }));
+  }
+  FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  for (size_t f = 0; f < refs.size(); ++f) {
+    fields.push_back(arrow::field(names[f], batch->column(static_cast<int>(f))->type()));
+  }
+  return arrow::Table::Make(arrow::schema(fields), batch->columns(), batch->num_rows());
+}
+
+}  // namespace fst::feedback

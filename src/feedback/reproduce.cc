@@ -1,0 +1,351 @@
+#include "featherstone/feedback/reproduce.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "featherstone/core/time.h"
+#include "featherstone/features/on_demand.h"
+#include "featherstone/features/view_plan.h"
+#include "featherstone/retrieval/historical.h"
+#include "featherstone/retrieval/online_json.h"
+#include "featherstone/serving/serve.h"
+
+namespace fst::feedback {
+namespace {
+
+using json = nlohmann::json;
+using definitions::FeatureRef;
+
+// The lookup-time column of the entity rows built from the log; no user column is named so.
+constexpr char kAt[] = "__featherstone_lookup_time";
+
+// The recomputed values of `rows` (all of feature list `refs`), one column per ref, as JSON.
+// `known_at` > 0: from the ingests published by then only.
+Result<std::vector<std::vector<json>>> Recompute(repo::RepoContext& repo, const LoggedRows& rows,
+                                                 const std::vector<FeatureRef>& refs,
+                                                 int64_t known_at) {
+  FST_ASSIGN_OR_RAISE(auto entities, EntityRows(repo, rows, refs, kAt));
+  retrieval::HistoricalOptions options;
+  options.timestamp_column = kAt;
+  options.full_feature_names = true;
+  options.known_at_us = known_at;
+  FST_ASSIGN_OR_RAISE(auto table, retrieval::GetHistoricalFeatures(repo, entities, refs, options));
+  std::vector<std::vector<json>> out(rows.size(), std::vector<json>(refs.size()));
+  for (size_t f = 0; f < refs.size(); ++f) {
+    auto column = table->GetColumnByName(refs[f].view + "__" + refs[f].feature);
+    if (column == nullptr) return Status::Invalid("no column for feature '", refs[f].ToString(), "'");
+    FST_ASSIGN_OR_RAISE(auto values, features::Flatten(*column));
+    for (size_t r = 0; r < rows.size(); ++r) {
+      out[r][f] = json(retrieval::ToJson(*values, static_cast<int64_t>(r)));
+    }
+  }
+  return out;
+}
+
+// What the features of a response depend on: for each feature, the stored views behind it.
+Result<std::vector<std::vector<std::string>>> ViewsBehind(const definitions::Repo& applied,
+                                                          const std::vector<FeatureRef>& refs) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& ref : refs) {
+    if (applied.FindOnDemandView(ref.view) == nullptr) {
+      out.push_back({ref.view});
+      continue;
+    }
+    FST_ASSIGN_OR_RAISE(auto plan, features::PlanOnDemand(applied, {ref}));
+    std::vector<std::string> views;
+    for (const auto& read : plan.reads) {
+      if (std::find(views.begin(), views.end(), read.view) == views.end()) views.push_back(read.view);
+    }
+    out.push_back(std::move(views));
+  }
+  return out;
+}
+
+// Served and recomputed values agree: equal, or numbers within 1e-9 relative (a window's sum
+// is accumulated in another order online than in the training-set join).
+bool SameValue(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    return x == y || std::fabs(x - y) <= 1e-9 * std::max(1.0, std::fabs(y));
+  }
+  if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!SameValue(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+std::string Short(const std::string& hash) { return hash.substr(0, 12); }
+
+class Explainer {
+ public:
+  Explainer(repo::RepoContext& repo, const definitions::Repo& applied) : repo_(repo), applied_(applied) {}
+
+  Status Load() {
+    FST_ASSIGN_OR_RAISE(auto records, repo_.registry().List());
+    for (const auto& record : records) {
+      current_[record.object.kind + "/" + record.object.name] = record;
+    }
+    return Status::OK();
+  }
+
+  // definition_changed: the evidence, or "" when every logged hash behind the feature is current.
+  std::string ChangedDefinition(const LoggedRequest& request, const FeatureRef& ref,
+                                const std::vector<std::string>& views) const {
+    std::vector<std::string> keys = {"feature_view/" + ref.view,
+                                     "on_demand_feature_view/" + ref.view};
+    for (const auto& view : views) keys.push_back("feature_view/" + view);
+    for (const auto& key : keys) {
+      auto logged = request.spec_hashes.find(key);
+      if (logged == request.spec_hashes.end()) continue;
+      auto now = current_.find(key);
+      if (now == current_.end()) return key + " was removed after the request";
+      if (now->second.object.hash != logged->second) {
+        return key + " served at spec " + Short(logged->second) + ", now spec " +
+               Short(now->second.object.hash) + " (version " +
+               std::to_string(now->second.version) + " applied " +
+               core::FormatTimestamp(now->second.applied_at) + ")";
+      }
+    }
+    return "";
+  }
+
+  // late_data evidence: the ingests of the views' sources published after the request that
+  // hold events at or before its lookup time.
+  Result<std::string> LateIngests(const LoggedRequest& request,
+                                  const std::vector<std::string>& views) {
+    std::string out;
+    for (const auto& view_name : views) {
+      const auto* view = applied_.FindView(view_name);
+      if (view == nullptr) continue;
+      FST_ASSIGN_OR_RAISE(auto files, repo_.registry().ListFiles(view->source));
+      FST_ASSIGN_OR_RAISE(auto ingests, repo_.registry().ListIngests(view->source));
+      for (auto it = ingests.rbegin(); it != ingests.rend(); ++it) {
+        if (it->published_at <= request.served_at_us) continue;
+        int64_t min_ts = std::numeric_limits<int64_t>::max();
+        for (const auto& file : files) {
+          if (file.ingest_id == it->id) min_ts = std::min(min_ts, file.min_ts);
+        }
+        if (min_ts > request.at_us) continue;
+        if (!out.empty()) out += "; ";
+        out += "ingest #" + std::to_string(it->id) + " of source '" + view->source + "' (" +
+               it->input + ") published " + core::FormatTimestamp(it->published_at) +
+               ", after the request, holds events from " + core::FormatTimestamp(min_ts);
+      }
+    }
+    return out;
+  }
+
+  // stale_online evidence: a view whose watermark when the request was served was before the
+  // lookup time while the offline store already held events of the gap.
+  Result<std::string> StaleViews(const LoggedRequest& request,
+                                 const std::vector<std::string>& views) {
+    for (const auto& view_name : views) {
+      const auto* view = applied_.FindView(view_name);
+      if (view == nullptr) continue;
+      FST_ASSIGN_OR_RAISE(auto mark,
+                          repo_.registry().GetWatermarkAt(view_name, request.served_at_us));
+      const int64_t end = mark.has_value() ? mark->end_ts : std::numeric_limits<int64_t>::min();
+      if (end >= request.at_us) continue;
+      FST_ASSIGN_OR_RAISE(auto files, repo_.registry().ListFiles(view->source));
+      FST_ASSIGN_OR_RAISE(auto ingests, repo_.registry().ListIngests(view->source));
+      std::set<int64_t> known;
+      for (const auto& ingest : ingests) {
+        if (ingest.published_at <= request.served_at_us) known.insert(ingest.id);
+      }
+      const bool gap_had_data = std::any_of(files.begin(), files.end(), [&](const auto& file) {
+        return known.count(file.ingest_id) > 0 && file.max_ts > end && file.min_ts <= request.at_us;
+      });
+      if (!gap_had_data) continue;
+      return "view '" + view_name + "' was " +
+             (mark.has_value() ? "materialized up to " + core::FormatTimestamp(end)
+                               : std::string("never materialized")) +
+             " when the request was served (lookup time " + core::FormatTimestamp(request.at_us) +
+             "), while the offline store held events after that";
+    }
+    return std::string();
+  }
+
+ private:
+  repo::RepoContext& repo_;
+  const definitions::Repo& applied_;
+  std::map<std::string, registry::ObjectRecord> current_;
+};
+
+}  // namespace
+
+const char* SkewReasonName(SkewReason reason) {
+  switch (reason) {
+    case SkewReason::kNone: return "equal";
+    case SkewReason::kLateData: return "late_data";
+    case SkewReason::kStaleOnline: return "stale_online";
+    case SkewReason::kDefinitionChanged: return "definition_changed";
+    case SkewReason::kTtl: return "ttl";
+    case SkewReason::kUnexplained: return "unexplained";
+  }
+  return "unexplained";
+}
+
+Result<std::vector<FeatureCheck>> CheckServed(repo::RepoContext& repo,
+                                              const std::vector<LoggedRequest>& requests) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  Explainer explainer(repo, *applied);
+  FST_RETURN_NOT_OK(explainer.Load());
+  // Requests of one feature list are recomputed by one join.
+  std::map<std::string, std::vector<const LoggedRequest*>> groups;
+  for (const auto& request : requests) {
+    std::string key;
+    for (const auto& ref : request.features) key += ref.ToString() + ",";
+    groups[key].push_back(&request);
+  }
+  std::vector<FeatureCheck> checks;
+  for (const auto& [key, group] : groups) {
+    const std::vector<FeatureRef>& refs = group.front()->features;
+    const LoggedRows rows = Explode(group);
+    FST_ASSIGN_OR_RAISE(auto now, Recompute(repo, rows, refs, 0));
+    FST_ASSIGN_OR_RAISE(auto behind, ViewsBehind(*applied, refs));
+    // Rows with a difference, by serving time (what the store knew then is one join per time).
+    std::map<int64_t, LoggedRows> differing;
+    const size_t first = checks.size();
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const LoggedRequest& request = *rows.request[r];
+      bool differs = false;
+      for (size_t f = 0; f < refs.size(); ++f) {
+        FeatureCheck check;
+        check.request = &request;
+        check.entity = rows.entity[r];
+        check.feature = f;
+        check.served = request.values[rows.entity[r]][f];
+        check.recomputed = std::move(now[r][f]);
+        if (!SameValue(check.served, check.recomputed)) {
+          check.reason = SkewReason::kUnexplained;
+          differs = true;
+        }
+        checks.push_back(std::move(check));
+      }
+      if (differs) differing[request.served_at_us].Add(&request, rows.entity[r]);
+    }
+    // Index of the first check of each (request, entity) row.
+    std::map<std::pair<const LoggedRequest*, size_t>, size_t> row_of;
+    for (size_t c = first; c < checks.size(); c += refs.size()) {
+      row_of[{checks[c].request, checks[c].entity}] = c;
+    }
+    for (const auto& [served_at, subset] : differing) {
+      FST_ASSIGN_OR_RAISE(auto known, Recompute(repo, subset, refs, served_at));
+      for (size_t r = 0; r < subset.size(); ++r) {
+        const LoggedRequest& request = *subset.request[r];
+        const size_t base = row_of.at({&request, subset.entity[r]});
+        for (size_t f = 0; f < refs.size(); ++f) {
+          FeatureCheck& check = checks[base + f];
+          if (check.reason == SkewReason::kNone) continue;
+          std::string evidence = explainer.ChangedDefinition(request, refs[f], behind[f]);
+          if (!evidence.empty()) {
+            check.reason = SkewReason::kDefinitionChanged;
+          } else if (SameValue(known[r][f], check.served)) {
+            check.reason = SkewReason::kLateData;
+            FST_ASSIGN_OR_RAISE(evidence, explainer.LateIngests(request, behind[f]));
+          } else {
+            FST_ASSIGN_OR_RAISE(evidence, explainer.StaleViews(request, behind[f]));
+            if (!evidence.empty()) {
+              check.reason = SkewReason::kStaleOnline;
+            } else if ((request.statuses[check.entity][f] == "OUTSIDE_MAX_AGE") !=
+                       check.recomputed.is_null()) {
+              // Served as expired but recomputed, or served while the join found it expired.
+              check.reason = SkewReason::kTtl;
+              evidence = "served " + request.statuses[check.entity][f] + " with the stored row of " +
+                         core::FormatTimestamp(request.event_ts[check.entity][f]);
+            }
+          }
+          check.detail = std::move(evidence);
+        }
+      }
+    }
+  }
+  return checks;
+}
+
+Result<LoggedRequest> FindLoggedRequest(repo::RepoContext& repo, const std::string& request_id) {
+  LogFilter filter;
+  filter.request_id = request_id;
+  const std::string dir = serving::FeatureLogDir(repo.dir());
+  FST_ASSIGN_OR_RAISE(auto found, ReadFeatureLog(repo.fs(), dir, filter));
+  if (found.empty()) {
+    return Status::KeyError("no logged request '", request_id, "' in ", dir,
+                            " (requests are logged by `featherstone serve`; the id is the "
+                            "response's request_id)");
+  }
+  return std::move(found.front());
+}
+
+namespace {
+
+std::string KeysText(const LoggedRequest& request, size_t entity) {
+  std::string out;
+  for (const auto& [key, value] : request.entities[entity].items()) {
+    if (!out.empty()) out += ", ";
+    out += key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return out;
+}
+
+size_t Mismatches(const std::vector<FeatureCheck>& checks) {
+  return static_cast<size_t>(std::count_if(checks.begin(), checks.end(), [](const auto& c) {
+    return c.reason != SkewReason::kNone;
+  }));
+}
+
+}  // namespace
+
+std::string ReproduceText(const LoggedRequest& request, const std::vector<FeatureCheck>& checks) {
+  std::string out = "request " + request.request_id + " served " +
+                    core::FormatTimestamp(request.served_at_us) +
+                    (request.service.empty() ? std::string(" by feature list")
+                                             : " by service '" + request.service + "'") +
+                    ", lookup time " + core::FormatTimestamp(request.at_us) + ", " +
+                    std::to_string(request.entities.size()) + " entit" +
+                    (request.entities.size() == 1 ? "y" : "ies") + "\n";
+  const size_t bad = Mismatches(checks);
+  if (bad == 0) {
+    return out + "reproduced: " + std::to_string(checks.size()) + " features equal\n";
+  }
+  out += "skew: " + std::to_string(bad) + " of " + std::to_string(checks.size()) +
+         " values differ\n";
+  for (const auto& check : checks) {
+    if (check.reason == SkewReason::kNone) continue;
+    out += "  " + KeysText(request, check.entity) + "  " + request.feature_names[check.feature] +
+           ": served " + check.served.dump() + ", recomputed " + check.recomputed.dump() + "  " +
+           SkewReasonName(check.reason) + (check.detail.empty() ? "" : ": " + check.detail) + "\n";
+  }
+  return out;
+}
+
+nlohmann::ordered_json ReproduceJson(const LoggedRequest& request,
+                                     const std::vector<FeatureCheck>& checks) {
+  nlohmann::ordered_json out;
+  out["request_id"] = request.request_id;
+  out["served_at"] = core::FormatTimestamp(request.served_at_us);
+  out["at"] = core::FormatTimestamp(request.at_us);
+  out["service"] = request.service.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(request.service);
+  out["equal"] = Mismatches(checks) == 0;
+  out["values"] = checks.size();
+  out["mismatches"] = nlohmann::ordered_json::array();
+  for (const auto& check : checks) {
+    if (check.reason == SkewReason::kNone) continue;
+    nlohmann::ordered_json item;
+    item["entity"] = request.entities[check.entity];
+    item["feature"] = request.feature_names[check.feature];
+    item["served"] = check.served;
+    item["recomputed"] = check.recomputed;
+    item["reason"] = SkewReasonName(check.reason);
+    item["detail"] = check.detail;
+    out["mismatches"].push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace fst::feedback
