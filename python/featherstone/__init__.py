@@ -18,7 +18,12 @@
     train = fs.get_historical_features(entity_df, features=["customer_features:amount"])
     fs.get_online_features(["customer_features:amount"], [{"customer_id": 42}]).to_dict()
 
-See docs/python.md, and help(featherstone.FeatureStore).
+    fs.push("orders", new_orders_df)                          # rows in, online refreshed
+
+    client = fst.Client("http://127.0.0.1:6566")              # the same calls, over HTTP
+    client.get_online_features(["customer_features:amount"], [{"customer_id": 42}])
+
+See docs/python.md, and help(featherstone.FeatureStore), help(featherstone.Client).
 """
 
 # pyarrow first: the extension links the libarrow of the pyarrow wheel, which must be the one
@@ -27,24 +32,27 @@ import pyarrow as _pyarrow  # noqa: F401
 
 from . import _errors  # noqa: F401  (the extension looks its exception classes up here)
 from ._errors import (DefinitionError, FeatherstoneError, NotFoundError, NotSupportedError,
-                      ValidationError)
+                      PermissionDeniedError, ServerUnreachableError, ValidationError)
 from . import _featherstone  # noqa: F401
 from .definitions import (Aggregation, Column, ColumnRef, Columns, Entity, Expr, Feature,
                           FeatureService, FeatureView, FileSource, OnDemandFeatureView, avg,
                           col, count,
                           count_distinct, days_since, expr, first, last, max, min, stddev, sum)
 from .online import OnlineResponse
-from .store import Change, FeatureStore, IngestResult, Plan, RegistryObject, SpecObject
+from .store import (Change, FeatureStore, IngestResult, Plan, PushResult, RegistryObject,
+                    SpecObject)
+from .client import Client
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "FeatureStore", "Entity", "FileSource", "Column", "FeatureView", "OnDemandFeatureView",
+    "FeatureStore", "Client", "Entity", "FileSource", "Column", "FeatureView", "OnDemandFeatureView",
     "FeatureService",
     "Feature", "Expr", "ColumnRef", "Columns", "Aggregation",
     "col", "expr", "days_since",
     "count", "sum", "avg", "min", "max", "stddev", "last", "first", "count_distinct",
     "OnlineResponse", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult",
+    "PushResult",
     "FeatherstoneError", "DefinitionError", "ValidationError", "NotFoundError",
-    "NotSupportedError",
+    "NotSupportedError", "PermissionDeniedError", "ServerUnreachableError",
 ]

@@ -1,5 +1,7 @@
 """Exceptions raised by the SDK. Each carries the engine's message unchanged (plus, for
-definitions made in Python, the file:line of the Python code that made them)."""
+definitions made in Python, the file:line of the Python code that made them). ``Client``
+raises the same classes for the same conditions, with the server's message, and sets
+``http_status`` on them."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ __all__ = [
     "ValidationError",
     "NotFoundError",
     "NotSupportedError",
+    "PermissionDeniedError",
+    "ServerUnreachableError",
 ]
 
 
@@ -37,3 +41,13 @@ class NotFoundError(FeatherstoneError, KeyError):
 
 class NotSupportedError(FeatherstoneError, NotImplementedError):
     """The engine does not implement this (yet)."""
+
+
+class PermissionDeniedError(FeatherstoneError, PermissionError):
+    """The server refused the request's credentials (``Client``): HTTP 401 without a bearer
+    token, 403 with one not in the server's token file."""
+
+
+class ServerUnreachableError(FeatherstoneError, ConnectionError):
+    """``Client`` could not talk to the server: connection refused, timed out or dropped.
+    The message names the URL."""

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from . import _arrow
 from . import _featherstone as _native
+from . import _push
 from . import _yaml
 from ._errors import DefinitionError, FeatherstoneError, NotFoundError, ValidationError
 from ._time import DurationLike, TimeLike, from_micros, to_micros
@@ -22,7 +23,8 @@ from .definitions import (Entity, FeatureRefLike, FeatureService, FeatureView, F
                           view_from_function)
 from .online import OnlineResponse
 
-__all__ = ["FeatureStore", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult"]
+__all__ = ["FeatureStore", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult",
+           "PushResult"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -100,6 +102,21 @@ class IngestResult:
     has_contract: bool = False
     probe: bool = False
     warnings: Tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class PushResult:
+    """What one push did (the body POST /push answers). ``rows_written``: rows written to
+    the offline store; ``rows_quarantined``: rows that broke an error-level rule of the
+    source's contract and went to quarantine; ``ingest_id``: the ingest that holds them;
+    ``warnings``: warn-level failures and tolerated error-level ones; ``materialized``:
+    online view -> keys refreshed (empty for ``to="offline"``)."""
+
+    rows_written: int
+    rows_quarantined: int
+    ingest_id: int
+    warnings: Tuple[str, ...] = ()
+    materialized: Dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def _record(t: Tuple[Any, ...]) -> RegistryObject:
@@ -400,6 +417,46 @@ class FeatureStore:
 
     def _ingest_file(self, source: str, path: str) -> IngestResult:
         return IngestResult(**self._native.ingest(source, path))
+
+    def push(self, source: Union[str, FileSource], data: Any,
+             to: str = "online_and_offline") -> PushResult:
+        """Pushes rows into a source (of any kind, e.g. ``kind: push``) and, unless
+        ``to="offline"``, refreshes the online store of every online view reading it: what
+        ``featherstone push`` and POST /push do, with the same outcome and error text for
+        the same rows. The refresh is an exact incremental materialization, so an online
+        read afterwards equals the point-in-time value.
+
+        `data`: a pandas DataFrame, a pyarrow Table or RecordBatch, a dict of lists, or any
+        Arrow stream. Each row becomes one event, read by column name and converted to the
+        source's declared types (timestamps: datetimes, naive = UTC, or ISO-8601 / epoch
+        text); a declared column the data lacks is null; extra columns are ignored. Then the
+        source's contract runs as for ``ingest`` (quarantine, reject_batch, breaker).
+        Validation is per event: a row with a value that does not fit, or without a join key
+        or event time, is quarantined with the reason (``push to 'orders': line 2: column
+        'amount': ...``, also in ``warnings``) and the other rows are written.
+
+        `to`: ``"offline"`` (the offline store only), ``"online"`` or
+        ``"online_and_offline"`` (the default; both also write the offline store, from which
+        the online store is derived).
+
+        Unlike ``ingest`` nothing is deduplicated: pushing the same rows twice stores them
+        twice. Meant for small batches as they happen; load files and large tables with
+        ``ingest``. Raises ValidationError for the contract's verdict (every row
+        quarantined, a rejected batch, an open breaker; nothing is written) and
+        NotFoundError for an unknown source.
+
+        >>> fs.push("orders", {"customer_id": [42], "order_id": ["o9"], "amount": [12.5],
+        ...                    "event_ts": ["2026-12-02T10:00:00Z"]})
+        PushResult(rows_written=1, rows_quarantined=0, ingest_id=7, warnings=(),
+                   materialized={'customer_features': 1})
+        """
+        name = source.name if isinstance(source, FileSource) else source
+        _push.check_target(to)
+        what = f"push to '{name}'"
+        cols, rows = _push.columns(data, what)
+        r = self._native.push(name, _push.json_lines(cols, rows), what, to != "offline")
+        return PushResult(r["rows"], r["rows_quarantined"], r["ingest_id"],
+                          tuple(r["warnings"]), dict(r["materialized"]))
 
     def materialize(self, end: Optional[TimeLike] = None, start: Optional[TimeLike] = None, *,
                     incremental: bool = False,

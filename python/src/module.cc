@@ -73,6 +73,8 @@ NB_MODULE(_featherstone, m) {
       .def("ingest", &Store::Ingest, nb::arg("source"), nb::arg("path"))
       .def("ingest_table", &Store::IngestTable, nb::arg("source"), nb::arg("stream"),
            nb::arg("what"))
+      .def("push", &Store::Push, nb::arg("source"), nb::arg("events"), nb::arg("what"),
+           nb::arg("refresh"))
       .def("materialize", &Store::Materialize, nb::arg("end"), nb::arg("start").none(),
            nb::arg("incremental"), nb::arg("views"))
       .def("resolve", &Store::Resolve, nb::arg("features"), nb::arg("service"))

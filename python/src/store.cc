@@ -20,8 +20,10 @@
 #include "featherstone/repo/plan_apply.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/ingest/ingest.h"
+#include "featherstone/ingest/push.h"
 #include "featherstone/retrieval/materialize.h"
 #include "featherstone/retrieval/online_lookup.h"
+#include "featherstone/retrieval/refresh_online.h"
 #include "json_convert.h"
 
 namespace nb = nanobind;
@@ -313,6 +315,36 @@ nb::dict Store::IngestTable(const std::string& source, nb::handle stream,
     return ingest::IngestTable(*context, source, std::move(reader), what, options);
   });
   return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));
+}
+
+nb::dict Store::Push(const std::string& source, const std::string& events,
+                      const std::string& what, bool refresh) {
+  auto pushed = RunEngine(mutex_, [&]() -> Result<ingest::IngestResult> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    ingest::IngestOptions options;
+    options.now_us = core::NowMicros();
+    options.per_event = true;  // as `featherstone push`: a bad event is quarantined, not fatal
+    return ingest::PushJsonLines(*context, source, events, what, options);
+  });
+  const ingest::IngestResult result = Unwrap(std::move(pushed), InvalidAs::kValidation);
+  nb::dict out = IngestToPython(result);
+  nb::list materialized;
+  if (refresh) {
+    auto refreshed = RunEngine(mutex_, [&]() -> Result<std::vector<retrieval::ViewMaterialized>> {
+      FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+      return retrieval::RefreshOnline(*context, source);
+    });
+    if (!refreshed.ok()) {
+      // The rows are published: say so, as POST /push does.
+      Raise(refreshed.status().WithMessage(
+                "rows written to the offline store (ingest #", result.ingest_id,
+                ") but the online store was not refreshed: ", refreshed.status().message()),
+            InvalidAs::kGeneric);
+    }
+    for (const auto& v : *refreshed) materialized.append(nb::make_tuple(v.view, v.keys_written));
+  }
+  out["materialized"] = materialized;
+  return out;
 }
 
 nb::list Store::Materialize(int64_t end, std::optional<int64_t> start, bool incremental,

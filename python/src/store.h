@@ -57,6 +57,13 @@ class Store {
   // them in messages ("<DataFrame>").
   nanobind::dict IngestTable(const std::string& source, nanobind::handle stream,
                              const std::string& what);
+  // Pushed events (JSON Lines, one object per line; `what` names them in messages) through
+  // ingest::PushJsonLines per event (a line that does not decode, or lacks a join key or event
+  // time, is quarantined), then, when `refresh`, retrieval::RefreshOnline of the source's
+  // views: what `featherstone push` does. The ingest dict plus "materialized":
+  // [(view, keys_written)]. Not deduplicated.
+  nanobind::dict Push(const std::string& source, const std::string& events,
+                      const std::string& what, bool refresh);
   // (view, keys_written) per view.
   nanobind::list Materialize(int64_t end, std::optional<int64_t> start, bool incremental,
                              const std::vector<std::string>& views);

@@ -140,3 +140,67 @@ def test_same_training_set_and_online_values(tmp_path, orders_rows):
     assert json.loads(json.dumps(py_online.rows)) == cli_online
     assert sum(row["amount"] is not None for row in cli_online) >= 2
     fs.close()
+
+
+def test_push(tmp_path, orders_rows):
+    """`featherstone push FILE` and FeatureStore.push of the same rows: the same counts, the
+    same online values, the same error text (after the name of the input)."""
+    cli_repo, py_repo = twin_repos(tmp_path, with_contract("quarantine"))
+    rows = [(cid, oid, 5000.0 if i % 4 == 0 else amount, event, created)
+            for i, (cid, oid, amount, event, created) in enumerate(orders_rows[:40])]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(
+        json.dumps({"customer_id": cid, "order_id": oid, "amount": amount,
+                    "event_ts": shop.iso(event), "created_ts": shop.iso(created)}) + "\n"
+        for cid, oid, amount, event, created in rows))
+    frame = {"customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
+             "amount": [r[2] for r in rows], "event_ts": [r[3] for r in rows],
+             "created_ts": [r[4] for r in rows]}
+    shop.cli(["apply"], cli_repo)
+    out = shop.cli(["push", "orders", events], cli_repo).stdout
+    fs = fst.FeatureStore(py_repo)
+    fs.apply()
+    result = fs.push("orders", frame)
+    views = "".join(f"; online view '{v}': {k} keys" for v, k in result.materialized.items())
+    assert out == (f"pushed {result.rows_written} rows into source 'orders' (ingest "
+                   f"#{result.ingest_id}); {result.rows_quarantined} rows quarantined{views}\n")
+    assert result.rows_quarantined == 10 and result.rows_written == 30
+    keys = sorted({r[0] for r in rows})[:10]
+    at = "2026-03-31T00:00:00Z"
+    fs.close()  # the CLI opens the online store of its own repo only, but read it the same way
+    cli_values = shop.cli_online(cli_repo, [{"customer_id": k} for k in keys], at=at)
+    with fst.FeatureStore(py_repo) as fs:
+        py_values = fs.get_online_features(shop.FEATURES, [{"customer_id": k} for k in keys],
+                                           at=at).rows
+        assert json.loads(json.dumps(py_values)) == cli_values
+
+        def both(frame):
+            """Pushes `frame` through the CLI (as a JSONL file) and the SDK; returns (CLI
+            process, PushResult or the SDK's error text), the CLI's input named as the SDK's."""
+            events.write_text("".join(
+                json.dumps({k: shop.iso(v) if isinstance(v, dt.datetime) else v
+                            for k, v in zip(frame, values)}) + "\n"
+                for values in zip(*frame.values())))
+            p = shop.cli(["push", "orders", events], cli_repo, ok=False)
+            p.stdout, p.stderr = (t.replace(str(events), "push to 'orders'")
+                                  for t in (p.stdout, p.stderr))
+            try:
+                return p, fs.push("orders", frame)
+            except fst.FeatherstoneError as e:
+                return p, str(e)
+
+        # Per event: a value that does not fit quarantines its row, with the same reason.
+        bad = dict(frame, amount=[*frame["amount"][:2], "lots", *frame["amount"][3:]])
+        p, result = both(bad)
+        assert p.returncode == 0, p.stderr
+        views = "".join(f"; online view '{v}': {k} keys" for v, k in result.materialized.items())
+        assert p.stdout == (f"pushed {result.rows_written} rows into source 'orders' (ingest "
+                            f"#{result.ingest_id}); {result.rows_quarantined} rows "
+                            f"quarantined{views}\n")
+        assert p.stderr == "".join(f"warning: {w}\n" for w in result.warnings)
+        assert "push to 'orders': line 3: column 'amount': value 'lots'" in p.stderr
+        # Every row quarantined: the same error.
+        p, text = both({k: v[:3] for k, v in dict(frame, amount=[5000.0] * 40).items()})
+        assert p.returncode == 1
+        assert p.stderr.split("error: ", 1)[1].strip() == text
+        assert "all 3 rows were quarantined" in text
