@@ -41,6 +41,7 @@ void AddQualityCommand(CLI::App& app, Globals& globals, Action* action);
 void AddServeCommand(CLI::App& app, Globals& globals, Action* action);
 void AddStreamCommand(CLI::App& app, Globals& globals, Action* action);
 void AddPushCommand(CLI::App& app, Globals& globals, Action* action);
+void AddTokenCommands(CLI::App& app, Globals& globals, Action* action);
 void AddTrainingSetCommand(CLI::App& app, Globals& globals, Action* action);
 void AddReproduceCommand(CLI::App& app, Globals& globals, Action* action);
 void AddSkewCommand(CLI::App& app, Globals& globals, Action* action);

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   AddServeCommand(app, globals, &action);
   AddStreamCommand(app, globals, &action);
   AddPushCommand(app, globals, &action);
+  AddTokenCommands(app, globals, &action);
   AddTrainingSetCommand(app, globals, &action);
   AddReproduceCommand(app, globals, &action);
   AddSkewCommand(app, globals, &action);

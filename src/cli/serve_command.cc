@@ -1,5 +1,5 @@
-// `featherstone serve [--host H] [--port P] [--threads N] [--token-file F]
-// [--allow-unauthenticated] [--no-feature-log]`
+// `featherstone serve [--host H] [--port P] [--threads N] [--auth tokens.yaml] [--insecure]
+// [--no-feature-log]`
 #include <iostream>
 
 #include "command.h"
@@ -36,21 +36,24 @@ void AddServeCommand(CLI::App& app, Globals& globals, Action* action) {
       "serve",
       "Serve online features over HTTP/JSON in Feast's shapes: POST /get-online-features, "
       "POST /push, GET /health, GET /metrics (Prometheus), GET /features (the catalog). Every "
-      "answered lookup is logged to .featherstone/feature_log. Without --token-file only "
-      "loopback addresses are served. Stops on SIGINT/SIGTERM after answering requests in "
-      "flight. Endpoints and bodies: docs/serving.md.\n"
+      "answered lookup is logged to .featherstone/feature_log. With --auth, every endpoint but "
+      "/health needs a bearer token whose scopes allow it (make tokens with `featherstone token "
+      "new`); without it only loopback addresses are served. Stops on SIGINT/SIGTERM after "
+      "answering requests in flight. Endpoints, bodies and scopes: docs/serving.md.\n"
       "Example: featherstone -C shop serve --port 6566\n"
       "  curl -s localhost:6566/get-online-features -d '{\"feature_service\": \"churn_model\", "
-      "\"entities\": {\"customer_id\": [42, 43]}}'");
+      "\"entities\": {\"customer_id\": [42, 43]}}'\n"
+      "With auth: featherstone -C shop serve --host 0.0.0.0 --auth tokens.yaml\n"
+      "  curl -s -H \"Authorization: Bearer $TOKEN\" HOST:6566/get-online-features -d ...");
   auto o = std::make_shared<Options>();
   cmd->add_option("--host", o->serve.http.host, "Address to bind (default 127.0.0.1)");
   cmd->add_option("--port", o->port, "Port (default 6566; 0 picks a free port)");
   cmd->add_option("--threads", o->serve.http.threads, "Server threads (default 2)");
-  cmd->add_option("--token-file", o->serve.token_file,
-                  "File of bearer tokens, one per line ('#' comments): every endpoint but "
-                  "/health then needs 'Authorization: Bearer TOKEN'");
-  cmd->add_flag("--allow-unauthenticated", o->serve.allow_unauthenticated,
-                "Serve a non-loopback --host without a token file");
+  cmd->add_option("--auth", o->serve.auth_file,
+                  "YAML file of hashed, scoped bearer tokens (`featherstone token new` writes "
+                  "it): every endpoint but /health then needs 'Authorization: Bearer TOKEN'");
+  cmd->add_flag("--insecure", o->serve.insecure,
+                "Serve a non-loopback --host without authentication");
   cmd->add_flag("--no-feature-log", o->no_feature_log, "Do not log served feature vectors");
   cmd->callback([&globals, action, o] {
     *action = [&globals, o] { return Run(globals, *o); };

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "featherstone/core/time.h"
+#include "featherstone/definitions/yaml_reader.h"
 #include "featherstone/ingest/breaker.h"
 #include "featherstone/ingest/push.h"
 #include "featherstone/retrieval/historical.h"
@@ -70,11 +71,13 @@ std::string Catalog(const std::vector<registry::ObjectRecord>& records) {
 }  // namespace
 
 Result<std::unique_ptr<Handlers>> Handlers::Open(std::unique_ptr<repo::RepoContext> repo,
-                                                 std::optional<TokenSet> tokens,
+                                                 std::optional<TokenFile> tokens,
                                                  std::unique_ptr<FeatureLog> log) {
   std::unique_ptr<Handlers> handlers(new Handlers());
   FST_ASSIGN_OR_RAISE(handlers->applied_, repo->Applied());
   FST_RETURN_NOT_OK(repo->Online().status());
+  FST_ASSIGN_OR_RAISE(auto settings, definitions::LoadSettings(repo->dir()));
+  handlers->project_ = settings.project;
   FST_ASSIGN_OR_RAISE(auto records, repo->registry().List());
   for (const auto& record : records) {
     handlers->spec_hashes_[record.object.kind + "/" + record.object.name] = record.object.hash;
@@ -84,7 +87,11 @@ Result<std::unique_ptr<Handlers>> Handlers::Open(std::unique_ptr<repo::RepoConte
   for (const auto& view : handlers->applied_->feature_views) views.push_back(view.name);
   for (const auto& view : handlers->applied_->on_demand_feature_views) views.push_back(view.name);
   for (const auto& service : handlers->applied_->feature_services) services.push_back(service.name);
-  handlers->metrics_ = std::make_unique<Metrics>(views, services);
+  std::vector<std::string> token_names;
+  if (tokens.has_value()) {
+    for (const auto& token : tokens->tokens()) token_names.push_back(token.name);
+  }
+  handlers->metrics_ = std::make_unique<Metrics>(views, services, token_names);
   handlers->repo_ = std::move(repo);
   handlers->tokens_ = std::move(tokens);
   handlers->log_ = std::move(log);
@@ -109,30 +116,47 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
   if (const size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   const Endpoint endpoint = Route(path);
   HttpResponse response;
+  const TokenEntry* caller = nullptr;
+  std::optional<std::string_view> bearer;
+  if (tokens_.has_value() && endpoint != Endpoint::kHealth) {
+    bearer = BearerToken(request.authorization);
+    if (bearer.has_value()) caller = tokens_->Find(*bearer);
+  }
   if (endpoint == Endpoint::kOther) {
     response = Error(404, fmt::format("no endpoint {}; endpoints: POST /get-online-features, "
                                       "POST /push, GET /health, GET /metrics, GET /features",
                                       path));
-  } else if (endpoint != Endpoint::kHealth && tokens_.has_value() &&
-             tokens_->Check(request.authorization) != AuthResult::kAllowed) {
-    response = tokens_->Check(request.authorization) == AuthResult::kMissing
-                   ? Error(401, "missing bearer token: send 'Authorization: Bearer TOKEN'")
-                   : Error(403, "the bearer token is not accepted");
+  } else if (tokens_.has_value() && endpoint != Endpoint::kHealth && caller == nullptr) {
+    response = bearer.has_value()
+                   ? Error(401, "unknown bearer token")
+                   : Error(401, "missing bearer token: send 'Authorization: Bearer TOKEN'");
   } else if (request.method != Method(endpoint)) {
     response = Error(405, fmt::format("{} takes {}", path, Method(endpoint)));
   } else {
     // As the CLI's main(): a library exception answers 500 and the server goes on.
     try {
       switch (endpoint) {
-        case Endpoint::kGetOnlineFeatures: response = GetOnlineFeatures(request.body); break;
-        case Endpoint::kPush: response = Push(request.body); break;
+        case Endpoint::kGetOnlineFeatures:
+          response = GetOnlineFeatures(request.body, caller);
+          break;
+        case Endpoint::kPush: response = Push(request.body, caller); break;
         case Endpoint::kHealth: response = Health(); break;
         case Endpoint::kMetrics:
+          if (auto denied = Deny(caller, {{ScopeKind::kMetrics, ""}})) {
+            response = std::move(*denied);
+            break;
+          }
           response = {200, "text/plain; version=0.0.4; charset=utf-8",
                       metrics_->Format(log_ != nullptr ? log_->Counters() : FeatureLogCounters{}) +
                           StoreGauges()};
           break;
-        case Endpoint::kFeatures: response = Json(200, catalog_); break;
+        case Endpoint::kFeatures:
+          if (auto denied = Deny(caller, {{ScopeKind::kCatalog, ""}})) {
+            response = std::move(*denied);
+            break;
+          }
+          response = Json(200, catalog_);
+          break;
         case Endpoint::kOther: break;
       }
     } catch (const std::exception& e) {
@@ -143,6 +167,15 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
                           std::chrono::steady_clock::now() - start).count();
   metrics_->CountRequest(endpoint, response.status, micros);
   return response;
+}
+
+std::optional<HttpResponse> Handlers::Deny(const TokenEntry* caller,
+                                           const std::vector<Scope>& needed) {
+  if (caller == nullptr) return std::nullopt;
+  const Status access = CheckAccess(*caller, project_, needed);
+  metrics_->CountToken(caller->name, access.ok());
+  if (access.ok()) return std::nullopt;
+  return Error(403, access.message());
 }
 
 Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Handlers::Resolve(
@@ -160,11 +193,16 @@ Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Handlers::Re
   return shared;
 }
 
-HttpResponse Handlers::GetOnlineFeatures(const std::string& body) {
+HttpResponse Handlers::GetOnlineFeatures(const std::string& body, const TokenEntry* caller) {
   const auto start = std::chrono::steady_clock::now();
   auto parsed = ParseOnlineRequest(body);
   if (!parsed.ok()) return Error(400, parsed.status().message());
   OnlineRequest& request = *parsed;
+  if (caller != nullptr) {
+    auto needed = LookupScopes(request.feature_service, request.features);
+    if (!needed.ok()) return Error(400, needed.status().message());
+    if (auto denied = Deny(caller, *needed)) return std::move(*denied);
+  }
   std::string features;
   for (const auto& f : request.features) features += (features.empty() ? "" : ",") + f;
   auto resolved = Resolve(features, request.feature_service);
@@ -216,10 +254,13 @@ HttpResponse Handlers::GetOnlineFeatures(const std::string& body) {
   return response;
 }
 
-HttpResponse Handlers::Push(const std::string& body) {
+HttpResponse Handlers::Push(const std::string& body, const TokenEntry* caller) {
   auto parsed = ParsePushRequest(body);
   if (!parsed.ok()) return Error(400, parsed.status().message());
   const PushRequest& request = *parsed;
+  if (auto denied = Deny(caller, {{ScopeKind::kPushSource, request.source}})) {
+    return std::move(*denied);
+  }
   std::lock_guard<std::mutex> lock(repo_mu_);
   ingest::IngestOptions options;
   options.now_us = core::NowMicros();

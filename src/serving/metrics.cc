@@ -63,7 +63,9 @@ void LatencyHistogram::Format(const std::string& name, const std::string& labels
   *out += fmt::format("{}_count{} {}\n", name, braces, cumulative);
 }
 
-Metrics::Metrics(const std::vector<std::string>& views, const std::vector<std::string>& services) {
+Metrics::Metrics(const std::vector<std::string>& views, const std::vector<std::string>& services,
+                 const std::vector<std::string>& tokens) {
+  for (const auto& token : tokens) tokens_.emplace(token, std::make_unique<TokenCounters>());
   for (const auto& view : views) views_.emplace(view, std::make_unique<ViewCounters>());
   for (const auto& service : services) {
     services_.emplace(service, std::make_unique<LatencyHistogram>());
@@ -106,6 +108,12 @@ void Metrics::CountLookup(const retrieval::OnlineRows& rows,
 void Metrics::CountPush(int64_t rows_written, int64_t rows_quarantined) {
   push_written_.fetch_add(static_cast<uint64_t>(rows_written), kRelaxed);
   push_quarantined_.fetch_add(static_cast<uint64_t>(rows_quarantined), kRelaxed);
+}
+
+void Metrics::CountToken(const std::string& token, bool allowed) {
+  auto it = tokens_.find(token);
+  if (it == tokens_.end()) return;
+  (allowed ? it->second->allowed : it->second->forbidden).fetch_add(1, kRelaxed);
 }
 
 std::string Metrics::Format(const FeatureLogCounters& log) const {
@@ -154,6 +162,17 @@ std::string Metrics::Format(const FeatureLogCounters& log) const {
                      push_written_.load(kRelaxed));
   out += fmt::format("fst_push_rows_total{{outcome=\"quarantined\"}} {}\n",
                      push_quarantined_.load(kRelaxed));
+  if (!tokens_.empty()) {
+    Header("fst_auth_token_requests_total", "counter",
+           "Requests by each serving token, by whether its scopes allowed them.", &out);
+    for (const auto& [token, counters] : tokens_) {
+      for (bool allowed : {true, false}) {
+        out += fmt::format("fst_auth_token_requests_total{{token=\"{}\",outcome=\"{}\"}} {}\n",
+                           Escape(token), allowed ? "allowed" : "forbidden",
+                           (allowed ? counters->allowed : counters->forbidden).load(kRelaxed));
+      }
+    }
+  }
   Header("fst_feature_log_queued_records", "gauge",
          "Feature-log records accepted but not yet written (the log's lag).", &out);
   out += fmt::format("fst_feature_log_queued_records {}\n", log.queued);

@@ -56,6 +56,22 @@ TEST(Metrics, RequestsByEndpointAndCode) {
   EXPECT_TRUE(Has(out, "# TYPE fst_http_requests_total counter"));
 }
 
+TEST(Metrics, RequestsPerTokenName) {
+  Metrics m({}, {}, {"churn-api", "ops"});
+  m.CountToken("churn-api", true);
+  m.CountToken("churn-api", false);
+  m.CountToken("churn-api", false);
+  m.CountToken("not-a-token", true);
+  const std::string out = m.Format({});
+  const std::string churn = "fst_auth_token_requests_total{token=\"churn-api\",";
+  EXPECT_TRUE(Has(out, churn + "outcome=\"allowed\"} 1")) << out;
+  EXPECT_TRUE(Has(out, churn + "outcome=\"forbidden\"} 2")) << out;
+  EXPECT_TRUE(Has(out, "fst_auth_token_requests_total{token=\"ops\",outcome=\"allowed\"} 0"));
+  EXPECT_EQ(out.find("not-a-token"), std::string::npos);
+  EXPECT_EQ(Metrics({}, {}).Format({}).find("fst_auth_token"), std::string::npos)
+      << "no token series without auth";
+}
+
 TEST(Metrics, LookupStatusesPerViewAndLogCounters) {
   Metrics m({"customer_features", "transaction_features"}, {});
   retrieval::OnlineRows rows;

@@ -1,5 +1,7 @@
 #include "featherstone/serving/serve.h"
 
+#include "featherstone/core/file_system.h"
+
 namespace fst::serving {
 
 std::string FeatureLogDir(const std::string& repo_dir) {
@@ -8,12 +10,17 @@ std::string FeatureLogDir(const std::string& repo_dir) {
 
 Status Serve(const std::string& repo_dir, const ServeOptions& options,
              const std::function<void(const std::string& host, uint16_t port)>& on_listening) {
-  FST_RETURN_NOT_OK(CheckBindPolicy(options.http.host, !options.token_file.empty(),
-                                    options.allow_unauthenticated));
+  FST_RETURN_NOT_OK(
+      CheckBindPolicy(options.http.host, !options.auth_file.empty(), options.insecure));
   if (options.http.threads < 1) return Status::Invalid("--threads must be at least 1");
-  std::optional<TokenSet> tokens;
-  if (!options.token_file.empty()) {
-    FST_ASSIGN_OR_RAISE(tokens, TokenSet::Load(options.token_file));
+  std::optional<TokenFile> tokens;
+  if (!options.auth_file.empty()) {
+    FST_ASSIGN_OR_RAISE(tokens, TokenFile::Load(*core::LocalFs(), options.auth_file));
+    if (tokens->tokens().empty()) {
+      return Status::Invalid(options.auth_file, ": no tokens in it, so every request would be "
+                             "refused; add one with `featherstone token new --auth ",
+                             options.auth_file, " --name NAME --scope SCOPE`");
+    }
   }
   FST_ASSIGN_OR_RAISE(auto repo, repo::RepoContext::Open(repo_dir));
   std::unique_ptr<FeatureLog> log;

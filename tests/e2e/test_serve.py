@@ -85,7 +85,6 @@ feature_services:
 FEATURES = ["customer_features:amount", "customer_features:order_id",
             "customer_features:orders_30d"]
 ENTITIES = [1, 2, 3, 99]       # 3: only a row older than the ttl; 99: no row at all
-TOKEN = "s3cret-token"
 
 
 def days_ago(d, hours=0):
@@ -406,32 +405,3 @@ def test_feature_log_has_one_record_per_response(repo):
                                               "feature_view/customer_features"}
     assert records[2]["request_data"] == [{"amount": "30"}]
     assert "on_demand_feature_view/transaction_features" in records[2]["spec_hashes"]
-
-
-def test_bearer_tokens(repo, tmp_path):
-    tokens = tmp_path / "tokens"
-    tokens.write_text(f"# serving tokens\n{TOKEN}\nanother-token\n")
-    s = Server(repo[0], ["--token-file", tokens])
-    try:
-        body = {"features": FEATURES, "entities": {"customer_id": [1]}}
-        assert s.get("/health")[0] == 200, "health needs no token"
-        status, out = s.post("/get-online-features", body)
-        assert status == 401 and "Bearer" in out["error"]
-        status, out = s.post("/get-online-features", body, token="wrong")
-        assert status == 403 and "wrong" not in out["error"]
-        assert s.post("/get-online-features", body, token=TOKEN)[0] == 200
-        assert s.post("/get-online-features", body, token="another-token")[0] == 200
-        for path in ["/metrics", "/features"]:
-            assert s.get(path)[0] == 401
-            assert s.get(path, token="nope")[0] == 403
-            assert s.get(path, token=TOKEN)[0] == 200
-        assert s.post("/push", {"source": "orders", "df": {"x": [1]}})[0] == 401
-    finally:
-        s.stop()
-    assert TOKEN not in "".join(s.stderr)
-
-
-def test_non_loopback_without_auth_is_refused(repo):
-    p = fst.run(["serve", "--host", "0.0.0.0", "--port", "0"], repo[0], ok=1, timeout=20)
-    assert "refusing to serve on 0.0.0.0 without authentication" in p.stderr
-    assert "--token-file" in p.stderr and "--allow-unauthenticated" in p.stderr

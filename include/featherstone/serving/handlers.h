@@ -37,10 +37,11 @@ class Handlers {
  public:
   // Takes the opened repo, opens its online store and reads the applied definitions, their
   // spec hashes and the catalog once (definitions applied later are seen after a restart).
-  // `tokens`: none = no authentication. `log`: none = no feature log.
+  // `tokens`: none = no authentication; else every endpoint but /health is denied unless a
+  // token's scopes grant it (auth.h). `log`: none = no feature log.
   // Errors: those of RepoContext::Applied and Online.
   static Result<std::unique_ptr<Handlers>> Open(std::unique_ptr<repo::RepoContext> repo,
-                                                std::optional<TokenSet> tokens,
+                                                std::optional<TokenFile> tokens,
                                                 std::unique_ptr<FeatureLog> log);
   ~Handlers();
 
@@ -56,8 +57,12 @@ class Handlers {
 
  private:
   Handlers() = default;
-  HttpResponse GetOnlineFeatures(const std::string& body);
-  HttpResponse Push(const std::string& body);
+  // `caller`: the request's token, nullptr when auth is off. Each checks the caller's scopes
+  // once the body names what it reads or writes, before doing anything.
+  HttpResponse GetOnlineFeatures(const std::string& body, const TokenEntry* caller);
+  HttpResponse Push(const std::string& body, const TokenEntry* caller);
+  // A 403 when `caller` lacks one of `needed`; none when it has them all or auth is off.
+  std::optional<HttpResponse> Deny(const TokenEntry* caller, const std::vector<Scope>& needed);
   HttpResponse Health();
   // Prometheus gauges read from the registry at scrape time: the breaker state of each source
   // with a breaker, and the age of each online view's materialization watermark.
@@ -71,7 +76,8 @@ class Handlers {
   std::mutex repo_mu_;  // guards repo_ and everything reached through it
   std::unique_ptr<repo::RepoContext> repo_;
   const definitions::Repo* applied_ = nullptr;  // owned by repo_; never reloaded
-  std::optional<TokenSet> tokens_;
+  std::optional<TokenFile> tokens_;
+  std::string project_;  // `project:` of featherstone.yaml, which tokens may be limited to
   std::unique_ptr<FeatureLog> log_;
   std::unique_ptr<Metrics> metrics_;
   std::map<std::string, std::string> spec_hashes_;  // "kind/name" -> hash

@@ -1,6 +1,7 @@
 // Counters and latency histograms of the server, in Prometheus text format (GET /metrics).
 // Every update is a relaxed atomic add: request threads never take a lock to count. The
-// views and services are fixed at construction (a server's applied definitions never change).
+// views, services and token names are fixed at construction (a server's applied definitions
+// and tokens never change).
 #pragma once
 
 #include <array>
@@ -50,8 +51,10 @@ struct FeatureLogCounters {
 
 class Metrics {
  public:
-  // `views`: feature views and on-demand views; `services`: feature services.
-  Metrics(const std::vector<std::string>& views, const std::vector<std::string>& services);
+  // `views`: feature views and on-demand views; `services`: feature services; `tokens`: the
+  // names of the serving tokens (auth.h).
+  Metrics(const std::vector<std::string>& views, const std::vector<std::string>& services,
+          const std::vector<std::string>& tokens = {});
 
   // One answered request: its route, HTTP status and time from read to response.
   void CountRequest(Endpoint endpoint, int status, int64_t micros);
@@ -61,6 +64,9 @@ class Metrics {
   // `views[i]` is the view of feature column key_columns + i of `rows`.
   void CountLookup(const retrieval::OnlineRows& rows, const std::vector<std::string>& views);
   void CountPush(int64_t rows_written, int64_t rows_quarantined);
+  // A request by the token named `token` that its scopes allowed or not (names not given at
+  // construction are ignored).
+  void CountToken(const std::string& token, bool allowed);
 
   // The Prometheus text exposition of everything above and of `log`.
   std::string Format(const FeatureLogCounters& log) const;
@@ -76,6 +82,11 @@ class Metrics {
   std::array<LatencyHistogram, kEndpointCount> latency_;
   std::map<std::string, std::unique_ptr<LatencyHistogram>> services_;
   std::map<std::string, std::unique_ptr<ViewCounters>> views_;
+  struct TokenCounters {
+    std::atomic<uint64_t> allowed{0};
+    std::atomic<uint64_t> forbidden{0};
+  };
+  std::map<std::string, std::unique_ptr<TokenCounters>> tokens_;
   std::atomic<uint64_t> rows_served_{0};
   std::atomic<uint64_t> push_written_{0};
   std::atomic<uint64_t> push_quarantined_{0};

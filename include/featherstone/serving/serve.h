@@ -13,8 +13,8 @@ namespace fst::serving {
 
 struct ServeOptions {
   HttpServerOptions http;
-  std::string token_file;              // empty: no authentication (loopback only, see below)
-  bool allow_unauthenticated = false;  // serve a non-loopback address without tokens
+  std::string auth_file;  // tokens.yaml (auth.h); empty: no authentication, loopback only
+  bool insecure = false;  // serve a non-loopback address without authentication
   bool feature_log = true;
   FeatureLogOptions log;  // log.dir empty: REPO/.featherstone/feature_log
 };
@@ -25,7 +25,8 @@ std::string FeatureLogDir(const std::string& repo_dir);
 // Serves the repo at `repo_dir`. `on_listening(host, port)` is called once the socket listens
 // (port is the real one when options.http.port is 0). Returns after a signal once requests in
 // flight are answered and the feature log is written and closed.
-// Errors: Invalid from CheckBindPolicy (before anything is opened) or a bad token file;
+// Errors: Invalid from CheckBindPolicy (before anything is opened), a bad token file or one
+// without tokens; IOError when it cannot be read;
 // those of RepoContext::Open, Applied and Online; IOError when the address cannot be bound.
 Status Serve(const std::string& repo_dir, const ServeOptions& options,
              const std::function<void(const std::string& host, uint16_t port)>& on_listening);
