@@ -30,7 +30,9 @@ Status Run(const Globals& globals, const std::string& source, const std::string&
   FST_ASSIGN_OR_RAISE(auto result, ingest::PushJsonLines(*repo, source, text, what, options));
   std::cout << "pushed " << result.rows << " rows into source '" << source << "' (ingest #"
             << result.ingest_id << ")";
-  if (result.has_contract) std::cout << "; " << result.rows_quarantined << " rows quarantined";
+  if (result.has_contract || result.rows_quarantined > 0) {
+    std::cout << "; " << result.rows_quarantined << " rows quarantined";
+  }
   if (!offline_only) {
     FST_ASSIGN_OR_RAISE(auto views, retrieval::RefreshOnline(*repo, source));
     for (const auto& view : views) {

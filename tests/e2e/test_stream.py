@@ -1,6 +1,7 @@
 """Streaming from a real Kafka broker (the session fixture `kafka` in conftest.py): a stream
-ingests what a file ingest gives, every event exactly once across runs and kill -9, bad events
-quarantined and a burst of them opening the breaker; `push` from stdin."""
+ingests what a file ingest gives, every event exactly once across runs, kill -9 and workers
+sharing a topic; bad events (breaking the contract or not decoding) quarantined and a burst of
+them opening the breaker; `push` from stdin."""
 import datetime as dt
 import json
 import os
@@ -234,4 +235,148 @@ def test_push_jsonl_from_stdin(tmp_path):
                      at=fst.iso(latest + dt.timedelta(hours=1)))
     assert out[0]["orders_7d"] is not None
     bad = fst.run(["push", "orders", "-"], repo, ok=1, input='{"customer_id": "x"}\n')
+    assert "nothing written" in bad.stderr, bad.stderr
     assert "stdin: line 1: column 'customer_id'" in bad.stderr, bad.stderr
+
+
+def offline_keys(repo):
+    """(customer_id, event_ts) of every published row of source orders."""
+    db = sqlite3.connect(repo / ".featherstone" / "registry.db")
+    paths = [r[0] for r in db.execute(
+        "SELECT f.path FROM files f JOIN ingests i ON i.id = f.ingest_id "
+        "WHERE f.source = 'orders' AND i.published_at > 0")]
+    db.close()
+    keys = []
+    for path in paths:
+        t = pq.read_table(repo / ".featherstone" / "offline" / path,
+                          columns=["customer_id", "event_ts"])
+        keys += [(c, fst.iso(e if e.tzinfo else e.replace(tzinfo=dt.timezone.utc)))
+                 for c, e in zip(t.column("customer_id").to_pylist(),
+                                 t.column("event_ts").to_pylist())]
+    return keys
+
+
+def quarantined(repo):
+    """The text of `quarantine show` for source orders (every row, replayed ones too)."""
+    p = fst.run(["quarantine", "show", "orders", "--all", "--limit", "0"], repo)
+    return p.stdout
+
+
+UNDECODABLE = [
+    "not json at all",
+    "[1, 2, 3]",
+    '{"customer_id": 9, "order_id": "u2", "amount": "lots", "event_ts": "2026-03-02T00:00:00Z",'
+    ' "created_ts": "2026-03-02T00:00:00Z"}',
+    '{"customer_id": "x", "order_id": "u3", "amount": 1, "event_ts": "2026-03-02T00:00:00Z",'
+    ' "created_ts": "2026-03-02T00:00:00Z"}',
+    '{"customer_id": 9, "order_id": "u4", "amount": 1, "event_ts": "yesterday",'
+    ' "created_ts": "2026-03-02T00:00:00Z"}',
+]
+
+
+def test_undecodable_messages_are_quarantined_once_with_their_payload(kafka, tmp_path):
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    repo = fst.make_repo(tmp_path / "shop", repo_yaml(kafka_source(kafka, topic)))
+    good = make_orders(200, seed=9)
+    missing_key = json.dumps({"order_id": "u5", "amount": 1, "event_ts": "2026-03-02T00:00:00Z",
+                              "created_ts": "2026-03-02T00:00:00Z"})
+    # Offsets 0-99 good, 100-104 undecodable, 105 without its join key, 106-205 good.
+    kafka.produce(topic, good[:100] + UNDECODABLE + [missing_key] + good[100:], partition=0)
+    p = stream(repo)
+    assert "streamed 206 events" in p.stdout, p.stdout
+    assert "200 written, 6 quarantined (5 undecodable)" in p.stdout, p.stdout
+    assert sorted(offline_rows(repo)) == sorted(f"o{i}" for i in range(200))
+
+    shown = quarantined(repo)
+    for offset in range(100, 106):
+        assert f"topic '{topic}' partition 0 offset {offset}" in shown or offset == 105, shown
+    assert "column 'amount': value 'lots'" in shown, shown
+    assert "column 'customer_id'" in shown and "column 'event_ts'" in shown
+    assert "expected a JSON object" in shown and "not json at all" in shown
+    assert '"order_id": "u2"' in shown  # the payload is kept
+    assert "customer_id is null" in shown  # the missing key, by the implicit not_null rule
+    listed = fst.run(["quarantine", "list", "orders"], repo).stdout
+    assert "6 rows waiting" in listed, listed
+
+    # Recorded with the micro-batch: a rerun reads nothing and quarantines nothing again.
+    assert sum(recorded_offsets(repo).values()) == 206
+    assert "streamed 0 events" in stream(repo).stdout
+    assert "6 rows waiting" in fst.run(["quarantine", "list", "orders"], repo).stdout
+    # Replay re-decodes the payloads: still undecodable under the same schema.
+    p = fst.run(["quarantine", "replay", "orders"], repo)
+    assert "replayed 0 of 6" in p.stdout and "6 still fail" in p.stdout, p.stdout
+    assert "decode: 5 rows still do not decode" in p.stderr, p.stderr
+
+
+def test_a_topic_of_garbage_opens_the_breaker(kafka, tmp_path):
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    yaml = repo_yaml(kafka_source(kafka, topic), CONTRACT.format(threshold=0.5))
+    repo = fst.make_repo(tmp_path / "shop", yaml)
+    kafka.produce(topic, make_orders(100, seed=10), partition=0)
+    assert "100 written" in stream(repo).stdout
+    kafka.produce(topic, [f"garbage {i}" for i in range(300)] + make_orders(50, seed=11),
+                  partition=0)
+    p = stream(repo, "--batch-events", "50", ok=1)
+    assert "circuit breaker is now OPEN" in p.stderr, p.stderr
+    assert "decode" in p.stderr
+    recorded = sum(recorded_offsets(repo).values())
+    assert 100 <= recorded < 400
+    assert len(offline_rows(repo)) == 100
+
+
+def test_push_quarantines_bad_lines_and_replay_decodes_them_after_a_fix(tmp_path):
+    """A pushed line that does not decode is kept as text; after the schema is widened
+    (int64 -> float64) the replay decodes and writes it."""
+    created = "      - {name: created_ts, type: timestamp}\n"
+    yaml = repo_yaml("    kind: push\n").replace(
+        created, created + "      - {name: qty, type: int64, nullable: true}\n")
+    repo = fst.make_repo(tmp_path / "shop", yaml)
+    lines = make_orders(20, seed=12)
+    odd = json.loads(lines[5])
+    odd["qty"] = 2.5
+    lines[5] = json.dumps(odd)
+    lines.insert(10, "{broken")
+    p = fst.run(["push", "orders", "-"], repo, input="\n".join(lines) + "\n")
+    assert "pushed 19 rows" in p.stdout and "2 rows quarantined" in p.stdout, p.stdout
+    shown = quarantined(repo)
+    assert "stdin: line 6: column 'qty'" in shown and "stdin: line 11" in shown, shown
+    assert '"qty": 2.5' in shown and "{broken" in shown
+
+    (repo / "featherstone.yaml").write_text(yaml.replace("{name: qty, type: int64",
+                                                         "{name: qty, type: float64"))
+    fst.run(["apply"], repo)
+    p = fst.run(["quarantine", "replay", "orders"], repo)
+    assert "replayed 1 of 2" in p.stdout and "1 still fails" in p.stdout, p.stdout
+    assert sorted(offline_rows(repo)) == sorted(f"o{i}" for i in range(20))
+    qty = []
+    for path in (repo / ".featherstone" / "offline" / "orders").rglob("*.parquet"):
+        qty += [q for q in pq.read_table(path, columns=["qty"]).column("qty").to_pylist()
+                if q is not None]
+    assert qty == [2.5]
+
+
+def test_two_workers_share_a_topic_each_event_once(kafka, tmp_path):
+    """Two `stream` processes in one consumer group on a 2-partition topic: each gets one
+    partition, and together they store every event once."""
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    kafka.create_topic(topic, 2)
+    repo = fst.make_repo(tmp_path / "shop", repo_yaml(kafka_source(kafka, topic)))
+    lines = make_orders(3000, seed=13)
+    produce_spread(kafka, topic, lines, partitions=2)
+    # The RocksDB online store is one process's: workers sharing a repo write offline only.
+    cmd = [fst.BIN, "-C", str(repo), "stream", "orders", "--until-idle", "3s",
+           "--batch-events", "200", "--offline-only"]
+    workers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    outs = []
+    for w in workers:
+        out, err = w.communicate(timeout=50)
+        assert w.returncode == 0, err
+        outs.append(out)
+    counts = [int(o.split("streamed ")[1].split(" ")[0]) for o in outs]
+    assert all(c > 0 for c in counts), outs  # each worker got a partition
+    assert sum(counts) == 3000, outs
+    want = sorted((json.loads(l)["customer_id"], json.loads(l)["event_ts"]) for l in lines)
+    assert sorted(offline_keys(repo)) == want
+    assert sorted(offline_rows(repo)) == sorted(f"o{i}" for i in range(3000))
+    assert recorded_offsets(repo) == {0: 1500, 1: 1500}
