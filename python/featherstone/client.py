@@ -52,7 +52,7 @@ class Client:
     """A connection to ``featherstone serve``.
 
     >>> import featherstone as fst
-    >>> client = fst.Client("http://127.0.0.1:6566")             # token="..." with --token-file
+    >>> client = fst.Client("http://127.0.0.1:6566")             # token="..." with --auth
     >>> client.get_online_features(["customer_features:amount"], [{"customer_id": 42}]).to_dict()
     {'customer_id': [42], 'amount': [12.5]}
     >>> client.get_online_features(service="churn_model", entity_rows=[{"customer_id": 42}])
@@ -77,7 +77,7 @@ class Client:
         """`url`: the server's address, as ``featherstone serve`` prints it (``http://`` or
         ``https://``, optionally with a path prefix when behind a proxy). `token`: the bearer
         token sent as ``Authorization: Bearer TOKEN`` (needed when the server runs with
-        ``--token-file``)."""
+        ``--auth``)."""
         parts = urllib.parse.urlsplit(url if "://" in url else "http://" + url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"url: expected http://HOST:PORT, got {url!r}")
@@ -163,7 +163,9 @@ class Client:
         except NotFoundError:
             self._forget_catalog()  # the server may have restarted with other definitions
             raise
-        return OnlineResponse(_rows(answer))
+        response = OnlineResponse(_rows(answer))
+        response._request_id = answer.get("request_id")
+        return response
 
     def push(self, source: Union[str, FileSource], data: Any,
              to: str = "online_and_offline") -> PushResult:
@@ -228,8 +230,8 @@ class Client:
         by_kind = {kind: {item["name"]: item.get("spec", {})
                           for item in self._catalog.get(kind, ())}
                    for kind in ("feature_views", "on_demand_feature_views", "feature_services",
-                                "entities", "entitys")}
-        entities = by_kind["entities"] or by_kind["entitys"]
+                                "entities")}
+        entities = by_kind["entities"]
         if service is not None:
             spec = by_kind["feature_services"].get(service)
             refs = list(spec.get("features", ())) if spec is not None else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Mapping
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 __all__ = ["OnlineResponse"]
 
@@ -21,12 +21,18 @@ class OnlineResponse(Mapping[str, List[Any]]):
     >>> resp.to_pandas()          # one row per entity
     """
 
-    __slots__ = ("rows", "_columns")
+    __slots__ = ("rows", "_columns", "_request_id")
 
     def __init__(self, rows: List[Dict[str, Any]]) -> None:
         # The engine makes responses with __new__ and sets `rows` alone (no __init__ on the
         # lookup path); `_columns` is filled on first use.
         self.rows: List[Dict[str, Any]] = rows
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The server's id of this response (``featherstone.Client``; the key of
+        ``reproduce`` and of outcomes joined by request id); None in process."""
+        return getattr(self, "_request_id", None)
 
     def _table(self) -> Dict[str, List[Any]]:
         try:

@@ -525,6 +525,42 @@ class FeatureStore:
                                           full_feature_names)
         return _arrow.import_stream(capsule)
 
+    def get_training_set(self, service: Union[str, FeatureService], labels: str, *,
+                         start: Optional[TimeLike] = None, end: Optional[TimeLike] = None,
+                         join: str = "auto", horizon: Optional[str] = None,
+                         recompute: bool = False) -> pa.Table:
+        """A retraining set from what `service` actually served (the feature log of
+        ``featherstone serve``) joined with the outcome source `labels` -- the same table as
+        ``featherstone training-set`` (docs/feedback.md). Each served (request, entity) row
+        takes the earliest outcome at or after its serving time: by request id (`join`
+        "request_id", the default when the outcome source has that column) or by join keys
+        within `horizon` ("keys", e.g. horizon="30d"); an outcome from before serving never
+        joins. `start`/`end` select requests by serving time. Columns: request_id, served_at,
+        the join keys, the features as served (recomputed from the offline store at each
+        lookup time with `recompute`), then the outcome columns. Returns a pyarrow.Table."""
+        name = service.name if isinstance(service, FeatureService) else service
+        capsule = self._native.training_set(
+            name, labels, None if start is None else to_micros(start, "start"),
+            None if end is None else to_micros(end, "end"), join, horizon or "", recompute)
+        return _arrow.import_stream(capsule)
+
+    def reproduce(self, request_id: str) -> Dict[str, Any]:
+        """Recomputes every value of one served response from the offline store at its lookup
+        time and compares -- ``featherstone reproduce --json`` as a dict: ``equal``,
+        ``values``, and ``mismatches`` (entity, feature, served, recomputed, reason: late_data,
+        stale_online, definition_changed, ttl or unexplained, and the evidence)."""
+        return json.loads(self._native.reproduce(request_id))
+
+    def skew(self, service: Optional[Union[str, FeatureService]] = None, *,
+             start: Optional[TimeLike] = None, end: Optional[TimeLike] = None,
+             sample: int = 0) -> Dict[str, Any]:
+        """Training-serving skew over many logged responses, per feature (``featherstone skew
+        --json`` as a dict); the run is recorded in the registry."""
+        name = service.name if isinstance(service, FeatureService) else (service or "")
+        return json.loads(self._native.skew(
+            name, None if start is None else to_micros(start, "start"),
+            None if end is None else to_micros(end, "end"), sample))
+
     def get_online_features(self, features: Optional[Union[FeatureRefLike, Sequence[FeatureRefLike]]] = None,
                             entity_rows: Any = (), *,
                             service: Optional[Union[str, FeatureService]] = None,

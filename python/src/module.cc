@@ -82,6 +82,12 @@ NB_MODULE(_featherstone, m) {
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
       .def("historical_file", &Store::HistoricalFile, nb::arg("refs"), nb::arg("path"),
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
+      .def("training_set", &Store::TrainingSet, nb::arg("service"), nb::arg("labels"),
+           nb::arg("start").none(), nb::arg("end").none(), nb::arg("join"), nb::arg("horizon"),
+           nb::arg("recompute"))
+      .def("reproduce", &Store::Reproduce, nb::arg("request_id"))
+      .def("skew", &Store::Skew, nb::arg("service"), nb::arg("start").none(),
+           nb::arg("end").none(), nb::arg("sample"))
       .def("online", &Store::Online, nb::arg("refs"), nb::arg("entity_rows"),
            nb::arg("at").none(), nb::arg("full_feature_names"),
            nb::arg("response_type").none() = nb::none());

@@ -17,6 +17,9 @@
 #include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/validate.h"
 #include "featherstone/definitions/yaml_reader.h"
+#include "featherstone/feedback/reproduce.h"
+#include "featherstone/feedback/skew.h"
+#include "featherstone/feedback/training_set.h"
 #include "featherstone/repo/plan_apply.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/ingest/ingest.h"
@@ -410,6 +413,57 @@ nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& pat
   });
   return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
                 InvalidAs::kGeneric);
+}
+
+nb::object Store::TrainingSet(const std::string& service, const std::string& labels,
+                              std::optional<int64_t> from, std::optional<int64_t> to,
+                              const std::string& join, const std::string& horizon,
+                              bool recompute) {
+  auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    feedback::TrainingSetOptions options;
+    options.service = service;
+    options.labels = labels;
+    if (from.has_value()) options.from_us = *from;
+    if (to.has_value()) options.to_us = *to;
+    FST_ASSIGN_OR_RAISE(options.join, feedback::ParseLabelJoin(join));
+    if (!horizon.empty()) {
+      auto parsed = core::ParseDuration(horizon);
+      if (!parsed.ok()) return Status::Invalid("horizon: ", parsed.status().message());
+      options.horizon_us = *parsed;
+    }
+    options.recompute = recompute;
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto set, feedback::GetTrainingSet(*context, options));
+    return set.table;
+  });
+  return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
+                InvalidAs::kGeneric);
+}
+
+std::string Store::Reproduce(const std::string& request_id) {
+  auto report = RunEngine(mutex_, [&]() -> Result<std::string> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    std::vector<feedback::LoggedRequest> requests;
+    FST_ASSIGN_OR_RAISE(requests.emplace_back(), feedback::FindLoggedRequest(*context, request_id));
+    FST_ASSIGN_OR_RAISE(auto checks, feedback::CheckServed(*context, requests));
+    return feedback::ReproduceJson(requests.front(), checks).dump();
+  });
+  return Unwrap(std::move(report), InvalidAs::kValidation);
+}
+
+std::string Store::Skew(const std::string& service, std::optional<int64_t> from,
+                        std::optional<int64_t> to, int64_t sample) {
+  auto report = RunEngine(mutex_, [&]() -> Result<std::string> {
+    feedback::SkewOptions options;
+    options.service = service;
+    if (from.has_value()) options.from_us = *from;
+    if (to.has_value()) options.to_us = *to;
+    options.sample = sample;
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto result, feedback::MeasureSkew(*context, options));
+    return feedback::SkewJson(result).dump();
+  });
+  return Unwrap(std::move(report), InvalidAs::kValidation);
 }
 
 nb::object Store::Online(const FeatureRefs& refs, nb::handle entity_rows,

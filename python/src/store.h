@@ -74,6 +74,18 @@ class Store {
                               const std::string& timestamp_column, bool full_feature_names);
   nanobind::object HistoricalFile(const FeatureRefs& refs, const std::string& path,
                                   const std::string& timestamp_column, bool full_feature_names);
+  // Feedback (docs/feedback.md). A capsule streaming the retraining set of the service's
+  // logged responses and the outcomes of `labels` (feedback::GetTrainingSet; `join` and
+  // `horizon` as the CLI reads them, horizon "" = none).
+  nanobind::object TrainingSet(const std::string& service, const std::string& labels,
+                               std::optional<int64_t> from, std::optional<int64_t> to,
+                               const std::string& join, const std::string& horizon,
+                               bool recompute);
+  // The reproduce report of one logged response, as JSON text (feedback::ReproduceJson).
+  std::string Reproduce(const std::string& request_id);
+  // A skew run over logged responses, recorded in the registry, as JSON text (SkewJson).
+  std::string Skew(const std::string& service, std::optional<int64_t> from,
+                   std::optional<int64_t> to, int64_t sample);
   // One dict per entity row (join keys, then features); `at` µs, none = now. With a
   // `response_type`, an instance of it (made by its __new__) whose `rows` is that list.
   nanobind::object Online(const FeatureRefs& refs, nanobind::handle entity_rows,

@@ -28,13 +28,9 @@ Status Run(const Globals& globals, Options o) {
     if (!horizon.ok()) return Status::Invalid("--horizon: ", horizon.status().message());
     o.set.horizon_us = *horizon;
   }
-  if (o.join == "request_id") {
-    o.set.join = feedback::LabelJoin::kRequestId;
-  } else if (o.join == "keys") {
-    o.set.join = feedback::LabelJoin::kKeys;
-  } else if (o.join != "auto") {
-    return Status::Invalid("--join ", o.join, ": expected request_id, keys or auto");
-  }
+  auto join = feedback::ParseLabelJoin(o.join);
+  if (!join.ok()) return Status::Invalid("--", join.status().message());
+  o.set.join = *join;
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(auto set, feedback::GetTrainingSet(*repo, o.set));
   FST_RETURN_NOT_OK(connectors::WriteTableFile(*set.table, o.out));

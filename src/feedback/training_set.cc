@@ -65,6 +65,13 @@ Result<std::vector<std::string>> KeyText(const std::vector<std::shared_ptr<arrow
 
 }  // namespace
 
+Result<LabelJoin> ParseLabelJoin(const std::string& text) {
+  if (text == "request_id") return LabelJoin::kRequestId;
+  if (text == "keys") return LabelJoin::kKeys;
+  if (text == "auto") return LabelJoin::kAuto;
+  return Status::Invalid("join '", text, "': expected request_id, keys or auto");
+}
+
 Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_RETURN_NOT_OK(retrieval::ResolveFeatures(*applied, "", options.service).status());
@@ -84,17 +91,18 @@ Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOpt
                                : "",
                            " (requests are logged by `featherstone serve`)");
   }
+  auto list = [](const LoggedRequest& r) {
+    std::string out;
+    for (const auto& ref : r.features) out += (out.empty() ? "" : ",") + ref.ToString();
+    return out;
+  };
+  const std::string first_list = list(requests.front());
   std::vector<const LoggedRequest*> selected;
   for (const auto& request : requests) {
-    auto list = [](const LoggedRequest& r) {
-      std::string out;
-      for (const auto& ref : r.features) out += (out.empty() ? "" : ",") + ref.ToString();
-      return out;
-    };
-    if (list(request) != list(requests.front())) {
+    if (list(request) != first_list) {
       return Status::Invalid(
           "the log of service '", options.service, "' holds responses of two feature lists: [",
-          list(requests.front()), "] (", requests.front().where, ") and [", list(request), "] (",
+          first_list, "] (", requests.front().where, ") and [", list(request), "] (",
           request.where, "); choose --from/--to within one version of the service");
     }
     selected.push_back(&request);

@@ -50,12 +50,15 @@ const char* Method(Endpoint endpoint) {
   return endpoint == Endpoint::kGetOnlineFeatures || endpoint == Endpoint::kPush ? "POST" : "GET";
 }
 
+// A kind's name in the plural, as the catalog groups objects ("entity" -> "entities").
+std::string Plural(const std::string& kind) {
+  return kind.ends_with("y") ? kind.substr(0, kind.size() - 1) + "ies" : kind + "s";
+}
+
 // The catalog of GET /features: the applied objects grouped by kind.
 std::string Catalog(const std::vector<registry::ObjectRecord>& records) {
   ojson out = ojson::object();
-  for (std::string_view kind : definitions::kSpecKinds) {
-    out[std::string(kind) + "s"] = ojson::array();
-  }
+  for (std::string_view kind : definitions::kSpecKinds) out[Plural(std::string(kind))] = ojson::array();
   for (const auto& record : records) {
     ojson item = ojson::object();
     item["name"] = record.object.name;
@@ -63,7 +66,7 @@ std::string Catalog(const std::vector<registry::ObjectRecord>& records) {
     item["spec_hash"] = record.object.hash;
     item["applied_at"] = core::FormatTimestamp(record.applied_at);
     item["spec"] = ojson::parse(record.object.spec.dump());
-    out[record.object.kind + "s"].push_back(std::move(item));
+    out[Plural(record.object.kind)].push_back(std::move(item));
   }
   return out.dump(2, ' ', false, ojson::error_handler_t::replace);
 }
@@ -264,6 +267,7 @@ HttpResponse Handlers::Push(const std::string& body, const TokenEntry* caller) {
   std::lock_guard<std::mutex> lock(repo_mu_);
   ingest::IngestOptions options;
   options.now_us = core::NowMicros();
+  options.per_event = true;  // as `featherstone push`: an event that does not decode is quarantined
   auto result = ingest::PushJsonLines(*repo_, request.source, request.events,
                                       "push to '" + request.source + "'", options);
   if (!result.ok()) {
@@ -339,6 +343,27 @@ std::string Handlers::StoreGauges() {
     if (!watermark.ok() || !watermark->has_value()) continue;
     out += fmt::format("fst_materialization_watermark_age_seconds{{view=\"{}\"}} {:.3f}\n",
                        view.name, static_cast<double>(now - (*watermark)->end_ts) / 1e6);
+  }
+  // The latest `featherstone skew` run of each service (docs/feedback.md).
+  auto runs = repo_->registry().ListSkewRuns("", 1000);
+  if (runs.ok() && !runs->empty()) {
+    out += "# HELP fst_skew_differing_ratio Share of served values that differ from their "
+           "offline recomputation, in the latest skew run of a service.\n"
+           "# TYPE fst_skew_differing_ratio gauge\n";
+    std::set<std::string> seen;
+    std::string age;
+    for (const auto& run : *runs) {  // newest first
+      if (!seen.insert(run.service).second) continue;
+      const std::string service = run.service.empty() ? "*" : run.service;
+      out += fmt::format("fst_skew_differing_ratio{{service=\"{}\"}} {:.6f}\n", service,
+                         run.values == 0 ? 0.0
+                                         : static_cast<double>(run.differing) /
+                                               static_cast<double>(run.values));
+      age += fmt::format("fst_skew_run_age_seconds{{service=\"{}\"}} {:.3f}\n", service,
+                         static_cast<double>(now - run.run_at) / 1e6);
+    }
+    out += "# HELP fst_skew_run_age_seconds Time since that skew run.\n"
+           "# TYPE fst_skew_run_age_seconds gauge\n" + age;
   }
   return out;
 }

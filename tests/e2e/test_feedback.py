@@ -3,6 +3,8 @@ response from the offline store (equal, or each difference with its reason), `tr
 joins the log with outcomes without label leakage."""
 import datetime as dt
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -163,3 +165,25 @@ def test_skew_counts_values_per_feature_and_reason(served):
     assert amount["mean_abs_diff"] == 535.0
     p = fst.run(["skew", "--service", "nope"], repo, ok=1)
     assert "no logged request of service 'nope'" in p.stderr, p.stderr
+    # The latest run of each service is a gauge of a running server.
+    s = Server(repo)
+    try:
+        status, text = s.get("/metrics")
+    finally:
+        s.stop()
+    assert status == 200
+    assert 'fst_skew_differing_ratio{service="churn_model"} 0.400000' in text, text
+    assert 'fst_skew_differing_ratio{service="*"} 0.500000' in text, text
+
+
+def test_the_feedback_example_runs_end_to_end(tmp_path):
+    """examples/feedback_loop.sh: serve -> log -> outcomes -> training-set -> reproduce."""
+    p = subprocess.run([str(fst.REPO_ROOT / "examples" / "feedback_loop.sh"), str(tmp_path)],
+                       capture_output=True, text=True, timeout=600,
+                       env={**os.environ, "FST_BIN": str(fst.BIN)})
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    out = p.stdout
+    assert "wrote 3 rows" in out and "joined by request_id" in out, out
+    assert "reproduced: 6 features equal" in out, out
+    assert "customer_id=42  purchase_frequency_30d: served 1, recomputed 2  late_data" in out, out
+    assert "recorded as skew run #1" in out, out

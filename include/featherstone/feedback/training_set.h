@@ -19,6 +19,9 @@ enum class LabelJoin {
   kKeys,       // the first outcome of the entity within the horizon after serving
 };
 
+// "request_id", "keys" or "auto". Errors: Invalid naming the text and the accepted values.
+Result<LabelJoin> ParseLabelJoin(const std::string& text);
+
 struct TrainingSetOptions {
   std::string service;  // the feature service whose logged responses are used
   std::string labels;   // the outcome source
