@@ -13,8 +13,7 @@ Status Run(Globals& globals, const std::string& request_id, bool json) {
   FST_ASSIGN_OR_RAISE(requests.emplace_back(), feedback::FindLoggedRequest(*repo, request_id));
   FST_ASSIGN_OR_RAISE(auto checks, feedback::CheckServed(*repo, requests));
   const feedback::LoggedRequest& request = requests.front();
-  bool equal = true;
-  for (const auto& check : checks) equal = equal && check.reason == feedback::SkewReason::kNone;
+  const bool equal = checks.differing.empty();
   if (json) {
     std::cout << feedback::ReproduceJson(request, checks).dump(2) << "\n";
   } else {

@@ -17,6 +17,8 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr char kIdPrefix[] = "{\"request_id\":";  // how FeatureLogLine starts a record
+
 // The field `name` of `record`, which must have type `is`; `what` names the type in errors.
 Result<const json*> Field(const json& record, const char* name, bool (json::*is)() const noexcept,
                           const char* what, const std::string& where) {
@@ -137,28 +139,57 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, con
   // A quick test before parsing a whole line: the request id appears in it.
   const std::string id_text = filter.request_id.empty() ? "" : json(filter.request_id).dump();
   for (const auto& path : parts) {
-    FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(path));
-    FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
-    FST_ASSIGN_OR_RAISE(auto buffer, input->ReadAt(0, size));
-    FST_RETURN_NOT_OK(input->Close());
-    std::string_view text(reinterpret_cast<const char*>(buffer->data()),
-                          static_cast<size_t>(buffer->size()));
-    text = text.substr(0, text.rfind('\n') + 1);  // whole lines (the open part grows)
-    size_t start = 0;
-    for (int64_t line = 1; start < text.size(); ++line) {
-      size_t end = text.find('\n', start);
-      if (end == std::string_view::npos) end = text.size();
-      const std::string_view record = text.substr(start, end - start);
-      start = end + 1;
-      if (record.empty()) continue;
-      if (!id_text.empty() && record.find(id_text) == std::string_view::npos) continue;
+    auto add = [&](std::string_view record, int64_t line) -> Status {
       FST_ASSIGN_OR_RAISE(auto request,
                           ParseLoggedRequest(record, path + ":" + std::to_string(line)));
-      if (!filter.request_id.empty() && request.request_id != filter.request_id) continue;
-      if (!filter.service.empty() && request.service != filter.service) continue;
-      if (request.served_at_us < filter.from_us || request.served_at_us > filter.to_us) continue;
+      if (!filter.request_id.empty() && request.request_id != filter.request_id) {
+        return Status::OK();
+      }
+      if (!filter.service.empty() && request.service != filter.service) return Status::OK();
+      if (request.served_at_us < filter.from_us || request.served_at_us > filter.to_us) {
+        return Status::OK();
+      }
       out.push_back(std::move(request));
+      return Status::OK();
+    };
+    // Read in chunks of whole lines; a part's unterminated last line (still being written, or
+    // cut by a crash) is never read.
+    FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(path));
+    FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
+    constexpr int64_t kChunk = 8 << 20;
+    std::string text;
+    int64_t line = 1;
+    for (int64_t offset = 0; offset < size;) {
+      FST_ASSIGN_OR_RAISE(auto buffer, input->ReadAt(offset, std::min(kChunk, size - offset)));
+      offset += buffer->size();
+      text.append(reinterpret_cast<const char*>(buffer->data()),
+                  static_cast<size_t>(buffer->size()));
+      const size_t whole = text.rfind('\n') + 1;  // npos + 1 == 0: no whole line yet
+      const std::string_view lines(text.data(), whole);
+      size_t start = 0;
+      if (!id_text.empty()) {
+        // One request: the log writes request_id first, so a line is parsed only when it
+        // starts with the id (or, written otherwise, holds it); lines are found by memchr.
+        for (; start < whole; ++line) {
+          const size_t end = lines.find('\n', start);
+          const std::string_view record = lines.substr(start, end - start);
+          start = end + 1;
+          const bool candidate = record.starts_with(kIdPrefix)
+                                     ? record.substr(sizeof(kIdPrefix) - 1).starts_with(id_text)
+                                     : record.find(id_text) != std::string_view::npos;
+          if (candidate) FST_RETURN_NOT_OK(add(record, line));
+        }
+      } else {
+        for (; start < whole; ++line) {
+          const size_t end = lines.find('\n', start);
+          const std::string_view record = lines.substr(start, end - start);
+          start = end + 1;
+          if (!record.empty()) FST_RETURN_NOT_OK(add(record, line));
+        }
+      }
+      text.erase(0, whole);
     }
+    FST_RETURN_NOT_OK(input->Close());
   }
   std::stable_sort(out.begin(), out.end(), [](const LoggedRequest& a, const LoggedRequest& b) {
     return a.served_at_us != b.served_at_us ? a.served_at_us < b.served_at_us

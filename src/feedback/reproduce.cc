@@ -22,25 +22,23 @@ using definitions::FeatureRef;
 // The lookup-time column of the entity rows built from the log; no user column is named so.
 constexpr char kAt[] = "__featherstone_lookup_time";
 
-// The recomputed values of `rows` (all of feature list `refs`), one column per ref, as JSON.
+// The recomputed values of `rows` (all of feature list `refs`), one column per ref.
 // `known_at` > 0: from the ingests published by then only.
-Result<std::vector<std::vector<json>>> Recompute(repo::RepoContext& repo, const LoggedRows& rows,
-                                                 const std::vector<FeatureRef>& refs,
-                                                 int64_t known_at) {
+Result<std::vector<std::shared_ptr<arrow::Array>>> Recompute(repo::RepoContext& repo,
+                                                             const LoggedRows& rows,
+                                                             const std::vector<FeatureRef>& refs,
+                                                             int64_t known_at) {
   FST_ASSIGN_OR_RAISE(auto entities, EntityRows(repo, rows, refs, kAt));
   retrieval::HistoricalOptions options;
   options.timestamp_column = kAt;
   options.full_feature_names = true;
   options.known_at_us = known_at;
   FST_ASSIGN_OR_RAISE(auto table, retrieval::GetHistoricalFeatures(repo, entities, refs, options));
-  std::vector<std::vector<json>> out(rows.size(), std::vector<json>(refs.size()));
-  for (size_t f = 0; f < refs.size(); ++f) {
-    auto column = table->GetColumnByName(refs[f].view + "__" + refs[f].feature);
-    if (column == nullptr) return Status::Invalid("no column for feature '", refs[f].ToString(), "'");
-    FST_ASSIGN_OR_RAISE(auto values, features::Flatten(*column));
-    for (size_t r = 0; r < rows.size(); ++r) {
-      out[r][f] = json(retrieval::ToJson(*values, static_cast<int64_t>(r)));
-    }
+  std::vector<std::shared_ptr<arrow::Array>> out;
+  for (const auto& ref : refs) {
+    auto column = table->GetColumnByName(ref.view + "__" + ref.feature);
+    if (column == nullptr) return Status::Invalid("no column for feature '", ref.ToString(), "'");
+    FST_ASSIGN_OR_RAISE(out.emplace_back(), features::Flatten(*column));
   }
   return out;
 }
@@ -66,11 +64,12 @@ Result<std::vector<std::vector<std::string>>> ViewsBehind(const definitions::Rep
 
 // Served and recomputed values agree: equal, or numbers within 1e-9 relative (a window's sum
 // is accumulated in another order online than in the training-set join).
+bool SameNumber(double x, double y) {
+  return x == y || std::fabs(x - y) <= 1e-9 * std::max(1.0, std::fabs(y));
+}
+
 bool SameValue(const json& a, const json& b) {
-  if (a.is_number() && b.is_number()) {
-    const double x = a.get<double>(), y = b.get<double>();
-    return x == y || std::fabs(x - y) <= 1e-9 * std::max(1.0, std::fabs(y));
-  }
+  if (a.is_number() && b.is_number()) return SameNumber(a.get<double>(), b.get<double>());
   if (a.is_array() && b.is_array() && a.size() == b.size()) {
     for (size_t i = 0; i < a.size(); ++i) {
       if (!SameValue(a[i], b[i])) return false;
@@ -78,6 +77,34 @@ bool SameValue(const json& a, const json& b) {
     return true;
   }
   return a == b;
+}
+
+// SameValue against row `i` of a recomputed column, without building its JSON for the common
+// types (the skew report compares millions of values).
+bool SameAsCell(const json& served, const arrow::Array& column, int64_t i) {
+  if (column.IsNull(i)) return served.is_null();
+  switch (column.type_id()) {
+    case arrow::Type::INT64:
+      return served.is_number_integer()
+                 ? served.get<int64_t>() == static_cast<const arrow::Int64Array&>(column).Value(i)
+                 : served.is_number() &&
+                       SameNumber(served.get<double>(),
+                                  static_cast<double>(
+                                      static_cast<const arrow::Int64Array&>(column).Value(i)));
+    case arrow::Type::DOUBLE:
+      return served.is_number() &&
+             SameNumber(served.get<double>(),
+                        static_cast<const arrow::DoubleArray&>(column).Value(i));
+    case arrow::Type::STRING:
+      return served.is_string() &&
+             served.get_ref<const std::string&>() ==
+                 static_cast<const arrow::StringArray&>(column).GetView(i);
+    case arrow::Type::BOOL:
+      return served.is_boolean() &&
+             served.get<bool>() == static_cast<const arrow::BooleanArray&>(column).Value(i);
+    default:
+      return SameValue(served, json(retrieval::ToJson(column, i)));
+  }
 }
 
 std::string Short(const std::string& hash) { return hash.substr(0, 12); }
@@ -191,8 +218,8 @@ const char* SkewReasonName(SkewReason reason) {
   return "unexplained";
 }
 
-Result<std::vector<FeatureCheck>> CheckServed(repo::RepoContext& repo,
-                                              const std::vector<LoggedRequest>& requests) {
+Result<ServedComparison> CheckServed(repo::RepoContext& repo,
+                                     const std::vector<LoggedRequest>& requests) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   Explainer explainer(repo, *applied);
   FST_RETURN_NOT_OK(explainer.Load());
@@ -203,62 +230,63 @@ Result<std::vector<FeatureCheck>> CheckServed(repo::RepoContext& repo,
     for (const auto& ref : request.features) key += ref.ToString() + ",";
     groups[key].push_back(&request);
   }
-  std::vector<FeatureCheck> checks;
+  ServedComparison out;
   for (const auto& [key, group] : groups) {
     const std::vector<FeatureRef>& refs = group.front()->features;
     const LoggedRows rows = Explode(group);
     FST_ASSIGN_OR_RAISE(auto now, Recompute(repo, rows, refs, 0));
     FST_ASSIGN_OR_RAISE(auto behind, ViewsBehind(*applied, refs));
-    // Rows with a difference, by serving time (what the store knew then is one join per time).
+    out.values += static_cast<int64_t>(rows.size() * refs.size());
+    // Rows with a difference, by serving time (what the store knew then is one join per time),
+    // and where their differing checks start.
     std::map<int64_t, LoggedRows> differing;
-    const size_t first = checks.size();
+    std::map<std::pair<const LoggedRequest*, size_t>, size_t> first_check;
     for (size_t r = 0; r < rows.size(); ++r) {
       const LoggedRequest& request = *rows.request[r];
-      bool differs = false;
+      const size_t e = rows.entity[r];
       for (size_t f = 0; f < refs.size(); ++f) {
+        const json& served = request.values[e][f];
+        if (SameAsCell(served, *now[f], static_cast<int64_t>(r))) continue;
+        if (first_check.emplace(std::make_pair(&request, e), out.differing.size()).second) {
+          differing[request.served_at_us].Add(&request, e);
+        }
         FeatureCheck check;
         check.request = &request;
-        check.entity = rows.entity[r];
+        check.entity = e;
         check.feature = f;
-        check.served = request.values[rows.entity[r]][f];
-        check.recomputed = std::move(now[r][f]);
-        if (!SameValue(check.served, check.recomputed)) {
-          check.reason = SkewReason::kUnexplained;
-          differs = true;
-        }
-        checks.push_back(std::move(check));
+        check.served = served;
+        check.recomputed = json(retrieval::ToJson(*now[f], static_cast<int64_t>(r)));
+        check.reason = SkewReason::kUnexplained;
+        out.differing.push_back(std::move(check));
       }
-      if (differs) differing[request.served_at_us].Add(&request, rows.entity[r]);
-    }
-    // Index of the first check of each (request, entity) row.
-    std::map<std::pair<const LoggedRequest*, size_t>, size_t> row_of;
-    for (size_t c = first; c < checks.size(); c += refs.size()) {
-      row_of[{checks[c].request, checks[c].entity}] = c;
     }
     for (const auto& [served_at, subset] : differing) {
       FST_ASSIGN_OR_RAISE(auto known, Recompute(repo, subset, refs, served_at));
       for (size_t r = 0; r < subset.size(); ++r) {
         const LoggedRequest& request = *subset.request[r];
-        const size_t base = row_of.at({&request, subset.entity[r]});
-        for (size_t f = 0; f < refs.size(); ++f) {
-          FeatureCheck& check = checks[base + f];
-          if (check.reason == SkewReason::kNone) continue;
+        const size_t e = subset.entity[r];
+        for (size_t c = first_check.at({&request, e});
+             c < out.differing.size() && out.differing[c].request == &request &&
+             out.differing[c].entity == e;
+             ++c) {
+          FeatureCheck& check = out.differing[c];
+          const size_t f = check.feature;
           std::string evidence = explainer.ChangedDefinition(request, refs[f], behind[f]);
           if (!evidence.empty()) {
             check.reason = SkewReason::kDefinitionChanged;
-          } else if (SameValue(known[r][f], check.served)) {
+          } else if (SameAsCell(check.served, *known[f], static_cast<int64_t>(r))) {
             check.reason = SkewReason::kLateData;
             FST_ASSIGN_OR_RAISE(evidence, explainer.LateIngests(request, behind[f]));
           } else {
             FST_ASSIGN_OR_RAISE(evidence, explainer.StaleViews(request, behind[f]));
             if (!evidence.empty()) {
               check.reason = SkewReason::kStaleOnline;
-            } else if ((request.statuses[check.entity][f] == "OUTSIDE_MAX_AGE") !=
+            } else if ((request.statuses[e][f] == "OUTSIDE_MAX_AGE") !=
                        check.recomputed.is_null()) {
               // Served as expired but recomputed, or served while the join found it expired.
               check.reason = SkewReason::kTtl;
-              evidence = "served " + request.statuses[check.entity][f] + " with the stored row of " +
-                         core::FormatTimestamp(request.event_ts[check.entity][f]);
+              evidence = "served " + request.statuses[e][f] + " with the stored row of " +
+                         core::FormatTimestamp(request.event_ts[e][f]);
             }
           }
           check.detail = std::move(evidence);
@@ -266,7 +294,7 @@ Result<std::vector<FeatureCheck>> CheckServed(repo::RepoContext& repo,
       }
     }
   }
-  return checks;
+  return out;
 }
 
 Result<LoggedRequest> FindLoggedRequest(repo::RepoContext& repo, const std::string& request_id) {
@@ -293,15 +321,9 @@ std::string KeysText(const LoggedRequest& request, size_t entity) {
   return out;
 }
 
-size_t Mismatches(const std::vector<FeatureCheck>& checks) {
-  return static_cast<size_t>(std::count_if(checks.begin(), checks.end(), [](const auto& c) {
-    return c.reason != SkewReason::kNone;
-  }));
-}
-
 }  // namespace
 
-std::string ReproduceText(const LoggedRequest& request, const std::vector<FeatureCheck>& checks) {
+std::string ReproduceText(const LoggedRequest& request, const ServedComparison& checks) {
   std::string out = "request " + request.request_id + " served " +
                     core::FormatTimestamp(request.served_at_us) +
                     (request.service.empty() ? std::string(" by feature list")
@@ -309,14 +331,12 @@ std::string ReproduceText(const LoggedRequest& request, const std::vector<Featur
                     ", lookup time " + core::FormatTimestamp(request.at_us) + ", " +
                     std::to_string(request.entities.size()) + " entit" +
                     (request.entities.size() == 1 ? "y" : "ies") + "\n";
-  const size_t bad = Mismatches(checks);
-  if (bad == 0) {
-    return out + "reproduced: " + std::to_string(checks.size()) + " features equal\n";
+  if (checks.differing.empty()) {
+    return out + "reproduced: " + std::to_string(checks.values) + " features equal\n";
   }
-  out += "skew: " + std::to_string(bad) + " of " + std::to_string(checks.size()) +
-         " values differ\n";
-  for (const auto& check : checks) {
-    if (check.reason == SkewReason::kNone) continue;
+  out += "skew: " + std::to_string(checks.differing.size()) + " of " +
+         std::to_string(checks.values) + " values differ\n";
+  for (const auto& check : checks.differing) {
     out += "  " + KeysText(request, check.entity) + "  " + request.feature_names[check.feature] +
            ": served " + check.served.dump() + ", recomputed " + check.recomputed.dump() + "  " +
            SkewReasonName(check.reason) + (check.detail.empty() ? "" : ": " + check.detail) + "\n";
@@ -325,17 +345,16 @@ std::string ReproduceText(const LoggedRequest& request, const std::vector<Featur
 }
 
 nlohmann::ordered_json ReproduceJson(const LoggedRequest& request,
-                                     const std::vector<FeatureCheck>& checks) {
+                                     const ServedComparison& checks) {
   nlohmann::ordered_json out;
   out["request_id"] = request.request_id;
   out["served_at"] = core::FormatTimestamp(request.served_at_us);
   out["at"] = core::FormatTimestamp(request.at_us);
   out["service"] = request.service.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(request.service);
-  out["equal"] = Mismatches(checks) == 0;
-  out["values"] = checks.size();
+  out["equal"] = checks.differing.empty();
+  out["values"] = checks.values;
   out["mismatches"] = nlohmann::ordered_json::array();
-  for (const auto& check : checks) {
-    if (check.reason == SkewReason::kNone) continue;
+  for (const auto& check : checks.differing) {
     nlohmann::ordered_json item;
     item["entity"] = request.entities[check.entity];
     item["feature"] = request.feature_names[check.feature];

@@ -34,24 +34,30 @@ Result<SkewReport> MeasureSkew(repo::RepoContext& repo, const SkewOptions& optio
   SkewReport report;
   report.service = options.service;
   report.requests = static_cast<int64_t>(requests.size());
+  report.values = checks.values;
+  report.differing = static_cast<int64_t>(checks.differing.size());
   std::map<std::string, size_t> index;
-  std::vector<int64_t> numeric;  // per feature: mismatched numbers summed
-  for (const auto& check : checks) {
-    const std::string name = check.request->features[check.feature].ToString();
+  auto feature = [&](const std::string& name) -> FeatureSkew& {
     auto [it, added] = index.emplace(name, report.features.size());
     if (added) {
       report.features.push_back({});
       report.features.back().feature = name;
-      numeric.push_back(0);
     }
-    FeatureSkew& f = report.features[it->second];
-    ++f.values;
-    ++report.values;
-    if (check.reason == SkewReason::kNone) {
-      ++f.equal;
-      continue;
+    return report.features[it->second];
+  };
+  for (const auto& request : requests) {
+    for (const auto& ref : request.features) {
+      FeatureSkew& f = feature(ref.ToString());
+      f.values += static_cast<int64_t>(request.entities.size());
+      f.equal += static_cast<int64_t>(request.entities.size());
     }
-    ++report.differing;
+  }
+  std::vector<int64_t> numeric(report.features.size(), 0);  // mismatched numbers summed
+  for (const auto& check : checks.differing) {
+    const std::string name = check.request->features[check.feature].ToString();
+    const size_t i = index.at(name);
+    FeatureSkew& f = report.features[i];
+    --f.equal;
     ++f.reasons[SkewReasonName(check.reason)];
     if (check.served.is_null() != check.recomputed.is_null()) {
       ++f.missing;
@@ -63,7 +69,7 @@ Result<SkewReport> MeasureSkew(repo::RepoContext& repo, const SkewOptions& optio
       const double diff = std::fabs(served - recomputed);
       f.mean_abs_diff += diff;
       f.mean_rel_diff += diff / (recomputed == 0 ? 1.0 : std::fabs(recomputed));
-      ++numeric[it->second];
+      ++numeric[i];
     }
   }
   for (size_t i = 0; i < report.features.size(); ++i) {

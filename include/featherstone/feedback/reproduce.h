@@ -16,7 +16,7 @@ namespace fst::feedback {
 
 // Why a served value differs from the value recomputed now.
 enum class SkewReason {
-  kNone,               // equal
+  kNone,               // equal (not a FeatureCheck's reason)
   kLateData,           // events the offline store received after the request explain it
   kStaleOnline,        // the online state was materialized up to a time before the request
   kDefinitionChanged,  // a definition the value depends on changed since it was served
@@ -27,15 +27,20 @@ enum class SkewReason {
 // "equal", "late_data", "stale_online", "definition_changed", "ttl", "unexplained".
 const char* SkewReasonName(SkewReason reason);
 
-// One served value and its recomputation.
+// One served value that differs from its recomputation.
 struct FeatureCheck {
   const LoggedRequest* request = nullptr;
-  size_t entity = 0;  // index into request->entities
+  size_t entity = 0;   // index into request->entities
   size_t feature = 0;  // index into request->features
   nlohmann::json served;
   nlohmann::json recomputed;
-  SkewReason reason = SkewReason::kNone;  // kNone: equal
-  std::string detail;                     // the evidence for `reason`
+  SkewReason reason = SkewReason::kUnexplained;
+  std::string detail;  // the evidence for `reason`
+};
+
+struct ServedComparison {
+  int64_t values = 0;                   // values compared
+  std::vector<FeatureCheck> differing;  // by request, entity, feature
 };
 
 // Recomputes every value of `requests` (one training-set join per feature list, at each
@@ -49,10 +54,10 @@ struct FeatureCheck {
 //   before the lookup time and offline data of that gap existed then;
 // - ttl: served as OUTSIDE_MAX_AGE but recomputed, or the other way round;
 // - otherwise unexplained.
-// Checks come per request, entity, feature. Errors: those of the training-set join (e.g. a view
+// The checks point into `requests`. Errors: those of the training-set join (e.g. a view
 // removed since, naming it).
-Result<std::vector<FeatureCheck>> CheckServed(repo::RepoContext& repo,
-                                              const std::vector<LoggedRequest>& requests);
+Result<ServedComparison> CheckServed(repo::RepoContext& repo,
+                                     const std::vector<LoggedRequest>& requests);
 
 // The logged response with `request_id`. Errors: KeyError "no logged request 'ID'" (with the
 // log folder) when the log has none.
@@ -60,10 +65,10 @@ Result<LoggedRequest> FindLoggedRequest(repo::RepoContext& repo, const std::stri
 
 // The report of one request: a header line, then "reproduced: N features equal" or one line per
 // differing value (entity keys, feature, served, recomputed, reason and its evidence).
-std::string ReproduceText(const LoggedRequest& request, const std::vector<FeatureCheck>& checks);
+std::string ReproduceText(const LoggedRequest& request, const ServedComparison& checks);
 // The same as JSON: request_id, served_at, at, service, equal (bool), features (count),
 // mismatches: [{entity, feature, served, recomputed, reason, detail}].
 nlohmann::ordered_json ReproduceJson(const LoggedRequest& request,
-                                     const std::vector<FeatureCheck>& checks);
+                                     const ServedComparison& checks);
 
 }  // namespace fst::feedback
