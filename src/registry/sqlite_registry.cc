@@ -147,6 +147,20 @@ CREATE TABLE skew_runs(
   report_json TEXT NOT NULL
 );
 )sql",
+    // OpenLineage run events of ingests and materializations (docs/lineage.md).
+    R"sql(
+CREATE TABLE lineage_events(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  job TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  event_time INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  event_json TEXT NOT NULL
+);
+CREATE INDEX lineage_events_by_job ON lineage_events(job, id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -197,6 +211,10 @@ class SqliteRegistry : public Registry {
                           const std::vector<StreamOffset>& offsets) override;
   Result<std::vector<QualityRunRecord>> ListQualityRuns(const std::string& source,
                                                         int64_t limit) override;
+  Result<int64_t> RecordLineageEvent(const LineageEventRecord& event) override;
+  Result<std::vector<LineageEventRecord>> ListLineageEvents(const std::string& job,
+                                                            int64_t limit) override;
+  Result<std::vector<LineageEventRecord>> LatestLineageRuns() override;
   Result<std::optional<BreakerRow>> GetBreaker(const std::string& source) override;
   Result<std::vector<BreakerRow>> ListBreakers() override;
   Status SetBreaker(const BreakerRow& breaker) override;
@@ -798,6 +816,62 @@ Result<std::vector<SkewRunRecord>> SqliteRegistry::ListSkewRuns(const std::strin
                     select.Int(5), select.Text(6)});
   }
   return runs;
+}
+
+namespace {
+
+constexpr char kLineageColumns[] =
+    "id, run_id, job, event_type, event_time, rows, error, event_json FROM lineage_events";
+
+Result<std::vector<LineageEventRecord>> ReadLineageEvents(Statement& select) {
+  std::vector<LineageEventRecord> events;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    events.push_back({select.Int(0), select.Text(1), select.Text(2), select.Text(3),
+                      select.Int(4), select.Int(5), select.Text(6), select.Text(7)});
+  }
+  return events;
+}
+
+}  // namespace
+
+Result<int64_t> SqliteRegistry::RecordLineageEvent(const LineageEventRecord& event) {
+  FST_ASSIGN_OR_RAISE(
+      Statement insert,
+      db_->Prepare("INSERT INTO lineage_events(run_id, job, event_type, event_time, rows, error, "
+                   "event_json) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"));
+  FST_ASSIGN_OR_RAISE(bool row, insert.Bind(event.run_id)
+                                    .Bind(event.job)
+                                    .Bind(event.event_type)
+                                    .Bind(event.event_time != 0 ? event.event_time
+                                                                : core::NowMicros())
+                                    .Bind(event.rows)
+                                    .Bind(event.error)
+                                    .Bind(event.event_json)
+                                    .Step());
+  if (!row) return db_->Error("recording a lineage event");
+  const int64_t id = insert.Int(0);
+  FST_RETURN_NOT_OK(insert.Run());
+  return id;
+}
+
+Result<std::vector<LineageEventRecord>> SqliteRegistry::ListLineageEvents(const std::string& job,
+                                                                          int64_t limit) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare(std::string("SELECT ") + kLineageColumns +
+                                   " WHERE ? = '' OR job = ? ORDER BY id DESC LIMIT ?"));
+  select.Bind(job).Bind(job).Bind(limit > 0 ? limit : int64_t{-1});
+  return ReadLineageEvents(select);
+}
+
+Result<std::vector<LineageEventRecord>> SqliteRegistry::LatestLineageRuns() {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare(std::string("SELECT ") + kLineageColumns +
+                   " WHERE id IN (SELECT MAX(id) FROM lineage_events WHERE event_type != 'START' "
+                   "GROUP BY job) ORDER BY job"));
+  return ReadLineageEvents(select);
 }
 
 }  // namespace fst::registry

@@ -335,6 +335,34 @@ TEST_F(SqliteRegistryTest, SkewRunsNewestFirstByService) {
   EXPECT_EQ((*all)[0].service, "churn_model");
 }
 
+TEST_F(SqliteRegistryTest, LineageEventsNewestFirstAndLatestFinishedRunPerJob) {
+  auto record = [&](const std::string& run, const std::string& job, const std::string& type,
+                    int64_t rows) {
+    auto id = registry_->RecordLineageEvent({0, run, job, type, 100, rows, "", "{}"});
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+  };
+  record("r1", "ingest.orders", "START", -1);
+  record("r1", "ingest.orders", "COMPLETE", 10);
+  record("r2", "ingest.orders", "START", -1);
+  record("r2", "ingest.orders", "FAIL", -1);
+  record("r3", "materialize.v", "START", -1);
+  record("r4", "ingest.orders", "START", -1);  // still running
+  auto orders = registry_->ListLineageEvents("ingest.orders");
+  ASSERT_TRUE(orders.ok());
+  ASSERT_EQ(orders->size(), 5u);
+  EXPECT_EQ((*orders)[0].run_id, "r4");
+  EXPECT_EQ((*orders)[3].rows, 10);
+  auto limited = registry_->ListLineageEvents("", 2);
+  ASSERT_TRUE(limited.ok());
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[1].job, "materialize.v");
+  auto latest = registry_->LatestLineageRuns();
+  ASSERT_TRUE(latest.ok());
+  ASSERT_EQ(latest->size(), 1u);  // materialize.v has only a START
+  EXPECT_EQ((*latest)[0].run_id, "r2");
+  EXPECT_EQ((*latest)[0].event_type, "FAIL");
+}
+
 TEST_F(SqliteRegistryTest, ReopeningKeepsEverything) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   auto published = registry_->BeginIngest("orders", "a.csv", "h1");
@@ -376,7 +404,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (4); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (5); "
                     "upgrade featherstone");
 }
 
@@ -500,7 +528,8 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
     ASSERT_TRUE((*db)->Exec("DROP TABLE quarantine_files; DROP TABLE quarantine_replays; "
                             "DROP TABLE quality_runs; DROP TABLE breakers; "
                             "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
-                            "DROP TABLE skew_runs; UPDATE schema_version SET version = 1")
+                            "DROP TABLE skew_runs; DROP TABLE lineage_events; "
+                            "UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
@@ -509,6 +538,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("stream_offsets"), 0);
   EXPECT_EQ(Count("watermark_history"), 0);
   EXPECT_EQ(Count("skew_runs"), 0);
+  EXPECT_EQ(Count("lineage_events"), 0);
 }
 
 }  // namespace

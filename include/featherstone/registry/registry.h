@@ -70,6 +70,18 @@ struct SkewRunRecord {
   std::string report_json;  // per feature: counts, numeric differences, reasons
 };
 
+// One OpenLineage RunEvent of an ingest or materialize run (docs/lineage.md).
+struct LineageEventRecord {
+  int64_t id = 0;          // assigned by the registry, increasing
+  std::string run_id;      // UUID shared by a run's START and COMPLETE/FAIL
+  std::string job;         // "ingest.SOURCE" | "materialize.VIEW"
+  std::string event_type;  // "START" | "COMPLETE" | "FAIL"
+  int64_t event_time = 0;  // µs
+  int64_t rows = -1;       // rows the run wrote (COMPLETE); -1 = not known
+  std::string error;       // FAIL: the error message
+  std::string event_json;  // the whole event as OpenLineage JSON
+};
+
 class Registry {
  public:
   // Opens or creates the database at `path` (parent folders created).
@@ -137,6 +149,14 @@ class Registry {
   // Skew runs of `service` (every run when empty), newest first, at most `limit` (0 = all).
   virtual Result<std::vector<SkewRunRecord>> ListSkewRuns(const std::string& service,
                                                           int64_t limit = 0) = 0;
+
+  // Records a lineage event; returns its id.
+  virtual Result<int64_t> RecordLineageEvent(const LineageEventRecord& event) = 0;
+  // Events of `job` (every job when empty), newest first, at most `limit` (0 = all).
+  virtual Result<std::vector<LineageEventRecord>> ListLineageEvents(const std::string& job,
+                                                                    int64_t limit = 0) = 0;
+  // The newest COMPLETE or FAIL event of every job, by job name.
+  virtual Result<std::vector<LineageEventRecord>> LatestLineageRuns() = 0;
 
   // Stream positions of `source` (stream_offsets.h), by topic then partition. PublishChecked
   // writes them (QualityPublish::stream_offsets) and fails with Cancelled, publishing nothing,
