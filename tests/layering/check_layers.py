@@ -8,11 +8,12 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-ORDER = ["core", "definitions", "registry", "connectors", "quality", "transform", "offline",
-         "online", "features", "repo", "ingest", "retrieval", "serving", "feedback", "cli"]
+ORDER = ["core", "definitions", "registry", "lineage", "connectors", "quality", "transform",
+         "offline", "online", "features", "repo", "ingest", "retrieval", "serving", "feedback", "cli"]
 # Pairs that must not know each other although one is listed before the other.
 APART = {("online", "offline"), ("retrieval", "ingest"), ("connectors", "registry"),
-         ("transform", "connectors"), ("transform", "registry"), ("quality", "registry")}
+         ("transform", "connectors"), ("transform", "registry"), ("quality", "registry"),
+         ("connectors", "lineage"), ("transform", "lineage"), ("quality", "lineage")}
 INCLUDE = re.compile(r'#include "featherstone/(\w+)/')
 
 
