@@ -59,10 +59,16 @@ def missing_tools():
     return [tool for tool in ("java", "mvn", "kcat") if shutil.which(tool) is None]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """`n` distinct free loopback ports (all held until chosen, so none repeats)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def kafka_jars():
@@ -116,7 +122,7 @@ def running_broker(work, heap="512m"):
     jars = kafka_jars()
     work = pathlib.Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    port, cport = free_port(), free_port()
+    port, cport = free_ports(2)
     props = work / "server.properties"
     props.write_text("\n".join([
         "process.roles=broker,controller", "node.id=1",

@@ -362,12 +362,17 @@ def test_two_workers_share_a_topic_each_event_once(kafka, tmp_path):
     kafka.create_topic(topic, 2)
     repo = fst.make_repo(tmp_path / "shop", repo_yaml(kafka_source(kafka, topic)))
     lines = make_orders(3000, seed=13)
-    produce_spread(kafka, topic, lines, partitions=2)
     # The RocksDB online store is one process's: workers sharing a repo write offline only.
     cmd = [fst.BIN, "-C", str(repo), "stream", "orders", "--until-idle", "3s",
            "--batch-events", "200", "--offline-only"]
     workers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(2)]
+    # Produced while both run (over about 5 s), so the group has settled on one partition per
+    # worker before most events arrive; whoever holds a partition at any moment, each event
+    # must land once.
+    for chunk in range(10):
+        produce_spread(kafka, topic, lines[chunk * 300:(chunk + 1) * 300], partitions=2)
+        time.sleep(0.5)
     outs = []
     for w in workers:
         out, err = w.communicate(timeout=50)
