@@ -11,6 +11,7 @@
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/breaker.h"
 #include "featherstone/ingest/quarantine.h"
+#include "featherstone/lineage/lineage_run.h"
 #include "featherstone/quality/validator.h"
 #include "batch_prefetcher.h"
 #include "kill_point.h"
@@ -106,11 +107,13 @@ void AddUndecoded(const std::vector<UndecodedInput>& undecoded, quality::RunRepo
 }
 
 // The one ingest run: admit (breaker) -> read -> validate -> sink -> publish. `path` names the
-// input in messages and records; `hash` its content (empty: not deduplicated).
-Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& applied,
-                         const definitions::Source& source_def, const std::string& path,
-                         const std::string& hash, connectors::Connector* connector,
-                         const IngestOptions& options) {
+// input in messages and records; `hash` its content (empty: not deduplicated). `ran`: the
+// quality run record, once the contract has judged the rows.
+Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& applied,
+                             const definitions::Source& source_def, const std::string& path,
+                             const std::string& hash, connectors::Connector* connector,
+                             const IngestOptions& options,
+                             std::optional<registry::QualityRunRecord>* ran) {
   const definitions::Source* source = &source_def;
   const std::string& source_name = source->name;
   IngestResult result;
@@ -247,6 +250,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
         report.result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     // A rejected micro-batch is consumed (its run is its record); one that opens the breaker
     // is not, so it is read again once the breaker lets the source through.
+    *ran = record;
     static const std::vector<registry::StreamOffset> kNone;
     FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(
         record, breaker, result.breaker_opened ? kNone : options.stream_offsets));
@@ -267,6 +271,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
   quality.run = record;
   quality.breaker = breaker;
   quality.stream_offsets = options.stream_offsets;
+  *ran = record;
   status = repo.registry().PublishChecked(result.ingest_id, result.rows,
                                           sink.Records(source_name), quality);
   if (!status.ok()) {
@@ -285,6 +290,37 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
                            result.rows_quarantined, " rows were quarantined (ingest #",
                            result.ingest_id, "); fix the data or the contract, then replay the "
                            "quarantine of '", source_name, "':", Lines(report.failures, ""));
+  }
+  return result;
+}
+
+// Checked, as an OpenLineage run "ingest.SOURCE" (docs/lineage.md): the input file (or
+// table) -> the source's offline data, with the contract's quality facets on the input.
+Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& applied,
+                         const definitions::Source& source, const std::string& path,
+                         const std::string& hash, connectors::Connector* connector,
+                         const IngestOptions& options) {
+  const std::string project = lineage::ProjectOf(repo.dir());
+  std::error_code error;
+  lineage::Dataset input = std::filesystem::is_regular_file(path, error)
+                               ? lineage::FileDataset(path)
+                               : lineage::Dataset{project, "input/" + path};
+  lineage::Dataset output{project, "offline/" + source.name};
+  lineage::LineageRun run(repo.registry(), project, "ingest." + source.name, {input}, {output});
+  std::optional<registry::QualityRunRecord> ran;
+  auto result = Checked(repo, applied, source, path, hash, connector, options, &ran);
+  if (ran.has_value() && source.contract.has_value()) {
+    input.input_facets = lineage::QualityFacets(
+        nlohmann::json::parse(ran->metrics_json, nullptr, false),
+        nlohmann::json::parse(ran->result_json, nullptr, false));
+  }
+  if (!result.ok()) {
+    run.Fail(result.status().message(), {input});
+  } else if (!result->verdict.empty()) {
+    run.Fail(result->verdict, {input});
+  } else {
+    output.output_facets = lineage::OutputStatistics(result->rows);
+    run.Complete(result->rows, {input}, {output});
   }
   return result;
 }

@@ -7,6 +7,7 @@
 #include <arrow/api.h>
 
 #include "featherstone/core/time.h"
+#include "featherstone/lineage/lineage_run.h"
 #include "featherstone/offline/part_file.h"
 #include "featherstone/offline/window_join.h"
 #include "featherstone/online/key_codec.h"
@@ -121,6 +122,86 @@ Result<std::unordered_map<std::string, std::pair<int64_t, int64_t>>> GroupEvents
   return groups;
 }
 
+// Materializes one view: its keys touched since the watermark (or all), then the watermark.
+Result<ViewMaterialized> MaterializeView(repo::RepoContext& repo,
+                                         const definitions::Repo& applied,
+                                         online::OnlineStore* store,
+                                         const definitions::FeatureView* view,
+                                         const MaterializeOptions& options) {
+  FST_ASSIGN_OR_RAISE(auto plan, features::PlanView(applied, view->name, {}));
+  FST_ASSIGN_OR_RAISE(auto records, repo.registry().ListFiles(plan.source->name));
+  FST_ASSIGN_OR_RAISE(auto files, PartRefs(repo, plan));
+  KeyFilter filter;
+  filter.max_ts = options.end;
+  offline::PitWindow window;
+  if (options.start.has_value()) {
+    filter.min_ts = *options.start;
+    window.min_ts = *options.start;
+  }
+  FST_ASSIGN_OR_RAISE(auto watermark, repo.registry().GetWatermark(view->name));
+  if (options.incremental && watermark.has_value()) {
+    filter.last_ingest_id = watermark->last_ingest_id;
+    filter.previous_end = watermark->end_ts;
+  }
+  FST_ASSIGN_OR_RAISE(auto keys, TouchedKeys(files, records, plan, filter));
+  FST_ASSIGN_OR_RAISE(auto key_arrays, KeyArrays(keys, plan));
+  const std::vector<int64_t> at(keys.size(), options.end);
+  std::vector<std::shared_ptr<arrow::Array>> latest;
+  std::vector<int64_t> latest_ts(keys.size(), 0);
+  if (!plan.latest_columns.empty()) {
+    FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, key_arrays, at,
+                                                           MakePitSpec(plan, window),
+                                                           repo.threads()));
+    latest = std::move(joined.values);
+    const auto& ts = static_cast<const arrow::Int64Array&>(*joined.event_ts);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      latest_ts[i] = ts.IsNull(static_cast<int64_t>(i)) ? kNoRow : ts.Value(static_cast<int64_t>(i));
+    }
+  }
+  // Windowed features: each key keeps its events of the longest window before `end`.
+  offline::KeyedEvents events;
+  std::unordered_map<std::string, std::pair<int64_t, int64_t>> event_groups;
+  if (!plan.aggregations.empty()) {
+    const int64_t from =
+        std::max(window.min_ts, offline::WindowFirstTime(options.end, plan.max_window_us));
+    FST_ASSIGN_OR_RAISE(events, offline::LoadKeyedEvents(files, MakeWindowSpec(plan), from,
+                                                         options.end, repo.threads()));
+    FST_ASSIGN_OR_RAISE(event_groups, GroupEvents(events));
+  }
+  std::vector<std::string> batch_keys, batch_values;
+  ViewMaterialized done{view->name, 0};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::string value;
+    online::EncodeRow(latest_ts[i], latest, plan.latest_types, static_cast<int64_t>(i), &value);
+    if (!plan.aggregations.empty()) {
+      std::vector<int64_t> rows;
+      auto it = event_groups.find(keys[i]);
+      if (it != event_groups.end()) {
+        for (int64_t e = it->second.first; e < it->second.second; ++e) rows.push_back(e);
+      }
+      online::EncodeRows(events.ts, events.columns, plan.agg_types, rows, &value);
+    } else if (latest_ts[i] == kNoRow) {
+      continue;
+    }
+    batch_keys.push_back(keys[i]);
+    batch_values.push_back(std::move(value));
+    if (batch_keys.size() == kWriteBatch) {
+      FST_RETURN_NOT_OK(store->Write(view->name, batch_keys, batch_values));
+      done.keys_written += static_cast<int64_t>(batch_keys.size());
+      batch_keys.clear();
+      batch_values.clear();
+    }
+  }
+  FST_RETURN_NOT_OK(store->Write(view->name, batch_keys, batch_values));
+  done.keys_written += static_cast<int64_t>(batch_keys.size());
+  int64_t last_ingest = watermark.has_value() ? watermark->last_ingest_id : 0;
+  for (const auto& record : records) last_ingest = std::max(last_ingest, record.ingest_id);
+  FST_RETURN_NOT_OK(repo.registry().SetWatermark(
+      {view->name, std::max(options.end, watermark ? watermark->end_ts : options.end),
+       last_ingest}));
+  return done;
+}
+
 }  // namespace
 
 Result<std::vector<ViewMaterialized>> Materialize(repo::RepoContext& repo,
@@ -140,80 +221,21 @@ Result<std::vector<ViewMaterialized>> Materialize(repo::RepoContext& repo,
       views.push_back(view);
     }
   }
+  const std::string project = lineage::ProjectOf(repo.dir());
   std::vector<ViewMaterialized> results;
   for (const auto* view : views) {
-    FST_ASSIGN_OR_RAISE(auto plan, features::PlanView(*applied, view->name, {}));
-    FST_ASSIGN_OR_RAISE(auto records, repo.registry().ListFiles(plan.source->name));
-    FST_ASSIGN_OR_RAISE(auto files, PartRefs(repo, plan));
-    KeyFilter filter;
-    filter.max_ts = options.end;
-    offline::PitWindow window;
-    if (options.start.has_value()) {
-      filter.min_ts = *options.start;
-      window.min_ts = *options.start;
+    // An OpenLineage run "materialize.VIEW": the source's offline data -> the online view.
+    lineage::Dataset output{project, "online/" + view->name};
+    lineage::LineageRun run(repo.registry(), project, "materialize." + view->name,
+                            {{project, "offline/" + view->source}}, {output});
+    auto done = MaterializeView(repo, *applied, store, view, options);
+    if (!done.ok()) {
+      run.Fail(done.status().message());
+      return done.status();
     }
-    FST_ASSIGN_OR_RAISE(auto watermark, repo.registry().GetWatermark(view->name));
-    if (options.incremental && watermark.has_value()) {
-      filter.last_ingest_id = watermark->last_ingest_id;
-      filter.previous_end = watermark->end_ts;
-    }
-    FST_ASSIGN_OR_RAISE(auto keys, TouchedKeys(files, records, plan, filter));
-    FST_ASSIGN_OR_RAISE(auto key_arrays, KeyArrays(keys, plan));
-    const std::vector<int64_t> at(keys.size(), options.end);
-    std::vector<std::shared_ptr<arrow::Array>> latest;
-    std::vector<int64_t> latest_ts(keys.size(), 0);
-    if (!plan.latest_columns.empty()) {
-      FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, key_arrays, at,
-                                                             MakePitSpec(plan, window),
-                                                             repo.threads()));
-      latest = std::move(joined.values);
-      const auto& ts = static_cast<const arrow::Int64Array&>(*joined.event_ts);
-      for (size_t i = 0; i < keys.size(); ++i) {
-        latest_ts[i] = ts.IsNull(static_cast<int64_t>(i)) ? kNoRow : ts.Value(static_cast<int64_t>(i));
-      }
-    }
-    // Windowed features: each key keeps its events of the longest window before `end`.
-    offline::KeyedEvents events;
-    std::unordered_map<std::string, std::pair<int64_t, int64_t>> event_groups;
-    if (!plan.aggregations.empty()) {
-      const int64_t from =
-          std::max(window.min_ts, offline::WindowFirstTime(options.end, plan.max_window_us));
-      FST_ASSIGN_OR_RAISE(events, offline::LoadKeyedEvents(files, MakeWindowSpec(plan), from,
-                                                           options.end, repo.threads()));
-      FST_ASSIGN_OR_RAISE(event_groups, GroupEvents(events));
-    }
-    std::vector<std::string> batch_keys, batch_values;
-    ViewMaterialized done{view->name, 0};
-    for (size_t i = 0; i < keys.size(); ++i) {
-      std::string value;
-      online::EncodeRow(latest_ts[i], latest, plan.latest_types, static_cast<int64_t>(i), &value);
-      if (!plan.aggregations.empty()) {
-        std::vector<int64_t> rows;
-        auto it = event_groups.find(keys[i]);
-        if (it != event_groups.end()) {
-          for (int64_t e = it->second.first; e < it->second.second; ++e) rows.push_back(e);
-        }
-        online::EncodeRows(events.ts, events.columns, plan.agg_types, rows, &value);
-      } else if (latest_ts[i] == kNoRow) {
-        continue;
-      }
-      batch_keys.push_back(keys[i]);
-      batch_values.push_back(std::move(value));
-      if (batch_keys.size() == kWriteBatch) {
-        FST_RETURN_NOT_OK(store->Write(view->name, batch_keys, batch_values));
-        done.keys_written += static_cast<int64_t>(batch_keys.size());
-        batch_keys.clear();
-        batch_values.clear();
-      }
-    }
-    FST_RETURN_NOT_OK(store->Write(view->name, batch_keys, batch_values));
-    done.keys_written += static_cast<int64_t>(batch_keys.size());
-    int64_t last_ingest = watermark.has_value() ? watermark->last_ingest_id : 0;
-    for (const auto& record : records) last_ingest = std::max(last_ingest, record.ingest_id);
-    FST_RETURN_NOT_OK(repo.registry().SetWatermark(
-        {view->name, std::max(options.end, watermark ? watermark->end_ts : options.end),
-         last_ingest}));
-    results.push_back(done);
+    output.output_facets = lineage::OutputStatistics(done->keys_written);
+    run.Complete(done->keys_written, {}, {output});
+    results.push_back(*done);
   }
   FST_RETURN_NOT_OK(store->Flush());
   return results;
