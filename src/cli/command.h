@@ -45,5 +45,6 @@ void AddTokenCommands(CLI::App& app, Globals& globals, Action* action);
 void AddTrainingSetCommand(CLI::App& app, Globals& globals, Action* action);
 void AddReproduceCommand(CLI::App& app, Globals& globals, Action* action);
 void AddSkewCommand(CLI::App& app, Globals& globals, Action* action);
+void AddLineageCommand(CLI::App& app, Globals& globals, Action* action);
 
 }  // namespace fst::cli

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   AddTrainingSetCommand(app, globals, &action);
   AddReproduceCommand(app, globals, &action);
   AddSkewCommand(app, globals, &action);
+  AddLineageCommand(app, globals, &action);
   if (fst::Status verb = CheckVerb(app, argc, argv); !verb.ok()) {
     std::cerr << "error: " << verb.message() << "\n";
     return 2;
