@@ -1,6 +1,7 @@
 #include "featherstone/feedback/feature_log_reader.h"
 
 #include <algorithm>
+#include <thread>
 
 #include <arrow/buffer.h>
 #include <arrow/builder.h>
@@ -120,7 +121,7 @@ Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::strin
 }
 
 Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, const std::string& dir,
-                                                  const LogFilter& filter) {
+                                                  const LogFilter& filter, int threads) {
   std::vector<LoggedRequest> out;
   FST_ASSIGN_OR_RAISE(auto folder, fs.GetFileInfo(dir));
   if (folder.type() == arrow::fs::FileType::NotFound) return out;
@@ -139,17 +140,15 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, con
   // A quick test before parsing a whole line: the request id appears in it.
   const std::string id_text = filter.request_id.empty() ? "" : json(filter.request_id).dump();
   for (const auto& path : parts) {
+    auto keep = [&](const LoggedRequest& request) {
+      return (filter.request_id.empty() || request.request_id == filter.request_id) &&
+             (filter.service.empty() || request.service == filter.service) &&
+             request.served_at_us >= filter.from_us && request.served_at_us <= filter.to_us;
+    };
     auto add = [&](std::string_view record, int64_t line) -> Status {
       FST_ASSIGN_OR_RAISE(auto request,
                           ParseLoggedRequest(record, path + ":" + std::to_string(line)));
-      if (!filter.request_id.empty() && request.request_id != filter.request_id) {
-        return Status::OK();
-      }
-      if (!filter.service.empty() && request.service != filter.service) return Status::OK();
-      if (request.served_at_us < filter.from_us || request.served_at_us > filter.to_us) {
-        return Status::OK();
-      }
-      out.push_back(std::move(request));
+      if (keep(request)) out.push_back(std::move(request));
       return Status::OK();
     };
     // Read in chunks of whole lines; a part's unterminated last line (still being written, or
@@ -180,11 +179,31 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, con
           if (candidate) FST_RETURN_NOT_OK(add(record, line));
         }
       } else {
+        // Every line: parsed on `threads` threads (the lines of a chunk split in slices), then
+        // filtered in order.
+        std::vector<std::pair<std::string_view, int64_t>> records;
         for (; start < whole; ++line) {
           const size_t end = lines.find('\n', start);
-          const std::string_view record = lines.substr(start, end - start);
+          if (end > start) records.emplace_back(lines.substr(start, end - start), line);
           start = end + 1;
-          if (!record.empty()) FST_RETURN_NOT_OK(add(record, line));
+        }
+        std::vector<Result<LoggedRequest>> parsed(records.size(), Status::UnknownError("unparsed"));
+        auto parse = [&](size_t from, size_t to) {
+          for (size_t i = from; i < to; ++i) {
+            parsed[i] = ParseLoggedRequest(records[i].first,
+                                           path + ":" + std::to_string(records[i].second));
+          }
+        };
+        const size_t slices = std::max<size_t>(1, std::min<size_t>(threads, records.size()));
+        std::vector<std::thread> workers;
+        for (size_t t = 1; t < slices; ++t) {
+          workers.emplace_back(parse, records.size() * t / slices, records.size() * (t + 1) / slices);
+        }
+        parse(0, records.size() / slices);
+        for (auto& worker : workers) worker.join();
+        for (auto& request : parsed) {
+          FST_RETURN_NOT_OK(request.status());
+          if (keep(*request)) out.push_back(std::move(*request));
         }
       }
       text.erase(0, whole);

@@ -287,6 +287,12 @@ TEST_F(FeedbackTest, AChangedDefinitionIsNamed) {
     EXPECT_EQ(check.reason, SkewReason::kDefinitionChanged) << Describe(check);
     EXPECT_EQ(check.request->feature_names[check.feature], "amount_cents");
     EXPECT_NE(check.detail.find("feature_view/customer_features"), std::string::npos);
+    EXPECT_NE(check.detail.find("the served versions reproduce the value"), std::string::npos)
+        << check.detail;
+    // Today's definition: ten times the served value.
+    if (!check.served.is_null()) {
+      EXPECT_DOUBLE_EQ(check.recomputed.get<double>(), 10 * check.served.get<double>());
+    }
     ++changed;
   }
   EXPECT_GE(changed, 1);

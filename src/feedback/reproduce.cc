@@ -7,6 +7,7 @@
 #include <set>
 
 #include "featherstone/core/time.h"
+#include "featherstone/definitions/spec.h"
 #include "featherstone/features/on_demand.h"
 #include "featherstone/features/view_plan.h"
 #include "featherstone/retrieval/historical.h"
@@ -121,26 +122,7 @@ class Explainer {
     return Status::OK();
   }
 
-  // definition_changed: the evidence, or "" when every logged hash behind the feature is current.
-  std::string ChangedDefinition(const LoggedRequest& request, const FeatureRef& ref,
-                                const std::vector<std::string>& views) const {
-    std::vector<std::string> keys = {"feature_view/" + ref.view,
-                                     "on_demand_feature_view/" + ref.view};
-    for (const auto& view : views) keys.push_back("feature_view/" + view);
-    for (const auto& key : keys) {
-      auto logged = request.spec_hashes.find(key);
-      if (logged == request.spec_hashes.end()) continue;
-      auto now = current_.find(key);
-      if (now == current_.end()) return key + " was removed after the request";
-      if (now->second.object.hash != logged->second) {
-        return key + " served at spec " + Short(logged->second) + ", now spec " +
-               Short(now->second.object.hash) + " (version " +
-               std::to_string(now->second.version) + " applied " +
-               core::FormatTimestamp(now->second.applied_at) + ")";
-      }
-    }
-    return "";
-  }
+  const std::map<std::string, registry::ObjectRecord>& current() const { return current_; }
 
   // late_data evidence: the ingests of the views' sources published after the request that
   // hold events at or before its lookup time.
@@ -218,25 +200,101 @@ const char* SkewReasonName(SkewReason reason) {
   return "unexplained";
 }
 
+namespace {
+
+// The logged spec hashes of `request` that are not the current ones: "kind/name" -> hash.
+std::map<std::string, std::string> ChangedHashes(
+    const LoggedRequest& request, const std::map<std::string, registry::ObjectRecord>& current) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, hash] : request.spec_hashes) {
+    auto now = current.find(key);
+    if (now == current.end() || now->second.object.hash != hash) out[key] = hash;
+  }
+  return out;
+}
+
+// A context over the same stores with the definitions that served a response: the current
+// objects with those of `changed` replaced by (or, when removed since, restored to) the
+// registry versions of the logged hashes. Errors: KeyError when a version is no longer kept.
+Result<std::unique_ptr<repo::RepoContext>> ServedContext(
+    repo::RepoContext& repo, const std::map<std::string, std::string>& changed,
+    const std::map<std::string, registry::ObjectRecord>& current) {
+  std::map<std::string, definitions::SpecObject> objects;
+  for (const auto& [key, record] : current) objects[key] = record.object;
+  for (const auto& [key, hash] : changed) {
+    const size_t slash = key.find('/');
+    const std::string kind = key.substr(0, slash), name = key.substr(slash + 1);
+    FST_ASSIGN_OR_RAISE(auto history, repo.registry().History(name));
+    auto it = std::find_if(history.begin(), history.end(), [&](const registry::ObjectRecord& r) {
+      return r.object.kind == kind && r.object.hash == hash && !r.removed;
+    });
+    if (it == history.end()) {
+      return Status::KeyError(key, " spec ", Short(hash), " is not in the registry's history");
+    }
+    objects[key] = it->object;
+  }
+  std::vector<definitions::SpecObject> list;
+  for (auto& [key, object] : objects) list.push_back(std::move(object));
+  FST_ASSIGN_OR_RAISE(auto definitions, definitions::FromSpecObjects(list));
+  FST_ASSIGN_OR_RAISE(auto context, repo::RepoContext::Open(repo.dir()));
+  context->UseDefinitions(std::move(definitions));
+  return context;
+}
+
+}  // namespace
+
 Result<ServedComparison> CheckServed(repo::RepoContext& repo,
                                      const std::vector<LoggedRequest>& requests) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  Explainer explainer(repo, *applied);
-  FST_RETURN_NOT_OK(explainer.Load());
-  // Requests of one feature list are recomputed by one join.
-  std::map<std::string, std::vector<const LoggedRequest*>> groups;
+  Explainer current_explainer(repo, *applied);
+  FST_RETURN_NOT_OK(current_explainer.Load());
+  const auto& current = current_explainer.current();
+  // Requests of one feature list served by one set of versions are recomputed by one join.
+  std::map<std::pair<std::string, std::string>, std::vector<const LoggedRequest*>> groups;
+  std::map<std::string, std::map<std::string, std::string>> changed_by_key;
   for (const auto& request : requests) {
-    std::string key;
-    for (const auto& ref : request.features) key += ref.ToString() + ",";
-    groups[key].push_back(&request);
+    std::string features, versions;
+    for (const auto& ref : request.features) features += ref.ToString() + ",";
+    auto changed = ChangedHashes(request, current);
+    for (const auto& [key, hash] : changed) versions += key + "=" + hash + ",";
+    changed_by_key.emplace(versions, std::move(changed));
+    groups[{features, versions}].push_back(&request);
   }
   ServedComparison out;
-  for (const auto& [key, group] : groups) {
+  for (const auto& [group_key, group] : groups) {
     const std::vector<FeatureRef>& refs = group.front()->features;
+    const auto& changed = changed_by_key.at(group_key.second);
     const LoggedRows rows = Explode(group);
-    FST_ASSIGN_OR_RAISE(auto now, Recompute(repo, rows, refs, 0));
-    FST_ASSIGN_OR_RAISE(auto behind, ViewsBehind(*applied, refs));
     out.values += static_cast<int64_t>(rows.size() * refs.size());
+    // Recomputed with the definitions that served the responses when they changed since (and
+    // the registry still has those versions); the current ones otherwise.
+    std::unique_ptr<repo::RepoContext> served_context;
+    std::string changed_text;
+    for (const auto& [key, hash] : changed) {
+      auto now = current.find(key);
+      changed_text += (changed_text.empty() ? "" : "; ") + key + " served at spec " + Short(hash) +
+                      (now == current.end()
+                           ? std::string(", removed since")
+                           : ", now spec " + Short(now->second.object.hash) + " (version " +
+                                 std::to_string(now->second.version) + " applied " +
+                                 core::FormatTimestamp(now->second.applied_at) + ")");
+    }
+    if (!changed.empty()) {
+      auto context = ServedContext(repo, changed, current);
+      if (context.ok()) served_context = std::move(*context);
+    }
+    repo::RepoContext& context = served_context != nullptr ? *served_context : repo;
+    FST_ASSIGN_OR_RAISE(const definitions::Repo* definitions, context.Applied());
+    Explainer explainer(context, *definitions);
+    FST_ASSIGN_OR_RAISE(auto behind, ViewsBehind(*definitions, refs));
+    FST_ASSIGN_OR_RAISE(auto now, Recompute(context, rows, refs, 0));
+    // With served versions, a value they reproduce may still differ under today's definitions:
+    // that difference is definition_changed.
+    std::vector<std::shared_ptr<arrow::Array>> today;
+    if (served_context != nullptr) {
+      auto recomputed = Recompute(repo, rows, refs, 0);
+      if (recomputed.ok()) today = std::move(*recomputed);
+    }
     // Rows with a difference, by serving time (what the store knew then is one join per time),
     // and where their differing checks start.
     std::map<int64_t, LoggedRows> differing;
@@ -246,22 +304,34 @@ Result<ServedComparison> CheckServed(repo::RepoContext& repo,
       const size_t e = rows.entity[r];
       for (size_t f = 0; f < refs.size(); ++f) {
         const json& served = request.values[e][f];
-        if (SameAsCell(served, *now[f], static_cast<int64_t>(r))) continue;
-        if (first_check.emplace(std::make_pair(&request, e), out.differing.size()).second) {
-          differing[request.served_at_us].Add(&request, e);
-        }
+        const int64_t row = static_cast<int64_t>(r);
         FeatureCheck check;
         check.request = &request;
         check.entity = e;
         check.feature = f;
         check.served = served;
-        check.recomputed = json(retrieval::ToJson(*now[f], static_cast<int64_t>(r)));
+        if (SameAsCell(served, *now[f], row)) {
+          if (!changed.empty() && (today.empty() || !SameAsCell(served, *today[f], row))) {
+            // Reproduced by the served versions; not by today's (or they cannot compute it).
+            check.reason = SkewReason::kDefinitionChanged;
+            check.recomputed = today.empty() ? json() : json(retrieval::ToJson(*today[f], row));
+            check.detail = changed_text + (served_context != nullptr
+                                               ? "; the served versions reproduce the value"
+                                               : "");
+            out.differing.push_back(std::move(check));
+          }
+          continue;
+        }
+        if (first_check.emplace(std::make_pair(&request, e), out.differing.size()).second) {
+          differing[request.served_at_us].Add(&request, e);
+        }
+        check.recomputed = json(retrieval::ToJson(*now[f], row));
         check.reason = SkewReason::kUnexplained;
         out.differing.push_back(std::move(check));
       }
     }
     for (const auto& [served_at, subset] : differing) {
-      FST_ASSIGN_OR_RAISE(auto known, Recompute(repo, subset, refs, served_at));
+      FST_ASSIGN_OR_RAISE(auto known, Recompute(context, subset, refs, served_at));
       for (size_t r = 0; r < subset.size(); ++r) {
         const LoggedRequest& request = *subset.request[r];
         const size_t e = subset.entity[r];
@@ -270,10 +340,13 @@ Result<ServedComparison> CheckServed(repo::RepoContext& repo,
              out.differing[c].entity == e;
              ++c) {
           FeatureCheck& check = out.differing[c];
+          if (check.reason != SkewReason::kUnexplained) continue;
           const size_t f = check.feature;
-          std::string evidence = explainer.ChangedDefinition(request, refs[f], behind[f]);
-          if (!evidence.empty()) {
+          std::string evidence;
+          if (!changed.empty() && served_context == nullptr) {
+            // The served versions are gone: today's definitions computed the value.
             check.reason = SkewReason::kDefinitionChanged;
+            evidence = changed_text;
           } else if (SameAsCell(check.served, *known[f], static_cast<int64_t>(r))) {
             check.reason = SkewReason::kLateData;
             FST_ASSIGN_OR_RAISE(evidence, explainer.LateIngests(request, behind[f]));

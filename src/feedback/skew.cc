@@ -14,7 +14,7 @@ Result<SkewReport> MeasureSkew(repo::RepoContext& repo, const SkewOptions& optio
   filter.from_us = options.from_us;
   filter.to_us = options.to_us;
   const std::string dir = serving::FeatureLogDir(repo.dir());
-  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter));
+  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter, repo.threads()));
   if (requests.empty()) {
     return Status::Invalid("no logged request", options.service.empty() ? "" : " of service '",
                            options.service, options.service.empty() ? "" : "'", " in ", dir,

@@ -82,7 +82,7 @@ Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOpt
   filter.from_us = options.from_us;
   filter.to_us = options.to_us;
   const std::string dir = serving::FeatureLogDir(repo.dir());
-  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter));
+  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter, repo.threads()));
   if (requests.empty()) {
     return Status::Invalid("no logged request of service '", options.service, "' in ", dir,
                            options.from_us != std::numeric_limits<int64_t>::min() ||

@@ -54,6 +54,11 @@ Result<const definitions::Repo*> RepoContext::Applied() {
   return applied_.get();
 }
 
+void RepoContext::UseDefinitions(definitions::Repo definitions) {
+  applied_ = std::make_unique<definitions::Repo>(std::move(definitions));
+  plans_ = std::make_unique<features::PlanCache>();
+}
+
 Result<const definitions::Source*> RepoContext::AppliedSource(const std::string& name) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, Applied());
   if (const definitions::Source* source = applied->FindSource(name)) return source;

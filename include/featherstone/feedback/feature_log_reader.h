@@ -51,9 +51,10 @@ Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::strin
 // closed parts and the whole lines of the part a running server has open (its last line may be
 // half written). All selected records are held in memory.
 // Errors: IOError for an unreadable part; Invalid from ParseLoggedRequest.
+// Lines are parsed on `threads` threads.
 Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs,
                                                   const std::string& dir,
-                                                  const LogFilter& filter);
+                                                  const LogFilter& filter, int threads = 1);
 
 // Logged responses as rows, one per (response, entity).
 struct LoggedRows {

@@ -19,7 +19,7 @@ enum class SkewReason {
   kNone,               // equal (not a FeatureCheck's reason)
   kLateData,           // events the offline store received after the request explain it
   kStaleOnline,        // the online state was materialized up to a time before the request
-  kDefinitionChanged,  // a definition the value depends on changed since it was served
+  kDefinitionChanged,  // the served versions reproduce it; today's definitions do not
   kTtl,                // the served value and the recomputed one disagree on the ttl
   kUnexplained,
 };
@@ -43,19 +43,21 @@ struct ServedComparison {
   std::vector<FeatureCheck> differing;  // by request, entity, feature
 };
 
-// Recomputes every value of `requests` (one training-set join per feature list, at each
-// request's lookup time) and explains each difference (numbers count as equal within 1e-9
+// Recomputes every value of `requests` (one training-set join per feature list and set of
+// served versions, at each request's lookup time) with the definitions that served it — the
+// registry keeps every version; a logged spec hash that is no longer current is recomputed
+// with that version — and explains each difference (numbers count as equal within 1e-9
 // relative: online windows accumulate in another order than the join):
-// - definition_changed: a spec hash the response logged (service, view, on-demand view, or a
-//   view an on-demand feature reads) is not the current one;
+// - definition_changed: the served versions reproduce the value but today's definitions give
+//   another (or the served version is no longer in the registry); the detail names the
+//   changed objects, both spec hashes and the apply time;
 // - late_data: recomputed from only the ingests published by the serving time, the value is the
 //   served one (the detail names the ingests published later);
 // - stale_online: the view's watermark when the request was served (registry history) was
 //   before the lookup time and offline data of that gap existed then;
 // - ttl: served as OUTSIDE_MAX_AGE but recomputed, or the other way round;
 // - otherwise unexplained.
-// The checks point into `requests`. Errors: those of the training-set join (e.g. a view
-// removed since, naming it).
+// The checks point into `requests`. Errors: those of the training-set join.
 Result<ServedComparison> CheckServed(repo::RepoContext& repo,
                                      const std::vector<LoggedRequest>& requests);
 

@@ -37,6 +37,9 @@ class RepoContext {
   // seen by a context opened after them.
   // Errors: Invalid "nothing applied yet" when the registry is empty.
   Result<const definitions::Repo*> Applied();
+  // Makes `definitions` this context's applied definitions from now on (e.g. the versions that
+  // served a logged response, to reproduce it); plans made so far are dropped.
+  void UseDefinitions(definitions::Repo definitions);
   // The applied source named `name`. Errors: those of Applied(); KeyError "unknown source 'X';
   // applied sources: a, b" otherwise.
   Result<const definitions::Source*> AppliedSource(const std::string& name);
