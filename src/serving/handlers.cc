@@ -119,6 +119,21 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
   if (const size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   const Endpoint endpoint = Route(path);
   HttpResponse response;
+  if (path == "/" || path.starts_with("/ui") || path.starts_with("/api/")) {
+    const TokenEntry* caller = nullptr;
+    if (tokens_.has_value()) {
+      if (auto bearer = BearerToken(request.authorization)) caller = tokens_->Find(*bearer);
+    }
+    try {
+      response = Dashboard(request, path, caller);
+    } catch (const std::exception& e) {
+      response = Error(500, std::string("internal error: ") + e.what());
+    }
+    metrics_->CountRequest(endpoint, response.status,
+                           std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now() - start).count());
+    return response;
+  }
   const TokenEntry* caller = nullptr;
   std::optional<std::string_view> bearer;
   if (tokens_.has_value() && endpoint != Endpoint::kHealth) {

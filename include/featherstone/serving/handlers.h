@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -64,6 +65,10 @@ class Handlers {
   // A 403 when `caller` lacks one of `needed`; none when it has them all or auth is off.
   std::optional<HttpResponse> Deny(const TokenEntry* caller, const std::vector<Scope>& needed);
   HttpResponse Health();
+  // The dashboard (dashboard.cc, docs/lineage.md): its files at /ui/ (no token needed: they
+  // hold no data) and the JSON it reads at /api/... (scope `catalog`).
+  HttpResponse Dashboard(const HttpRequest& request, std::string_view path,
+                         const TokenEntry* caller);
   // Prometheus gauges read from the registry at scrape time: the breaker state of each source
   // with a breaker, and the age of each online view's materialization watermark.
   std::string StoreGauges();
