@@ -13,10 +13,10 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 constexpr char kMetricsSchema[] =
-    "https://openlineage.io/spec/facets/1-0-2/DataQualityMetricsInputDatasetFacet.json"
+    "https://openlineage.io/spec/facets/1-0-3/DataQualityMetricsInputDatasetFacet.json"
     "#/$defs/DataQualityMetricsInputDatasetFacet";
 constexpr char kAssertionsSchema[] =
-    "https://openlineage.io/spec/facets/1-0-1/DataQualityAssertionsDatasetFacet.json"
+    "https://openlineage.io/spec/facets/1-1-0/DataQualityAssertionsDatasetFacet.json"
     "#/$defs/DataQualityAssertionsDatasetFacet";
 constexpr char kStatisticsSchema[] =
     "https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json"

@@ -175,3 +175,73 @@ def test_dashboard_in_chromium(repo, tmp_path):
     assert "No skew run yet" in shown["skew"]
     if os.environ.get("FST_DASHBOARD_SCREENSHOT"):
         shutil.copy(shot, os.environ["FST_DASHBOARD_SCREENSHOT"])
+
+
+def as_client_event(ev):
+    """`ev` rebuilt with the official OpenLineage client's generated classes, whose validators
+    check the run id is a UUID and the event time a date-time, and whose constructors require
+    each facet's required fields."""
+    from openlineage.client import event_v2
+    from openlineage.client.generated import (data_quality_assertions_dataset as assertions,
+                                              data_quality_metrics_input_dataset as metrics,
+                                              error_message_run, output_statistics_output_dataset)
+
+    def facet(cls, body, **fields):
+        assert body["_schemaURL"] == cls._get_schema(), body["_schemaURL"]
+        return cls(**fields, producer=body["_producer"])
+
+    def input_facets(facets):
+        out = {}
+        if "dataQualityMetrics" in facets:
+            m = facets["dataQualityMetrics"]
+            out["dataQualityMetrics"] = facet(
+                metrics.DataQualityMetricsInputDatasetFacet, m, rowCount=m["rowCount"],
+                columnMetrics={c: metrics.ColumnMetrics(**v) for c, v in m["columnMetrics"].items()})
+        if "dataQualityAssertions" in facets:
+            a = facets["dataQualityAssertions"]
+            out["dataQualityAssertions"] = facet(
+                assertions.DataQualityAssertionsDatasetFacet, a,
+                assertions=[assertions.Assertion(**x) for x in a["assertions"]])
+        assert set(out) == set(facets), facets
+        return out
+
+    def output_facets(facets):
+        out = {}
+        if "outputStatistics" in facets:
+            s = facets["outputStatistics"]
+            out["outputStatistics"] = facet(
+                output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet, s,
+                rowCount=s["rowCount"])
+        assert set(out) == set(facets), facets
+        return out
+
+    run_facets = {}
+    if "errorMessage" in ev["run"]["facets"]:
+        e = ev["run"]["facets"]["errorMessage"]
+        run_facets["errorMessage"] = facet(error_message_run.ErrorMessageRunFacet, e,
+                                           message=e["message"],
+                                           programmingLanguage=e["programmingLanguage"])
+    event = event_v2.RunEvent(
+        eventType=event_v2.RunState(ev["eventType"]), eventTime=ev["eventTime"],
+        run=event_v2.Run(runId=ev["run"]["runId"], facets=run_facets),
+        job=event_v2.Job(namespace=ev["job"]["namespace"], name=ev["job"]["name"]),
+        inputs=[event_v2.InputDataset(namespace=d["namespace"], name=d["name"],
+                                      inputFacets=input_facets(d.get("inputFacets", {})))
+                for d in ev["inputs"]],
+        outputs=[event_v2.OutputDataset(namespace=d["namespace"], name=d["name"],
+                                        outputFacets=output_facets(d.get("outputFacets", {})))
+                 for d in ev["outputs"]],
+        producer=ev["producer"])
+    assert event.schemaURL == ev["schemaURL"]
+    return event
+
+
+def test_events_load_with_the_official_openlineage_client(repo):
+    pytest.importorskip("openlineage.client", reason="openlineage-python (scripts/setup)")
+    from openlineage.client.serde import Serde
+    evs = events(repo)
+    assert len(evs) == 8
+    for ev in evs:
+        rebuilt = Serde.to_dict(as_client_event(ev))
+        assert rebuilt["run"]["runId"] == ev["run"]["runId"]
+        assert rebuilt["eventType"] == ev["eventType"]
