@@ -245,3 +245,26 @@ def test_events_load_with_the_official_openlineage_client(repo):
         rebuilt = Serde.to_dict(as_client_event(ev))
         assert rebuilt["run"]["runId"] == ev["run"]["runId"]
         assert rebuilt["eventType"] == ev["eventType"]
+
+
+def test_dashboard_data_needs_the_catalog_scope(repo, tmp_path):
+    tokens = tmp_path / "tokens.yaml"
+
+    def new_token(name, scope):
+        p = fst.run(["token", "new", "--auth", tokens, "--name", name, "--scope", scope])
+        return p.stdout.strip()
+
+    catalog, metrics = new_token("dash", "catalog"), new_token("prom", "metrics")
+    server = Server(repo, ["--auth", str(tokens), "--no-feature-log"])
+    try:
+        status, page = server.get("/ui/")  # the page holds no data: no token needed
+        assert status == 200 and "app.js" in page
+        for path in ("/api/lineage", "/api/quality", "/api/skew", "/api/events"):
+            status, body = server.get(path)
+            assert status == 401 and "/ui/#token=TOKEN" in body["error"], (path, body)
+            status, body = server.get(path, token=metrics)
+            assert status == 403 and "catalog" in body["error"], (path, body)
+            status, _ = server.get(path, token=catalog)
+            assert status == 200, path
+    finally:
+        server.stop()
