@@ -27,6 +27,11 @@ Result<std::unique_ptr<repo::RepoContext>> OpenRepo(const Globals& globals);
 // Parses a timestamp option value, naming the option in the error.
 Result<int64_t> ParseTimeOption(const std::string& option, const std::string& text);
 
+// --from/--to into `*from_us`/`*to_us` (each left as it is when empty). Errors: those of
+// ParseTimeOption; Invalid when --from is after --to.
+Status ParseTimeRange(const std::string& from, const std::string& to, int64_t* from_us,
+                      int64_t* to_us);
+
 void AddInitCommand(CLI::App& app, Globals& globals, Action* action);
 void AddPlanApplyCommands(CLI::App& app, Globals& globals, Action* action);
 void AddListCommands(CLI::App& app, Globals& globals, Action* action);

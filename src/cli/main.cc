@@ -20,6 +20,18 @@ Result<int64_t> ParseTimeOption(const std::string& option, const std::string& te
   return parsed;
 }
 
+Status ParseTimeRange(const std::string& from, const std::string& to, int64_t* from_us,
+                      int64_t* to_us) {
+  if (!from.empty()) {
+    FST_ASSIGN_OR_RAISE(*from_us, ParseTimeOption("--from", from));
+  }
+  if (!to.empty()) {
+    FST_ASSIGN_OR_RAISE(*to_us, ParseTimeOption("--to", to));
+  }
+  if (*from_us > *to_us) return Status::Invalid("--from is after --to");
+  return Status::OK();
+}
+
 namespace {
 
 // The first argument that is not an option of the top-level command (nullptr when none).

@@ -14,13 +14,7 @@ struct Options {
 };
 
 Status Run(const Globals& globals, Options o) {
-  if (!o.from.empty()) {
-    FST_ASSIGN_OR_RAISE(o.skew.from_us, ParseTimeOption("--from", o.from));
-  }
-  if (!o.to.empty()) {
-    FST_ASSIGN_OR_RAISE(o.skew.to_us, ParseTimeOption("--to", o.to));
-  }
-  if (o.skew.from_us > o.skew.to_us) return Status::Invalid("--from is after --to");
+  FST_RETURN_NOT_OK(ParseTimeRange(o.from, o.to, &o.skew.from_us, &o.skew.to_us));
   if (o.skew.sample < 0) return Status::Invalid("--sample ", o.skew.sample, ": expected >= 0");
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(auto report, feedback::MeasureSkew(*repo, o.skew));

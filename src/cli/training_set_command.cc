@@ -16,13 +16,7 @@ struct Options {
 };
 
 Status Run(const Globals& globals, Options o) {
-  if (!o.from.empty()) {
-    FST_ASSIGN_OR_RAISE(o.set.from_us, ParseTimeOption("--from", o.from));
-  }
-  if (!o.to.empty()) {
-    FST_ASSIGN_OR_RAISE(o.set.to_us, ParseTimeOption("--to", o.to));
-  }
-  if (o.set.from_us > o.set.to_us) return Status::Invalid("--from is after --to");
+  FST_RETURN_NOT_OK(ParseTimeRange(o.from, o.to, &o.set.from_us, &o.set.to_us));
   if (!o.horizon.empty()) {
     auto horizon = core::ParseDuration(o.horizon);
     if (!horizon.ok()) return Status::Invalid("--horizon: ", horizon.status().message());

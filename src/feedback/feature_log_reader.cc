@@ -12,6 +12,7 @@
 #include "featherstone/core/time.h"
 #include "featherstone/features/on_demand.h"
 #include "featherstone/retrieval/historical.h"
+#include "featherstone/serving/serve.h"
 
 namespace fst::feedback {
 namespace {
@@ -215,6 +216,21 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, con
                                             : a.request_id < b.request_id;
   });
   return out;
+}
+
+Result<std::vector<LoggedRequest>> ReadLoggedRequests(repo::RepoContext& repo,
+                                                      const LogFilter& filter) {
+  const std::string dir = serving::FeatureLogDir(repo.dir());
+  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter, repo.threads()));
+  if (requests.empty()) {
+    const bool ranged = filter.from_us != std::numeric_limits<int64_t>::min() ||
+                        filter.to_us != std::numeric_limits<int64_t>::max();
+    return Status::Invalid("no logged request",
+                           filter.service.empty() ? "" : " of service '" + filter.service + "'",
+                           " in ", dir, ranged ? " in the requested time range" : "",
+                           " (requests are logged by `featherstone serve`)");
+  }
+  return requests;
 }
 
 LoggedRows Explode(const std::vector<const LoggedRequest*>& requests) {

@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "featherstone/feedback/reproduce.h"
-#include "featherstone/serving/serve.h"
 
 namespace fst::feedback {
 
@@ -13,13 +12,7 @@ Result<SkewReport> MeasureSkew(repo::RepoContext& repo, const SkewOptions& optio
   filter.service = options.service;
   filter.from_us = options.from_us;
   filter.to_us = options.to_us;
-  const std::string dir = serving::FeatureLogDir(repo.dir());
-  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter, repo.threads()));
-  if (requests.empty()) {
-    return Status::Invalid("no logged request", options.service.empty() ? "" : " of service '",
-                           options.service, options.service.empty() ? "" : "'", " in ", dir,
-                           " for the range asked (requests are logged by `featherstone serve`)");
-  }
+  FST_ASSIGN_OR_RAISE(auto requests, ReadLoggedRequests(repo, filter));
   if (options.sample > 0 && static_cast<int64_t>(requests.size()) > options.sample) {
     // Evenly spaced, the first and the last included.
     std::vector<LoggedRequest> sampled;

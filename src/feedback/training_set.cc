@@ -13,7 +13,6 @@
 #include "featherstone/offline/part_file.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/retrieval/online_json.h"
-#include "featherstone/serving/serve.h"
 
 namespace fst::feedback {
 namespace {
@@ -81,16 +80,7 @@ Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOpt
   filter.service = options.service;
   filter.from_us = options.from_us;
   filter.to_us = options.to_us;
-  const std::string dir = serving::FeatureLogDir(repo.dir());
-  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter, repo.threads()));
-  if (requests.empty()) {
-    return Status::Invalid("no logged request of service '", options.service, "' in ", dir,
-                           options.from_us != std::numeric_limits<int64_t>::min() ||
-                                   options.to_us != std::numeric_limits<int64_t>::max()
-                               ? " in the requested time range"
-                               : "",
-                           " (requests are logged by `featherstone serve`)");
-  }
+  FST_ASSIGN_OR_RAISE(auto requests, ReadLoggedRequests(repo, filter));
   auto list = [](const LoggedRequest& r) {
     std::string out;
     for (const auto& ref : r.features) out += (out.empty() ? "" : ",") + ref.ToString();

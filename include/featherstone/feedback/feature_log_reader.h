@@ -56,6 +56,12 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs,
                                                   const std::string& dir,
                                                   const LogFilter& filter, int threads = 1);
 
+// The logged responses of the repo's feature log (serving::FeatureLogDir) that pass `filter`,
+// read on the context's threads. Errors: those of ReadFeatureLog; Invalid "no logged request
+// [of service 'S'] in DIR [in the requested time range] ..." when none passes.
+Result<std::vector<LoggedRequest>> ReadLoggedRequests(repo::RepoContext& repo,
+                                                      const LogFilter& filter);
+
 // Logged responses as rows, one per (response, entity).
 struct LoggedRows {
   std::vector<const LoggedRequest*> request;  // per row
