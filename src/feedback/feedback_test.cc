@@ -257,7 +257,8 @@ TEST_F(FeedbackTest, AnOnlineStoreBehindTheOfflineOneIsStaleOnline) {
   }
   Ingest("orders", dir_ + "/b.csv");
   Serve({7}, t);
-  auto checks = Check(ReadLog());
+  const auto requests = ReadLog();  // the checks point into it
+  auto checks = Check(requests);
   int stale = 0;
   for (const auto& check : checks.differing) {
     EXPECT_EQ(check.reason, SkewReason::kStaleOnline) << Describe(check);
@@ -281,7 +282,8 @@ TEST_F(FeedbackTest, AChangedDefinitionIsNamed) {
   auto reopened = repo::RepoContext::Open(dir_);
   ASSERT_TRUE(reopened.ok());
   repo_ = std::move(*reopened);
-  auto checks = Check(ReadLog());
+  const auto requests = ReadLog();  // the checks point into it
+  auto checks = Check(requests);
   int changed = 0;
   for (const auto& check : checks.differing) {
     EXPECT_EQ(check.reason, SkewReason::kDefinitionChanged) << Describe(check);
