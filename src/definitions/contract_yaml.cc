@@ -7,6 +7,7 @@
 
 #include "featherstone/core/closest_name.h"
 #include "featherstone/core/time.h"
+#include "featherstone/definitions/yaml_keys.h"
 
 namespace fst::definitions::internal {
 namespace {
@@ -73,15 +74,6 @@ std::string Hint(std::string_view word, Keys allowed) {
   return " (expected one of: " + list + ")";
 }
 
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
-    default: return "nothing";
-  }
-}
-
 class ContractReader {
  public:
   ContractReader(std::string file, std::string what, const core::Schema& schema)
@@ -130,21 +122,10 @@ class ContractReader {
 
 Status ContractReader::CheckMap(const YAML::Node& node, const std::string& what,
                                 Keys allowed) const {
-  if (!node.IsMap()) return Error(node.Mark(), what, " must be a map, got ", Describe(node));
-  std::vector<std::string> seen;
-  for (const auto& entry : node) {
-    const YAML::Node& key = entry.first;
-    if (!key.IsScalar()) {
-      return Error(key.Mark(), "keys must be strings in ", what, ", got ", Describe(key));
-    }
-    const std::string& text = key.Scalar();
-    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
-      return Error(key.Mark(), "duplicate key '", text, "' in ", what);
-    }
-    seen.push_back(text);
-    if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) continue;
-    return Error(key.Mark(), "unknown key '", text, "' in ", what, Hint(text, allowed));
-  }
+  if (!node.IsMap()) return Error(node.Mark(), what, " must be a map, got ", DescribeYaml(node));
+  auto problem = FindYamlKeyProblem(node, allowed, what,
+                                    [&](const std::string& key) { return Hint(key, allowed); });
+  if (problem.has_value()) return Error(problem->mark, problem->message);
   return Status::OK();
 }
 
@@ -162,7 +143,7 @@ Result<std::string> ContractReader::Scalar(const YAML::Node& node, std::string_v
   const YAML::Node value = node[std::string(key)];
   if (!value.IsScalar()) {
     return Error(KeyMark(node, key), "'", key, "' of ", what, " must be a single value, got ",
-                 Describe(value));
+                 DescribeYaml(value));
   }
   return value.Scalar();
 }
@@ -173,7 +154,7 @@ Result<double> ContractReader::Number(const YAML::Node& node, std::string_view k
   double number = 0;
   if (!value.IsScalar() || !YAML::convert<double>::decode(value, number)) {
     return Error(KeyMark(node, key), "'", key, "' of ", what, " must be a number, got ",
-                 Describe(value));
+                 DescribeYaml(value));
   }
   return number;
 }
@@ -184,7 +165,7 @@ Result<bool> ContractReader::Bool(const YAML::Node& node, std::string_view key,
   bool parsed = false;
   if (!value.IsScalar() || !YAML::convert<bool>::decode(value, parsed)) {
     return Error(KeyMark(node, key), "'", key, "' of ", what, " must be a boolean, got ",
-                 Describe(value));
+                 DescribeYaml(value));
   }
   return parsed;
 }
@@ -243,7 +224,7 @@ Result<BreakerConfig> ContractReader::ReadBreaker(const YAML::Node& node) const 
 Result<Expectation> ContractReader::ReadExpectation(const YAML::Node& node) const {
   if (!node.IsMap()) {
     return Error(node.Mark(), "each expectation of ", what_, " must be a map like "
-                 "{expect: not_null, column: amount}, got ", Describe(node));
+                 "{expect: not_null, column: amount}, got ", DescribeYaml(node));
   }
   if (!Has(node, "expect")) {
     return Error(node.Mark(), "an expectation of ", what_, " is missing required key "
@@ -283,12 +264,12 @@ Result<Expectation> ContractReader::ReadExpectation(const YAML::Node& node) cons
     const YAML::Node list = node["columns"];
     if (!list.IsSequence()) {
       return Error(KeyMark(node, "columns"), "'columns' of ", what,
-                   " must be a list of column names, got ", Describe(list));
+                   " must be a list of column names, got ", DescribeYaml(list));
     }
     for (const auto& item : list) {
       if (!item.IsScalar()) {
         return Error(item.Mark(), "'columns' of ", what, " must be a list of column names, got ",
-                     Describe(item), " in it");
+                     DescribeYaml(item), " in it");
       }
       e.columns.push_back(item.Scalar());
     }
@@ -338,7 +319,7 @@ Result<Expectation> ContractReader::ReadExpectation(const YAML::Node& node) cons
       for (const auto& item : values) {
         if (!item.IsScalar()) {
           return Error(item.Mark(), "'values' of ", what, " must be a list of values, got ",
-                       Describe(item), " in it");
+                       DescribeYaml(item), " in it");
         }
         e.values.push_back(item.Scalar());
       }
@@ -390,7 +371,7 @@ Result<Contract> ContractReader::Read(const YAML::Node& node) const {
     const YAML::Node list = node["expectations"];
     if (!list.IsSequence()) {
       return Error(KeyMark(node, "expectations"), "'expectations' of ", what,
-                   " must be a list, got ", Describe(list));
+                   " must be a list, got ", DescribeYaml(list));
     }
     for (const auto& item : list) {
       FST_ASSIGN_OR_RAISE(Expectation e, ReadExpectation(item));

@@ -13,6 +13,7 @@
 #include "featherstone/core/time.h"
 #include "contract_yaml.h"
 #include "featherstone/definitions/validate.h"
+#include "featherstone/definitions/yaml_keys.h"
 
 namespace fst::definitions {
 namespace {
@@ -51,15 +52,6 @@ std::string JoinKeyNames(Keys keys) {
     out += key;
   }
   return out;
-}
-
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
-    default: return "nothing";
-  }
 }
 
 // Whether a file's top-level settings (project, registry, online_store) may be set.
@@ -176,7 +168,8 @@ Status Parser::Fields::String(std::string_view key, std::string* out) const {
   if (!Has(key)) return Status::OK();
   const YAML::Node value = Get(key);
   if (!value.IsScalar()) {
-    return parser_->Error(ValueMark(key), "'", key, "' must be a string, got ", Describe(value));
+    return parser_->Error(ValueMark(key), "'", key, "' must be a string, got ",
+                          DescribeYaml(value));
   }
   *out = value.Scalar();
   return Status::OK();
@@ -194,7 +187,8 @@ Status Parser::Fields::Bool(std::string_view key, bool* out) const {
   const YAML::Node value = Get(key);
   bool parsed = false;
   if (!value.IsScalar() || !YAML::convert<bool>::decode(value, parsed)) {
-    return parser_->Error(ValueMark(key), "'", key, "' must be a boolean, got ", Describe(value));
+    return parser_->Error(ValueMark(key), "'", key, "' must be a boolean, got ",
+                          DescribeYaml(value));
   }
   *out = parsed;
   return Status::OK();
@@ -217,7 +211,7 @@ Result<YAML::Node> Parser::Fields::List(std::string_view key) const {
   if (!Has(key)) return YAML::Node(YAML::NodeType::Sequence);
   const YAML::Node value = Get(key);
   if (!value.IsSequence()) {
-    return parser_->Error(ValueMark(key), "'", key, "' must be a list, got ", Describe(value));
+    return parser_->Error(ValueMark(key), "'", key, "' must be a list, got ", DescribeYaml(value));
   }
   return value;
 }
@@ -228,7 +222,7 @@ Status Parser::Fields::StringList(std::string_view key, std::vector<std::string>
   for (const auto& item : list) {
     if (!item.IsScalar()) {
       return parser_->Error(item.Mark(), "'", key, "' must be a list of strings, got ",
-                            Describe(item), " in it");
+                            DescribeYaml(item), " in it");
     }
     out->push_back(item.Scalar());
   }
@@ -246,39 +240,25 @@ Status Parser::Fields::Tags() const {
     if (all_strings) return Status::OK();
   }
   return parser_->Error(ValueMark("tags"), "'tags' must be a map of strings, got ",
-                        Describe(tags));
+                        DescribeYaml(tags));
 }
 
 Result<Parser::Fields> Parser::Open(const YAML::Node& node, std::string_view kind, Keys allowed,
                                     const std::string& parent) const {
   if (!node.IsMap()) {
-    return Error(node.Mark(), "each ", kind, " must be a map, got ", Describe(node));
+    return Error(node.Mark(), "each ", kind, " must be a map, got ", DescribeYaml(node));
   }
   std::string what(kind);
   const YAML::Node name = node["name"];
   const bool named = std::find(allowed.begin(), allowed.end(), "name") != allowed.end();
   if (named && name.IsDefined() && name.IsScalar()) what += " '" + name.Scalar() + "'";
   if (!parent.empty()) what += " of " + parent;
-  std::vector<std::string> seen;
-  for (const auto& entry : node) {
-    const YAML::Node& key = entry.first;
-    if (!key.IsScalar()) {
-      return Error(key.Mark(), "keys must be strings in ", what, ", got ", Describe(key));
-    }
-    const std::string& text = key.Scalar();
-    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
-      return Error(key.Mark(), "duplicate key '", text, "' in ", what);
-    }
-    seen.push_back(text);
-    if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) continue;
-    const std::string hint = ClosestKey(text, allowed);
-    if (!hint.empty()) {
-      return Error(key.Mark(), "unknown key '", text, "' in ", what, "; did you mean '", hint,
-                   "'?");
-    }
-    return Error(key.Mark(), "unknown key '", text, "' in ", what,
-                 " (expected one of: ", JoinKeyNames(allowed), ")");
-  }
+  auto problem = FindYamlKeyProblem(node, allowed, what, [&](const std::string& key) {
+    const std::string hint = ClosestKey(key, allowed);
+    return hint.empty() ? " (expected one of: " + JoinKeyNames(allowed) + ")"
+                        : "; did you mean '" + hint + "'?";
+  });
+  if (problem.has_value()) return Error(problem->mark, problem->message);
   return Fields(this, node, std::move(what));
 }
 
@@ -452,7 +432,7 @@ Result<FeatureService> Parser::ReadService(const YAML::Node& node) const {
   for (const auto& item : features) {
     if (!item.IsScalar()) {
       return Error(item.Mark(), "'features' of ", fields.what(),
-                   " must be a list of view:feature strings, got ", Describe(item), " in it");
+                   " must be a list of view:feature strings, got ", DescribeYaml(item), " in it");
     }
     auto ref = ParseFeatureRef(item.Scalar());
     if (!ref.ok()) return Error(item.Mark(), fields.what(), ": ", ref.status().message());
@@ -475,7 +455,7 @@ Result<Repo> Parser::ParseRoot(const YAML::Node& root) const {
   if (!root.IsDefined() || root.IsNull()) return repo;
   if (!root.IsMap()) {
     return Error(root.Mark(), "the top level must be a map of ", JoinKeyNames(kTopKeys),
-                 ", got ", Describe(root));
+                 ", got ", DescribeYaml(root));
   }
   FST_ASSIGN_OR_RAISE(Fields top, Open(root, "the top-level map", kTopKeys));
   if (role_ == FileRole::kExtra) {

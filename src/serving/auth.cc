@@ -13,11 +13,13 @@
 
 #include "featherstone/core/closest_name.h"
 #include "featherstone/definitions/model.h"
+#include "featherstone/definitions/yaml_keys.h"
 
 namespace fst::serving {
 namespace {
 
 using Keys = std::span<const std::string_view>;
+using definitions::DescribeYaml;
 
 constexpr std::string_view kTopKeys[] = {"tokens"};
 constexpr std::string_view kEntryKeys[] = {"name", "sha256", "scopes", "project"};
@@ -78,15 +80,6 @@ bool ParseHash(std::string_view text, std::array<unsigned char, 32>* out) {
   return true;
 }
 
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
-    default: return "nothing";
-  }
-}
-
 std::string Join(Keys keys) {
   std::string out;
   for (std::string_view key : keys) out += (out.empty() ? "" : ", ") + std::string(key);
@@ -120,24 +113,12 @@ class Parser {
 };
 
 Status Parser::CheckKeys(const YAML::Node& map, Keys allowed, const std::string& what) const {
-  std::vector<std::string> seen;
-  for (const auto& entry : map) {
-    const YAML::Node& key = entry.first;
-    if (!key.IsScalar()) {
-      return Error(key.Mark(), "keys must be strings in ", what, ", got ", Describe(key));
-    }
-    const std::string& text = key.Scalar();
-    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
-      return Error(key.Mark(), "duplicate key '", text, "' in ", what);
-    }
-    seen.push_back(text);
-    if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) continue;
+  auto problem = definitions::FindYamlKeyProblem(map, allowed, what, [&](const std::string& key) {
     const std::string hint =
-        core::ClosestName(text, std::vector<std::string>(allowed.begin(), allowed.end()));
-    return Error(key.Mark(), "unknown key '", text, "' in ", what,
-                 hint.empty() ? " (expected " + Join(allowed) + ")"
-                              : "; did you mean '" + hint + "'?");
-  }
+        core::ClosestName(key, std::vector<std::string>(allowed.begin(), allowed.end()));
+    return hint.empty() ? " (expected " + Join(allowed) + ")" : "; did you mean '" + hint + "'?";
+  });
+  if (problem.has_value()) return Error(problem->mark, problem->message);
   return Status::OK();
 }
 
@@ -149,7 +130,7 @@ Result<std::string> Parser::RequiredScalar(const YAML::Node& map, std::string_vi
   }
   if (!value.IsScalar()) {
     return Error(value.Mark(), "'", key, "' of ", what, " must be a string, got ",
-                 Describe(value));
+                 DescribeYaml(value));
   }
   return value.Scalar();
 }
@@ -157,7 +138,7 @@ Result<std::string> Parser::RequiredScalar(const YAML::Node& map, std::string_vi
 Result<TokenEntry> Parser::ReadEntry(const YAML::Node& node) const {
   if (!node.IsMap()) {
     return Error(node.Mark(), "each token must be a map of ", Join(kEntryKeys), ", got ",
-                 Describe(node));
+                 DescribeYaml(node));
   }
   TokenEntry entry;
   entry.where = Where(node.Mark());
@@ -185,12 +166,12 @@ Result<TokenEntry> Parser::ReadEntry(const YAML::Node& node) const {
   }
   if (!scopes.IsSequence() || scopes.size() == 0) {
     return Error(scopes.Mark(), "'scopes' of ", what, " must be a non-empty list of ",
-                 kScopeKinds, "; got ", Describe(scopes));
+                 kScopeKinds, "; got ", DescribeYaml(scopes));
   }
   for (const auto& item : scopes) {
     if (!item.IsScalar()) {
       return Error(item.Mark(), "each scope of ", what, " must be a string, got ",
-                   Describe(item));
+                   DescribeYaml(item));
     }
     auto scope = Scope::Parse(item.Scalar());
     if (!scope.ok()) {
@@ -203,7 +184,7 @@ Result<TokenEntry> Parser::ReadEntry(const YAML::Node& node) const {
   if (project.IsDefined() && !project.IsNull()) {
     if (!project.IsScalar() || !ValidName(project.Scalar())) {
       return Error(project.Mark(), "'project' of ", what, " must be a project name, got ",
-                   Describe(project));
+                   DescribeYaml(project));
     }
     entry.project = project.Scalar();
   }
@@ -219,13 +200,14 @@ Status Parser::Parse(std::string_view text, std::vector<TokenEntry>* tokens) con
   }
   if (!root.IsDefined() || root.IsNull()) return Status::OK();
   if (!root.IsMap()) {
-    return Error(root.Mark(), "the top level must be a map with 'tokens', got ", Describe(root));
+    return Error(root.Mark(), "the top level must be a map with 'tokens', got ",
+                 DescribeYaml(root));
   }
   FST_RETURN_NOT_OK(CheckKeys(root, kTopKeys, "the top-level map"));
   const YAML::Node list = root["tokens"];
   if (!list.IsDefined() || list.IsNull()) return Status::OK();
   if (!list.IsSequence()) {
-    return Error(list.Mark(), "'tokens' must be a list of tokens, got ", Describe(list));
+    return Error(list.Mark(), "'tokens' must be a list of tokens, got ", DescribeYaml(list));
   }
   for (const auto& item : list) {
     FST_ASSIGN_OR_RAISE(TokenEntry entry, ReadEntry(item));
