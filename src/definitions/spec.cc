@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
@@ -14,6 +15,15 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kFeatureKinds[] = {"passthrough", "expression", "aggregation"};
+
+// Adds owner, tags and labels to `spec`, each only when set, so objects without catalog
+// metadata keep the hash they had before it existed.
+json WithCatalog(json spec, const CatalogInfo& catalog) {
+  if (!catalog.owner.empty()) spec["owner"] = catalog.owner;
+  if (!catalog.tags.empty()) spec["tags"] = catalog.tags;
+  if (!catalog.labels.empty()) spec["labels"] = catalog.labels;
+  return spec;
+}
 
 json FeatureSpec(const Feature& feature) {
   json spec = {{"name", feature.name},
@@ -32,13 +42,14 @@ json FeatureSpec(const Feature& feature) {
       spec["window"] = core::FormatDuration(feature.window_us);
       break;
   }
-  return spec;
+  return WithCatalog(std::move(spec), feature.catalog);
 }
 
 json EntitySpec(const Entity& entity) {
-  return {{"name", entity.name},
-          {"join_keys", entity.join_keys},
-          {"description", entity.description}};
+  return WithCatalog({{"name", entity.name},
+                     {"join_keys", entity.join_keys},
+                     {"description", entity.description}},
+                     entity.catalog);
 }
 
 json SchemaSpec(const core::Schema& columns) {
@@ -69,39 +80,43 @@ json SourceSpec(const Source& source) {
     spec["topic"] = source.topic;
     spec["group"] = source.group;
   }
-  return spec;
+  return WithCatalog(std::move(spec), source.catalog);
 }
 
 json ViewSpec(const FeatureView& view) {
   json features = json::array();
   for (const auto& feature : view.features) features.push_back(FeatureSpec(feature));
-  return {{"name", view.name},
-          {"entities", view.entities},
-          {"source", view.source},
-          {"ttl", core::FormatDuration(view.ttl_us)},
-          {"online", view.online},
-          {"features", std::move(features)},
-          {"description", view.description}};
+  return WithCatalog({{"name", view.name},
+                      {"entities", view.entities},
+                      {"source", view.source},
+                      {"ttl", core::FormatDuration(view.ttl_us)},
+                      {"online", view.online},
+                      {"features", std::move(features)},
+                      {"description", view.description}},
+                     view.catalog);
 }
 
 json OnDemandViewSpec(const OnDemandFeatureView& view) {
   json features = json::array();
   for (const auto& feature : view.features) {
-    features.push_back(
-        {{"name", feature.name}, {"expr", feature.expr}, {"description", feature.description}});
+    features.push_back(WithCatalog(
+        {{"name", feature.name}, {"expr", feature.expr}, {"description", feature.description}},
+        feature.catalog));
   }
-  return {{"name", view.name},
-          {"request_schema", SchemaSpec(view.request_schema)},
-          {"sources", view.sources},
-          {"features", std::move(features)},
-          {"description", view.description}};
+  return WithCatalog({{"name", view.name},
+                      {"request_schema", SchemaSpec(view.request_schema)},
+                      {"sources", view.sources},
+                      {"features", std::move(features)},
+                      {"description", view.description}},
+                     view.catalog);
 }
 
 json ServiceSpec(const FeatureService& service) {
   json features = json::array();
   for (const auto& ref : service.features) features.push_back(ref.ToString());
-  return {{"name", service.name}, {"features", std::move(features)},
-          {"description", service.description}};
+  return WithCatalog({{"name", service.name}, {"features", std::move(features)},
+                      {"description", service.description}},
+                     service.catalog);
 }
 
 // Raised inside this file only, for a spec that does not have the expected shape.
@@ -124,6 +139,18 @@ void ExpectKeys(const json& spec, std::initializer_list<std::string_view> keys) 
 }
 
 std::string Str(const json& spec, const char* key) { return spec.at(key).get<std::string>(); }
+
+// `spec` without its owner, tags and labels, which go to `*catalog`.
+json TakeCatalog(json spec, CatalogInfo* catalog) {
+  if (!spec.is_object()) return spec;
+  if (spec.contains("owner")) catalog->owner = Str(spec, "owner");
+  if (spec.contains("tags")) catalog->tags = spec.at("tags").get<std::vector<std::string>>();
+  if (spec.contains("labels")) {
+    catalog->labels = spec.at("labels").get<std::map<std::string, std::string>>();
+  }
+  for (const char* key : {"owner", "tags", "labels"}) spec.erase(key);
+  return spec;
+}
 
 int64_t Duration(const json& spec, const char* key) {
   auto parsed = core::ParseDuration(Str(spec, key));
@@ -192,8 +219,9 @@ Source SourceFrom(const json& spec) {
   return source;
 }
 
-Feature FeatureFrom(const json& spec) {
+Feature FeatureFrom(const json& with_catalog) {
   Feature feature;
+  const json spec = TakeCatalog(with_catalog, &feature.catalog);
   const std::string kind = Str(spec, "kind");
   if (kind == "passthrough") {
     ExpectKeys(spec, {"name", "kind", "description", "column"});
@@ -237,9 +265,10 @@ OnDemandFeatureView OnDemandViewFrom(const json& spec) {
   view.name = Str(spec, "name");
   view.request_schema = SchemaFrom(spec.at("request_schema"));
   view.sources = spec.at("sources").get<std::vector<std::string>>();
-  for (const auto& item : spec.at("features")) {
-    ExpectKeys(item, {"name", "expr", "description"});
+  for (const auto& with_catalog : spec.at("features")) {
     Feature feature;
+    const json item = TakeCatalog(with_catalog, &feature.catalog);
+    ExpectKeys(item, {"name", "expr", "description"});
     feature.kind = FeatureKind::kExpression;
     feature.name = Str(item, "name");
     feature.expr = Str(item, "expr");
@@ -264,16 +293,22 @@ FeatureService ServiceFrom(const json& spec) {
 }
 
 void AddObject(const SpecObject& object, Repo* repo) {
+  CatalogInfo catalog;
+  const json spec = TakeCatalog(object.spec, &catalog);
+  auto add = [&catalog](auto* list, auto item) {
+    item.catalog = std::move(catalog);
+    list->push_back(std::move(item));
+  };
   if (object.kind == "entity") {
-    repo->entities.push_back(EntityFrom(object.spec));
+    add(&repo->entities, EntityFrom(spec));
   } else if (object.kind == "source") {
-    repo->sources.push_back(SourceFrom(object.spec));
+    add(&repo->sources, SourceFrom(spec));
   } else if (object.kind == "feature_view") {
-    repo->feature_views.push_back(ViewFrom(object.spec));
+    add(&repo->feature_views, ViewFrom(spec));
   } else if (object.kind == "on_demand_feature_view") {
-    repo->on_demand_feature_views.push_back(OnDemandViewFrom(object.spec));
+    add(&repo->on_demand_feature_views, OnDemandViewFrom(spec));
   } else if (object.kind == "feature_service") {
-    repo->feature_services.push_back(ServiceFrom(object.spec));
+    add(&repo->feature_services, ServiceFrom(spec));
   } else {
     throw MalformedSpec("unknown kind");
   }

@@ -213,6 +213,40 @@ TEST(Spec, OnDemandViewIsItsOwnKind) {
   EXPECT_EQ(ToSpecObjects(changed)[2].hash, objects[2].hash);
 }
 
+// Catalog metadata is part of the spec (a changed description or owner is a new version) and
+// absent when unset, so definitions without it keep the hashes they had before it existed.
+TEST(Spec, CatalogMetadataIsPartOfTheSpec) {
+  const Repo repo = DesignExample();
+  const auto objects = ToSpecObjects(repo);
+  EXPECT_FALSE(objects[2].spec.contains("owner"));
+  EXPECT_FALSE(objects[2].spec["features"][0].contains("tags"));
+
+  Repo changed = repo;
+  changed.feature_views[0].description = "Spend per customer";
+  EXPECT_NE(ToSpecObjects(changed)[2].hash, objects[2].hash);
+  changed = repo;
+  changed.feature_views[0].features[1].description = "Amount in cents";
+  EXPECT_NE(ToSpecObjects(changed)[2].hash, objects[2].hash);
+
+  changed = repo;
+  changed.entities[0].catalog.owner = "crm";
+  changed.feature_views[0].catalog.tags = {"spend", "orders"};
+  changed.feature_views[0].features[0].catalog.labels = {{"unit", "usd"}};
+  changed.feature_services[0].catalog.labels = {{"model", "v2"}};
+  const auto with_catalog = ToSpecObjects(changed);
+  EXPECT_EQ(with_catalog[0].spec["owner"], "crm");
+  EXPECT_NE(with_catalog[0].hash, objects[0].hash);
+  EXPECT_EQ(with_catalog[2].spec["tags"], json({"spend", "orders"}));
+  EXPECT_EQ(with_catalog[2].spec["features"][0]["labels"], json({{"unit", "usd"}}));
+  EXPECT_EQ(with_catalog[1].hash, objects[1].hash);
+
+  auto rebuilt = FromSpecObjects(with_catalog);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ExpectSameObjects(ToSpecObjects(*rebuilt), with_catalog);
+  EXPECT_EQ(rebuilt->entities[0].catalog.owner, "crm");
+  EXPECT_EQ(rebuilt->feature_views[0].features[0].catalog.labels.at("unit"), "usd");
+}
+
 TEST(Spec, MalformedSpecsNameTheObject) {
   const auto objects = ToSpecObjects(DesignExample());
   auto expect_error = [&](size_t index, auto mutate, const std::string& message) {
@@ -225,8 +259,8 @@ TEST(Spec, MalformedSpecsNameTheObject) {
   };
   expect_error(0, [](json& spec) { spec.erase("join_keys"); },
                "entity 'customer': malformed spec: missing key 'join_keys'");
-  expect_error(0, [](json& spec) { spec["tags"] = json::object(); },
-               "entity 'customer': malformed spec: unknown key 'tags'");
+  expect_error(0, [](json& spec) { spec["team"] = "growth"; },
+               "entity 'customer': malformed spec: unknown key 'team'");
   expect_error(2, [](json& spec) { spec["ttl"] = "30x"; },
                "feature_view 'customer_features': malformed spec: cannot parse duration '30x'; "
                "expected 0 or a whole number with a unit s, m, h, d or w (e.g. 90s, 15m, 12h, "

@@ -23,22 +23,27 @@ using Keys = std::span<const std::string_view>;
 constexpr std::string_view kTopKeys[] = {
     "project",       "registry",      "online_store",           "entities",
     "sources",       "feature_views", "on_demand_feature_views", "feature_services"};
-constexpr std::string_view kEntityKeys[] = {"name", "join_keys", "description", "tags"};
+constexpr std::string_view kEntityKeys[] = {"name", "join_keys", "description", "owner", "tags",
+                                            "labels"};
 constexpr std::string_view kSourceKeys[] = {"name",   "kind",        "format",
                                             "timestamp_field", "created_timestamp_field",
-                                            "schema", "description", "tags", "contract",
-                                            "bootstrap_servers", "topic", "group"};
+                                            "schema", "description", "owner", "tags", "labels",
+                                            "contract", "bootstrap_servers", "topic", "group"};
 // Keys that only sources of kind kafka take.
 constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers", "topic", "group"};
 constexpr std::string_view kColumnKeys[] = {"name", "type", "nullable", "path"};
-constexpr std::string_view kViewKeys[] = {"name",   "entities", "source",      "ttl",
-                                          "online", "features", "description", "tags"};
-constexpr std::string_view kFeatureKeys[] = {"name", "column", "expr",
-                                             "agg",  "window", "description"};
-constexpr std::string_view kOnDemandViewKeys[] = {"name",     "request_schema", "sources",
-                                                  "features", "description",    "tags"};
-constexpr std::string_view kOnDemandFeatureKeys[] = {"name", "expr", "description"};
-constexpr std::string_view kServiceKeys[] = {"name", "features", "description"};
+constexpr std::string_view kViewKeys[] = {"name",     "entities",    "source", "ttl",
+                                          "online",   "features",    "description", "owner",
+                                          "tags",     "labels"};
+constexpr std::string_view kFeatureKeys[] = {"name",        "column", "expr", "agg",   "window",
+                                             "description", "owner",  "tags", "labels"};
+constexpr std::string_view kOnDemandViewKeys[] = {"name",        "request_schema", "sources",
+                                                  "features",    "description",    "owner",
+                                                  "tags",        "labels"};
+constexpr std::string_view kOnDemandFeatureKeys[] = {"name", "expr",   "description",
+                                                     "owner", "tags", "labels"};
+constexpr std::string_view kServiceKeys[] = {"name", "features", "description", "owner", "tags",
+                                             "labels"};
 
 // The closest allowed key within two edits, or "".
 std::string ClosestKey(std::string_view key, Keys allowed) {
@@ -88,8 +93,8 @@ class Parser {
     Status StringList(std::string_view key, std::vector<std::string>* out) const;
     // The list under `key` (an empty node when absent or null).
     Result<YAML::Node> List(std::string_view key) const;
-    // A map of string to string, checked and dropped: tags are not part of the model.
-    Status Tags() const;
+    // description, owner, tags (a list of strings) and labels (a map of string to string).
+    Status Catalog(std::string* description, CatalogInfo* out) const;
 
    private:
     const Parser* parser_;
@@ -229,18 +234,33 @@ Status Parser::Fields::StringList(std::string_view key, std::vector<std::string>
   return Status::OK();
 }
 
-Status Parser::Fields::Tags() const {
-  if (!Has("tags")) return Status::OK();
-  const YAML::Node tags = Get("tags");
-  if (tags.IsMap()) {
-    bool all_strings = true;
-    for (const auto& entry : tags) {
-      all_strings = all_strings && entry.first.IsScalar() && entry.second.IsScalar();
-    }
-    if (all_strings) return Status::OK();
+Status Parser::Fields::Catalog(std::string* description, CatalogInfo* out) const {
+  FST_RETURN_NOT_OK(String("description", description));
+  FST_RETURN_NOT_OK(String("owner", &out->owner));
+  if (Has("tags") && Get("tags").IsMap()) {
+    return parser_->Error(ValueMark("tags"), "'tags' of ", what_,
+                          " must be a list of strings, got a map (key: value pairs go under "
+                          "'labels')");
   }
-  return parser_->Error(ValueMark("tags"), "'tags' must be a map of strings, got ",
-                        DescribeYaml(tags));
+  FST_RETURN_NOT_OK(StringList("tags", &out->tags));
+  if (!Has("labels")) return Status::OK();
+  const YAML::Node labels = Get("labels");
+  if (!labels.IsMap()) {
+    return parser_->Error(ValueMark("labels"), "'labels' of ", what_,
+                          " must be a map of string to string, got ", DescribeYaml(labels));
+  }
+  for (const auto& entry : labels) {
+    if (!entry.first.IsScalar()) {
+      return parser_->Error(entry.first.Mark(), "label names of ", what_,
+                            " must be strings, got ", DescribeYaml(entry.first));
+    }
+    if (!entry.second.IsScalar()) {
+      return parser_->Error(entry.second.Mark(), "label '", entry.first.Scalar(), "' of ",
+                            what_, " must be a string, got ", DescribeYaml(entry.second));
+    }
+    out->labels[entry.first.Scalar()] = entry.second.Scalar();
+  }
+  return Status::OK();
 }
 
 Result<Parser::Fields> Parser::Open(const YAML::Node& node, std::string_view kind, Keys allowed,
@@ -269,8 +289,7 @@ Result<Entity> Parser::ReadEntity(const YAML::Node& node) const {
   FST_RETURN_NOT_OK(fields.RequiredString("name", &entity.name));
   FST_RETURN_NOT_OK(fields.Require("join_keys"));
   FST_RETURN_NOT_OK(fields.StringList("join_keys", &entity.join_keys));
-  FST_RETURN_NOT_OK(fields.String("description", &entity.description));
-  FST_RETURN_NOT_OK(fields.Tags());
+  FST_RETURN_NOT_OK(fields.Catalog(&entity.description, &entity.catalog));
   return entity;
 }
 
@@ -311,8 +330,7 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
     FST_ASSIGN_OR_RAISE(source.contract, internal::ReadContractYaml(fields.Get("contract"), file_,
                                                                     fields.what(), source.schema));
   }
-  FST_RETURN_NOT_OK(fields.String("description", &source.description));
-  FST_RETURN_NOT_OK(fields.Tags());
+  FST_RETURN_NOT_OK(fields.Catalog(&source.description, &source.catalog));
   FST_RETURN_NOT_OK(ReadKafkaKeys(fields, &source));
   return source;
 }
@@ -363,7 +381,7 @@ Result<Feature> Parser::ReadFeature(const YAML::Node& node, const std::string& p
       FST_RETURN_NOT_OK(fields.String("column", &feature.column));
     }
   }
-  FST_RETURN_NOT_OK(fields.String("description", &feature.description));
+  FST_RETURN_NOT_OK(fields.Catalog(&feature.description, &feature.catalog));
   return feature;
 }
 
@@ -383,8 +401,7 @@ Result<FeatureView> Parser::ReadView(const YAML::Node& node) const {
     FST_ASSIGN_OR_RAISE(Feature feature, ReadFeature(item, fields.what()));
     view.features.push_back(std::move(feature));
   }
-  FST_RETURN_NOT_OK(fields.String("description", &view.description));
-  FST_RETURN_NOT_OK(fields.Tags());
+  FST_RETURN_NOT_OK(fields.Catalog(&view.description, &view.catalog));
   return view;
 }
 
@@ -396,7 +413,7 @@ Result<Feature> Parser::ReadOnDemandFeature(const YAML::Node& node,
   feature.kind = FeatureKind::kExpression;
   FST_RETURN_NOT_OK(fields.RequiredString("name", &feature.name));
   FST_RETURN_NOT_OK(fields.RequiredString("expr", &feature.expr));
-  FST_RETURN_NOT_OK(fields.String("description", &feature.description));
+  FST_RETURN_NOT_OK(fields.Catalog(&feature.description, &feature.catalog));
   return feature;
 }
 
@@ -417,8 +434,7 @@ Result<OnDemandFeatureView> Parser::ReadOnDemandView(const YAML::Node& node) con
     FST_ASSIGN_OR_RAISE(Feature feature, ReadOnDemandFeature(item, fields.what()));
     view.features.push_back(std::move(feature));
   }
-  FST_RETURN_NOT_OK(fields.String("description", &view.description));
-  FST_RETURN_NOT_OK(fields.Tags());
+  FST_RETURN_NOT_OK(fields.Catalog(&view.description, &view.catalog));
   return view;
 }
 
@@ -438,7 +454,7 @@ Result<FeatureService> Parser::ReadService(const YAML::Node& node) const {
     if (!ref.ok()) return Error(item.Mark(), fields.what(), ": ", ref.status().message());
     service.features.push_back(*std::move(ref));
   }
-  FST_RETURN_NOT_OK(fields.String("description", &service.description));
+  FST_RETURN_NOT_OK(fields.Catalog(&service.description, &service.catalog));
   return service;
 }
 

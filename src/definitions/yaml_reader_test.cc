@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -106,9 +107,9 @@ TEST(ParseYaml, UnknownKeyWithHint) {
 }
 
 TEST(ParseYaml, UnknownKeyWithoutHintListsKeys) {
-  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], owner: me}\n"),
-            "featherstone.yaml:2:31: unknown key 'owner' in entity 'c' (expected one of: "
-            "name, join_keys, description, tags)");
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], team: me}\n"),
+            "featherstone.yaml:2:31: unknown key 'team' in entity 'c' (expected one of: "
+            "name, join_keys, description, owner, tags, labels)");
 }
 
 TEST(ParseYaml, WrongTypes) {
@@ -248,7 +249,8 @@ TEST(ParseYaml, OnDemandViews) {
       "on_demand_feature_views:\n  - {name: t, sources: [v], features: [\n";
   EXPECT_EQ(ErrorOf(std::string(kView) + "      {name: x, expr: a, window: 1d}]}\n"),
             "featherstone.yaml:3:26: unknown key 'window' in feature 'x' of "
-            "on_demand_feature_view 't' (expected one of: name, expr, description)");
+            "on_demand_feature_view 't' (expected one of: name, expr, description, owner, tags, "
+            "labels)");
   EXPECT_EQ(ErrorOf(std::string(kView) + "      {name: x}]}\n"),
             "featherstone.yaml:3:7: feature 'x' of on_demand_feature_view 't' is missing "
             "required key 'expr'");
@@ -257,11 +259,10 @@ TEST(ParseYaml, OnDemandViews) {
             "did you mean 'request_schema'?");
 }
 
-TEST(ParseYaml, ContractAndTagsAccepted) {
+TEST(ParseYaml, ContractAccepted) {
   auto repo = ParseYaml(R"(sources:
   - name: orders
     timestamp_field: ts
-    tags: {team: growth}
     schema: [{name: ts, type: timestamp}]
     contract:
       policy: quarantine
@@ -271,8 +272,66 @@ TEST(ParseYaml, ContractAndTagsAccepted) {
                         "featherstone.yaml");
   ASSERT_TRUE(repo.ok()) << repo.status();
   EXPECT_EQ(repo->sources[0].schema.size(), 1u);
-  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], tags: [a]}\n"),
-            "featherstone.yaml:2:37: 'tags' must be a map of strings, got a list");
+}
+
+TEST(ParseYaml, CatalogMetadataOnEveryObject) {
+  auto repo = ParseYaml(std::string(kHead) + R"(    owner: data-eng
+    tags: [orders, billing]
+    labels: {tier: gold, pii: "no"}
+feature_views:
+  - name: v
+    entities: [customer]
+    source: orders
+    description: Spend per customer
+    owner: growth
+    tags: [spend]
+    features:
+      - name: total
+        agg: sum
+        column: customer_id
+        window: 1d
+        description: Summed ids
+        tags: [money]
+        labels: {unit: id}
+feature_services:
+  - {name: s, features: [v:total], owner: ml, tags: [churn], labels: {model: v2}}
+)",
+                        "featherstone.yaml");
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  const Source& source = repo->sources[0];
+  EXPECT_EQ(source.catalog.owner, "data-eng");
+  EXPECT_EQ(source.catalog.tags, (std::vector<std::string>{"orders", "billing"}));
+  EXPECT_EQ(source.catalog.labels, (std::map<std::string, std::string>{{"pii", "no"},
+                                                                       {"tier", "gold"}}));
+  const FeatureView& view = repo->feature_views[0];
+  EXPECT_EQ(view.description, "Spend per customer");
+  EXPECT_EQ(view.catalog.owner, "growth");
+  EXPECT_EQ(view.catalog.tags, (std::vector<std::string>{"spend"}));
+  EXPECT_EQ(view.features[0].description, "Summed ids");
+  EXPECT_EQ(view.features[0].catalog.tags, (std::vector<std::string>{"money"}));
+  EXPECT_EQ(view.features[0].catalog.labels.at("unit"), "id");
+  EXPECT_EQ(repo->feature_services[0].catalog.owner, "ml");
+  EXPECT_EQ(repo->feature_services[0].catalog.labels.at("model"), "v2");
+  EXPECT_TRUE(repo->entities[0].catalog.empty());
+}
+
+TEST(ParseYaml, CatalogMetadataWrongTypes) {
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], tags: {team: growth}}\n"),
+            "featherstone.yaml:2:37: 'tags' of entity 'c' must be a list of strings, got a map "
+            "(key: value pairs go under 'labels')");
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], tags: growth}\n"),
+            "featherstone.yaml:2:37: 'tags' must be a list, got 'growth'");
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], tags: [a, [b]]}\n"),
+            "featherstone.yaml:2:41: 'tags' must be a list of strings, got a list in it");
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], labels: [a]}\n"),
+            "featherstone.yaml:2:39: 'labels' of entity 'c' must be a map of string to string, "
+            "got a list");
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], labels: {team: [a]}}\n"),
+            "featherstone.yaml:2:46: label 'team' of entity 'c' must be a string, got a list");
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], owner: [a]}\n"),
+            "featherstone.yaml:2:38: 'owner' must be a string, got a list");
+  EXPECT_EQ(ErrorOf("entities:\n  - {name: c, join_keys: [k], onwer: me}\n"),
+            "featherstone.yaml:2:31: unknown key 'onwer' in entity 'c'; did you mean 'owner'?");
 }
 
 TEST(ParseYaml, EmptyDocumentAndNullValues) {

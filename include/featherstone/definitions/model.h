@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,10 +21,21 @@ struct Location {
   std::string ToString() const;  // "file:line:column", or "" when unknown
 };
 
+// Catalog metadata of an object (docs/catalog.md): who owns it and the words it is found by.
+// No computation reads it; it is part of the spec, so a change makes a new version.
+struct CatalogInfo {
+  std::string owner;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> labels;
+
+  bool empty() const { return owner.empty() && tags.empty() && labels.empty(); }
+};
+
 struct Entity {
   std::string name;
   std::vector<std::string> join_keys;
   std::string description;
+  CatalogInfo catalog;
   Location location;
 };
 
@@ -36,6 +48,7 @@ struct Source {
   core::Schema schema;
   std::optional<Contract> contract;  // expectations, policy and breaker (DESIGN section 5)
   std::string description;
+  CatalogInfo catalog;
   Location location;
   // kind kafka only (docs/streaming.md): one JSON object per message of `topic`.
   std::string bootstrap_servers;  // host:port[,host:port...]
@@ -57,6 +70,7 @@ struct Feature {
   std::string agg;        // count | sum | avg | min | max | stddev | last | first | count_distinct
   int64_t window_us = 0;  // aggregation window
   std::string description;
+  CatalogInfo catalog;
   Location location;
 };
 
@@ -68,6 +82,7 @@ struct FeatureView {
   bool online = true;
   std::vector<Feature> features;
   std::string description;
+  CatalogInfo catalog;
   Location location;
 };
 
@@ -81,6 +96,7 @@ struct OnDemandFeatureView {
   std::vector<std::string> sources;  // feature views the expressions may read
   std::vector<Feature> features;     // each of kind kExpression
   std::string description;
+  CatalogInfo catalog;
   Location location;
 };
 
@@ -95,6 +111,7 @@ struct FeatureService {
   std::string name;
   std::vector<FeatureRef> features;
   std::string description;
+  CatalogInfo catalog;
   Location location;
 };
 
