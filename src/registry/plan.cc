@@ -24,6 +24,48 @@ std::string ScalarText(const json& value) {
   return plain ? text : definitions::SpecText(value);
 }
 
+// Whether `value` is a non-empty list of objects each with a string "name".
+bool NamedItems(const json& value) {
+  if (!value.is_array() || value.empty()) return false;
+  for (const auto& item : value) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string()) return false;
+  }
+  return true;
+}
+
+// How one item of the list under `key` is called in a change: "feature", "column".
+std::string ItemWord(const std::string& key) {
+  if (key == "schema") return "column";
+  if (key == "request_schema") return "request column";
+  return key.ends_with("s") ? key.substr(0, key.size() - 1) : key;
+}
+
+// "feature x added; feature y changed" for two lists of named items, in the order of `after`
+// then the removed ones.
+std::string DescribeItems(const std::string& key, const json& before, const json& after) {
+  std::map<std::string, const json*> old_items;
+  for (const auto& item : before) old_items[item["name"].get<std::string>()] = &item;
+  std::string detail;
+  auto add = [&](const std::string& part) { detail += (detail.empty() ? "" : "; ") + part; };
+  const std::string word = ItemWord(key);
+  std::set<std::string> seen;
+  for (const auto& item : after) {
+    const std::string name = item["name"].get<std::string>();
+    seen.insert(name);
+    auto it = old_items.find(name);
+    if (it == old_items.end()) {
+      add(word + " " + name + " added");
+    } else if (*it->second != item) {
+      add(word + " " + name + " changed");
+    }
+  }
+  for (const auto& [name, item] : old_items) {
+    if (!seen.contains(name)) add(word + " " + name + " removed");
+  }
+  // Same items in another order.
+  return detail.empty() ? key + " reordered" : detail;
+}
+
 }  // namespace
 
 const char* OpName(Change::Op op) {
@@ -51,6 +93,8 @@ std::string DescribeChange(const json& before, const json& after) {
       continue;
     } else if (before[key].is_primitive() && after[key].is_primitive()) {
       part = key + ": " + ScalarText(before[key]) + " -> " + ScalarText(after[key]);
+    } else if (NamedItems(before[key]) && NamedItems(after[key])) {
+      part = DescribeItems(key, before[key], after[key]);
     } else {
       part = key + " changed";
     }

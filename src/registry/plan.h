@@ -21,11 +21,6 @@ Result<std::vector<Change>> ComputeChanges(
 // The hash stored for `object`: core::HashHex(definitions::SpecText(object.spec)).
 std::string SpecHash(const definitions::SpecObject& object);
 
-// The top-level keys that differ, in key order, joined by "; ": "key: old -> new" for
-// scalars, "key changed" (or "added", "removed") otherwise. E.g. "ttl: 30d -> 7d; features
-// changed".
-std::string DescribeChange(const nlohmann::json& before, const nlohmann::json& after);
-
 // "add", "change" or "remove".
 const char* OpName(Change::Op op);
 

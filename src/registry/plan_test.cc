@@ -25,6 +25,19 @@ TEST(DescribeChange, ScalarsShowOldAndNewValues) {
             "features changed; online: true -> false; ttl: 30d -> 7d");
 }
 
+TEST(DescribeChange, NamesTheItemsOfNamedListsThatDiffer) {
+  const json before = {{"features", {{{"name", "a"}, {"expr", "x"}}, {{"name", "b"}}}},
+                       {"schema", {{{"name", "k"}, {"type", "int64"}}}}};
+  json after = before;
+  after["features"] = {{{"name", "a"}, {"expr", "x * 2"}}, {{"name", "c"}}};
+  after["schema"] = {{{"name", "k"}, {"type", "int64"}}, {{"name", "ts"}, {"type", "timestamp"}}};
+  EXPECT_EQ(DescribeChange(before, after),
+            "feature a changed; feature c added; feature b removed; column ts added");
+  after = before;
+  after["features"] = {before["features"][1], before["features"][0]};
+  EXPECT_EQ(DescribeChange(before, after), "features reordered");
+}
+
 TEST(DescribeChange, QuotesStringsThatAreNotPlainTokens) {
   EXPECT_EQ(DescribeChange({{"description", ""}}, {{"description", "A buying customer"}}),
             R"(description: "" -> "A buying customer")");

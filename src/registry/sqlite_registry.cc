@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "featherstone/core/time.h"
+#include "catalog_index.h"
 #include "featherstone/registry/registry.h"
 #include "plan.h"
 #include "sqlite_db.h"
@@ -161,7 +162,18 @@ CREATE TABLE lineage_events(
 );
 CREATE INDEX lineage_events_by_job ON lineage_events(job, id);
 )sql",
+    // The catalog's full-text index (catalog_index.h, docs/catalog.md): one row per current
+    // object and per feature of a view, rebuilt by every apply.
+    R"sql(
+CREATE VIRTUAL TABLE catalog_fts USING fts5(
+  name, description, tags, labels,
+  kind UNINDEXED, owner UNINDEXED, tags_json UNINDEXED, labels_json UNINDEXED,
+  tokenize = 'unicode61'
+);
+)sql",
 };
+// The first schema version with catalog_fts: a registry upgraded past it gets its index built.
+constexpr int64_t kCatalogIndexVersion = 6;
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 constexpr char kObjectColumns[] =
@@ -180,6 +192,12 @@ bool ByKindThenName(const ObjectRecord& a, const ObjectRecord& b) {
   return ra != rb ? ra < rb : a.object.name < b.object.name;
 }
 
+std::vector<SpecObject> Objects(const std::vector<ObjectRecord>& records) {
+  std::vector<SpecObject> objects;
+  for (const auto& record : records) objects.push_back(record.object);
+  return objects;
+}
+
 class SqliteRegistry : public Registry {
  public:
   explicit SqliteRegistry(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
@@ -191,6 +209,8 @@ class SqliteRegistry : public Registry {
   Result<std::vector<Change>> Apply(const std::vector<SpecObject>& desired) override;
   Result<std::vector<ObjectRecord>> List(const std::string& kind) override;
   Result<std::vector<ObjectRecord>> History(const std::string& name) override;
+  Result<std::vector<CatalogMatch>> SearchCatalog(const std::string& match,
+                                                  const CatalogFilter& filter) override;
 
   Result<std::optional<IngestRecord>> FindPublishedIngest(
       const std::string& source, const std::string& content_hash) override;
@@ -262,6 +282,10 @@ Status SqliteRegistry::Migrate() {
   for (int64_t v = version; v < kSchemaVersion; ++v) {
     FST_RETURN_NOT_OK(db_->Exec(kMigrations[v]));
   }
+  if (version > 0 && version < kCatalogIndexVersion) {
+    FST_ASSIGN_OR_RAISE(auto current, Current());
+    FST_RETURN_NOT_OK(RebuildCatalogIndex(db_.get(), CatalogEntries(Objects(current))));
+  }
   FST_RETURN_NOT_OK(db_->Exec("DELETE FROM schema_version"));
   FST_ASSIGN_OR_RAISE(Statement insert,
                       db_->Prepare("INSERT INTO schema_version(version) VALUES (?)"));
@@ -305,12 +329,6 @@ Result<std::vector<ObjectRecord>> SqliteRegistry::Current() {
   }
   std::sort(records.begin(), records.end(), ByKindThenName);
   return records;
-}
-
-std::vector<SpecObject> Objects(const std::vector<ObjectRecord>& records) {
-  std::vector<SpecObject> objects;
-  for (const auto& record : records) objects.push_back(record.object);
-  return objects;
 }
 
 Result<std::vector<Change>> SqliteRegistry::Plan(const std::vector<SpecObject>& desired) {
@@ -363,6 +381,8 @@ Result<std::vector<Change>> SqliteRegistry::Apply(const std::vector<SpecObject>&
   FST_ASSIGN_OR_RAISE(Statement record,
                       db_->Prepare("INSERT INTO applies(applied_at, changes_json) VALUES (?, ?)"));
   FST_RETURN_NOT_OK(record.Bind(now).Bind(definitions::SpecText(log)).Run());
+  FST_ASSIGN_OR_RAISE(auto applied, Current());
+  FST_RETURN_NOT_OK(RebuildCatalogIndex(db_.get(), CatalogEntries(Objects(applied))));
   FST_RETURN_NOT_OK(tx.Commit());
   return changes;
 }
@@ -391,6 +411,11 @@ Result<std::vector<ObjectRecord>> SqliteRegistry::History(const std::string& nam
     return a.version < b.version;
   });
   return records;
+}
+
+Result<std::vector<CatalogMatch>> SqliteRegistry::SearchCatalog(const std::string& match,
+                                                                const CatalogFilter& filter) {
+  return QueryCatalogIndex(db_.get(), match, filter);
 }
 
 Result<std::optional<IngestRecord>> SqliteRegistry::FindPublishedIngest(

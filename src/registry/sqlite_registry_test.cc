@@ -132,7 +132,7 @@ TEST_F(SqliteRegistryTest, PlanApplyListHistory) {
   plan = registry_->Plan(v2);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(Describe(*plan), (std::vector<std::string>{
-                                 "change feature_view customer_features (features changed; "
+                                 "change feature_view customer_features (feature cents added; "
                                  "ttl: 30d -> 2d)"}));
   applied = registry_->Apply(v2);
   ASSERT_TRUE(applied.ok()) << applied.status();
@@ -404,7 +404,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (5); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (6); "
                     "upgrade featherstone");
 }
 
@@ -529,7 +529,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
                             "DROP TABLE quality_runs; DROP TABLE breakers; "
                             "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
-                            "UPDATE schema_version SET version = 1")
+                            "DROP TABLE catalog_fts; UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
@@ -539,6 +539,68 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("watermark_history"), 0);
   EXPECT_EQ(Count("skew_runs"), 0);
   EXPECT_EQ(Count("lineage_events"), 0);
+}
+
+std::vector<std::string> Names(const Result<std::vector<CatalogMatch>>& matches) {
+  EXPECT_TRUE(matches.ok()) << matches.status();
+  std::vector<std::string> names;
+  if (!matches.ok()) return names;
+  for (const auto& match : *matches) names.push_back(match.entry.kind + " " + match.entry.name);
+  return names;
+}
+
+TEST_F(SqliteRegistryTest, CatalogIndexFollowsEveryApply) {
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  EXPECT_EQ(Names(registry_->SearchCatalog("", {})),
+            (std::vector<std::string>{"entity customer", "feature customer_features:amount",
+                                      "feature_service churn_model",
+                                      "feature_view customer_features", "source orders"}));
+  EXPECT_TRUE(Names(registry_->SearchCatalog("spend", {})).empty());
+
+  const std::string v2 = Replace(
+      Replace(kRepo, "    ttl: 30d\n",
+              "    ttl: 30d\n    owner: Growth\n    tags: [money]\n    labels: {tier: gold}\n"
+              "    description: Spend of each customer\n"),
+      "- {name: amount}", "- {name: amount, description: Order amount, tags: [pii]}");
+  ASSERT_TRUE(registry_->Apply(Specs(v2)).ok());
+  EXPECT_EQ(Names(registry_->SearchCatalog("spend", {})),
+            (std::vector<std::string>{"feature_view customer_features"}));
+  EXPECT_EQ(Names(registry_->SearchCatalog("gold", {})),
+            (std::vector<std::string>{"feature_view customer_features"}));
+  // Features inherit their view's owner; filters ignore case.
+  EXPECT_EQ(Names(registry_->SearchCatalog("", {.owner = "growth"})),
+            (std::vector<std::string>{"feature customer_features:amount",
+                                      "feature_view customer_features"}));
+  EXPECT_EQ(Names(registry_->SearchCatalog("", {.tag = "PII"})),
+            (std::vector<std::string>{"feature customer_features:amount"}));
+  EXPECT_EQ(Names(registry_->SearchCatalog("amount", {.kind = "feature"})),
+            (std::vector<std::string>{"feature customer_features:amount"}));
+  auto matches = registry_->SearchCatalog("spend", {});
+  ASSERT_TRUE(matches.ok());
+  EXPECT_EQ((*matches)[0].entry.labels.at("tier"), "gold");
+  EXPECT_EQ((*matches)[0].entry.tags, (std::vector<std::string>{"money"}));
+  EXPECT_LT((*matches)[0].bm25, 0);
+
+  // Removed objects leave the index; the last version is what is indexed.
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  EXPECT_TRUE(Names(registry_->SearchCatalog("spend", {})).empty());
+  auto bad = registry_->SearchCatalog("\"unclosed", {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsInvalid());
+}
+
+TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  registry_.reset();
+  {
+    auto db = SqliteDb::Open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(
+        (*db)->Exec("DROP TABLE catalog_fts; UPDATE schema_version SET version = 5").ok());
+  }
+  Reopen();
+  EXPECT_EQ(Names(registry_->SearchCatalog("churn", {})),
+            (std::vector<std::string>{"feature_service churn_model"}));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "featherstone/core/status.h"
 #include "featherstone/definitions/spec.h"
+#include "featherstone/registry/catalog_records.h"
 #include "featherstone/registry/quality_records.h"
 
 namespace fst::registry {
@@ -32,6 +33,12 @@ struct Change {
   std::string name;
   std::string detail;  // for kChange: which top-level spec keys differ, e.g. "ttl: 30d -> 7d"
 };
+
+// What differs between two specs of one object, in key order, joined by "; ": "key: old ->
+// new" for scalars, "key added" / "key removed", per item of a list of named items (features,
+// schema columns) "feature NAME added" / "removed" / "changed", "key changed" otherwise. E.g.
+// "feature amount_cents added; ttl: 30d -> 7d". Plan details and describe's version diffs.
+std::string DescribeChange(const nlohmann::json& before, const nlohmann::json& after);
 
 // A Parquet file of the offline store, visible once its ingest is published.
 struct FileRecord {
@@ -98,6 +105,11 @@ class Registry {
   virtual Result<std::vector<ObjectRecord>> List(const std::string& kind = "") = 0;
   // All versions of the object named `name` (any kind), oldest first; empty when unknown.
   virtual Result<std::vector<ObjectRecord>> History(const std::string& name) = 0;
+  // Catalog entries (catalog_records.h) of the current objects matching the FTS5 query `match`
+  // (every entry when empty) and `filter`, best bm25 first, then by kind and name.
+  // Errors: Invalid naming `match` when FTS5 cannot parse it.
+  virtual Result<std::vector<CatalogMatch>> SearchCatalog(const std::string& match,
+                                                          const CatalogFilter& filter) = 0;
 
   // The published ingest of `source` with this content hash, if any.
   virtual Result<std::optional<IngestRecord>> FindPublishedIngest(const std::string& source,
