@@ -15,6 +15,11 @@ constexpr char kTemplate[] = R"yaml(# Featherstone feature repository.
 # Declare entities, sources and features here, then:
 #   featherstone -C . plan        # what would change
 #   featherstone -C . apply       # store the definitions in the registry
+# Every object (and every feature) may carry catalog metadata, found by
+# `featherstone catalog search WORDS` and shown by `featherstone describe NAME`:
+#   description: free text        owner: a team or a person
+#   tags: [word, ...]             labels: {key: value, ...}
+# It is part of the definition: changing it makes a new version.
 project: shop
 # registry: sqlite              # default: .featherstone/registry.db
 # online_store: rocksdb         # default: .featherstone/online
@@ -23,6 +28,7 @@ entities:
   - name: customer
     join_keys: [customer_id]      # key types come from the sources' schemas
     description: A buying customer
+    owner: crm-team
 
 sources:
   - name: orders
@@ -31,6 +37,9 @@ sources:
     timestamp_field: event_ts      # when the order happened
     created_timestamp_field: created_ts   # when the row was written (breaks ties)
     description: Orders, one row per order event; corrections arrive as later rows
+    owner: data-platform
+    tags: [orders, billing]
+    labels: {pii: "no", system: webshop}
     schema:
       - {name: customer_id, type: int64, nullable: false}
       - {name: order_id, type: string}
@@ -47,21 +56,29 @@ feature_views:
     ttl: 30d                       # latest-row features older than this read as null
     online: true
     description: Buying behaviour of a customer
+    owner: growth-team
+    tags: [churn, spend]
     features:
       # Column features: the value of the customer's latest order (within the ttl).
-      - {name: last_order_amount, column: amount}
+      - {name: last_order_amount, column: amount, description: Amount of the latest order in euros}
       - {name: last_order_status, column: status}
       # Windowed aggregations over (t - window, t]; exact at any time t.
-      - {name: purchase_frequency_30d, agg: count, column: order_id, window: 30d}
-      - {name: average_order_value, agg: avg, column: amount, window: 365d}
+      - {name: purchase_frequency_30d, agg: count, column: order_id, window: 30d,
+         description: Orders placed in the last 30 days}
+      - {name: average_order_value, agg: avg, column: amount, window: 365d,
+         description: Mean order amount over a year, tags: [spend]}
       - {name: last_order_ts, agg: last, column: event_ts, window: 365d}
       # Expressions over other features; days_since counts days to the lookup time.
       - name: churn_risk_score
         expr: "1/(1+exp(0.9*purchase_frequency_30d - 0.02*days_since(last_order_ts) - 0.5))"
+        description: Likelihood the customer stops buying, from recency and frequency
+        tags: [churn]
 
 feature_services:
   - name: churn_model
     description: Inputs of the churn model
+    owner: ml-team
+    tags: [churn]
     features:
       - customer_features:purchase_frequency_30d
       - customer_features:average_order_value
