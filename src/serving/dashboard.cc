@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "featherstone/core/time.h"
+#include "featherstone/lineage/catalog.h"
+#include "featherstone/lineage/describe.h"
 #include "featherstone/lineage/graph.h"
 #include "featherstone/serving/handlers.h"
 #include "web_assets.h"
@@ -21,7 +23,25 @@ HttpResponse ErrorResponse(int status, const std::string& message) {
   return JsonResponse(status, {{"error", message}});
 }
 
-// The value of `key` in the query string of `target` ("" when absent); %XX and + decoded.
+// `raw` with %XX and + decoded.
+std::string PercentDecode(std::string_view raw) {
+  std::string value;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '+') {
+      value += ' ';
+    } else if (raw[i] == '%' && i + 2 < raw.size() &&
+               std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+      value += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      value += raw[i];
+    }
+  }
+  return value;
+}
+
+// The value of `key` in the query string of `target` ("" when absent), decoded.
 std::string QueryValue(std::string_view target, std::string_view key) {
   const size_t q = target.find('?');
   if (q == std::string_view::npos) return "";
@@ -32,21 +52,7 @@ std::string QueryValue(std::string_view target, std::string_view key) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const size_t eq = pair.find('=');
     if (pair.substr(0, eq) != key) continue;
-    std::string value;
-    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '+') {
-        value += ' ';
-      } else if (raw[i] == '%' && i + 2 < raw.size() &&
-                 std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-                 std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-        value += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
-        i += 2;
-      } else {
-        value += raw[i];
-      }
-    }
-    return value;
+    return PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
   }
   return "";
 }
@@ -59,6 +65,12 @@ int64_t LimitOf(std::string_view target, int64_t fallback) {
   } catch (const std::exception&) {
     return fallback;
   }
+}
+
+// An error of a library call: 404 for an unknown name, 400 for bad input, else 500.
+HttpResponse StatusResponse(const Status& status) {
+  const int code = status.IsKeyError() ? 404 : status.IsInvalid() ? 400 : 500;
+  return ErrorResponse(code, status.message());
 }
 
 }  // namespace
@@ -141,6 +153,21 @@ HttpResponse Handlers::Dashboard(const HttpRequest& request, std::string_view pa
     }
     return JsonResponse(200, out);
   }
+  if (path == "/api/catalog/search") {
+    lineage::CatalogQuery query{QueryValue(target, "q"), QueryValue(target, "tag"),
+                                QueryValue(target, "owner"), QueryValue(target, "kind"),
+                                LimitOf(target, 20)};
+    auto result = lineage::SearchCatalog(registry, query);
+    if (!result.ok()) return StatusResponse(result.status());
+    return JsonResponse(200, lineage::CatalogJson(*result));
+  }
+  if (path.starts_with("/api/objects/")) {
+    auto description = lineage::DescribeObject(
+        *applied_, registry, PercentDecode(path.substr(std::string_view("/api/objects/").size())),
+        core::NowMicros());
+    if (!description.ok()) return StatusResponse(description.status());
+    return JsonResponse(200, *description);
+  }
   if (path == "/api/events") {
     auto events = registry.ListLineageEvents(QueryValue(target, "job"), LimitOf(target, 100));
     if (!events.ok()) return ErrorResponse(500, events.status().message());
@@ -152,7 +179,8 @@ HttpResponse Handlers::Dashboard(const HttpRequest& request, std::string_view pa
   }
   return ErrorResponse(404, "no endpoint " + std::string(path) +
                                 "; dashboard endpoints: GET /ui/, /api/lineage, /api/quality, "
-                                "/api/skew, /api/events");
+                                "/api/skew, /api/events, /api/catalog/search, "
+                                "/api/objects/NAME");
 }
 
 }  // namespace fst::serving
