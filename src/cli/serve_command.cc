@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "featherstone/feedback/log_publisher.h"
 #include "featherstone/serving/serve.h"
 
 namespace fst::cli {
@@ -18,6 +19,10 @@ Status Run(const Globals& globals, Options o) {
   if (o.port < 0 || o.port > 65535) return Status::Invalid("--port ", o.port, ": expected 0-65535");
   o.serve.http.port = static_cast<uint16_t>(o.port);
   o.serve.feature_log = !o.no_feature_log;
+  if (o.serve.feature_log) {
+    // Sealed parts of the log become Parquet parts of the services' `<service>__log` sources.
+    o.serve.log.publish = feedback::LogPublisher(globals.repo);
+  }
   const int threads = o.serve.http.threads;
   return serving::Serve(globals.repo, o.serve,
                         [&globals, threads](const std::string& host, uint16_t port) {
@@ -36,7 +41,10 @@ void AddServeCommand(CLI::App& app, Globals& globals, Action* action) {
       "serve",
       "Serve online features over HTTP/JSON in Feast's shapes: POST /get-online-features, "
       "POST /push, GET /health, GET /metrics (Prometheus), GET /features (the catalog). Every "
-      "answered lookup is logged to .featherstone/feature_log. With --auth, every endpoint but "
+      "answered lookup is logged to .featherstone/feature_log (a service's share set by "
+      "`logging: {sample_rate: R}`), and each closed part of the log is published as Parquet "
+      "into the source SERVICE__log (read it with training-set, reproduce, or DuckDB/pyarrow on "
+      ".featherstone/offline/SERVICE__log). With --auth, every endpoint but "
       "/health needs a bearer token whose scopes allow it (make tokens with `featherstone token "
       "new`); without it only loopback addresses are served. Stops on SIGINT/SIGTERM after "
       "answering requests in flight. Endpoints, bodies and scopes: docs/serving.md.\n"

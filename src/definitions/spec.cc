@@ -114,9 +114,14 @@ json OnDemandViewSpec(const OnDemandFeatureView& view) {
 json ServiceSpec(const FeatureService& service) {
   json features = json::array();
   for (const auto& ref : service.features) features.push_back(ref.ToString());
-  return WithCatalog({{"name", service.name}, {"features", std::move(features)},
-                      {"description", service.description}},
-                     service.catalog);
+  json spec = WithCatalog({{"name", service.name}, {"features", std::move(features)},
+                           {"description", service.description}},
+                          service.catalog);
+  // Only when set, so the hashes of services without it do not change.
+  if (service.log_sample_rate != 1.0) {
+    spec["logging"] = {{"sample_rate", service.log_sample_rate}};
+  }
+  return spec;
 }
 
 // Raised inside this file only, for a spec that does not have the expected shape.
@@ -279,9 +284,13 @@ OnDemandFeatureView OnDemandViewFrom(const json& spec) {
   return view;
 }
 
-FeatureService ServiceFrom(const json& spec) {
-  ExpectKeys(spec, {"name", "features", "description"});
+FeatureService ServiceFrom(json spec) {
   FeatureService service;
+  if (spec.is_object() && spec.contains("logging")) {
+    service.log_sample_rate = spec.at("logging").at("sample_rate").get<double>();
+    spec.erase("logging");
+  }
+  ExpectKeys(spec, {"name", "features", "description"});
   service.name = Str(spec, "name");
   for (const auto& item : spec.at("features")) {
     auto ref = ParseFeatureRef(item.get<std::string>());

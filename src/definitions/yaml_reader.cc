@@ -43,7 +43,8 @@ constexpr std::string_view kOnDemandViewKeys[] = {"name",        "request_schema
 constexpr std::string_view kOnDemandFeatureKeys[] = {"name", "expr",   "description",
                                                      "owner", "tags", "labels"};
 constexpr std::string_view kServiceKeys[] = {"name", "features", "description", "owner", "tags",
-                                             "labels"};
+                                             "labels", "logging"};
+constexpr std::string_view kLoggingKeys[] = {"sample_rate"};
 
 // The closest allowed key within two edits, or "".
 std::string ClosestKey(std::string_view key, Keys allowed) {
@@ -125,6 +126,8 @@ class Parser {
   Result<OnDemandFeatureView> ReadOnDemandView(const YAML::Node& node) const;
   Result<Feature> ReadOnDemandFeature(const YAML::Node& node, const std::string& parent) const;
   Result<FeatureService> ReadService(const YAML::Node& node) const;
+  // `logging: {sample_rate: R}` of a service, 0 <= R <= 1.
+  Status ReadLogging(const Fields& service_fields, FeatureService* service) const;
 
   // Reads every item of the list `key` of `top` with `read` into `out`.
   template <typename T, typename ReadFn>
@@ -455,7 +458,29 @@ Result<FeatureService> Parser::ReadService(const YAML::Node& node) const {
     service.features.push_back(*std::move(ref));
   }
   FST_RETURN_NOT_OK(fields.Catalog(&service.description, &service.catalog));
+  FST_RETURN_NOT_OK(ReadLogging(fields, &service));
   return service;
+}
+
+Status Parser::ReadLogging(const Fields& service_fields, FeatureService* service) const {
+  if (!service_fields.Has("logging")) return Status::OK();
+  const YAML::Node node = service_fields.Get("logging");
+  if (!node.IsMap()) {
+    return Error(service_fields.ValueMark("logging"), "'logging' of ", service_fields.what(),
+                 " must be a map like {sample_rate: 0.5}, got ", DescribeYaml(node));
+  }
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "logging", kLoggingKeys, service_fields.what()));
+  if (!fields.Has("sample_rate")) return Status::OK();
+  const YAML::Node value = fields.Get("sample_rate");
+  double rate = -1;
+  if (!value.IsScalar() || !YAML::convert<double>::decode(value, rate) || !(rate >= 0) ||
+      rate > 1) {
+    return Error(fields.ValueMark("sample_rate"), "'sample_rate' of ", fields.what(),
+                 " must be a number from 0 to 1 (the share of responses logged), got ",
+                 DescribeYaml(value));
+  }
+  service->log_sample_rate = rate;
+  return Status::OK();
 }
 
 Result<Repo> Parser::Parse(std::string_view text) const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <unordered_set>
 
 #include <arrow/buffer.h>
 #include <arrow/builder.h>
@@ -10,7 +11,10 @@
 
 #include "featherstone/connectors/json_messages.h"
 #include "featherstone/core/time.h"
+#include "featherstone/features/log_source.h"
 #include "featherstone/features/on_demand.h"
+#include "featherstone/offline/part_file.h"
+#include "featherstone/retrieval/online_json.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/serving/serve.h"
 
@@ -218,10 +222,128 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, con
   return out;
 }
 
+Result<std::vector<LoggedRequest>> ReadPublishedLog(repo::RepoContext& repo,
+                                                    const LogFilter& filter) {
+  std::vector<LoggedRequest> out;
+  auto applied = repo.Applied();
+  if (!applied.ok()) return out;
+  for (const auto& service : (*applied)->feature_services) {
+    if (!filter.service.empty() && service.name != filter.service) continue;
+    const std::string source = features::LogSourceName(service.name);
+    if ((*applied)->FindSource(source) == nullptr) continue;  // applied before logs were sources
+    FST_ASSIGN_OR_RAISE(features::LogLayout layout, features::LogLayoutOf(**applied, service));
+    std::vector<std::string> names;
+    std::vector<std::shared_ptr<arrow::DataType>> types;
+    for (const auto& column : layout.schema) {
+      names.push_back(column.name);
+      types.push_back(core::ToArrowType(column.type));
+    }
+    // Column indexes: the fixed ones, then keys, request fields and three per feature.
+    const int keys = 3;
+    const int fields = keys + static_cast<int>(layout.keys.size());
+    const int values = fields + static_cast<int>(layout.request_fields.size());
+    const int trailer = values + 3 * static_cast<int>(layout.features.size());
+    FST_ASSIGN_OR_RAISE(auto files, repo.registry().ListFiles(source));
+    for (const auto& file : files) {
+      if (file.max_ts < filter.from_us || file.min_ts > filter.to_us) continue;
+      const std::string path = repo.OfflineRoot() + "/" + file.path;
+      FST_ASSIGN_OR_RAISE(auto part, offline::ReadPartColumns(repo.fs(), path, names, types));
+      FST_ASSIGN_OR_RAISE(part, part->CombineChunks());
+      if (part->num_rows() == 0) continue;
+      std::vector<std::shared_ptr<arrow::Array>> column;
+      for (int c = 0; c < part->num_columns(); ++c) column.push_back(part->column(c)->chunk(0));
+      const auto& ids = static_cast<const arrow::StringArray&>(*column[0]);
+      const auto& served = static_cast<const arrow::TimestampArray&>(*column[1]);
+      const auto& at = static_cast<const arrow::TimestampArray&>(*column[2]);
+      auto json_at = [&](int c, int64_t i) {
+        return column[c]->IsNull(i) ? json() : json(retrieval::ToJson(*column[c], i));
+      };
+      LoggedRequest* current = nullptr;
+      for (int64_t i = 0; i < part->num_rows(); ++i) {
+        if (ids.IsNull(i) || served.IsNull(i)) continue;
+        const std::string_view id = ids.GetView(i);
+        if (!filter.request_id.empty() && id != filter.request_id) continue;
+        const int64_t served_at = served.Value(i);
+        if (served_at < filter.from_us || served_at > filter.to_us) continue;
+        if (current == nullptr || current->request_id != id) {
+          current = &out.emplace_back();
+          current->request_id = std::string(id);
+          current->served_at_us = served_at;
+          current->at_us = at.IsNull(i) ? served_at : at.Value(i);
+          current->service = service.name;
+          const json hashes = json::parse(
+              column[trailer + 1]->IsNull(i)
+                  ? std::string_view("{}")
+                  : static_cast<const arrow::StringArray&>(*column[trailer + 1]).GetView(i),
+              nullptr, /*allow_exceptions=*/false);
+          if (hashes.is_object()) {
+            for (const auto& [key, value] : hashes.items()) {
+              if (value.is_string()) current->spec_hashes[key] = value.get<std::string>();
+            }
+          }
+          const auto& full = static_cast<const arrow::BooleanArray&>(*column[trailer + 2]);
+          const bool full_names = !full.IsNull(i) && full.Value(i);
+          current->features = layout.features;
+          for (const auto& ref : layout.features) {
+            current->feature_names.push_back(full_names ? features::LogValueColumn(ref)
+                                                        : ref.feature);
+          }
+          current->where = path + ":row " + std::to_string(i + 1);
+        }
+        json entity = json::object();
+        for (int c = keys; c < fields; ++c) {
+          if (!column[c]->IsNull(i)) entity[names[c]] = json_at(c, i);
+        }
+        json request = json::object();
+        for (int c = fields; c < values; ++c) {
+          if (!column[c]->IsNull(i)) request[names[c]] = Text(json_at(c, i));
+        }
+        std::vector<json> row_values;
+        std::vector<std::string> row_statuses;
+        std::vector<int64_t> row_times;
+        for (int c = values; c < trailer; c += 3) {
+          row_values.push_back(json_at(c, i));
+          const auto& status = static_cast<const arrow::StringArray&>(*column[c + 1]);
+          row_statuses.push_back(status.IsNull(i) ? "" : std::string(status.GetView(i)));
+          const auto& time = static_cast<const arrow::TimestampArray&>(*column[c + 2]);
+          row_times.push_back(time.IsNull(i) ? 0 : time.Value(i));
+        }
+        current->entities.push_back(std::move(entity));
+        current->request_data.push_back(std::move(request));
+        current->values.push_back(std::move(row_values));
+        current->statuses.push_back(std::move(row_statuses));
+        current->event_ts.push_back(std::move(row_times));
+      }
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const LoggedRequest& a, const LoggedRequest& b) {
+    return a.served_at_us != b.served_at_us ? a.served_at_us < b.served_at_us
+                                            : a.request_id < b.request_id;
+  });
+  return out;
+}
+
+Result<std::vector<LoggedRequest>> ReadRepoLog(repo::RepoContext& repo, const LogFilter& filter) {
+  FST_ASSIGN_OR_RAISE(auto requests, ReadPublishedLog(repo, filter));
+  FST_ASSIGN_OR_RAISE(auto tail, ReadFeatureLog(repo.fs(), serving::FeatureLogDir(repo.dir()),
+                                                filter, repo.threads()));
+  std::unordered_set<std::string> published;
+  for (const auto& request : requests) published.insert(request.request_id);
+  for (auto& request : tail) {
+    if (!published.contains(request.request_id)) requests.push_back(std::move(request));
+  }
+  std::stable_sort(requests.begin(), requests.end(),
+                   [](const LoggedRequest& a, const LoggedRequest& b) {
+                     return a.served_at_us != b.served_at_us ? a.served_at_us < b.served_at_us
+                                                             : a.request_id < b.request_id;
+                   });
+  return requests;
+}
+
 Result<std::vector<LoggedRequest>> ReadLoggedRequests(repo::RepoContext& repo,
                                                       const LogFilter& filter) {
   const std::string dir = serving::FeatureLogDir(repo.dir());
-  FST_ASSIGN_OR_RAISE(auto requests, ReadFeatureLog(repo.fs(), dir, filter, repo.threads()));
+  FST_ASSIGN_OR_RAISE(auto requests, ReadRepoLog(repo, filter));
   if (requests.empty()) {
     const bool ranged = filter.from_us != std::numeric_limits<int64_t>::min() ||
                         filter.to_us != std::numeric_limits<int64_t>::max();

@@ -374,7 +374,7 @@ Result<LoggedRequest> FindLoggedRequest(repo::RepoContext& repo, const std::stri
   LogFilter filter;
   filter.request_id = request_id;
   const std::string dir = serving::FeatureLogDir(repo.dir());
-  FST_ASSIGN_OR_RAISE(auto found, ReadFeatureLog(repo.fs(), dir, filter));
+  FST_ASSIGN_OR_RAISE(auto found, ReadRepoLog(repo, filter));
   if (found.empty()) {
     return Status::KeyError("no logged request '", request_id, "' in ", dir,
                             " (requests are logged by `featherstone serve`; the id is the "

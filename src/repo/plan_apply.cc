@@ -3,6 +3,7 @@
 #include "featherstone/definitions/schema_evolution.h"
 #include "featherstone/definitions/spec.h"
 #include "featherstone/features/check_features.h"
+#include "featherstone/features/log_source.h"
 #include "featherstone/quality/validator.h"
 #include "featherstone/repo/backends.h"
 
@@ -10,7 +11,9 @@ namespace fst::repo {
 namespace {
 
 // definitions::CheckSchemaEvolution between the registry's current definitions (none before
-// the first apply) and `desired`; a source has data when it has published files.
+// the first apply) and `desired`; a source has data when it has published files. Log sources
+// are left out: each part of a log is read with the columns it was written with, so a
+// service's log follows the service's changes (docs/impl.md "Feature log").
 
 Result<definitions::EvolutionCheck> CheckEvolution(RepoContext& repo,
                                                    const definitions::Repo& desired) {
@@ -18,6 +21,9 @@ Result<definitions::EvolutionCheck> CheckEvolution(RepoContext& repo,
   std::vector<definitions::SpecObject> objects;
   for (const auto& record : records) objects.push_back(record.object);
   FST_ASSIGN_OR_RAISE(definitions::Repo current, definitions::FromSpecObjects(objects));
+  std::erase_if(current.sources, [&](const definitions::Source& source) {
+    return !features::LoggedService(current, source.name).empty();
+  });
   Status error;
   auto check = definitions::CheckSchemaEvolution(current, desired, [&](const std::string& source) {
     auto files = repo.registry().ListFiles(source);
@@ -60,7 +66,8 @@ Result<PlanResult> PlanApply(RepoContext& repo, const definitions::Repo& desired
     for (const auto& line : evolution.refused) message += "\n  " + line;
     out.refused = Status::Invalid(message);
   }
-  const auto objects = definitions::ToSpecObjects(desired);
+  FST_ASSIGN_OR_RAISE(definitions::Repo with_logs, features::WithLogSources(desired));
+  const auto objects = definitions::ToSpecObjects(with_logs);
   if (!apply) {
     FST_ASSIGN_OR_RAISE(out.changes, repo.registry().Plan(objects));
     return out;

@@ -1,5 +1,6 @@
 #include "featherstone/serving/feature_log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
@@ -47,6 +48,23 @@ Status FinishStalePart(arrow::fs::FileSystem& fs, const std::string& tmp_path) {
 }
 
 }  // namespace
+
+bool LogSampled(std::string_view request_id, double rate) {
+  if (rate >= 1.0) return true;
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : request_id) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  // MurmurHash3's finalizer: ids differing in their last characters (consecutive request ids)
+  // differ only in FNV-1a's low bits, which would sample runs of requests together.
+  hash ^= hash >> 33;
+  hash *= 0xff51afd7ed558ccdull;
+  hash ^= hash >> 33;
+  hash *= 0xc4ceb9fe1a85ec53ull;
+  hash ^= hash >> 33;
+  return static_cast<double>(hash >> 11) * 0x1.0p-53 < rate;
+}
 
 std::string FeatureLogLine(const FeatureLogRecord& record) {
   // Written as text rather than as a JSON tree: the writer thread formats every response.
@@ -146,6 +164,7 @@ Result<std::unique_ptr<FeatureLog>> FeatureLog::Open(const FeatureLogOptions& op
     }
   }
   std::unique_ptr<FeatureLog> log(new FeatureLog(options, std::move(fs)));
+  log->PublishSealed();
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
 }
@@ -181,6 +200,9 @@ FeatureLogCounters FeatureLog::Counters() const {
   c.written = written_.load(std::memory_order_relaxed);
   c.dropped = dropped_.load(std::memory_order_relaxed);
   c.write_errors = write_errors_.load(std::memory_order_relaxed);
+  c.sampled_out = sampled_out_.load(std::memory_order_relaxed);
+  c.published_parts = published_parts_.load(std::memory_order_relaxed);
+  c.publish_errors = publish_errors_.load(std::memory_order_relaxed);
   return c;
 }
 
@@ -229,14 +251,46 @@ void FeatureLog::WriterLoop() {
       if (Status status = ClosePart(); !status.ok()) {
         write_errors_.fetch_add(1, std::memory_order_relaxed);
       }
+      PublishSealed();
     }
     if (stopping) {
       if (Status status = ClosePart(); !status.ok()) {
         write_errors_.fetch_add(1, std::memory_order_relaxed);
         std::fprintf(stderr, "feature log: %s\n", status.ToString().c_str());
       }
+      PublishSealed();
       return;
     }
+  }
+}
+
+void FeatureLog::PublishSealed() {
+  if (!options_.publish) return;
+  arrow::fs::FileSelector selector;
+  selector.base_dir = options_.dir;
+  selector.recursive = true;
+  auto infos = fs_->GetFileInfo(selector);
+  std::vector<std::string> sealed;
+  if (infos.ok()) {
+    for (const auto& info : *infos) {
+      // part-NNNNN.jsonl; not the open part's .tmp, nor the .kept.jsonl a publisher leaves.
+      const std::string name = info.base_name();
+      if (info.IsFile() && PartNumber(name) >= 0 && name.ends_with(".jsonl") &&
+          name.find('.') == name.size() - 6) {
+        sealed.push_back(info.path());
+      }
+    }
+  }
+  std::sort(sealed.begin(), sealed.end());
+  Status status = infos.status();
+  for (const auto& path : sealed) {
+    if (!status.ok()) break;
+    status = options_.publish(path);
+    if (status.ok()) published_parts_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!status.ok()) {
+    publish_errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "feature log: publishing a part: %s\n", status.ToString().c_str());
   }
 }
 

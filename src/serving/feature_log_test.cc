@@ -166,5 +166,61 @@ TEST(FeatureLog, RotatesBySize) {
   EXPECT_EQ(Files(dir).size(), 2u);
 }
 
+TEST(LogSampled, PinsTheHashAndSamplesConsecutiveIdsIndependently) {
+  // tests/e2e/test_feature_log.py computes the same choice in Python.
+  EXPECT_TRUE(LogSampled("5f3a9c1e-000000000001", 0.14));   // 0.13377...
+  EXPECT_FALSE(LogSampled("5f3a9c1e-000000000001", 0.13));
+  EXPECT_TRUE(LogSampled("5f3a9c1e-000000000003", 0.88));   // 0.87407...
+  EXPECT_FALSE(LogSampled("5f3a9c1e-000000000003", 0.87));
+  EXPECT_TRUE(LogSampled("anything", 1.0));
+  EXPECT_FALSE(LogSampled("anything", 0.0));
+  int kept = 0, runs = 0;
+  bool previous = false;
+  for (int i = 1; i <= 10000; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof(id), "5f3a9c1e-%012x", i);
+    const bool sampled = LogSampled(id, 0.5);
+    kept += sampled;
+    runs += i > 1 && sampled != previous;
+    previous = sampled;
+  }
+  EXPECT_EQ(kept, 4991);
+  EXPECT_GT(runs, 4500);  // not in runs of consecutive ids
+}
+
+TEST(FeatureLog, SealedPartsAreHandedToThePublisher) {
+  const fs::path dir = FreshDir("publish");
+  // A part a stopped server left, and one whose publish fails the first time.
+  fs::create_directories(dir / "2026-01-02");
+  std::ofstream(dir / "2026-01-02" / "part-00000.jsonl") << "{}\n";
+  std::ofstream(dir / "2026-01-02" / "part-00001.jsonl.tmp") << "{}\n{\"half";
+  std::ofstream(dir / "2026-01-02" / "part-00002.kept.jsonl") << "{}\n";
+  std::vector<std::string> handed;
+  bool fail = true;
+  FeatureLogOptions options;
+  options.dir = dir.string();
+  options.publish = [&](const std::string& part) -> Status {
+    handed.push_back(fs::path(part).filename().string());
+    if (fail && part.ends_with("part-00001.jsonl")) {
+      fail = false;
+      return Status::IOError("registry busy");
+    }
+    fs::remove(part);
+    return Status::OK();
+  };
+  auto log = FeatureLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ(handed, (std::vector<std::string>{"part-00000.jsonl", "part-00001.jsonl"}));
+  EXPECT_EQ((*log)->Counters().publish_errors, 1);
+  EXPECT_EQ((*log)->Counters().published_parts, 1);
+  (*log)->Append(Record("a", kJan2));
+  (*log)->Stop();
+  // At the stop: the part that failed, then the new one (numbered after the kept file).
+  EXPECT_EQ(handed, (std::vector<std::string>{"part-00000.jsonl", "part-00001.jsonl",
+                                              "part-00001.jsonl", "part-00003.jsonl"}));
+  EXPECT_EQ((*log)->Counters().published_parts, 3);
+  EXPECT_EQ(Files(dir).size(), 1u);  // the kept file
+}
+
 }  // namespace
 }  // namespace fst::serving

@@ -246,7 +246,15 @@ HttpResponse Handlers::GetOnlineFeatures(const std::string& body, const TokenEnt
                              std::chrono::duration_cast<std::chrono::microseconds>(
                                  std::chrono::steady_clock::now() - start).count());
   }
-  if (log_ != nullptr) {
+  double sample_rate = 1.0;
+  if (log_ != nullptr && !request.feature_service.empty()) {
+    if (const auto* service = applied_->FindService(request.feature_service)) {
+      sample_rate = service->log_sample_rate;
+    }
+  }
+  if (log_ != nullptr && !LogSampled(request_id, sample_rate)) {
+    log_->CountSampledOut();
+  } else if (log_ != nullptr) {
     FeatureLogRecord record;
     record.request_id = request_id;
     record.served_at_us = served_at;

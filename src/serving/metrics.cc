@@ -183,6 +183,15 @@ std::string Metrics::Format(const FeatureLogCounters& log) const {
   out += fmt::format("fst_feature_log_records_dropped_total {}\n", log.dropped);
   Header("fst_feature_log_write_errors_total", "counter", "Failed feature-log writes.", &out);
   out += fmt::format("fst_feature_log_write_errors_total {}\n", log.write_errors);
+  Header("fst_feature_log_records_sampled_out_total", "counter",
+         "Responses not logged because of their service's logging sample_rate.", &out);
+  out += fmt::format("fst_feature_log_records_sampled_out_total {}\n", log.sampled_out);
+  Header("fst_feature_log_parts_published_total", "counter",
+         "Feature-log parts published as Parquet into the services' log sources.", &out);
+  out += fmt::format("fst_feature_log_parts_published_total {}\n", log.published_parts);
+  Header("fst_feature_log_publish_errors_total", "counter",
+         "Failed publishes of feature-log parts (the part stays and is retried).", &out);
+  out += fmt::format("fst_feature_log_publish_errors_total {}\n", log.publish_errors);
   return out;
 }
 

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 
+import pyarrow.parquet as pq
 import pytest
 
 import fst
@@ -283,7 +284,8 @@ def test_health_features_and_metrics(server):
     assert status == 200
     assert [v["name"] for v in catalog["feature_views"]] == ["customer_features", "payment_features"]
     assert [s["name"] for s in catalog["feature_services"]] == ["churn_model"]
-    assert [s["name"] for s in catalog["sources"]] == ["orders", "payments"]
+    # churn_model__log: the source churn_model's feature log is published into
+    assert [s["name"] for s in catalog["sources"]] == ["churn_model__log", "orders", "payments"]
     assert catalog["on_demand_feature_views"][0]["name"] == "transaction_features"
     assert all(len(v["spec_hash"]) > 8 for v in catalog["feature_views"])
     for _ in range(3):
@@ -384,13 +386,16 @@ def test_feature_log_has_one_record_per_response(repo):
     finally:
         assert s.stop() == 0, "SIGTERM drains and exits 0"
     assert not glob.glob(str(log_dir / "*" / "*.tmp")), "no part left open"
+    # The service's response is published into the source churn_model__log
+    # (test_feature_log.py); the responses by feature list stay as JSON lines, in the part's
+    # .kept.jsonl.
     records = []
     for path in sorted(set(glob.glob(str(log_dir / "*" / "part-*.jsonl"))) - before):
         with open(path) as f:
             records += [json.loads(line) for line in f]
-    assert len(records) == len(answers), "one record per successful response"
-    for record, answer in zip(records, answers):
-        assert record["request_id"] == answer["request_id"]
+    assert [r["request_id"] for r in records] == [answers[0]["request_id"],
+                                                 answers[2]["request_id"]]
+    for record, answer in zip(records, [answers[0], answers[2]]):
         names = answer["metadata"]["feature_names"]
         assert record["feature_names"] == names[1:]
         assert record["entities"] == [{"customer_id": v} for v in answer["results"][0]["values"]]
@@ -402,8 +407,13 @@ def test_feature_log_has_one_record_per_response(repo):
         assert fst.ts(record["served_at"]) <= dt.datetime.now(UTC)
         assert record["served_at_us"] // 1_000_000 == int(fst.ts(record["served_at"]).timestamp())
     assert records[0]["service"] is None and records[0]["features"] == FEATURES
-    assert records[1]["service"] == "churn_model"
-    assert set(records[1]["spec_hashes"]) == {"feature_service/churn_model",
-                                              "feature_view/customer_features"}
-    assert records[2]["request_data"] == [{"amount": "30"}]
-    assert "on_demand_feature_view/transaction_features" in records[2]["spec_hashes"]
+    rows = [row for path in glob.glob(str(pathlib.Path(repo[0]) / ".featherstone" / "offline" /
+                                          "churn_model__log" / "*.parquet"))
+            for row in pq.read_table(path).to_pylist()
+            if row["request_id"] == answers[1]["request_id"]]
+    assert [(r["customer_id"], r["customer_features__amount"],
+             r["customer_features__amount__status"]) for r in rows] == [(2, 7.5, "PRESENT")]
+    assert set(json.loads(rows[0]["spec_hashes"])) == {"feature_service/churn_model",
+                                                       "feature_view/customer_features"}
+    assert records[1]["request_data"] == [{"amount": "30"}]
+    assert "on_demand_feature_view/transaction_features" in records[1]["spec_hashes"]

@@ -13,9 +13,10 @@ def test_repo_folder_is_created_and_yaml_applies_like_the_cli(tmp_path):
     fs = fst.FeatureStore(repo)
     assert repo.is_dir() and fs.repo_path == repo.resolve()
     (repo / "featherstone.yaml").write_text(shop.SHOP_YAML)
-    assert fs.plan() == ["+ entity customer", "+ source orders",
+    # churn_model__log: the source the service's feature log is published into (docs/serving.md)
+    assert fs.plan() == ["+ entity customer", "+ source churn_model__log", "+ source orders",
                          "+ feature_view customer_features", "+ feature_service churn_model"]
-    assert len(fs.apply()) == 4
+    assert len(fs.apply()) == 5
     assert fs.plan() == [] and fs.apply() == []
     assert "FeatureStore(" in repr(fs)
 
@@ -26,18 +27,18 @@ def test_list_and_describe(tmp_path):
     fs.apply()
     objects = fs.list_objects()
     assert [(o.kind, o.name, o.version) for o in objects] == [
-        ("entity", "customer", 1), ("source", "orders", 1),
+        ("entity", "customer", 1), ("source", "churn_model__log", 1), ("source", "orders", 1),
         ("feature_view", "customer_features", 1), ("feature_service", "churn_model", 1)]
     assert all(len(o.hash) >= 12 and isinstance(o.applied_at, dt.datetime) for o in objects)
     assert fs.list_feature_views() == [view]
     assert fs.list_entities()[0].join_keys == ["customer_id"]
-    assert fs.list_sources()[0].columns == ["customer_id", "order_id", "amount", "event_ts",
+    assert fs.list_sources()[1].columns == ["customer_id", "order_id", "amount", "event_ts",
                                             "created_ts"]
     assert fs.list_feature_services()[0].features == shop.FEATURES
-    assert [o.name for o in fs.list_objects("source")] == ["orders"]
+    assert [o.name for o in fs.list_objects("source")] == ["churn_model__log", "orders"]
     d = fs.describe("customer_features")
     assert (d["kind"], d["version"], d["spec"]["ttl"]) == ("feature_view", 1, "30d")
-    assert d["hash"] == objects[2].hash and len(d["history"]) == 1
+    assert d["hash"] == objects[3].hash and len(d["history"]) == 1
     with pytest.raises(fst.NotFoundError, match="nothing named 'nope' is applied"):
         fs.describe("nope")
     assert str(fst.NotFoundError("x y")) == "x y"

@@ -110,6 +110,9 @@ struct FeatureRef {
 struct FeatureService {
   std::string name;
   std::vector<FeatureRef> features;
+  // `logging: {sample_rate: R}`: the share of responses the feature log keeps, chosen by a hash
+  // of the request id (docs/serving.md "Feature log").
+  double log_sample_rate = 1.0;
   std::string description;
   CatalogInfo catalog;
   Location location;

@@ -1,6 +1,7 @@
 // Reading the feature log that `featherstone serve` writes (serving/feature_log.h; format in
-// docs/impl.md "Feature log"): the logged responses, and their rows as tables — the entity rows
-// to recompute them from and the feature values as they were served.
+// docs/impl.md "Feature log"): the logged responses — from the JSONL parts not yet published and
+// from the Parquet parts of the services' log sources (log_publisher.h) — and their rows as
+// tables: the entity rows to recompute them from and the feature values as they were served.
 #pragma once
 
 #include <cstdint>
@@ -56,9 +57,20 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs,
                                                   const std::string& dir,
                                                   const LogFilter& filter, int threads = 1);
 
-// The logged responses of the repo's feature log (serving::FeatureLogDir) that pass `filter`,
-// read on the context's threads. Errors: those of ReadFeatureLog; Invalid "no logged request
-// [of service 'S'] in DIR [in the requested time range] ..." when none passes.
+// The logged responses published into the log sources `<service>__log` of the applied services
+// (their registered parts only) that pass `filter`, in served order (ties by request id); none
+// when nothing is applied. Errors: IOError for an unreadable part; those of LogLayoutOf.
+Result<std::vector<LoggedRequest>> ReadPublishedLog(repo::RepoContext& repo,
+                                                    const LogFilter& filter);
+
+// Every logged response of the repo that passes `filter`: the published ones and those still in
+// the JSONL parts of serving::FeatureLogDir (a response found in both, published while its part
+// was not yet deleted, once), in served order. Errors: those of ReadPublishedLog and
+// ReadFeatureLog.
+Result<std::vector<LoggedRequest>> ReadRepoLog(repo::RepoContext& repo, const LogFilter& filter);
+
+// ReadRepoLog, read on the context's threads. Errors: those of ReadRepoLog; Invalid "no logged
+// request [of service 'S'] in DIR [in the requested time range] ..." when none passes.
 Result<std::vector<LoggedRequest>> ReadLoggedRequests(repo::RepoContext& repo,
                                                       const LogFilter& filter);
 

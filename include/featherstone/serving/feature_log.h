@@ -6,15 +6,19 @@
 // full, counts a drop. The writer drains the queue at least every flush interval into
 // DIR/YYYY-MM-DD/part-NNNNN.jsonl.tmp and renames the part to .jsonl when it rotates (new day,
 // size or age limit) or the log stops, so a reader listing *.jsonl never sees half a record.
+// With a publisher, every sealed part is then handed to it (feedback/log_publisher.h publishes
+// it as Parquet into the services' log sources and deletes it).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -43,12 +47,23 @@ struct FeatureLogRecord {
 // request_data (when given), values, statuses, event_timestamps_us (per entity, per feature).
 std::string FeatureLogLine(const FeatureLogRecord& record);
 
+// Whether a response with `request_id` is logged under `logging: {sample_rate: rate}`: the
+// 64-bit FNV-1a hash of the id's bytes, mixed by MurmurHash3's 64-bit finalizer (fmix64), its
+// top 53 bits as a fraction in [0, 1), is below `rate`. Deterministic, so a client can tell
+// which of its requests were logged.
+bool LogSampled(std::string_view request_id, double rate);
+
 struct FeatureLogOptions {
   std::string dir;  // REPO/.featherstone/feature_log
   size_t queue_capacity = 100'000;  // records
   int64_t flush_interval_ms = 500;  // the writer wakes at least this often
   int64_t rotate_bytes = 64 << 20;  // a part is closed after this many bytes ...
   int64_t rotate_seconds = 300;     // ... or this long after it was opened
+  // Called with the path of every sealed part (part-NNNNN.jsonl): on the writer thread after a
+  // rotation or at Stop(), and at Open() for sealed parts a stopped or killed server left. OK
+  // means the part's records are kept elsewhere and the part is deleted; on an error the part
+  // stays and is handed over again at the next seal or Open(). Empty: parts stay as they are.
+  std::function<Status(const std::string& part)> publish;
 };
 
 class FeatureLog {
@@ -67,12 +82,16 @@ class FeatureLog {
   // Writes everything queued, closes and renames the open part, joins the writer. Idempotent.
   void Stop();
   FeatureLogCounters Counters() const;
+  // Counts a response left out by its service's sample rate. Thread-safe.
+  void CountSampledOut() { sampled_out_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   FeatureLog(FeatureLogOptions options, std::shared_ptr<arrow::fs::FileSystem> fs);
   void WriterLoop();
   Status WriteLines(const std::string& day, const std::string& text, int64_t now_us);
   Status ClosePart();
+  // Hands every sealed part under the log's folder to options_.publish (errors counted).
+  void PublishSealed();
 
   const FeatureLogOptions options_;
   std::shared_ptr<arrow::fs::FileSystem> fs_;
@@ -85,6 +104,9 @@ class FeatureLog {
   std::atomic<int64_t> written_{0};
   std::atomic<int64_t> dropped_{0};
   std::atomic<int64_t> write_errors_{0};
+  std::atomic<int64_t> sampled_out_{0};
+  std::atomic<int64_t> published_parts_{0};
+  std::atomic<int64_t> publish_errors_{0};
 
   // Writer thread only.
   std::shared_ptr<arrow::io::OutputStream> part_;

@@ -47,6 +47,9 @@ struct FeatureLogCounters {
   int64_t written = 0;       // records written
   int64_t dropped = 0;       // refused because the queue was full
   int64_t write_errors = 0;  // failed writes (their records are counted as dropped too)
+  int64_t sampled_out = 0;   // left out by the service's logging sample rate
+  int64_t published_parts = 0;  // sealed parts published as Parquet (feedback/log_publisher.h)
+  int64_t publish_errors = 0;   // failed publishes (the part stays and is retried)
 };
 
 class Metrics {

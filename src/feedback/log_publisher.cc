@@ -1,0 +1,148 @@
+#include "featherstone/feedback/log_publisher.h"
+
+#include <map>
+
+#include <arrow/buffer.h>
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/io/interfaces.h>
+
+#include "featherstone/connectors/json_messages.h"
+#include "featherstone/core/time.h"
+#include "featherstone/ingest/ingest.h"
+
+namespace fst::feedback {
+namespace {
+
+using json = nlohmann::json;
+
+// The row of entity `e` of `request` as a JSON object of the layout's columns.
+json LogRow(const features::LogLayout& layout, const LoggedRequest& request, size_t e,
+            bool with_request_fields) {
+  json row = json::object();
+  row[features::kLogRequestId] = request.request_id;
+  row[features::kLogServedAt] = core::FormatTimestamp(request.served_at_us);
+  row[features::kLogAt] = core::FormatTimestamp(request.at_us);
+  for (const auto& key : layout.keys) {
+    auto it = request.entities[e].find(key.name);
+    if (it != request.entities[e].end()) row[key.name] = *it;
+  }
+  if (with_request_fields) {
+    for (const auto& field : layout.request_fields) {
+      auto it = request.request_data[e].find(field.name);
+      if (it != request.request_data[e].end()) row[field.name] = *it;
+    }
+  }
+  bool full_names = false;
+  for (size_t f = 0; f < layout.features.size(); ++f) {
+    const auto& ref = layout.features[f];
+    row[features::LogValueColumn(ref)] = request.values[e][f];
+    row[features::LogStatusColumn(ref)] = request.statuses[e][f];
+    if (request.event_ts[e][f] != 0) {
+      row[features::LogEventTsColumn(ref)] = core::FormatTimestamp(request.event_ts[e][f]);
+    }
+    full_names = full_names || request.feature_names[f] == features::LogValueColumn(ref);
+  }
+  auto service_hash = request.spec_hashes.find("feature_service/" + request.service);
+  if (service_hash != request.spec_hashes.end()) row[features::kLogSpecHash] = service_hash->second;
+  row[features::kLogSpecHashes] = json(request.spec_hashes).dump();
+  row[features::kLogFullNames] = full_names;
+  return row;
+}
+
+// Whether `request` was served with exactly the feature list of `service`.
+bool SameFeatures(const LoggedRequest& request, const definitions::FeatureService& service) {
+  if (request.features.size() != service.features.size()) return false;
+  for (size_t f = 0; f < request.features.size(); ++f) {
+    if (request.features[f].ToString() != service.features[f].ToString()) return false;
+  }
+  return true;
+}
+
+Status WriteWhole(arrow::fs::FileSystem& fs, const std::string& path, const std::string& text) {
+  FST_ASSIGN_OR_RAISE(auto output, fs.OpenOutputStream(path + ".tmp"));
+  FST_RETURN_NOT_OK(output->Write(text.data(), static_cast<int64_t>(text.size())));
+  FST_RETURN_NOT_OK(output->Close());
+  return fs.Move(path + ".tmp", path);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::RecordBatch>> LogRows(
+    const features::LogLayout& layout, const std::vector<const LoggedRequest*>& requests) {
+  connectors::JsonMessageDecoder decoder(layout.schema);
+  for (const LoggedRequest* request : requests) {
+    for (size_t e = 0; e < request->entities.size(); ++e) {
+      auto where = [&] { return request->where; };
+      Status status = decoder.Add(LogRow(layout, *request, e, true).dump(), where);
+      // Request data is logged as the text the client sent; text that is not a value of the
+      // field's type (the lookup refused nothing with it) is logged as null.
+      if (!status.ok() && !layout.request_fields.empty()) {
+        status = decoder.Add(LogRow(layout, *request, e, false).dump(), where);
+      }
+      FST_RETURN_NOT_OK(status);
+    }
+  }
+  return decoder.Finish();
+}
+
+Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  arrow::fs::FileSystem& fs = repo.fs();
+  FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(part));
+  FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
+  FST_ASSIGN_OR_RAISE(auto buffer, input->ReadAt(0, size));
+  FST_RETURN_NOT_OK(input->Close());
+  const std::string_view text(reinterpret_cast<const char*>(buffer->data()),
+                              static_cast<size_t>(buffer->size()));
+
+  std::vector<LoggedRequest> requests;
+  std::string kept;
+  int64_t line = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view record = text.substr(start, end - start);
+    start = end + 1;
+    ++line;
+    if (record.empty()) continue;
+    auto request = ParseLoggedRequest(record, part + ":" + std::to_string(line));
+    const definitions::FeatureService* service =
+        request.ok() && !request->service.empty() ? applied->FindService(request->service)
+                                                  : nullptr;
+    if (service != nullptr && SameFeatures(*request, *service)) {
+      requests.push_back(*std::move(request));
+    } else {
+      kept.append(record);
+      kept += '\n';
+    }
+  }
+
+  std::map<std::string, std::vector<const LoggedRequest*>> by_service;
+  for (const auto& request : requests) by_service[request.service].push_back(&request);
+  for (const auto& [name, records] : by_service) {
+    FST_ASSIGN_OR_RAISE(auto layout, features::LogLayoutOf(*applied, *applied->FindService(name)));
+    FST_ASSIGN_OR_RAISE(auto batch, LogRows(layout, records));
+    FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
+    ingest::IngestOptions options;
+    options.skip_same_content = true;  // a part published before a crash is not published again
+    FST_RETURN_NOT_OK(ingest::IngestTable(repo, features::LogSourceName(name), std::move(reader),
+                                          "feature log " + part, options)
+                          .status());
+  }
+  if (!kept.empty()) {
+    FST_RETURN_NOT_OK(WriteWhole(fs, part.substr(0, part.size() - 6) + ".kept.jsonl", kept));
+  }
+  return fs.DeleteFile(part);
+}
+
+std::function<Status(const std::string& part)> LogPublisher(const std::string& repo_dir) {
+  auto context = std::make_shared<std::unique_ptr<repo::RepoContext>>();
+  return [context, repo_dir](const std::string& part) -> Status {
+    if (*context == nullptr) {
+      FST_ASSIGN_OR_RAISE(*context, repo::RepoContext::Open(repo_dir));
+    }
+    return PublishLogPart(**context, part);
+  };
+}
+
+}  // namespace fst::feedback
