@@ -391,6 +391,18 @@ class FeatureStore:
                          "removed": r.removed} for r in history],
         }
 
+    def search_catalog(self, text: str = "", tag: Optional[str] = None,
+                       owner: Optional[str] = None, kind: Optional[str] = None,
+                       limit: int = 20) -> List[Dict[str, Any]]:
+        """Applied objects and features ranked for `text` (an exact name first, then by
+        how well the words match names, tags, labels and descriptions), optionally only
+        those with `tag`, of `owner` or of `kind` (entity, source, feature_view,
+        on_demand_feature_view, feature_service, feature): the rows of ``featherstone catalog
+        search --json``, each ``{"kind", "name", "description", "owner", "tags", "labels",
+        "exact_name", "score"}``."""
+        return json.loads(self._native.search_catalog(text, tag or "", owner or "", kind or "",
+                                                      limit))
+
     # -- data -----------------------------------------------------------------------------
 
     def ingest(self, source: Union[str, FileSource],

@@ -86,6 +86,8 @@ NB_MODULE(_featherstone, m) {
            nb::arg("start").none(), nb::arg("end").none(), nb::arg("join"), nb::arg("horizon"),
            nb::arg("recompute"))
       .def("reproduce", &Store::Reproduce, nb::arg("request_id"))
+      .def("search_catalog", &Store::SearchCatalog, nb::arg("text"), nb::arg("tag"),
+           nb::arg("owner"), nb::arg("kind"), nb::arg("limit"))
       .def("skew", &Store::Skew, nb::arg("service"), nb::arg("start").none(),
            nb::arg("end").none(), nb::arg("sample"))
       .def("online", &Store::Online, nb::arg("refs"), nb::arg("entity_rows"),

@@ -20,6 +20,7 @@
 #include "featherstone/feedback/reproduce.h"
 #include "featherstone/feedback/skew.h"
 #include "featherstone/feedback/training_set.h"
+#include "featherstone/lineage/catalog.h"
 #include "featherstone/repo/plan_apply.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/ingest/ingest.h"
@@ -438,6 +439,19 @@ nb::object Store::TrainingSet(const std::string& service, const std::string& lab
   });
   return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
                 InvalidAs::kGeneric);
+}
+
+std::string Store::SearchCatalog(const std::string& text, const std::string& tag,
+                                 const std::string& owner, const std::string& kind,
+                                 int64_t limit) {
+  auto rows = RunEngine(mutex_, [&]() -> Result<std::string> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto result,
+                        lineage::SearchCatalog(context->registry(),
+                                               {text, tag, owner, kind, limit}));
+    return lineage::CatalogJson(result).dump();
+  });
+  return Unwrap(std::move(rows), InvalidAs::kGeneric);
 }
 
 std::string Store::Reproduce(const std::string& request_id) {

@@ -81,6 +81,10 @@ class Store {
                                std::optional<int64_t> from, std::optional<int64_t> to,
                                const std::string& join, const std::string& horizon,
                                bool recompute);
+  // Ranked catalog rows, as JSON text (lineage::CatalogJson; `featherstone catalog search
+  // --json`).
+  std::string SearchCatalog(const std::string& text, const std::string& tag,
+                            const std::string& owner, const std::string& kind, int64_t limit);
   // The reproduce report of one logged response, as JSON text (feedback::ReproduceJson).
   std::string Reproduce(const std::string& request_id);
   // A skew run over logged responses, recorded in the registry, as JSON text (SkewJson).
