@@ -33,8 +33,14 @@ std::vector<std::string> Row(const ingest::BreakerStatus& status) {
           status.record.reason.empty() ? "-" : status.record.reason};
 }
 
-Status Status_(const Globals& globals, const std::string& source) {
+Status Status_(const Globals& globals, const std::string& source, bool json) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
+  if (json) {
+    FST_ASSIGN_OR_RAISE(auto out, ingest::BreakersJson(*repo, source, core::NowMicros()));
+    std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
+    return Status::OK();
+  }
   FST_ASSIGN_OR_RAISE(auto statuses,
                       ingest::GetBreakerStatus(*repo, source, core::NowMicros()));
   if (statuses.empty()) {
@@ -70,12 +76,17 @@ void AddBreakerCommands(CLI::App& app, Globals& globals, Action* action) {
       "Example: featherstone -C shop breaker status");
   group->require_subcommand(1);
   auto* status = group->add_subcommand(
-      "status", "State of the breaker of SOURCE, or of every source with one.\n"
-                "Example: featherstone -C shop breaker status orders");
+      "status", "State of the breaker of SOURCE, or of every source with one; with --json also "
+                "its transitions over time (from the run history).\n"
+                "Example: featherstone -C shop breaker status orders --json");
   auto status_source = std::make_shared<std::string>();
+  auto status_json = std::make_shared<bool>(false);
   status->add_option("source", *status_source, "Source name (default: all)");
-  status->callback([&globals, action, status_source] {
-    *action = [&globals, status_source] { return Status_(globals, *status_source); };
+  status->add_flag("--json", *status_json, "Print the breakers with their transitions as JSON");
+  status->callback([&globals, action, status_source, status_json] {
+    *action = [&globals, status_source, status_json] {
+      return Status_(globals, *status_source, *status_json);
+    };
   });
   auto* reset = group->add_subcommand(
       "reset", "Close the breaker of SOURCE now, after fixing the data upstream.\n"

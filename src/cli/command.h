@@ -51,6 +51,7 @@ void AddTrainingSetCommand(CLI::App& app, Globals& globals, Action* action);
 void AddReproduceCommand(CLI::App& app, Globals& globals, Action* action);
 void AddSkewCommand(CLI::App& app, Globals& globals, Action* action);
 void AddLineageCommand(CLI::App& app, Globals& globals, Action* action);
+void AddFreshnessCommand(CLI::App& app, Globals& globals, Action* action);
 void AddCatalogCommand(CLI::App& app, Globals& globals, Action* action);
 
 }  // namespace fst::cli

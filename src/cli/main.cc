@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   AddReproduceCommand(app, globals, &action);
   AddSkewCommand(app, globals, &action);
   AddLineageCommand(app, globals, &action);
+  AddFreshnessCommand(app, globals, &action);
   AddCatalogCommand(app, globals, &action);
   if (fst::Status verb = CheckVerb(app, argc, argv); !verb.ok()) {
     std::cerr << "error: " << verb.message() << "\n";

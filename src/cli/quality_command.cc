@@ -20,29 +20,9 @@ Status Run(const Globals& globals, const std::string& source, int64_t limit, boo
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(auto runs, ingest::QualityHistory(*repo, source, limit));
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& run : runs) {
-      nlohmann::json drift = nlohmann::json::array();
-      for (const auto& d : run.drift) {
-        drift.push_back({{"column", d.column}, {"kind", d.kind}, {"message", d.message}});
-      }
-      out.push_back({{"run", run.record.id},
-                     {"source", run.record.source},
-                     {"time", core::FormatTimestamp(run.record.run_at)},
-                     {"ingest", run.record.ingest_id},
-                     {"input", run.record.input},
-                     {"outcome", run.record.outcome},
-                     {"rows", run.record.rows},
-                     {"written", run.record.written},
-                     {"bad", run.bad_rows},
-                     {"quarantined", run.record.quarantined},
-                     {"success", run.record.success},
-                     {"success_percent", run.success_percent},
-                     {"drift", std::move(drift)},
-                     {"result", nlohmann::json::parse(run.record.result_json, nullptr, false)},
-                     {"metrics", nlohmann::json::parse(run.record.metrics_json, nullptr, false)}});
-    }
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << ingest::QualityHistoryJson(runs).dump(
+                     2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
     return Status::OK();
   }
   if (runs.empty()) {

@@ -35,8 +35,15 @@ Status List(const Globals& globals, const std::string& source) {
   return Status::OK();
 }
 
-Status Show(const Globals& globals, const std::string& source, bool all, int64_t limit) {
+Status Show(const Globals& globals, const std::string& source, bool all, int64_t limit,
+            bool json) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
+  if (json) {
+    FST_ASSIGN_OR_RAISE(auto out, ingest::QuarantineJson(*repo, source, all, limit));
+    std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
+    return Status::OK();
+  }
   FST_ASSIGN_OR_RAISE(auto rows, ingest::ShowQuarantine(*repo, source, all, limit));
   if (rows->num_rows() == 0) {
     std::cout << "No quarantined rows" << (all ? "" : " waiting for replay") << " for source '"
@@ -96,16 +103,19 @@ void AddQuarantineCommands(CLI::App& app, Globals& globals, Action* action) {
   auto* show = group->add_subcommand(
       "show", "Quarantined rows of SOURCE (not yet replayed) with __row (the input row), "
               "__rules and __reasons, then the row's values as text.\n"
-              "Example: featherstone -C shop quarantine show orders --limit 20");
+              "Example: featherstone -C shop quarantine show orders --limit 20 [--json]");
   auto show_source = std::make_shared<std::string>();
   auto all = std::make_shared<bool>(false);
   auto limit = std::make_shared<int64_t>(100);
   show->add_option("source", *show_source, "Source name")->required();
   show->add_flag("--all", *all, "Also show rows already replayed");
   show->add_option("--limit", *limit, "At most this many rows (0 = all; default 100)");
-  show->callback([&globals, action, show_source, all, limit] {
-    *action = [&globals, show_source, all, limit] {
-      return Show(globals, *show_source, *all, *limit);
+  auto show_json = std::make_shared<bool>(false);
+  show->add_flag("--json", *show_json,
+                 "Print {source, files, waiting, rows} as JSON (the rows as objects of text)");
+  show->callback([&globals, action, show_source, all, limit, show_json] {
+    *action = [&globals, show_source, all, limit, show_json] {
+      return Show(globals, *show_source, *all, *limit, *show_json);
     };
   });
 

@@ -2,6 +2,9 @@
 
 #include <set>
 
+#include "featherstone/core/time.h"
+#include "featherstone/ingest/quality_history.h"
+
 
 namespace fst::ingest {
 namespace {
@@ -106,6 +109,43 @@ std::optional<registry::BreakerRow> BreakerAfterRun(const RunAdmission& admissio
     return std::nullopt;
   }
   return ToRow(source, after);
+}
+
+Result<nlohmann::ordered_json> BreakersJson(repo::RepoContext& repo, const std::string& source,
+                                            int64_t now) {
+  FST_ASSIGN_OR_RAISE(auto statuses, GetBreakerStatus(repo, source, now));
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& status : statuses) {
+    FST_ASSIGN_OR_RAISE(auto runs, QualityHistory(repo, status.source, 0));
+    nlohmann::ordered_json transitions = nlohmann::ordered_json::array();
+    for (const auto& t : BreakerTransitions(runs, status.record)) {
+      transitions.push_back(
+          {{"time", core::FormatTimestamp(t.at)}, {"state", t.state}, {"why", t.why}});
+    }
+    const auto time_or_null = [](int64_t us) {
+      return us == 0 ? nlohmann::ordered_json(nullptr)
+                     : nlohmann::ordered_json(core::FormatTimestamp(us));
+    };
+    const bool open = status.record.state != quality::BreakerState::kClosed;
+    out.push_back(
+        {{"source", status.source},
+         {"state", std::string(quality::BreakerStateName(status.state))},
+         {"configured", status.configured},
+         {"threshold", status.configured ? nlohmann::ordered_json(status.config.threshold)
+                                         : nlohmann::ordered_json(nullptr)},
+         {"half_open_after", status.configured
+                                 ? nlohmann::ordered_json(
+                                       core::FormatDuration(status.config.half_open_after_us))
+                                 : nlohmann::ordered_json(nullptr)},
+         {"opened_at", time_or_null(status.record.opened_at)},
+         {"changed_at", time_or_null(status.record.changed_at)},
+         {"probe_at", open && status.configured ? time_or_null(status.probe_at)
+                                                : nlohmann::ordered_json(nullptr)},
+         {"bad_share", status.record.bad_share},
+         {"reason", status.record.reason},
+         {"transitions", std::move(transitions)}});
+  }
+  return out;
 }
 
 }  // namespace fst::ingest

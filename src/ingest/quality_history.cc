@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "featherstone/core/time.h"
 
 namespace fst::ingest {
 
@@ -38,6 +39,58 @@ Result<std::vector<QualityRun>> QualityHistory(repo::RepoContext& repo, const st
     runs.erase(runs.begin(), runs.end() - limit);
   }
   return runs;
+}
+
+nlohmann::ordered_json QualityHistoryJson(const std::vector<QualityRun>& runs) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& run : runs) {
+    nlohmann::ordered_json drift = nlohmann::ordered_json::array();
+    for (const auto& d : run.drift) {
+      drift.push_back({{"column", d.column}, {"kind", d.kind}, {"message", d.message}});
+    }
+    const auto& r = run.record;
+    out.push_back({{"run", r.id},
+                   {"source", r.source},
+                   {"time", core::FormatTimestamp(r.run_at)},
+                   {"ingest", r.ingest_id},
+                   {"input", r.input},
+                   {"outcome", r.outcome},
+                   {"rows", r.rows},
+                   {"written", r.written},
+                   {"bad", run.bad_rows},
+                   {"quarantined", r.quarantined},
+                   {"success", r.success},
+                   {"success_percent", run.success_percent},
+                   {"drift", std::move(drift)},
+                   {"result", nlohmann::ordered_json::parse(r.result_json, nullptr, false)},
+                   {"metrics", nlohmann::ordered_json::parse(r.metrics_json, nullptr, false)}});
+  }
+  return out;
+}
+
+std::vector<BreakerTransition> BreakerTransitions(const std::vector<QualityRun>& runs,
+                                                  const quality::BreakerRecord& current) {
+  std::vector<BreakerTransition> out;
+  bool open = false;
+  for (const auto& run : runs) {
+    const auto& r = run.record;
+    if (r.outcome == "replay") continue;
+    if (r.outcome == "breaker_opened") {
+      out.push_back({r.run_at, "OPEN", "run #" + std::to_string(r.id) + " (" + r.input + ")"});
+      open = true;
+    } else if (open) {
+      out.push_back(
+          {r.run_at, "CLOSED", "probe run #" + std::to_string(r.id) + " (" + r.input + ") passed"});
+      open = false;
+    }
+  }
+  const bool stored_open = current.state != quality::BreakerState::kClosed;
+  if (open && !stored_open && current.changed_at > 0) {
+    out.push_back({current.changed_at, "CLOSED", current.reason});
+  } else if (!open && stored_open) {
+    out.push_back({current.opened_at, "OPEN", current.reason});
+  }
+  return out;
 }
 
 }  // namespace fst::ingest

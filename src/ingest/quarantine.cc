@@ -285,4 +285,34 @@ Result<ReplayResult> ReplayQuarantine(repo::RepoContext& repo, const std::string
   return result;
 }
 
+Result<nlohmann::ordered_json> QuarantineJson(repo::RepoContext& repo, const std::string& source,
+                                              bool include_replayed, int64_t limit) {
+  FST_ASSIGN_OR_RAISE(auto files, ListQuarantine(repo, source));
+  FST_ASSIGN_OR_RAISE(auto rows, ShowQuarantine(repo, source, include_replayed, limit));
+  using ojson = nlohmann::ordered_json;
+  ojson out = {{"source", source}, {"files", ojson::array()}};
+  int64_t waiting = 0;
+  for (const auto& file : files) {
+    waiting += file.rows - file.replayed_rows;
+    out["files"].push_back({{"ingest", file.ingest_id},
+                            {"time", core::FormatTimestamp(file.published_at)},
+                            {"input", file.input},
+                            {"rows", file.rows},
+                            {"replayed", file.replayed_rows}});
+  }
+  out["waiting"] = waiting;
+  out["rows"] = ojson::array();
+  FST_ASSIGN_OR_RAISE(auto flat, rows->CombineChunks());
+  for (int64_t i = 0; i < flat->num_rows(); ++i) {
+    ojson row = ojson::object();
+    for (int c = 0; c < flat->num_columns(); ++c) {
+      const auto& column = static_cast<const arrow::StringArray&>(*flat->column(c)->chunk(0));
+      row[flat->field(c)->name()] =
+          column.IsNull(i) ? ojson(nullptr) : ojson(std::string(column.GetView(i)));
+    }
+    out["rows"].push_back(std::move(row));
+  }
+  return out;
+}
+
 }  // namespace fst::ingest

@@ -4,9 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "featherstone/core/time.h"
+#include "featherstone/ingest/breaker.h"
+#include "featherstone/ingest/quality_history.h"
+#include "featherstone/ingest/quarantine.h"
 #include "featherstone/lineage/catalog.h"
 #include "featherstone/lineage/describe.h"
 #include "featherstone/lineage/graph.h"
+#include "featherstone/retrieval/freshness.h"
 #include "featherstone/serving/handlers.h"
 #include "web_assets.h"
 
@@ -57,14 +61,20 @@ std::string QueryValue(std::string_view target, std::string_view key) {
   return "";
 }
 
-int64_t LimitOf(std::string_view target, int64_t fallback) {
+// ?limit=N, `fallback` when absent or not a number; with `most` > 0 at most `most` (and 0,
+// "all", is `most` too), so the answer stays bounded.
+int64_t LimitOf(std::string_view target, int64_t fallback, int64_t most = 0) {
   const std::string text = QueryValue(target, "limit");
-  if (text.empty()) return fallback;
-  try {
-    return std::max<int64_t>(0, std::stoll(text));
-  } catch (const std::exception&) {
-    return fallback;
+  int64_t limit = fallback;
+  if (!text.empty()) {
+    try {
+      limit = std::max<int64_t>(0, std::stoll(text));
+    } catch (const std::exception&) {
+      limit = fallback;
+    }
   }
+  if (most > 0 && (limit == 0 || limit > most)) limit = most;
+  return limit;
 }
 
 // An error of a library call: 404 for an unknown name, 400 for bad input, else 500.
@@ -103,41 +113,30 @@ HttpResponse Handlers::Dashboard(const HttpRequest& request, std::string_view pa
     if (!graph.ok()) return ErrorResponse(500, graph.status().message());
     return JsonResponse(200, lineage::GraphJson(*graph));
   }
-  if (path == "/api/quality") {
-    // Runs oldest first (what a chart draws), per source; every source when none is named.
-    auto runs = registry.ListQualityRuns(QueryValue(target, "source"), LimitOf(target, 500));
-    if (!runs.ok()) return ErrorResponse(500, runs.status().message());
-    auto breakers = registry.ListBreakers();
-    if (!breakers.ok()) return ErrorResponse(500, breakers.status().message());
-    ojson out = {{"runs", ojson::array()}, {"breakers", ojson::array()}};
-    for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
-      double success_percent = 100.0;
-      auto result = nlohmann::json::parse(it->result_json, nullptr, false);
-      if (result.is_object() && result.contains("statistics") &&
-          result["statistics"].contains("success_percent") &&
-          result["statistics"]["success_percent"].is_number()) {
-        success_percent = result["statistics"]["success_percent"].get<double>();
-      }
-      out["runs"].push_back({{"id", it->id},
-                             {"source", it->source},
-                             {"ingest_id", it->ingest_id},
-                             {"input", it->input},
-                             {"run_at", core::FormatTimestamp(it->run_at)},
-                             {"outcome", it->outcome},
-                             {"rows", it->rows},
-                             {"written", it->written},
-                             {"quarantined", it->quarantined},
-                             {"success", it->success},
-                             {"success_percent", success_percent}});
-    }
-    for (const auto& b : *breakers) {
-      out["breakers"].push_back({{"source", b.source},
-                                 {"state", b.state},
-                                 {"changed_at", core::FormatTimestamp(b.changed_at)},
-                                 {"bad_share", b.bad_share},
-                                 {"reason", b.reason}});
-    }
-    return JsonResponse(200, out);
+  // The same library calls as the CLI's --json (docs/catalog.md "Dashboard").
+  if (path == "/api/quality") {  // `quality [SOURCE] --limit N --json`
+    auto runs = ingest::QualityHistory(*repo_, QueryValue(target, "source"),
+                                       LimitOf(target, 50, 1000));
+    if (!runs.ok()) return StatusResponse(runs.status());
+    return JsonResponse(200, ingest::QualityHistoryJson(*runs));
+  }
+  if (path == "/api/breakers") {  // `breaker status [SOURCE] --json`
+    auto out = ingest::BreakersJson(*repo_, QueryValue(target, "source"), core::NowMicros());
+    if (!out.ok()) return StatusResponse(out.status());
+    return JsonResponse(200, *out);
+  }
+  if (path == "/api/quarantine") {  // `quarantine show SOURCE --limit N [--all] --json`
+    const std::string source = QueryValue(target, "source");
+    if (source.empty()) return ErrorResponse(400, "/api/quarantine needs ?source=SOURCE");
+    auto out = ingest::QuarantineJson(*repo_, source, QueryValue(target, "all") == "1",
+                                      LimitOf(target, 100, 1000));
+    if (!out.ok()) return StatusResponse(out.status());
+    return JsonResponse(200, *out);
+  }
+  if (path == "/api/freshness") {  // `freshness --json`
+    auto freshness = retrieval::GetFreshness(*repo_, core::NowMicros());
+    if (!freshness.ok()) return StatusResponse(freshness.status());
+    return JsonResponse(200, retrieval::FreshnessJson(*freshness));
   }
   if (path == "/api/skew") {
     auto runs = registry.ListSkewRuns(QueryValue(target, "service"), LimitOf(target, 100));
@@ -179,6 +178,7 @@ HttpResponse Handlers::Dashboard(const HttpRequest& request, std::string_view pa
   }
   return ErrorResponse(404, "no endpoint " + std::string(path) +
                                 "; dashboard endpoints: GET /ui/, /api/lineage, /api/quality, "
+                                "/api/breakers, /api/quarantine, /api/freshness, "
                                 "/api/skew, /api/events, /api/catalog/search, "
                                 "/api/objects/NAME");
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "featherstone/repo/repo_context.h"
 #include "featherstone/quality/breaker.h"
 
@@ -25,6 +27,14 @@ struct BreakerStatus {
 // empty, at time `now`. Errors: KeyError for an unknown source.
 Result<std::vector<BreakerStatus>> GetBreakerStatus(repo::RepoContext& repo, const std::string& source,
                                                     int64_t now);
+
+// `featherstone breaker status --json` and GET /api/breakers: per source of GetBreakerStatus,
+// source, state (at `now`), configured, threshold, half_open_after (text), opened_at,
+// changed_at, probe_at (null unless OPEN), bad_share, reason, and transitions [{time, state,
+// why}] from its run history (quality_history.h BreakerTransitions).
+// Errors: those of GetBreakerStatus and QualityHistory.
+Result<nlohmann::ordered_json> BreakersJson(repo::RepoContext& repo, const std::string& source,
+                                            int64_t now);
 
 // Closes the breaker of `source` (whatever its state). Errors: KeyError for an unknown source.
 Result<BreakerStatus> ResetBreaker(repo::RepoContext& repo, const std::string& source, int64_t now);

@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "featherstone/repo/repo_context.h"
+#include <nlohmann/json.hpp>
+
+#include "featherstone/quality/breaker.h"
 #include "featherstone/quality/drift.h"
+#include "featherstone/repo/repo_context.h"
 
 namespace fst::ingest {
 
@@ -25,5 +28,24 @@ struct QualityRun {
 Result<std::vector<QualityRun>> QualityHistory(repo::RepoContext& repo, const std::string& source,
                                                int64_t limit,
                                                const quality::DriftOptions& options = {});
+
+// `featherstone quality --json` and GET /api/quality: per run (oldest first) run, source,
+// time, ingest, input, outcome, rows, written, bad, quarantined, success, success_percent,
+// drift [{column, kind, message}], result (Great Expectations) and metrics (per column).
+nlohmann::ordered_json QualityHistoryJson(const std::vector<QualityRun>& runs);
+
+// A change of a source's breaker, as its run history shows it.
+struct BreakerTransition {
+  int64_t at = 0;     // µs
+  std::string state;  // "OPEN" | "CLOSED"
+  std::string why;    // "run #7 (FILE): bad share ..." | "probe run #9 passed" | the reset
+};
+
+// The transitions of one source's breaker: OPEN at each run that opened it, CLOSED at the
+// first run admitted after (a probe that passed), and the stored `current` state when the
+// runs do not end in it (a reset, or a stream's window opening it). `runs`: that source's,
+// oldest first.
+std::vector<BreakerTransition> BreakerTransitions(const std::vector<QualityRun>& runs,
+                                                  const quality::BreakerRecord& current);
 
 }  // namespace fst::ingest

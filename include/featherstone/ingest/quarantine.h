@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <arrow/table.h>
+#include <nlohmann/json.hpp>
 
 #include "featherstone/repo/repo_context.h"
 
@@ -30,6 +31,13 @@ Result<std::vector<registry::QuarantineFileRecord>> ListQuarantine(repo::RepoCon
 // most `limit` rows (0 = all).
 Result<std::shared_ptr<arrow::Table>> ShowQuarantine(repo::RepoContext& repo, const std::string& source,
                                                      bool include_replayed, int64_t limit);
+
+// `featherstone quarantine show --json` and GET /api/quarantine: {source, files: [{ingest,
+// time, input, rows, replayed}] (ListQuarantine), waiting (rows not replayed), rows: the rows
+// of ShowQuarantine as objects of text (null for a null value)}.
+// Errors: those of ListQuarantine and ShowQuarantine.
+Result<nlohmann::ordered_json> QuarantineJson(repo::RepoContext& repo, const std::string& source,
+                                              bool include_replayed, int64_t limit);
 
 struct ReplayOptions {
   int64_t part_rows = 2'000'000;
