@@ -145,6 +145,12 @@ void PrintSpec(std::ostream& out, const ojson& spec, const std::string& indent) 
   }
 }
 
+// `spec` without the catalog metadata, which the header lines already show.
+ojson WithoutMetadata(ojson spec) {
+  for (const char* key : {"description", "owner", "tags", "labels"}) spec.erase(key);
+  return spec;
+}
+
 }  // namespace
 
 Result<ojson> DescribeObject(const definitions::Repo& applied, registry::Registry& registry,
@@ -205,13 +211,11 @@ std::string DescribeText(const ojson& d) {
   }
   if (d.contains("feature")) {
     out << "  feature:\n";
-    PrintSpec(out, d["feature"], "    ");
+    PrintSpec(out, WithoutMetadata(d["feature"]), "    ");
     out << "  view " << d["view"].get<std::string>() << ":\n";
     PrintSpec(out, d["spec"], "    ");
   } else {
-    ojson spec = d["spec"];
-    for (const char* key : {"description", "owner", "tags", "labels"}) spec.erase(key);
-    PrintSpec(out, spec, "  ");
+    PrintSpec(out, WithoutMetadata(d["spec"]), "  ");
   }
   out << "versions:\n";
   for (const auto& v : d["versions"]) {

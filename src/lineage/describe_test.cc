@@ -134,6 +134,14 @@ TEST_F(DescribeTest, AFeatureIsDescribedWithItsView) {
   EXPECT_EQ((*d)["description"], "Latest order amount");
   EXPECT_EQ((*d)["owner"], "growth");  // the view's
   EXPECT_EQ((*d)["feature"]["column"], "amount");
+  const std::string text = DescribeText(*d);
+  EXPECT_TRUE(text.starts_with("feature customer_features:amount  (version 1")) << text;
+  // The metadata in the header lines, not again in the feature's definition; then its view's.
+  EXPECT_NE(text.find("\n  description: Latest order amount\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  feature:\n    column: amount\n    kind: passthrough\n  view"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  view customer_features:\n"), std::string::npos) << text;
 
   auto missing = Describe("customer_features:nope");
   ASSERT_FALSE(missing.ok());
