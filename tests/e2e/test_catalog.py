@@ -162,3 +162,24 @@ def test_catalog_pages_in_chromium(repo, tmp_path):
     assert "feature cents added" in shown["view_page"]
     assert "v1" in shown["view_page"] and "v2" in shown["view_page"]
     assert "growth" in shown["view_page"] and "gold" in shown["view_page"]
+
+
+def test_catalog_endpoints_need_the_catalog_scope(repo, tmp_path):
+    tokens = tmp_path / "tokens.yaml"
+
+    def new_token(name, scope):
+        return fst.run(["token", "new", "--auth", tokens, "--name", name, "--scope", scope]
+                       ).stdout.strip()
+
+    catalog, metrics = new_token("dash", "catalog"), new_token("prom", "metrics")
+    server = Server(repo, ["--auth", str(tokens), "--no-feature-log"])
+    try:
+        for path in ("/api/catalog/search?q=amount", "/api/objects/customer_features"):
+            status, body = server.get(path)
+            assert status == 401, (path, body)
+            status, body = server.get(path, token=metrics)
+            assert status == 403 and "catalog" in body["error"], (path, body)
+            status, _ = server.get(path, token=catalog)
+            assert status == 200, path
+    finally:
+        server.stop()
