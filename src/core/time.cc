@@ -172,15 +172,37 @@ std::string FormatTimestamp(int64_t micros) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rest / 3600),
-                        static_cast<long long>(rest / 60 % 60), static_cast<long long>(rest % 60));
-  if (fraction != 0) {
-    n += std::snprintf(buf + n, sizeof(buf) - n, ".%06lld", static_cast<long long>(fraction));
+  if (y < 0 || y > 9999) {  // rare: the general formatter, with the sign and every digit
+    char buf[64];
+    int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                          static_cast<long long>(y), m, d, static_cast<long long>(rest / 3600),
+                          static_cast<long long>(rest / 60 % 60),
+                          static_cast<long long>(rest % 60));
+    if (fraction != 0) {
+      n += std::snprintf(buf + n, sizeof(buf) - n, ".%06lld", static_cast<long long>(fraction));
+    }
+    std::snprintf(buf + n, sizeof(buf) - n, "Z");
+    return buf;
   }
-  std::snprintf(buf + n, sizeof(buf) - n, "Z");
-  return buf;
+  // Digits written in place: this runs for every value an online response carries.
+  char buf[28] = "0000-00-00T00:00:00";
+  auto put = [&buf](int at, int64_t value, int width) {
+    for (int i = at + width - 1; i >= at; --i, value /= 10) buf[i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, rest / 3600, 2);
+  put(14, rest / 60 % 60, 2);
+  put(17, rest % 60, 2);
+  int n = 19;
+  if (fraction != 0) {
+    buf[n] = '.';
+    put(n + 1, fraction, 6);
+    n += 7;
+  }
+  buf[n++] = 'Z';
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 Result<int64_t> ParseDuration(std::string_view raw) {

@@ -1,5 +1,9 @@
 #include "featherstone/core/time.h"
 
+#include <cstdio>
+#include <ctime>
+#include <random>
+
 #include <gtest/gtest.h>
 
 namespace fst::core {
@@ -36,6 +40,34 @@ TEST(FormatTimestamp, RoundTrips) {
     EXPECT_EQ(*ParseTimestamp(FormatTimestamp(v)), v) << FormatTimestamp(v);
   }
   EXPECT_EQ(FormatTimestamp(1767323045000000LL), "2026-01-02T03:04:05Z");
+}
+
+// The digit-writing formatter against the C library's calendar on random instants, from before
+// 1970 to the year 9999, with and without a fraction.
+TEST(FormatTimestamp, MatchesGmtimeOnRandomInstants) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> seconds(-62135596800LL, 253402300799LL);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t s = seconds(rng);
+    const int64_t fraction = i % 3 == 0 ? 0 : static_cast<int64_t>(rng() % 1000000);
+    const time_t t = static_cast<time_t>(s);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+    char expected[64];
+    int n = std::snprintf(expected, sizeof(expected), "%04d-%02d-%02dT%02d:%02d:%02d",
+                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                          tm.tm_sec);
+    if (fraction != 0) {
+      n += std::snprintf(expected + n, sizeof(expected) - n, ".%06lld",
+                         static_cast<long long>(fraction));
+    }
+    std::snprintf(expected + n, sizeof(expected) - n, "Z");
+    ASSERT_EQ(FormatTimestamp(s * kMicrosPerSecond + fraction), expected) << s << " " << fraction;
+  }
+  // Year 0 is four digits; before it the sign is kept.
+  EXPECT_EQ(FormatTimestamp(-62135596800000001LL), "0000-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatTimestamp((-62135596800LL - 366 * 86400 - 1) * kMicrosPerSecond),
+            "-001-12-31T23:59:59Z");
 }
 
 TEST(ParseDuration, UnitsAndErrors) {

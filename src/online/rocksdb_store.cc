@@ -34,9 +34,12 @@ class RocksDbStore final : public OnlineStore {
     rocksdb::Options options;
     options.create_if_missing = true;
     options.IncreaseParallelism(2);
+    options.keep_log_file_num = 3;  // RocksDB's own LOG files: each open starts one
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     table.block_cache = rocksdb::NewLRUCache(256 << 20);
+    // Point lookups find their key in a data block by hash rather than binary search.
+    table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     rocksdb::DB* db = nullptr;
     FST_RETURN_NOT_OK(FromRocks(rocksdb::DB::Open(options, path, &db), path));

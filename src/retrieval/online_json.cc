@@ -1,5 +1,9 @@
 #include "featherstone/retrieval/online_json.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "online_values.h"
 
 namespace fst::retrieval {
@@ -20,6 +24,26 @@ nlohmann::ordered_json ToJson(const OnlineValue& value) {
         }
       },
       value);
+}
+
+void AppendJson(const OnlineValue& value, std::string* out) {
+  if (std::holds_alternative<std::monostate>(value)) {
+    *out += "null";
+  } else if (const bool* b = std::get_if<bool>(&value)) {
+    *out += *b ? "true" : "false";
+  } else if (const int64_t* i = std::get_if<int64_t>(&value)) {
+    const fmt::format_int text(*i);
+    out->append(text.data(), text.size());
+  } else if (const std::string* text = std::get_if<std::string>(&value);
+             text != nullptr && std::all_of(text->begin(), text->end(), [](char c) {
+               return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+             })) {
+    *out += '"';  // printable ASCII without quotes or backslashes needs no escape
+    *out += *text;
+    *out += '"';
+  } else {
+    *out += ToJson(value).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  }
 }
 
 nlohmann::ordered_json ToJson(const arrow::Array& array, int64_t i) {

@@ -25,15 +25,21 @@ bool HasRequestValues(const std::vector<EntityKeyText>& requests) {
 // `rows` with the key columns first, then one column per name of `names` (each present in
 // `rows`), in that order; timestamps and dates formatted.
 OnlineRows Arrange(OnlineRows rows, const std::vector<std::string>& names) {
-  std::vector<size_t> order;
-  for (size_t c = 0; c < rows.key_columns; ++c) order.push_back(c);
-  for (const auto& name : names) {
-    const auto it = std::find(rows.columns.begin() + static_cast<std::ptrdiff_t>(rows.key_columns),
-                              rows.columns.end(), name);
-    order.push_back(static_cast<size_t>(it - rows.columns.begin()));
+  // Usually the columns already are in the requested order: checked in one pass.
+  bool identity = rows.key_columns + names.size() == rows.columns.size();
+  for (size_t i = 0; identity && i < names.size(); ++i) {
+    identity = rows.columns[rows.key_columns + i] == names[i];
   }
-  bool identity = order.size() == rows.columns.size();
-  for (size_t c = 0; identity && c < order.size(); ++c) identity = order[c] == c;
+  std::vector<size_t> order;
+  if (!identity) {
+    for (size_t c = 0; c < rows.key_columns; ++c) order.push_back(c);
+    for (const auto& name : names) {
+      const auto it =
+          std::find(rows.columns.begin() + static_cast<std::ptrdiff_t>(rows.key_columns),
+                    rows.columns.end(), name);
+      order.push_back(static_cast<size_t>(it - rows.columns.begin()));
+    }
+  }
   OnlineRows out;
   if (identity) {
     out = std::move(rows);

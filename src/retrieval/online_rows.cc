@@ -4,6 +4,9 @@
 // events, expressions by transform::RowExpression. Same values as training sets
 // (consistency_test.cc).
 #include <algorithm>
+#include <bit>
+#include <functional>
+#include <string_view>
 
 #include "featherstone/core/time.h"
 #include "featherstone/features/plan_cache.h"
@@ -65,6 +68,38 @@ transform::RowValue ToRowValue(const online::Value& value) {
 online::Value ToValue(const transform::RowValue& value) {
   return std::visit([](const auto& v) -> online::Value { return v; }, value);
 }
+
+// Column names to positions in a vector of names, by open addressing: no allocation per name.
+class ColumnIndex {
+ public:
+  static constexpr size_t kEmpty = static_cast<size_t>(-1);
+  // Room for about `expected` names before probes grow long (still correct beyond).
+  explicit ColumnIndex(size_t expected) : slots_(std::bit_ceil(2 * expected + 1), kEmpty) {}
+
+  // The slot of `name`: its position in `names`, or kEmpty where the caller stores the position
+  // it appends `name` at (an empty slot returned is counted as used).
+  size_t* Find(std::string_view name, const std::vector<std::string>& names) {
+    if (used_ * 2 >= slots_.size()) Grow(names);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = std::hash<std::string_view>()(name) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == kEmpty) {
+        ++used_;
+        return &slots_[i];
+      }
+      if (names[slots_[i]] == name) return &slots_[i];
+    }
+  }
+
+ private:
+  void Grow(const std::vector<std::string>& names) {
+    slots_.assign(slots_.size() * 2, kEmpty);
+    used_ = 0;
+    for (size_t c = 0; c < names.size(); ++c) *Find(names[c], names) = c;
+  }
+
+  std::vector<size_t> slots_;
+  size_t used_ = 0;
+};
 
 // Computes the requested features of one view entity by entity; holds the buffers reused from
 // one entity to the next.
@@ -201,10 +236,13 @@ Result<OnlineRows> ReadStoredRows(repo::RepoContext& repo,
   out.rows.resize(entities.size());
   out.statuses.resize(entities.size());
   out.event_ts.resize(entities.size());
-  // The column named `name`, added (null in every row) on first use.
+  // The column named `name`, added (null in every row) on first use; found by a hash of the
+  // name, as a service may name hundreds of features.
+  ColumnIndex index(refs.size() + 8);
   auto column = [&](const std::string& name, core::ValueType type) {
-    auto it = std::find(out.columns.begin(), out.columns.end(), name);
-    if (it != out.columns.end()) return static_cast<size_t>(it - out.columns.begin());
+    size_t* slot = index.Find(name, out.columns);
+    if (*slot != ColumnIndex::kEmpty) return *slot;
+    *slot = out.columns.size();
     out.columns.push_back(name);
     out.types.push_back(type);
     for (auto& row : out.rows) row.emplace_back();

@@ -150,17 +150,17 @@ Result<OnlineRequest> ParseOnlineRequest(std::string_view body) {
 
 std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
                                 const std::string& request_id) {
-  // Written as text rather than as a JSON tree: this is on every lookup's path. Values go
-  // through retrieval::ToJson, as `featherstone online` prints them.
-  using ojson = nlohmann::ordered_json;
-  auto dump = [](const ojson& value) {
-    return value.dump(-1, ' ', false, ojson::error_handler_t::replace);
-  };
+  // Written as text rather than as a JSON tree: this is on every lookup's path. Values are
+  // retrieval::AppendJson's bytes of retrieval::ToJson, as `featherstone online` prints them.
   const std::string epoch = core::FormatTimestamp(0);
+  // The features of one view share their row's event time: each distinct time is formatted once.
+  int64_t formatted_ts = 0;
+  std::string formatted = epoch;
   std::string out = R"({"metadata":{"feature_names":[)";
+  out.reserve(64 * rows.columns.size() * (rows.rows.size() + 1));
   for (size_t c = 0; c < rows.columns.size(); ++c) {
     if (c > 0) out += ',';
-    out += dump(ojson(rows.columns[c]));
+    retrieval::AppendJson(rows.columns[c], &out);
   }
   out += R"(]},"results":[)";
   for (size_t c = 0; c < rows.columns.size(); ++c) {
@@ -168,7 +168,7 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
     out += R"({"values":[)";
     for (size_t r = 0; r < rows.rows.size(); ++r) {
       if (r > 0) out += ',';
-      out += dump(retrieval::ToJson(rows.rows[r][c]));
+      retrieval::AppendJson(rows.rows[r][c], &out);
     }
     out += R"(],"statuses":[)";
     for (size_t r = 0; r < rows.rows.size(); ++r) {
@@ -183,14 +183,18 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
       // 0: no stored row; the minimum: a stored key without a row in range (materialize).
       const int64_t ts = rows.event_ts[r][c];
       const bool none = ts == 0 || ts == std::numeric_limits<int64_t>::min();
+      if (!none && ts != formatted_ts) {
+        formatted_ts = ts;
+        formatted = core::FormatTimestamp(ts);
+      }
       out += '"';
-      out += none ? epoch : core::FormatTimestamp(ts);
+      out += none ? epoch : formatted;
       out += '"';
     }
     out += "]}";
   }
   out += R"(],"request_id":)";
-  out += dump(ojson(request_id));
+  retrieval::AppendJson(request_id, &out);
   out += '}';
   return out;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <arrow/array.h>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,11 @@ namespace fst::retrieval {
 
 // null, true/false, a number, a string or an array.
 nlohmann::ordered_json ToJson(const OnlineValue& value);
+
+// Appends the compact text of ToJson(value) to `out` (the bytes of its dump(), invalid UTF-8
+// replaced); null, booleans, integers and plain strings without building a JSON value, as a
+// response of many values needs.
+void AppendJson(const OnlineValue& value, std::string* out);
 
 // Row `i` of `array` (a training-set column) as an online response writes the same value:
 // so a served value and a recomputed one compare as JSON.
