@@ -164,8 +164,8 @@ Result<std::unique_ptr<FeatureLog>> FeatureLog::Open(const FeatureLogOptions& op
     }
   }
   std::unique_ptr<FeatureLog> log(new FeatureLog(options, std::move(fs)));
-  log->PublishSealed();
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  if (options.publish) log->publisher_ = std::thread([raw = log.get()] { raw->PublisherLoop(); });
   return log;
 }
 
@@ -192,6 +192,12 @@ void FeatureLog::Stop() {
   }
   wake_.notify_one();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    publish_stopping_ = true;
+  }
+  publish_wake_.notify_one();
+  if (publisher_.joinable()) publisher_.join();
 }
 
 FeatureLogCounters FeatureLog::Counters() const {
@@ -251,16 +257,38 @@ void FeatureLog::WriterLoop() {
       if (Status status = ClosePart(); !status.ok()) {
         write_errors_.fetch_add(1, std::memory_order_relaxed);
       }
-      PublishSealed();
+      WakePublisher();
     }
     if (stopping) {
       if (Status status = ClosePart(); !status.ok()) {
         write_errors_.fetch_add(1, std::memory_order_relaxed);
         std::fprintf(stderr, "feature log: %s\n", status.ToString().c_str());
       }
-      PublishSealed();
       return;
     }
+  }
+}
+
+void FeatureLog::WakePublisher() {
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    publish_pending_ = true;
+  }
+  publish_wake_.notify_one();
+}
+
+void FeatureLog::PublisherLoop() {
+  while (true) {
+    bool stopping = false;
+    {
+      std::unique_lock<std::mutex> lock(publish_mu_);
+      publish_wake_.wait(lock, [this] { return publish_pending_ || publish_stopping_; });
+      publish_pending_ = false;
+      stopping = publish_stopping_;
+    }
+    // At the stop, after the writer sealed its last part.
+    PublishSealed();
+    if (stopping) return;
   }
 }
 

@@ -6,8 +6,9 @@
 // full, counts a drop. The writer drains the queue at least every flush interval into
 // DIR/YYYY-MM-DD/part-NNNNN.jsonl.tmp and renames the part to .jsonl when it rotates (new day,
 // size or age limit) or the log stops, so a reader listing *.jsonl never sees half a record.
-// With a publisher, every sealed part is then handed to it (feedback/log_publisher.h publishes
-// it as Parquet into the services' log sources and deletes it).
+// With a publisher, every sealed part is then handed to it on a thread of its own, so writing
+// goes on while a part is published (feedback/log_publisher.h publishes it as Parquet into the
+// services' log sources and deletes it).
 #pragma once
 
 #include <atomic>
@@ -59,10 +60,11 @@ struct FeatureLogOptions {
   int64_t flush_interval_ms = 500;  // the writer wakes at least this often
   int64_t rotate_bytes = 64 << 20;  // a part is closed after this many bytes ...
   int64_t rotate_seconds = 300;     // ... or this long after it was opened
-  // Called with the path of every sealed part (part-NNNNN.jsonl): on the writer thread after a
-  // rotation or at Stop(), and at Open() for sealed parts a stopped or killed server left. OK
-  // means the part's records are kept elsewhere and the part is deleted; on an error the part
-  // stays and is handed over again at the next seal or Open(). Empty: parts stay as they are.
+  // Called with the path of every sealed part (part-NNNNN.jsonl), one call at a time on the
+  // log's publisher thread: after each rotation, at Stop(), and after Open() for the sealed
+  // parts a stopped or killed server left. OK means the part's records are kept elsewhere and
+  // the part is deleted; on an error the part stays and is handed over again at the next seal
+  // or start. Empty: parts stay as they are.
   std::function<Status(const std::string& part)> publish;
 };
 
@@ -79,7 +81,8 @@ class FeatureLog {
   // Queues a record; false (and a drop counted) when the queue is full or the log stopped.
   // Thread-safe; never waits for I/O.
   bool Append(FeatureLogRecord record);
-  // Writes everything queued, closes and renames the open part, joins the writer. Idempotent.
+  // Writes everything queued, closes and renames the open part, joins the writer, then hands
+  // the sealed parts to the publisher and joins it. Idempotent.
   void Stop();
   FeatureLogCounters Counters() const;
   // Counts a response left out by its service's sample rate. Thread-safe.
@@ -92,6 +95,9 @@ class FeatureLog {
   Status ClosePart();
   // Hands every sealed part under the log's folder to options_.publish (errors counted).
   void PublishSealed();
+  // The publisher thread: PublishSealed() whenever the writer seals a part, and at the end.
+  void PublisherLoop();
+  void WakePublisher();
 
   const FeatureLogOptions options_;
   std::shared_ptr<arrow::fs::FileSystem> fs_;
@@ -115,6 +121,12 @@ class FeatureLog {
   int64_t part_bytes_ = 0;
   int64_t part_opened_us_ = 0;
   std::thread writer_;
+
+  std::mutex publish_mu_;
+  std::condition_variable publish_wake_;
+  bool publish_pending_ = true;  // the parts left by an earlier server
+  bool publish_stopping_ = false;
+  std::thread publisher_;
 };
 
 }  // namespace fst::serving
