@@ -131,8 +131,8 @@ TEST(ParseYaml, WrongTypes) {
             "featherstone.yaml:2:27: 'join_keys' must be a list of strings, got a map in it");
   EXPECT_EQ(ErrorOf("- project\n"),
             "featherstone.yaml:1:1: the top level must be a map of project, registry, "
-            "online_store, entities, sources, feature_views, on_demand_feature_views, "
-            "feature_services, got a list");
+            "online_store, lineage, entities, sources, feature_views, "
+            "on_demand_feature_views, feature_services, got a list");
 }
 
 TEST(ParseYaml, BadDurationAndType) {
