@@ -133,7 +133,7 @@ def test_bad_rows_raise_validation_error_and_write_nothing(tmp_path, fmt):
 
 def test_unknown_source_and_missing_file(tmp_path):
     fs = new_store(tmp_path, "repo")
-    with pytest.raises(fst.NotFoundError, match="unknown source 'nope'; applied sources: orders"):
+    with pytest.raises(fst.NotFoundError, match="unknown source 'nope'; applied sources: churn_model__log, orders"):
         fs.ingest("nope", frame())
     with pytest.raises(fst.FeatherstoneError, match="no-such-file.csv"):
         fs.ingest("orders", tmp_path / "no-such-file.csv")
