@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "featherstone/lineage/emitter.h"
 #include "featherstone/lineage/graph.h"
 
 namespace fst::cli {
@@ -25,6 +26,11 @@ Status ShowGraph(const Globals& globals, const Options& o) {
     std::cout << lineage::GraphJson(graph).dump(2) << "\n";
   } else {
     std::cout << lineage::GraphText(graph);
+    const int64_t failed = lineage::CountFailedEvents(repo->fs(), repo->dir());
+    if (failed > 0) {
+      std::cout << "\n" << failed << " lineage events were not taken by a sink (see "
+                << lineage::Emitter::FailedPath(repo->dir()) << ")\n";
+    }
   }
   return Status::OK();
 }
@@ -45,16 +51,18 @@ void AddLineageCommand(CLI::App& app, Globals& globals, Action* action) {
       "lineage",
       "Show the lineage graph: sources -> feature views -> on-demand views -> feature services, "
       "from the applied definitions, with the latest ingest or materialize run of each node "
-      "(time, outcome, rows). With NAME, only what is upstream and downstream of that object. "
-      "docs/lineage.md.\n"
+      "(time, outcome, rows), and how many lineage events a sink (`lineage:` of "
+      "featherstone.yaml) failed to take. With NAME, only what is upstream and downstream of "
+      "that object. docs/lineage.md.\n"
       "Example: featherstone -C shop lineage customer_features --json");
   auto o = std::make_shared<Options>();
   cmd->add_option("name", o->name, "A source, feature view or feature service");
   cmd->add_flag("--json", o->json, "Print {nodes, edges} as JSON");
   auto* events = cmd->add_subcommand(
       "events",
-      "Print the stored OpenLineage RunEvents (START, COMPLETE, FAIL of every ingest and "
-      "materialize run), one JSON object per line, oldest first: the input a collector such as "
+      "Print the stored OpenLineage RunEvents (START, COMPLETE, FAIL of every apply, ingest, "
+      "push, stream, materialize, historical and training-set run), one JSON object per line, "
+      "oldest first: the input a collector such as "
       "Marquez takes at /api/v1/lineage.\n"
       "Example: featherstone -C shop lineage events --limit 20");
   events->add_option("--job", o->job, "Only this job, e.g. ingest.orders");

@@ -12,6 +12,7 @@
 #include "featherstone/core/closest_name.h"
 #include "featherstone/core/time.h"
 #include "contract_yaml.h"
+#include "lineage_yaml.h"
 #include "featherstone/definitions/validate.h"
 #include "featherstone/definitions/yaml_keys.h"
 
@@ -21,7 +22,7 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 constexpr std::string_view kTopKeys[] = {
-    "project",       "registry",      "online_store",           "entities",
+    "project",       "registry",      "online_store",           "lineage",         "entities",
     "sources",       "feature_views", "on_demand_feature_views", "feature_services"};
 constexpr std::string_view kEntityKeys[] = {"name", "join_keys", "description", "owner", "tags",
                                             "labels"};
@@ -60,7 +61,7 @@ std::string JoinKeyNames(Keys keys) {
   return out;
 }
 
-// Whether a file's top-level settings (project, registry, online_store) may be set.
+// Whether a file's top-level settings (project, registry, online_store, lineage) may be set.
 enum class FileRole { kMain, kExtra };
 
 class Parser {
@@ -500,7 +501,7 @@ Result<Repo> Parser::ParseRoot(const YAML::Node& root) const {
   }
   FST_ASSIGN_OR_RAISE(Fields top, Open(root, "the top-level map", kTopKeys));
   if (role_ == FileRole::kExtra) {
-    for (std::string_view key : {"project", "registry", "online_store"}) {
+    for (std::string_view key : {"project", "registry", "online_store", "lineage"}) {
       if (top.Get(key).IsDefined()) {
         return Error(top.KeyMark(key), "'", key, "' may only be set in featherstone.yaml");
       }
@@ -511,6 +512,9 @@ Result<Repo> Parser::ParseRoot(const YAML::Node& root) const {
   FST_RETURN_NOT_OK(top.String("online_store", &repo.online_store));
   if (top.Has("registry")) repo.registry_location = Locate(top.ValueMark("registry"));
   if (top.Has("online_store")) repo.online_store_location = Locate(top.ValueMark("online_store"));
+  if (top.Get("lineage").IsDefined()) {
+    FST_ASSIGN_OR_RAISE(repo.lineage, internal::ReadLineageYaml(top.Get("lineage"), file_));
+  }
   FST_RETURN_NOT_OK(ReadItems(top, "entities", &Parser::ReadEntity, &repo.entities));
   FST_RETURN_NOT_OK(ReadItems(top, "sources", &Parser::ReadSource, &repo.sources));
   FST_RETURN_NOT_OK(ReadItems(top, "feature_views", &Parser::ReadView, &repo.feature_views));
@@ -567,6 +571,11 @@ Result<Repo> LoadSettings(const std::string& repo_dir) {
   read("project", &settings.project, nullptr);
   read("registry", &settings.registry, &settings.registry_location);
   read("online_store", &settings.online_store, &settings.online_store_location);
+  // A wrong `lineage:` is refused here, by every command: it decides where each run's events go.
+  if (top["lineage"].IsDefined()) {
+    FST_ASSIGN_OR_RAISE(settings.lineage,
+                        internal::ReadLineageYaml(top["lineage"], "featherstone.yaml"));
+  }
   return settings;
 }
 

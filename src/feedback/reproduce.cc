@@ -34,6 +34,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> Recompute(repo::RepoContext& 
   options.timestamp_column = kAt;
   options.full_feature_names = true;
   options.known_at_us = known_at;
+  options.lineage_job.clear();  // a check of served values, not a training set
   FST_ASSIGN_OR_RAISE(auto table, retrieval::GetHistoricalFeatures(repo, entities, refs, options));
   std::vector<std::shared_ptr<arrow::Array>> out;
   for (const auto& ref : refs) {

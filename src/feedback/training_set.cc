@@ -10,6 +10,7 @@
 #include "featherstone/core/time.h"
 #include "featherstone/feedback/feature_log_reader.h"
 #include "featherstone/features/view_plan.h"
+#include "featherstone/lineage/lineage_run.h"
 #include "featherstone/offline/part_file.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/retrieval/online_json.h"
@@ -71,7 +72,9 @@ Result<LabelJoin> ParseLabelJoin(const std::string& text) {
   return Status::Invalid("join '", text, "': expected request_id, keys or auto");
 }
 
-Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOptions& options) {
+namespace {
+
+Result<TrainingSet> Join(repo::RepoContext& repo, const TrainingSetOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_RETURN_NOT_OK(retrieval::ResolveFeatures(*applied, "", options.service).status());
   FST_ASSIGN_OR_RAISE(const definitions::Source* labels, repo.AppliedSource(options.labels));
@@ -205,6 +208,7 @@ Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOpt
     retrieval::HistoricalOptions historical;
     historical.timestamp_column = kAt;
     historical.full_feature_names = true;
+    historical.lineage_job.clear();  // part of this run
     FST_ASSIGN_OR_RAISE(auto computed,
                         retrieval::GetHistoricalFeatures(repo, entities, refs, historical));
     std::vector<std::shared_ptr<arrow::Field>> value_fields;
@@ -235,6 +239,27 @@ Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOpt
   out.served_rows = static_cast<int64_t>(rows.size());
   out.join = join == LabelJoin::kRequestId ? "request_id" : "keys";
   return out;
+}
+
+}  // namespace
+
+// An OpenLineage run "training_set.SERVICE" (docs/lineage.md): the service's logged requests
+// and the outcome source's offline data -> the training set.
+Result<TrainingSet> GetTrainingSet(repo::RepoContext& repo, const TrainingSetOptions& options) {
+  const std::string& project = repo.project();
+  lineage::Dataset output{project, "training_set/" + options.service};
+  lineage::LineageRun run(repo.lineage(), "training_set." + options.service,
+                          {{project, "log/" + options.service},
+                           {project, "offline/" + options.labels}},
+                          {output});
+  auto set = Join(repo, options);
+  if (!set.ok()) {
+    run.Fail(set.status().message());
+    return set;
+  }
+  output.output_facets = lineage::OutputStatistics(set->table->num_rows());
+  run.Complete(set->table->num_rows(), {}, {output});
+  return set;
 }
 
 }  // namespace fst::feedback

@@ -294,20 +294,27 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
   return result;
 }
 
-// Checked, as an OpenLineage run "ingest.SOURCE" (docs/lineage.md): the input file (or
-// table) -> the source's offline data, with the contract's quality facets on the input.
+// Checked, as an OpenLineage run "ingest.SOURCE" (or options.lineage_job; none for a stream's
+// micro-batch, docs/lineage.md): the input file (or table) -> the source's offline data, with
+// the contract's quality facets on the input.
 Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& applied,
                          const definitions::Source& source, const std::string& path,
                          const std::string& hash, connectors::Connector* connector,
                          const IngestOptions& options) {
-  const std::string project = lineage::ProjectOf(repo.dir());
+  std::optional<registry::QualityRunRecord> ran;
+  if (!options.lineage_run) {
+    return Checked(repo, applied, source, path, hash, connector, options, &ran);
+  }
+  const std::string& project = repo.project();
   std::error_code error;
   lineage::Dataset input = std::filesystem::is_regular_file(path, error)
                                ? lineage::FileDataset(path)
                                : lineage::Dataset{project, "input/" + path};
   lineage::Dataset output{project, "offline/" + source.name};
-  lineage::LineageRun run(repo.registry(), project, "ingest." + source.name, {input}, {output});
-  std::optional<registry::QualityRunRecord> ran;
+  lineage::LineageRun run(repo.lineage(),
+                          options.lineage_job.empty() ? "ingest." + source.name
+                                                      : options.lineage_job,
+                          {input}, {output});
   auto result = Checked(repo, applied, source, path, hash, connector, options, &ran);
   if (ran.has_value() && source.contract.has_value()) {
     input.input_facets = lineage::QualityFacets(

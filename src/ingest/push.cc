@@ -24,6 +24,9 @@ Result<IngestResult> PushJsonLines(repo::RepoContext& repo, const std::string& s
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
   constexpr int64_t kBatchRows = 1 << 16;
   IngestOptions ingest_options = options;
+  // A pushed batch is an OpenLineage run of its own (docs/lineage.md), whoever pushed it: the
+  // CLI, Python and POST /push all come through here.
+  if (ingest_options.lineage_job.empty()) ingest_options.lineage_job = "push." + source_name;
   connectors::JsonMessageDecoder decoder(internal::NullableSchema(*source));
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
   int64_t line_number = 0;

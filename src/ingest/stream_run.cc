@@ -15,6 +15,7 @@
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/breaker.h"
 #include "featherstone/ingest/ingest.h"
+#include "featherstone/lineage/lineage_run.h"
 
 namespace fst::ingest {
 
@@ -72,8 +73,22 @@ std::string Describe(const std::string& topic,
   return out;
 }
 
+// The topic as OpenLineage names a Kafka dataset: namespace kafka://HOST:PORT (the first
+// bootstrap server), name the topic.
+lineage::Dataset TopicDataset(const definitions::Source& source) {
+  const std::string& servers = source.bootstrap_servers;
+  return {"kafka://" + servers.substr(0, servers.find(',')), source.topic};
+}
+
+Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* source,
+                            const StreamOptions& options);
+
 }  // namespace
 
+// One OpenLineage run "stream.SOURCE" per invocation (docs/lineage.md), not one per
+// micro-batch: batches end every few milliseconds, and the invocation is what a scheduler
+// starts, stops and sees fail (an open breaker stops it whole). Each micro-batch's contract
+// run is in the quality history; the input facets of the run are those of the last one.
 Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source_name,
                               const StreamOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
@@ -82,6 +97,33 @@ Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source
                            "'; `stream` reads sources of kind kafka (use `ingest` for files, "
                            "`push` for pushed events)");
   }
+  lineage::Dataset input = TopicDataset(*source);
+  lineage::Dataset output{repo.project(), "offline/" + source_name};
+  const int64_t began = core::NowMicros();
+  lineage::LineageRun run(repo.lineage(), "stream." + source_name, {input}, {output});
+  auto stats = Consume(repo, source, options);
+  if (source->contract.has_value()) {
+    auto last = repo.registry().ListQualityRuns(source_name, 1);
+    if (last.ok() && !last->empty() && last->front().run_at >= began) {
+      input.input_facets = lineage::QualityFacets(
+          nlohmann::json::parse(last->front().metrics_json, nullptr, false),
+          nlohmann::json::parse(last->front().result_json, nullptr, false));
+    }
+  }
+  if (!stats.ok()) {
+    run.Fail(stats.status().message(), {input});
+    return stats;
+  }
+  output.output_facets = lineage::OutputStatistics(stats->written);
+  run.Complete(stats->written, {input}, {output});
+  return stats;
+}
+
+namespace {
+
+Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* source,
+                            const StreamOptions& options) {
+  const std::string& source_name = source->name;
   // An open breaker refuses the run before anything is consumed.
   FST_RETURN_NOT_OK(AdmitRun(repo, *source, core::NowMicros()).status());
 
@@ -155,6 +197,7 @@ Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source
 
     IngestOptions ingest_options;
     ingest_options.per_event = true;
+    ingest_options.lineage_run = false;  // part of the stream's run
     std::map<int32_t, std::pair<int64_t, int64_t>> ranges;  // partition -> first, last offset
     for (const auto& message : messages) {
       auto [it, added] =
@@ -215,5 +258,7 @@ Result<StreamStats> RunStream(repo::RepoContext& repo, const std::string& source
   stats.seconds = static_cast<double>(MillisSince(started)) / 1000.0;
   return stats;
 }
+
+}  // namespace
 
 }  // namespace fst::ingest

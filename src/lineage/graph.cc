@@ -35,6 +35,15 @@ Result<Graph> BuildGraph(const definitions::Repo& applied, registry::Registry& r
     if (it == by_job.end()) return std::nullopt;
     return it->second;
   };
+  // A source is written by ingest, push and stream runs: its last run is the newest of them.
+  auto last_write = [&](const std::string& source) {
+    std::optional<registry::LineageEventRecord> newest;
+    for (const char* kind : {"ingest.", "push.", "stream."}) {
+      auto run = last(kind + source);
+      if (run && (!newest || run->event_time > newest->event_time)) newest = std::move(run);
+    }
+    return newest;
+  };
   Graph graph;
   auto sorted = [](auto items) {
     std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->name < b->name; });
@@ -43,8 +52,8 @@ Result<Graph> BuildGraph(const definitions::Repo& applied, registry::Registry& r
   std::vector<const definitions::Source*> sources;
   for (const auto& s : applied.sources) sources.push_back(&s);
   for (const auto* s : sorted(sources)) {
-    graph.nodes.push_back({Id("source", s->name), "source", s->name, s->description,
-                           last("ingest." + s->name)});
+    graph.nodes.push_back(
+        {Id("source", s->name), "source", s->name, s->description, last_write(s->name)});
   }
   std::vector<const definitions::FeatureView*> views;
   for (const auto& v : applied.feature_views) views.push_back(&v);
@@ -73,6 +82,30 @@ Result<Graph> BuildGraph(const definitions::Repo& applied, registry::Registry& r
       const std::string kind =
           applied.FindOnDemandView(ref.view) != nullptr ? "on_demand_feature_view" : "feature_view";
       graph.edges.push_back({Id(kind, ref.view), Id("feature_service", s->name)});
+    }
+  }
+  // The feedback loop: each service's logged requests, and once a training set was built from
+  // them, the training set joining them with its outcome source (the labels of its last run).
+  for (const auto* s : sorted(services)) {
+    graph.nodes.push_back({Id("logged_requests", s->name), "logged_requests", s->name,
+                           "requests served by " + s->name + " (the feature log)",
+                           std::nullopt});
+    graph.edges.push_back({Id("feature_service", s->name), Id("logged_requests", s->name)});
+  }
+  for (const auto* s : sorted(services)) {
+    auto run = last("training_set." + s->name);
+    if (!run) continue;
+    const std::string id = Id("training_set", s->name);
+    graph.nodes.push_back({id, "training_set", s->name,
+                           "logged requests of " + s->name + " joined with outcomes", run});
+    graph.edges.push_back({Id("logged_requests", s->name), id});
+    auto event = nlohmann::json::parse(run->event_json, nullptr, false);
+    if (!event.is_object() || !event.contains("inputs")) continue;
+    for (const auto& input : event["inputs"]) {
+      const std::string name = input.value("name", "");
+      if (name.starts_with("offline/") && applied.FindSource(name.substr(8)) != nullptr) {
+        graph.edges.push_back({Id("source", name.substr(8)), id});
+      }
     }
   }
   return graph;

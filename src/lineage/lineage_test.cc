@@ -1,10 +1,16 @@
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "featherstone/core/file_system.h"
 #include "featherstone/lineage/graph.h"
 #include "featherstone/lineage/lineage_run.h"
 #include "featherstone/lineage/run_event.h"
@@ -22,14 +28,52 @@ class LineageTest : public ::testing::Test {
     auto opened = registry::Registry::Open((dir_ / "registry.db").string());
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     registry_ = std::move(*opened);
+    definitions::LineageSettings settings;
+    settings.file = "lineage.jsonl";
+    emitter_ = Open(settings);
   }
   void TearDown() override {
+    emitter_.reset();
     registry_.reset();
     std::filesystem::remove_all(dir_);
   }
   std::filesystem::path dir_;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<Emitter> emitter_;
+
+  std::unique_ptr<Emitter> Open(const definitions::LineageSettings& settings,
+                                EmitterOptions options = {}) {
+    auto emitter =
+        Emitter::Open(*registry_, *core::LocalFs(), dir_.string(), "shop", settings, options);
+    EXPECT_TRUE(emitter.ok()) << emitter.status().ToString();
+    return emitter.ok() ? std::move(*emitter) : nullptr;
+  }
+  std::vector<std::string> Lines(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
 };
+
+definitions::LineageSettings NoSinks() {
+  definitions::LineageSettings settings;
+  settings.file.clear();
+  return settings;
+}
+
+// A TCP port on loopback that nothing listens on (bound, then closed).
+int ClosedPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
 
 definitions::Repo ShopRepo() {
   definitions::Repo repo;
@@ -108,12 +152,12 @@ TEST(QualityFacetsTest, MetricsAndAssertionsFromAContractRun) {
 }
 
 TEST_F(LineageTest, ARunRecordsStartThenCompleteWithOneRunId) {
-  LineageRun run(*registry_, "shop", "ingest.orders", {FileDataset("a.csv")},
+  LineageRun run(*emitter_, "ingest.orders", {FileDataset("a.csv")},
                  {{"shop", "offline/orders"}});
   Dataset out{"shop", "offline/orders"};
   out.output_facets = OutputStatistics(7);
   run.Complete(7, {}, {out});
-  EXPECT_EQ(run.failed(), 0);
+  EXPECT_EQ(emitter_->failed(), 0);
   auto events = registry_->ListLineageEvents("ingest.orders");
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 2u);
@@ -127,10 +171,10 @@ TEST_F(LineageTest, ARunRecordsStartThenCompleteWithOneRunId) {
 }
 
 TEST_F(LineageTest, GraphLinksSourcesViewsAndServicesWithTheLastRuns) {
-  LineageRun(*registry_, "shop", "ingest.orders", {}, {}).Fail("breaker open");
+  LineageRun(*emitter_, "ingest.orders", {}, {}).Fail("breaker open");
   auto graph = BuildGraph(ShopRepo(), *registry_);
   ASSERT_TRUE(graph.ok()) << graph.status().ToString();
-  ASSERT_EQ(graph->nodes.size(), 6u);
+  ASSERT_EQ(graph->nodes.size(), 7u);
   EXPECT_EQ(graph->nodes[0].id, "source:clicks");
   EXPECT_EQ(graph->nodes[1].id, "source:orders");
   ASSERT_TRUE(graph->nodes[1].last_run.has_value());
@@ -145,7 +189,8 @@ TEST_F(LineageTest, GraphLinksSourcesViewsAndServicesWithTheLastRuns) {
       {"source:orders", "feature_view:customer_features"},
       {"feature_view:customer_features", "on_demand_feature_view:scored"},
       {"feature_view:customer_features", "feature_service:churn_model"},
-      {"on_demand_feature_view:scored", "feature_service:churn_model"}};
+      {"on_demand_feature_view:scored", "feature_service:churn_model"},
+      {"feature_service:churn_model", "logged_requests:churn_model"}};
   EXPECT_EQ(edges, expected);
   EXPECT_NE(GraphText(*graph).find("ingest.orders"), std::string::npos);
 
@@ -155,8 +200,85 @@ TEST_F(LineageTest, GraphLinksSourcesViewsAndServicesWithTheLastRuns) {
   for (const auto& node : around->nodes) ids.insert(node.id);
   EXPECT_EQ(ids, (std::set<std::string>{"source:orders", "feature_view:customer_features",
                                         "on_demand_feature_view:scored",
-                                        "feature_service:churn_model"}));
+                                        "feature_service:churn_model",
+                                        "logged_requests:churn_model"}));
   EXPECT_TRUE(Around(*graph, "nope").status().IsKeyError());
+}
+
+TEST_F(LineageTest, ASourcesLastRunIsItsNewestIngestPushOrStreamAndTrainingSetsJoinOutcomes) {
+  LineageRun(*emitter_, "ingest.orders", {}, {}).Complete(1);
+  LineageRun(*emitter_, "push.orders", {}, {}).Fail("bad push");
+  LineageRun(*emitter_, "training_set.churn_model", {{"shop", "log/churn_model"},
+                                                      {"shop", "offline/clicks"}}, {})
+      .Complete(4);
+  auto graph = BuildGraph(ShopRepo(), *registry_);
+  ASSERT_TRUE(graph.ok());
+  std::map<std::string, const Node*> nodes;
+  for (const auto& node : graph->nodes) nodes[node.id] = &node;
+  ASSERT_TRUE(nodes["source:orders"]->last_run.has_value());
+  EXPECT_EQ(nodes["source:orders"]->last_run->job, "push.orders");
+  ASSERT_TRUE(nodes.count("training_set:churn_model"));
+  EXPECT_EQ(nodes["training_set:churn_model"]->last_run->rows, 4);
+  std::set<std::pair<std::string, std::string>> edges;
+  for (const auto& e : graph->edges) edges.insert({e.from, e.to});
+  EXPECT_TRUE(edges.count({"logged_requests:churn_model", "training_set:churn_model"}));
+  EXPECT_TRUE(edges.count({"source:clicks", "training_set:churn_model"}));
+}
+
+TEST_F(LineageTest, TheFileSinkHoldsExactlyTheRegistrysEventsOnePerLine) {
+  LineageRun(*emitter_, "ingest.orders", {}, {}).Complete(3);
+  LineageRun(*emitter_, "apply", {}, {}).Fail("bad\nthing");
+  auto events = registry_->ListLineageEvents("");
+  ASSERT_TRUE(events.ok());
+  std::multiset<std::string> stored, written;
+  for (const auto& event : *events) stored.insert(event.event_json);
+  for (const auto& line : Lines(dir_ / "lineage.jsonl")) written.insert(line);
+  EXPECT_EQ(stored.size(), 4u);
+  EXPECT_EQ(written, stored);
+}
+
+TEST_F(LineageTest, NoneWritesOnlyTheRegistry) {
+  emitter_ = Open(NoSinks());
+  LineageRun(*emitter_, "apply", {}, {}).Complete(0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "lineage.jsonl"));
+  EXPECT_EQ(registry_->ListLineageEvents("apply")->size(), 2u);
+}
+
+TEST_F(LineageTest, ADownCollectorNeitherFailsNorHoldsTheRunAndEachEventIsCounted) {
+  definitions::LineageSettings settings = NoSinks();
+  settings.http = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  const auto began = std::chrono::steady_clock::now();
+  {
+    EmitterOptions options;
+    options.backoff_ms = 20;
+    auto emitter = Open(settings, options);
+    LineageRun run(*emitter, "ingest.orders", {}, {});
+    run.Complete(1);
+    emitter->Flush(5000);
+    EXPECT_EQ(emitter->failed(), 2);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(3));
+  EXPECT_EQ(CountFailedEvents(*core::LocalFs(), dir_.string()), 2);
+  const auto failure = nlohmann::json::parse(Lines(Emitter::FailedPath(dir_.string()))[0]);
+  EXPECT_EQ(failure["sink"], "http");
+  EXPECT_EQ(failure["job"], "ingest.orders");
+  EXPECT_NE(failure["error"].get<std::string>().find("cannot connect"), std::string::npos);
+  EXPECT_EQ(registry_->ListLineageEvents("ingest.orders")->size(), 2u);  // still recorded
+}
+
+TEST(HttpEndpointTest, ParsesHostPortAndPathWithMarquezsPathByDefault) {
+  auto marquez = ParseHttpEndpoint("http://localhost:5000");
+  ASSERT_TRUE(marquez.ok());
+  EXPECT_EQ(marquez->ToString(), "http://localhost:5000/api/v1/lineage");
+  auto custom = ParseHttpEndpoint("http://collector/events");
+  ASSERT_TRUE(custom.ok());
+  EXPECT_EQ(custom->port, 80);
+  EXPECT_EQ(custom->path, "/events");
+  for (const char* bad : {"https://x", "ftp://x", "http://", "http://x:0", "http://x:99999/"}) {
+    auto refused = ParseHttpEndpoint(bad);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find(bad), std::string::npos);
+  }
 }
 
 }  // namespace

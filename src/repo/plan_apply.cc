@@ -1,9 +1,12 @@
 #include "featherstone/repo/plan_apply.h"
 
+#include <set>
+
 #include "featherstone/definitions/schema_evolution.h"
 #include "featherstone/definitions/spec.h"
 #include "featherstone/features/check_features.h"
 #include "featherstone/features/log_source.h"
+#include "featherstone/lineage/lineage_run.h"
 #include "featherstone/quality/validator.h"
 #include "featherstone/repo/backends.h"
 
@@ -52,9 +55,7 @@ Status CheckContracts(const definitions::Repo& desired) {
   return Status::Invalid(problems);
 }
 
-}  // namespace
-
-Result<PlanResult> PlanApply(RepoContext& repo, const definitions::Repo& desired, bool apply) {
+Result<PlanResult> Checked(RepoContext& repo, const definitions::Repo& desired, bool apply) {
   FST_RETURN_NOT_OK(CheckBackends(desired));
   FST_RETURN_NOT_OK(features::CheckFeatures(desired));
   FST_RETURN_NOT_OK(CheckContracts(desired));
@@ -74,6 +75,44 @@ Result<PlanResult> PlanApply(RepoContext& repo, const definitions::Repo& desired
   }
   FST_RETURN_NOT_OK(out.refused);
   FST_ASSIGN_OR_RAISE(out.changes, repo.registry().Apply(objects));
+  return out;
+}
+
+// The files the definitions were read from, as OpenLineage file datasets.
+std::vector<lineage::Dataset> DefinitionFiles(const RepoContext& repo,
+                                              const definitions::Repo& desired) {
+  std::set<std::string> files;
+  auto add = [&](const definitions::Location& where) {
+    if (!where.file.empty()) files.insert(where.file);
+  };
+  for (const auto& o : desired.entities) add(o.location);
+  for (const auto& o : desired.sources) add(o.location);
+  for (const auto& o : desired.feature_views) add(o.location);
+  for (const auto& o : desired.on_demand_feature_views) add(o.location);
+  for (const auto& o : desired.feature_services) add(o.location);
+  std::vector<lineage::Dataset> out;
+  for (const auto& file : files) out.push_back(lineage::FileDataset(repo.dir() + "/" + file));
+  return out;
+}
+
+}  // namespace
+
+Result<PlanResult> PlanApply(RepoContext& repo, const definitions::Repo& desired, bool apply) {
+  if (!apply) return Checked(repo, desired, false);
+  // An OpenLineage run "apply" (docs/lineage.md): the definition files -> the registry objects
+  // the apply changed.
+  const auto inputs = DefinitionFiles(repo, desired);
+  lineage::LineageRun run(repo.lineage(), "apply", inputs, {});
+  auto out = Checked(repo, desired, true);
+  if (!out.ok()) {
+    run.Fail(out.status().message());
+    return out;
+  }
+  std::vector<lineage::Dataset> outputs;
+  for (const auto& change : out->changes) {
+    outputs.push_back({repo.project(), "registry/" + change.kind + "/" + change.name});
+  }
+  run.Complete(static_cast<int64_t>(out->changes.size()), {}, std::move(outputs));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "featherstone/repo/backends.h"
 #include "featherstone/features/plan_cache.h"
 #include "featherstone/features/view_plan.h"
+#include "featherstone/lineage/emitter.h"
 
 namespace fst::repo {
 
@@ -30,7 +31,14 @@ Result<std::unique_ptr<RepoContext>> RepoContext::Open(const std::string& dir,
   FST_ASSIGN_OR_RAISE(repo->settings_, definitions::LoadSettings(repo->dir_));
   // Every setting is checked before anything is created.
   FST_RETURN_NOT_OK(CheckBackends(repo->settings_));
+  FST_RETURN_NOT_OK(lineage::Emitter::CheckSettings(repo->settings_.lineage));
   FST_ASSIGN_OR_RAISE(repo->registry_, OpenRegistry(repo->settings_, repo->dir_));
+  repo->project_ = repo->settings_.project.empty() ? "default" : repo->settings_.project;
+  // The lineage sinks write on the local file system, not on fs_: they are outside the stores'
+  // crash model (docs/impl.md "I/O and crash tests"), and never fail a run.
+  FST_ASSIGN_OR_RAISE(repo->lineage_,
+                      lineage::Emitter::Open(*repo->registry_, *core::LocalFs(), repo->dir_,
+                                             repo->project_, repo->settings_.lineage));
   if (const char* threads = std::getenv("FST_THREADS")) {
     repo->threads_ = std::max(1, std::atoi(threads));
   }

@@ -1,5 +1,6 @@
 #include "featherstone/retrieval/historical.h"
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "featherstone/connectors/connector.h"
 #include "featherstone/features/on_demand.h"
 #include "featherstone/features/view_plan.h"
+#include "featherstone/lineage/lineage_run.h"
 #include "view_compute.h"
 
 namespace fst::retrieval {
@@ -122,9 +124,12 @@ Result<std::shared_ptr<arrow::Table>> NormalizeEntityTable(
   return connectors::ReadAll(*connector, schema);
 }
 
-Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
-    repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
-    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options) {
+namespace {
+
+Result<std::shared_ptr<arrow::Table>> Compute(repo::RepoContext& repo,
+                                              const std::shared_ptr<arrow::Table>& entities,
+                                              const std::vector<definitions::FeatureRef>& refs,
+                                              const HistoricalOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   auto ts_column = entities->GetColumnByName(options.timestamp_column);
   if (ts_column == nullptr) {
@@ -203,6 +208,45 @@ Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     for (size_t f = 0; f < values.size(); ++f) add_column(on_demand.features[f].ref, values[f]);
   }
   return arrow::Table::Make(arrow::schema(fields), columns, n);
+}
+
+// The offline data of the sources behind `refs` (through on-demand views to the views they
+// read), as OpenLineage datasets.
+std::vector<lineage::Dataset> SourceDatasets(repo::RepoContext& repo,
+                                             const std::vector<definitions::FeatureRef>& refs) {
+  std::set<std::string> sources;
+  auto applied = repo.Applied();
+  if (!applied.ok()) return {};
+  std::function<void(const std::string&)> add_view = [&](const std::string& name) {
+    if (const auto* view = (*applied)->FindView(name)) {
+      sources.insert(view->source);
+    } else if (const auto* on_demand = (*applied)->FindOnDemandView(name)) {
+      for (const auto& read : on_demand->sources) add_view(read);
+    }
+  };
+  for (const auto& ref : refs) add_view(ref.view);
+  std::vector<lineage::Dataset> out;
+  for (const auto& source : sources) out.push_back({repo.project(), "offline/" + source});
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
+    repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options) {
+  if (options.lineage_job.empty()) return Compute(repo, entities, refs, options);
+  lineage::Dataset output{repo.project(), "training_set/" + options.lineage_job};
+  lineage::LineageRun run(repo.lineage(), options.lineage_job, SourceDatasets(repo, refs),
+                          {output});
+  auto table = Compute(repo, entities, refs, options);
+  if (!table.ok()) {
+    run.Fail(table.status().message());
+    return table;
+  }
+  output.output_facets = lineage::OutputStatistics((*table)->num_rows());
+  run.Complete((*table)->num_rows(), {}, {output});
+  return table;
 }
 
 }  // namespace fst::retrieval

@@ -221,12 +221,12 @@ Result<std::vector<ViewMaterialized>> Materialize(repo::RepoContext& repo,
       views.push_back(view);
     }
   }
-  const std::string project = lineage::ProjectOf(repo.dir());
+  const std::string& project = repo.project();
   std::vector<ViewMaterialized> results;
   for (const auto* view : views) {
     // An OpenLineage run "materialize.VIEW": the source's offline data -> the online view.
     lineage::Dataset output{project, "online/" + view->name};
-    lineage::LineageRun run(repo.registry(), project, "materialize." + view->name,
+    lineage::LineageRun run(repo.lineage(), "materialize." + view->name,
                             {{project, "offline/" + view->source}}, {output});
     auto done = MaterializeView(repo, *applied, store, view, options);
     if (!done.ok()) {

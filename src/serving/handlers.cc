@@ -12,6 +12,7 @@
 #include "featherstone/definitions/yaml_reader.h"
 #include "featherstone/ingest/breaker.h"
 #include "featherstone/ingest/push.h"
+#include "featherstone/lineage/emitter.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/retrieval/refresh_online.h"
 #include "featherstone/serving/feast_json.h"
@@ -388,6 +389,12 @@ std::string Handlers::StoreGauges() {
     out += "# HELP fst_skew_run_age_seconds Time since that skew run.\n"
            "# TYPE fst_skew_run_age_seconds gauge\n" + age;
   }
+  // Every process's lineage events a sink did not take (docs/lineage.md "Sinks").
+  out += "# HELP fst_lineage_failed_events_total OpenLineage events a sink (HTTP collector, "
+         "file, registry) did not take, after retries.\n"
+         "# TYPE fst_lineage_failed_events_total counter\n";
+  out += fmt::format("fst_lineage_failed_events_total {}\n",
+                     lineage::CountFailedEvents(repo_->fs(), repo_->dir()));
   return out;
 }
 

@@ -118,12 +118,23 @@ struct FeatureService {
   Location location;
 };
 
+// Where OpenLineage run events go besides the registry (`lineage:` of featherstone.yaml,
+// docs/lineage.md): a JSON Lines file (relative paths are in the repo) and/or a collector's
+// HTTP endpoint. Without the key: the file .featherstone/lineage.jsonl; `lineage: none`: neither.
+struct LineageSettings {
+  std::string file = ".featherstone/lineage.jsonl";  // "" = no file sink
+  std::string http;                                  // "" = no HTTP sink
+  Location file_location;                            // where each was written (unknown: default)
+  Location http_location;
+};
+
 struct Repo {
   std::string project;
   std::string registry = "sqlite";     // "sqlite" or a postgresql:// URL
   std::string online_store = "rocksdb";  // "rocksdb" or a redis:// URL
   Location registry_location;            // where each setting was written (unknown: default)
   Location online_store_location;
+  LineageSettings lineage;
   std::vector<Entity> entities;
   std::vector<Source> sources;
   std::vector<FeatureView> feature_views;

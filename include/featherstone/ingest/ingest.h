@@ -51,6 +51,12 @@ struct IngestOptions {
   // and reason (rule `decode`), numbered after the decoded rows; reject_batch: the run is
   // rejected. They count in the breaker's share.
   std::vector<UndecodedInput> undecoded;
+
+  // The OpenLineage run this ingest is (docs/lineage.md): job `lineage_job` ("ingest.SOURCE"
+  // when empty), e.g. "push.SOURCE"; none when `lineage_run` is false (a stream's micro-batch,
+  // part of the stream's run).
+  std::string lineage_job;
+  bool lineage_run = true;
 };
 
 struct IngestResult {

@@ -1,7 +1,8 @@
 // The lineage graph of a repo: sources -> feature views -> on-demand views -> feature
-// services, from the applied definitions, with each node's latest finished run (ingest for a
-// source, materialize for a view) from the registry's lineage events. `featherstone lineage`
-// prints it; GET /api/lineage serves GraphJson.
+// services -> their logged requests -> training sets joining them with an outcome source, from
+// the applied definitions and the registry's lineage events, with each node's latest finished
+// run (ingest, push or stream for a source, materialize for a view, training_set for a
+// training set). `featherstone lineage` prints it; GET /api/lineage serves GraphJson.
 #pragma once
 
 #include <optional>
@@ -18,7 +19,9 @@ namespace fst::lineage {
 
 struct Node {
   std::string id;    // "KIND:NAME"
-  std::string kind;  // source | feature_view | on_demand_feature_view | feature_service
+  // source | feature_view | on_demand_feature_view | feature_service | logged_requests |
+  // training_set (the last two are named after their service)
+  std::string kind;
   std::string name;
   std::string description;
   std::optional<registry::LineageEventRecord> last_run;

@@ -14,6 +14,9 @@
 namespace fst::features {
 class PlanCache;  // plan_cache.h
 }  // namespace fst::features
+namespace fst::lineage {
+class Emitter;  // emitter.h
+}  // namespace fst::lineage
 
 namespace fst::repo {
 
@@ -21,8 +24,9 @@ class RepoContext {
  public:
   // Opens the registry of the repo at `dir` (created on first use), the backends chosen by the
   // `registry:` and `online_store:` settings of its featherstone.yaml (backends.h; defaults
-  // without the file). Errors: IOError when `dir` is not a folder or the registry cannot be
-  // opened; Invalid for a setting without a backend or a featherstone.yaml that does not parse.
+  // without the file) and its lineage sinks (`lineage:`). Errors: IOError when `dir` is not a
+  // folder or the registry cannot be opened; Invalid for a setting without a backend, a wrong
+  // `lineage:` or a featherstone.yaml that does not parse.
   static Result<std::unique_ptr<RepoContext>> Open(const std::string& dir);
   // The same with the store files (parts, quarantine) on `fs` instead of the local file
   // system, e.g. a core::FaultInjectionFileSystem in a crash test. Paths on `fs` are
@@ -33,6 +37,11 @@ class RepoContext {
 
   const std::string& dir() const { return dir_; }
   registry::Registry& registry() { return *registry_; }
+  // `project:` of featherstone.yaml, read when the context opened; "default" without one. The
+  // namespace of the repo's OpenLineage jobs and datasets.
+  const std::string& project() const { return project_; }
+  // Where the repo's OpenLineage run events go (registry and the `lineage:` sinks).
+  lineage::Emitter& lineage() { return *lineage_; }
   // The applied definitions, loaded from the registry once: definitions applied later are
   // seen by a context opened after them.
   // Errors: Invalid "nothing applied yet" when the registry is empty.
@@ -63,7 +72,9 @@ class RepoContext {
   std::string dir_;
   std::shared_ptr<arrow::fs::FileSystem> fs_;
   definitions::Repo settings_;  // registry and online_store of featherstone.yaml
+  std::string project_;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<lineage::Emitter> lineage_;  // after registry_: it records there
   std::unique_ptr<definitions::Repo> applied_;
   std::unique_ptr<online::OnlineStore> online_;
   std::unique_ptr<features::PlanCache> plans_;

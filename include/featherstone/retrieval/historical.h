@@ -25,6 +25,10 @@ struct HistoricalOptions {
   // > 0: read only the rows of ingests published at or before this time (µs), i.e. what the
   // offline store knew then (reproduce tells late data this way).
   int64_t known_at_us = 0;
+  // The OpenLineage job the retrieval is recorded as (docs/lineage.md): the sources' offline
+  // data -> "training_set/JOB". Empty: not recorded (a retrieval inside another run, e.g.
+  // `reproduce`, or a training set's recompute, which is its own run).
+  std::string lineage_job = "historical";
 };
 
 // Reads the entity file (csv/parquet/jsonl) with the join keys typed as their sources declare
