@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "featherstone/core/time.h"
+#include "featherstone/features/log_source.h"
 
 namespace fst::lineage {
 namespace {
@@ -49,8 +50,11 @@ Result<Graph> BuildGraph(const definitions::Repo& applied, registry::Registry& r
     std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->name < b->name; });
     return items;
   };
+  // A service's log source (SERVICE__log) is drawn as the service's logged requests.
   std::vector<const definitions::Source*> sources;
-  for (const auto& s : applied.sources) sources.push_back(&s);
+  for (const auto& s : applied.sources) {
+    if (features::LoggedService(applied, s.name).empty()) sources.push_back(&s);
+  }
   for (const auto* s : sorted(sources)) {
     graph.nodes.push_back(
         {Id("source", s->name), "source", s->name, s->description, last_write(s->name)});
@@ -88,8 +92,9 @@ Result<Graph> BuildGraph(const definitions::Repo& applied, registry::Registry& r
   // them, the training set joining them with its outcome source (the labels of its last run).
   for (const auto* s : sorted(services)) {
     graph.nodes.push_back({Id("logged_requests", s->name), "logged_requests", s->name,
-                           "requests served by " + s->name + " (the feature log)",
-                           std::nullopt});
+                           "requests served by " + s->name + " (the feature log, source " +
+                               features::LogSourceName(s->name) + ")",
+                           last_write(features::LogSourceName(s->name))});
     graph.edges.push_back({Id("feature_service", s->name), Id("logged_requests", s->name)});
   }
   for (const auto* s : sorted(services)) {

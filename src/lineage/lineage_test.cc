@@ -225,6 +225,22 @@ TEST_F(LineageTest, ASourcesLastRunIsItsNewestIngestPushOrStreamAndTrainingSetsJ
   EXPECT_TRUE(edges.count({"source:clicks", "training_set:churn_model"}));
 }
 
+TEST_F(LineageTest, AServicesLogSourceIsDrawnAsItsLoggedRequestsWithItsLastPublish) {
+  definitions::Repo repo = ShopRepo();
+  definitions::Source log;
+  log.name = "churn_model__log";
+  repo.sources.push_back(log);
+  LineageRun(*emitter_, "ingest.churn_model__log", {}, {}).Complete(5);
+  auto graph = BuildGraph(repo, *registry_);
+  ASSERT_TRUE(graph.ok());
+  std::map<std::string, const Node*> nodes;
+  for (const auto& node : graph->nodes) nodes[node.id] = &node;
+  EXPECT_FALSE(nodes.count("source:churn_model__log"));
+  ASSERT_TRUE(nodes.count("logged_requests:churn_model"));
+  ASSERT_TRUE(nodes["logged_requests:churn_model"]->last_run.has_value());
+  EXPECT_EQ(nodes["logged_requests:churn_model"]->last_run->rows, 5);
+}
+
 TEST_F(LineageTest, TheFileSinkHoldsExactlyTheRegistrysEventsOnePerLine) {
   LineageRun(*emitter_, "ingest.orders", {}, {}).Complete(3);
   LineageRun(*emitter_, "apply", {}, {}).Fail("bad\nthing");

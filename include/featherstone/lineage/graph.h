@@ -1,5 +1,6 @@
 // The lineage graph of a repo: sources -> feature views -> on-demand views -> feature
-// services -> their logged requests -> training sets joining them with an outcome source, from
+// services -> their logged requests (the log source SERVICE__log, published by serve) ->
+// training sets joining them with an outcome source, from
 // the applied definitions and the registry's lineage events, with each node's latest finished
 // run (ingest, push or stream for a source, materialize for a view, training_set for a
 // training set). `featherstone lineage` prints it; GET /api/lineage serves GraphJson.
