@@ -1,6 +1,9 @@
 #include "featherstone/connectors/json_messages.h"
 
+#include <algorithm>
 #include <random>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -37,6 +40,48 @@ TEST(JsonMessageDecoder, DecodesObjectsByNameAndPath) {
   EXPECT_TRUE((*batch)->column(1)->Equals(*ArrayOf(arrow::float64(), "[2.5, null]")));
   EXPECT_TRUE((*batch)->column(2)->Equals(*ArrayOf(arrow::utf8(), R"(["Oslo", null])")));
   EXPECT_EQ(decoder.rows(), 0);
+}
+
+// Wide messages: members in any order, some missing, a name given twice (the first counts), and
+// a column read by path beside the top-level ones.
+TEST(JsonMessageDecoder, WideMessagesMatchEveryColumnByItsFirstMember) {
+  constexpr int kColumns = 300;
+  core::Schema schema;
+  for (int c = 0; c < kColumns; ++c) {
+    schema.push_back(Col("c" + std::to_string(c), ValueType::kInt64));
+  }
+  schema.push_back(Col("inner", ValueType::kInt64));
+  schema.back().path = "n.inner";
+  std::mt19937 rng(5);
+  JsonMessageDecoder decoder(schema);
+  std::vector<std::string> expected(kColumns + 1, "[");
+  for (int m = 0; m < 20; ++m) {
+    std::vector<int> order(kColumns + 1);  // kColumns: the nested member
+    for (int c = 0; c <= kColumns; ++c) order[c] = c;
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<std::string> row(kColumns + 1, "null");
+    std::string text = "{";
+    for (int c : order) {
+      if (rng() % 5 == 0) continue;  // missing: null
+      const std::string value = std::to_string(m * 1000 + c);
+      row[c] = value;
+      if (c == kColumns) {
+        text += R"("n": {"inner": )" + value + "},";
+        continue;
+      }
+      text += "\"c" + std::to_string(c) + "\": " + value + ",";
+      if (rng() % 7 == 0) text += "\"c" + std::to_string(c) + "\": -1,";  // a later duplicate
+    }
+    text += R"("unknown": [1, 2]})";
+    ASSERT_TRUE(decoder.Add(text, [] { return std::string("m"); }).ok()) << text;
+    for (int c = 0; c <= kColumns; ++c) expected[c] += (m > 0 ? "," : "") + row[c];
+  }
+  auto batch = decoder.Finish();
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  for (int c = 0; c <= kColumns; ++c) {
+    EXPECT_TRUE((*batch)->column(c)->Equals(*ArrayOf(arrow::int64(), expected[c] + "]")))
+        << "column " << c;
+  }
 }
 
 TEST(JsonMessageDecoder, ErrorsNameTheMessage) {

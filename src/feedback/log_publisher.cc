@@ -1,6 +1,8 @@
 #include "featherstone/feedback/log_publisher.h"
 
 #include <map>
+#include <string>
+#include <string_view>
 
 #include <arrow/buffer.h>
 #include <arrow/filesystem/filesystem.h>
@@ -9,44 +11,83 @@
 #include "featherstone/connectors/json_messages.h"
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/ingest.h"
+#include "featherstone/retrieval/online_json.h"
 
 namespace fst::feedback {
 namespace {
 
 using json = nlohmann::json;
 
-// The row of entity `e` of `request` as a JSON object of the layout's columns.
-json LogRow(const features::LogLayout& layout, const LoggedRequest& request, size_t e,
-            bool with_request_fields) {
-  json row = json::object();
-  row[features::kLogRequestId] = request.request_id;
-  row[features::kLogServedAt] = core::FormatTimestamp(request.served_at_us);
-  row[features::kLogAt] = core::FormatTimestamp(request.at_us);
-  for (const auto& key : layout.keys) {
-    auto it = request.entities[e].find(key.name);
-    if (it != request.entities[e].end()) row[key.name] = *it;
+// The row of entity `e` of `request` as the text of a JSON object of the layout's columns,
+// written directly: a part holds tens of thousands of responses of hundreds of values.
+std::string LogRow(const features::LogLayout& layout, const LoggedRequest& request, size_t e,
+                   bool with_request_fields) {
+  std::string out = "{";
+  auto key = [&out](std::string_view name) {
+    if (out.size() > 1) out += ',';
+    retrieval::AppendJsonString(name, &out);
+    out += ':';
+  };
+  auto value = [&out](const json& v) {
+    if (v.is_number_integer()) {
+      out += v.is_number_unsigned() ? std::to_string(v.get<uint64_t>())
+                                    : std::to_string(v.get<int64_t>());
+    } else if (v.is_string()) {
+      retrieval::AppendJsonString(v.get_ref<const std::string&>(), &out);
+    } else {
+      out += v.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  };
+  auto time = [&out](int64_t micros) {
+    out += '"';
+    out += core::FormatTimestamp(micros);
+    out += '"';
+  };
+  key(features::kLogRequestId);
+  retrieval::AppendJsonString(request.request_id, &out);
+  key(features::kLogServedAt);
+  time(request.served_at_us);
+  key(features::kLogAt);
+  time(request.at_us);
+  for (const auto& k : layout.keys) {
+    auto it = request.entities[e].find(k.name);
+    if (it == request.entities[e].end()) continue;
+    key(k.name);
+    value(*it);
   }
   if (with_request_fields) {
     for (const auto& field : layout.request_fields) {
       auto it = request.request_data[e].find(field.name);
-      if (it != request.request_data[e].end()) row[field.name] = *it;
+      if (it == request.request_data[e].end()) continue;
+      key(field.name);
+      value(*it);
     }
   }
   bool full_names = false;
   for (size_t f = 0; f < layout.features.size(); ++f) {
     const auto& ref = layout.features[f];
-    row[features::LogValueColumn(ref)] = request.values[e][f];
-    row[features::LogStatusColumn(ref)] = request.statuses[e][f];
+    const std::string column = features::LogValueColumn(ref);
+    key(column);
+    value(request.values[e][f]);
+    key(features::LogStatusColumn(ref));
+    retrieval::AppendJsonString(request.statuses[e][f], &out);
     if (request.event_ts[e][f] != 0) {
-      row[features::LogEventTsColumn(ref)] = core::FormatTimestamp(request.event_ts[e][f]);
+      key(features::LogEventTsColumn(ref));
+      time(request.event_ts[e][f]);
     }
-    full_names = full_names || request.feature_names[f] == features::LogValueColumn(ref);
+    full_names = full_names || request.feature_names[f] == column;
   }
   auto service_hash = request.spec_hashes.find("feature_service/" + request.service);
-  if (service_hash != request.spec_hashes.end()) row[features::kLogSpecHash] = service_hash->second;
-  row[features::kLogSpecHashes] = json(request.spec_hashes).dump();
-  row[features::kLogFullNames] = full_names;
-  return row;
+  if (service_hash != request.spec_hashes.end()) {
+    key(features::kLogSpecHash);
+    retrieval::AppendJsonString(service_hash->second, &out);
+  }
+  key(features::kLogSpecHashes);
+  retrieval::AppendJsonString(json(request.spec_hashes).dump(), &out);
+  key(features::kLogFullNames);
+  out += full_names ? "true" : "false";
+  out += '}';
+  return out;
 }
 
 // Whether `request` was served with exactly the feature list of `service`.
@@ -73,11 +114,11 @@ Result<std::shared_ptr<arrow::RecordBatch>> LogRows(
   for (const LoggedRequest* request : requests) {
     for (size_t e = 0; e < request->entities.size(); ++e) {
       auto where = [&] { return request->where; };
-      Status status = decoder.Add(LogRow(layout, *request, e, true).dump(), where);
+      Status status = decoder.Add(LogRow(layout, *request, e, true), where);
       // Request data is logged as the text the client sent; text that is not a value of the
       // field's type (the lookup refused nothing with it) is logged as null.
       if (!status.ok() && !layout.request_fields.empty()) {
-        status = decoder.Add(LogRow(layout, *request, e, false).dump(), where);
+        status = decoder.Add(LogRow(layout, *request, e, false), where);
       }
       FST_RETURN_NOT_OK(status);
     }

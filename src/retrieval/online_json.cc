@@ -26,6 +26,20 @@ nlohmann::ordered_json ToJson(const OnlineValue& value) {
       value);
 }
 
+void AppendJsonString(std::string_view text, std::string* out) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {  // printable ASCII without quotes or backslashes needs no escape
+    *out += '"';
+    *out += text;
+    *out += '"';
+  } else {
+    *out += nlohmann::ordered_json(std::string(text))
+                .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  }
+}
+
 void AppendJson(const OnlineValue& value, std::string* out) {
   if (std::holds_alternative<std::monostate>(value)) {
     *out += "null";
@@ -34,13 +48,8 @@ void AppendJson(const OnlineValue& value, std::string* out) {
   } else if (const int64_t* i = std::get_if<int64_t>(&value)) {
     const fmt::format_int text(*i);
     out->append(text.data(), text.size());
-  } else if (const std::string* text = std::get_if<std::string>(&value);
-             text != nullptr && std::all_of(text->begin(), text->end(), [](char c) {
-               return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-             })) {
-    *out += '"';  // printable ASCII without quotes or backslashes needs no escape
-    *out += *text;
-    *out += '"';
+  } else if (const std::string* text = std::get_if<std::string>(&value)) {
+    AppendJsonString(*text, out);
   } else {
     *out += ToJson(value).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }

@@ -16,6 +16,11 @@ void ExpectSameBytes(const OnlineValue& value) {
   std::string out = "[";
   AppendJson(value, &out);
   EXPECT_EQ(out, "[" + Dumped(value));
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    out = "[";
+    AppendJsonString(*text, &out);
+    EXPECT_EQ(out, "[" + Dumped(value));
+  }
 }
 
 // AppendJson writes the same bytes as ToJson's dump for every kind of value.

@@ -160,7 +160,7 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
   out.reserve(64 * rows.columns.size() * (rows.rows.size() + 1));
   for (size_t c = 0; c < rows.columns.size(); ++c) {
     if (c > 0) out += ',';
-    retrieval::AppendJson(rows.columns[c], &out);
+    retrieval::AppendJsonString(rows.columns[c], &out);
   }
   out += R"(]},"results":[)";
   for (size_t c = 0; c < rows.columns.size(); ++c) {
@@ -194,7 +194,7 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
     out += "]}";
   }
   out += R"(],"request_id":)";
-  retrieval::AppendJson(request_id, &out);
+  retrieval::AppendJsonString(request_id, &out);
   out += '}';
   return out;
 }

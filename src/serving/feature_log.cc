@@ -8,7 +8,7 @@
 #include <arrow/buffer.h>
 #include <arrow/filesystem/localfs.h>
 #include <arrow/io/interfaces.h>
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "featherstone/core/time.h"
 #include "featherstone/retrieval/online_json.h"
@@ -16,7 +16,6 @@
 namespace fst::serving {
 namespace {
 
-using ojson = nlohmann::ordered_json;
 constexpr char kTmp[] = ".tmp";
 
 std::string Day(int64_t micros) { return core::FormatTimestamp(micros).substr(0, 10); }
@@ -68,40 +67,54 @@ bool LogSampled(std::string_view request_id, double rate) {
 
 std::string FeatureLogLine(const FeatureLogRecord& record) {
   // Written as text rather than as a JSON tree: the writer thread formats every response.
-  auto text = [](const std::string& value) {
-    return ojson(value).dump(-1, ' ', false, ojson::error_handler_t::replace);
-  };
-  auto value = [](const retrieval::OnlineValue& v) {
-    return retrieval::ToJson(v).dump(-1, ' ', false, ojson::error_handler_t::replace);
-  };
   const auto& rows = record.rows;
   const size_t keys = rows.key_columns;
-  std::string out = "{\"request_id\":" + text(record.request_id);
-  out += ",\"served_at_us\":" + std::to_string(record.served_at_us);
+  std::string out;
+  out.reserve(48 * (rows.columns.size() + 4) * (rows.rows.size() + 1));
+  auto text = [&out](std::string_view value) { retrieval::AppendJsonString(value, &out); };
+  auto value = [&out](const retrieval::OnlineValue& v) { retrieval::AppendJson(v, &out); };
+  auto number = [&out](int64_t n) {
+    const fmt::format_int digits(n);
+    out.append(digits.data(), digits.size());
+  };
+  out += "{\"request_id\":";
+  text(record.request_id);
+  out += ",\"served_at_us\":";
+  number(record.served_at_us);
   out += ",\"served_at\":\"" + core::FormatTimestamp(record.served_at_us) + '"';
-  out += ",\"at_us\":" + std::to_string(record.at_us);
-  out += ",\"service\":" + (record.service.empty() ? std::string("null") : text(record.service));
+  out += ",\"at_us\":";
+  number(record.at_us);
+  out += ",\"service\":";
+  if (record.service.empty()) {
+    out += "null";
+  } else {
+    text(record.service);
+  }
   out += ",\"spec_hashes\":{";
   for (size_t i = 0; i < record.spec_hashes.size(); ++i) {
     if (i > 0) out += ',';
-    out += text(record.spec_hashes[i].first) + ':' + text(record.spec_hashes[i].second);
+    text(record.spec_hashes[i].first);
+    out += ':';
+    text(record.spec_hashes[i].second);
   }
   out += "},\"features\":[";
   for (size_t i = 0; i < record.features.size(); ++i) {
     if (i > 0) out += ',';
-    out += text(record.features[i]);
+    text(record.features[i]);
   }
   out += "],\"feature_names\":[";
   for (size_t c = keys; c < rows.columns.size(); ++c) {
     if (c > keys) out += ',';
-    out += text(rows.columns[c]);
+    text(rows.columns[c]);
   }
   out += "],\"entities\":[";
   for (size_t r = 0; r < rows.rows.size(); ++r) {
     out += r > 0 ? ",{" : "{";
     for (size_t c = 0; c < keys; ++c) {
       if (c > 0) out += ',';
-      out += text(rows.columns[c]) + ':' + value(rows.rows[r][c]);
+      text(rows.columns[c]);
+      out += ':';
+      value(rows.rows[r][c]);
     }
     out += '}';
   }
@@ -112,7 +125,9 @@ std::string FeatureLogLine(const FeatureLogRecord& record) {
       out += r > 0 ? ",{" : "{";
       for (size_t f = 0; f < record.requests[r].size(); ++f) {
         if (f > 0) out += ',';
-        out += text(record.requests[r][f].first) + ':' + text(record.requests[r][f].second);
+        text(record.requests[r][f].first);
+        out += ':';
+        text(record.requests[r][f].second);
       }
       out += '}';
     }
@@ -133,7 +148,7 @@ std::string FeatureLogLine(const FeatureLogRecord& record) {
     }
     out += ']';
   };
-  matrix("values", [&](size_t r, size_t c) { out += value(rows.rows[r][c]); });
+  matrix("values", [&](size_t r, size_t c) { value(rows.rows[r][c]); });
   matrix("statuses", [&](size_t r, size_t c) {
     out += '"';
     out += retrieval::FeatureStatusName(rows.statuses[r][c]);
@@ -141,7 +156,7 @@ std::string FeatureLogLine(const FeatureLogRecord& record) {
   });
   matrix("event_timestamps_us", [&](size_t r, size_t c) {
     const int64_t ts = rows.event_ts[r][c];
-    out += std::to_string(ts == std::numeric_limits<int64_t>::min() ? 0 : ts);
+    number(ts == std::numeric_limits<int64_t>::min() ? 0 : ts);
   });
   out += '}';
   return out;

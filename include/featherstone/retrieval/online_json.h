@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <arrow/array.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,8 @@ nlohmann::ordered_json ToJson(const OnlineValue& value);
 // replaced); null, booleans, integers and plain strings without building a JSON value, as a
 // response of many values needs.
 void AppendJson(const OnlineValue& value, std::string* out);
+// Appends `text` as a JSON string, as AppendJson does a string value.
+void AppendJsonString(std::string_view text, std::string* out);
 
 // Row `i` of `array` (a training-set column) as an online response writes the same value:
 // so a served value and a recomputed one compare as JSON.
