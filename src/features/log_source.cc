@@ -6,14 +6,6 @@
 
 namespace fst::features {
 
-std::string LogSourceName(const std::string& service) { return service + kLogSuffix; }
-
-std::string LoggedService(const definitions::Repo& repo, const std::string& source) {
-  if (!source.ends_with(kLogSuffix)) return "";
-  const std::string service = source.substr(0, source.size() - (sizeof(kLogSuffix) - 1));
-  return repo.FindService(service) != nullptr ? service : "";
-}
-
 std::string LogValueColumn(const definitions::FeatureRef& ref) {
   return ref.view + "__" + ref.feature;
 }
@@ -66,7 +58,7 @@ Result<LogLayout> LogLayoutOf(const definitions::Repo& repo,
     for (size_t j = 0; j < i; ++j) {
       if (layout.schema[i].name == layout.schema[j].name) {
         return Status::Invalid("feature service '", service.name, "': its feature log ",
-                               LogSourceName(service.name), " would have two columns named '",
+                               definitions::LogSourceName(service.name), " would have two columns named '",
                                layout.schema[i].name, "'");
       }
     }
@@ -78,7 +70,7 @@ Result<definitions::Source> LogSource(const definitions::Repo& repo,
                                       const definitions::FeatureService& service) {
   FST_ASSIGN_OR_RAISE(LogLayout layout, LogLayoutOf(repo, service));
   definitions::Source source;
-  source.name = LogSourceName(service.name);
+  source.name = definitions::LogSourceName(service.name);
   source.kind = "file";
   source.format = "parquet";
   source.timestamp_field = kLogServedAt;
@@ -91,12 +83,12 @@ Result<definitions::Source> LogSource(const definitions::Repo& repo,
 Result<definitions::Repo> WithLogSources(const definitions::Repo& repo) {
   definitions::Repo out = repo;
   for (const auto& service : repo.feature_services) {
-    const std::string name = LogSourceName(service.name);
+    const std::string name = definitions::LogSourceName(service.name);
     if (const definitions::Source* taken = repo.FindSource(name)) {
       const std::string where = taken->location.ToString();
       return Status::Invalid(where.empty() ? "" : where + ": ", "source '", name,
                              "' takes the name of the feature log of service '", service.name,
-                             "' (sources named SERVICE", kLogSuffix,
+                             "' (sources named SERVICE", definitions::kLogSuffix,
                              " are made by featherstone from the service); rename the source");
     }
     FST_ASSIGN_OR_RAISE(definitions::Source source, LogSource(repo, service));

@@ -90,9 +90,9 @@ TEST(LogSource, EveryServiceGetsOneAndOnlyItsOwnName) {
             "customer_features__amount__status string, "
             "customer_features__amount__event_ts timestamp, "
             "spec_hash string, spec_hashes string, full_feature_names bool");
-  EXPECT_EQ(LoggedService(*with_logs, "churn_model__log"), "churn_model");
-  EXPECT_EQ(LoggedService(*with_logs, "orders"), "");
-  EXPECT_EQ(LoggedService(*with_logs, "nothing__log"), "");
+  EXPECT_EQ(definitions::LoggedService(*with_logs, "churn_model__log"), "churn_model");
+  EXPECT_EQ(definitions::LoggedService(*with_logs, "orders"), "");
+  EXPECT_EQ(definitions::LoggedService(*with_logs, "nothing__log"), "");
 }
 
 TEST(LogSource, ADeclaredSourceNamedLikeALogIsRefused) {

@@ -229,7 +229,7 @@ Result<std::vector<LoggedRequest>> ReadPublishedLog(repo::RepoContext& repo,
   if (!applied.ok()) return out;
   for (const auto& service : (*applied)->feature_services) {
     if (!filter.service.empty() && service.name != filter.service) continue;
-    const std::string source = features::LogSourceName(service.name);
+    const std::string source = definitions::LogSourceName(service.name);
     if ((*applied)->FindSource(source) == nullptr) continue;  // applied before logs were sources
     FST_ASSIGN_OR_RAISE(features::LogLayout layout, features::LogLayoutOf(**applied, service));
     std::vector<std::string> names;

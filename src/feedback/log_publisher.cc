@@ -166,7 +166,7 @@ Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
     FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
     ingest::IngestOptions options;
     options.skip_same_content = true;  // a part published before a crash is not published again
-    FST_RETURN_NOT_OK(ingest::IngestTable(repo, features::LogSourceName(name), std::move(reader),
+    FST_RETURN_NOT_OK(ingest::IngestTable(repo, definitions::LogSourceName(name), std::move(reader),
                                           "feature log " + part, options)
                           .status());
   }

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "featherstone/core/time.h"
-#include "featherstone/features/log_source.h"
+#include "featherstone/definitions/log_source_name.h"
 
 namespace fst::lineage {
 namespace {
@@ -53,7 +53,7 @@ Result<Graph> BuildGraph(const definitions::Repo& applied, registry::Registry& r
   // A service's log source (SERVICE__log) is drawn as the service's logged requests.
   std::vector<const definitions::Source*> sources;
   for (const auto& s : applied.sources) {
-    if (features::LoggedService(applied, s.name).empty()) sources.push_back(&s);
+    if (definitions::LoggedService(applied, s.name).empty()) sources.push_back(&s);
   }
   for (const auto* s : sorted(sources)) {
     graph.nodes.push_back(
@@ -93,8 +93,8 @@ Result<Graph> BuildGraph(const definitions::Repo& applied, registry::Registry& r
   for (const auto* s : sorted(services)) {
     graph.nodes.push_back({Id("logged_requests", s->name), "logged_requests", s->name,
                            "requests served by " + s->name + " (the feature log, source " +
-                               features::LogSourceName(s->name) + ")",
-                           last_write(features::LogSourceName(s->name))});
+                               definitions::LogSourceName(s->name) + ")",
+                           last_write(definitions::LogSourceName(s->name))});
     graph.edges.push_back({Id("feature_service", s->name), Id("logged_requests", s->name)});
   }
   for (const auto* s : sorted(services)) {

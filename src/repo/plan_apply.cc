@@ -25,7 +25,7 @@ Result<definitions::EvolutionCheck> CheckEvolution(RepoContext& repo,
   for (const auto& record : records) objects.push_back(record.object);
   FST_ASSIGN_OR_RAISE(definitions::Repo current, definitions::FromSpecObjects(objects));
   std::erase_if(current.sources, [&](const definitions::Source& source) {
-    return !features::LoggedService(current, source.name).empty();
+    return !definitions::LoggedService(current, source.name).empty();
   });
   Status error;
   auto check = definitions::CheckSchemaEvolution(current, desired, [&](const std::string& source) {

@@ -6,16 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "featherstone/definitions/log_source_name.h"
 #include "featherstone/definitions/model.h"
 
 namespace fst::features {
-
-inline constexpr char kLogSuffix[] = "__log";
-
-// "<service>__log".
-std::string LogSourceName(const std::string& service);
-// The service whose log `source` is (empty when `source` is not a log source of `repo`).
-std::string LoggedService(const definitions::Repo& repo, const std::string& source);
 
 // The columns of a service's log, in order: request_id, served_at (the time field), at (the
 // lookup time), the join keys (typed as their sources declare them), the request fields of its
