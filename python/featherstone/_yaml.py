@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .definitions import (Column, Entity, Feature, FeatureService, FeatureView, FileSource,
                           OnDemandFeatureView, Origin)
@@ -60,6 +60,19 @@ def _feature(f: Feature) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def _catalog(w: "_Writer", obj: Any, origin: Optional[Origin]) -> None:
+    """The description, owner, tags and labels of an object, those that are set."""
+    if obj.description:
+        w.add(f"    description: {scalar(obj.description)}", origin)
+    if obj.owner:
+        w.add(f"    owner: {scalar(obj.owner)}", origin)
+    if obj.tags:
+        w.add(f"    tags: {_flow_list(obj.tags)}", origin)
+    if obj.labels:
+        items = ", ".join(f"{scalar(k)}: {scalar(v)}" for k, v in obj.labels.items())
+        w.add(f"    labels: {{{items}}}", origin)
+
+
 def _column(c: Column) -> str:
     parts = [f"name: {scalar(c.name)}", f"type: {scalar(c.type)}"]
     if not c.nullable:
@@ -84,8 +97,7 @@ def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSourc
         for e in entities:
             w.add(f"  - name: {scalar(e.name)}", e.origin)
             w.add(f"    join_keys: {_flow_list(e.join_keys)}", e.origin)
-            if e.description:
-                w.add(f"    description: {scalar(e.description)}", e.origin)
+            _catalog(w, e, e.origin)
     if sources:
         w.add("sources:", None)
         for s in sources:
@@ -100,8 +112,7 @@ def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSourc
             w.add("    schema:", s.origin)
             for c in s.schema:
                 w.add(f"      - {_column(c)}", s.origin)
-            if s.description:
-                w.add(f"    description: {scalar(s.description)}", s.origin)
+            _catalog(w, s, s.origin)
             if getattr(s, "contract", None):
                 # JSON is YAML: one flow mapping, in the shape of the YAML 'contract:'.
                 w.add(f"    contract: {json.dumps(s.contract, ensure_ascii=False)}", s.origin)
@@ -116,8 +127,7 @@ def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSourc
             w.add("    features:", v.origin)
             for f in v.features:
                 w.add(f"      - {_feature(f)}", f.origin or v.origin)
-            if v.description:
-                w.add(f"    description: {scalar(v.description)}", v.origin)
+            _catalog(w, v, v.origin)
     if on_demand_views:
         w.add("on_demand_feature_views:", None)
         for v in on_demand_views:
@@ -129,15 +139,13 @@ def render(project: str, entities: Sequence[Entity], sources: Sequence[FileSourc
             w.add("    features:", v.origin)
             for f in v.features:
                 w.add(f"      - {_feature(f)}", f.origin or v.origin)
-            if v.description:
-                w.add(f"    description: {scalar(v.description)}", v.origin)
+            _catalog(w, v, v.origin)
     if services:
         w.add("feature_services:", None)
         for s in services:
             w.add(f"  - name: {scalar(s.name)}", s.origin)
             w.add(f"    features: {_flow_list(s.features)}", s.origin)
-            if s.description:
-                w.add(f"    description: {scalar(s.description)}", s.origin)
+            _catalog(w, s, s.origin)
     return w.text(), w.origins
 
 

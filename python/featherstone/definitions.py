@@ -15,7 +15,7 @@ import datetime as _dt
 import math
 import os
 import sys
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._errors import DefinitionError, NotFoundError
 from ._time import DurationLike, duration_text
@@ -177,6 +177,20 @@ def _schema(schema: SchemaLike, source: str, origin: Optional[Origin],
 # Entities and sources
 
 
+def _catalog(owner: Optional[str], tags: Optional[Sequence[str]],
+             labels: Optional[Mapping[str, str]], what: str, origin: "Origin"
+             ) -> Tuple[str, List[str], Dict[str, str]]:
+    """Checked catalog metadata (owner, tags, labels) of an object, as the YAML keys take it."""
+    if owner is not None and not isinstance(owner, str):
+        raise _fail(f"{what}: owner must be a string, got {type(owner).__name__}", origin)
+    if isinstance(tags, str) or not all(isinstance(t, str) for t in (tags or [])):
+        raise _fail(f"{what}: tags must be a list of strings, got {tags!r}", origin)
+    if labels is not None and (not isinstance(labels, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items())):
+        raise _fail(f"{what}: labels must be a dict of strings, got {labels!r}", origin)
+    return owner or "", list(tags or []), dict(labels or {})
+
+
 class Entity:
     """A thing features describe (a customer, a product), identified by its join keys.
 
@@ -186,15 +200,20 @@ class Entity:
     """
 
     def __init__(self, name: str, join_keys: Union[str, Sequence[str]],
-                 description: str = "") -> None:
+                 description: str = "", *, owner: Optional[str] = None,
+                 tags: Optional[Sequence[str]] = None,
+                 labels: Optional[Mapping[str, str]] = None) -> None:
         self.origin = _caller()
         self.name = _name(name, "Entity name", self.origin)
         keys = [join_keys] if isinstance(join_keys, str) else list(join_keys)
         self.join_keys: List[str] = [_name(k, "a join key", self.origin) for k in keys]
         self.description = description or ""
+        self.owner, self.tags, self.labels = _catalog(owner, tags, labels,
+                                                      f"entity '{self.name}'", self.origin)
 
     def _key(self) -> tuple:
-        return (self.name, tuple(self.join_keys), self.description)
+        return (self.name, tuple(self.join_keys), self.description, self.owner,
+                tuple(self.tags), tuple(sorted(self.labels.items())))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Entity) and self._key() == other._key()
@@ -224,9 +243,13 @@ class FileSource:
 
     def __init__(self, name: str, schema: SchemaLike, timestamp_field: str,
                  created_timestamp_field: Optional[str] = None, format: Optional[str] = None,
-                 description: str = "", contract: Optional[Mapping[str, Any]] = None) -> None:
+                 description: str = "", contract: Optional[Mapping[str, Any]] = None, *,
+                 owner: Optional[str] = None, tags: Optional[Sequence[str]] = None,
+                 labels: Optional[Mapping[str, str]] = None) -> None:
         self.origin = _caller()
         self.name = _name(name, "FileSource name", self.origin)
+        self.owner, self.tags, self.labels = _catalog(owner, tags, labels,
+                                                      f"source '{self.name}'", self.origin)
         if contract is not None and not isinstance(contract, Mapping):
             raise _fail(f"source '{self.name}': contract must be a dict like the YAML "
                         f"'contract:', got {type(contract).__name__}", self.origin)
@@ -244,7 +267,8 @@ class FileSource:
     def _key(self) -> tuple:
         return (self.kind, self.name, tuple(self.schema), self.timestamp_field,
                 self.created_timestamp_field, self.format, self.description,
-                repr(self.contract))
+                repr(self.contract), self.owner, tuple(self.tags),
+                tuple(sorted(self.labels.items())))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FileSource) and self._key() == other._key()
@@ -611,9 +635,13 @@ class FeatureView(_Features):
     def __init__(self, name: str, entities: Sequence[Union[Entity, str]],
                  source: Union[FileSource, str], features: Sequence[Feature],
                  ttl: DurationLike = "0", online: bool = True, description: str = "",
-                 origin: Optional[Origin] = None) -> None:
+                 origin: Optional[Origin] = None, *, owner: Optional[str] = None,
+                 tags: Optional[Sequence[str]] = None,
+                 labels: Optional[Mapping[str, str]] = None) -> None:
         self.origin = origin or _caller()
         self.name = _name(name, "feature view name", self.origin)
+        self.owner, self.tags, self.labels = _catalog(owner, tags, labels,
+                                                      f"feature view '{self.name}'", self.origin)
         if isinstance(entities, (str, Entity)):
             entities = [entities]
         self.entities: List[Union[Entity, str]] = list(entities)
@@ -641,7 +669,8 @@ class FeatureView(_Features):
     def _key(self) -> tuple:
         return (self.name, tuple(self.entity_names), self.source_name,
                 tuple(self.features), self.ttl, self.online,
-                self.description)
+                self.description, self.owner, tuple(self.tags),
+                tuple(sorted(self.labels.items())))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FeatureView) and self._key() == other._key()
@@ -676,9 +705,13 @@ class OnDemandFeatureView(_Features):
     def __init__(self, name: str, request_schema: SchemaLike,
                  sources: Sequence[Union[FeatureView, str]],
                  features: Mapping[str, Union[Expr, str]], description: str = "",
-                 origin: Optional[Origin] = None) -> None:
+                 origin: Optional[Origin] = None, *, owner: Optional[str] = None,
+                 tags: Optional[Sequence[str]] = None,
+                 labels: Optional[Mapping[str, str]] = None) -> None:
         self.origin = origin or _caller()
         self.name = _name(name, "on-demand feature view name", self.origin)
+        self.owner, self.tags, self.labels = _catalog(
+            owner, tags, labels, f"on-demand feature view '{self.name}'", self.origin)
         self.request_schema: List[Column] = _schema(
             request_schema, self.name, self.origin,
             f"request_schema of on-demand feature view '{self.name}'")
@@ -711,7 +744,8 @@ class OnDemandFeatureView(_Features):
 
     def _key(self) -> tuple:
         return (self.name, tuple(self.request_schema), tuple(self.source_names),
-                tuple(self.features), self.description)
+                tuple(self.features), self.description, self.owner, tuple(self.tags),
+                tuple(sorted(self.labels.items())))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OnDemandFeatureView) and self._key() == other._key()
@@ -749,14 +783,19 @@ class FeatureService:
     """A named list of features that a model consumes, e.g. ``churn_model``."""
 
     def __init__(self, name: str, features: Union[FeatureRefLike, Sequence[FeatureRefLike]],
-                 description: str = "") -> None:
+                 description: str = "", *, owner: Optional[str] = None,
+                 tags: Optional[Sequence[str]] = None,
+                 labels: Optional[Mapping[str, str]] = None) -> None:
         self.origin = _caller()
         self.name = _name(name, "feature service name", self.origin)
         self.features: List[str] = feature_refs(features, self.origin)
         self.description = description or ""
+        self.owner, self.tags, self.labels = _catalog(
+            owner, tags, labels, f"feature service '{self.name}'", self.origin)
 
     def _key(self) -> tuple:
-        return (self.name, tuple(self.features), self.description)
+        return (self.name, tuple(self.features), self.description, self.owner,
+                tuple(self.tags), tuple(sorted(self.labels.items())))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FeatureService) and self._key() == other._key()
@@ -770,7 +809,9 @@ class FeatureService:
 
 def view_from_function(fn: Any, name: Optional[str], entities: Sequence[Union[Entity, str]],
                        source: Union[FileSource, str], ttl: DurationLike, online: bool,
-                       description: Optional[str]) -> FeatureView:
+                       description: Optional[str], owner: Optional[str] = None,
+                       tags: Optional[Sequence[str]] = None,
+                       labels: Optional[Mapping[str, str]] = None) -> FeatureView:
     """Runs a feature view function once over the column namespace and collects its
     declarations."""
     code = getattr(fn, "__code__", None)
@@ -786,7 +827,8 @@ def view_from_function(fn: Any, name: Optional[str], entities: Sequence[Union[En
         features.append(Feature.from_declaration(key, value, origin))
     doc = (fn.__doc__ or "").strip()
     return FeatureView(view_name, entities, source, features, ttl, online,
-                       description if description is not None else doc, origin)
+                       description if description is not None else doc, origin,
+                       owner=owner, tags=tags, labels=labels)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -810,15 +852,18 @@ def _contract_from_spec(contract: Any) -> Optional[Dict[str, Any]]:
 
 def from_spec(kind: str, spec: Mapping[str, Any]) -> Any:
     """The Python object of a registry spec (``FeatureStore.describe(name)["spec"]``)."""
+    catalog = {"owner": spec.get("owner"), "tags": spec.get("tags"),
+               "labels": spec.get("labels")}
     if kind == "entity":
-        return Entity(spec["name"], list(spec["join_keys"]), spec.get("description", ""))
+        return Entity(spec["name"], list(spec["join_keys"]), spec.get("description", ""),
+                      **catalog)
     if kind == "source":
         columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""))
                    for c in spec["schema"]]
         source = FileSource(spec["name"], columns, spec["timestamp_field"],
                             spec.get("created_timestamp_field") or None,
                             spec.get("format") or None, spec.get("description", ""),
-                            _contract_from_spec(spec.get("contract")))
+                            _contract_from_spec(spec.get("contract")), **catalog)
         if spec.get("kind", "file") != "file":
             source.kind = spec["kind"]
         return source
@@ -827,16 +872,17 @@ def from_spec(kind: str, spec: Mapping[str, Any]) -> Any:
                             f.get("agg", ""), f.get("window", ""), f.get("description", ""))
                     for f in spec["features"]]
         return FeatureView(spec["name"], list(spec["entities"]), spec["source"], features,
-                           spec["ttl"], spec["online"], spec.get("description", ""))
+                           spec["ttl"], spec["online"], spec.get("description", ""), **catalog)
     if kind == "on_demand_feature_view":
         columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""))
                    for c in spec["request_schema"]]
         view = OnDemandFeatureView(spec["name"], columns, list(spec["sources"]), {},
-                                   spec.get("description", ""))
+                                   spec.get("description", ""), **catalog)
         view.features = [Feature(f["name"], "expression", expr=f["expr"],
                                  description=f.get("description", ""))
                          for f in spec["features"]]
         return view
     if kind == "feature_service":
-        return FeatureService(spec["name"], list(spec["features"]), spec.get("description", ""))
+        return FeatureService(spec["name"], list(spec["features"]), spec.get("description", ""),
+                              **catalog)
     raise ValueError(f"unknown kind {kind!r}")

@@ -236,7 +236,10 @@ class FeatureStore:
                      entities: Sequence[Union[Entity, str]],
                      source: Union[FileSource, str], ttl: DurationLike = "0",
                      online: bool = True,
-                     description: Optional[str] = None) -> Callable[[Callable[..., Any]], FeatureView]:
+                     description: Optional[str] = None, owner: Optional[str] = None,
+                     tags: Optional[Sequence[str]] = None,
+                     labels: Optional[Mapping[str, str]] = None
+                     ) -> Callable[[Callable[..., Any]], FeatureView]:
         """Decorator: declares a feature view from a function run once, now.
 
         The function receives the source's column namespace ``o`` (``o.amount`` is the
@@ -247,10 +250,12 @@ class FeatureStore:
         online. The decorated name becomes the ``FeatureView`` (``view["f"]`` is the
         reference ``"name:f"``). ``ttl``: "30d", "12h", "0" (unbounded), a timedelta or
         seconds. ``source``: a FileSource or the name of a source defined in YAML. The
-        function's docstring is the default description.
+        function's docstring is the default description. ``owner``, ``tags`` and ``labels``
+        are the catalog metadata of the YAML keys of the same names (``catalog search``).
         """
         def decorate(fn: Callable[..., Any]) -> FeatureView:
-            view = view_from_function(fn, name, entities, source, ttl, online, description)
+            view = view_from_function(fn, name, entities, source, ttl, online, description,
+                                      owner, tags, labels)
             self.register(view)
             return view
 

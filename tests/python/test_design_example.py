@@ -13,7 +13,7 @@ def test_design_section_1_on_an_init_repo(tmp_path, cli_bin):
     fs = fst.FeatureStore(repo)
     assert len(fs.apply()) >= 4  # the YAML alone, as `featherstone apply` would
     customer = fst.Entity("customer", join_keys=["customer_id"],
-                          description="A buying customer")
+                          description="A buying customer", owner="crm-team")
 
     @fs.feature_view(name="customer_features", entities=[customer], source="orders",
                      ttl="30d", online=True)
