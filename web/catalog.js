@@ -30,7 +30,13 @@ function specLines(value, indent = '') {
 }
 
 function itemText(entry) {
-  let text = entry.name || '';
+  if (!entry.name) {  // e.g. a contract's expectation: its set fields
+    return Object.entries(entry)
+        .filter(([, v]) => v !== '' && v !== null && !(Array.isArray(v) && v.length === 0))
+        .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`)
+        .join(', ');
+  }
+  let text = entry.name;
   if (entry.kind === 'aggregation') {
     text += ` = ${entry.agg}(${entry.column || '*'}) over ${entry.window}`;
   } else if (entry.expr) {

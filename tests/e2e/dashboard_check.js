@@ -57,6 +57,7 @@ async function main() {
       rows: await page.evaluate(() => [...document.querySelectorAll('#catalog-table tbody tr')]
           .map((row) => [row.dataset.kind, row.dataset.name])),
     };
+    await shoot('catalog');
 
     await go('#quality');
     await page.waitForTimeout(300);  // charts draw on the next frame once visible
@@ -103,6 +104,8 @@ async function main() {
     await page.waitForFunction((s) => location.hash === '#object/' + s, source, { timeout: 5000 });
     pages.clicked = { hash: await page.evaluate(() => location.hash),
                       lineageVisible: await visible('lineage') };
+    await page.waitForSelector('#object-page:not([hidden]) .object-spec', { timeout: 10000 });
+    await shoot('object');
     pages.errors = errors;
     process.stdout.write(JSON.stringify(pages) + '\n');
   } finally {
