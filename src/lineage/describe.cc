@@ -4,6 +4,7 @@
 
 #include "featherstone/core/closest_name.h"
 #include "featherstone/core/time.h"
+#include "featherstone/definitions/log_source_name.h"
 #include "featherstone/lineage/graph.h"
 
 namespace fst::lineage {
@@ -59,11 +60,22 @@ Result<ojson> LineageOf(const definitions::Repo& applied, registry::Registry& re
   return out;
 }
 
-// Rows ingested into a source; a feature view's watermark and how far behind `now` it is.
+// Rows ingested into a source; a feature view's watermark and how far behind `now` it is; the
+// logged rows of a feature service (one per served entity) published into its log source.
 Result<ojson> DataOf(registry::Registry& registry, const std::string& kind,
                      const std::string& name, int64_t now) {
   ojson data = ojson::object();
-  if (kind == "source") {
+  if (kind == "feature_service") {
+    const std::string log = definitions::LogSourceName(name);
+    FST_ASSIGN_OR_RAISE(auto publishes, registry.ListIngests(log));
+    int64_t rows = 0;
+    for (const auto& publish : publishes) rows += publish.rows;
+    data["log_source"] = log;
+    data["logged_rows"] = rows;
+    // Newest first.
+    data["last_log_publish_at"] =
+        publishes.empty() ? ojson(nullptr) : Timestamp(publishes.front().published_at);
+  } else if (kind == "source") {
     FST_ASSIGN_OR_RAISE(auto ingests, registry.ListIngests(name));
     int64_t rows = 0;
     for (const auto& ingest : ingests) rows += ingest.rows;
@@ -242,6 +254,13 @@ std::string DescribeText(const ojson& d) {
     out << "data: " << data["rows"] << " rows in " << data["ingests"] << " ingests";
     if (!data["last_ingest_at"].is_null()) {
       out << ", last " << data["last_ingest_at"].get<std::string>();
+    }
+    out << "\n";
+  } else if (data.contains("logged_rows")) {
+    out << "data: " << data["logged_rows"] << " logged rows published into "
+        << data["log_source"].get<std::string>();
+    if (!data["last_log_publish_at"].is_null()) {
+      out << ", last " << data["last_log_publish_at"].get<std::string>();
     }
     out << "\n";
   } else if (data.contains("watermark")) {

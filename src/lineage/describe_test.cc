@@ -125,6 +125,27 @@ TEST_F(DescribeTest, RowsOfASourceAndAgeOfAWatermark) {
   EXPECT_EQ((*d)["data"]["watermark"], core::FormatTimestamp(end));
 }
 
+TEST_F(DescribeTest, AServiceCountsTheLoggedRowsPublishedIntoItsLog) {
+  Apply(kRepo);
+  auto d = Describe("churn_model");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ((*d)["data"]["logged_rows"], 0);
+  EXPECT_TRUE((*d)["data"]["last_log_publish_at"].is_null());
+  for (int64_t rows : {30, 12}) {
+    auto id = registry_->BeginIngest("churn_model__log", "part", "h" + std::to_string(rows));
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(registry_->PublishIngest(*id, rows, {}).ok());
+  }
+  d = Describe("churn_model");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)["data"]["logged_rows"], 42);
+  EXPECT_EQ((*d)["data"]["log_source"], "churn_model__log");
+  const std::string text = DescribeText(*d);
+  EXPECT_NE(text.find("data: 42 logged rows published into churn_model__log, last "),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(DescribeTest, AFeatureIsDescribedWithItsView) {
   Apply(kRepo);
   auto d = Describe("customer_features:amount");
