@@ -253,9 +253,7 @@ HttpResponse Handlers::GetOnlineFeatures(const std::string& body, const TokenEnt
       sample_rate = service->log_sample_rate;
     }
   }
-  if (log_ != nullptr && !LogSampled(request_id, sample_rate)) {
-    log_->CountSampledOut();
-  } else if (log_ != nullptr) {
+  if (log_ != nullptr && log_->Sampled(request_id, sample_rate)) {
     FeatureLogRecord record;
     record.request_id = request_id;
     record.served_at_us = served_at;

@@ -86,7 +86,13 @@ class FeatureLog {
   void Stop();
   FeatureLogCounters Counters() const;
   // Counts a response left out by its service's sample rate. Thread-safe.
-  void CountSampledOut() { sampled_out_.fetch_add(1, std::memory_order_relaxed); }
+  // Whether the response `request_id` of a service logging `rate` of its responses is logged
+  // (LogSampled); one that is not is counted as sampled out. Thread-safe.
+  bool Sampled(std::string_view request_id, double rate) {
+    if (LogSampled(request_id, rate)) return true;
+    sampled_out_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
 
  private:
   FeatureLog(FeatureLogOptions options, std::shared_ptr<arrow::fs::FileSystem> fs);
