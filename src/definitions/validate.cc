@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "featherstone/core/closest_name.h"
+#include "featherstone/definitions/log_source_name.h"
 
 namespace fst::definitions {
 namespace {
@@ -276,7 +277,9 @@ void CheckViews(const Repo& repo, Problems* problems) {
       }
     }
     const Source* source = repo.FindSource(view.source);
-    if (source == nullptr) {
+    // A service's feature log is made from the service at plan (features/log_source.h), which
+    // checks the view against the log's columns then.
+    if (source == nullptr && LoggedService(repo, view.source).empty()) {
       problems->Add(at, prefix, "source '", view.source, "' is not defined ",
                     Defined("sources", repo.sources));
     }

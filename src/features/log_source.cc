@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "featherstone/definitions/validate.h"
 #include "featherstone/features/on_demand.h"
 
 namespace fst::features {
@@ -80,8 +81,30 @@ Result<definitions::Source> LogSource(const definitions::Repo& repo,
   return source;
 }
 
+namespace {
+
+// The log sources that the feature views `service` reads (directly or through its on-demand
+// views) are read from and that `repo` does not hold yet.
+std::vector<std::string> MissingLogs(const definitions::Repo& repo,
+                                     const definitions::FeatureService& service) {
+  std::vector<std::string> missing;
+  auto check_view = [&](const std::string& name) {
+    const definitions::FeatureView* view = repo.FindView(name);
+    if (view == nullptr || repo.FindSource(view->source) != nullptr) return;
+    if (!definitions::LoggedService(repo, view->source).empty()) missing.push_back(view->source);
+  };
+  for (const auto& ref : service.features) {
+    check_view(ref.view);
+    if (const auto* on_demand = repo.FindOnDemandView(ref.view)) {
+      for (const auto& name : on_demand->sources) check_view(name);
+    }
+  }
+  return missing;
+}
+
+}  // namespace
+
 Result<definitions::Repo> WithLogSources(const definitions::Repo& repo) {
-  definitions::Repo out = repo;
   for (const auto& service : repo.feature_services) {
     const std::string name = definitions::LogSourceName(service.name);
     if (const definitions::Source* taken = repo.FindSource(name)) {
@@ -91,9 +114,57 @@ Result<definitions::Repo> WithLogSources(const definitions::Repo& repo) {
                              "' (sources named SERVICE", definitions::kLogSuffix,
                              " are made by featherstone from the service); rename the source");
     }
-    FST_ASSIGN_OR_RAISE(definitions::Source source, LogSource(repo, service));
-    out.sources.push_back(std::move(source));
   }
+  // A service serving a view over another service's log needs that log's columns first, so
+  // the logs are made in rounds; what is left when a round adds none reads its own log.
+  definitions::Repo out = repo;
+  std::vector<const definitions::FeatureService*> pending;
+  for (const auto& service : repo.feature_services) pending.push_back(&service);
+  bool logs_added = false;
+  while (!pending.empty()) {
+    // Views over the logs made so far are checked against the logs' columns (file:line).
+    if (logs_added) FST_RETURN_NOT_OK(definitions::Validate(out));
+    std::vector<const definitions::FeatureService*> later;
+    for (const auto* service : pending) {
+      if (!MissingLogs(out, *service).empty()) {
+        later.push_back(service);
+        continue;
+      }
+      FST_ASSIGN_OR_RAISE(definitions::Source source, LogSource(out, *service));
+      out.sources.push_back(std::move(source));
+      logs_added = true;
+    }
+    if (later.size() == pending.size()) {
+      std::string names;
+      for (const auto* service : later) {
+        const std::string own = definitions::LogSourceName(service->name);
+        const auto missing = MissingLogs(out, *service);
+        if (std::find(missing.begin(), missing.end(), own) != missing.end()) {
+          const std::string where = service->location.ToString();
+          return Status::Invalid(where.empty() ? "" : where + ": ", "feature service '",
+                                 service->name, "' serves features computed from its own feature "
+                                 "log '", own, "'; serve them from another service");
+        }
+        names += (names.empty() ? "'" : ", '") + service->name + "'";
+      }
+      return Status::Invalid("feature services ", names,
+                             " serve features computed from each other's feature logs (a "
+                             "cycle); serve them from a service whose log none of them reads");
+    }
+    pending = std::move(later);
+  }
+  // Log sources sit after the declared ones, in the order of the services.
+  auto service_index = [&](const definitions::Source& log) {
+    const std::string service = definitions::LoggedService(repo, log.name);
+    for (size_t i = 0; i < repo.feature_services.size(); ++i) {
+      if (repo.feature_services[i].name == service) return i;
+    }
+    return repo.feature_services.size();
+  };
+  std::stable_sort(out.sources.begin() + static_cast<long>(repo.sources.size()), out.sources.end(),
+                   [&](const definitions::Source& a, const definitions::Source& b) {
+                     return service_index(a) < service_index(b);
+                   });
   return out;
 }
 

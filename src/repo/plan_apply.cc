@@ -4,6 +4,7 @@
 
 #include "featherstone/definitions/schema_evolution.h"
 #include "featherstone/definitions/spec.h"
+#include "featherstone/definitions/validate.h"
 #include "featherstone/features/check_features.h"
 #include "featherstone/features/log_source.h"
 #include "featherstone/lineage/lineage_run.h"
@@ -57,7 +58,16 @@ Status CheckContracts(const definitions::Repo& desired) {
 
 Result<PlanResult> Checked(RepoContext& repo, const definitions::Repo& desired, bool apply) {
   FST_RETURN_NOT_OK(CheckBackends(desired));
-  FST_RETURN_NOT_OK(features::CheckFeatures(desired));
+  // Views may read a service's feature log, whose source is made from the service here: the
+  // definitions are checked again with the logs, so those views are checked like any other.
+  auto with_logs = features::WithLogSources(desired);
+  if (!with_logs.ok()) {
+    // A service whose features do not plan: the checks name the feature and its file:line.
+    FST_RETURN_NOT_OK(features::CheckFeatures(desired));
+    return with_logs.status();
+  }
+  FST_RETURN_NOT_OK(definitions::Validate(*with_logs));
+  FST_RETURN_NOT_OK(features::CheckFeatures(*with_logs));
   FST_RETURN_NOT_OK(CheckContracts(desired));
   FST_ASSIGN_OR_RAISE(auto evolution, CheckEvolution(repo, desired));
   PlanResult out;
@@ -67,8 +77,7 @@ Result<PlanResult> Checked(RepoContext& repo, const definitions::Repo& desired, 
     for (const auto& line : evolution.refused) message += "\n  " + line;
     out.refused = Status::Invalid(message);
   }
-  FST_ASSIGN_OR_RAISE(definitions::Repo with_logs, features::WithLogSources(desired));
-  const auto objects = definitions::ToSpecObjects(with_logs);
+  const auto objects = definitions::ToSpecObjects(*with_logs);
   if (!apply) {
     FST_ASSIGN_OR_RAISE(out.changes, repo.registry().Plan(objects));
     return out;

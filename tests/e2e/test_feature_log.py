@@ -3,6 +3,7 @@
 `<service>__log`: exactly one row per served entity with the values and statuses the client
 got, after a SIGTERM and after a kill -9 and a restart, and only the share `logging:
 {sample_rate: R}` selects, chosen by a hash of the request id."""
+import datetime as dt
 import glob
 import json
 import os
@@ -201,4 +202,47 @@ def test_a_bad_sample_rate_is_refused_with_its_position(tmp_path):
     p = fst.run(["plan"], repo, ok=1)
     assert "'sample_rate' of logging of feature_service 'churn_model' must be a number from " \
            "0 to 1" in p.stderr, p.stderr
+    assert "featherstone.yaml:" in p.stderr
+
+
+def test_a_view_over_the_log_gives_training_features_of_what_was_served(tmp_path):
+    """A feature view may read a service's log: `historical` then returns, per entity, the
+    values served last before the spine time and how often they were served."""
+    repo = make_served_repo(tmp_path)
+    s = Server(repo)
+    answers = []
+    try:
+        for _ in range(7):
+            answers.append(lookup(s, ENTITIES, feature_service="churn_model"))
+    finally:
+        assert s.stop() == 0
+    assert len(published_rows(repo)) == 7 * len(ENTITIES)
+    view = """feature_views:
+  - name: served
+    entities: [customer]
+    source: churn_model__log
+    features:
+      - {name: served_amount, column: customer_features__amount}
+      - {name: served_status, column: customer_features__amount__status}
+      - {name: times_served_1d, agg: count, column: request_id, window: 1d}
+"""
+    yaml_path = repo / "featherstone.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("feature_views:\n", view, 1))
+    fst.run(["apply"], repo)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
+    rows, _ = fst.historical(repo, [[c, fst.iso(later)] for c in ENTITIES],
+                             features="served:served_amount,served:served_status,"
+                                      "served:times_served_1d")
+    served = answers[-1]["results"]
+    assert [int(r["customer_id"]) for r in rows] == ENTITIES
+    for i, row in enumerate(rows):
+        assert fst.same_number(row["served_amount"], served[1]["values"][i])
+        assert row["served_status"] == served[1]["statuses"][i]
+        assert row["times_served_1d"] == "7"
+    # A column the log lacks is refused at plan with its position.
+    yaml_path.write_text(yaml_path.read_text().replace(
+        "column: customer_features__amount}", "column: amount}", 1))
+    p = fst.run(["plan"], repo, ok=1)
+    assert ("feature_view 'served': feature 'served_amount': column 'amount' is not in source "
+            "'churn_model__log'") in p.stderr, p.stderr
     assert "featherstone.yaml:" in p.stderr

@@ -12,7 +12,10 @@ namespace fst::definitions {
 // names; a window missing or zero on an aggregation; for on-demand feature views, a name taken
 // by a feature view, request fields declared twice or of list type, sources that are not
 // feature views (with a "did you mean"), and features without an expression or named like a
-// request field. All problems are reported, one per line.
+// request field. A view may read the feature log of a declared service (`SERVICE__log`,
+// log_source_name.h), which is not among the declared sources: its columns are checked at plan,
+// once the log's source is made (features::WithLogSources). All problems are reported, one per
+// line.
 Status Validate(const Repo& repo);
 
 }  // namespace fst::definitions

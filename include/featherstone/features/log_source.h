@@ -44,9 +44,13 @@ Result<LogLayout> LogLayoutOf(const definitions::Repo& repo,
 Result<definitions::Source> LogSource(const definitions::Repo& repo,
                                       const definitions::FeatureService& service);
 
-// `repo` with the log source of every feature service added after its declared sources.
+// `repo` with the log source of every feature service added after its declared sources, in
+// the order of the services. A feature view may read another service's log (training on what
+// was served); the service serving it then logs columns typed from that log.
 // Errors: Invalid "FILE:LINE:COL: source 'x__log' is the name of the feature log of service
-// 'x' ..." for a declared source that takes a log's name; those of LogSource.
+// 'x' ..." for a declared source that takes a log's name; Invalid naming the service that
+// serves features computed from its own log, or the services that do from each other's; those
+// of definitions::Validate for a view over a log (its columns); those of LogSource.
 Result<definitions::Repo> WithLogSources(const definitions::Repo& repo);
 
 }  // namespace fst::features
