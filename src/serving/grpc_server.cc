@@ -295,10 +295,14 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Listen(Handlers& handlers,
   // Without this, gRPC binds with SO_REUSEPORT and shares a port another server holds.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.message_limit));
+  // A call runs on the polling thread that took it, which starts a new poller when fewer than
+  // MIN_POLLERS are left and, done, polls again unless MAX_POLLERS already do. With MAX equal
+  // to MIN every call would create a thread (its thread exits after it); one more keeps the
+  // threads (docs/benchmarks.md "gRPC against HTTP").
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-                              std::max(1, options.threads));
+                              std::max(1, options.threads) + 1);
   int port = 0;
   builder.AddListeningPort(where, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(impl->service.get());

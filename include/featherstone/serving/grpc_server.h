@@ -16,7 +16,7 @@ namespace fst::serving {
 struct GrpcServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;               // 0: a free port (see GrpcServer::port)
-  int threads = 2;                 // at most this many calls are polled for at once
+  int threads = 2;                 // threads polling for calls: up to threads + 1
   size_t message_limit = 16 << 20;  // bytes; a larger request gets RESOURCE_EXHAUSTED
 };
 
