@@ -16,7 +16,7 @@
 #include "featherstone/offline/part_file.h"
 #include "featherstone/retrieval/online_json.h"
 #include "featherstone/retrieval/historical.h"
-#include "featherstone/serving/serve.h"
+#include "featherstone/serving/feature_log.h"
 
 namespace fst::feedback {
 namespace {

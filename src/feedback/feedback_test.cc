@@ -19,7 +19,6 @@
 #include "featherstone/retrieval/materialize.h"
 #include "featherstone/retrieval/online_lookup.h"
 #include "featherstone/serving/feature_log.h"
-#include "featherstone/serving/serve.h"
 
 namespace fst::feedback {
 namespace {

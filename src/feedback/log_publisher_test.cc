@@ -16,7 +16,6 @@
 #include "featherstone/core/file_system.h"
 #include "featherstone/repo/plan_apply.h"
 #include "featherstone/serving/feature_log.h"
-#include "featherstone/serving/serve.h"
 
 namespace fst::feedback {
 namespace {

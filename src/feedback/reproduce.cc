@@ -12,7 +12,7 @@
 #include "featherstone/features/view_plan.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/retrieval/online_json.h"
-#include "featherstone/serving/serve.h"
+#include "featherstone/serving/feature_log.h"
 
 namespace fst::feedback {
 namespace {

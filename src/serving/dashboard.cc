@@ -103,7 +103,9 @@ HttpResponse Handlers::Dashboard(const HttpRequest& request, std::string_view pa
       return ErrorResponse(401, "missing or unknown bearer token: send 'Authorization: Bearer "
                                 "TOKEN' (the dashboard takes it as /ui/#token=TOKEN)");
     }
-    if (auto denied = Deny(caller, {{ScopeKind::kCatalog, ""}})) return std::move(*denied);
+    if (auto denied = Deny(caller, {{ScopeKind::kCatalog, ""}})) {
+      return ErrorResponse(denied->status, denied->message);
+    }
   }
   const std::string_view target = request.target;
   std::lock_guard<std::mutex> lock(repo_mu_);

@@ -12,8 +12,8 @@ using nlohmann::json;
 
 const char* TypeName(const json& value) { return value.type_name(); }
 
-// Parses `body` as one JSON object. Errors: Invalid with the parser's byte offset.
-Result<json> ParseObject(std::string_view body) {
+// Parses `body` as JSON. Errors: Invalid with the parser's byte offset.
+Result<json> ParseDocument(std::string_view body) {
   json doc;
   try {
     doc = json::parse(body);
@@ -21,9 +21,6 @@ Result<json> ParseObject(std::string_view body) {
     return Status::Invalid("malformed JSON at byte ", e.byte, ": ", e.what());
   } catch (const json::exception& e) {  // e.g. a number out of range
     return Status::Invalid("malformed JSON: ", e.what());
-  }
-  if (!doc.is_object()) {
-    return Status::Invalid("the body must be a JSON object, got ", TypeName(doc));
   }
   return doc;
 }
@@ -74,7 +71,14 @@ Result<std::string> ScalarText(const json& value, const std::string& where) {
 }
 
 Result<OnlineRequest> ParseOnlineRequest(std::string_view body) {
-  FST_ASSIGN_OR_RAISE(json doc, ParseObject(body));
+  FST_ASSIGN_OR_RAISE(json doc, ParseDocument(body));
+  return OnlineRequestFromJson(doc);
+}
+
+Result<OnlineRequest> OnlineRequestFromJson(const json& doc) {
+  if (!doc.is_object()) {
+    return Status::Invalid("the body must be a JSON object, got ", TypeName(doc));
+  }
   OnlineRequest request;
   for (const auto& [key, value] : doc.items()) {
     if (key == "feature_service") {
@@ -117,7 +121,7 @@ Result<OnlineRequest> ParseOnlineRequest(std::string_view body) {
   if (!doc.contains("entities")) {
     return Status::Invalid("missing 'entities', e.g. {\"customer_id\": [42, 43]}");
   }
-  FST_ASSIGN_OR_RAISE(auto keys, TextColumns(doc["entities"], "entities"));
+  FST_ASSIGN_OR_RAISE(auto keys, TextColumns(doc.at("entities"), "entities"));
   if (keys.empty()) return Status::Invalid("'entities' has no join key column");
   const size_t n = keys.front().second.size();
   for (const auto& [name, values] : keys) {
@@ -132,7 +136,7 @@ Result<OnlineRequest> ParseOnlineRequest(std::string_view body) {
     for (auto& [name, values] : keys) request.entities[e].emplace_back(name, values[e]);
   }
   if (doc.contains("request_data")) {
-    FST_ASSIGN_OR_RAISE(auto fields, TextColumns(doc["request_data"], "request_data"));
+    FST_ASSIGN_OR_RAISE(auto fields, TextColumns(doc.at("request_data"), "request_data"));
     if (!fields.empty()) request.requests.resize(n);
     for (auto& [name, values] : fields) {
       if (values.size() != n && values.size() != 1) {

@@ -378,4 +378,8 @@ Status FeatureLog::ClosePart() {
   return fs_->Move(part_path_ + kTmp, part_path_);
 }
 
+std::string FeatureLogDir(const std::string& repo_dir) {
+  return repo_dir + "/.featherstone/feature_log";
+}
+
 }  // namespace fst::serving

@@ -31,11 +31,13 @@ HttpResponse Error(int status, const std::string& message) {
   return Json(status, ErrorBody(message));
 }
 
+HttpResponse Error(const EndpointError& error) { return Error(error.status, error.message); }
+
 // The HTTP status of an engine error: unknown names 404, bad input 400, the rest 500.
-HttpResponse EngineError(const Status& status) {
-  if (status.IsKeyError()) return Error(404, status.message());
-  if (status.IsInvalid() || status.IsTypeError()) return Error(400, status.message());
-  return Error(500, status.message());
+EndpointError EngineError(const Status& status) {
+  if (status.IsKeyError()) return {404, status.message()};
+  if (status.IsInvalid() || status.IsTypeError()) return {400, status.message()};
+  return {500, status.message()};
 }
 
 Endpoint Route(std::string_view path) {
@@ -135,34 +137,36 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
                                std::chrono::steady_clock::now() - start).count());
     return response;
   }
-  const TokenEntry* caller = nullptr;
-  std::optional<std::string_view> bearer;
-  if (tokens_.has_value() && endpoint != Endpoint::kHealth) {
-    bearer = BearerToken(request.authorization);
-    if (bearer.has_value()) caller = tokens_->Find(*bearer);
-  }
+  Outcome<const TokenEntry*> who = nullptr;
+  if (endpoint != Endpoint::kHealth) who = Authenticate(request.authorization);
   if (endpoint == Endpoint::kOther) {
     response = Error(404, fmt::format("no endpoint {}; endpoints: POST /get-online-features, "
                                       "POST /push, GET /health, GET /metrics, GET /features",
                                       path));
-  } else if (tokens_.has_value() && endpoint != Endpoint::kHealth && caller == nullptr) {
-    response = bearer.has_value()
-                   ? Error(401, "unknown bearer token")
-                   : Error(401, "missing bearer token: send 'Authorization: Bearer TOKEN'");
+  } else if (const auto* refused = std::get_if<EndpointError>(&who)) {
+    response = Error(*refused);
   } else if (request.method != Method(endpoint)) {
     response = Error(405, fmt::format("{} takes {}", path, Method(endpoint)));
   } else {
+    const TokenEntry* caller = std::get<const TokenEntry*>(who);
     // As the CLI's main(): a library exception answers 500 and the server goes on.
     try {
       switch (endpoint) {
         case Endpoint::kGetOnlineFeatures:
-          response = GetOnlineFeatures(request.body, caller);
+          response = JsonGetOnlineFeatures(request.body, caller);
           break;
-        case Endpoint::kPush: response = Push(request.body, caller); break;
-        case Endpoint::kHealth: response = Health(); break;
+        case Endpoint::kPush: response = JsonPush(request.body, caller); break;
+        case Endpoint::kHealth:
+          if (auto failed = Health()) {
+            response = Json(failed->status, ojson({{"status", "unavailable"},
+                                                   {"error", failed->message}}).dump());
+          } else {
+            response = Json(200, R"({"status":"ok"})");
+          }
+          break;
         case Endpoint::kMetrics:
           if (auto denied = Deny(caller, {{ScopeKind::kMetrics, ""}})) {
-            response = std::move(*denied);
+            response = Error(*denied);
             break;
           }
           response = {200, "text/plain; version=0.0.4; charset=utf-8",
@@ -171,7 +175,7 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
           break;
         case Endpoint::kFeatures:
           if (auto denied = Deny(caller, {{ScopeKind::kCatalog, ""}})) {
-            response = std::move(*denied);
+            response = Error(*denied);
             break;
           }
           response = Json(200, catalog_);
@@ -188,13 +192,24 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
   return response;
 }
 
-std::optional<HttpResponse> Handlers::Deny(const TokenEntry* caller,
-                                           const std::vector<Scope>& needed) {
+Outcome<const TokenEntry*> Handlers::Authenticate(std::string_view authorization) const {
+  if (!tokens_.has_value()) return nullptr;
+  const std::optional<std::string_view> bearer = BearerToken(authorization);
+  if (!bearer.has_value()) {
+    return EndpointError{401, "missing bearer token: send 'Authorization: Bearer TOKEN'"};
+  }
+  const TokenEntry* caller = tokens_->Find(*bearer);
+  if (caller == nullptr) return EndpointError{401, "unknown bearer token"};
+  return caller;
+}
+
+std::optional<EndpointError> Handlers::Deny(const TokenEntry* caller,
+                                            const std::vector<Scope>& needed) {
   if (caller == nullptr) return std::nullopt;
   const Status access = CheckAccess(*caller, project_, needed);
   metrics_->CountToken(caller->name, access.ok());
   if (access.ok()) return std::nullopt;
-  return Error(403, access.message());
+  return EndpointError{403, access.message()};
 }
 
 Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Handlers::Resolve(
@@ -212,15 +227,28 @@ Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Handlers::Re
   return shared;
 }
 
-HttpResponse Handlers::GetOnlineFeatures(const std::string& body, const TokenEntry* caller) {
-  const auto start = std::chrono::steady_clock::now();
+HttpResponse Handlers::JsonGetOnlineFeatures(const std::string& body,
+                                             const TokenEntry* caller) {
   auto parsed = ParseOnlineRequest(body);
   if (!parsed.ok()) return Error(400, parsed.status().message());
-  OnlineRequest& request = *parsed;
+  HttpResponse response;
+  auto failed = GetOnlineFeatures(std::move(*parsed), caller,
+                                  [&response](const retrieval::OnlineRows& rows,
+                                              const std::string& request_id) {
+                                    response = Json(200, BuildOnlineResponse(rows, request_id));
+                                  });
+  if (failed.has_value()) return Error(*failed);
+  return response;
+}
+
+std::optional<EndpointError> Handlers::GetOnlineFeatures(OnlineRequest request,
+                                                         const TokenEntry* caller,
+                                                         const EncodeRows& encode) {
+  const auto start = std::chrono::steady_clock::now();
   if (caller != nullptr) {
     auto needed = LookupScopes(request.feature_service, request.features);
-    if (!needed.ok()) return Error(400, needed.status().message());
-    if (auto denied = Deny(caller, *needed)) return std::move(*denied);
+    if (!needed.ok()) return EndpointError{400, needed.status().message()};
+    if (auto denied = Deny(caller, *needed)) return denied;
   }
   std::string features;
   for (const auto& f : request.features) features += (features.empty() ? "" : ",") + f;
@@ -237,7 +265,7 @@ HttpResponse Handlers::GetOnlineFeatures(const std::string& body, const TokenEnt
   }
   if (!rows.ok()) return EngineError(rows.status());
   const std::string request_id = NextRequestId();
-  HttpResponse response = Json(200, BuildOnlineResponse(*rows, request_id));
+  encode(*rows, request_id);
 
   std::vector<std::string> views;
   for (const auto& ref : *refs) views.push_back(ref.view);
@@ -276,16 +304,19 @@ HttpResponse Handlers::GetOnlineFeatures(const std::string& body, const TokenEnt
     record.rows = std::move(*rows);
     log_->Append(std::move(record));
   }
-  return response;
+  return std::nullopt;
 }
 
-HttpResponse Handlers::Push(const std::string& body, const TokenEntry* caller) {
+HttpResponse Handlers::JsonPush(const std::string& body, const TokenEntry* caller) {
   auto parsed = ParsePushRequest(body);
   if (!parsed.ok()) return Error(400, parsed.status().message());
-  const PushRequest& request = *parsed;
-  if (auto denied = Deny(caller, {{ScopeKind::kPushSource, request.source}})) {
-    return std::move(*denied);
-  }
+  auto pushed = Push(*parsed, caller);
+  if (const auto* failed = std::get_if<EndpointError>(&pushed)) return Error(*failed);
+  return Json(200, BuildPushResponse(std::get<PushAnswer>(pushed)));
+}
+
+Outcome<PushAnswer> Handlers::Push(const PushRequest& request, const TokenEntry* caller) {
+  if (auto denied = Deny(caller, {{ScopeKind::kPushSource, request.source}})) return *denied;
   std::lock_guard<std::mutex> lock(repo_mu_);
   ingest::IngestOptions options;
   options.now_us = core::NowMicros();
@@ -302,43 +333,37 @@ HttpResponse Handlers::Push(const std::string& body, const TokenEntry* caller) {
     const bool verdict =
         (runs.ok() && !runs->empty() && runs->front().run_at == options.now_us) ||
         (breaker.ok() && breaker->has_value() && (*breaker)->state == "OPEN");
-    return Error(verdict ? 422 : 400, result.status().message());
+    return EndpointError{verdict ? 422 : 400, result.status().message()};
   }
   metrics_->CountPush(result->rows, result->rows_quarantined);
-  ojson out = ojson::object();
-  out["rows_written"] = result->rows;
-  out["rows_quarantined"] = result->rows_quarantined;
-  out["ingest_id"] = result->ingest_id;
-  out["warnings"] = result->warnings;
-  ojson refreshed = ojson::array();
+  PushAnswer answer;
+  answer.rows_written = result->rows;
+  answer.rows_quarantined = result->rows_quarantined;
+  answer.ingest_id = result->ingest_id;
+  answer.warnings = std::move(result->warnings);
   if (request.to != PushTarget::kOffline) {
     // The same refresh as `featherstone push`: incremental, hence exact (docs/serving.md).
     auto done = retrieval::RefreshOnline(*repo_, request.source);
     if (!done.ok()) {
-      return Error(500, fmt::format("rows written to the offline store (ingest #{}) but the "
-                                    "online store was not refreshed: {}",
-                                    result->ingest_id, done.status().message()));
+      return EndpointError{500, fmt::format("rows written to the offline store (ingest #{}) but "
+                                            "the online store was not refreshed: {}",
+                                            result->ingest_id, done.status().message())};
     }
-    for (const auto& view : *done) {
-      refreshed.push_back({{"view", view.view}, {"keys_written", view.keys_written}});
-    }
+    answer.materialized = std::move(*done);
   }
-  out["materialized"] = std::move(refreshed);
-  return Json(200, out.dump(-1, ' ', false, ojson::error_handler_t::replace));
+  return answer;
 }
 
-HttpResponse Handlers::Health() {
+std::optional<EndpointError> Handlers::Health() {
   // A push holds the repo for its whole run: health then answers from the fact that the stores,
   // opened at start, are in use, instead of waiting behind it.
   std::unique_lock<std::mutex> lock(repo_mu_, std::try_to_lock);
   if (lock.owns_lock()) {
     Status status = repo_->Online().status();
     if (status.ok()) status = repo_->registry().ListBreakers().status();
-    if (!status.ok()) {
-      return Json(503, ojson({{"status", "unavailable"}, {"error", status.message()}}).dump());
-    }
+    if (!status.ok()) return EndpointError{503, status.message()};
   }
-  return Json(200, R"({"status":"ok"})");
+  return std::nullopt;
 }
 
 std::string Handlers::StoreGauges() {

@@ -20,6 +20,13 @@ std::string Escape(const std::string& value) {
   return out;
 }
 
+// The names of gRPC's status codes, by number.
+constexpr std::array<const char*, kGrpcCodeCount> kGrpcCodes = {
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+    "UNAUTHENTICATED"};
+
 void Header(const char* name, const char* type, const char* help, std::string* out) {
   *out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
@@ -36,6 +43,15 @@ const char* EndpointLabel(Endpoint endpoint) {
     case Endpoint::kOther: return "other";
   }
   return "other";
+}
+
+const char* GrpcMethodLabel(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::kGetOnlineFeatures: return "GetOnlineFeatures";
+    case Endpoint::kPush: return "Push";
+    case Endpoint::kHealth: return "Health";
+    default: return "other";
+  }
 }
 
 void LatencyHistogram::Observe(int64_t micros) {
@@ -80,6 +96,15 @@ void Metrics::CountRequest(Endpoint endpoint, int status, int64_t micros) {
   const size_t e = static_cast<size_t>(endpoint);
   requests_[e][code].fetch_add(1, kRelaxed);
   latency_[e].Observe(micros);
+}
+
+void Metrics::CountGrpcRequest(Endpoint endpoint, int code, int64_t micros) {
+  const size_t c = code >= 0 && static_cast<size_t>(code) < kGrpcCodeCount
+                       ? static_cast<size_t>(code)
+                       : 2;  // UNKNOWN
+  const size_t e = static_cast<size_t>(endpoint);
+  grpc_requests_[e][c].fetch_add(1, kRelaxed);
+  grpc_latency_[e].Observe(micros);
 }
 
 void Metrics::ObserveService(const std::string& service, int64_t micros) {
@@ -138,8 +163,26 @@ std::string Metrics::Format(const FeatureLogCounters& log) const {
                        fmt::format("endpoint=\"{}\"", EndpointLabel(static_cast<Endpoint>(e))),
                        &out);
   }
+  Header("fst_grpc_requests_total", "counter",
+         "gRPC calls answered (serve --grpc-port), by method and status code.", &out);
+  for (size_t e = 0; e < kEndpointCount; ++e) {
+    for (size_t c = 0; c < kGrpcCodeCount; ++c) {
+      const uint64_t n = grpc_requests_[e][c].load(kRelaxed);
+      if (n == 0) continue;
+      out += fmt::format("fst_grpc_requests_total{{method=\"{}\",code=\"{}\"}} {}\n",
+                         GrpcMethodLabel(static_cast<Endpoint>(e)), kGrpcCodes[c], n);
+    }
+  }
+  Header("fst_grpc_request_duration_seconds", "histogram",
+         "Time from a gRPC call read to its response built, by method.", &out);
+  for (size_t e = 0; e < kEndpointCount; ++e) {
+    if (grpc_latency_[e].count() == 0) continue;
+    grpc_latency_[e].Format(
+        "fst_grpc_request_duration_seconds",
+        fmt::format("method=\"{}\"", GrpcMethodLabel(static_cast<Endpoint>(e))), &out);
+  }
   Header("fst_online_service_duration_seconds", "histogram",
-         "Latency of /get-online-features by feature service.", &out);
+         "Latency of online lookups (HTTP and gRPC) by feature service.", &out);
   for (const auto& [service, histogram] : services_) {
     if (histogram->count() == 0) continue;
     histogram->Format("fst_online_service_duration_seconds",

@@ -6,8 +6,11 @@
 
 namespace fst::serving {
 
+namespace {
+using ojson = nlohmann::ordered_json;
+}  // namespace
+
 Result<PushRequest> ParsePushRequest(std::string_view body) {
-  using ojson = nlohmann::ordered_json;
   ojson doc;
   try {
     doc = ojson::parse(body);
@@ -16,6 +19,10 @@ Result<PushRequest> ParsePushRequest(std::string_view body) {
   } catch (const ojson::exception& e) {  // e.g. a number out of range
     return Status::Invalid("malformed JSON: ", e.what());
   }
+  return PushRequestFromJson(doc);
+}
+
+Result<PushRequest> PushRequestFromJson(const ojson& doc) {
   if (!doc.is_object()) {
     return Status::Invalid("the body must be a JSON object, got ", doc.type_name());
   }
@@ -50,7 +57,7 @@ Result<PushRequest> ParsePushRequest(std::string_view body) {
   if (!doc.contains("df")) {
     return Status::Invalid("missing 'df', e.g. {\"customer_id\": [42], \"amount\": [12.5]}");
   }
-  const ojson& df = doc["df"];
+  const ojson& df = doc.at("df");
   if (!df.is_object() || df.empty()) {
     return Status::Invalid("'df' must be a non-empty object of columns, got ", df.type_name());
   }
@@ -79,6 +86,20 @@ Result<PushRequest> ParsePushRequest(std::string_view body) {
   }
   request.rows = static_cast<int64_t>(rows);
   return request;
+}
+
+std::string BuildPushResponse(const PushAnswer& answer) {
+  ojson out = ojson::object();
+  out["rows_written"] = answer.rows_written;
+  out["rows_quarantined"] = answer.rows_quarantined;
+  out["ingest_id"] = answer.ingest_id;
+  out["warnings"] = answer.warnings;
+  ojson materialized = ojson::array();
+  for (const auto& view : answer.materialized) {
+    materialized.push_back({{"view", view.view}, {"keys_written", view.keys_written}});
+  }
+  out["materialized"] = std::move(materialized);
+  return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 
 }  // namespace fst::serving

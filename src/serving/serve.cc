@@ -1,15 +1,12 @@
 #include "featherstone/serving/serve.h"
 
 #include "featherstone/core/file_system.h"
+#include "featherstone/serving/grpc_server.h"
 
 namespace fst::serving {
 
-std::string FeatureLogDir(const std::string& repo_dir) {
-  return repo_dir + "/.featherstone/feature_log";
-}
-
 Status Serve(const std::string& repo_dir, const ServeOptions& options,
-             const std::function<void(const std::string& host, uint16_t port)>& on_listening) {
+             const std::function<void(const Listening& listening)>& on_listening) {
   FST_RETURN_NOT_OK(
       CheckBindPolicy(options.http.host, !options.auth_file.empty(), options.insecure));
   if (options.http.threads < 1) return Status::Invalid("--threads must be at least 1");
@@ -32,8 +29,20 @@ Status Serve(const std::string& repo_dir, const ServeOptions& options,
   FST_ASSIGN_OR_RAISE(auto handlers,
                       Handlers::Open(std::move(repo), std::move(tokens), std::move(log)));
   FST_ASSIGN_OR_RAISE(auto server, HttpServer::Listen(*handlers, options.http));
-  if (on_listening) on_listening(options.http.host, server->port());
-  server->Run();
+  Listening listening{options.http.host, server->port(), std::nullopt};
+  std::unique_ptr<GrpcServer> grpc;
+  if (options.grpc_port.has_value()) {
+    GrpcServerOptions grpc_options;
+    grpc_options.host = options.http.host;
+    grpc_options.port = *options.grpc_port;
+    grpc_options.threads = options.http.threads;
+    grpc_options.message_limit = options.http.body_limit;
+    FST_ASSIGN_OR_RAISE(grpc, GrpcServer::Listen(*handlers, grpc_options));
+    listening.grpc_port = grpc->port();
+  }
+  if (on_listening) on_listening(listening);
+  server->Run();  // returns after SIGINT/SIGTERM, once HTTP requests in flight are answered
+  if (grpc != nullptr) grpc->Shutdown(options.http.drain_seconds);
   handlers->StopLog();
   return Status::OK();
 }

@@ -134,7 +134,8 @@ def repo(tmp_path_factory):
 
 
 class Server:
-    """A `featherstone serve --port 0` subprocess and a small HTTP client for it."""
+    """A `featherstone serve --port 0` subprocess and a small HTTP client for it (and its gRPC
+    port with `--grpc-port 0` in `extra`)."""
 
     def __init__(self, repo, extra=()):
         self.repo = repo
@@ -153,9 +154,11 @@ class Server:
                 raise AssertionError(f"no 'serving' line within 10 s: {''.join(self.stderr)}")
             if line is None:
                 raise AssertionError(f"serve exited {self.proc.wait()}: {''.join(self.stderr)}")
-            m = re.match(r"serving (.+) on http://127\.0\.0\.1:(\d+) \(2 threads\)$", line.strip())
+            m = re.match(r"serving (.+) on http://127\.0\.0\.1:(\d+)"
+                         r"(?: and grpc://127\.0\.0\.1:(\d+))? \(2 threads\)$", line.strip())
             if m:
                 self.port = int(m.group(2))
+                self.grpc_port = int(m.group(3)) if m.group(3) else None  # --grpc-port
                 break
 
     def _drain(self):

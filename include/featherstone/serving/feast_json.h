@@ -31,6 +31,9 @@ struct OnlineRequest {
 // (a request_data column of length 1 applies to every entity).
 // Errors: Invalid naming the field (malformed JSON with its byte offset).
 Result<OnlineRequest> ParseOnlineRequest(std::string_view body);
+// The same, of a parsed document (the gRPC transport builds one from its request, so both
+// give the same checks and messages). Errors: those of ParseOnlineRequest but malformed JSON.
+Result<OnlineRequest> OnlineRequestFromJson(const nlohmann::json& doc);
 
 // A JSON scalar as the text form GetOnlineFeatures takes ("42", "12.5", "abc", "true").
 // Errors: Invalid naming `where` for null, arrays and objects.

@@ -31,6 +31,9 @@
 
 namespace fst::serving {
 
+// Where the feature log of the repo at `repo_dir` lives (docs/impl.md "Feature log").
+std::string FeatureLogDir(const std::string& repo_dir);
+
 struct FeatureLogRecord {
   std::string request_id;
   int64_t served_at_us = 0;

@@ -1,10 +1,13 @@
-// The endpoints of `featherstone serve`, independent of the HTTP transport (http_server.h):
-// a request's method, target, Authorization header and body in, a status and body out.
+// The endpoints of `featherstone serve`, independent of the transport. Each endpoint is one
+// typed entry point (parsed request in, typed answer or EndpointError out) that both the HTTP
+// transport (Handle: JSON in Feast's shapes, http_server.h) and the gRPC transport
+// (grpc_server.h) call, so they differ only in decoding and encoding.
 // Endpoints, bodies and status codes: docs/serving.md.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,14 +15,18 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "featherstone/repo/repo_context.h"
 #include "featherstone/serving/auth.h"
 #include "featherstone/serving/feature_log.h"
 #include "featherstone/serving/metrics.h"
+#include "featherstone/serving/push_json.h"
 
 namespace fst::serving {
+
+struct OnlineRequest;  // feast_json.h
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
@@ -34,6 +41,23 @@ struct HttpResponse {
   std::string body;
 };
 
+// A refused or failed request: the HTTP status it is answered with (400 bad input, 401, 403,
+// 404 unknown name, 422 a push the contract refused, 500, 503) and the message of
+// {"error": ...}; the gRPC transport maps the status to a code (docs/serving.md "gRPC").
+struct EndpointError {
+  int status = 500;
+  std::string message;
+};
+
+// A typed answer, or why there is none.
+template <typename T>
+using Outcome = std::variant<T, EndpointError>;
+
+// Writes a lookup's answer in the transport's shape: called once, on the request's thread,
+// with the rows and the request id before the rows go to the feature log.
+using EncodeRows =
+    std::function<void(const retrieval::OnlineRows& rows, const std::string& request_id)>;
+
 class Handlers {
  public:
   // Takes the opened repo, opens its online store and reads the applied definitions, their
@@ -46,10 +70,28 @@ class Handlers {
                                                 std::unique_ptr<FeatureLog> log);
   ~Handlers();
 
-  // Answers one request; thread-safe. The engine context is not thread-safe, so lookups and
-  // pushes run under one mutex: lookups take ~10-20 µs, a push (ingest + materialize) holds
-  // it for its whole run.
+  // Answers one HTTP request (JSON bodies); thread-safe. The engine context is not
+  // thread-safe, so lookups and pushes run under one mutex: lookups take ~10-20 µs, a push
+  // (ingest + materialize) holds it for its whole run.
   HttpResponse Handle(const HttpRequest& request);
+
+  // The typed entry points, thread-safe like Handle. `caller` is Authenticate's token.
+  //
+  // The token of `authorization` (an Authorization header's value, or gRPC's `authorization`
+  // metadata): nullptr when auth is off. Errors: 401 when auth is on and it holds no bearer
+  // token, or one that matches no entry.
+  Outcome<const TokenEntry*> Authenticate(std::string_view authorization) const;
+  // A lookup: scope check, feature resolution, retrieval::GetOnlineFeatures, `encode`, the
+  // feature log's record and the lookup metrics. Errors: 403 for a missing scope (checked
+  // before any name is looked up), 400/404 for the engine's errors; none when answered.
+  std::optional<EndpointError> GetOnlineFeatures(OnlineRequest request, const TokenEntry* caller,
+                                                 const EncodeRows& encode);
+  // A push: scope check, ingest::PushJsonLines, then the online refresh of its views unless
+  // request.to is kOffline. Errors: 403; 400 for data that does not read as the schema; 404
+  // for an unknown source; 422 for a contract's verdict; 500 when the refresh failed.
+  Outcome<PushAnswer> Push(const PushRequest& request, const TokenEntry* caller);
+  // Whether the registry and the online store answer (no token needed). Errors: 503.
+  std::optional<EndpointError> Health();
 
   // Writes the queued feature-log records and closes the log (at shutdown).
   void StopLog();
@@ -58,13 +100,11 @@ class Handlers {
 
  private:
   Handlers() = default;
-  // `caller`: the request's token, nullptr when auth is off. Each checks the caller's scopes
-  // once the body names what it reads or writes, before doing anything.
-  HttpResponse GetOnlineFeatures(const std::string& body, const TokenEntry* caller);
-  HttpResponse Push(const std::string& body, const TokenEntry* caller);
+  // The JSON endpoints: decode the body, call the typed entry point, encode its answer.
+  HttpResponse JsonGetOnlineFeatures(const std::string& body, const TokenEntry* caller);
+  HttpResponse JsonPush(const std::string& body, const TokenEntry* caller);
   // A 403 when `caller` lacks one of `needed`; none when it has them all or auth is off.
-  std::optional<HttpResponse> Deny(const TokenEntry* caller, const std::vector<Scope>& needed);
-  HttpResponse Health();
+  std::optional<EndpointError> Deny(const TokenEntry* caller, const std::vector<Scope>& needed);
   // The dashboard (dashboard.cc, docs/lineage.md): its files at /ui/ (no token needed: they
   // hold no data) and the JSON it reads at /api/... (scope `catalog`).
   HttpResponse Dashboard(const HttpRequest& request, std::string_view path,

@@ -22,6 +22,10 @@ inline constexpr size_t kEndpointCount = 6;
 
 // "/get-online-features", ..., "other".
 const char* EndpointLabel(Endpoint endpoint);
+// The gRPC method of an endpoint: "GetOnlineFeatures", "Push", "Health"; "other" for the rest.
+const char* GrpcMethodLabel(Endpoint endpoint);
+// gRPC's status codes (grpc::StatusCode), 0 OK to 16 UNAUTHENTICATED.
+inline constexpr size_t kGrpcCodeCount = 17;
 
 // A latency histogram with fixed buckets from 50 µs to 10 s.
 class LatencyHistogram {
@@ -61,6 +65,8 @@ class Metrics {
 
   // One answered request: its route, HTTP status and time from read to response.
   void CountRequest(Endpoint endpoint, int status, int64_t micros);
+  // One answered gRPC call: its method, status code (0..16) and time from read to response.
+  void CountGrpcRequest(Endpoint endpoint, int code, int64_t micros);
   // A lookup by feature service (names not given at construction are ignored).
   void ObserveService(const std::string& service, int64_t micros);
   // Entity rows answered, and per view the features that were NOT_FOUND or OUTSIDE_MAX_AGE.
@@ -83,6 +89,9 @@ class Metrics {
   // [endpoint][code index]; the last index counts other codes.
   std::array<std::array<std::atomic<uint64_t>, kCodes.size() + 1>, kEndpointCount> requests_{};
   std::array<LatencyHistogram, kEndpointCount> latency_;
+  // [endpoint][gRPC code]
+  std::array<std::array<std::atomic<uint64_t>, kGrpcCodeCount>, kEndpointCount> grpc_requests_{};
+  std::array<LatencyHistogram, kEndpointCount> grpc_latency_;
   std::map<std::string, std::unique_ptr<LatencyHistogram>> services_;
   std::map<std::string, std::unique_ptr<ViewCounters>> views_;
   struct TokenCounters {

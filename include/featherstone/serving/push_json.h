@@ -1,13 +1,18 @@
 // The body of POST /push: rows for a source as JSON columns (Feast's "df"), turned into one
 // JSON object per row for the library's push path (ingest::PushJsonLines), which reads them as
-// `featherstone push` and streams do: by column name, converted to the source's types.
+// `featherstone push` and streams do: by column name, converted to the source's types. And
+// the answer of a push.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "featherstone/core/status.h"
+#include "featherstone/retrieval/materialize.h"
 
 namespace fst::serving {
 
@@ -27,5 +32,21 @@ struct PushRequest {
 // path's). Errors: Invalid naming the field: malformed JSON, a missing name or df, columns of
 // different lengths, no rows, an unknown target or field.
 Result<PushRequest> ParsePushRequest(std::string_view body);
+// The same, of a parsed document (the gRPC transport builds one from its request, so both
+// give the same checks and messages). Errors: those of ParsePushRequest but malformed JSON.
+Result<PushRequest> PushRequestFromJson(const nlohmann::ordered_json& doc);
+
+// What a push did.
+struct PushAnswer {
+  int64_t rows_written = 0;
+  int64_t rows_quarantined = 0;
+  int64_t ingest_id = 0;
+  std::vector<std::string> warnings;
+  std::vector<retrieval::ViewMaterialized> materialized;  // empty for PushTarget::kOffline
+};
+
+// {"rows_written": N, "rows_quarantined": N, "ingest_id": N, "warnings": [...],
+// "materialized": [{"view": V, "keys_written": N}]}.
+std::string BuildPushResponse(const PushAnswer& answer);
 
 }  // namespace fst::serving
