@@ -212,8 +212,8 @@ TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
 
   EXPECT_FALSE(registry_->FindPublishedIngest("orders", "h1")->has_value());
   ASSERT_TRUE(registry_->PublishIngest(*second, 30,
-                                       {{0, "orders", "orders/p-2-0.parquet", 20, 100, 200},
-                                        {0, "", "orders/p-2-1.parquet", 10, 150, 300}})
+                                       {{0, "orders", "orders/p-2-0.parquet", 20, 100, 200, {}},
+                                        {0, "", "orders/p-2-1.parquet", 10, 150, 300, {}}})
                   .ok());
   // `first` is begun but never published: none of its traces are visible.
   auto files = registry_->ListFiles("orders");
@@ -240,7 +240,7 @@ TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
   EXPECT_EQ((*ingests)[0].id, *second);
 
   ASSERT_TRUE(
-      registry_->PublishIngest(*first, 5, {{0, "orders", "orders/p-1.parquet", 5, 1, 2}}).ok());
+      registry_->PublishIngest(*first, 5, {{0, "orders", "orders/p-1.parquet", 5, 1, 2, {}}}).ok());
   auto payments = registry_->BeginIngest("payments", "pay.csv", "h1");
   ASSERT_TRUE(registry_->PublishIngest(*payments, 0, {}).ok());
   ingests = registry_->ListIngests();
@@ -259,7 +259,7 @@ TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
 TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
   auto id = registry_->BeginIngest("orders", "in.csv", "h");
   ASSERT_TRUE(id.ok());
-  const FileRecord file{0, "orders", "orders/a.parquet", 1, 0, 0};
+  const FileRecord file{0, "orders", "orders/a.parquet", 1, 0, 0, {}};
   const Status duplicate_path = registry_->PublishIngest(*id, 2, {file, file});
   ASSERT_FALSE(duplicate_path.ok());
   EXPECT_TRUE(duplicate_path.IsIOError());
@@ -270,7 +270,7 @@ TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
   EXPECT_TRUE(registry_->ListIngests()->empty());
 
   const Status wrong_source =
-      registry_->PublishIngest(*id, 1, {{0, "payments", "payments/a.parquet", 1, 0, 0}});
+      registry_->PublishIngest(*id, 1, {{0, "payments", "payments/a.parquet", 1, 0, 0, {}}});
   EXPECT_TRUE(wrong_source.IsInvalid()) << wrong_source;
 
   ASSERT_TRUE(registry_->PublishIngest(*id, 1, {file}).ok());
@@ -367,7 +367,7 @@ TEST_F(SqliteRegistryTest, ReopeningKeepsEverything) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   auto published = registry_->BeginIngest("orders", "a.csv", "h1");
   ASSERT_TRUE(
-      registry_->PublishIngest(*published, 3, {{0, "orders", "o/1.parquet", 3, 1, 9}}).ok());
+      registry_->PublishIngest(*published, 3, {{0, "orders", "o/1.parquet", 3, 1, 9, {}}}).ok());
   auto begun = registry_->BeginIngest("orders", "b.csv", "h2");
   ASSERT_TRUE(begun.ok());
   ASSERT_TRUE(registry_->SetWatermark({"customer_features", 9, *published}).ok());
@@ -404,7 +404,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (6); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (7); "
                     "upgrade featherstone");
 }
 
@@ -443,7 +443,7 @@ TEST_F(SqliteRegistryTest, QuarantineFilesAppearWithTheirIngestOnly) {
   run.metrics_json = "{}";
   quality.run = run;
   quality.breaker = BreakerRow{"orders", "CLOSED", 0, 5, 0.3, "probe passed"};
-  ASSERT_TRUE(registry_->PublishChecked(*id, 7, {{*id, "orders", "orders/p.parquet", 7, 1, 2}},
+  ASSERT_TRUE(registry_->PublishChecked(*id, 7, {{*id, "orders", "orders/p.parquet", 7, 1, 2, {}}},
                                         quality)
                   .ok());
   auto files = registry_->ListQuarantineFiles("orders");
@@ -473,7 +473,7 @@ TEST_F(SqliteRegistryTest, ReplayMarksAreExactlyOnce) {
   auto replay = registry_->BeginIngest("orders", "replay", "r1");
   QualityPublish marks;
   marks.replayed = {{"orders/q-1.parquet", 4}, {"orders/q-1.parquet", 9}};
-  ASSERT_TRUE(registry_->PublishChecked(*replay, 2, {{*replay, "orders", "orders/r.parquet", 2, 1, 2}},
+  ASSERT_TRUE(registry_->PublishChecked(*replay, 2, {{*replay, "orders", "orders/r.parquet", 2, 1, 2, {}}},
                                         marks)
                   .ok());
   EXPECT_EQ(registry_->ListReplayed("orders")->size(), 2u);
@@ -484,7 +484,7 @@ TEST_F(SqliteRegistryTest, ReplayMarksAreExactlyOnce) {
   QualityPublish twice;
   twice.replayed = {{"orders/q-1.parquet", 9}};
   const Status status =
-      registry_->PublishChecked(*again, 1, {{*again, "orders", "orders/r2.parquet", 1, 1, 2}}, twice);
+      registry_->PublishChecked(*again, 1, {{*again, "orders", "orders/r2.parquet", 1, 1, 2, {}}}, twice);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("quarantined row 9 of orders/q-1.parquet was already replayed"),
             std::string::npos)
@@ -614,7 +614,7 @@ TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpe
   ASSERT_TRUE(first.ok());
   QualityPublish quality;
   quality.stream_offsets = {{"c", 0, -1, 10}, {"c", 1, -1, 4}};
-  ASSERT_TRUE(registry_->PublishChecked(*first, 14, {{0, "clicks", "clicks/p1.parquet", 14, 1, 2}},
+  ASSERT_TRUE(registry_->PublishChecked(*first, 14, {{0, "clicks", "clicks/p1.parquet", 14, 1, 2, {}}},
                                         quality)
                   .ok());
   auto offsets = registry_->ListStreamOffsets("clicks");
@@ -628,7 +628,7 @@ TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpe
   auto stale = registry_->BeginIngest("clicks", "topic 'c' 0:0-9", "");
   quality.stream_offsets = {{"c", 0, -1, 10}};
   Status lost = registry_->PublishChecked(*stale, 10,
-                                          {{0, "clicks", "clicks/p2.parquet", 10, 1, 2}}, quality);
+                                          {{0, "clicks", "clicks/p2.parquet", 10, 1, 2, {}}}, quality);
   EXPECT_TRUE(lost.IsCancelled()) << lost;
   EXPECT_EQ(registry_->ListFiles("clicks")->size(), 1u);
 
