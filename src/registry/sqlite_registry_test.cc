@@ -281,6 +281,76 @@ TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
   EXPECT_TRUE(unknown.IsKeyError()) << unknown;
 }
 
+TEST_F(SqliteRegistryTest, CompactionReplacesFilesInOneTransaction) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto id = registry_->BeginIngest("orders", "in" + std::to_string(i), "h" + std::to_string(i));
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(registry_
+                    ->PublishIngest(*id, 2,
+                                    {{0, "orders", "orders/p" + std::to_string(i) + ".parquet", 2,
+                                      10 * i, 10 * i + 5, {}}})
+                    .ok());
+    ids.push_back(*id);
+  }
+  auto unpublished = registry_->BeginIngest("orders", "late", "h9");
+  auto compaction = registry_->BeginCompaction("orders");
+  ASSERT_TRUE(compaction.ok()) << compaction.status();
+  const FileRecord merged{0, "orders", "orders/c.parquet", 4, 0, 15,
+                          {{ids[0], 2, 0, 5}, {ids[1], 2, 10, 15}}};
+  // Each refusal changes nothing.
+  FileRecord holds_unpublished = merged;
+  holds_unpublished.held[1].ingest_id = *unpublished;
+  EXPECT_TRUE(registry_
+                  ->CommitCompaction(*compaction, {"orders/p0.parquet", "orders/p1.parquet"},
+                                     {holds_unpublished})
+                  .IsInvalid());
+  EXPECT_TRUE(registry_->CommitCompaction(*compaction, {"orders/p0.parquet"}, {merged})
+                  .IsInvalid())
+      << "rows in and out differ";
+  EXPECT_TRUE(registry_
+                  ->CommitCompaction(*compaction, {"orders/p0.parquet", "orders/gone.parquet"},
+                                     {merged})
+                  .IsCancelled());
+  EXPECT_EQ(registry_->ListFiles("orders")->size(), 3u);
+  EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
+
+  ASSERT_TRUE(registry_
+                  ->CommitCompaction(*compaction, {"orders/p0.parquet", "orders/p1.parquet"},
+                                     {merged})
+                  .ok());
+  auto files = registry_->ListFiles("orders");
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].path, "orders/c.parquet");
+  EXPECT_EQ((*files)[0].ingest_id, ids[1]) << "the newest ingest it holds";
+  ASSERT_EQ((*files)[0].held.size(), 2u);
+  EXPECT_EQ((*files)[0].held[1].min_ts, 10);
+  EXPECT_EQ(IngestSpans((*files)[1]).size(), 1u);
+  EXPECT_EQ(IngestSpans((*files)[1])[0].ingest_id, ids[2]);
+  EXPECT_EQ(registry_->ListIngests("orders")->size(), 3u) << "ingests are untouched";
+  auto compactions = registry_->ListCompactions("orders");
+  ASSERT_EQ(compactions->size(), 1u);
+  EXPECT_EQ((*compactions)[0].files_in, 2);
+  EXPECT_EQ((*compactions)[0].files_out, 1);
+  EXPECT_EQ((*compactions)[0].rows, 4);
+  EXPECT_TRUE(registry_->CommitCompaction(*compaction, {}, {}).IsInvalid()) << "committed twice";
+
+  // Compacting a compacted file drops its spans with it.
+  auto again = registry_->BeginCompaction("orders");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(registry_
+                  ->CommitCompaction(*again, {"orders/c.parquet", "orders/p2.parquet"},
+                                     {{0, "orders", "orders/c2.parquet", 6, 0, 25,
+                                       {{ids[0], 2, 0, 5}, {ids[1], 2, 10, 15},
+                                        {ids[2], 2, 20, 25}}}})
+                  .ok());
+  files = registry_->ListFiles("orders");
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].held.size(), 3u);
+  EXPECT_EQ(Count("file_ingests"), 3);
+}
+
 TEST_F(SqliteRegistryTest, Watermarks) {
   auto missing = registry_->GetWatermark("customer_features");
   ASSERT_TRUE(missing.ok());
@@ -529,7 +599,8 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
                             "DROP TABLE quality_runs; DROP TABLE breakers; "
                             "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
-                            "DROP TABLE catalog_fts; UPDATE schema_version SET version = 1")
+                            "DROP TABLE catalog_fts; DROP TABLE compactions; "
+                            "DROP TABLE file_ingests; UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
@@ -539,6 +610,8 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("watermark_history"), 0);
   EXPECT_EQ(Count("skew_runs"), 0);
   EXPECT_EQ(Count("lineage_events"), 0);
+  EXPECT_EQ(Count("file_ingests"), 0);
+  EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
 }
 
 std::vector<std::string> Names(const Result<std::vector<CatalogMatch>>& matches) {
@@ -596,7 +669,9 @@ TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
     auto db = SqliteDb::Open(path_);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
-        (*db)->Exec("DROP TABLE catalog_fts; UPDATE schema_version SET version = 5").ok());
+        (*db)->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
+                    "UPDATE schema_version SET version = 5")
+            .ok());
   }
   Reopen();
   EXPECT_EQ(Names(registry_->SearchCatalog("churn", {})),
