@@ -205,6 +205,9 @@ Result<registry::FileRecord> WriteGroup(repo::RepoContext& repo, const definitio
                                         const std::string& name) {
   std::map<int64_t, registry::IngestSpan> spans;
   FST_ASSIGN_OR_RAISE(auto table, ReadGroup(repo, source, group, &spans));
+  // One chunk per column: the sort and the take over thousands of small chunks (one per
+  // file and row group) cost more than the copy.
+  FST_ASSIGN_OR_RAISE(table, table->CombineChunks());
   offline::PartLayout layout{sort_keys, source.timestamp_field, source.created_timestamp_field};
   for (const auto& key : sort_keys) {
     // A join key column older files lack (read as nulls): the part is written unsorted by

@@ -103,6 +103,7 @@ def test_compaction_changes_no_answer(small_parts, tmp_path):
     fresh_before = freshness(repo)
     rows_before = describe(repo)["rows"]
 
+    assert "Example: featherstone" in fst.run(["compact", "--help"]).stdout
     p = fst.run(["compact", "orders", "--dry-run"], repo)
     assert "would merge 16 files" in p.stdout and "16 -> 1 files" in p.stdout, p.stdout
     assert len(parquet_files(repo)) == 16
