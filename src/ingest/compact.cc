@@ -67,11 +67,13 @@ std::string BaseName(const std::string& path) {
 // The ingest id of a part file name "part-IIIIIIII-NNNN.parquet"; -1 for any other name.
 int64_t PartIngest(const std::string& name) {
   if (!name.starts_with(kPartPrefix) || !name.ends_with(kParquet)) return -1;
+  const size_t first = std::strlen(kPartPrefix);
+  size_t i = first;
   int64_t id = 0;
-  size_t i = std::strlen(kPartPrefix);
-  if (i >= name.size() || name[i] < '0' || name[i] > '9') return -1;
-  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) id = id * 10 + (name[i] - '0');
-  return i < name.size() && name[i] == '-' ? id : -1;
+  for (; i < name.size() && i < first + 18 && name[i] >= '0' && name[i] <= '9'; ++i) {
+    id = id * 10 + (name[i] - '0');
+  }
+  return i > first && i < name.size() && name[i] == '-' ? id : -1;
 }
 
 // Deletes the files in `dir` that no reader can reach and no running write will publish:
