@@ -53,5 +53,6 @@ void AddSkewCommand(CLI::App& app, Globals& globals, Action* action);
 void AddLineageCommand(CLI::App& app, Globals& globals, Action* action);
 void AddFreshnessCommand(CLI::App& app, Globals& globals, Action* action);
 void AddCatalogCommand(CLI::App& app, Globals& globals, Action* action);
+void AddCompactCommand(CLI::App& app, Globals& globals, Action* action);
 
 }  // namespace fst::cli

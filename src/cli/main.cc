@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   AddLineageCommand(app, globals, &action);
   AddFreshnessCommand(app, globals, &action);
   AddCatalogCommand(app, globals, &action);
+  AddCompactCommand(app, globals, &action);
   if (fst::Status verb = CheckVerb(app, argc, argv); !verb.ok()) {
     std::cerr << "error: " << verb.message() << "\n";
     return 2;

@@ -139,7 +139,9 @@ class Explainer {
         if (it->published_at <= request.served_at_us) continue;
         int64_t min_ts = std::numeric_limits<int64_t>::max();
         for (const auto& file : files) {
-          if (file.ingest_id == it->id) min_ts = std::min(min_ts, file.min_ts);
+          for (const auto& span : registry::IngestSpans(file)) {
+            if (span.ingest_id == it->id) min_ts = std::min(min_ts, span.min_ts);
+          }
         }
         if (min_ts > request.at_us) continue;
         if (!out.empty()) out += "; ";
@@ -169,7 +171,11 @@ class Explainer {
         if (ingest.published_at <= request.served_at_us) known.insert(ingest.id);
       }
       const bool gap_had_data = std::any_of(files.begin(), files.end(), [&](const auto& file) {
-        return known.count(file.ingest_id) > 0 && file.max_ts > end && file.min_ts <= request.at_us;
+        const auto spans = registry::IngestSpans(file);
+        return std::any_of(spans.begin(), spans.end(), [&](const registry::IngestSpan& span) {
+          return known.count(span.ingest_id) > 0 && span.max_ts > end &&
+                 span.min_ts <= request.at_us;
+        });
       });
       if (!gap_had_data) continue;
       return "view '" + view_name + "' was " +

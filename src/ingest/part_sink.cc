@@ -100,7 +100,7 @@ std::vector<registry::FileRecord> PartSink::Records(const std::string& source) c
   std::vector<registry::FileRecord> files;
   for (const auto& part : parts_) {
     files.push_back({ingest_id_, source, source + "/" + part.path, part.rows, part.min_ts,
-                     part.max_ts});
+                     part.max_ts, {}});
   }
   return files;
 }

@@ -84,6 +84,11 @@ Result<ojson> DataOf(registry::Registry& registry, const std::string& kind,
     // Newest first.
     data["last_ingest_at"] =
         ingests.empty() ? ojson(nullptr) : Timestamp(ingests.front().published_at);
+    FST_ASSIGN_OR_RAISE(auto files, registry.ListFiles(name));
+    data["files"] = files.size();
+    FST_ASSIGN_OR_RAISE(auto compactions, registry.ListCompactions(name, 1));
+    data["last_compaction_at"] =
+        compactions.empty() ? ojson(nullptr) : Timestamp(compactions.front().committed_at);
   } else if (kind == "feature_view") {
     FST_ASSIGN_OR_RAISE(auto watermark, registry.GetWatermark(name));
     if (!watermark.has_value()) {
@@ -254,6 +259,10 @@ std::string DescribeText(const ojson& d) {
     out << "data: " << data["rows"] << " rows in " << data["ingests"] << " ingests";
     if (!data["last_ingest_at"].is_null()) {
       out << ", last " << data["last_ingest_at"].get<std::string>();
+    }
+    out << "; " << data["files"] << " files";
+    if (!data["last_compaction_at"].is_null()) {
+      out << ", last compacted " << data["last_compaction_at"].get<std::string>();
     }
     out << "\n";
   } else if (data.contains("logged_rows")) {

@@ -31,7 +31,7 @@ struct LoadedRun {
   KeyColumns keys;
   std::vector<std::shared_ptr<arrow::Array>> hold;
   std::vector<int64_t> created;  // null -> INT64_MIN
-  std::vector<int64_t> row_ids;  // empty when the file was already sorted by these keys
+  std::vector<int64_t> row_ids;  // the file row of each run row; empty: the same row
   FeatureRun run;
 };
 
@@ -52,10 +52,26 @@ Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& s
     arrays.push_back(array);
   }
   const size_t nkeys = spec.key_columns.size();
+  int64_t n = table->num_rows();
+  // The file rows left when some ingests' rows are left out (empty: all of them).
+  std::vector<int64_t> kept;
+  if (!file.excluded_ingests.empty()) {
+    kept = IncludedRows(RawInt64(arrays[nkeys + 1]), n, file.excluded_ingests);
+    if (static_cast<int64_t>(kept.size()) == n) {
+      kept.clear();
+    } else {
+      auto indices = std::make_shared<arrow::Int64Array>(static_cast<int64_t>(kept.size()),
+                                                         arrow::Buffer::Wrap(kept));
+      for (auto& array : arrays) {
+        FST_ASSIGN_OR_RAISE(auto datum, arrow::compute::Take(array, indices));
+        array = datum.make_array();
+      }
+      n = static_cast<int64_t>(kept.size());
+    }
+  }
   std::vector<std::shared_ptr<arrow::Array>> key_arrays(arrays.begin(), arrays.begin() + nkeys);
   auto ts = arrays[nkeys];
   auto seq = arrays[nkeys + 1];
-  const int64_t n = table->num_rows();
   loaded.created.assign(static_cast<size_t>(n), std::numeric_limits<int64_t>::min());
   if (!spec.created_column.empty()) {
     const auto& created = arrays[nkeys + 2];
@@ -94,6 +110,11 @@ Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& s
     ts = sorted[nkeys];
     seq = sorted[nkeys + 1];
     loaded.hold = sorted;
+    for (int64_t& id : loaded.row_ids) {
+      if (!kept.empty()) id = kept[static_cast<size_t>(id)];
+    }
+  } else {
+    loaded.row_ids = std::move(kept);
   }
   loaded.run.keys = &loaded.keys;
   loaded.run.ts = RawInt64(ts);
@@ -105,6 +126,16 @@ Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& s
 }
 
 }  // namespace
+
+std::vector<int64_t> IncludedRows(const int64_t* seq, int64_t n,
+                                  const std::vector<int64_t>& excluded) {
+  std::vector<int64_t> rows;
+  rows.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::binary_search(excluded.begin(), excluded.end(), seq[i] >> 32)) rows.push_back(i);
+  }
+  return rows;
+}
 
 Result<PitResult> PitJoinFiles(const std::vector<PartRef>& files,
                                const std::vector<std::shared_ptr<arrow::Array>>& entity_keys,

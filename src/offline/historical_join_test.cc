@@ -175,7 +175,7 @@ std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir) {
     const std::string path = dir + "/part-" + std::to_string(f) + ".parquet";
     auto written = WriteSortedPart(*core::LocalFs(), table, layout, path);
     EXPECT_TRUE(written.ok()) << written.status().ToString();
-    refs.push_back({path, written->min_ts, written->max_ts});
+    refs.push_back({path, written->min_ts, written->max_ts, {}});
   }
   return refs;
 }

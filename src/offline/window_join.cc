@@ -77,18 +77,18 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
     }
     run.arrays.push_back(flat);
   }
-  // Events outside [min_ts, max_ts] fall in no window: dropped, keeping the order.
+  // Events outside [min_ts, max_ts] fall in no window, and those of excluded ingests are not
+  // there: dropped, keeping the order.
   const int64_t n = table->num_rows();
   const int64_t* ts = run.arrays[nk]->data()->GetValues<int64_t>(1);
+  auto outside = [&](int64_t i) { return ts[i] < min_ts || ts[i] > max_ts; };
   int64_t inside = 0;
-  for (int64_t i = 0; i < n; ++i) inside += ts[i] >= min_ts && ts[i] <= max_ts;
-  if (inside < n) {
-    std::vector<int64_t> keep;
-    keep.reserve(static_cast<size_t>(inside));
-    for (int64_t i = 0; i < n; ++i) {
-      if (ts[i] >= min_ts && ts[i] <= max_ts) keep.push_back(i);
-    }
-    FST_RETURN_NOT_OK(TakeAll(&run.arrays, keep));
+  for (int64_t i = 0; i < n; ++i) inside += !outside(i);
+  if (inside < n || !file.excluded_ingests.empty()) {
+    std::vector<int64_t> keep = IncludedRows(run.arrays[nk + 1]->data()->GetValues<int64_t>(1),
+                                             n, file.excluded_ingests);
+    std::erase_if(keep, outside);
+    if (static_cast<int64_t>(keep.size()) < n) FST_RETURN_NOT_OK(TakeAll(&run.arrays, keep));
   }
 
   auto bind = [&]() -> Status {

@@ -15,6 +15,12 @@
 // Schema version 3 adds streams (docs/streaming.md):
 //   stream_offsets      per (source, topic, partition) the next offset to consume, written
 //                       only in the transaction that publishes (or rejects) the rows before it.
+// Schema version 7 adds compaction (docs/impl.md "Compaction"):
+//   compactions         ids from AUTOINCREMENT; committed_at = 0 until committed (a compaction
+//                       that died or failed stays uncommitted).
+//   file_ingests        per compacted file, the ingests whose rows it holds, with their rows
+//                       and event time range; written with the file's row in `files`, in the
+//                       transaction that unlists the files it replaces.
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -171,6 +177,29 @@ CREATE VIRTUAL TABLE catalog_fts USING fts5(
   tokenize = 'unicode61'
 );
 )sql",
+    // Compaction of small part files (ingest/compact.h).
+    R"sql(
+CREATE TABLE compactions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  committed_at INTEGER NOT NULL DEFAULT 0,
+  files_in INTEGER NOT NULL DEFAULT 0,
+  files_out INTEGER NOT NULL DEFAULT 0,
+  rows INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX compactions_by_source ON compactions(source, id);
+CREATE TABLE file_ingests(
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+  rows INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  PRIMARY KEY (path, ingest_id)
+);
+CREATE INDEX file_ingests_by_source ON file_ingests(source);
+)sql",
 };
 // The first schema version with catalog_fts: a registry upgraded past it gets its index built.
 constexpr int64_t kCatalogIndexVersion = 6;
@@ -242,6 +271,11 @@ class SqliteRegistry : public Registry {
       const std::string& source) override;
   Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) override;
   Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) override;
+  Result<int64_t> BeginCompaction(const std::string& source) override;
+  Status CommitCompaction(int64_t compaction_id, const std::vector<std::string>& replaced,
+                          const std::vector<FileRecord>& files) override;
+  Result<std::vector<CompactionRecord>> ListCompactions(const std::string& source,
+                                                        int64_t limit) override;
   Result<int64_t> RecordSkewRun(const SkewRunRecord& run) override;
   Result<std::vector<SkewRunRecord>> ListSkewRuns(const std::string& service,
                                                   int64_t limit) override;
@@ -733,13 +767,150 @@ Result<std::vector<FileRecord>> SqliteRegistry::ListFiles(const std::string& sou
                    "WHERE f.source = ? AND i.published_at > 0 ORDER BY f.ingest_id, f.rowid"));
   select.Bind(source);
   std::vector<FileRecord> files;
+  std::map<std::string, size_t> by_path;
   for (;;) {
     FST_ASSIGN_OR_RAISE(bool row, select.Step());
     if (!row) break;
+    by_path[select.Text(2)] = files.size();
     files.push_back(FileRecord{select.Int(0), select.Text(1), select.Text(2), select.Int(3),
-                               select.Int(4), select.Int(5)});
+                               select.Int(4), select.Int(5), {}});
+  }
+  FST_ASSIGN_OR_RAISE(Statement held,
+                      db_->Prepare("SELECT path, ingest_id, rows, min_ts, max_ts FROM "
+                                   "file_ingests WHERE source = ? ORDER BY path, ingest_id"));
+  held.Bind(source);
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, held.Step());
+    if (!row) break;
+    auto it = by_path.find(held.Text(0));
+    if (it == by_path.end()) continue;
+    files[it->second].held.push_back(
+        IngestSpan{held.Int(1), held.Int(2), held.Int(3), held.Int(4)});
   }
   return files;
+}
+
+Result<int64_t> SqliteRegistry::BeginCompaction(const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement insert,
+                      db_->Prepare("INSERT INTO compactions(source, started_at) VALUES (?, ?) "
+                                   "RETURNING id"));
+  FST_ASSIGN_OR_RAISE(bool row, insert.Bind(source).Bind(core::NowMicros()).Step());
+  if (!row) return db_->Error("BeginCompaction: no id returned");
+  const int64_t id = insert.Int(0);
+  FST_RETURN_NOT_OK(insert.Run());
+  return id;
+}
+
+Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
+                                        const std::vector<std::string>& replaced,
+                                        const std::vector<FileRecord>& files) {
+  FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT source, committed_at FROM compactions WHERE id = ?"));
+  FST_ASSIGN_OR_RAISE(bool found, select.Bind(compaction_id).Step());
+  if (!found) {
+    return Status::KeyError(db_->path(), ": compaction ", compaction_id, " was never begun");
+  }
+  const std::string source = select.Text(0);
+  if (select.Int(1) != 0) {
+    return Status::Invalid(db_->path(), ": compaction ", compaction_id, " is already committed");
+  }
+  FST_ASSIGN_OR_RAISE(Statement listed,
+                      db_->Prepare("SELECT rows FROM files WHERE source = ? AND path = ?"));
+  FST_ASSIGN_OR_RAISE(Statement unlist,
+                      db_->Prepare("DELETE FROM files WHERE source = ? AND path = ?"));
+  FST_ASSIGN_OR_RAISE(Statement unhold,
+                      db_->Prepare("DELETE FROM file_ingests WHERE source = ? AND path = ?"));
+  int64_t rows_in = 0;
+  for (const auto& path : replaced) {
+    listed.Reset();
+    FST_ASSIGN_OR_RAISE(bool is_listed, listed.Bind(source).Bind(path).Step());
+    if (!is_listed) {
+      return Status::Cancelled(db_->path(), ": compaction ", compaction_id, ": file '", path,
+                               "' of source '", source,
+                               "' is no longer listed (another compaction replaced it)");
+    }
+    rows_in += listed.Int(0);
+    unlist.Reset();
+    FST_RETURN_NOT_OK(unlist.Bind(source).Bind(path).Run());
+    unhold.Reset();
+    FST_RETURN_NOT_OK(unhold.Bind(source).Bind(path).Run());
+  }
+  FST_ASSIGN_OR_RAISE(Statement ingest,
+                      db_->Prepare("SELECT source, published_at FROM ingests WHERE id = ?"));
+  FST_ASSIGN_OR_RAISE(Statement insert,
+                      db_->Prepare("INSERT INTO files(ingest_id, source, path, rows, min_ts, "
+                                   "max_ts) VALUES (?, ?, ?, ?, ?, ?)"));
+  FST_ASSIGN_OR_RAISE(Statement hold,
+                      db_->Prepare("INSERT INTO file_ingests(source, path, ingest_id, rows, "
+                                   "min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?)"));
+  int64_t rows_out = 0;
+  for (const auto& file : files) {
+    int64_t newest = 0;
+    for (const auto& span : file.held) {
+      ingest.Reset();
+      FST_ASSIGN_OR_RAISE(bool known, ingest.Bind(span.ingest_id).Step());
+      if (!known || ingest.Text(0) != source || ingest.Int(1) == 0) {
+        return Status::Invalid(db_->path(), ": compacted file '", file.path, "' holds rows of ",
+                               "ingest ", span.ingest_id,
+                               ", which is not a published ingest of source '", source, "'");
+      }
+      newest = std::max(newest, span.ingest_id);
+      hold.Reset();
+      FST_RETURN_NOT_OK(hold.Bind(source)
+                            .Bind(file.path)
+                            .Bind(span.ingest_id)
+                            .Bind(span.rows)
+                            .Bind(span.min_ts)
+                            .Bind(span.max_ts)
+                            .Run());
+    }
+    if (newest == 0) {
+      return Status::Invalid(db_->path(), ": compacted file '", file.path,
+                             "' names no ingest it holds");
+    }
+    insert.Reset();
+    FST_RETURN_NOT_OK(insert.Bind(newest)
+                          .Bind(source)
+                          .Bind(file.path)
+                          .Bind(file.rows)
+                          .Bind(file.min_ts)
+                          .Bind(file.max_ts)
+                          .Run());
+    rows_out += file.rows;
+  }
+  if (rows_in != rows_out) {
+    return Status::Invalid(db_->path(), ": compaction ", compaction_id, " replaces ", rows_in,
+                           " rows by ", rows_out);
+  }
+  FST_ASSIGN_OR_RAISE(Statement commit,
+                      db_->Prepare("UPDATE compactions SET committed_at = ?, files_in = ?, "
+                                   "files_out = ?, rows = ? WHERE id = ?"));
+  FST_RETURN_NOT_OK(commit.Bind(std::max<int64_t>(core::NowMicros(), 1))
+                        .Bind(static_cast<int64_t>(replaced.size()))
+                        .Bind(static_cast<int64_t>(files.size()))
+                        .Bind(rows_out)
+                        .Bind(compaction_id)
+                        .Run());
+  return tx.Commit();
+}
+
+Result<std::vector<CompactionRecord>> SqliteRegistry::ListCompactions(const std::string& source,
+                                                                      int64_t limit) {
+  FST_ASSIGN_OR_RAISE(
+      Statement select,
+      db_->Prepare("SELECT id, source, started_at, committed_at, files_in, files_out, rows "
+                   "FROM compactions WHERE source = ? AND committed_at > 0 ORDER BY id DESC "
+                   "LIMIT ?"));
+  select.Bind(source).Bind(limit > 0 ? limit : int64_t{-1});
+  std::vector<CompactionRecord> records;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    records.push_back({select.Int(0), select.Text(1), select.Int(2), select.Int(3), select.Int(4),
+                       select.Int(5), select.Int(6)});
+  }
+  return records;
 }
 
 Result<std::vector<IngestRecord>> SqliteRegistry::ListIngests(const std::string& source) {

@@ -212,8 +212,8 @@ TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
 
   EXPECT_FALSE(registry_->FindPublishedIngest("orders", "h1")->has_value());
   ASSERT_TRUE(registry_->PublishIngest(*second, 30,
-                                       {{0, "orders", "orders/p-2-0.parquet", 20, 100, 200},
-                                        {0, "", "orders/p-2-1.parquet", 10, 150, 300}})
+                                       {{0, "orders", "orders/p-2-0.parquet", 20, 100, 200, {}},
+                                        {0, "", "orders/p-2-1.parquet", 10, 150, 300, {}}})
                   .ok());
   // `first` is begun but never published: none of its traces are visible.
   auto files = registry_->ListFiles("orders");
@@ -240,7 +240,7 @@ TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
   EXPECT_EQ((*ingests)[0].id, *second);
 
   ASSERT_TRUE(
-      registry_->PublishIngest(*first, 5, {{0, "orders", "orders/p-1.parquet", 5, 1, 2}}).ok());
+      registry_->PublishIngest(*first, 5, {{0, "orders", "orders/p-1.parquet", 5, 1, 2, {}}}).ok());
   auto payments = registry_->BeginIngest("payments", "pay.csv", "h1");
   ASSERT_TRUE(registry_->PublishIngest(*payments, 0, {}).ok());
   ingests = registry_->ListIngests();
@@ -259,7 +259,7 @@ TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
 TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
   auto id = registry_->BeginIngest("orders", "in.csv", "h");
   ASSERT_TRUE(id.ok());
-  const FileRecord file{0, "orders", "orders/a.parquet", 1, 0, 0};
+  const FileRecord file{0, "orders", "orders/a.parquet", 1, 0, 0, {}};
   const Status duplicate_path = registry_->PublishIngest(*id, 2, {file, file});
   ASSERT_FALSE(duplicate_path.ok());
   EXPECT_TRUE(duplicate_path.IsIOError());
@@ -270,7 +270,7 @@ TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
   EXPECT_TRUE(registry_->ListIngests()->empty());
 
   const Status wrong_source =
-      registry_->PublishIngest(*id, 1, {{0, "payments", "payments/a.parquet", 1, 0, 0}});
+      registry_->PublishIngest(*id, 1, {{0, "payments", "payments/a.parquet", 1, 0, 0, {}}});
   EXPECT_TRUE(wrong_source.IsInvalid()) << wrong_source;
 
   ASSERT_TRUE(registry_->PublishIngest(*id, 1, {file}).ok());
@@ -279,6 +279,76 @@ TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
   EXPECT_EQ(registry_->ListFiles("orders")->size(), 1u);
   const Status unknown = registry_->PublishIngest(*id + 100, 1, {});
   EXPECT_TRUE(unknown.IsKeyError()) << unknown;
+}
+
+TEST_F(SqliteRegistryTest, CompactionReplacesFilesInOneTransaction) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto id = registry_->BeginIngest("orders", "in" + std::to_string(i), "h" + std::to_string(i));
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(registry_
+                    ->PublishIngest(*id, 2,
+                                    {{0, "orders", "orders/p" + std::to_string(i) + ".parquet", 2,
+                                      10 * i, 10 * i + 5, {}}})
+                    .ok());
+    ids.push_back(*id);
+  }
+  auto unpublished = registry_->BeginIngest("orders", "late", "h9");
+  auto compaction = registry_->BeginCompaction("orders");
+  ASSERT_TRUE(compaction.ok()) << compaction.status();
+  const FileRecord merged{0, "orders", "orders/c.parquet", 4, 0, 15,
+                          {{ids[0], 2, 0, 5}, {ids[1], 2, 10, 15}}};
+  // Each refusal changes nothing.
+  FileRecord holds_unpublished = merged;
+  holds_unpublished.held[1].ingest_id = *unpublished;
+  EXPECT_TRUE(registry_
+                  ->CommitCompaction(*compaction, {"orders/p0.parquet", "orders/p1.parquet"},
+                                     {holds_unpublished})
+                  .IsInvalid());
+  EXPECT_TRUE(registry_->CommitCompaction(*compaction, {"orders/p0.parquet"}, {merged})
+                  .IsInvalid())
+      << "rows in and out differ";
+  EXPECT_TRUE(registry_
+                  ->CommitCompaction(*compaction, {"orders/p0.parquet", "orders/gone.parquet"},
+                                     {merged})
+                  .IsCancelled());
+  EXPECT_EQ(registry_->ListFiles("orders")->size(), 3u);
+  EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
+
+  ASSERT_TRUE(registry_
+                  ->CommitCompaction(*compaction, {"orders/p0.parquet", "orders/p1.parquet"},
+                                     {merged})
+                  .ok());
+  auto files = registry_->ListFiles("orders");
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].path, "orders/c.parquet");
+  EXPECT_EQ((*files)[0].ingest_id, ids[1]) << "the newest ingest it holds";
+  ASSERT_EQ((*files)[0].held.size(), 2u);
+  EXPECT_EQ((*files)[0].held[1].min_ts, 10);
+  EXPECT_EQ(IngestSpans((*files)[1]).size(), 1u);
+  EXPECT_EQ(IngestSpans((*files)[1])[0].ingest_id, ids[2]);
+  EXPECT_EQ(registry_->ListIngests("orders")->size(), 3u) << "ingests are untouched";
+  auto compactions = registry_->ListCompactions("orders");
+  ASSERT_EQ(compactions->size(), 1u);
+  EXPECT_EQ((*compactions)[0].files_in, 2);
+  EXPECT_EQ((*compactions)[0].files_out, 1);
+  EXPECT_EQ((*compactions)[0].rows, 4);
+  EXPECT_TRUE(registry_->CommitCompaction(*compaction, {}, {}).IsInvalid()) << "committed twice";
+
+  // Compacting a compacted file drops its spans with it.
+  auto again = registry_->BeginCompaction("orders");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(registry_
+                  ->CommitCompaction(*again, {"orders/c.parquet", "orders/p2.parquet"},
+                                     {{0, "orders", "orders/c2.parquet", 6, 0, 25,
+                                       {{ids[0], 2, 0, 5}, {ids[1], 2, 10, 15},
+                                        {ids[2], 2, 20, 25}}}})
+                  .ok());
+  files = registry_->ListFiles("orders");
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].held.size(), 3u);
+  EXPECT_EQ(Count("file_ingests"), 3);
 }
 
 TEST_F(SqliteRegistryTest, Watermarks) {
@@ -367,7 +437,7 @@ TEST_F(SqliteRegistryTest, ReopeningKeepsEverything) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   auto published = registry_->BeginIngest("orders", "a.csv", "h1");
   ASSERT_TRUE(
-      registry_->PublishIngest(*published, 3, {{0, "orders", "o/1.parquet", 3, 1, 9}}).ok());
+      registry_->PublishIngest(*published, 3, {{0, "orders", "o/1.parquet", 3, 1, 9, {}}}).ok());
   auto begun = registry_->BeginIngest("orders", "b.csv", "h2");
   ASSERT_TRUE(begun.ok());
   ASSERT_TRUE(registry_->SetWatermark({"customer_features", 9, *published}).ok());
@@ -404,7 +474,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (6); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (7); "
                     "upgrade featherstone");
 }
 
@@ -443,7 +513,7 @@ TEST_F(SqliteRegistryTest, QuarantineFilesAppearWithTheirIngestOnly) {
   run.metrics_json = "{}";
   quality.run = run;
   quality.breaker = BreakerRow{"orders", "CLOSED", 0, 5, 0.3, "probe passed"};
-  ASSERT_TRUE(registry_->PublishChecked(*id, 7, {{*id, "orders", "orders/p.parquet", 7, 1, 2}},
+  ASSERT_TRUE(registry_->PublishChecked(*id, 7, {{*id, "orders", "orders/p.parquet", 7, 1, 2, {}}},
                                         quality)
                   .ok());
   auto files = registry_->ListQuarantineFiles("orders");
@@ -473,7 +543,7 @@ TEST_F(SqliteRegistryTest, ReplayMarksAreExactlyOnce) {
   auto replay = registry_->BeginIngest("orders", "replay", "r1");
   QualityPublish marks;
   marks.replayed = {{"orders/q-1.parquet", 4}, {"orders/q-1.parquet", 9}};
-  ASSERT_TRUE(registry_->PublishChecked(*replay, 2, {{*replay, "orders", "orders/r.parquet", 2, 1, 2}},
+  ASSERT_TRUE(registry_->PublishChecked(*replay, 2, {{*replay, "orders", "orders/r.parquet", 2, 1, 2, {}}},
                                         marks)
                   .ok());
   EXPECT_EQ(registry_->ListReplayed("orders")->size(), 2u);
@@ -484,7 +554,7 @@ TEST_F(SqliteRegistryTest, ReplayMarksAreExactlyOnce) {
   QualityPublish twice;
   twice.replayed = {{"orders/q-1.parquet", 9}};
   const Status status =
-      registry_->PublishChecked(*again, 1, {{*again, "orders", "orders/r2.parquet", 1, 1, 2}}, twice);
+      registry_->PublishChecked(*again, 1, {{*again, "orders", "orders/r2.parquet", 1, 1, 2, {}}}, twice);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("quarantined row 9 of orders/q-1.parquet was already replayed"),
             std::string::npos)
@@ -529,7 +599,8 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
                             "DROP TABLE quality_runs; DROP TABLE breakers; "
                             "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
-                            "DROP TABLE catalog_fts; UPDATE schema_version SET version = 1")
+                            "DROP TABLE catalog_fts; DROP TABLE compactions; "
+                            "DROP TABLE file_ingests; UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
@@ -539,6 +610,8 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("watermark_history"), 0);
   EXPECT_EQ(Count("skew_runs"), 0);
   EXPECT_EQ(Count("lineage_events"), 0);
+  EXPECT_EQ(Count("file_ingests"), 0);
+  EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
 }
 
 std::vector<std::string> Names(const Result<std::vector<CatalogMatch>>& matches) {
@@ -596,7 +669,9 @@ TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
     auto db = SqliteDb::Open(path_);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
-        (*db)->Exec("DROP TABLE catalog_fts; UPDATE schema_version SET version = 5").ok());
+        (*db)->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
+                    "UPDATE schema_version SET version = 5")
+            .ok());
   }
   Reopen();
   EXPECT_EQ(Names(registry_->SearchCatalog("churn", {})),
@@ -614,7 +689,7 @@ TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpe
   ASSERT_TRUE(first.ok());
   QualityPublish quality;
   quality.stream_offsets = {{"c", 0, -1, 10}, {"c", 1, -1, 4}};
-  ASSERT_TRUE(registry_->PublishChecked(*first, 14, {{0, "clicks", "clicks/p1.parquet", 14, 1, 2}},
+  ASSERT_TRUE(registry_->PublishChecked(*first, 14, {{0, "clicks", "clicks/p1.parquet", 14, 1, 2, {}}},
                                         quality)
                   .ok());
   auto offsets = registry_->ListStreamOffsets("clicks");
@@ -628,7 +703,7 @@ TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpe
   auto stale = registry_->BeginIngest("clicks", "topic 'c' 0:0-9", "");
   quality.stream_offsets = {{"c", 0, -1, 10}};
   Status lost = registry_->PublishChecked(*stale, 10,
-                                          {{0, "clicks", "clicks/p2.parquet", 10, 1, 2}}, quality);
+                                          {{0, "clicks", "clicks/p2.parquet", 10, 1, 2, {}}}, quality);
   EXPECT_TRUE(lost.IsCancelled()) << lost;
   EXPECT_EQ(registry_->ListFiles("clicks")->size(), 1u);
 

@@ -1,6 +1,7 @@
 #include "featherstone/retrieval/materialize.h"
 
 #include <limits>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -40,23 +41,48 @@ Result<std::vector<std::string>> TouchedKeys(const std::vector<offline::PartRef>
   std::vector<std::string> keys;
   std::vector<std::string> columns = plan.join_keys;
   columns.push_back(plan.source->timestamp_field);
-  std::vector<std::shared_ptr<arrow::DataType>> types(columns.size(), arrow::int64());
+  std::vector<std::shared_ptr<arrow::DataType>> types(columns.size() + 1, arrow::int64());
+  std::vector<std::string> with_seq = columns;
+  with_seq.push_back(offline::kSeqColumn);
+  // The earliest event time that counts for a row of ingest `id`.
+  auto lower_for = [&](int64_t id) {
+    const bool new_ingest = filter.last_ingest_id >= 0 && id > filter.last_ingest_id;
+    return new_ingest || filter.last_ingest_id < 0
+               ? filter.min_ts
+               : std::max(filter.min_ts, filter.previous_end + 1);
+  };
   for (size_t f = 0; f < files.size(); ++f) {
-    const bool new_ingest = filter.last_ingest_id >= 0 && records[f].ingest_id > filter.last_ingest_id;
-    const int64_t lower = new_ingest || filter.last_ingest_id < 0
-                              ? filter.min_ts
-                              : std::max(filter.min_ts, filter.previous_end + 1);
-    if (files[f].max_ts < lower || files[f].min_ts > filter.max_ts) continue;
-    FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(files[f].path, columns, types));
+    // A compacted file holds rows of many ingests, old and new: judged row by row.
+    const auto spans = registry::IngestSpans(records[f]);
+    bool any = false;
+    std::set<int64_t> lowers;
+    for (const auto& span : spans) {
+      const int64_t lower = lower_for(span.ingest_id);
+      lowers.insert(lower);
+      any = any || (span.max_ts >= lower && span.min_ts <= filter.max_ts);
+    }
+    if (!any) continue;
+    const bool one_lower = lowers.size() == 1;
+    FST_ASSIGN_OR_RAISE(auto table, offline::ReadPartColumns(
+                                        files[f].path, one_lower ? columns : with_seq, types));
     std::vector<std::shared_ptr<arrow::Array>> key_arrays;
     for (size_t k = 0; k < plan.join_keys.size(); ++k) {
       FST_ASSIGN_OR_RAISE(auto array, features::Flatten(*table->column(static_cast<int>(k))));
       key_arrays.push_back(array);
     }
-    FST_ASSIGN_OR_RAISE(auto ts, features::Flatten(*table->column(static_cast<int>(plan.join_keys.size()))));
+    const int nk = static_cast<int>(plan.join_keys.size());
+    FST_ASSIGN_OR_RAISE(auto ts, features::Flatten(*table->column(nk)));
     const int64_t* raw_ts = ts->data()->GetValues<int64_t>(1);
+    const int64_t* raw_seq = nullptr;
+    std::shared_ptr<arrow::Array> seq;
+    if (!one_lower) {
+      FST_ASSIGN_OR_RAISE(seq, features::Flatten(*table->column(nk + 1)));
+      raw_seq = seq->data()->GetValues<int64_t>(1);
+    }
+    const int64_t file_lower = *lowers.begin();
     std::string encoded;
     for (int64_t i = 0; i < table->num_rows(); ++i) {
+      const int64_t lower = one_lower ? file_lower : lower_for(raw_seq[i] >> 32);
       if (raw_ts[i] < lower || raw_ts[i] > filter.max_ts) continue;
       encoded.clear();
       online::EncodeKey(key_arrays, i, &encoded);

@@ -1,5 +1,6 @@
 #include "view_compute.h"
 
+#include <algorithm>
 #include <set>
 
 #include "featherstone/offline/pit_join.h"
@@ -50,8 +51,24 @@ Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo,
   std::vector<offline::PartRef> refs;
   refs.reserve(files.size());
   for (const auto& file : files) {
-    if (later.count(file.ingest_id) > 0) continue;
-    refs.push_back({repo.OfflineRoot() + "/" + file.path, file.min_ts, file.max_ts});
+    offline::PartRef ref{repo.OfflineRoot() + "/" + file.path, file.min_ts, file.max_ts, {}};
+    if (!later.empty()) {
+      // A compacted file holds rows of many ingests: those published later are left out
+      // row by row, and the time range is that of the rest.
+      bool any = false;
+      for (const auto& span : registry::IngestSpans(file)) {
+        if (later.count(span.ingest_id) > 0) {
+          ref.excluded_ingests.push_back(span.ingest_id);
+          continue;
+        }
+        ref.min_ts = any ? std::min(ref.min_ts, span.min_ts) : span.min_ts;
+        ref.max_ts = any ? std::max(ref.max_ts, span.max_ts) : span.max_ts;
+        any = true;
+      }
+      if (!any) continue;
+      std::sort(ref.excluded_ingests.begin(), ref.excluded_ingests.end());
+    }
+    refs.push_back(std::move(ref));
   }
   return refs;
 }

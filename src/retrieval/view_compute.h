@@ -18,7 +18,8 @@ namespace fst::retrieval {
 using features::ViewPlan;
 
 // The published part files of the plan's source, with absolute paths; with `known_at` > 0,
-// only those of ingests published at or before that time (µs).
+// only the rows of ingests published at or before that time (µs): files of later ingests are
+// left out, and a compacted file's rows of later ingests through PartRef::excluded_ingests.
 Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo,
                                                const features::ViewPlan& plan,
                                                int64_t known_at = 0);

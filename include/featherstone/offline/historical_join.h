@@ -20,7 +20,14 @@ struct PartRef {
   std::string path;  // absolute
   int64_t min_ts = 0;
   int64_t max_ts = 0;
+  // Ingest ids, sorted: the file's rows of these ingests (__seq >> 32) are left out, e.g.
+  // ingests published after the moment a compacted file is read as of.
+  std::vector<int64_t> excluded_ingests;
 };
+
+// The rows [0, n) of a part whose ingest (seq[i] >> 32) is not in `excluded` (sorted).
+std::vector<int64_t> IncludedRows(const int64_t* seq, int64_t n,
+                                  const std::vector<int64_t>& excluded);
 
 struct PitSpec {
   std::vector<std::string> key_columns;  // in the part files, in the entity keys' order

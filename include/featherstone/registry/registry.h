@@ -40,14 +40,43 @@ struct Change {
 // "feature amount_cents added; ttl: 30d -> 7d". Plan details and describe's version diffs.
 std::string DescribeChange(const nlohmann::json& before, const nlohmann::json& after);
 
-// A Parquet file of the offline store, visible once its ingest is published.
-struct FileRecord {
+// The rows of one ingest inside a part file.
+struct IngestSpan {
   int64_t ingest_id = 0;
+  int64_t rows = 0;
+  int64_t min_ts = 0;  // µs, event time
+  int64_t max_ts = 0;
+};
+
+// A Parquet file of the offline store, visible once its ingest is published (or, for a
+// compacted file, once its compaction is committed).
+struct FileRecord {
+  int64_t ingest_id = 0;  // a compacted file: the newest ingest it holds
   std::string source;
   std::string path;  // relative to the offline store root
   int64_t rows = 0;
   int64_t min_ts = 0;  // µs, event time
   int64_t max_ts = 0;
+  // A compacted file (ingest/compact.h): the ingests whose rows it holds, by id; empty for a
+  // part written by one ingest.
+  std::vector<IngestSpan> held;
+};
+
+// The ingests whose rows `file` holds: its `held` spans, or one span of its own ingest.
+inline std::vector<IngestSpan> IngestSpans(const FileRecord& file) {
+  if (!file.held.empty()) return file.held;
+  return {IngestSpan{file.ingest_id, file.rows, file.min_ts, file.max_ts}};
+}
+
+// A committed compaction of a source's part files (docs/impl.md "Compaction").
+struct CompactionRecord {
+  int64_t id = 0;
+  std::string source;
+  int64_t started_at = 0;    // µs
+  int64_t committed_at = 0;  // µs
+  int64_t files_in = 0;      // part files replaced
+  int64_t files_out = 0;     // compacted files written
+  int64_t rows = 0;          // rows moved
 };
 
 struct IngestRecord {
@@ -174,6 +203,19 @@ class Registry {
   // writes them (QualityPublish::stream_offsets) and fails with Cancelled, publishing nothing,
   // when a stored position moved since the batch began.
   virtual Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) = 0;
+
+  // Compaction (ingest/compact.h). Allocates a compaction id (strictly increasing); nothing
+  // is visible until CommitCompaction.
+  virtual Result<int64_t> BeginCompaction(const std::string& source) = 0;
+  // In one transaction: unlists the source's files at `replaced` (paths), lists `files` (each
+  // with its held spans, ingest_id the newest of them) and records the compaction.
+  // Errors: Cancelled when a replaced file is no longer listed, Invalid when a held ingest is
+  // not a published ingest of the source (nothing changed either way).
+  virtual Status CommitCompaction(int64_t compaction_id, const std::vector<std::string>& replaced,
+                                  const std::vector<FileRecord>& files) = 0;
+  // Committed compactions of `source`, newest first, at most `limit` (0 = all).
+  virtual Result<std::vector<CompactionRecord>> ListCompactions(const std::string& source,
+                                                                int64_t limit = 0) = 0;
 };
 
 }  // namespace fst::registry
