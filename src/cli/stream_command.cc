@@ -9,7 +9,7 @@
 #include "command.h"
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/stream_run.h"
-#include "featherstone/retrieval/refresh_online.h"
+#include "featherstone/retrieval/stream_online.h"
 
 namespace fst::cli {
 namespace {
@@ -39,9 +39,31 @@ Status Run(const Globals& globals, const Args& args) {
     options.until_idle_ms = std::max<int64_t>(*idle / 1000, 1);
   }
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
+  std::unique_ptr<retrieval::StreamOnline> online;
   if (!args.offline_only) {
-    options.refresh_online = [&repo, &args]() -> Status {
-      return retrieval::RefreshOnline(*repo, args.source).status();
+    FST_ASSIGN_OR_RAISE(online, retrieval::StreamOnline::Make(*repo, args.source));
+    auto* side = online.get();
+    options.online.positions =
+        [side](const std::string& topic) -> Result<std::optional<std::map<int32_t, int64_t>>> {
+      FST_ASSIGN_OR_RAISE(auto record, side->Record());
+      if (!record.has_value() || record->topic != topic) {
+        return std::optional<std::map<int32_t, int64_t>>();
+      }
+      return std::optional<std::map<int32_t, int64_t>>(std::move(record->next));
+    };
+    options.online.apply = [side](const std::vector<std::shared_ptr<arrow::RecordBatch>>& rows,
+                                  const std::string& topic,
+                                  const std::map<int32_t, int64_t>& next) -> Status {
+      FST_ASSIGN_OR_RAISE(auto record, side->Record());
+      retrieval::StreamRecord updated;
+      if (record.has_value()) updated = std::move(*record);
+      updated.topic = topic;
+      updated.next = next;
+      return side->Apply(rows, std::move(updated));
+    };
+    options.online.adopt = [side](const std::string& topic,
+                                  const std::map<int32_t, int64_t>& next) -> Status {
+      return side->Adopt({topic, next});
     };
   }
   int64_t last_events = 0;
@@ -102,9 +124,9 @@ void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
       "`stream` processes to share a topic) and ingest it in micro-batches: the contract "
       "quarantines bad events (and a message that is not a JSON object of the schema, with its "
       "payload; see `featherstone quarantine show`), the circuit breaker stops the run when it opens, each "
-      "micro-batch is published to the offline store exactly once together with its Kafka "
-      "positions, and the online store is refreshed after it. A new run resumes where the "
-      "last one was recorded. Progress goes to stderr every second; a summary to stdout.\n"
+      "micro-batch's events update the online store's rows exactly (with its Kafka positions "
+      "in the same write), then it is published to the offline store exactly once together "
+      "with its Kafka positions. A new run resumes each store where it was recorded. Progress goes to stderr every second; a summary to stdout.\n"
       "Example: featherstone -C shop stream orders --until-idle 5s");
   auto args = std::make_shared<Args>();
   cmd->add_option("source", args->source, "Source of kind kafka")->required();
@@ -118,7 +140,7 @@ void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
                   "Milliseconds a micro-batch waits for events at most (default 10)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--offline-only", args->offline_only,
-                "Do not refresh the online store after each micro-batch");
+                "Do not update the online store (workers sharing a repo with the one that does)");
   cmd->add_option("--batch-log", args->batch_log,
                   "Append one JSON line per recorded micro-batch to this file: done_us (when "
                   "its events became readable online), topic, offsets {partition: [first, "
