@@ -24,6 +24,8 @@ struct Args {
   std::string until_idle;
   int64_t batch_events = 10'000;
   int batch_ms = 10;
+  int64_t publish_events = 500'000;
+  int64_t publish_ms = 5000;
   bool offline_only = false;
   std::string batch_log;
 };
@@ -33,6 +35,8 @@ Status Run(const Globals& globals, const Args& args) {
   options.max_events = args.max_events;
   options.batch_events = args.batch_events;
   options.batch_ms = args.batch_ms;
+  options.publish_events = args.publish_events;
+  options.publish_ms = args.publish_ms;
   if (!args.until_idle.empty()) {
     auto idle = core::ParseDuration(args.until_idle);
     if (!idle.ok()) return Status::Invalid("--until-idle: ", idle.status().message());
@@ -139,6 +143,13 @@ void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
   cmd->add_option("--batch-ms", args->batch_ms,
                   "Milliseconds a micro-batch waits for events at most (default 10)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--publish-events", args->publish_events,
+                  "Publish an offline part once this many judged events wait (default 500000; "
+                  "1 with --publish-ms 0: every micro-batch)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--publish-ms", args->publish_ms,
+                  "...or once the first has waited this many milliseconds (default 5000)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--offline-only", args->offline_only,
                 "Do not update the online store (workers sharing a repo with the one that does)");
   cmd->add_option("--batch-log", args->batch_log,

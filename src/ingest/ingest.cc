@@ -187,7 +187,8 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
       }
     }
 
-    const bool rejected = !quarantine_policy ? !report.success : report.aggregate_failed;
+    const bool rejected = !options.judged &&
+                          (!quarantine_policy ? !report.success : report.aggregate_failed);
     judged = options.breaker_share ? options.breaker_share(report.bad_rows, report.rows)
                                    : report.bad_share;
     const bool trips = admission.configured && quality::Trips(admission.config, judged);

@@ -206,12 +206,19 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
   // The online side applies the good rows it has not applied yet, with its new positions,
   // before the publish.
   int64_t online_done_us = 0;
+  // Modes: kJudge runs the contract (and the online side) without publishing; kPublish also
+  // publishes; kPublishJudged publishes events judged before (the contract's verdict and
+  // the breaker were given then), with no online side; kRecordRejected records a micro-batch
+  // judged rejected before (its verdict again, the breaker not fed twice).
+  enum class Mode { kJudge, kPublish, kPublishJudged, kRecordRejected };
   auto ingest_group = [&](const std::vector<const connectors::KafkaMessage*>& group,
-                          bool publish) -> Result<std::pair<IngestResult, std::string>> {
+                          Mode mode) -> Result<std::pair<IngestResult, std::string>> {
+    const bool publish = mode != Mode::kJudge;
     IngestOptions ingest_options;
     ingest_options.per_event = true;
     ingest_options.lineage_run = false;  // part of the stream's run
     ingest_options.publish = publish;
+    ingest_options.judged = mode == Mode::kPublishJudged;
     std::map<int32_t, std::pair<int64_t, int64_t>> ranges;  // partition -> first, last offset
     std::vector<std::pair<int32_t, int64_t>> row_position;  // decoded row -> partition, offset
     for (const auto* message : group) {
@@ -233,7 +240,10 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
 
     ingest_options.now_us = core::NowMicros();
     ingest_options.verdicts_as_results = true;
-    ingest_options.breaker_share = [&](int64_t bad, int64_t rows) { return window.Add(bad, rows); };
+    ingest_options.breaker_share = [&](int64_t bad, int64_t rows) {
+      return mode == Mode::kPublishJudged || mode == Mode::kRecordRejected ? 0.0
+                                                                            : window.Add(bad, rows);
+    };
     if (publish) {
       for (const auto& [partition, range] : ranges) {
         auto it = recorded.find(partition);
@@ -241,7 +251,7 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
             {topic, partition, it == recorded.end() ? -1 : it->second, range.second + 1});
       }
     }
-    if (online) {
+    if (online && (mode == Mode::kJudge || mode == Mode::kPublish)) {
       ingest_options.before_publish =
           [&](const std::vector<std::shared_ptr<arrow::RecordBatch>>& good) -> Status {
         std::map<int32_t, int64_t> next = online_next;
@@ -285,11 +295,48 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
         recorded[offset.partition] = offset.next_offset;
       }
     }
-    stats.undecoded += static_cast<int64_t>(ingest_options.undecoded.size());
+    if (publish) stats.undecoded += static_cast<int64_t>(ingest_options.undecoded.size());
     return std::make_pair(std::move(result), what);
   };
 
   uint64_t generation = consumer->generation();
+  // After another member published positions first: start again from the registry's.
+  // Events waiting for the offline publish are dropped (read again from there).
+  std::vector<connectors::KafkaMessage> pending;  // judged, waiting for the offline publish
+  auto pending_since = Clock::now();
+  // Events dropped from the publish are read again: they no longer count as streamed.
+  auto drop_pending = [&] {
+    stats.events -= static_cast<int64_t>(pending.size());
+    pending.clear();
+  };
+  auto restart = [&]() -> Result<bool> {
+    drop_pending();
+    FST_RETURN_NOT_OK(consumer->Reposition());
+    generation = consumer->generation();
+    return true;
+  };
+  const bool deferred = options.publish_events > 1 || options.publish_ms > 0;
+  auto publish_due = [&] {
+    if (pending.empty()) return false;
+    return (options.publish_events > 0 &&
+            static_cast<int64_t>(pending.size()) >= options.publish_events) ||
+           (options.publish_ms > 0 && MillisSince(pending_since) >= options.publish_ms);
+  };
+  // Publishes the events waiting for it, as one ingest run with their positions; true when
+  // the consumer restarted instead (another member published them first).
+  auto flush = [&]() -> Result<bool> {
+    if (pending.empty()) return false;
+    std::vector<const connectors::KafkaMessage*> group;
+    group.reserve(pending.size());
+    for (const auto& message : pending) group.push_back(&message);
+    auto published = ingest_group(group, Mode::kPublishJudged);
+    if (!published.ok() && published.status().IsCancelled()) return restart();
+    FST_RETURN_NOT_OK(published.status());
+    stats.written += published->first.rows;
+    stats.quarantined += published->first.rows_quarantined;
+    pending.clear();
+    return false;
+  };
   std::vector<const connectors::KafkaMessage*> offline_group, online_group;
   while (true) {
     if (options.stop != nullptr && options.stop->load()) break;
@@ -301,9 +348,15 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     messages.clear();
     FST_RETURN_NOT_OK(consumer->Poll(limit, std::max(options.batch_ms, 1), &messages));
     if (consumer->generation() != generation) {
-      // A rebalance: partitions restart at their recorded positions; so does the idle clock.
+      // A rebalance: partitions restart at their recorded positions (events waiting for the
+      // publish are read again from there); so does the idle clock.
       generation = consumer->generation();
       last_event = Clock::now();
+      drop_pending();
+    }
+    if (deferred && publish_due()) {
+      FST_ASSIGN_OR_RAISE(bool repositioned, flush());
+      if (repositioned) continue;
     }
     if (messages.empty()) {
       report(false);
@@ -328,34 +381,69 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
       }
     }
     online_done_us = 0;
-    bool repositioned = false;
     int64_t batch_written = 0;
     int64_t batch_quarantined = 0;
-    for (bool publish : {false, true}) {
-      const auto& group = publish ? offline_group : online_group;
-      if (group.empty()) continue;
-      auto ingested = ingest_group(group, publish);
-      if (!ingested.ok() && ingested.status().IsCancelled()) {
-        // Another member published these positions first: start again from the registry's.
-        FST_RETURN_NOT_OK(consumer->Reposition());
-        generation = consumer->generation();
-        repositioned = true;
-        break;
-      }
-      FST_RETURN_NOT_OK(ingested.status());
-      const auto& [result, what] = *ingested;
+    bool repositioned = false;
+    if (deferred) {
+      // The contract judges the micro-batch and the online side applies it now; its events
+      // wait for the next offline publish. A rejected micro-batch is recorded at once, after
+      // the publish of the events before it.
+      std::vector<const connectors::KafkaMessage*> judged = online_group;
+      judged.insert(judged.end(), offline_group.begin(), offline_group.end());
+      auto verdict = ingest_group(judged, Mode::kJudge);
+      FST_RETURN_NOT_OK(verdict.status());
+      const auto& [result, what] = *verdict;
       if (result.breaker_opened) {
+        FST_RETURN_NOT_OK(flush().status());
         report(true);
         return Status::Invalid(result.verdict, "\nstopped after ", stats.events,
                                " events: nothing from ", what, " on was recorded; the next "
                                "`featherstone stream ", source_name, "` resumes there");
       }
-      if (!publish) continue;
       batch_written = result.rows;
       batch_quarantined = result.rows_quarantined;
-      stats.written += result.rows;
-      stats.quarantined += result.rows_quarantined;
-      if (!result.verdict.empty()) stats.rejected += static_cast<int64_t>(group.size());
+      if (!result.verdict.empty()) {
+        FST_ASSIGN_OR_RAISE(repositioned, flush());
+        if (!repositioned && !offline_group.empty()) {
+          auto rejected = ingest_group(offline_group, Mode::kRecordRejected);
+          if (!rejected.ok() && rejected.status().IsCancelled()) {
+            FST_ASSIGN_OR_RAISE(repositioned, restart());
+          } else {
+            FST_RETURN_NOT_OK(rejected.status());
+            stats.rejected += static_cast<int64_t>(offline_group.size());
+          }
+        }
+      } else {
+        if (pending.empty()) pending_since = Clock::now();
+        for (const auto* message : offline_group) pending.push_back(*message);
+      }
+      if (!repositioned && publish_due()) {
+        FST_ASSIGN_OR_RAISE(repositioned, flush());
+      }
+    } else {
+      for (bool publish : {false, true}) {
+        const auto& group = publish ? offline_group : online_group;
+        if (group.empty()) continue;
+        auto ingested = ingest_group(group, publish ? Mode::kPublish : Mode::kJudge);
+        if (!ingested.ok() && ingested.status().IsCancelled()) {
+          FST_ASSIGN_OR_RAISE(repositioned, restart());
+          break;
+        }
+        FST_RETURN_NOT_OK(ingested.status());
+        const auto& [result, what] = *ingested;
+        if (result.breaker_opened) {
+          report(true);
+          return Status::Invalid(result.verdict, "\nstopped after ", stats.events,
+                                 " events: nothing from ", what, " on was recorded; the next "
+                                 "`featherstone stream ", source_name, "` resumes there");
+        }
+        if (!publish) continue;
+        batch_written = result.rows;
+        batch_quarantined = result.rows_quarantined;
+        stats.written += result.rows;
+        stats.quarantined += result.rows_quarantined;
+        if (!result.verdict.empty()) stats.rejected += static_cast<int64_t>(group.size());
+      }
     }
     if (repositioned) continue;
     stats.events += static_cast<int64_t>(messages.size());
@@ -373,6 +461,7 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     }
     report(false);
   }
+  FST_RETURN_NOT_OK(flush().status());
   consumer->Close();
   report(true);
   stats.seconds = static_cast<double>(MillisSince(started)) / 1000.0;

@@ -164,7 +164,8 @@ def test_kill_9_mid_run_then_rerun_is_exactly_once(kafka, tmp_path):
     total = 4000
     produce_spread(kafka, topic, make_orders(total, seed=4))
     proc = subprocess.Popen([fst.BIN, "-C", str(repo), "stream", "orders", "--until-idle", "5s",
-                             "--batch-events", "40"], stdout=subprocess.PIPE,
+                             "--batch-events", "40", "--publish-events", "200"],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while sum(recorded_offsets(repo).values()) < 400 and time.monotonic() < deadline:
@@ -482,17 +483,20 @@ def historical_at(repo, keys, at, tag):
     return rows
 
 
-@pytest.mark.parametrize("seed", [21, 22])
-def test_stream_online_equals_materialize_and_historical(kafka, tmp_path, seed):
+@pytest.mark.parametrize("seed,publish", [(21, []), (22, ["--publish-events", "1",
+                                                          "--publish-ms", "0"])])
+def test_stream_online_equals_materialize_and_historical(kafka, tmp_path, seed, publish):
     """Stream == batch: the online side's per-event updates give what materialize gives over
-    the same events, and what historical gives, at random read times after the last event."""
+    the same events, and what historical gives, at random read times after the last event
+    (offline parts published at the end of the run, or after every micro-batch)."""
     topic = f"orders-{uuid.uuid4().hex[:8]}"
     keys = 12
     lines = property_events(1500, seed, keys)
     produce_by_key(kafka, topic, lines)
     streamed = fst.make_repo(tmp_path / "streamed",
                              PROPERTY_YAML.format(source=kafka_source(kafka, topic)))
-    p = stream(streamed, "--batch-events", str(random.Random(seed).choice([7, 50, 300])))
+    p = stream(streamed, "--batch-events", str(random.Random(seed).choice([7, 50, 300])),
+               *publish)
     assert "streamed 1500 events" in p.stdout, p.stdout
     batch, latest = batch_repo(tmp_path / "batch", lines)
     rng = random.Random(seed)
@@ -547,7 +551,8 @@ def test_kill_9_at_stream_points_each_side_holds_every_event_once(kafka, tmp_pat
         # (positions are the stores', never the group's).
         (repo / "featherstone.yaml").write_text(yaml.replace("group: g0", f"group: g{run}"))
         fst.run(["apply"], repo)
-        p = fst.run(["stream", "orders", "--until-idle", "1s", "--batch-events", "40"], repo,
+        p = fst.run(["stream", "orders", "--until-idle", "1s", "--batch-events", "40",
+                     "--publish-events", "120"], repo,
                     ok=None, env={**os.environ, "FST_KILL_POINT": point})
         if p.returncode == -signal.SIGKILL:
             kills += 1

@@ -61,6 +61,9 @@ struct IngestOptions {
   // false: judge the rows and call before_publish, then publish and record nothing (events
   // the offline store holds already, read again for the online side).
   bool publish = true;
+  // The events were judged before (a stream's micro-batches, published together later): the
+  // contract's aggregate verdict is not given again, so the run is never rejected.
+  bool judged = false;
 
   // The OpenLineage run this ingest is (docs/lineage.md): job `lineage_job` ("ingest.SOURCE"
   // when empty), e.g. "push.SOURCE"; none when `lineage_run` is false (a stream's micro-batch,

@@ -46,6 +46,12 @@ struct StreamOptions {
   int64_t until_idle_ms = 0;    // stop after this long without events (0 = run until stopped)
   int64_t batch_events = 10'000;  // a micro-batch ends at this many events...
   int batch_ms = 10;              // ...or this long after it began, whichever comes first
+  // The offline side publishes the judged events of several micro-batches as one part once
+  // this many are waiting or the first has waited this long (and at the end of the run, and
+  // before a rejected micro-batch is recorded). 0 and 0: every micro-batch is published
+  // before the next is read.
+  int64_t publish_events = 0;
+  int64_t publish_ms = 0;
   // The breaker judges the share of bad events over about this many recent events, once at
   // least breaker_min_events were seen in the run.
   int64_t breaker_window = 1'000;
