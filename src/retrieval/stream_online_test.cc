@@ -75,7 +75,7 @@ const char* kViews[] = {"customer_features", "windows_only", "latest_only"};
 const int64_t kDay = core::kMicrosPerDay;
 const int64_t kBase = 1'767'225'600'000'000;  // 2026-01-01
 
-// Rows at random hours of `days` days from `first_day`: many share a key and an event time
+// Rows at random halves of `days` days from `first_day`: many share a key and an event time
 // (and some a created time), some values are empty.
 int64_t WriteOrders(const std::string& path, std::mt19937_64& rng, int rows, int keys,
                     int first_day, int days) {
@@ -84,7 +84,7 @@ int64_t WriteOrders(const std::string& path, std::mt19937_64& rng, int rows, int
   int64_t max_ts = 0;
   for (int r = 0; r < rows; ++r) {
     const int64_t ts = kBase + first_day * kDay +
-                       static_cast<int64_t>(rng() % static_cast<uint64_t>(days * 24)) * 3600'000'000LL;
+                       static_cast<int64_t>(rng() % static_cast<uint64_t>(days * 2)) * 12 * 3600'000'000LL;
     max_ts = std::max(max_ts, ts);
     out << 1 + rng() % static_cast<uint64_t>(keys) << ",";
     if (rng() % 8 != 0) out << static_cast<double>(rng() % 10000) / 100.0;
@@ -123,7 +123,7 @@ class StreamOnlineTest : public repo::RepoTest,
 
 TEST_P(StreamOnlineTest, MergedRowsEqualMaterializedRows) {
   std::mt19937_64 rng(static_cast<uint64_t>(GetParam()));
-  const int keys = 40;
+  const int keys = 10;
   auto online = StreamOnline::Make(*repo_, "orders");
   ASSERT_TRUE(online.ok()) << online.status().ToString();
   StreamRecord record{"orders", {}, std::numeric_limits<int64_t>::min()};
