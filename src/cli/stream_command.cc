@@ -9,7 +9,7 @@
 #include "command.h"
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/stream_run.h"
-#include "featherstone/retrieval/refresh_online.h"
+#include "featherstone/retrieval/stream_online.h"
 
 namespace fst::cli {
 namespace {
@@ -24,6 +24,8 @@ struct Args {
   std::string until_idle;
   int64_t batch_events = 10'000;
   int batch_ms = 10;
+  int64_t publish_events = 500'000;
+  int64_t publish_ms = 5000;
   bool offline_only = false;
   std::string batch_log;
 };
@@ -33,15 +35,39 @@ Status Run(const Globals& globals, const Args& args) {
   options.max_events = args.max_events;
   options.batch_events = args.batch_events;
   options.batch_ms = args.batch_ms;
+  options.publish_events = args.publish_events;
+  options.publish_ms = args.publish_ms;
   if (!args.until_idle.empty()) {
     auto idle = core::ParseDuration(args.until_idle);
     if (!idle.ok()) return Status::Invalid("--until-idle: ", idle.status().message());
     options.until_idle_ms = std::max<int64_t>(*idle / 1000, 1);
   }
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
+  std::unique_ptr<retrieval::StreamOnline> online;
   if (!args.offline_only) {
-    options.refresh_online = [&repo, &args]() -> Status {
-      return retrieval::RefreshOnline(*repo, args.source).status();
+    FST_ASSIGN_OR_RAISE(online, retrieval::StreamOnline::Make(*repo, args.source));
+    auto* side = online.get();
+    options.online.positions =
+        [side](const std::string& topic) -> Result<std::optional<std::map<int32_t, int64_t>>> {
+      FST_ASSIGN_OR_RAISE(auto record, side->Record());
+      if (!record.has_value() || record->topic != topic) {
+        return std::optional<std::map<int32_t, int64_t>>();
+      }
+      return std::optional<std::map<int32_t, int64_t>>(std::move(record->next));
+    };
+    options.online.apply = [side](const std::vector<std::shared_ptr<arrow::RecordBatch>>& rows,
+                                  const std::string& topic,
+                                  const std::map<int32_t, int64_t>& next) -> Status {
+      FST_ASSIGN_OR_RAISE(auto record, side->Record());
+      retrieval::StreamRecord updated;
+      if (record.has_value()) updated = std::move(*record);
+      updated.topic = topic;
+      updated.next = next;
+      return side->Apply(rows, std::move(updated));
+    };
+    options.online.adopt = [side](const std::string& topic,
+                                  const std::map<int32_t, int64_t>& next) -> Status {
+      return side->Adopt({topic, next});
     };
   }
   int64_t last_events = 0;
@@ -102,9 +128,9 @@ void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
       "`stream` processes to share a topic) and ingest it in micro-batches: the contract "
       "quarantines bad events (and a message that is not a JSON object of the schema, with its "
       "payload; see `featherstone quarantine show`), the circuit breaker stops the run when it opens, each "
-      "micro-batch is published to the offline store exactly once together with its Kafka "
-      "positions, and the online store is refreshed after it. A new run resumes where the "
-      "last one was recorded. Progress goes to stderr every second; a summary to stdout.\n"
+      "micro-batch's events update the online store's rows exactly (with its Kafka positions "
+      "in the same write), then it is published to the offline store exactly once together "
+      "with its Kafka positions. A new run resumes each store where it was recorded. Progress goes to stderr every second; a summary to stdout.\n"
       "Example: featherstone -C shop stream orders --until-idle 5s");
   auto args = std::make_shared<Args>();
   cmd->add_option("source", args->source, "Source of kind kafka")->required();
@@ -117,8 +143,15 @@ void AddStreamCommand(CLI::App& app, Globals& globals, Action* action) {
   cmd->add_option("--batch-ms", args->batch_ms,
                   "Milliseconds a micro-batch waits for events at most (default 10)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--publish-events", args->publish_events,
+                  "Publish an offline part once this many judged events wait (default 500000; "
+                  "1 with --publish-ms 0: every micro-batch)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--publish-ms", args->publish_ms,
+                  "...or once the first has waited this many milliseconds (default 5000)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--offline-only", args->offline_only,
-                "Do not refresh the online store after each micro-batch");
+                "Do not update the online store (workers sharing a repo with the one that does)");
   cmd->add_option("--batch-log", args->batch_log,
                   "Append one JSON line per recorded micro-batch to this file: done_us (when "
                   "its events became readable online), topic, offsets {partition: [first, "

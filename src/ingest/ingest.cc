@@ -142,10 +142,13 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
                           layout, repo.threads() > 1);
   internal::QuarantineSink quarantine(repo.fs(), repo.QuarantineRoot() + "/" + source_name,
                                       result.ingest_id);
+  std::vector<std::shared_ptr<arrow::RecordBatch>> accepted;  // for before_publish
   auto add_good = [&](const quality::RowSet& good) -> Status {
     if (good.batch == nullptr || good.batch->num_rows() == 0) return Status::OK();
     FST_ASSIGN_OR_RAISE(auto with_seq, internal::WithSeq(good.batch, result.ingest_id, *good.rows));
     result.rows += with_seq->num_rows();
+    if (options.before_publish) accepted.push_back(with_seq);
+    if (!options.publish) return Status::OK();
     return sink.Add(with_seq, options.part_rows);
   };
 
@@ -184,7 +187,8 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
       }
     }
 
-    const bool rejected = !quarantine_policy ? !report.success : report.aggregate_failed;
+    const bool rejected = !options.judged &&
+                          (!quarantine_policy ? !report.success : report.aggregate_failed);
     judged = options.breaker_share ? options.breaker_share(report.bad_rows, report.rows)
                                    : report.bad_share;
     const bool trips = admission.configured && quality::Trips(admission.config, judged);
@@ -214,6 +218,8 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
       rejection += ":" + Lines(report.failures, "") + Lines(report.warnings, "warning: ");
       return Status::OK();
     }
+    if (options.before_publish) FST_RETURN_NOT_OK(options.before_publish(accepted));
+    if (!options.publish) return Status::OK();
     FST_RETURN_NOT_OK(sink.Flush());
     FST_RETURN_NOT_OK(quarantine.Flush());
     KillPoint("ingest.before_publish");
@@ -251,9 +257,14 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
     // A rejected micro-batch is consumed (its run is its record); one that opens the breaker
     // is not, so it is read again once the breaker lets the source through.
     *ran = record;
+    if (!result.breaker_opened && options.before_publish) {
+      FST_RETURN_NOT_OK(options.before_publish({}));
+    }
     static const std::vector<registry::StreamOffset> kNone;
-    FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(
-        record, breaker, result.breaker_opened ? kNone : options.stream_offsets));
+    if (options.publish) {
+      FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(
+          record, breaker, result.breaker_opened ? kNone : options.stream_offsets));
+    }
     if (!options.verdicts_as_results) return Status::Invalid(rejection);
     result.rows = 0;
     result.rows_read = report.rows;
@@ -266,6 +277,12 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
   record.quarantined = quarantine_policy ? report.bad_rows : 0;
   report.result["meta"]["outcome"] = record.outcome;
   record.result_json = report.result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!options.publish) {
+    sink.Discard();
+    quarantine.Discard();
+    result.rows_quarantined = record.quarantined;
+    return result;
+  }
   registry::QualityPublish quality;
   quality.quarantine_files = quarantine.Records(source_name);
   quality.run = record;

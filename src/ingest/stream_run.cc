@@ -1,14 +1,16 @@
 // The stream loop: poll a micro-batch -> decode (a message that does not decode is set aside as
-// an undecoded input of the run) -> IngestTable (contract, quarantine, breaker, sorted parts)
-// with the batch's Kafka positions published in the same registry transaction -> refresh the
-// online store. Why this neither loses nor repeats an event: docs/impl.md "Streams".
+// an undecoded input of the run) -> IngestTable (contract, quarantine, breaker, sorted parts):
+// the good rows applied to the online store with its positions in one write, then the parts
+// published with the offline positions in one registry transaction. Why this neither loses
+// nor repeats an event on either side: docs/impl.md "Streams".
 #include "featherstone/ingest/stream_run.h"
 
 #include <chrono>
 #include <deque>
 #include <map>
 
-#include <arrow/record_batch.h>
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
 
 #include "featherstone/connectors/json_messages.h"
 #include "featherstone/connectors/kafka_consumer.h"
@@ -16,6 +18,8 @@
 #include "featherstone/ingest/breaker.h"
 #include "featherstone/ingest/ingest.h"
 #include "featherstone/lineage/lineage_run.h"
+#include "featherstone/offline/part_file.h"
+#include "kill_point.h"
 
 namespace fst::ingest {
 
@@ -128,23 +132,51 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
   FST_RETURN_NOT_OK(AdmitRun(repo, *source, core::NowMicros()).status());
 
   const std::string topic = source->topic;
-  std::map<int32_t, int64_t> recorded;  // partition -> stored next offset (-1 = none)
+  std::map<int32_t, int64_t> recorded;  // partition -> offline next offset (-1 = none)
+  std::map<int32_t, int64_t> online_next;  // partition -> online next offset (absent = none)
+  const bool online = static_cast<bool>(options.online.apply);
+  auto offline_positions = [&]() -> Result<std::map<int32_t, int64_t>> {
+    FST_ASSIGN_OR_RAISE(auto rows, repo.registry().ListStreamOffsets(source_name));
+    std::map<int32_t, int64_t> next;
+    for (const auto& row : rows) {
+      if (row.topic == topic) next[row.partition] = row.next_offset;
+    }
+    return next;
+  };
+  if (online) {
+    FST_ASSIGN_OR_RAISE(auto positions, options.online.positions(topic));
+    if (positions.has_value()) {
+      online_next = std::move(*positions);
+    } else {
+      // No online positions (a new online store, or one written by materialize alone): the
+      // online rows are rebuilt from the offline store, which then holds every recorded event.
+      FST_ASSIGN_OR_RAISE(online_next, offline_positions());
+      FST_RETURN_NOT_OK(options.online.adopt(topic, online_next));
+    }
+  }
+  // A side needs an event at or after its next offset (none stored: every event).
+  auto needs = [](const std::map<int32_t, int64_t>& next, int32_t partition, int64_t offset) {
+    auto it = next.find(partition);
+    return it == next.end() || offset >= it->second;
+  };
   connectors::KafkaConsumerOptions consumer_options;
   consumer_options.bootstrap_servers = source->bootstrap_servers;
   consumer_options.topic = topic;
   consumer_options.group = source->KafkaGroup();
   consumer_options.session_timeout_ms = options.session_timeout_ms;
   consumer_options.start_offset = [&](int32_t partition) -> Result<int64_t> {
-    FST_ASSIGN_OR_RAISE(auto rows, repo.registry().ListStreamOffsets(source_name));
-    int64_t next = -1;
-    for (const auto& row : rows) {
-      if (row.topic == topic && row.partition == partition) next = row.next_offset;
-    }
+    FST_ASSIGN_OR_RAISE(auto stored, offline_positions());
+    auto it = stored.find(partition);
+    int64_t next = it == stored.end() ? -1 : it->second;
     recorded[partition] = next;
+    // Each side resumes from its own position: consume from the earlier one.
+    if (online) {
+      auto on = online_next.find(partition);
+      next = on == online_next.end() ? -1 : std::min(next, on->second);
+    }
     return next;
   };
   FST_ASSIGN_OR_RAISE(auto consumer, connectors::KafkaConsumer::Open(consumer_options));
-  if (options.refresh_online) FST_RETURN_NOT_OK(options.refresh_online());
 
   StreamStats stats;
   const auto started = Clock::now();
@@ -169,7 +201,143 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     options.progress(stats);
   };
 
+  // Ingests `group` (messages of one micro-batch) as one run. publish: the offline side needs
+  // them (their positions go to the registry with the rows); else only the online side does.
+  // The online side applies the good rows it has not applied yet, with its new positions,
+  // before the publish.
+  int64_t online_done_us = 0;
+  // Modes: kJudge runs the contract (and the online side) without publishing; kPublish also
+  // publishes; kPublishJudged publishes events judged before (the contract's verdict and
+  // the breaker were given then), with no online side; kRecordRejected records a micro-batch
+  // judged rejected before (its verdict again, the breaker not fed twice).
+  enum class Mode { kJudge, kPublish, kPublishJudged, kRecordRejected };
+  auto ingest_group = [&](const std::vector<const connectors::KafkaMessage*>& group,
+                          Mode mode) -> Result<std::pair<IngestResult, std::string>> {
+    const bool publish = mode != Mode::kJudge;
+    IngestOptions ingest_options;
+    ingest_options.per_event = true;
+    ingest_options.lineage_run = false;  // part of the stream's run
+    ingest_options.publish = publish;
+    ingest_options.judged = mode == Mode::kPublishJudged;
+    std::map<int32_t, std::pair<int64_t, int64_t>> ranges;  // partition -> first, last offset
+    std::vector<std::pair<int32_t, int64_t>> row_position;  // decoded row -> partition, offset
+    for (const auto* message : group) {
+      auto [it, added] =
+          ranges.try_emplace(message->partition(), message->offset(), message->offset());
+      if (!added) it->second.second = std::max(it->second.second, message->offset());
+      Status decoded = decoder.Add(message->payload(), [&] {
+        return "topic '" + topic + "' partition " + std::to_string(message->partition()) +
+               " offset " + std::to_string(message->offset());
+      });
+      if (decoded.ok()) {
+        row_position.emplace_back(message->partition(), message->offset());
+      } else {
+        ingest_options.undecoded.push_back({std::string(message->payload()), decoded.message()});
+      }
+    }
+    FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
+    FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
+
+    ingest_options.now_us = core::NowMicros();
+    ingest_options.verdicts_as_results = true;
+    ingest_options.breaker_share = [&](int64_t bad, int64_t rows) {
+      return mode == Mode::kPublishJudged || mode == Mode::kRecordRejected ? 0.0
+                                                                            : window.Add(bad, rows);
+    };
+    if (publish) {
+      for (const auto& [partition, range] : ranges) {
+        auto it = recorded.find(partition);
+        ingest_options.stream_offsets.push_back(
+            {topic, partition, it == recorded.end() ? -1 : it->second, range.second + 1});
+      }
+    }
+    if (online && (mode == Mode::kJudge || mode == Mode::kPublish)) {
+      ingest_options.before_publish =
+          [&](const std::vector<std::shared_ptr<arrow::RecordBatch>>& good) -> Status {
+        std::map<int32_t, int64_t> next = online_next;
+        bool moved = false;
+        for (const auto& [partition, range] : ranges) {
+          if (!needs(online_next, partition, range.second)) continue;
+          next[partition] = range.second + 1;
+          moved = true;
+        }
+        if (!moved) return Status::OK();
+        // Rows the online side applied before (a crash after its write, before the publish).
+        std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
+        for (const auto& rows_batch : good) {
+          auto seq = rows_batch->GetColumnByName(offline::kSeqColumn);
+          const int64_t* raw = seq->data()->GetValues<int64_t>(1);
+          arrow::Int64Builder wanted;
+          for (int64_t i = 0; i < rows_batch->num_rows(); ++i) {
+            const auto& [partition, offset] = row_position[static_cast<size_t>(raw[i] & 0xffffffff)];
+            if (needs(online_next, partition, offset)) FST_RETURN_NOT_OK(wanted.Append(i));
+          }
+          if (wanted.length() == rows_batch->num_rows()) {
+            rows.push_back(rows_batch);
+            continue;
+          }
+          FST_ASSIGN_OR_RAISE(auto indices, wanted.Finish());
+          FST_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(rows_batch, indices));
+          rows.push_back(taken.record_batch());
+        }
+        FST_RETURN_NOT_OK(options.online.apply(rows, topic, next));
+        online_next = std::move(next);
+        online_done_us = core::NowMicros();
+        KillPoint("stream.online_written");
+        return Status::OK();
+      };
+    }
+    const std::string what = Describe(topic, ranges);
+    FST_ASSIGN_OR_RAISE(auto result,
+                        IngestTable(repo, source_name, std::move(reader), what, ingest_options));
+    if (publish && !result.breaker_opened) {
+      for (const auto& offset : ingest_options.stream_offsets) {
+        recorded[offset.partition] = offset.next_offset;
+      }
+    }
+    if (publish) stats.undecoded += static_cast<int64_t>(ingest_options.undecoded.size());
+    return std::make_pair(std::move(result), what);
+  };
+
   uint64_t generation = consumer->generation();
+  // After another member published positions first: start again from the registry's.
+  // Events waiting for the offline publish are dropped (read again from there).
+  std::vector<connectors::KafkaMessage> pending;  // judged, waiting for the offline publish
+  auto pending_since = Clock::now();
+  // Events dropped from the publish are read again: they no longer count as streamed.
+  auto drop_pending = [&] {
+    stats.events -= static_cast<int64_t>(pending.size());
+    pending.clear();
+  };
+  auto restart = [&]() -> Result<bool> {
+    drop_pending();
+    FST_RETURN_NOT_OK(consumer->Reposition());
+    generation = consumer->generation();
+    return true;
+  };
+  const bool deferred = options.publish_events > 1 || options.publish_ms > 0;
+  auto publish_due = [&] {
+    if (pending.empty()) return false;
+    return (options.publish_events > 0 &&
+            static_cast<int64_t>(pending.size()) >= options.publish_events) ||
+           (options.publish_ms > 0 && MillisSince(pending_since) >= options.publish_ms);
+  };
+  // Publishes the events waiting for it, as one ingest run with their positions; true when
+  // the consumer restarted instead (another member published them first).
+  auto flush = [&]() -> Result<bool> {
+    if (pending.empty()) return false;
+    std::vector<const connectors::KafkaMessage*> group;
+    group.reserve(pending.size());
+    for (const auto& message : pending) group.push_back(&message);
+    auto published = ingest_group(group, Mode::kPublishJudged);
+    if (!published.ok() && published.status().IsCancelled()) return restart();
+    FST_RETURN_NOT_OK(published.status());
+    stats.written += published->first.rows;
+    stats.quarantined += published->first.rows_quarantined;
+    pending.clear();
+    return false;
+  };
+  std::vector<const connectors::KafkaMessage*> offline_group, online_group;
   while (true) {
     if (options.stop != nullptr && options.stop->load()) break;
     if (options.max_events > 0 && stats.events >= options.max_events) break;
@@ -180,9 +348,15 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     messages.clear();
     FST_RETURN_NOT_OK(consumer->Poll(limit, std::max(options.batch_ms, 1), &messages));
     if (consumer->generation() != generation) {
-      // A rebalance: partitions restart at their recorded positions; so does the idle clock.
+      // A rebalance: partitions restart at their recorded positions (events waiting for the
+      // publish are read again from there); so does the idle clock.
       generation = consumer->generation();
       last_event = Clock::now();
+      drop_pending();
+    }
+    if (deferred && publish_due()) {
+      FST_ASSIGN_OR_RAISE(bool repositioned, flush());
+      if (repositioned) continue;
     }
     if (messages.empty()) {
       report(false);
@@ -195,64 +369,99 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     }
     last_event = Clock::now();
 
-    IngestOptions ingest_options;
-    ingest_options.per_event = true;
-    ingest_options.lineage_run = false;  // part of the stream's run
-    std::map<int32_t, std::pair<int64_t, int64_t>> ranges;  // partition -> first, last offset
+    // Events the offline store holds already but the online store does not (it is behind
+    // after a restore) are judged again for the online side only, without a record.
+    offline_group.clear();
+    online_group.clear();
     for (const auto& message : messages) {
-      auto [it, added] =
-          ranges.try_emplace(message.partition(), message.offset(), message.offset());
-      if (!added) it->second.second = std::max(it->second.second, message.offset());
-      Status decoded = decoder.Add(message.payload(), [&] {
-        return "topic '" + topic + "' partition " + std::to_string(message.partition()) +
-               " offset " + std::to_string(message.offset());
-      });
-      if (!decoded.ok()) {
-        ingest_options.undecoded.push_back({std::string(message.payload()), decoded.message()});
+      if (needs(recorded, message.partition(), message.offset())) {
+        offline_group.push_back(&message);
+      } else if (online && needs(online_next, message.partition(), message.offset())) {
+        online_group.push_back(&message);
       }
     }
-    FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
-    FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
-
-    ingest_options.now_us = core::NowMicros();
-    ingest_options.verdicts_as_results = true;
-    ingest_options.breaker_share = [&](int64_t bad, int64_t rows) { return window.Add(bad, rows); };
-    for (const auto& [partition, range] : ranges) {
-      auto it = recorded.find(partition);
-      ingest_options.stream_offsets.push_back(
-          {topic, partition, it == recorded.end() ? -1 : it->second, range.second + 1});
+    online_done_us = 0;
+    int64_t batch_written = 0;
+    int64_t batch_quarantined = 0;
+    bool repositioned = false;
+    if (deferred) {
+      // The contract judges the micro-batch and the online side applies it now; its events
+      // wait for the next offline publish. A rejected micro-batch is recorded at once, after
+      // the publish of the events before it.
+      std::vector<const connectors::KafkaMessage*> judged = online_group;
+      judged.insert(judged.end(), offline_group.begin(), offline_group.end());
+      auto verdict = ingest_group(judged, Mode::kJudge);
+      FST_RETURN_NOT_OK(verdict.status());
+      const auto& [result, what] = *verdict;
+      if (result.breaker_opened) {
+        FST_RETURN_NOT_OK(flush().status());
+        report(true);
+        return Status::Invalid(result.verdict, "\nstopped after ", stats.events,
+                               " events: nothing from ", what, " on was recorded; the next "
+                               "`featherstone stream ", source_name, "` resumes there");
+      }
+      batch_written = result.rows;
+      batch_quarantined = result.rows_quarantined;
+      if (!result.verdict.empty()) {
+        FST_ASSIGN_OR_RAISE(repositioned, flush());
+        if (!repositioned && !offline_group.empty()) {
+          auto rejected = ingest_group(offline_group, Mode::kRecordRejected);
+          if (!rejected.ok() && rejected.status().IsCancelled()) {
+            FST_ASSIGN_OR_RAISE(repositioned, restart());
+          } else {
+            FST_RETURN_NOT_OK(rejected.status());
+            stats.rejected += static_cast<int64_t>(offline_group.size());
+          }
+        }
+      } else {
+        if (pending.empty()) pending_since = Clock::now();
+        for (const auto* message : offline_group) pending.push_back(*message);
+      }
+      if (!repositioned && publish_due()) {
+        FST_ASSIGN_OR_RAISE(repositioned, flush());
+      }
+    } else {
+      for (bool publish : {false, true}) {
+        const auto& group = publish ? offline_group : online_group;
+        if (group.empty()) continue;
+        auto ingested = ingest_group(group, publish ? Mode::kPublish : Mode::kJudge);
+        if (!ingested.ok() && ingested.status().IsCancelled()) {
+          FST_ASSIGN_OR_RAISE(repositioned, restart());
+          break;
+        }
+        FST_RETURN_NOT_OK(ingested.status());
+        const auto& [result, what] = *ingested;
+        if (result.breaker_opened) {
+          report(true);
+          return Status::Invalid(result.verdict, "\nstopped after ", stats.events,
+                                 " events: nothing from ", what, " on was recorded; the next "
+                                 "`featherstone stream ", source_name, "` resumes there");
+        }
+        if (!publish) continue;
+        batch_written = result.rows;
+        batch_quarantined = result.rows_quarantined;
+        stats.written += result.rows;
+        stats.quarantined += result.rows_quarantined;
+        if (!result.verdict.empty()) stats.rejected += static_cast<int64_t>(group.size());
+      }
     }
-    const std::string what = Describe(topic, ranges);
-    auto result = IngestTable(repo, source_name, std::move(reader), what, ingest_options);
-    if (!result.ok() && result.status().IsCancelled()) {
-      // Another member published these positions first: start again from the registry's.
-      FST_RETURN_NOT_OK(consumer->Reposition());
-      generation = consumer->generation();
-      continue;
-    }
-    FST_RETURN_NOT_OK(result.status());
-    if (result->breaker_opened) {
-      report(true);
-      return Status::Invalid(result->verdict, "\nstopped after ", stats.events,
-                             " events: nothing from ", what, " on was recorded; the next "
-                             "`featherstone stream ", source_name, "` resumes there");
-    }
-    for (const auto& offset : ingest_options.stream_offsets) {
-      recorded[offset.partition] = offset.next_offset;
-    }
+    if (repositioned) continue;
     stats.events += static_cast<int64_t>(messages.size());
-    stats.written += result->rows;
-    stats.quarantined += result->rows_quarantined;
-    stats.undecoded += static_cast<int64_t>(ingest_options.undecoded.size());
-    if (!result->verdict.empty()) stats.rejected += static_cast<int64_t>(messages.size());
     ++stats.batches;
-    if (result->rows > 0 && options.refresh_online) FST_RETURN_NOT_OK(options.refresh_online());
     if (options.on_batch) {
-      options.on_batch({topic, ranges, static_cast<int64_t>(messages.size()), result->rows,
-                        result->rows_quarantined, core::NowMicros()});
+      std::map<int32_t, std::pair<int64_t, int64_t>> ranges;
+      for (const auto& message : messages) {
+        auto [it, added] =
+            ranges.try_emplace(message.partition(), message.offset(), message.offset());
+        if (!added) it->second.second = std::max(it->second.second, message.offset());
+      }
+      options.on_batch({topic, ranges, static_cast<int64_t>(messages.size()), batch_written,
+                        batch_quarantined,
+                        online_done_us != 0 ? online_done_us : core::NowMicros()});
     }
     report(false);
   }
+  FST_RETURN_NOT_OK(flush().status());
   consumer->Close();
   report(true);
   stats.seconds = static_cast<double>(MillisSince(started)) / 1000.0;

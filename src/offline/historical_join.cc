@@ -217,8 +217,12 @@ Result<PitResult> PitJoinFiles(const std::vector<PartRef>& files,
 
   // Event times of the winners, and the final take in input order.
   std::vector<int64_t> winner_ts(static_cast<size_t>(n), 0);
+  PitResult result;
+  result.orders.assign(static_cast<size_t>(n), RowOrder{});
   for (size_t i = 0; i < matches.size(); ++i) {
-    if (matches[i].run >= 0) winner_ts[static_cast<size_t>(order[i])] = matches[i].order.ts;
+    if (matches[i].run < 0) continue;
+    winner_ts[static_cast<size_t>(order[i])] = matches[i].order.ts;
+    result.orders[static_cast<size_t>(order[i])] = matches[i].order;
   }
   arrow::Int64Builder index_builder;
   arrow::Int64Builder ts_builder;
@@ -236,7 +240,6 @@ Result<PitResult> PitJoinFiles(const std::vector<PartRef>& files,
   std::shared_ptr<arrow::Array> take_index;
   FST_RETURN_NOT_OK(index_builder.Finish(&take_index));
 
-  PitResult result;
   FST_RETURN_NOT_OK(ts_builder.Finish(&result.event_ts));
   for (size_t c = 0; c < ncols; ++c) {
     std::shared_ptr<arrow::Array> all;

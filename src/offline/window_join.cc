@@ -191,6 +191,8 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
     SortedRun& run = runs.front();
     events.keys = run.keys;
     events.ts.assign(run.ts, run.ts + run.length);
+    events.orders.reserve(static_cast<size_t>(run.length));
+    for (int64_t i = 0; i < run.length; ++i) events.orders.push_back(run.Order(i));
     events.columns.assign(run.arrays.begin() + static_cast<std::ptrdiff_t>(nk + 3),
                           run.arrays.end());
     return events;
@@ -206,9 +208,11 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
   std::vector<int64_t> global;
   global.reserve(merged.size());
   events.ts.reserve(merged.size());
+  events.orders.reserve(merged.size());
   for (const auto& [r, row] : merged) {
     global.push_back(offsets[static_cast<size_t>(r)] + row);
     events.ts.push_back(runs[static_cast<size_t>(r)].ts[row]);
+    events.orders.push_back(runs[static_cast<size_t>(r)].Order(row));
   }
   merged = {};
   auto global_array = IndexArray(global);

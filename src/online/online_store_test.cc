@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
@@ -45,8 +46,21 @@ TEST(RowCodec, RoundTripsEveryTypeAndNulls) {
                                                         *f32.Finish(), *f64.Finish(), *s.Finish(),
                                                         *ts.Finish(), *d.Finish()};
   std::string rows;
-  EncodeRow(42, columns, types, 0, &rows);
-  EncodeRow(43, columns, types, 1, &rows);
+  EncodeRow(RowStamp{42}, columns, types, 0, &rows);
+  EncodeRow(RowStamp{43, 7, 9}, columns, types, 1, &rows);
+  {
+    std::string_view split = rows;
+    RowStamp stamp;
+    std::string_view bytes;
+    ASSERT_TRUE(SplitRow(&split, types, &stamp, &bytes).ok());
+    EXPECT_EQ(stamp.ts, 42);
+    EXPECT_EQ(stamp.created, std::numeric_limits<int64_t>::min());
+    ASSERT_TRUE(SplitRow(&split, types, &stamp, &bytes).ok());
+    EXPECT_TRUE(split.empty());
+    EXPECT_EQ(bytes, std::string_view(rows).substr(rows.size() - bytes.size()));
+    EXPECT_EQ(stamp.created, 7);
+    EXPECT_EQ(stamp.seq, 9);
+  }
   auto decoder = RowDecoder::Make(types);
   ASSERT_TRUE(decoder.ok());
   std::string_view in = rows;
@@ -94,8 +108,8 @@ TEST(RowCodec, DecodeRowRoundTripsValuesListsAndNulls) {
                                                         *s.Finish(), *d.Finish(), *floats.Finish(),
                                                         *strings.Finish()};
   std::string rows;
-  EncodeRow(42, columns, types, 0, &rows);
-  EncodeRow(43, columns, types, 1, &rows);
+  EncodeRow(RowStamp{42}, columns, types, 0, &rows);
+  EncodeRow(RowStamp{43}, columns, types, 1, &rows);
   std::string_view in = rows;
   int64_t ts = 0;
   std::vector<Value> values;
@@ -111,6 +125,31 @@ TEST(RowCodec, DecodeRowRoundTripsValuesListsAndNulls) {
     std::string_view truncated(rows.data(), cut);
     EXPECT_FALSE(DecodeRow(&truncated, types, &ts, &values).ok()) << cut;
   }
+}
+
+// Rows written before the stamp (format 1: the event time only) still read, as the oldest
+// row of their event time.
+TEST(RowCodec, ReadsFormatOneRows) {
+  const std::vector<core::ValueType> types = {core::ValueType::kInt64};
+  std::string row(1, '\1');
+  const int64_t ts = 42, value = -5;
+  row.append(reinterpret_cast<const char*>(&ts), 8);
+  row.push_back(1);
+  row.append(reinterpret_cast<const char*>(&value), 8);
+  std::string_view in = row;
+  int64_t event_ts = 0;
+  std::vector<Value> values;
+  ASSERT_TRUE(DecodeRow(&in, types, &event_ts, &values).ok());
+  EXPECT_EQ(event_ts, 42);
+  EXPECT_EQ(values, std::vector<Value>{int64_t{-5}});
+  in = row;
+  RowStamp stamp{1, 2, 3};
+  std::string_view bytes;
+  ASSERT_TRUE(SplitRow(&in, types, &stamp, &bytes).ok());
+  EXPECT_EQ(bytes, row);
+  EXPECT_EQ(stamp.ts, 42);
+  EXPECT_EQ(stamp.seq, 0);
+  EXPECT_TRUE((RowStamp{42, std::numeric_limits<int64_t>::min(), 0} < RowStamp{42, 0, 0}));
 }
 
 TEST(KeyCodec, TextAndArrayEncodingsAgree) {
@@ -148,6 +187,30 @@ TEST(RocksDbStore, WriteReadDropAndReopen) {
   EXPECT_FALSE((*(*store)->Read("v", {"a"}))[0].has_value());
   EXPECT_EQ((*(*store)->Read("w", {"a"}))[0], "3");
   EXPECT_FALSE(OnlineStore::Open("memcached", dir).ok());
+}
+
+TEST(RocksDbStore, RowsAndRecordWrittenTogether) {
+  const std::string dir = TestDir("record");
+  {
+    auto store = OnlineStore::Open("rocksdb:" + dir, "");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto none = (*store)->ReadRecord("stream/orders");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+    ASSERT_TRUE((*store)
+                    ->WriteWithRecord({{"v", {"a"}, {"1"}}, {"w", {"a", "b"}, {"2", "3"}}},
+                                      "stream/orders", "{\"0\": 10}")
+                    .ok());
+  }
+  auto store = OnlineStore::Open("rocksdb:" + dir, "");
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->ReadRecord("stream/orders"), std::optional<std::string>("{\"0\": 10}"));
+  EXPECT_EQ((*(*store)->Read("w", {"b"}))[0], "3");
+  // Records are out of every view's reach: dropping views leaves them.
+  ASSERT_TRUE((*store)->DropView("v").ok());
+  ASSERT_TRUE((*store)->DropView("stream/orders").ok());
+  EXPECT_TRUE((*(*store)->ReadRecord("stream/orders")).has_value());
+  EXPECT_FALSE((*(*store)->Read("stream/orders", {""}))[0].has_value());
 }
 
 }  // namespace

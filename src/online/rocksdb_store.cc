@@ -20,6 +20,16 @@ std::string RowKey(const std::string& view, const std::string& key) {
   return out;
 }
 
+// Bookkeeping records: a zero byte (where a view name would start; view names are not
+// empty), "record", a zero byte, the record's name.
+std::string RecordKey(const std::string& name) {
+  std::string out(1, '\0');
+  out.append("record");
+  out.push_back('\0');
+  out.append(name);
+  return out;
+}
+
 Status FromRocks(const rocksdb::Status& status, const std::string& path) {
   if (status.ok()) return Status::OK();
   return Status::IOError("online store ", path, ": ", status.ToString());
@@ -51,6 +61,26 @@ class RocksDbStore final : public OnlineStore {
     rocksdb::WriteBatch batch;
     for (size_t i = 0; i < keys.size(); ++i) batch.Put(RowKey(view, keys[i]), values[i]);
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), path_);
+  }
+
+  Status WriteWithRecord(const std::vector<ViewRows>& rows, const std::string& name,
+                         const std::string& record) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& view : rows) {
+      for (size_t i = 0; i < view.keys.size(); ++i) {
+        batch.Put(RowKey(view.view, view.keys[i]), view.values[i]);
+      }
+    }
+    batch.Put(RecordKey(name), record);
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), path_);
+  }
+
+  Result<std::optional<std::string>> ReadRecord(const std::string& name) override {
+    std::string value;
+    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), RecordKey(name), &value);
+    if (status.IsNotFound()) return std::optional<std::string>();
+    FST_RETURN_NOT_OK(FromRocks(status, path_));
+    return std::optional<std::string>(std::move(value));
   }
 
   Result<std::vector<std::optional<std::string>>> Read(

@@ -7,7 +7,9 @@
 namespace fst::online {
 namespace {
 
-constexpr char kFormat = 1;
+// Format 1: event time only. Format 2 (written now): event time, created time, sequence.
+constexpr char kFormatTs = 1;
+constexpr char kFormatStamp = 2;
 
 template <typename T>
 void PutFixed(T value, std::string* out) {
@@ -30,6 +32,62 @@ bool GetBytes(std::string_view* in, std::string_view* bytes) {
   *bytes = in->substr(0, n);
   in->remove_prefix(n);
   return true;
+}
+
+// Reads the format byte and stamp at the front of `in`.
+Status GetStamp(std::string_view* in, RowStamp* stamp) {
+  if (in->empty() || (in->front() != kFormatTs && in->front() != kFormatStamp)) {
+    return Status::Invalid("online row has an unknown format; run materialize again");
+  }
+  const char format = in->front();
+  in->remove_prefix(1);
+  *stamp = RowStamp{};
+  if (!GetFixed(in, &stamp->ts)) return Status::Invalid("online row is truncated or corrupt");
+  if (format == kFormatStamp && !(GetFixed(in, &stamp->created) && GetFixed(in, &stamp->seq))) {
+    return Status::Invalid("online row is truncated or corrupt");
+  }
+  return Status::OK();
+}
+
+// Skips one encoded value of `type`; false when the bytes are truncated.
+bool SkipValue(std::string_view* in, core::ValueType type) {
+  using core::ValueType;
+  auto skip = [in](uint64_t n) {
+    if (in->size() < n) return false;
+    in->remove_prefix(n);
+    return true;
+  };
+  switch (type) {
+    case ValueType::kBool:
+      return skip(1);
+    case ValueType::kInt32:
+    case ValueType::kInt64:
+    case ValueType::kTimestamp:
+    case ValueType::kFloat64:
+      return skip(8);
+    case ValueType::kDate:
+    case ValueType::kFloat32:
+      return skip(4);
+    case ValueType::kString:
+    case ValueType::kBytes: {
+      std::string_view bytes;
+      return GetBytes(in, &bytes);
+    }
+    case ValueType::kListFloat32: {
+      uint64_t n = 0;
+      return GetVarint(in, &n) && n <= in->size() / sizeof(float) && skip(n * sizeof(float));
+    }
+    case ValueType::kListString: {
+      uint64_t n = 0;
+      if (!GetVarint(in, &n)) return false;
+      for (uint64_t k = 0; k < n; ++k) {
+        std::string_view bytes;
+        if (!GetBytes(in, &bytes)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
 }
 
 void PutValue(const arrow::Array& column, core::ValueType type, int64_t i, std::string* out) {
@@ -245,13 +303,9 @@ Result<RowDecoder> RowDecoder::Make(const std::vector<core::ValueType>& types) {
 }
 
 Status RowDecoder::Append(std::string_view* in) {
-  if (in->empty() || in->front() != kFormat) {
-    return Status::Invalid("online row has an unknown format; run materialize again");
-  }
-  in->remove_prefix(1);
-  int64_t ts = 0;
-  if (!GetFixed(in, &ts)) return Status::Invalid("online row is truncated or corrupt");
-  event_ts_.push_back(ts);
+  RowStamp stamp;
+  FST_RETURN_NOT_OK(GetStamp(in, &stamp));
+  event_ts_.push_back(stamp.ts);
   for (size_t c = 0; c < types_.size(); ++c) {
     if (in->empty()) return Status::Invalid("online row is truncated or corrupt");
     const char present = in->front();
@@ -286,12 +340,10 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RowDecoder::Finish(
 
 Status DecodeRow(std::string_view* in, const std::vector<core::ValueType>& types,
                  int64_t* event_ts, std::vector<Value>* values) {
-  if (in->empty() || in->front() != kFormat) {
-    return Status::Invalid("online row has an unknown format; run materialize again");
-  }
-  in->remove_prefix(1);
+  RowStamp stamp;
+  FST_RETURN_NOT_OK(GetStamp(in, &stamp));
+  *event_ts = stamp.ts;
   auto truncated = [] { return Status::Invalid("online row is truncated or corrupt"); };
-  if (!GetFixed(in, event_ts)) return truncated();
   values->resize(types.size());
   for (size_t c = 0; c < types.size(); ++c) {
     if (in->empty()) return truncated();
@@ -306,15 +358,33 @@ Status DecodeRow(std::string_view* in, const std::vector<core::ValueType>& types
   return Status::OK();
 }
 
-void EncodeRows(const std::vector<int64_t>& event_ts,
+Status SplitRow(std::string_view* in, const std::vector<core::ValueType>& types, RowStamp* stamp,
+                std::string_view* bytes) {
+  const std::string_view start = *in;
+  FST_RETURN_NOT_OK(GetStamp(in, stamp));
+  for (auto type : types) {
+    if (in->empty()) return Status::Invalid("online row is truncated or corrupt");
+    const char present = in->front();
+    in->remove_prefix(1);
+    if (present != 0 && !SkipValue(in, type)) {
+      return Status::Invalid("online row is truncated or corrupt");
+    }
+  }
+  *bytes = start.substr(0, start.size() - in->size());
+  return Status::OK();
+}
+
+void EncodeRows(const std::vector<RowStamp>& stamps,
                 const std::vector<std::shared_ptr<arrow::Array>>& columns,
                 const std::vector<core::ValueType>& types, const std::vector<int64_t>& rows,
                 std::string* out) {
   PutVarint(rows.size(), out);
   for (int64_t row : rows) {
-    EncodeRow(event_ts[static_cast<size_t>(row)], columns, types, row, out);
+    EncodeRow(stamps[static_cast<size_t>(row)], columns, types, row, out);
   }
 }
+
+void PutRowCount(uint64_t count, std::string* out) { PutVarint(count, out); }
 
 Result<uint64_t> DecodeRowCount(std::string_view* in) {
   uint64_t n = 0;
@@ -322,10 +392,12 @@ Result<uint64_t> DecodeRowCount(std::string_view* in) {
   return n;
 }
 
-void EncodeRow(int64_t event_ts, const std::vector<std::shared_ptr<arrow::Array>>& columns,
+void EncodeRow(const RowStamp& stamp, const std::vector<std::shared_ptr<arrow::Array>>& columns,
                const std::vector<core::ValueType>& types, int64_t i, std::string* out) {
-  out->push_back(kFormat);
-  PutFixed<int64_t>(event_ts, out);
+  out->push_back(kFormatStamp);
+  PutFixed<int64_t>(stamp.ts, out);
+  PutFixed<int64_t>(stamp.created, out);
+  PutFixed<int64_t>(stamp.seq, out);
   for (size_t c = 0; c < columns.size(); ++c) {
     if (columns[c]->IsNull(i)) {
       out->push_back(0);

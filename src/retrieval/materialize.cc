@@ -23,6 +23,10 @@ constexpr size_t kWriteBatch = 100'000;
 // Event time stored for a key whose latest row is out of range: reads see nulls.
 constexpr int64_t kNoRow = std::numeric_limits<int64_t>::min();
 
+online::RowStamp Stamp(const offline::RowOrder& order) {
+  return {order.ts, order.created, order.seq};
+}
+
 // Decides which rows of a part mark their key for recomputation.
 struct KeyFilter {
   int64_t min_ts = std::numeric_limits<int64_t>::min();
@@ -173,7 +177,7 @@ Result<ViewMaterialized> MaterializeView(repo::RepoContext& repo,
   FST_ASSIGN_OR_RAISE(auto key_arrays, KeyArrays(keys, plan));
   const std::vector<int64_t> at(keys.size(), options.end);
   std::vector<std::shared_ptr<arrow::Array>> latest;
-  std::vector<int64_t> latest_ts(keys.size(), 0);
+  std::vector<online::RowStamp> latest_stamps(keys.size(), online::RowStamp{0});
   if (!plan.latest_columns.empty()) {
     FST_ASSIGN_OR_RAISE(auto joined, offline::PitJoinFiles(files, key_arrays, at,
                                                            MakePitSpec(plan, window),
@@ -181,32 +185,37 @@ Result<ViewMaterialized> MaterializeView(repo::RepoContext& repo,
     latest = std::move(joined.values);
     const auto& ts = static_cast<const arrow::Int64Array&>(*joined.event_ts);
     for (size_t i = 0; i < keys.size(); ++i) {
-      latest_ts[i] = ts.IsNull(static_cast<int64_t>(i)) ? kNoRow : ts.Value(static_cast<int64_t>(i));
+      latest_stamps[i] = ts.IsNull(static_cast<int64_t>(i)) ? online::RowStamp{kNoRow}
+                                                            : Stamp(joined.orders[i]);
     }
   }
   // Windowed features: each key keeps its events of the longest window before `end`.
   offline::KeyedEvents events;
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> event_groups;
+  std::vector<online::RowStamp> event_stamps;
   if (!plan.aggregations.empty()) {
     const int64_t from =
         std::max(window.min_ts, offline::WindowFirstTime(options.end, plan.max_window_us));
     FST_ASSIGN_OR_RAISE(events, offline::LoadKeyedEvents(files, MakeWindowSpec(plan), from,
                                                          options.end, repo.threads()));
     FST_ASSIGN_OR_RAISE(event_groups, GroupEvents(events));
+    event_stamps.reserve(events.orders.size());
+    for (const auto& order : events.orders) event_stamps.push_back(Stamp(order));
   }
   std::vector<std::string> batch_keys, batch_values;
   ViewMaterialized done{view->name, 0};
   for (size_t i = 0; i < keys.size(); ++i) {
     std::string value;
-    online::EncodeRow(latest_ts[i], latest, plan.latest_types, static_cast<int64_t>(i), &value);
+    online::EncodeRow(latest_stamps[i], latest, plan.latest_types, static_cast<int64_t>(i),
+                      &value);
     if (!plan.aggregations.empty()) {
       std::vector<int64_t> rows;
       auto it = event_groups.find(keys[i]);
       if (it != event_groups.end()) {
         for (int64_t e = it->second.first; e < it->second.second; ++e) rows.push_back(e);
       }
-      online::EncodeRows(events.ts, events.columns, plan.agg_types, rows, &value);
-    } else if (latest_ts[i] == kNoRow) {
+      online::EncodeRows(event_stamps, events.columns, plan.agg_types, rows, &value);
+    } else if (latest_stamps[i].ts == kNoRow) {
       continue;
     }
     batch_keys.push_back(keys[i]);

@@ -52,6 +52,19 @@ struct IngestOptions {
   // rejected. They count in the breaker's share.
   std::vector<UndecodedInput> undecoded;
 
+  // Called once the contract accepted the run, before it is published, with its good rows
+  // (the source's columns and offline::kSeqColumn, the sequence they are published with); for
+  // a rejected run (not one that opens the breaker) with none, before its record. A stream's
+  // online side writes them here, so the online store is never behind the offline store.
+  std::function<Status(const std::vector<std::shared_ptr<arrow::RecordBatch>>& good)>
+      before_publish;
+  // false: judge the rows and call before_publish, then publish and record nothing (events
+  // the offline store holds already, read again for the online side).
+  bool publish = true;
+  // The events were judged before (a stream's micro-batches, published together later): the
+  // contract's aggregate verdict is not given again, so the run is never rejected.
+  bool judged = false;
+
   // The OpenLineage run this ingest is (docs/lineage.md): job `lineage_job` ("ingest.SOURCE"
   // when empty), e.g. "push.SOURCE"; none when `lineage_run` is false (a stream's micro-batch,
   // part of the stream's run).

@@ -43,6 +43,9 @@ struct PitResult {
   std::vector<std::shared_ptr<arrow::Array>> values;
   // Event time (µs) of the matched row, null where no match.
   std::shared_ptr<arrow::Array> event_ts;
+  // Where each matched row sits in the tie order (event time, created time, sequence);
+  // a default RowOrder where no match.
+  std::vector<RowOrder> orders;
 };
 
 // Joins entity rows (`entity_keys` columns + `entity_ts` µs, no nulls) against `files`.

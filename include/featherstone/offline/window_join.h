@@ -40,6 +40,7 @@ struct WindowSpec {
 struct KeyedEvents {
   KeyColumns keys;
   std::vector<int64_t> ts;
+  std::vector<RowOrder> orders;  // each event's place in the tie order (ts, created, seq)
   std::vector<std::shared_ptr<arrow::Array>> columns;
 };
 

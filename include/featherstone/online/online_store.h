@@ -24,6 +24,23 @@ class OnlineStore {
   virtual Status Write(const std::string& view, const std::vector<std::string>& keys,
                        const std::vector<std::string>& values) = 0;
 
+  // The rows of one view in a WriteWithRecord.
+  struct ViewRows {
+    std::string view;
+    std::vector<std::string> keys;
+    std::vector<std::string> values;
+  };
+
+  // Writes the rows of several views together with the bookkeeping record `name` (e.g. the
+  // Kafka positions of a stream that produced the rows) in one atomic write batch: after a
+  // crash, both are there or neither is. Records live in a key namespace no view name can
+  // reach (a view name is never empty). Thread-compatible.
+  virtual Status WriteWithRecord(const std::vector<ViewRows>& rows, const std::string& name,
+                                 const std::string& record) = 0;
+
+  // The record `name` written by WriteWithRecord; nullopt when none was.
+  virtual Result<std::optional<std::string>> ReadRecord(const std::string& name) = 0;
+
   // The encoded rows for `keys` of `view`; nullopt where absent. Thread-safe.
   virtual Result<std::vector<std::optional<std::string>>> Read(
       const std::string& view, const std::vector<std::string>& keys) = 0;

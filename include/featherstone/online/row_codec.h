@@ -1,9 +1,12 @@
-// Compact binary encoding of one feature row: format byte, event time (int64 µs), then per
-// value column a null flag and the value (fixed-width little-endian numbers; varint length +
-// bytes for strings; varint count + items for lists). docs/impl.md "Online encoding".
+// Compact binary encoding of one feature row: format byte, its place in the point-in-time tie
+// order (event time, created time, ingestion sequence; format 1 rows hold the event time
+// only), then per value column a null flag and the value (fixed-width little-endian numbers;
+// varint length + bytes for strings; varint count + items for lists). docs/impl.md "Online
+// encoding".
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,10 +20,30 @@
 
 namespace fst::online {
 
-// Appends the encoding of row `i` of `columns` (of the declared `types`) to `out`.
-// Precondition: column types are core::ToArrowType(types[c]).
-void EncodeRow(int64_t event_ts, const std::vector<std::shared_ptr<arrow::Array>>& columns,
+// Where a row sits among the rows of its entity (offline::RowOrder): later event time wins,
+// then later created time (INT64_MIN: none, sorts first), then later ingestion sequence.
+// A format 1 row reads as {event time, INT64_MIN, 0}.
+struct RowStamp {
+  int64_t ts = 0;
+  int64_t created = std::numeric_limits<int64_t>::min();
+  int64_t seq = 0;
+  friend bool operator<(const RowStamp& a, const RowStamp& b) {
+    if (a.ts != b.ts) return a.ts < b.ts;
+    if (a.created != b.created) return a.created < b.created;
+    return a.seq < b.seq;
+  }
+};
+
+// Appends the encoding (format 2) of row `i` of `columns` (of the declared `types`) stamped
+// `stamp` to `out`. Precondition: column types are core::ToArrowType(types[c]).
+void EncodeRow(const RowStamp& stamp, const std::vector<std::shared_ptr<arrow::Array>>& columns,
                const std::vector<core::ValueType>& types, int64_t i, std::string* out);
+
+// Splits the row at the front of `in` (advancing it) into its stamp and its whole encoding
+// (format byte included), without decoding values: the merge of new events into stored rows.
+// Errors: Invalid when the bytes are truncated or of an unknown format.
+Status SplitRow(std::string_view* in, const std::vector<core::ValueType>& types, RowStamp* stamp,
+                std::string_view* bytes);
 
 // Appends rows to Arrow builders: the inverse of EncodeRow, column by column, for callers
 // that compute over decoded rows (online reads of windowed and expression features).
@@ -53,13 +76,17 @@ using Value = std::variant<std::monostate, bool, int64_t, double, std::string, s
 Status DecodeRow(std::string_view* in, const std::vector<core::ValueType>& types,
                  int64_t* event_ts, std::vector<Value>* values);
 
-// Appends a varint count then each row's EncodeRow encoding (`rows` indexes into `columns`).
-void EncodeRows(const std::vector<int64_t>& event_ts,
+// Appends a varint count then each row's EncodeRow encoding (`rows` indexes into `columns`
+// and `stamps`).
+void EncodeRows(const std::vector<RowStamp>& stamps,
                 const std::vector<std::shared_ptr<arrow::Array>>& columns,
                 const std::vector<core::ValueType>& types, const std::vector<int64_t>& rows,
                 std::string* out);
 
 // Reads the varint count written by EncodeRows from the front of `in`.
 Result<uint64_t> DecodeRowCount(std::string_view* in);
+
+// Appends the varint count of rows, as EncodeRows begins (callers that copy encoded rows).
+void PutRowCount(uint64_t count, std::string* out);
 
 }  // namespace fst::online
