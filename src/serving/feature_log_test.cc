@@ -33,9 +33,8 @@ FeatureLogRecord Record(const std::string& id, int64_t served_at) {
   r.request_id = id;
   r.served_at_us = served_at;
   r.at_us = served_at;
-  r.service = "churn_model";
-  r.features = {"customer_features:amount"};
-  r.spec_hashes = {{"feature_service/churn_model", "abc"}};
+  r.header = MakeFeatureLogHeader("churn_model", {"customer_features:amount"},
+                                  {{"feature_service/churn_model", "abc"}});
   r.rows.columns = {"customer_id", "amount"};
   r.rows.key_columns = 1;
   r.rows.rows = {{int64_t{42}, 12.5}, {int64_t{43}, std::monostate{}}};
@@ -78,7 +77,7 @@ TEST(FeatureLogLine, OneObjectPerRequest) {
   EXPECT_EQ(line["values"], json::parse(R"([[12.5], [null]])"));
   EXPECT_EQ(line["statuses"], json::parse(R"([["PRESENT"], ["NOT_FOUND"]])"));
   EXPECT_EQ(line["event_timestamps_us"], json::parse("[[1767311999999995], [0]]"));
-  r.service.clear();
+  r.header = MakeFeatureLogHeader("", r.header->features, r.header->spec_hashes);
   EXPECT_TRUE(json::parse(FeatureLogLine(r))["service"].is_null());
 }
 
