@@ -95,6 +95,36 @@ def one_run(binary, repo, log_on, args, seed):
             "stop_cpu_s": stop_cpu, "exit": code}
 
 
+def publish_run(binary, repo, part_text, run_id):
+    """Starts a server with `part_text` left as a sealed part (its request ids made unique to the
+    run, so the content dedupe publishes it again) and returns the CPU seconds of the server's
+    threads other than the main one until the part is published, and the wall time."""
+    import datetime as dt
+    import re
+    log_dir = repo / ".featherstone" / "feature_log"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    day = log_dir / dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    day.mkdir(parents=True)
+    part = day / "part-00000.jsonl"
+    part.write_text(re.sub(r'"request_id":"[0-9a-f]{8}-', f'"request_id":"{run_id:08x}-', part_text))
+    work = sb.BENCH / "data" / "serving"
+    t0 = time.monotonic()
+    server = sb.featherstone_server(binary, repo, True, work / "serving_cpu.log")
+    pid = server.proc.pid
+    try:
+        while part.exists():
+            time.sleep(0.05)
+        wall = time.monotonic() - t0
+        with open(f"/proc/{pid}/task/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        main_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        cpu = proc_cpu_seconds(pid) - main_cpu
+    finally:
+        server.stop()
+    shutil.rmtree(log_dir, ignore_errors=True)
+    return cpu, wall
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", action="append", required=True, help="a featherstone binary")
@@ -105,6 +135,8 @@ def main():
     ap.add_argument("--entities", type=int, default=1)
     ap.add_argument("--seed", type=int, default=20251212)
     ap.add_argument("--modes", default="on,off", help="feature log modes to run: on,off")
+    ap.add_argument("--publish-part", metavar="JSONL",
+                    help="instead: the CPU of publishing this sealed part at each build's start")
     args = ap.parse_args()
     modes = [m == "on" for m in args.modes.split(",")]
     work = sb.BENCH / "data" / "serving"
@@ -118,6 +150,22 @@ def main():
         binaries.append(copy)
     if not (repo / ".featherstone").is_dir():
         sb.build_repos(work, binaries[0], None, False)
+    if args.publish_part:
+        text = pathlib.Path(args.publish_part).read_text()
+        lines = text.count("\n")
+        results = {b: [] for b in args.bin}
+        for rep in range(args.repeat):
+            for i, binary in enumerate(binaries):
+                cpu, wall = publish_run(binary, repo, text, int(time.time() * 1000) & 0xffffffff)
+                results[args.bin[i]].append(cpu / lines * 1e6)
+                print(f"{args.bin[i]} publish #{rep + 1}: {lines:,} records in {wall:.1f} s, "
+                      f"{cpu:.2f} s CPU = {cpu / lines * 1e6:.0f} us per record, "
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+        print("\n| build | publish CPU per record (runs) | median |\n|---|---|---|")
+        for b, per in results.items():
+            print(f"| {b} | {', '.join(f'{x:.0f}' for x in sorted(per))} µs | "
+                  f"{statistics.median(per):.0f} µs |")
+        return
     runs = []
     for rep in range(args.repeat):
         for i, binary in enumerate(binaries):

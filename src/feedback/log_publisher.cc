@@ -94,7 +94,10 @@ std::string LogRow(const features::LogLayout& layout, const LoggedRequest& reque
 bool SameFeatures(const LoggedRequest& request, const definitions::FeatureService& service) {
   if (request.features.size() != service.features.size()) return false;
   for (size_t f = 0; f < request.features.size(); ++f) {
-    if (request.features[f].ToString() != service.features[f].ToString()) return false;
+    if (request.features[f].view != service.features[f].view ||
+        request.features[f].feature != service.features[f].feature) {
+      return false;
+    }
   }
   return true;
 }
@@ -106,25 +109,24 @@ Status WriteWhole(arrow::fs::FileSystem& fs, const std::string& path, const std:
   return fs.Move(path + ".tmp", path);
 }
 
-}  // namespace
-
-Result<std::shared_ptr<arrow::RecordBatch>> LogRows(
-    const features::LogLayout& layout, const std::vector<const LoggedRequest*>& requests) {
-  connectors::JsonMessageDecoder decoder(layout.schema);
-  for (const LoggedRequest* request : requests) {
-    for (size_t e = 0; e < request->entities.size(); ++e) {
-      auto where = [&] { return request->where; };
-      Status status = decoder.Add(LogRow(layout, *request, e, true), where);
-      // Request data is logged as the text the client sent; text that is not a value of the
-      // field's type (the lookup refused nothing with it) is logged as null.
-      if (!status.ok() && !layout.request_fields.empty()) {
-        status = decoder.Add(LogRow(layout, *request, e, false), where);
-      }
-      FST_RETURN_NOT_OK(status);
+// Adds the rows of `request` (served by a service with the layout's feature list) to `decoder`,
+// one per entity. Errors: Invalid naming the log line of a value that does not convert.
+Status AddLogRows(const features::LogLayout& layout, const LoggedRequest& request,
+                  connectors::JsonMessageDecoder* decoder) {
+  for (size_t e = 0; e < request.entities.size(); ++e) {
+    auto where = [&] { return request.where; };
+    Status status = decoder->Add(LogRow(layout, request, e, true), where);
+    // Request data is logged as the text the client sent; text that is not a value of the
+    // field's type (the lookup refused nothing with it) is logged as null.
+    if (!status.ok() && !layout.request_fields.empty()) {
+      status = decoder->Add(LogRow(layout, request, e, false), where);
     }
+    FST_RETURN_NOT_OK(status);
   }
-  return decoder.Finish();
+  return Status::OK();
 }
+
+}  // namespace
 
 Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
@@ -136,7 +138,13 @@ Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
   const std::string_view text(reinterpret_cast<const char*>(buffer->data()),
                               static_cast<size_t>(buffer->size()));
 
-  std::vector<LoggedRequest> requests;
+  // Each record becomes its rows as soon as it is parsed, so a part is never held in memory
+  // as parsed records (tens of thousands of responses of hundreds of values).
+  struct ServiceRows {
+    features::LogLayout layout;
+    std::unique_ptr<connectors::JsonMessageDecoder> decoder;
+  };
+  std::map<std::string, ServiceRows> by_service;  // in name order, rows in served order
   std::string kept;
   int64_t line = 0;
   for (size_t start = 0; start < text.size();) {
@@ -150,19 +158,21 @@ Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
     const definitions::FeatureService* service =
         request.ok() && !request->service.empty() ? applied->FindService(request->service)
                                                   : nullptr;
-    if (service != nullptr && SameFeatures(*request, *service)) {
-      requests.push_back(*std::move(request));
-    } else {
+    if (service == nullptr || !SameFeatures(*request, *service)) {
       kept.append(record);
       kept += '\n';
+      continue;
     }
+    ServiceRows& rows = by_service[service->name];
+    if (rows.decoder == nullptr) {
+      FST_ASSIGN_OR_RAISE(rows.layout, features::LogLayoutOf(*applied, *service));
+      rows.decoder = std::make_unique<connectors::JsonMessageDecoder>(rows.layout.schema);
+    }
+    FST_RETURN_NOT_OK(AddLogRows(rows.layout, *request, rows.decoder.get()));
   }
 
-  std::map<std::string, std::vector<const LoggedRequest*>> by_service;
-  for (const auto& request : requests) by_service[request.service].push_back(&request);
-  for (const auto& [name, records] : by_service) {
-    FST_ASSIGN_OR_RAISE(auto layout, features::LogLayoutOf(*applied, *applied->FindService(name)));
-    FST_ASSIGN_OR_RAISE(auto batch, LogRows(layout, records));
+  for (auto& [name, rows] : by_service) {
+    FST_ASSIGN_OR_RAISE(auto batch, rows.decoder->Finish());
     FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
     ingest::IngestOptions options;
     options.skip_same_content = true;  // a part published before a crash is not published again
