@@ -7,7 +7,7 @@
 The repo is bench/serving_bench.py's (25 views x 10 int64 features, services svc50/svc250,
 10,000 keys), built with its build_repos() when bench/data/serving/featherstone is missing.
 Per repeat, for every build, the log on and off (the order alternating per repeat): a fresh
-server `taskset -c 0 BIN serve --threads 1` (its feature log wiped first), a 2-second warm-up,
+server `taskset -c 0 BIN serve --threads 1` (its feature log wiped first), a warm-up (2 s),
 then `taskset -c 1 wrk -t1 -cC -dDs -s bench/serving_wrk.lua URL -- SERVICE ENTITIES 10000 SEED`;
 the server's CPU (utime + stime of all its threads, /proc/PID/stat) from before the run until it
 is idle again (the log's writer included) divided by the requests wrk counted, and the part of
@@ -66,7 +66,7 @@ def one_run(binary, repo, log_on, args, seed):
     server = sb.featherstone_server(binary, repo, log_on, work / "serving_cpu.log")
     pid = server.proc.pid
     try:
-        sb.wrk(server.port, args.service, args.entities, args.connections, 2, seed + 1000)
+        sb.wrk(server.port, args.service, args.entities, args.connections, args.warmup, seed + 1000)
         idle(pid)
         load = os.getloadavg()[0]
         cpu0, threads0 = proc_cpu_seconds(pid), thread_cpu_seconds(pid)
@@ -130,6 +130,7 @@ def main():
     ap.add_argument("--bin", action="append", required=True, help="a featherstone binary")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2, help="seconds of load before the timed run")
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--service", default="svc50")
     ap.add_argument("--entities", type=int, default=1)
