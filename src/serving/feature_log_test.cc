@@ -135,6 +135,18 @@ nlohmann::ordered_json ReferenceLine(const FeatureLogRecord& r) {
   return out;
 }
 
+// A value of each kind a response holds: int64, text, double, bool, list.
+retrieval::OnlineValue RandomValue(size_t kind, std::mt19937_64& rng,
+                                   const std::vector<std::string>& texts) {
+  const std::string& text = texts[rng() % texts.size()];
+  if (kind == 0) return retrieval::OnlineValue(std::in_place_type<int64_t>, static_cast<int64_t>(rng()));
+  if (kind == 1) return retrieval::OnlineValue(std::in_place_type<std::string>, text);
+  if (kind == 2) return retrieval::OnlineValue(std::in_place_type<double>, static_cast<double>(rng() % 1000) / 8.0);
+  if (kind == 3) return retrieval::OnlineValue(std::in_place_type<bool>, rng() % 2 == 0);
+  return retrieval::OnlineValue(std::in_place_type<std::vector<std::string>>,
+                                std::vector<std::string>{text, "b"});
+}
+
 TEST(FeatureLogLine, EqualsTheReferenceOnRandomRecords) {
   std::mt19937_64 rng(12);
   auto pick = [&rng](size_t n) { return static_cast<size_t>(rng() % n); };
@@ -173,18 +185,12 @@ TEST(FeatureLogLine, EqualsTheReferenceOnRandomRecords) {
         const bool is_key = c < rows.key_columns;
         const size_t kind = pick(6);
         if (!is_key && kind == 0) {
-          row.push_back(std::monostate{});
+          row.emplace_back();  // null
           status.push_back(pick(2) ? S::kNotFound : S::kOutsideMaxAge);
           times.push_back(0);
           continue;
         }
-        switch (kind % 5) {
-          case 0: row.push_back(static_cast<int64_t>(rng())); break;
-          case 1: row.push_back(texts[pick(texts.size())]); break;
-          case 2: row.push_back(static_cast<double>(pick(1000)) / 8.0); break;
-          case 3: row.push_back(pick(2) == 0); break;
-          default: row.push_back(std::vector<std::string>{texts[pick(texts.size())], "b"}); break;
-        }
+        row.push_back(RandomValue(kind % 5, rng, texts));
         status.push_back(S::kPresent);
         times.push_back(is_key ? 0 : kJan2 - static_cast<int64_t>(pick(1'000'000)));
       }
