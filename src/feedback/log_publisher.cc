@@ -136,7 +136,8 @@ Status WriteWhole(arrow::fs::FileSystem& fs, const std::string& path, const std:
 }
 
 // Adds the rows of `request` (served by a service with the layout's feature list) to `decoder`,
-// one per entity; `columns` is ColumnsOf(layout). Errors: Invalid naming the log line of a value that does not convert.
+// one per entity; `columns` is ColumnsOf(layout). Errors: Invalid naming the log line of a
+// value that does not convert.
 Status AddLogRows(const features::LogLayout& layout, const FeatureColumns& columns,
                   const LoggedRequest& request, connectors::JsonMessageDecoder* decoder) {
   for (size_t e = 0; e < request.entities.size(); ++e) {

@@ -102,7 +102,9 @@ nlohmann::ordered_json ReferenceLine(const FeatureLogRecord& r) {
   for (const auto& [k, v] : r.header->spec_hashes) out["spec_hashes"][k] = v;
   out["features"] = r.header->features;
   out["feature_names"] = ojson::array();
-  for (size_t c = keys; c < rows.columns.size(); ++c) out["feature_names"].push_back(rows.columns[c]);
+  for (size_t c = keys; c < rows.columns.size(); ++c) {
+    out["feature_names"].push_back(rows.columns[c]);
+  }
   out["entities"] = ojson::array();
   for (const auto& row : rows.rows) {
     ojson entity = ojson::object();
@@ -139,12 +141,15 @@ nlohmann::ordered_json ReferenceLine(const FeatureLogRecord& r) {
 retrieval::OnlineValue RandomValue(size_t kind, std::mt19937_64& rng,
                                    const std::vector<std::string>& texts) {
   const std::string& text = texts[rng() % texts.size()];
-  if (kind == 0) return retrieval::OnlineValue(std::in_place_type<int64_t>, static_cast<int64_t>(rng()));
-  if (kind == 1) return retrieval::OnlineValue(std::in_place_type<std::string>, text);
-  if (kind == 2) return retrieval::OnlineValue(std::in_place_type<double>, static_cast<double>(rng() % 1000) / 8.0);
-  if (kind == 3) return retrieval::OnlineValue(std::in_place_type<bool>, rng() % 2 == 0);
-  return retrieval::OnlineValue(std::in_place_type<std::vector<std::string>>,
-                                std::vector<std::string>{text, "b"});
+  using retrieval::OnlineValue;
+  if (kind == 0) return OnlineValue(std::in_place_type<int64_t>, static_cast<int64_t>(rng()));
+  if (kind == 1) return OnlineValue(std::in_place_type<std::string>, text);
+  if (kind == 2) {
+    return OnlineValue(std::in_place_type<double>, static_cast<double>(rng() % 1000) / 8.0);
+  }
+  if (kind == 3) return OnlineValue(std::in_place_type<bool>, rng() % 2 == 0);
+  return OnlineValue(std::in_place_type<std::vector<std::string>>,
+                     std::vector<std::string>{text, "b"});
 }
 
 TEST(FeatureLogLine, EqualsTheReferenceOnRandomRecords) {
@@ -163,7 +168,9 @@ TEST(FeatureLogLine, EqualsTheReferenceOnRandomRecords) {
       if (!service.empty()) hashes.emplace_back("feature_service/" + service, "h" + service);
       for (size_t f = 0; f < features; ++f) {
         names.push_back("v" + std::to_string(f % 2) + ":f" + std::to_string(f));
-        if (f < 2) hashes.emplace_back("feature_view/v" + std::to_string(f), texts[pick(texts.size())]);
+        if (f < 2) {
+          hashes.emplace_back("feature_view/v" + std::to_string(f), texts[pick(texts.size())]);
+        }
       }
       headers[key] = MakeFeatureLogHeader(service, names, hashes);
     }
@@ -175,7 +182,9 @@ TEST(FeatureLogLine, EqualsTheReferenceOnRandomRecords) {
     auto& rows = r.rows;
     rows.key_columns = 1 + pick(2);
     for (size_t k = 0; k < rows.key_columns; ++k) rows.columns.push_back("key" + std::to_string(k));
-    for (size_t f = 0; f < features; ++f) rows.columns.push_back(texts[pick(texts.size())] + std::to_string(f));
+    for (size_t f = 0; f < features; ++f) {
+      rows.columns.push_back(texts[pick(texts.size())] + std::to_string(f));
+    }
     const size_t entities = pick(4);
     for (size_t e = 0; e < entities; ++e) {
       std::vector<retrieval::OnlineValue> row;
