@@ -36,8 +36,9 @@ Result<const json*> Field(const json& record, const char* name, bool (json::*is)
   return &*it;
 }
 
-// `matrix` as rows x columns of JSON values. Errors: Invalid when its shape differs.
-Result<std::vector<std::vector<json>>> Matrix(const json& record, const char* name, size_t rows,
+// `matrix` as rows x columns of JSON values, moved out of `record`. Errors: Invalid when its
+// shape differs.
+Result<std::vector<std::vector<json>>> Matrix(json& record, const char* name, size_t rows,
                                               size_t columns, const std::string& where) {
   FST_ASSIGN_OR_RAISE(const json* matrix, Field(record, name, &json::is_array, "an array", where));
   if (matrix->size() != rows) {
@@ -45,12 +46,13 @@ Result<std::vector<std::vector<json>>> Matrix(const json& record, const char* na
                            rows, " entities");
   }
   std::vector<std::vector<json>> out;
-  for (const auto& row : *matrix) {
+  out.reserve(rows);
+  for (auto& row : record[name]) {
     if (!row.is_array() || row.size() != columns) {
       return Status::Invalid(where, ": field '", name, "': a row does not have ", columns,
                              " values, one per feature");
     }
-    out.emplace_back(row.begin(), row.end());
+    out.push_back(std::move(row.get_ref<json::array_t&>()));
   }
   return out;
 }
@@ -63,7 +65,7 @@ std::string Text(const json& value) {
 }  // namespace
 
 Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::string& where) {
-  const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!record.is_object()) return Status::Invalid(where, ": not a JSON object");
   LoggedRequest out;
   out.where = where;
@@ -81,6 +83,7 @@ Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::strin
     if (value.is_string()) out.spec_hashes[key] = value.get<std::string>();
   }
   FST_ASSIGN_OR_RAISE(auto features, Field(record, "features", &json::is_array, "an array", where));
+  out.features.reserve(features->size());
   for (const auto& feature : *features) {
     auto ref = feature.is_string() ? definitions::ParseFeatureRef(feature.get<std::string>())
                                    : Result<definitions::FeatureRef>(Status::Invalid("not text"));
@@ -91,15 +94,16 @@ Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::strin
     out.features.push_back(*ref);
   }
   FST_ASSIGN_OR_RAISE(auto names, Field(record, "feature_names", &json::is_array, "an array", where));
+  out.feature_names.reserve(names->size());
   for (const auto& name : *names) out.feature_names.push_back(Text(name));
   if (out.feature_names.size() != out.features.size()) {
     return Status::Invalid(where, ": ", out.feature_names.size(), " feature_names for ",
                            out.features.size(), " features");
   }
-  FST_ASSIGN_OR_RAISE(auto entities, Field(record, "entities", &json::is_array, "an array", where));
-  for (const auto& entity : *entities) {
+  FST_RETURN_NOT_OK(Field(record, "entities", &json::is_array, "an array", where).status());
+  for (auto& entity : record["entities"]) {
     if (!entity.is_object()) return Status::Invalid(where, ": an entity is not an object");
-    out.entities.push_back(entity);
+    out.entities.push_back(std::move(entity));
   }
   const size_t n = out.entities.size();
   out.request_data.assign(n, json::object());
@@ -108,7 +112,7 @@ Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::strin
     if (!requests->is_array() || requests->size() != n) {
       return Status::Invalid(where, ": field 'request_data' is not one object per entity");
     }
-    for (size_t e = 0; e < n; ++e) out.request_data[e] = (*requests)[e];
+    for (size_t e = 0; e < n; ++e) out.request_data[e] = std::move((*requests)[e]);
   }
   const size_t f = out.features.size();
   FST_ASSIGN_OR_RAISE(out.values, Matrix(record, "values", n, f, where));
@@ -117,6 +121,8 @@ Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::strin
   out.statuses.resize(n);
   out.event_ts.resize(n);
   for (size_t e = 0; e < n; ++e) {
+    out.statuses[e].reserve(f);
+    out.event_ts[e].reserve(f);
     for (size_t c = 0; c < f; ++c) {
       out.statuses[e].push_back(Text(statuses[e][c]));
       out.event_ts[e].push_back(times[e][c].is_number_integer() ? times[e][c].get<int64_t>() : 0);

@@ -121,16 +121,17 @@ class FeedbackTest : public repo::RepoTest {
     record.request_id = "req-" + std::to_string(++served_);
     record.served_at_us = core::NowMicros();
     record.at_us = at;
-    record.service = "churn_model";
+    std::vector<std::pair<std::string, std::string>> hashes;
     auto objects = repo_->registry().List();
     EXPECT_TRUE(objects.ok());
     for (const auto& object : *objects) {
       if (object.object.name == "churn_model" || object.object.name == "customer_features") {
-        record.spec_hashes.emplace_back(object.object.kind + "/" + object.object.name,
-                                        object.object.hash);
+        hashes.emplace_back(object.object.kind + "/" + object.object.name, object.object.hash);
       }
     }
-    for (const auto& ref : *refs) record.features.push_back(ref.ToString());
+    std::vector<std::string> features;
+    for (const auto& ref : *refs) features.push_back(ref.ToString());
+    record.header = serving::MakeFeatureLogHeader("churn_model", features, hashes);
     record.rows = std::move(*rows);
     EXPECT_TRUE(log_->Append(std::move(record)));
     return "req-" + std::to_string(served_);

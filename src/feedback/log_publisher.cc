@@ -18,15 +18,43 @@ namespace {
 
 using json = nlohmann::json;
 
-// The row of entity `e` of `request` as the text of a JSON object of the layout's columns,
-// written directly: a part holds tens of thousands of responses of hundreds of values.
-std::string LogRow(const features::LogLayout& layout, const LoggedRequest& request, size_t e,
-                   bool with_request_fields) {
+// A layout's three columns per feature, named once per part rather than per row: the value
+// column's name (compared with the names served) and each column as JSON key text `"name":`.
+struct FeatureColumns {
+  std::vector<std::string> value;
+  std::vector<std::string> value_key, status_key, event_ts_key;
+};
+
+FeatureColumns ColumnsOf(const features::LogLayout& layout) {
+  FeatureColumns out;
+  auto key = [](const std::string& name) {
+    std::string text;
+    retrieval::AppendJsonString(name, &text);
+    return text + ':';
+  };
+  for (const auto& ref : layout.features) {
+    out.value.push_back(features::LogValueColumn(ref));
+    out.value_key.push_back(key(out.value.back()));
+    out.status_key.push_back(key(features::LogStatusColumn(ref)));
+    out.event_ts_key.push_back(key(features::LogEventTsColumn(ref)));
+  }
+  return out;
+}
+
+// The row of entity `e` of `request` as the text of a JSON object of the layout's columns
+// (`columns` its ColumnsOf), written directly: a part holds tens of thousands of responses of
+// hundreds of values.
+std::string LogRow(const features::LogLayout& layout, const FeatureColumns& columns,
+                   const LoggedRequest& request, size_t e, bool with_request_fields) {
   std::string out = "{";
   auto key = [&out](std::string_view name) {
     if (out.size() > 1) out += ',';
     retrieval::AppendJsonString(name, &out);
     out += ':';
+  };
+  auto key_text = [&out](const std::string& text) {
+    if (out.size() > 1) out += ',';
+    out += text;
   };
   auto value = [&out](const json& v) {
     if (v.is_number_integer()) {
@@ -65,17 +93,15 @@ std::string LogRow(const features::LogLayout& layout, const LoggedRequest& reque
   }
   bool full_names = false;
   for (size_t f = 0; f < layout.features.size(); ++f) {
-    const auto& ref = layout.features[f];
-    const std::string column = features::LogValueColumn(ref);
-    key(column);
+    key_text(columns.value_key[f]);
     value(request.values[e][f]);
-    key(features::LogStatusColumn(ref));
+    key_text(columns.status_key[f]);
     retrieval::AppendJsonString(request.statuses[e][f], &out);
     if (request.event_ts[e][f] != 0) {
-      key(features::LogEventTsColumn(ref));
+      key_text(columns.event_ts_key[f]);
       time(request.event_ts[e][f]);
     }
-    full_names = full_names || request.feature_names[f] == column;
+    full_names = full_names || request.feature_names[f] == columns.value[f];
   }
   auto service_hash = request.spec_hashes.find("feature_service/" + request.service);
   if (service_hash != request.spec_hashes.end()) {
@@ -94,7 +120,10 @@ std::string LogRow(const features::LogLayout& layout, const LoggedRequest& reque
 bool SameFeatures(const LoggedRequest& request, const definitions::FeatureService& service) {
   if (request.features.size() != service.features.size()) return false;
   for (size_t f = 0; f < request.features.size(); ++f) {
-    if (request.features[f].ToString() != service.features[f].ToString()) return false;
+    if (request.features[f].view != service.features[f].view ||
+        request.features[f].feature != service.features[f].feature) {
+      return false;
+    }
   }
   return true;
 }
@@ -106,25 +135,25 @@ Status WriteWhole(arrow::fs::FileSystem& fs, const std::string& path, const std:
   return fs.Move(path + ".tmp", path);
 }
 
-}  // namespace
-
-Result<std::shared_ptr<arrow::RecordBatch>> LogRows(
-    const features::LogLayout& layout, const std::vector<const LoggedRequest*>& requests) {
-  connectors::JsonMessageDecoder decoder(layout.schema);
-  for (const LoggedRequest* request : requests) {
-    for (size_t e = 0; e < request->entities.size(); ++e) {
-      auto where = [&] { return request->where; };
-      Status status = decoder.Add(LogRow(layout, *request, e, true), where);
-      // Request data is logged as the text the client sent; text that is not a value of the
-      // field's type (the lookup refused nothing with it) is logged as null.
-      if (!status.ok() && !layout.request_fields.empty()) {
-        status = decoder.Add(LogRow(layout, *request, e, false), where);
-      }
-      FST_RETURN_NOT_OK(status);
+// Adds the rows of `request` (served by a service with the layout's feature list) to `decoder`,
+// one per entity; `columns` is ColumnsOf(layout). Errors: Invalid naming the log line of a
+// value that does not convert.
+Status AddLogRows(const features::LogLayout& layout, const FeatureColumns& columns,
+                  const LoggedRequest& request, connectors::JsonMessageDecoder* decoder) {
+  for (size_t e = 0; e < request.entities.size(); ++e) {
+    auto where = [&] { return request.where; };
+    Status status = decoder->Add(LogRow(layout, columns, request, e, true), where);
+    // Request data is logged as the text the client sent; text that is not a value of the
+    // field's type (the lookup refused nothing with it) is logged as null.
+    if (!status.ok() && !layout.request_fields.empty()) {
+      status = decoder->Add(LogRow(layout, columns, request, e, false), where);
     }
+    FST_RETURN_NOT_OK(status);
   }
-  return decoder.Finish();
+  return Status::OK();
 }
+
+}  // namespace
 
 Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
@@ -136,7 +165,14 @@ Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
   const std::string_view text(reinterpret_cast<const char*>(buffer->data()),
                               static_cast<size_t>(buffer->size()));
 
-  std::vector<LoggedRequest> requests;
+  // Each record becomes its rows as soon as it is parsed, so a part is never held in memory
+  // as parsed records (tens of thousands of responses of hundreds of values).
+  struct ServiceRows {
+    features::LogLayout layout;
+    FeatureColumns columns;
+    std::unique_ptr<connectors::JsonMessageDecoder> decoder;
+  };
+  std::map<std::string, ServiceRows> by_service;  // in name order, rows in served order
   std::string kept;
   int64_t line = 0;
   for (size_t start = 0; start < text.size();) {
@@ -150,19 +186,22 @@ Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
     const definitions::FeatureService* service =
         request.ok() && !request->service.empty() ? applied->FindService(request->service)
                                                   : nullptr;
-    if (service != nullptr && SameFeatures(*request, *service)) {
-      requests.push_back(*std::move(request));
-    } else {
+    if (service == nullptr || !SameFeatures(*request, *service)) {
       kept.append(record);
       kept += '\n';
+      continue;
     }
+    ServiceRows& rows = by_service[service->name];
+    if (rows.decoder == nullptr) {
+      FST_ASSIGN_OR_RAISE(rows.layout, features::LogLayoutOf(*applied, *service));
+      rows.columns = ColumnsOf(rows.layout);
+      rows.decoder = std::make_unique<connectors::JsonMessageDecoder>(rows.layout.schema);
+    }
+    FST_RETURN_NOT_OK(AddLogRows(rows.layout, rows.columns, *request, rows.decoder.get()));
   }
 
-  std::map<std::string, std::vector<const LoggedRequest*>> by_service;
-  for (const auto& request : requests) by_service[request.service].push_back(&request);
-  for (const auto& [name, records] : by_service) {
-    FST_ASSIGN_OR_RAISE(auto layout, features::LogLayoutOf(*applied, *applied->FindService(name)));
-    FST_ASSIGN_OR_RAISE(auto batch, LogRows(layout, records));
+  for (auto& [name, rows] : by_service) {
+    FST_ASSIGN_OR_RAISE(auto batch, rows.decoder->Finish());
     FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
     ingest::IngestOptions options;
     options.skip_same_content = true;  // a part published before a crash is not published again

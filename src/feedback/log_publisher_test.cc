@@ -54,12 +54,13 @@ serving::FeatureLogRecord Response(int i, const std::string& service, bool full_
   record.request_id = "req-" + std::to_string(i);
   record.served_at_us = kServedAt + i * 1000;
   record.at_us = record.served_at_us - 5;
-  record.service = service;
   const bool both = service != "amount_model";
-  record.features = {"customer_features:amount"};
-  if (both) record.features.push_back("customer_features:order_id");
-  if (!service.empty()) record.spec_hashes.emplace_back("feature_service/" + service, "hs");
-  record.spec_hashes.emplace_back("feature_view/customer_features", "hv");
+  std::vector<std::string> features = {"customer_features:amount"};
+  if (both) features.push_back("customer_features:order_id");
+  std::vector<std::pair<std::string, std::string>> hashes;
+  if (!service.empty()) hashes.emplace_back("feature_service/" + service, "hs");
+  hashes.emplace_back("feature_view/customer_features", "hv");
+  record.header = serving::MakeFeatureLogHeader(service, features, hashes);
   auto& rows = record.rows;
   rows.columns = {"customer_id", full_names ? "customer_features__amount" : "amount"};
   rows.types = {core::ValueType::kInt64, core::ValueType::kFloat64};

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include <pthread.h>
+
 #include <arrow/buffer.h>
 #include <arrow/filesystem/localfs.h>
 #include <arrow/io/interfaces.h>
@@ -65,12 +67,42 @@ bool LogSampled(std::string_view request_id, double rate) {
   return static_cast<double>(hash >> 11) * 0x1.0p-53 < rate;
 }
 
-std::string FeatureLogLine(const FeatureLogRecord& record) {
+std::shared_ptr<const FeatureLogHeader> MakeFeatureLogHeader(
+    std::string service, std::vector<std::string> features,
+    std::vector<std::pair<std::string, std::string>> spec_hashes) {
+  auto header = std::make_shared<FeatureLogHeader>();
+  std::string& out = header->json;
+  auto text = [&out](std::string_view value) { retrieval::AppendJsonString(value, &out); };
+  out += "\"service\":";
+  if (service.empty()) {
+    out += "null";
+  } else {
+    text(service);
+  }
+  out += ",\"spec_hashes\":{";
+  for (size_t i = 0; i < spec_hashes.size(); ++i) {
+    if (i > 0) out += ',';
+    text(spec_hashes[i].first);
+    out += ':';
+    text(spec_hashes[i].second);
+  }
+  out += "},\"features\":[";
+  for (size_t i = 0; i < features.size(); ++i) {
+    if (i > 0) out += ',';
+    text(features[i]);
+  }
+  out += ']';
+  header->service = std::move(service);
+  header->features = std::move(features);
+  header->spec_hashes = std::move(spec_hashes);
+  return header;
+}
+
+void AppendFeatureLogLine(const FeatureLogRecord& record, std::string* out_text) {
   // Written as text rather than as a JSON tree: the writer thread formats every response.
+  std::string& out = *out_text;
   const auto& rows = record.rows;
   const size_t keys = rows.key_columns;
-  std::string out;
-  out.reserve(48 * (rows.columns.size() + 4) * (rows.rows.size() + 1));
   auto text = [&out](std::string_view value) { retrieval::AppendJsonString(value, &out); };
   auto value = [&out](const retrieval::OnlineValue& v) { retrieval::AppendJson(v, &out); };
   auto number = [&out](int64_t n) {
@@ -81,28 +113,13 @@ std::string FeatureLogLine(const FeatureLogRecord& record) {
   text(record.request_id);
   out += ",\"served_at_us\":";
   number(record.served_at_us);
-  out += ",\"served_at\":\"" + core::FormatTimestamp(record.served_at_us) + '"';
-  out += ",\"at_us\":";
+  out += ",\"served_at\":\"";
+  out += core::FormatTimestamp(record.served_at_us);
+  out += "\",\"at_us\":";
   number(record.at_us);
-  out += ",\"service\":";
-  if (record.service.empty()) {
-    out += "null";
-  } else {
-    text(record.service);
-  }
-  out += ",\"spec_hashes\":{";
-  for (size_t i = 0; i < record.spec_hashes.size(); ++i) {
-    if (i > 0) out += ',';
-    text(record.spec_hashes[i].first);
-    out += ':';
-    text(record.spec_hashes[i].second);
-  }
-  out += "},\"features\":[";
-  for (size_t i = 0; i < record.features.size(); ++i) {
-    if (i > 0) out += ',';
-    text(record.features[i]);
-  }
-  out += "],\"feature_names\":[";
+  out += ',';
+  out += record.header->json;
+  out += ",\"feature_names\":[";
   for (size_t c = keys; c < rows.columns.size(); ++c) {
     if (c > keys) out += ',';
     text(rows.columns[c]);
@@ -158,8 +175,14 @@ std::string FeatureLogLine(const FeatureLogRecord& record) {
     const int64_t ts = rows.event_ts[r][c];
     number(ts == std::numeric_limits<int64_t>::min() ? 0 : ts);
   });
-  out += '}';
-  return out;
+  out += "}\n";
+}
+
+std::string FeatureLogLine(const FeatureLogRecord& record) {
+  std::string line;
+  AppendFeatureLogLine(record, &line);
+  line.pop_back();
+  return line;
 }
 
 FeatureLog::FeatureLog(FeatureLogOptions options, std::shared_ptr<arrow::fs::FileSystem> fs)
@@ -179,8 +202,17 @@ Result<std::unique_ptr<FeatureLog>> FeatureLog::Open(const FeatureLogOptions& op
     }
   }
   std::unique_ptr<FeatureLog> log(new FeatureLog(options, std::move(fs)));
-  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
-  if (options.publish) log->publisher_ = std::thread([raw = log.get()] { raw->PublisherLoop(); });
+  // Named, so that top and perf tell the log's CPU from the request threads'.
+  log->writer_ = std::thread([raw = log.get()] {
+    pthread_setname_np(pthread_self(), "fst-log-writer");
+    raw->WriterLoop();
+  });
+  if (options.publish) {
+    log->publisher_ = std::thread([raw = log.get()] {
+      pthread_setname_np(pthread_self(), "fst-log-publish");
+      raw->PublisherLoop();
+    });
+  }
   return log;
 }
 
@@ -229,8 +261,10 @@ FeatureLogCounters FeatureLog::Counters() const {
 
 void FeatureLog::WriterLoop() {
   const auto interval = std::chrono::milliseconds(options_.flush_interval_ms);
+  // Kept across batches, so their memory is reused rather than faulted in for every batch.
+  std::deque<FeatureLogRecord> batch;
+  std::string text;
   while (true) {
-    std::deque<FeatureLogRecord> batch;
     bool stopping = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -239,8 +273,11 @@ void FeatureLog::WriterLoop() {
       stopping = stopping_;
     }
     const int64_t now = core::NowMicros();
-    // Consecutive records of one day are written with one call.
-    std::string text, day;
+    // Consecutive records of one day are written together, in writes of about kWriteBytes.
+    constexpr size_t kWriteBytes = 1 << 20;
+    constexpr int64_t kMicrosPerDay = 86'400'000'000;
+    int64_t day_number = std::numeric_limits<int64_t>::min();
+    std::string day;
     int64_t lines = 0;
     auto write = [&] {
       if (lines == 0) return;
@@ -257,16 +294,19 @@ void FeatureLog::WriterLoop() {
       lines = 0;
     };
     for (const auto& record : batch) {
-      const std::string record_day = Day(record.served_at_us);
-      if (record_day != day) {
+      const int64_t served = record.served_at_us;
+      const int64_t record_day = served / kMicrosPerDay - (served % kMicrosPerDay < 0 ? 1 : 0);
+      if (record_day != day_number) {
         write();
-        day = record_day;
+        day_number = record_day;
+        day = Day(served);
       }
-      text += FeatureLogLine(record);
-      text += '\n';
+      AppendFeatureLogLine(record, &text);
       ++lines;
+      if (text.size() >= kWriteBytes) write();
     }
     write();
+    batch.clear();
     if (part_ != nullptr && (part_bytes_ >= options_.rotate_bytes ||
                              now - part_opened_us_ >= options_.rotate_seconds * 1'000'000)) {
       if (Status status = ClosePart(); !status.ok()) {

@@ -6,10 +6,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+
+#include "featherstone/core/time.h"
+#include "featherstone/retrieval/online_json.h"
 
 namespace fst::serving {
 namespace {
@@ -33,9 +38,8 @@ FeatureLogRecord Record(const std::string& id, int64_t served_at) {
   r.request_id = id;
   r.served_at_us = served_at;
   r.at_us = served_at;
-  r.service = "churn_model";
-  r.features = {"customer_features:amount"};
-  r.spec_hashes = {{"feature_service/churn_model", "abc"}};
+  r.header = MakeFeatureLogHeader("churn_model", {"customer_features:amount"},
+                                  {{"feature_service/churn_model", "abc"}});
   r.rows.columns = {"customer_id", "amount"};
   r.rows.key_columns = 1;
   r.rows.rows = {{int64_t{42}, 12.5}, {int64_t{43}, std::monostate{}}};
@@ -78,8 +82,139 @@ TEST(FeatureLogLine, OneObjectPerRequest) {
   EXPECT_EQ(line["values"], json::parse(R"([[12.5], [null]])"));
   EXPECT_EQ(line["statuses"], json::parse(R"([["PRESENT"], ["NOT_FOUND"]])"));
   EXPECT_EQ(line["event_timestamps_us"], json::parse("[[1767311999999995], [0]]"));
-  r.service.clear();
+  r.header = MakeFeatureLogHeader("", r.header->features, r.header->spec_hashes);
   EXPECT_TRUE(json::parse(FeatureLogLine(r))["service"].is_null());
+}
+
+// The line as a JSON tree built field by field from the record: the reference the text
+// writer (with its shared, pre-rendered header) must equal.
+nlohmann::ordered_json ReferenceLine(const FeatureLogRecord& r) {
+  using ojson = nlohmann::ordered_json;
+  const auto& rows = r.rows;
+  const size_t keys = rows.key_columns;
+  ojson out = ojson::object();
+  out["request_id"] = r.request_id;
+  out["served_at_us"] = r.served_at_us;
+  out["served_at"] = core::FormatTimestamp(r.served_at_us);
+  out["at_us"] = r.at_us;
+  out["service"] = r.header->service.empty() ? ojson() : ojson(r.header->service);
+  out["spec_hashes"] = ojson::object();
+  for (const auto& [k, v] : r.header->spec_hashes) out["spec_hashes"][k] = v;
+  out["features"] = r.header->features;
+  out["feature_names"] = ojson::array();
+  for (size_t c = keys; c < rows.columns.size(); ++c) {
+    out["feature_names"].push_back(rows.columns[c]);
+  }
+  out["entities"] = ojson::array();
+  for (const auto& row : rows.rows) {
+    ojson entity = ojson::object();
+    for (size_t c = 0; c < keys; ++c) entity[rows.columns[c]] = retrieval::ToJson(row[c]);
+    out["entities"].push_back(entity);
+  }
+  if (!r.requests.empty()) {
+    out["request_data"] = ojson::array();
+    for (const auto& fields : r.requests) {
+      ojson object = ojson::object();
+      for (const auto& [k, v] : fields) object[k] = v;
+      out["request_data"].push_back(object);
+    }
+  }
+  ojson values = ojson::array(), statuses = ojson::array(), times = ojson::array();
+  for (size_t e = 0; e < rows.rows.size(); ++e) {
+    ojson v = ojson::array(), s = ojson::array(), t = ojson::array();
+    for (size_t c = keys; c < rows.columns.size(); ++c) {
+      v.push_back(retrieval::ToJson(rows.rows[e][c]));
+      s.push_back(retrieval::FeatureStatusName(rows.statuses[e][c]));
+      t.push_back(rows.event_ts[e][c]);
+    }
+    values.push_back(v);
+    statuses.push_back(s);
+    times.push_back(t);
+  }
+  out["values"] = values;
+  out["statuses"] = statuses;
+  out["event_timestamps_us"] = times;
+  return out;
+}
+
+// A value of each kind a response holds: int64, text, double, bool, list.
+retrieval::OnlineValue RandomValue(size_t kind, std::mt19937_64& rng,
+                                   const std::vector<std::string>& texts) {
+  const std::string& text = texts[rng() % texts.size()];
+  using retrieval::OnlineValue;
+  if (kind == 0) return OnlineValue(std::in_place_type<int64_t>, static_cast<int64_t>(rng()));
+  if (kind == 1) return OnlineValue(std::in_place_type<std::string>, text);
+  if (kind == 2) {
+    return OnlineValue(std::in_place_type<double>, static_cast<double>(rng() % 1000) / 8.0);
+  }
+  if (kind == 3) return OnlineValue(std::in_place_type<bool>, rng() % 2 == 0);
+  return OnlineValue(std::in_place_type<std::vector<std::string>>,
+                     std::vector<std::string>{text, "b"});
+}
+
+TEST(FeatureLogLine, EqualsTheReferenceOnRandomRecords) {
+  std::mt19937_64 rng(12);
+  auto pick = [&rng](size_t n) { return static_cast<size_t>(rng() % n); };
+  const std::vector<std::string> texts = {"a", "o\"1", "tab\there", "\u00e9t\u00e9", "x\\y", ""};
+  using S = retrieval::FeatureStatus;
+  std::map<std::string, std::shared_ptr<const FeatureLogHeader>> headers;
+  for (int i = 0; i < 300; ++i) {
+    const size_t features = 1 + pick(4);
+    const std::string service = pick(3) == 0 ? "" : "svc" + std::to_string(pick(2));
+    const std::string key = service + "/" + std::to_string(features);
+    if (headers.find(key) == headers.end()) {
+      std::vector<std::string> names;
+      std::vector<std::pair<std::string, std::string>> hashes;
+      if (!service.empty()) hashes.emplace_back("feature_service/" + service, "h" + service);
+      for (size_t f = 0; f < features; ++f) {
+        names.push_back("v" + std::to_string(f % 2) + ":f" + std::to_string(f));
+        if (f < 2) {
+          hashes.emplace_back("feature_view/v" + std::to_string(f), texts[pick(texts.size())]);
+        }
+      }
+      headers[key] = MakeFeatureLogHeader(service, names, hashes);
+    }
+    FeatureLogRecord r;
+    r.header = headers[key];
+    r.request_id = "id-" + std::to_string(i) + texts[pick(texts.size())];
+    r.served_at_us = kJan2 + static_cast<int64_t>(pick(1'000'000'000'000));
+    r.at_us = r.served_at_us - static_cast<int64_t>(pick(1000));
+    auto& rows = r.rows;
+    rows.key_columns = 1 + pick(2);
+    for (size_t k = 0; k < rows.key_columns; ++k) rows.columns.push_back("key" + std::to_string(k));
+    for (size_t f = 0; f < features; ++f) {
+      rows.columns.push_back(texts[pick(texts.size())] + std::to_string(f));
+    }
+    const size_t entities = pick(4);
+    for (size_t e = 0; e < entities; ++e) {
+      std::vector<retrieval::OnlineValue> row;
+      std::vector<S> status;
+      std::vector<int64_t> times;
+      for (size_t c = 0; c < rows.columns.size(); ++c) {
+        const bool is_key = c < rows.key_columns;
+        const size_t kind = pick(6);
+        if (!is_key && kind == 0) {
+          row.emplace_back();  // null
+          status.push_back(pick(2) ? S::kNotFound : S::kOutsideMaxAge);
+          times.push_back(0);
+          continue;
+        }
+        row.push_back(RandomValue(kind % 5, rng, texts));
+        status.push_back(S::kPresent);
+        times.push_back(is_key ? 0 : kJan2 - static_cast<int64_t>(pick(1'000'000)));
+      }
+      rows.rows.push_back(row);
+      rows.statuses.push_back(status);
+      rows.event_ts.push_back(times);
+      if (pick(2) == 0) r.requests.push_back({{"amount", texts[pick(texts.size())]}, {"n", "3"}});
+    }
+    if (r.requests.size() != entities) r.requests.clear();
+    std::string appended = "prefix";
+    AppendFeatureLogLine(r, &appended);
+    ASSERT_EQ(appended, "prefix" + FeatureLogLine(r) + "\n");
+    const auto line = nlohmann::ordered_json::parse(FeatureLogLine(r));
+    ASSERT_EQ(line.dump(), ReferenceLine(r).dump()) << "record " << i;
+  }
 }
 
 TEST(FeatureLog, StopWritesEverythingAndRenamesThePart) {

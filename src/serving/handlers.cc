@@ -212,16 +212,33 @@ std::optional<EndpointError> Handlers::Deny(const TokenEntry* caller,
   return EndpointError{403, access.message()};
 }
 
-Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Handlers::Resolve(
-    const std::string& features, const std::string& service) {
+Result<std::shared_ptr<const Handlers::Resolved>> Handlers::Resolve(const std::string& features,
+                                                                   const std::string& service) {
   const std::string key = service.empty() ? "f:" + features : "s:" + service;
   {
     std::lock_guard<std::mutex> lock(resolved_mu_);
     auto it = resolved_.find(key);
     if (it != resolved_.end()) return it->second;
   }
-  FST_ASSIGN_OR_RAISE(auto refs, retrieval::ResolveFeatures(*applied_, features, service));
-  auto shared = std::make_shared<const std::vector<definitions::FeatureRef>>(std::move(refs));
+  auto resolved = std::make_shared<Resolved>();
+  FST_ASSIGN_OR_RAISE(resolved->refs, retrieval::ResolveFeatures(*applied_, features, service));
+  // The definitions that serve it: the service, then each view read, once.
+  std::vector<std::pair<std::string, std::string>> hashes;
+  std::set<std::string> seen;
+  auto add_hash = [&](const std::string& key) {
+    auto it = spec_hashes_.find(key);
+    if (it != spec_hashes_.end() && seen.insert(key).second) hashes.emplace_back(key, it->second);
+  };
+  if (!service.empty()) add_hash("feature_service/" + service);
+  std::vector<std::string> names;
+  for (const auto& ref : resolved->refs) {
+    resolved->views.push_back(ref.view);
+    names.push_back(ref.ToString());
+    add_hash("feature_view/" + ref.view);
+    add_hash("on_demand_feature_view/" + ref.view);
+  }
+  resolved->log_header = MakeFeatureLogHeader(service, std::move(names), std::move(hashes));
+  std::shared_ptr<const Resolved> shared = std::move(resolved);
   std::lock_guard<std::mutex> lock(resolved_mu_);
   if (resolved_.size() < kResolvedEntries) resolved_.emplace(key, shared);
   return shared;
@@ -254,22 +271,20 @@ std::optional<EndpointError> Handlers::GetOnlineFeatures(OnlineRequest request,
   for (const auto& f : request.features) features += (features.empty() ? "" : ",") + f;
   auto resolved = Resolve(features, request.feature_service);
   if (!resolved.ok()) return EngineError(resolved.status());
-  const std::vector<definitions::FeatureRef>* refs = resolved->get();
+  const Resolved& served = **resolved;
   const int64_t served_at = core::NowMicros();
   const int64_t at = request.at.value_or(served_at);
   Result<retrieval::OnlineRows> rows;
   {
     std::lock_guard<std::mutex> lock(repo_mu_);
-    rows = retrieval::GetOnlineFeatures(*repo_, *refs, request.entities, at,
+    rows = retrieval::GetOnlineFeatures(*repo_, served.refs, request.entities, at,
                                         request.full_feature_names, request.requests);
   }
   if (!rows.ok()) return EngineError(rows.status());
   const std::string request_id = NextRequestId();
   encode(*rows, request_id);
 
-  std::vector<std::string> views;
-  for (const auto& ref : *refs) views.push_back(ref.view);
-  metrics_->CountLookup(*rows, views);
+  metrics_->CountLookup(*rows, served.views);
   if (!request.feature_service.empty()) {
     metrics_->ObserveService(request.feature_service,
                              std::chrono::duration_cast<std::chrono::microseconds>(
@@ -286,20 +301,7 @@ std::optional<EndpointError> Handlers::GetOnlineFeatures(OnlineRequest request,
     record.request_id = request_id;
     record.served_at_us = served_at;
     record.at_us = at;
-    record.service = request.feature_service;
-    std::set<std::string> seen;
-    auto add_hash = [&](const std::string& key) {
-      auto it = spec_hashes_.find(key);
-      if (it != spec_hashes_.end() && seen.insert(key).second) {
-        record.spec_hashes.emplace_back(key, it->second);
-      }
-    };
-    if (!request.feature_service.empty()) add_hash("feature_service/" + request.feature_service);
-    for (const auto& ref : *refs) {
-      record.features.push_back(ref.ToString());
-      add_hash("feature_view/" + ref.view);
-      add_hash("on_demand_feature_view/" + ref.view);
-    }
+    record.header = served.log_header;
     record.requests = std::move(request.requests);
     record.rows = std::move(*rows);
     log_->Append(std::move(record));

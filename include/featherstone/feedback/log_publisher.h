@@ -16,12 +16,6 @@
 
 namespace fst::feedback {
 
-// The rows of `requests` (all served by one service with the layout's feature list) in the
-// layout's schema, one row per (request, entity). Errors: Invalid naming the log line of a
-// value that does not convert to its column's type.
-Result<std::shared_ptr<arrow::RecordBatch>> LogRows(
-    const features::LogLayout& layout, const std::vector<const LoggedRequest*>& requests);
-
 // Publishes the sealed part at `part` (a path on repo.fs()) and deletes it. Records served by a
 // service whose applied definition has the same feature list go to that service's log source,
 // one ingest per service, deduplicated by content (a retry after a crash publishes nothing

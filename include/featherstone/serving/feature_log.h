@@ -34,21 +34,37 @@ namespace fst::serving {
 // Where the feature log of the repo at `repo_dir` lives (docs/impl.md "Feature log").
 std::string FeatureLogDir(const std::string& repo_dir);
 
-struct FeatureLogRecord {
-  std::string request_id;
-  int64_t served_at_us = 0;
-  int64_t at_us = 0;                  // the lookup time (ttl, days_since)
+// What every response of one service (or feature list) logs alike: built once and shared by
+// the records of its responses (a request thread only takes a reference).
+struct FeatureLogHeader {
   std::string service;                // empty: requested by feature list
   std::vector<std::string> features;  // "view:feature", as resolved
   // "kind/name" -> spec hash of the service and the views read.
   std::vector<std::pair<std::string, std::string>> spec_hashes;
+  // `"service":…,"spec_hashes":{…},"features":[…]` as FeatureLogLine writes them.
+  std::string json;
+};
+
+// A header with its JSON fragment rendered.
+std::shared_ptr<const FeatureLogHeader> MakeFeatureLogHeader(
+    std::string service, std::vector<std::string> features,
+    std::vector<std::pair<std::string, std::string>> spec_hashes);
+
+struct FeatureLogRecord {
+  std::string request_id;
+  int64_t served_at_us = 0;
+  int64_t at_us = 0;  // the lookup time (ttl, days_since)
+  std::shared_ptr<const FeatureLogHeader> header;  // never null in a queued record
   std::vector<retrieval::EntityKeyText> requests;  // request data per entity (may be empty)
   retrieval::OnlineRows rows;
 };
 
-// The JSON line of a record (no trailing newline): request_id, served_at_us, served_at (ISO),
-// at_us, service (or null), spec_hashes, features, feature_names, entities (join key objects),
-// request_data (when given), values, statuses, event_timestamps_us (per entity, per feature).
+// Appends the JSON line of a record and a newline to `out`: request_id, served_at_us,
+// served_at (ISO), at_us, service (or null), spec_hashes, features, feature_names, entities
+// (join key objects), request_data (when given), values, statuses, event_timestamps_us (per
+// entity, per feature).
+void AppendFeatureLogLine(const FeatureLogRecord& record, std::string* out);
+// The line of AppendFeatureLogLine without its newline.
 std::string FeatureLogLine(const FeatureLogRecord& record);
 
 // Whether a response with `request_id` is logged under `logging: {sample_rate: rate}`: the

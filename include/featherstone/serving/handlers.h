@@ -113,10 +113,17 @@ class Handlers {
   // with a breaker, and the age of each online view's materialization watermark.
   std::string StoreGauges();
   std::string NextRequestId();
+  // A feature list or service as served: its refs, the view of each (for metrics) and the
+  // feature log's header of its responses.
+  struct Resolved {
+    std::vector<definitions::FeatureRef> refs;
+    std::vector<std::string> views;
+    std::shared_ptr<const FeatureLogHeader> log_header;
+  };
   // retrieval::ResolveFeatures, remembered: it plans every view it names (parsing their
   // expressions), and its answer depends only on the applied definitions, fixed while serving.
-  Result<std::shared_ptr<const std::vector<definitions::FeatureRef>>> Resolve(
-      const std::string& features, const std::string& service);
+  Result<std::shared_ptr<const Resolved>> Resolve(const std::string& features,
+                                                  const std::string& service);
 
   std::mutex repo_mu_;  // guards repo_ and everything reached through it
   std::unique_ptr<repo::RepoContext> repo_;
@@ -128,9 +135,9 @@ class Handlers {
   std::map<std::string, std::string> spec_hashes_;  // "kind/name" -> hash
   std::string catalog_;                             // GET /features
   std::mutex resolved_mu_;
-  // "s:" + service or "f:" + features -> refs; at most kResolvedEntries (then not added).
-  std::unordered_map<std::string, std::shared_ptr<const std::vector<definitions::FeatureRef>>>
-      resolved_;
+  // "s:" + service or "f:" + features -> what it resolves to; at most kResolvedEntries (then
+  // not added).
+  std::unordered_map<std::string, std::shared_ptr<const Resolved>> resolved_;
   static constexpr size_t kResolvedEntries = 4096;
   uint64_t request_prefix_ = 0;
   std::atomic<uint64_t> request_counter_{0};
