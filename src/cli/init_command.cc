@@ -48,6 +48,23 @@ sources:
       - {name: items, type: int32}
       - {name: event_ts, type: timestamp}
       - {name: created_ts, type: timestamp}
+  # The same orders as they happen, one JSON message each on a Kafka topic:
+  # `featherstone stream order_events` applies each event to the online store exactly
+  # (scripts/kafka starts a local broker; docs/streaming.md).
+  - name: order_events
+    kind: kafka
+    format: json
+    bootstrap_servers: 127.0.0.1:9092
+    topic: orders
+    timestamp_field: event_ts
+    description: Orders as they happen, one JSON message per order
+    owner: data-platform
+    tags: [orders, streaming]
+    schema:
+      - {name: customer_id, type: int64, nullable: false}
+      - {name: order_id, type: string}
+      - {name: amount, type: float64, nullable: true}
+      - {name: event_ts, type: timestamp}
 
 feature_views:
   - name: customer_features
@@ -73,6 +90,16 @@ feature_views:
         expr: "1/(1+exp(0.9*purchase_frequency_30d - 0.02*days_since(last_order_ts) - 0.5))"
         description: Likelihood the customer stops buying, from recency and frequency
         tags: [churn]
+
+  - name: live_orders
+    entities: [customer]
+    source: order_events
+    online: true
+    description: A customer's orders of the last hour and day, from the stream
+    tags: [streaming]
+    features:
+      - {name: orders_1h, agg: count, column: order_id, window: 1h}
+      - {name: spend_1d, agg: sum, column: amount, window: 1d}
 
 feature_services:
   - name: churn_model

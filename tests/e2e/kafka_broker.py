@@ -116,13 +116,14 @@ class KafkaBroker:
 
 
 @contextlib.contextmanager
-def running_broker(work, heap="512m"):
-    """Starts a single-node KRaft broker on free loopback ports with its logs in `work`;
-    yields a KafkaBroker and stops the broker on exit."""
+def running_broker(work, heap="512m", port=None):
+    """Starts a single-node KRaft broker on loopback (on `port`, or a free one) with its logs
+    in `work`; yields a KafkaBroker and stops the broker on exit."""
     jars = kafka_jars()
     work = pathlib.Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    port, cport = free_ports(2)
+    free, cport = free_ports(2)
+    port = port or free
     props = work / "server.properties"
     props.write_text("\n".join([
         "process.roles=broker,controller", "node.id=1",
@@ -162,3 +163,46 @@ def running_broker(work, heap="512m"):
             broker.kill()
             broker.wait()
         log.close()
+
+
+def main():
+    """scripts/kafka: a broker for trying `featherstone stream` by hand, until Ctrl-C."""
+    import argparse
+    import tempfile
+    parser = argparse.ArgumentParser(
+        prog="scripts/kafka",
+        description="Starts a single-node Kafka broker on 127.0.0.1 (the jars are fetched once "
+                    "by Maven into ~/.cache/featherstone/kafka-lib) and keeps it running until "
+                    "Ctrl-C. Produce with kcat: kcat -P -b 127.0.0.1:9092 -t orders < events.jsonl")
+    parser.add_argument("--port", type=int, default=9092, help="broker port (default 9092)")
+    parser.add_argument("--dir", help="folder for its data and log (default: a temporary one, "
+                                      "removed at exit)")
+    args = parser.parse_args()
+    missing = missing_tools()
+    if missing:
+        raise SystemExit(f"scripts/kafka: needs {', '.join(missing)} on PATH (scripts/setup "
+                         "installs them)")
+    try:
+        socket.create_connection(("127.0.0.1", args.port), timeout=1).close()
+        raise SystemExit(f"scripts/kafka: port {args.port} is taken; choose another with --port")
+    except OSError:
+        pass
+    with contextlib.ExitStack() as stack:
+        work = args.dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="fst-kafka-"))
+        print(f"starting a Kafka {KAFKA_VERSION} broker (first run: fetching its jars)...",
+              flush=True)
+        try:
+            broker = stack.enter_context(running_broker(work, port=args.port))
+        except BrokerError as e:
+            raise SystemExit(f"scripts/kafka: {e}")
+        print(f"Kafka broker on {broker.bootstrap} (log: {pathlib.Path(work) / 'broker.log'}); "
+              "Ctrl-C stops it", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopping the broker", flush=True)
+
+
+if __name__ == "__main__":
+    main()

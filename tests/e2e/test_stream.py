@@ -570,3 +570,32 @@ def test_kill_9_at_stream_points_each_side_holds_every_event_once(kafka, tmp_pat
     for hours in (0, 30):
         at = latest + dt.timedelta(hours=hours)
         assert online_counts(repo, keys, at) == online_counts(batch, keys, at)
+
+
+def test_the_quickstart_repo_streams_its_kafka_source(kafka, tmp_path):
+    """README "Streaming, by hand": `init`'s order_events source (pointed at the test's broker)
+    streamed, then live_orders read online."""
+    repo = tmp_path / "shop"
+    fst.run(["init", repo, "--customers", "50", "--days", "10"])
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    yaml_path = repo / "featherstone.yaml"
+    text = yaml_path.read_text()
+    assert "bootstrap_servers: 127.0.0.1:9092\n    topic: orders\n" in text
+    yaml_path.write_text(text.replace("bootstrap_servers: 127.0.0.1:9092\n    topic: orders\n",
+                                      f"bootstrap_servers: {kafka.bootstrap}\n"
+                                      f"    topic: {topic}\n"))
+    fst.run(["apply"], repo)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    amounts = [19.5, 5.0, 2.25]
+    events = [{"customer_id": 42, "order_id": f"o-{i}", "amount": a,
+               "event_ts": fst.iso(now - dt.timedelta(minutes=10 * i))}
+              for i, a in enumerate(amounts)]
+    # One from two hours ago counts for the day, not the hour.
+    events.append({"customer_id": 42, "order_id": "o-old", "amount": 100.0,
+                   "event_ts": fst.iso(now - dt.timedelta(hours=2))})
+    kafka.produce(topic, [json.dumps(e) for e in events])
+    p = fst.run(["stream", "order_events", "--until-idle", "2s"], repo)
+    assert "streamed 4 events from source 'order_events'" in p.stdout, p.stdout
+    got = fst.online(repo, [{"customer_id": 42}],
+                     features="live_orders:orders_1h,live_orders:spend_1d")
+    assert got == [{"customer_id": 42, "orders_1h": 3, "spend_1d": sum(amounts) + 100.0}], got
