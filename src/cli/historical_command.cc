@@ -1,25 +1,73 @@
-// `featherstone historical --entities FILE (--features V:F,... | --service NAME) --out FILE`
+// `featherstone historical (--entities FILE | --spine TEXT | --spine-source SRC)
+//   (--features V:F,... | --service NAME) --out FILE`
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 
 #include "command.h"
 #include "featherstone/connectors/table_writer.h"
+#include "featherstone/core/file_system.h"
 #include "featherstone/retrieval/historical.h"
+#include "featherstone/retrieval/spine.h"
 
 namespace fst::cli {
 namespace {
 
 struct Options {
   std::string entities;
+  std::string spine;
+  std::string spine_source;
+  std::string spine_at;
+  int64_t chunk_rows = 1 << 20;
   std::string features;
   std::string service;
   std::string out;
   retrieval::HistoricalOptions historical;
 };
 
+// A generated spine, computed and written a chunk at a time.
+Status RunSpine(repo::RepoContext& repo, const std::vector<definitions::FeatureRef>& refs,
+                const Options& o) {
+  retrieval::Spine spine;
+  if (!o.spine.empty()) {
+    FST_ASSIGN_OR_RAISE(spine, retrieval::ParseSpine(o.spine));
+  } else {
+    spine.source = o.spine_source;
+    spine.at_column = o.spine_at;
+  }
+  FST_ASSIGN_OR_RAISE(auto reader,
+                      retrieval::OpenSpine(repo, spine, refs, o.historical, o.chunk_rows));
+  FST_ASSIGN_OR_RAISE(auto writer, connectors::TableFileWriter::Open(*core::LocalFs(), o.out));
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  int64_t done = 0;
+  auto next = [&]() { return reader->Next(); };
+  auto sink = [&](const std::shared_ptr<arrow::Table>& chunk) -> Status {
+    FST_RETURN_NOT_OK(writer->Write(*chunk));
+    done += chunk->num_rows();
+    if (tty) {
+      std::fprintf(stderr, "\rhistorical: %lld of %lld spine rows", static_cast<long long>(done),
+                   static_cast<long long>(reader->total_rows()));
+    }
+    return Status::OK();
+  };
+  auto rows = retrieval::GetHistoricalFeaturesChunked(repo, next, refs, o.historical, sink);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  FST_RETURN_NOT_OK(rows.status());
+  FST_RETURN_NOT_OK(writer->Finish());
+  std::cout << "wrote " << *rows << " rows to " << o.out << "\n";
+  if (reader->skipped_rows() > 0) {
+    std::cout << "left out " << reader->skipped_rows() << " rows of source '" << o.spine_source
+              << "' whose time is null\n";
+  }
+  return Status::OK();
+}
+
 Status Run(const Globals& globals, const Options& o) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo->Applied());
   FST_ASSIGN_OR_RAISE(auto refs, retrieval::ResolveFeatures(*applied, o.features, o.service));
+  if (o.entities.empty()) return RunSpine(*repo, refs, o);
   FST_ASSIGN_OR_RAISE(auto entities,
                       retrieval::ReadEntityFile(*repo, o.entities, refs, o.historical));
   FST_ASSIGN_OR_RAISE(auto table,
@@ -42,9 +90,32 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
       "--out train.parquet\n"
       "Example: featherstone -C shop historical --entities data/transactions.csv "
       "--features transaction_features:amount_vs_average --out train.parquet   "
-      "(data/transactions.csv: customer_id,event_timestamp,amount)");
+      "(data/transactions.csv: customer_id,event_timestamp,amount)\n"
+      "Without an entity file, a spine is generated and computed a chunk at a time (any size "
+      "in bounded memory):\n"
+      "Example: featherstone -C shop historical --spine \"every 1d from 2026-01-01 to "
+      "2026-03-31 for all customer\" --service churn_model --out train.parquet   (every "
+      "customer in the data of the service's customer views, every day; from/to default to the "
+      "data's time range)\n"
+      "Example: featherstone -C shop historical --spine-source orders --spine-at event_ts "
+      "--service churn_model --out train.parquet   (one row per stored order, at its time)");
   auto o = std::make_shared<Options>();
-  cmd->add_option("--entities", o->entities, "Entity rows (.csv, .parquet, .jsonl)")->required();
+  auto* entities =
+      cmd->add_option("--entities", o->entities, "Entity rows (.csv, .parquet, .jsonl)");
+  auto* spine = cmd->add_option(
+      "--spine", o->spine, "Generated entity rows: \"every STEP [from T1] [to T2] for all ENTITY\"");
+  auto* spine_source = cmd->add_option(
+      "--spine-source", o->spine_source, "Entity rows from a source's stored rows (keys and time)");
+  cmd->add_option("--spine-at", o->spine_at,
+                  "With --spine-source: its timestamp column the rows are taken at (default: the "
+                  "source's timestamp field)")
+      ->needs(spine_source);
+  auto* chunk_rows = cmd->add_option("--chunk-rows", o->chunk_rows,
+                  "With a spine: entity rows computed per pass (memory vs passes over the data; "
+                  "default 1048576)")
+      ->check(CLI::PositiveNumber);
+  entities->excludes(spine)->excludes(spine_source)->excludes(chunk_rows);
+  spine->excludes(spine_source);
   auto* features = cmd->add_option("--features", o->features, "view:feature,...");
   auto* service = cmd->add_option("--service", o->service, "Feature service name");
   features->excludes(service);
@@ -53,9 +124,12 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
                   "Entity timestamp column (default: event_timestamp)");
   cmd->add_flag("--full-feature-names", o->historical.full_feature_names,
                 "Name columns view__feature");
-  cmd->callback([&globals, action, o, features, service] {
+  cmd->callback([&globals, action, o, features, service, entities, spine, spine_source] {
     if (features->count() == 0 && service->count() == 0) {
       throw CLI::RequiredError("--features or --service");
+    }
+    if (entities->count() + spine->count() + spine_source->count() == 0) {
+      throw CLI::RequiredError("--entities, --spine or --spine-source");
     }
     *action = [&globals, o] { return Run(globals, *o); };
   });

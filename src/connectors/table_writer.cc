@@ -8,12 +8,14 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <arrow/array.h>
 #include <arrow/array/builder_binary.h>
 #include <arrow/csv/writer.h>
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/io/buffered.h>
+#include <arrow/ipc/writer.h>
 #include <arrow/table.h>
 #include <arrow/type.h>
 #include <arrow/util/decimal.h>
@@ -208,13 +210,19 @@ Status AppendJson(const arrow::Array& array, int64_t i, std::string* out) {
   }
 }
 
-Status WriteJsonl(const arrow::Table& table, arrow::io::OutputStream* sink) {
+// The JSON object keys of `schema`'s columns, each with its colon.
+std::vector<std::string> JsonKeys(const arrow::Schema& schema) {
   std::vector<std::string> keys;
-  for (const auto& field : table.schema()->fields()) {
+  for (const auto& field : schema.fields()) {
     std::string key;
     AppendJsonString(field->name(), &key);
     keys.push_back(key + ":");
   }
+  return keys;
+}
+
+Status WriteJsonl(const arrow::Table& table, const std::vector<std::string>& keys,
+                  arrow::io::OutputStream* sink) {
   arrow::TableBatchReader reader(table);
   std::string out;
   std::shared_ptr<arrow::RecordBatch> batch;
@@ -276,7 +284,8 @@ Result<std::shared_ptr<arrow::ChunkedArray>> CsvColumn(
   return std::make_shared<arrow::ChunkedArray>(std::move(chunks), arrow::utf8());
 }
 
-Status WriteCsv(const arrow::Table& table, arrow::io::OutputStream* sink) {
+// `table` with its columns as CsvColumn shows them.
+Result<std::shared_ptr<arrow::Table>> CsvTable(const arrow::Table& table) {
   FST_RETURN_NOT_OK(internal::EnsureCompute());
   arrow::FieldVector fields;
   arrow::ChunkedArrayVector columns;
@@ -285,30 +294,175 @@ Status WriteCsv(const arrow::Table& table, arrow::io::OutputStream* sink) {
     fields.push_back(table.schema()->field(c)->WithType(column->type()));
     columns.push_back(std::move(column));
   }
-  auto text_table = arrow::Table::Make(arrow::schema(fields), columns, table.num_rows());
-  auto options = arrow::csv::WriteOptions::Defaults();
-  return arrow::csv::WriteCSV(*text_table, options, sink);
+  return arrow::Table::Make(arrow::schema(fields), columns, table.num_rows());
 }
 
-Status WriteParquet(const arrow::Table& table, std::shared_ptr<arrow::io::OutputStream> sink) {
+std::shared_ptr<parquet::WriterProperties> ParquetProperties(const arrow::Schema& schema) {
   parquet::WriterProperties::Builder builder;
   builder.compression(parquet::Compression::ZSTD);
-  for (const auto& field : table.schema()->fields()) {
+  for (const auto& field : schema.fields()) {
     // Computed floats rarely repeat: a dictionary would be built and then abandoned.
     if (arrow::is_floating(field->type()->id())) builder.disable_dictionary(field->name());
   }
-  auto properties = builder.build();
-  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
-  try {
-    return parquet::arrow::WriteTable(table, arrow::default_memory_pool(), std::move(sink),
-                                      parquet::DEFAULT_MAX_ROW_GROUP_LENGTH, properties,
-                                      arrow_properties);
-  } catch (const parquet::ParquetException& e) {
-    return Status::IOError(e.what());
-  }
+  return builder.build();
 }
 
 }  // namespace
+
+struct TableFileWriter::Impl {
+  enum class Format { kCsv, kParquet, kJsonl };
+
+  arrow::fs::FileSystem* fs = nullptr;
+  std::string path;
+  std::string temp;
+  Format format = Format::kCsv;
+  std::shared_ptr<arrow::io::OutputStream> sink;
+  std::shared_ptr<arrow::Schema> schema;  // of the first chunk; null before it
+  std::shared_ptr<arrow::ipc::RecordBatchWriter> csv;
+  std::unique_ptr<parquet::arrow::FileWriter> parquet;
+  std::vector<std::string> json_keys;
+  bool done = false;
+
+  // The first chunk fixes the schema and starts the format's writer.
+  Status Start(const arrow::Table& chunk) {
+    schema = chunk.schema();
+    switch (format) {
+      case Format::kCsv: {
+        FST_ASSIGN_OR_RAISE(auto empty, arrow::Table::MakeEmpty(schema));
+        FST_ASSIGN_OR_RAISE(auto text, CsvTable(*empty));
+        FST_ASSIGN_OR_RAISE(csv, arrow::csv::MakeCSVWriter(
+                                     sink, text->schema(), arrow::csv::WriteOptions::Defaults()));
+        return Status::OK();
+      }
+      case Format::kParquet: {
+        auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+        try {
+          PARQUET_ASSIGN_OR_THROW(
+              parquet, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink,
+                                                        ParquetProperties(*schema),
+                                                        arrow_properties));
+        } catch (const parquet::ParquetException& e) {
+          return Status::IOError(e.what());
+        }
+        return Status::OK();
+      }
+      case Format::kJsonl:
+        json_keys = JsonKeys(*schema);
+        return Status::OK();
+    }
+    return Status::OK();
+  }
+
+  Status WriteChunk(const arrow::Table& chunk) {
+    if (schema == nullptr) {
+      FST_RETURN_NOT_OK(Start(chunk));
+    } else if (!chunk.schema()->Equals(*schema, /*check_metadata=*/false)) {
+      return Status::Invalid("a chunk's columns differ from the first chunk's: ",
+                             chunk.schema()->ToString(), " vs ", schema->ToString());
+    }
+    switch (format) {
+      case Format::kCsv: {
+        FST_ASSIGN_OR_RAISE(auto text, CsvTable(chunk));
+        return csv->WriteTable(*text);
+      }
+      case Format::kParquet:
+        try {
+          PARQUET_THROW_NOT_OK(parquet->WriteTable(chunk, parquet::DEFAULT_MAX_ROW_GROUP_LENGTH));
+        } catch (const parquet::ParquetException& e) {
+          return Status::IOError(e.what());
+        }
+        return Status::OK();
+      case Format::kJsonl:
+        return WriteJsonl(chunk, json_keys, sink.get());
+    }
+    return Status::OK();
+  }
+
+  Status Close() {
+    if (csv != nullptr) FST_RETURN_NOT_OK(csv->Close());
+    if (parquet != nullptr) {
+      try {
+        PARQUET_THROW_NOT_OK(parquet->Close());
+      } catch (const parquet::ParquetException& e) {
+        return Status::IOError(e.what());
+      }
+    }
+    FST_RETURN_NOT_OK(sink->Close());
+    Status moved = fs->Move(temp, path);
+    if (!moved.ok()) {
+      return Status::IOError("cannot rename ", temp, " to ", path, ": ", moved.message());
+    }
+    return Status::OK();
+  }
+
+  // Drops the temporary file; `status` gains the path when it lacks it.
+  Status Abandon(Status status) {
+    done = true;
+    (void)sink->Abort();
+    (void)fs->DeleteFile(temp);
+    if (!status.ok() && status.message().find(path) == std::string::npos) {
+      return status.WithMessage(path, ": ", status.message());
+    }
+    return status;
+  }
+};
+
+Result<std::unique_ptr<TableFileWriter>> TableFileWriter::Open(arrow::fs::FileSystem& fs,
+                                                               const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  const std::string extension = Lower(std::filesystem::path(path).extension().string());
+  if (extension == ".csv") {
+    impl->format = Impl::Format::kCsv;
+  } else if (extension == ".parquet" || extension == ".pq") {
+    impl->format = Impl::Format::kParquet;
+  } else if (extension == ".jsonl" || extension == ".ndjson" || extension == ".json") {
+    impl->format = Impl::Format::kJsonl;
+  } else {
+    return Status::Invalid(path, ": cannot tell the output format from the extension '", extension,
+                           "'; expected .csv, .parquet, .pq, .jsonl, .ndjson or .json");
+  }
+  impl->fs = &fs;
+  impl->path = path;
+  impl->temp = path + ".tmp-" + std::to_string(::getpid());
+  auto file = fs.OpenOutputStream(impl->temp);
+  if (!file.ok()) {
+    return Status::IOError(path, ": cannot write: ", file.status().message());
+  }
+  // One write per MiB, whatever the writers below do.
+  auto sink = arrow::io::BufferedOutputStream::Create(static_cast<int64_t>(kFlushBytes),
+                                                      arrow::default_memory_pool(), *file);
+  if (!sink.ok()) {
+    (void)(*file)->Abort();
+    (void)fs.DeleteFile(impl->temp);
+    return sink.status();
+  }
+  impl->sink = *sink;
+  return std::unique_ptr<TableFileWriter>(new TableFileWriter(std::move(impl)));
+}
+
+TableFileWriter::TableFileWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+TableFileWriter::~TableFileWriter() {
+  if (!impl_->done) (void)impl_->Abandon(Status::OK());
+}
+
+Status TableFileWriter::Write(const arrow::Table& chunk) {
+  if (impl_->done) return Status::Invalid(impl_->path, ": written after Finish or an error");
+  Status status = impl_->WriteChunk(chunk);
+  if (!status.ok()) return impl_->Abandon(std::move(status));
+  return Status::OK();
+}
+
+Status TableFileWriter::Finish() {
+  if (impl_->done) return Status::Invalid(impl_->path, ": finished twice or after an error");
+  if (impl_->schema == nullptr) {
+    return impl_->Abandon(Status::Invalid("no chunk was written, so the columns are unknown"));
+  }
+  Status status = impl_->Close();
+  if (!status.ok()) return impl_->Abandon(std::move(status));
+  impl_->done = true;
+  return Status::OK();
+}
 
 Status WriteTableFile(const arrow::Table& table, const std::string& path) {
   return WriteTableFile(*core::LocalFs(), table, path);
@@ -316,59 +470,9 @@ Status WriteTableFile(const arrow::Table& table, const std::string& path) {
 
 Status WriteTableFile(arrow::fs::FileSystem& fs, const arrow::Table& table,
                       const std::string& path) {
-  const std::string extension = Lower(std::filesystem::path(path).extension().string());
-  enum class Format { kCsv, kParquet, kJsonl } format;
-  if (extension == ".csv") {
-    format = Format::kCsv;
-  } else if (extension == ".parquet" || extension == ".pq") {
-    format = Format::kParquet;
-  } else if (extension == ".jsonl" || extension == ".ndjson" || extension == ".json") {
-    format = Format::kJsonl;
-  } else {
-    return Status::Invalid(path, ": cannot tell the output format from the extension '", extension,
-                           "'; expected .csv, .parquet, .pq, .jsonl, .ndjson or .json");
-  }
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  auto file = fs.OpenOutputStream(temp);
-  if (!file.ok()) {
-    return Status::IOError(path, ": cannot write: ", file.status().message());
-  }
-  // One write per MiB, whatever the writers below do.
-  auto sink = arrow::io::BufferedOutputStream::Create(static_cast<int64_t>(kFlushBytes),
-                                                      arrow::default_memory_pool(),
-                                                      *file);
-  if (!sink.ok()) {
-    (void)(*file)->Abort();
-    (void)fs.DeleteFile(temp);
-    return sink.status();
-  }
-  Status status;
-  switch (format) {
-    case Format::kCsv:
-      status = WriteCsv(table, sink->get());
-      break;
-    case Format::kParquet:
-      status = WriteParquet(table, *sink);
-      break;
-    case Format::kJsonl:
-      status = WriteJsonl(table, sink->get());
-      break;
-  }
-  if (status.ok()) status = (*sink)->Close();
-  if (status.ok()) {
-    Status moved = fs.Move(temp, path);
-    if (!moved.ok()) {
-      status = Status::IOError("cannot rename ", temp, " to ", path, ": ", moved.message());
-    }
-  }
-  if (!status.ok()) {
-    (void)(*sink)->Abort();
-    (void)fs.DeleteFile(temp);
-    if (status.message().find(path) == std::string::npos) {
-      return status.WithMessage(path, ": ", status.message());
-    }
-  }
-  return status;
+  FST_ASSIGN_OR_RAISE(auto writer, TableFileWriter::Open(fs, path));
+  FST_RETURN_NOT_OK(writer->Write(table));
+  return writer->Finish();
 }
 
 }  // namespace fst::connectors

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "featherstone/connectors/connector.h"
+#include "featherstone/core/file_system.h"
 #include "test_util.h"
 
 namespace fst::connectors {
@@ -202,6 +203,54 @@ TEST(TableWriter, ReplacesAnExistingFile) {
   const std::string path = testing::WriteFile("out.jsonl", "old contents\n");
   ASSERT_TRUE(WriteTableFile(*AllTypesTable(), path).ok());
   EXPECT_TRUE(testing::Contains(Slurp(path), "\"b\":true"));
+}
+
+// Chunks written one by one read back as the rows of all chunks, in order, in every format;
+// nothing is visible before Finish, and a writer dropped unfinished leaves no file.
+TEST(TableWriter, ChunksEqualTheWholeTable) {
+  auto table = AllTypesTable();
+  for (const std::string name : {"chunks.parquet", "chunks.csv", "chunks.jsonl"}) {
+    const std::string path = testing::TestDir() + "/" + name;
+    const std::string whole_path = testing::TestDir() + "/whole-" + name;
+    ASSERT_TRUE(WriteTableFile(*table, whole_path).ok());
+    auto writer = TableFileWriter::Open(*core::LocalFs(), path);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (int64_t row = 0; row < table->num_rows(); ++row) {
+      ASSERT_TRUE((*writer)->Write(*table->Slice(row, 1)).ok());
+      ASSERT_TRUE((*writer)->Write(*table->Slice(row, 0)).ok());
+    }
+    EXPECT_FALSE(std::filesystem::exists(path)) << "visible before Finish";
+    ASSERT_TRUE((*writer)->Finish().ok());
+    auto read = testing::ReadFile(path, testing::AllScalarTypes());
+    auto whole = testing::ReadFile(whole_path, testing::AllScalarTypes());
+    ASSERT_NE(read, nullptr);
+    ASSERT_NE(whole, nullptr);
+    EXPECT_TRUE(read->Equals(*whole)) << name << "\n" << read->ToString();
+  }
+  const std::string dropped = testing::TestDir() + "/dropped.csv";
+  {
+    auto writer = TableFileWriter::Open(*core::LocalFs(), dropped);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Write(*table).ok());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(testing::TestDir())) {
+    EXPECT_FALSE(testing::Contains(entry.path().filename().string(), "dropped")) << "left behind";
+  }
+}
+
+TEST(TableWriter, ChunkWithOtherColumnsIsRefused) {
+  auto table = AllTypesTable();
+  const std::string path = testing::TestDir() + "/mixed.parquet";
+  auto writer = TableFileWriter::Open(*core::LocalFs(), path);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Write(*table).ok());
+  auto other = table->RemoveColumn(0);
+  ASSERT_TRUE(other.ok());
+  Status status = (*writer)->Write(**other);
+  EXPECT_TRUE(status.IsInvalid());
+  EXPECT_TRUE(testing::Contains(status.message(), "mixed.parquet")) << status.ToString();
+  EXPECT_TRUE((*writer)->Finish().IsInvalid());
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST(TableWriter, UnknownExtension) {

@@ -75,10 +75,6 @@ Result<std::vector<definitions::FeatureRef>> ResolveFeatures(const definitions::
   return refs;
 }
 
-namespace {
-
-// The declared columns of entity rows: the join keys of the views read (typed as their sources
-// declare them), the timestamp, then the request fields of requested on-demand features.
 Result<core::Schema> EntitySchema(repo::RepoContext& repo,
                                   const std::vector<definitions::FeatureRef>& refs,
                                   const HistoricalOptions& options) {
@@ -99,8 +95,6 @@ Result<core::Schema> EntitySchema(repo::RepoContext& repo,
   }
   return schema;
 }
-
-}  // namespace
 
 Result<std::shared_ptr<arrow::Table>> ReadEntityFile(repo::RepoContext& repo, const std::string& path,
                                                      const std::vector<definitions::FeatureRef>& refs,
@@ -247,6 +241,36 @@ Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
   output.output_facets = lineage::OutputStatistics((*table)->num_rows());
   run.Complete((*table)->num_rows(), {}, {output});
   return table;
+}
+
+Result<int64_t> GetHistoricalFeaturesChunked(
+    repo::RepoContext& repo, const std::function<Result<std::shared_ptr<arrow::Table>>()>& next,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
+    const std::function<Status(const std::shared_ptr<arrow::Table>&)>& sink) {
+  HistoricalOptions chunk_options = options;
+  chunk_options.lineage_job.clear();
+  auto compute = [&]() -> Result<int64_t> {
+    int64_t rows = 0;
+    while (true) {
+      FST_ASSIGN_OR_RAISE(auto entities, next());
+      if (entities == nullptr) return rows;
+      FST_ASSIGN_OR_RAISE(auto table, Compute(repo, entities, refs, chunk_options));
+      FST_RETURN_NOT_OK(sink(table));
+      rows += table->num_rows();
+    }
+  };
+  if (options.lineage_job.empty()) return compute();
+  lineage::Dataset output{repo.project(), "training_set/" + options.lineage_job};
+  lineage::LineageRun run(repo.lineage(), options.lineage_job, SourceDatasets(repo, refs),
+                          {output});
+  auto rows = compute();
+  if (!rows.ok()) {
+    run.Fail(rows.status().message());
+    return rows;
+  }
+  output.output_facets = lineage::OutputStatistics(*rows);
+  run.Complete(*rows, {}, {output});
+  return rows;
 }
 
 }  // namespace fst::retrieval

@@ -19,4 +19,29 @@ Status WriteTableFile(const arrow::Table& table, const std::string& path);
 Status WriteTableFile(arrow::fs::FileSystem& fs, const arrow::Table& table,
                       const std::string& path);
 
+// Writes a result table chunk by chunk (a training set too large to hold), with
+// WriteTableFile's formats and atomicity: the rows go to a temporary file beside `path`,
+// renamed by Finish. The first chunk fixes the columns; later chunks must have the same.
+// Destroying the writer without Finish, or any error, removes the temporary file.
+// Not thread-safe.
+class TableFileWriter {
+ public:
+  // Errors: Invalid for an unknown extension; IOError naming the path.
+  static Result<std::unique_ptr<TableFileWriter>> Open(arrow::fs::FileSystem& fs,
+                                                       const std::string& path);
+  ~TableFileWriter();
+  TableFileWriter(const TableFileWriter&) = delete;
+  TableFileWriter& operator=(const TableFileWriter&) = delete;
+
+  // Errors: Invalid when the columns differ from the first chunk's; IOError naming the path.
+  Status Write(const arrow::Table& chunk);
+  // Closes and renames the file into place. Errors: Invalid when no chunk was written.
+  Status Finish();
+
+ private:
+  struct Impl;
+  explicit TableFileWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace fst::connectors

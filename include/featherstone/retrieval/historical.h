@@ -1,6 +1,7 @@
 // Training sets: point-in-time-correct features for entity rows (DESIGN section 3).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,13 @@ struct HistoricalOptions {
   std::string lineage_job = "historical";
 };
 
+// The declared columns of entity rows for `refs`: the join keys of the views read (typed as
+// their sources declare them), `options.timestamp_column`, then the request fields of
+// requested on-demand features. Errors: those of PlanOnDemand and PlanView.
+Result<core::Schema> EntitySchema(repo::RepoContext& repo,
+                                  const std::vector<definitions::FeatureRef>& refs,
+                                  const HistoricalOptions& options);
+
 // Reads the entity file (csv/parquet/jsonl) with the join keys typed as their sources declare
 // them, the timestamp column parsed and the request fields of requested on-demand features
 // typed as their request schema declares them; other columns are kept. Errors: Invalid
@@ -54,5 +62,15 @@ Result<std::shared_ptr<arrow::Table>> NormalizeEntityTable(
 Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
     const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options);
+
+// GetHistoricalFeatures for entity rows that come in chunks (a spine too large to hold, see
+// spine.h): `next` gives the next chunk of entity rows (nullptr at the end), each chunk's
+// output goes to `sink` before the next is read, so memory holds one chunk. One lineage run
+// covers all chunks. Returns the rows written. Errors: those of GetHistoricalFeatures, `next`
+// and `sink`.
+Result<int64_t> GetHistoricalFeaturesChunked(
+    repo::RepoContext& repo, const std::function<Result<std::shared_ptr<arrow::Table>>()>& next,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
+    const std::function<Status(const std::shared_ptr<arrow::Table>&)>& sink);
 
 }  // namespace fst::retrieval
