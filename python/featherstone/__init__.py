@@ -39,6 +39,7 @@ from .definitions import (Aggregation, Column, ColumnRef, Columns, Entity, Expr,
                           col, count,
                           count_distinct, days_since, expr, first, last, max, min, stddev, sum)
 from .online import OnlineResponse
+from .spine import Spine
 from .store import (Change, FeatureStore, IngestResult, Plan, PushResult, RegistryObject,
                     SpecObject)
 from .client import Client
@@ -51,7 +52,7 @@ __all__ = [
     "Feature", "Expr", "ColumnRef", "Columns", "Aggregation",
     "col", "expr", "days_since",
     "count", "sum", "avg", "min", "max", "stddev", "last", "first", "count_distinct",
-    "OnlineResponse", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult",
+    "OnlineResponse", "Spine", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult",
     "PushResult",
     "FeatherstoneError", "DefinitionError", "ValidationError", "NotFoundError",
     "NotSupportedError", "PermissionDeniedError", "ServerUnreachableError",

@@ -22,6 +22,7 @@ from .definitions import (Entity, FeatureRefLike, FeatureService, FeatureView, F
                           OnDemandFeatureView, SchemaLike, feature_refs, from_spec,
                           view_from_function)
 from .online import OnlineResponse
+from .spine import Spine
 
 __all__ = ["FeatureStore", "Change", "Plan", "SpecObject", "RegistryObject", "IngestResult",
            "PushResult"]
@@ -515,11 +516,13 @@ class FeatureStore:
             refs = self._refs[key] = self._resolve(features, service)
         return refs
 
-    def get_historical_features(self, entity_df: Any,
+    def get_historical_features(self, entity_df: Any = None,
                                 features: Optional[Union[FeatureRefLike, Sequence[FeatureRefLike]]] = None,
                                 *, service: Optional[Union[str, FeatureService]] = None,
                                 full_feature_names: bool = False,
-                                timestamp_column: str = "event_timestamp") -> pa.Table:
+                                timestamp_column: str = "event_timestamp",
+                                spine: Optional[Spine] = None,
+                                chunk_rows: int = 1 << 20) -> pa.Table:
         """A training set: for each entity row (join keys + timestamp), the features as they
         were at that time (point-in-time correct, ttl applied; DESIGN section 3). One output
         row per entity row, in input order: the join keys, the timestamp, the entity's other
@@ -531,8 +534,22 @@ class FeatureStore:
         timestamp column may hold timestamps (naive = UTC), dates, ISO-8601 text or epochs.
         Returns a pyarrow.Table (``.to_pandas()`` for a DataFrame); data crosses the
         boundary as Arrow, without a Python loop over rows.
+
+        Without entity rows, `spine` generates them (``fst.Spine.every("1d", "customer",
+        start=..., end=...)`` or ``fst.Spine.from_source("orders", at="event_ts")``), as
+        ``featherstone historical --spine`` does, computed `chunk_rows` entity rows at a time.
         """
         refs = self._refs_for(features, service)
+        if (entity_df is None) == (spine is None):
+            raise ValidationError("give exactly one of entity_df and spine=fst.Spine...")
+        if spine is not None:
+            if not isinstance(spine, Spine):
+                raise ValidationError(f"spine: expected a featherstone.Spine, got "
+                                      f"{type(spine).__name__}")
+            capsule = self._native.historical_spine(refs, spine.text, spine.source, spine.at,
+                                                    timestamp_column, full_feature_names,
+                                                    chunk_rows)
+            return _arrow.import_stream(capsule)
         if isinstance(entity_df, (str, os.PathLike)):
             capsule = self._native.historical_file(refs, os.fspath(entity_df), timestamp_column,
                                                    full_feature_names)

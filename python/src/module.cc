@@ -82,6 +82,9 @@ NB_MODULE(_featherstone, m) {
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
       .def("historical_file", &Store::HistoricalFile, nb::arg("refs"), nb::arg("path"),
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
+      .def("historical_spine", &Store::HistoricalSpine, nb::arg("refs"), nb::arg("spine_text"),
+           nb::arg("source"), nb::arg("at"), nb::arg("timestamp_column"),
+           nb::arg("full_feature_names"), nb::arg("chunk_rows"))
       .def("training_set", &Store::TrainingSet, nb::arg("service"), nb::arg("labels"),
            nb::arg("start").none(), nb::arg("end").none(), nb::arg("join"), nb::arg("horizon"),
            nb::arg("recompute"))

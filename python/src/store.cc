@@ -23,6 +23,7 @@
 #include "featherstone/lineage/catalog.h"
 #include "featherstone/repo/plan_apply.h"
 #include "featherstone/retrieval/historical.h"
+#include "featherstone/retrieval/spine.h"
 #include "featherstone/ingest/ingest.h"
 #include "featherstone/ingest/push.h"
 #include "featherstone/retrieval/materialize.h"
@@ -411,6 +412,39 @@ nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& pat
     FST_ASSIGN_OR_RAISE(auto entities,
                         retrieval::ReadEntityFile(*context, path, refs.refs, options));
     return retrieval::GetHistoricalFeatures(*context, entities, refs.refs, options);
+  });
+  return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
+                InvalidAs::kGeneric);
+}
+
+nb::object Store::HistoricalSpine(const FeatureRefs& refs, const std::string& spine_text,
+                                  const std::string& source, const std::string& at,
+                                  const std::string& timestamp_column, bool full_feature_names,
+                                  int64_t chunk_rows) {
+  retrieval::HistoricalOptions options;
+  options.timestamp_column = timestamp_column;
+  options.full_feature_names = full_feature_names;
+  auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    retrieval::Spine spine;
+    if (!spine_text.empty()) {
+      FST_ASSIGN_OR_RAISE(spine, retrieval::ParseSpine(spine_text));
+    } else {
+      spine.source = source;
+      spine.at_column = at;
+    }
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    FST_ASSIGN_OR_RAISE(auto reader,
+                        retrieval::OpenSpine(*context, spine, refs.refs, options, chunk_rows));
+    std::vector<std::shared_ptr<arrow::Table>> chunks;
+    auto next = [&]() { return reader->Next(); };
+    auto sink = [&](const std::shared_ptr<arrow::Table>& chunk) {
+      chunks.push_back(chunk);
+      return Status::OK();
+    };
+    FST_RETURN_NOT_OK(
+        retrieval::GetHistoricalFeaturesChunked(*context, next, refs.refs, options, sink)
+            .status());
+    return arrow::ConcatenateTables(chunks);
   });
   return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
                 InvalidAs::kGeneric);

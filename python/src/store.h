@@ -74,6 +74,13 @@ class Store {
                               const std::string& timestamp_column, bool full_feature_names);
   nanobind::object HistoricalFile(const FeatureRefs& refs, const std::string& path,
                                   const std::string& timestamp_column, bool full_feature_names);
+  // The training set over a generated spine (retrieval/spine.h): `spine_text` in ParseSpine's
+  // form, or else the rows of `source` at `at` ("" = its timestamp field), computed
+  // `chunk_rows` entity rows at a time and returned as one table.
+  nanobind::object HistoricalSpine(const FeatureRefs& refs, const std::string& spine_text,
+                                   const std::string& source, const std::string& at,
+                                   const std::string& timestamp_column, bool full_feature_names,
+                                   int64_t chunk_rows);
   // Feedback (docs/feedback.md). A capsule streaming the retraining set of the service's
   // logged responses and the outcomes of `labels` (feedback::GetTrainingSet; `join` and
   // `horizon` as the CLI reads them, horizon "" = none).

@@ -168,3 +168,34 @@ def test_empty_spine(loaded):
     got = fs.get_historical_features(empty, shop.FEATURES)
     assert got.num_rows == 0
     assert got.column_names == ["customer_id", "event_timestamp", "label", "amount", "order_id"]
+
+
+def test_spines_match_the_cli(loaded, tmp_path, cli_bin):
+    fs, repo, _ = loaded
+    text = "every 1d from 2026-01-01T00:00:00.000000Z to 2026-01-20T00:00:00.000000Z for all customer"
+    spine = fst.Spine.every("1d", "customer", start=dt.date(2026, 1, 1),
+                            end=dt.datetime(2026, 1, 20))
+    assert spine.text == text
+    out = tmp_path / "every.parquet"
+    shop.cli(["historical", "--spine", text, "--features", ",".join(shop.FEATURES),
+              "--out", out, "--chunk-rows", "100"], repo)
+    cli = pq.read_table(out)
+    assert cli.num_rows > 0 and cli.num_rows % 20 == 0
+    assert_same_table(fs.get_historical_features(spine=spine, features=shop.FEATURES,
+                                                 chunk_rows=7), cli)
+    out = tmp_path / "source.parquet"
+    shop.cli(["historical", "--spine-source", "orders", "--service", "churn_model",
+              "--out", out], repo)
+    assert_same_table(fs.get_historical_features(spine=fst.Spine.from_source("orders"),
+                                                 service="churn_model"), pq.read_table(out))
+
+
+def test_a_spine_or_entity_rows_exactly(loaded):
+    fs, _, _ = loaded
+    with pytest.raises(fst.ValidationError, match="exactly one of entity_df and spine"):
+        fs.get_historical_features(features=shop.FEATURES)
+    with pytest.raises(fst.ValidationError, match="exactly one of entity_df and spine"):
+        fs.get_historical_features(spine_table(), shop.FEATURES,
+                                   spine=fst.Spine.from_source("orders"))
+    with pytest.raises(fst.NotFoundError, match="unknown entity 'shop'"):
+        fs.get_historical_features(spine=fst.Spine.every("1d", "shop"), features=shop.FEATURES)
