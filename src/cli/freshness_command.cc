@@ -19,10 +19,12 @@ Status Run(const Globals& globals, bool json) {
     std::cout << retrieval::FreshnessJson(freshness).dump(2) << "\n";
     return Status::OK();
   }
-  TextTable views({"VIEW", "SOURCE", "WATERMARK", "LAG", "MATERIALIZED", "PENDING_INGESTS"});
+  TextTable views({"VIEW", "SOURCE", "WATERMARK", "STREAMED_THROUGH", "LAG", "MATERIALIZED",
+                   "PENDING_INGESTS"});
   for (const auto& v : freshness.views) {
     views.Add({v.view, v.source,
                v.watermark ? core::FormatTimestamp(v.watermark->end_ts) : "(never materialized)",
+               v.streamed ? core::FormatTimestamp(v.streamed->max_event_ts) : "-",
                Age(v.lag_us), v.watermark ? core::FormatTimestamp(v.watermark->set_at) : "-",
                std::to_string(v.pending_ingests)});
   }
@@ -50,7 +52,8 @@ void AddFreshnessCommand(CLI::App& app, Globals& globals, Action* action) {
   auto* cmd = app.add_subcommand(
       "freshness",
       "How current the served data is: per online feature view the watermark (event time "
-      "materialized up to), its lag behind now and the ingests not yet materialized; per "
+      "materialized up to), the event time a stream has applied online up to, the lag of the "
+      "later of the two behind now and the ingests not yet materialized; per "
       "stream source the recorded positions (next offset per partition) and the age of the "
       "last micro-batch. docs/lineage.md.\n"
       "Example: featherstone -C shop freshness --json");

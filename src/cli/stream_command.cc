@@ -106,6 +106,7 @@ Status Run(const Globals& globals, const Args& args) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   FST_ASSIGN_OR_RAISE(auto stats, ingest::RunStream(*repo, args.source, options));
+  if (online != nullptr) FST_RETURN_NOT_OK(online->SaveProgress());
   const std::string undecoded =
       stats.undecoded == 0 ? "" : " (" + std::to_string(stats.undecoded) + " undecodable)";
   std::printf("streamed %lld events from source '%s' in %lld micro-batches: %lld written, "

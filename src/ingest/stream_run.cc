@@ -69,7 +69,7 @@ class BreakerWindow {
 // "topic 'orders' 0:10-19 3:7-7": the positions of a micro-batch, for records and messages.
 std::string Describe(const std::string& topic,
                      const std::map<int32_t, std::pair<int64_t, int64_t>>& ranges) {
-  std::string out = "topic '" + topic + "'";
+  std::string out = registry::kStreamInputPrefix + topic + "'";
   for (const auto& [partition, range] : ranges) {
     out += " " + std::to_string(partition) + ":" + std::to_string(range.first) + "-" +
            std::to_string(range.second);

@@ -200,6 +200,14 @@ CREATE TABLE file_ingests(
 );
 CREATE INDEX file_ingests_by_source ON file_ingests(source);
 )sql",
+    // How far streams have applied each source to the online store (freshness).
+    R"sql(
+CREATE TABLE online_progress(
+  source TEXT PRIMARY KEY,
+  max_event_ts INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 // The first schema version with catalog_fts: a registry upgraded past it gets its index built.
 constexpr int64_t kCatalogIndexVersion = 6;
@@ -253,6 +261,8 @@ class SqliteRegistry : public Registry {
   Result<std::optional<Watermark>> GetWatermark(const std::string& view) override;
   Status SetWatermark(const Watermark& watermark) override;
   Result<std::optional<Watermark>> GetWatermarkAt(const std::string& view, int64_t at) override;
+  Status SetOnlineProgress(const OnlineProgress& progress) override;
+  Result<std::optional<OnlineProgress>> GetOnlineProgress(const std::string& source) override;
 
   Status PublishChecked(int64_t ingest_id, int64_t rows, const std::vector<FileRecord>& files,
                         const QualityPublish& quality) override;
@@ -946,6 +956,28 @@ Result<std::optional<Watermark>> SqliteRegistry::GetWatermarkAt(const std::strin
   FST_ASSIGN_OR_RAISE(bool row, select.Bind(view).Bind(at).Step());
   if (!row) return std::nullopt;
   return Watermark{select.Text(0), select.Int(1), select.Int(2), select.Int(3)};
+}
+
+Status SqliteRegistry::SetOnlineProgress(const OnlineProgress& progress) {
+  FST_ASSIGN_OR_RAISE(
+      Statement upsert,
+      db_->Prepare("INSERT INTO online_progress(source, max_event_ts, updated_at) "
+                   "VALUES (?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
+                   "max_event_ts = excluded.max_event_ts, updated_at = excluded.updated_at"));
+  return upsert.Bind(progress.source)
+      .Bind(progress.max_event_ts)
+      .Bind(progress.updated_at != 0 ? progress.updated_at : core::NowMicros())
+      .Run();
+}
+
+Result<std::optional<OnlineProgress>> SqliteRegistry::GetOnlineProgress(
+    const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT source, max_event_ts, updated_at FROM online_progress "
+                                   "WHERE source = ?"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Bind(source).Step());
+  if (!row) return std::nullopt;
+  return OnlineProgress{select.Text(0), select.Int(1), select.Int(2)};
 }
 
 Status SqliteRegistry::SetWatermark(const Watermark& watermark) {

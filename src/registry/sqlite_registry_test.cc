@@ -365,6 +365,23 @@ TEST_F(SqliteRegistryTest, Watermarks) {
   EXPECT_EQ((*mark)->last_ingest_id, 4);
 }
 
+TEST_F(SqliteRegistryTest, OnlineProgressIsReplacedPerSource) {
+  auto missing = registry_->GetOnlineProgress("orders");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  ASSERT_TRUE(registry_->SetOnlineProgress({"orders", 1000, 50}).ok());
+  ASSERT_TRUE(registry_->SetOnlineProgress({"clicks", 7, 60}).ok());
+  ASSERT_TRUE(registry_->SetOnlineProgress({"orders", 2000, 70}).ok());
+  auto progress = registry_->GetOnlineProgress("orders");
+  ASSERT_TRUE(progress.ok() && progress->has_value());
+  EXPECT_EQ((*progress)->max_event_ts, 2000);
+  EXPECT_EQ((*progress)->updated_at, 70);
+  ASSERT_TRUE(registry_->SetOnlineProgress({"clicks", 9, 0}).ok());  // 0 = now
+  progress = registry_->GetOnlineProgress("clicks");
+  ASSERT_TRUE(progress.ok() && progress->has_value());
+  EXPECT_GT((*progress)->updated_at, 1'700'000'000'000'000);
+}
+
 TEST_F(SqliteRegistryTest, WatermarkHistoryAnswersAsOfATime) {
   ASSERT_TRUE(registry_->SetWatermark({"v", 1000, 3, /*set_at=*/100}).ok());
   ASSERT_TRUE(registry_->SetWatermark({"other", 7, 1, 150}).ok());
@@ -474,7 +491,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (7); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (8); "
                     "upgrade featherstone");
 }
 
@@ -600,7 +617,8 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
                             "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
                             "DROP TABLE catalog_fts; DROP TABLE compactions; "
-                            "DROP TABLE file_ingests; UPDATE schema_version SET version = 1")
+                            "DROP TABLE file_ingests; DROP TABLE online_progress; "
+                            "UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
@@ -611,6 +629,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("skew_runs"), 0);
   EXPECT_EQ(Count("lineage_events"), 0);
   EXPECT_EQ(Count("file_ingests"), 0);
+  EXPECT_EQ(Count("online_progress"), 0);
   EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
 }
 
@@ -670,6 +689,7 @@ TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
         (*db)->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
+                    "DROP TABLE online_progress; "
                     "UPDATE schema_version SET version = 5")
             .ok());
   }

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "featherstone/core/time.h"
+#include "featherstone/registry/stream_offsets.h"
 
 namespace fst::retrieval {
 namespace {
@@ -34,12 +35,21 @@ Result<Freshness> GetFreshness(repo::RepoContext& repo, int64_t now) {
     if (watermark.has_value() && latest.has_value() && latest->end_ts == watermark->end_ts) {
       watermark->set_at = latest->set_at;
     }
-    ViewFreshness item{view.name, view.source, std::move(watermark)};
-    if (item.watermark.has_value()) item.lag_us = std::max<int64_t>(0, now - item.watermark->end_ts);
+    ViewFreshness item{view.name, view.source, std::move(watermark), std::nullopt};
+    FST_ASSIGN_OR_RAISE(item.streamed, registry.GetOnlineProgress(view.source));
+    std::optional<int64_t> through;
+    if (item.watermark.has_value()) through = item.watermark->end_ts;
+    if (item.streamed.has_value()) {
+      through = std::max(through.value_or(item.streamed->max_event_ts), item.streamed->max_event_ts);
+    }
+    if (through.has_value()) item.lag_us = std::max<int64_t>(0, now - *through);
     const int64_t seen = item.watermark.has_value() ? item.watermark->last_ingest_id : 0;
     FST_ASSIGN_OR_RAISE(auto ingests, registry.ListIngests(view.source));
     for (const auto& ingest : ingests) {
-      if (ingest.published_at > 0 && ingest.rows > 0 && ingest.id > seen) ++item.pending_ingests;
+      if (ingest.published_at > 0 && ingest.rows > 0 && ingest.id > seen &&
+          !registry::IsStreamInput(ingest.input)) {
+        ++item.pending_ingests;
+      }
     }
     out.views.push_back(std::move(item));
   }
@@ -68,6 +78,8 @@ ojson FreshnessJson(const Freshness& freshness) {
          {"source", v.source},
          {"watermark", v.watermark ? TimeOrNull(v.watermark->end_ts) : ojson(nullptr)},
          {"materialized_at", v.watermark ? TimeOrNull(v.watermark->set_at) : ojson(nullptr)},
+         {"streamed_through", v.streamed ? TimeOrNull(v.streamed->max_event_ts) : ojson(nullptr)},
+         {"streamed_at", v.streamed ? TimeOrNull(v.streamed->updated_at) : ojson(nullptr)},
          {"lag_seconds", SecondsOrNull(v.lag_us)},
          {"pending_ingests", v.pending_ingests}});
   }

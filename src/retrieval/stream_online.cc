@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "featherstone/core/arrow_init.h"
+#include "featherstone/core/time.h"
 #include "featherstone/offline/part_file.h"
 #include "featherstone/offline/window_join.h"
 #include "featherstone/online/key_codec.h"
@@ -246,7 +247,16 @@ Status StreamOnline::Apply(const std::vector<std::shared_ptr<arrow::RecordBatch>
     }
     writes.push_back(std::move(write));
   }
-  return store_->WriteWithRecord(writes, RecordName(source_), RecordText(record));
+  FST_RETURN_NOT_OK(store_->WriteWithRecord(writes, RecordName(source_), RecordText(record)));
+  applied_max_ts_ = record.max_ts;
+  if (core::NowMicros() - progress_saved_at_ >= kProgressEveryUs) return SaveProgress();
+  return Status::OK();
+}
+
+Status StreamOnline::SaveProgress() {
+  if (applied_max_ts_ == std::numeric_limits<int64_t>::min()) return Status::OK();
+  progress_saved_at_ = core::NowMicros();
+  return repo_.registry().SetOnlineProgress({source_, applied_max_ts_, progress_saved_at_});
 }
 
 Status StreamOnline::Adopt(StreamRecord record) {
@@ -258,7 +268,9 @@ Status StreamOnline::Adopt(StreamRecord record) {
       record.max_ts = std::max(record.max_ts, watermark->end_ts);
     }
   }
-  return store_->WriteWithRecord({}, RecordName(source_), RecordText(record));
+  FST_RETURN_NOT_OK(store_->WriteWithRecord({}, RecordName(source_), RecordText(record)));
+  applied_max_ts_ = record.max_ts;
+  return SaveProgress();
 }
 
 }  // namespace fst::retrieval

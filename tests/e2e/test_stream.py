@@ -599,3 +599,14 @@ def test_the_quickstart_repo_streams_its_kafka_source(kafka, tmp_path):
     got = fst.online(repo, [{"customer_id": 42}],
                      features="live_orders:orders_1h,live_orders:spend_1d")
     assert got == [{"customer_id": 42, "orders_1h": 3, "spend_1d": sum(amounts) + 100.0}], got
+    # Freshness: the view is as current as the newest event the stream applied, not stale
+    # since its last materialize (never, here), and the stream's own micro-batches are not
+    # ingests waiting for materialize.
+    fresh = json.loads(fst.run(["freshness", "--json"], repo).stdout)
+    view = next(v for v in fresh["views"] if v["view"] == "live_orders")
+    assert view["watermark"] is None
+    assert view["streamed_through"] == fst.iso(now)
+    assert view["pending_ingests"] == 0
+    assert 0 <= view["lag_seconds"] < 600, view
+    text = fst.run(["freshness"], repo).stdout
+    assert "STREAMED_THROUGH" in text and fst.iso(now) in text, text

@@ -95,6 +95,15 @@ struct Watermark {
   int64_t set_at = 0;          // µs: when it was recorded (SetWatermark: 0 = now)
 };
 
+// How far `featherstone stream` has applied a source's events to the online store
+// (docs/streaming.md "Freshness"): the latest event time applied, and when. It serves
+// `freshness` only; exactly-once rests on the positions in the online store's own record.
+struct OnlineProgress {
+  std::string source;
+  int64_t max_event_ts = 0;  // µs
+  int64_t updated_at = 0;    // µs; SetOnlineProgress: 0 = now
+};
+
 // One consistency run of `featherstone skew` (feedback/skew.h).
 struct SkewRunRecord {
   int64_t id = 0;
@@ -160,6 +169,10 @@ class Registry {
   // The watermark the view had at time `at` (µs): the last one recorded at or before `at`;
   // none when nothing was recorded by then.
   virtual Result<std::optional<Watermark>> GetWatermarkAt(const std::string& view, int64_t at) = 0;
+
+  // The stream's online progress of `source`, replacing the one recorded before.
+  virtual Status SetOnlineProgress(const OnlineProgress& progress) = 0;
+  virtual Result<std::optional<OnlineProgress>> GetOnlineProgress(const std::string& source) = 0;
 
   // Data quality (quality_records.h). PublishIngest plus, in the same transaction, the
   // quarantine files, replay marks, run record and breaker state of `quality`.

@@ -9,6 +9,15 @@
 
 namespace fst::registry {
 
+// How a stream micro-batch's ingest names its input (IngestRecord::input): this prefix, then
+// the topic, then its positions ("topic 'orders' 0:10-19"). Its rows reached the online store
+// through the stream itself, so `freshness` does not count it as waiting for materialize.
+inline constexpr char kStreamInputPrefix[] = "topic '";
+
+inline bool IsStreamInput(const std::string& input) {
+  return input.rfind(kStreamInputPrefix, 0) == 0;
+}
+
 // The position one micro-batch moves a partition to.
 struct StreamOffset {
   std::string topic;

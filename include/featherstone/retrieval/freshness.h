@@ -19,8 +19,14 @@ struct ViewFreshness {
   std::string view;
   std::string source;
   std::optional<registry::Watermark> watermark;  // none: never materialized
-  int64_t lag_us = -1;           // now - watermark end (event time); -1 without a watermark
-  int64_t pending_ingests = 0;   // ingests of its source that wrote rows after the watermark's
+  // The source's stream progress: events up to this event time are in the online store
+  // already (stream applies them itself); none when no stream has run.
+  std::optional<registry::OnlineProgress> streamed;
+  // now - the later of the watermark end and the streamed event time; -1 with neither.
+  int64_t lag_us = -1;
+  // Ingests of its source that wrote rows after the watermark's, other than a stream's own
+  // micro-batches (whose rows the stream applied online).
+  int64_t pending_ingests = 0;
 };
 
 struct StreamFreshness {
@@ -43,8 +49,8 @@ struct Freshness {
 // Errors: those of Applied() and the registry.
 Result<Freshness> GetFreshness(repo::RepoContext& repo, int64_t now);
 
-// {now, views: [{view, source, watermark (time or null), materialized_at, lag_seconds,
-// pending_ingests}], streams: [{source, topic, partitions: [{partition, next_offset,
+// {now, views: [{view, source, watermark (time or null), materialized_at, streamed_through
+// (time or null), streamed_at, lag_seconds, pending_ingests}], streams: [{source, topic, partitions: [{partition, next_offset,
 // updated_at}], last_batch_at, age_seconds}]}.
 nlohmann::ordered_json FreshnessJson(const Freshness& freshness);
 

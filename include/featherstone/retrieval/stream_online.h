@@ -66,7 +66,9 @@ class StreamOnline {
 
   // Merges `rows` (the source's columns and offline::kSeqColumn) into every online view and
   // writes the new rows with `record` (its max_ts raised to the rows' latest event time) in
-  // one write batch. Errors: Invalid for a stored row that does not decode; IOError.
+  // one write batch; then, at most once a second, records that max_ts in the registry as the
+  // source's online progress (freshness). Errors: Invalid for a stored row that does not
+  // decode; IOError.
   Status Apply(const std::vector<std::shared_ptr<arrow::RecordBatch>>& rows,
                StreamRecord record);
 
@@ -75,6 +77,10 @@ class StreamOnline {
   // offline store), whose rows then come from the offline store alone.
   Status Adopt(StreamRecord record);
 
+  // Records the latest event time applied as the source's online progress now (Apply does
+  // so at most once a second; call at the end of a run). Errors: those of the registry.
+  Status SaveProgress();
+
  private:
   StreamOnline(repo::RepoContext& repo, std::string source) : repo_(repo), source_(source) {}
   repo::RepoContext& repo_;
@@ -82,6 +88,9 @@ class StreamOnline {
   online::OnlineStore* store_ = nullptr;
   std::vector<features::ViewPlan> plans_;
   std::vector<int64_t> watermark_end_;  // per plan: the trim end materialize last used
+  static constexpr int64_t kProgressEveryUs = 1'000'000;
+  int64_t applied_max_ts_ = std::numeric_limits<int64_t>::min();
+  int64_t progress_saved_at_ = 0;  // µs
 };
 
 }  // namespace fst::retrieval
