@@ -263,6 +263,13 @@ class Evaluator {
       }
       case Function::kDaysSince:
         return DaysSince(node, args[0]);
+      case Function::kLength:
+      case Function::kLower:
+      case Function::kUpper:
+      case Function::kContains:
+      case Function::kRegexMatch:
+      case Function::kTokenCount:
+        return Text(node, args);
     }
     return Status::Invalid("column ", node.column, ": unknown function");
   }
@@ -284,6 +291,78 @@ class Evaluator {
           *out = DaysSinceTimestamp(t, ts);
           return true;
         });
+  }
+
+  // Text functions: one typed loop over the strings (a literal argument repeated), null where
+  // any argument is null.
+  Result<Datum> Text(const Node& node, const std::vector<Datum>& args) const {
+    std::vector<std::shared_ptr<arrow::StringArray>> strings;
+    for (const Datum& arg : args) {
+      std::shared_ptr<arrow::Array> array = arg.is_scalar() ? nullptr : arg.make_array();
+      if (array == nullptr) {
+        FST_ASSIGN_OR_RAISE(array, arrow::MakeArrayFromScalar(*arg.scalar(), length_));
+      }
+      strings.push_back(std::static_pointer_cast<arrow::StringArray>(std::move(array)));
+    }
+    auto valid = [&](int64_t i) {
+      for (const auto& s : strings) {
+        if (s->IsNull(i)) return false;
+      }
+      return true;
+    };
+    const arrow::StringArray& s = *strings[0];
+    switch (node.function) {
+      case Function::kLength:
+      case Function::kTokenCount: {
+        const bool tokens = node.function == Function::kTokenCount;
+        arrow::Int64Builder out;
+        FST_RETURN_NOT_OK(out.Reserve(length_));
+        for (int64_t i = 0; i < length_; ++i) {
+          if (!valid(i)) {
+            out.UnsafeAppendNull();
+          } else {
+            out.UnsafeAppend(tokens ? TokenCount(s.GetView(i)) : TextLength(s.GetView(i)));
+          }
+        }
+        return Finish(&out);
+      }
+      case Function::kLower:
+      case Function::kUpper: {
+        arrow::StringBuilder out;
+        FST_RETURN_NOT_OK(out.Reserve(length_));
+        FST_RETURN_NOT_OK(out.ReserveData(s.total_values_length()));
+        std::string value;
+        for (int64_t i = 0; i < length_; ++i) {
+          if (!valid(i)) {
+            FST_RETURN_NOT_OK(out.AppendNull());
+            continue;
+          }
+          TextCase(s.GetView(i), node.function == Function::kUpper, &value);
+          FST_RETURN_NOT_OK(out.Append(value));
+        }
+        return Finish(&out);
+      }
+      default: {
+        arrow::BooleanBuilder out;
+        FST_RETURN_NOT_OK(out.Reserve(length_));
+        for (int64_t i = 0; i < length_; ++i) {
+          if (!valid(i)) {
+            out.UnsafeAppendNull();
+          } else if (node.function == Function::kContains) {
+            out.UnsafeAppend(TextContains(s.GetView(i), strings[1]->GetView(i)));
+          } else {
+            out.UnsafeAppend(RegexMatch(*node.regex, s.GetView(i)));
+          }
+        }
+        return Finish(&out);
+      }
+    }
+  }
+
+  static Result<Datum> Finish(arrow::ArrayBuilder* builder) {
+    std::shared_ptr<arrow::Array> array;
+    FST_RETURN_NOT_OK(builder->Finish(&array));
+    return Datum(std::move(array));
   }
 
   const Typing& typing_;

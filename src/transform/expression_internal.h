@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -41,6 +42,13 @@ enum class Function {
   kClamp,
   kIsNull,
   kDaysSince,
+  // Text functions (docs/expressions.md, "Text functions").
+  kLength,
+  kLower,
+  kUpper,
+  kContains,
+  kRegexMatch,
+  kTokenCount,
 };
 
 // A literal's value: null, true/false, an int64, a float64 or a string.
@@ -55,6 +63,9 @@ struct Node {
   Function function = Function::kIf;
   Literal literal;
   std::vector<Node> children;  // operands or arguments, in source order
+  // regex_match: its pattern (the second argument, a string literal), compiled once by the
+  // parser; matching is const and so safe from many threads.
+  std::shared_ptr<const std::regex> regex;
 };
 
 struct Tree {
