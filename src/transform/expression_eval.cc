@@ -2,6 +2,7 @@
 // with an Arrow compute kernel where its semantics are ours and a typed loop where they are
 // not (integer overflow, division by zero and domain errors give null, not an error or inf).
 #include <cstring>
+#include <optional>
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
@@ -350,8 +351,10 @@ class Evaluator {
             out.UnsafeAppendNull();
           } else if (node.function == Function::kContains) {
             out.UnsafeAppend(TextContains(s.GetView(i), strings[1]->GetView(i)));
+          } else if (const std::optional<bool> found = node.pattern->Search(s.GetView(i))) {
+            out.UnsafeAppend(*found);
           } else {
-            out.UnsafeAppend(RegexMatch(*node.regex, s.GetView(i)));
+            out.UnsafeAppendNull();
           }
         }
         return Finish(&out);

@@ -6,7 +6,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -15,6 +14,7 @@
 #include <arrow/array.h>
 
 #include "featherstone/core/types.h"
+#include "text_pattern.h"
 
 namespace fst::transform::internal {
 
@@ -64,8 +64,8 @@ struct Node {
   Literal literal;
   std::vector<Node> children;  // operands or arguments, in source order
   // regex_match: its pattern (the second argument, a string literal), compiled once by the
-  // parser; matching is const and so safe from many threads.
-  std::shared_ptr<const std::regex> regex;
+  // parser.
+  std::shared_ptr<const TextPattern> pattern;
 };
 
 struct Tree {

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <regex>
 #include <string>
 #include <string_view>
 
@@ -87,9 +86,4 @@ inline int64_t TokenCount(std::string_view s) {
 inline bool TextContains(std::string_view s, std::string_view part) {
   return s.find(part) != std::string_view::npos;
 }
-// regex_match: the pattern matches somewhere in `s` (anchor with ^ and $ for all of it).
-inline bool RegexMatch(const std::regex& pattern, std::string_view s) {
-  return std::regex_search(s.begin(), s.end(), pattern);
-}
-
 }  // namespace fst::transform::internal

@@ -36,22 +36,22 @@ constexpr FunctionInfo kFunctions[] = {
     {"regex_match", Function::kRegexMatch, 2, 2}, {"token_count", Function::kTokenCount, 1, 1},
 };
 
-// regex_match's pattern, compiled once for every row the expression evaluates: ECMAScript
-// syntax (std::regex; docs/expressions.md says why not RE2). Errors: Invalid "column N: ..."
-// at the pattern when it is not a string literal or does not compile.
-Result<std::shared_ptr<const std::regex>> CompilePattern(const Node& pattern) {
+// regex_match's pattern, compiled once for every row the expression evaluates
+// (text_pattern.h). Errors: Invalid "column N: ..." at the pattern when it is not a string
+// literal or does not compile.
+Result<std::shared_ptr<const TextPattern>> CompilePattern(const Node& pattern) {
   const std::string* text = std::get_if<std::string>(&pattern.literal);
   if (pattern.kind != NodeKind::kLiteral || text == nullptr) {
     return Status::Invalid("column ", pattern.column,
                            ": regex_match needs its pattern as a string literal, such as "
                            "regex_match(s, \"^[a-z]+$\")");
   }
-  try {
-    return std::make_shared<const std::regex>(*text, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
+  auto compiled = TextPattern::Compile(*text);
+  if (!compiled.ok()) {
     return Status::Invalid("column ", pattern.column, ": invalid regular expression \"", *text,
-                           "\": ", e.what());
+                           "\" at ", compiled.status().message());
   }
+  return compiled;
 }
 
 constexpr std::string_view kKeywords[] = {"and", "or", "not", "true", "false", "null"};
@@ -534,14 +534,14 @@ class Parser {
       return Status::Invalid("column ", name.column, ": ", name.text, " takes ", expected,
                              info->min_args == 1 ? " argument" : " arguments", ", found ", n);
     }
-    std::shared_ptr<const std::regex> regex;
+    std::shared_ptr<const TextPattern> pattern;
     if (info->function == Function::kRegexMatch) {
-      FST_ASSIGN_OR_RAISE(regex, CompilePattern(args[1]));
+      FST_ASSIGN_OR_RAISE(pattern, CompilePattern(args[1]));
     }
     FST_ASSIGN_OR_RAISE(Node node, Make(NodeKind::kCall, name.column, std::move(args)));
     node.text = name.text;
     node.function = info->function;
-    node.regex = std::move(regex);
+    node.pattern = std::move(pattern);
     return node;
   }
 

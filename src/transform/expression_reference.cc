@@ -5,7 +5,6 @@
 #include <limits>
 #include <locale>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <variant>
@@ -293,7 +292,8 @@ class RowEvaluator {
   }
 
   // Text functions, written out naively: characters decoded one UTF-8 sequence at a time,
-  // tokens read by a C-locale stream, the pattern compiled again for every row.
+  // tokens read by a C-locale stream, substrings compared at every position, the pattern
+  // compiled again for every row.
   static Value Text(const Node& node, const std::vector<Value>& args) {
     const std::string& s = std::get<std::string>(args[0]);
     switch (node.function) {
@@ -334,8 +334,12 @@ class RowEvaluator {
         }
         return false;
       }
-      default:
-        return std::regex_search(s, std::regex(std::get<std::string>(args[1])));
+      default: {
+        auto pattern = internal::TextPattern::Compile(std::get<std::string>(args[1]));
+        if (!pattern.ok()) return std::monostate{};
+        const std::optional<bool> found = (*pattern)->Search(s);
+        return found ? Value(*found) : Value();
+      }
     }
   }
 

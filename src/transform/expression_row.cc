@@ -207,7 +207,8 @@ class Walker {
         return internal::TextContains(std::get<std::string>(args[0]),
                                       std::get<std::string>(args[1]));
       case Function::kRegexMatch:
-        return internal::RegexMatch(*node.regex, std::get<std::string>(args[0]));
+        if (const auto found = node.pattern->Search(std::get<std::string>(args[0]))) return *found;
+        return std::monostate{};
       default:
         break;
     }
