@@ -1,10 +1,12 @@
 """Nested JSON read by path (docs/connectors.md, "Nested JSON") and the text functions of
 expressions (docs/expressions.md): a JSON Lines ingest whose columns sit inside objects and
-arrays, missing paths null and quarantined by the contract, a push of nested payloads, text
-features online equal to historical, and the errors plan gives for paths and text functions."""
+arrays, missing paths null and quarantined by the contract, a push and a Kafka stream of nested
+payloads (the `kafka` broker fixture of conftest.py), text features online equal to historical,
+and the errors plan gives for paths and text functions."""
 import json
 import random
 import re
+import uuid
 
 import pytest
 
@@ -217,6 +219,19 @@ def test_push_nested_payloads(tmp_path):
     bad = fst.run(["push", "order_events", "-"], repo, ok=1,
                   input='{"customer": {"id": "x"}, "event_ts": "2026-01-02T00:00:00Z"}\n')
     assert "stdin: line 1: column 'customer_id' (path customer.id)" in bad.stderr, bad.stderr
+
+
+def test_kafka_stream_of_nested_payloads(kafka, tmp_path):
+    """The same payloads from a topic: `stream` decodes them with the push decoder's paths."""
+    topic = f"nested-{uuid.uuid4().hex[:8]}"
+    source = (f"    kind: kafka\n    format: json\n    bootstrap_servers: {kafka.bootstrap}\n"
+              f"    topic: {topic}\n")
+    repo = fst.make_repo(tmp_path / "shop", YAML.replace("    kind: push\n", source))
+    evs = [e for e in events(50, seed=4) if "city" in e["customer"]["address"]]
+    kafka.produce(topic, [json.dumps(e, ensure_ascii=False) for e in evs], partition=0)
+    p = fst.run(["stream", "order_events", "--until-idle", "2s"], repo)
+    assert f"streamed {len(evs)} events" in p.stdout, p.stdout
+    check_view(repo, "pushed_features", evs)
 
 
 @pytest.mark.parametrize("change, error", [
