@@ -294,24 +294,35 @@ class Evaluator {
         });
   }
 
-  // Text functions: one typed loop over the strings (a literal argument repeated), null where
-  // any argument is null.
-  Result<Datum> Text(const Node& node, const std::vector<Datum>& args) const {
-    std::vector<std::shared_ptr<arrow::StringArray>> strings;
-    for (const Datum& arg : args) {
-      std::shared_ptr<arrow::Array> array = arg.is_scalar() ? nullptr : arg.make_array();
-      if (array == nullptr) {
-        FST_ASSIGN_OR_RAISE(array, arrow::MakeArrayFromScalar(*arg.scalar(), length_));
+  // One string argument of a text function: an array, or a literal repeated.
+  struct TextArg {
+    std::shared_ptr<arrow::StringArray> array;  // null for a scalar
+    std::string_view scalar;
+    bool scalar_valid = false;
+
+    explicit TextArg(const Datum& d) {
+      if (d.is_scalar()) {
+        const auto& value = static_cast<const arrow::StringScalar&>(*d.scalar());
+        scalar_valid = value.is_valid;
+        if (scalar_valid) scalar = value.view();
+      } else {
+        array = std::static_pointer_cast<arrow::StringArray>(d.make_array());
       }
-      strings.push_back(std::static_pointer_cast<arrow::StringArray>(std::move(array)));
     }
+    bool IsNull(int64_t i) const { return array ? array->IsNull(i) : !scalar_valid; }
+    std::string_view View(int64_t i) const { return array ? array->GetView(i) : scalar; }
+  };
+
+  // Text functions: one typed loop over the strings, null where any argument is null.
+  Result<Datum> Text(const Node& node, const std::vector<Datum>& args) const {
+    std::vector<TextArg> strings(args.begin(), args.end());
     auto valid = [&](int64_t i) {
       for (const auto& s : strings) {
-        if (s->IsNull(i)) return false;
+        if (s.IsNull(i)) return false;
       }
       return true;
     };
-    const arrow::StringArray& s = *strings[0];
+    const TextArg& s = strings[0];
     switch (node.function) {
       case Function::kLength:
       case Function::kTokenCount: {
@@ -322,7 +333,7 @@ class Evaluator {
           if (!valid(i)) {
             out.UnsafeAppendNull();
           } else {
-            out.UnsafeAppend(tokens ? TokenCount(s.GetView(i)) : TextLength(s.GetView(i)));
+            out.UnsafeAppend(tokens ? TokenCount(s.View(i)) : TextLength(s.View(i)));
           }
         }
         return Finish(&out);
@@ -331,14 +342,13 @@ class Evaluator {
       case Function::kUpper: {
         arrow::StringBuilder out;
         FST_RETURN_NOT_OK(out.Reserve(length_));
-        FST_RETURN_NOT_OK(out.ReserveData(s.total_values_length()));
         std::string value;
         for (int64_t i = 0; i < length_; ++i) {
           if (!valid(i)) {
             FST_RETURN_NOT_OK(out.AppendNull());
             continue;
           }
-          TextCase(s.GetView(i), node.function == Function::kUpper, &value);
+          TextCase(s.View(i), node.function == Function::kUpper, &value);
           FST_RETURN_NOT_OK(out.Append(value));
         }
         return Finish(&out);
@@ -350,8 +360,8 @@ class Evaluator {
           if (!valid(i)) {
             out.UnsafeAppendNull();
           } else if (node.function == Function::kContains) {
-            out.UnsafeAppend(TextContains(s.GetView(i), strings[1]->GetView(i)));
-          } else if (const std::optional<bool> found = node.pattern->Search(s.GetView(i))) {
+            out.UnsafeAppend(TextContains(s.View(i), strings[1].View(i)));
+          } else if (const std::optional<bool> found = node.pattern->Search(s.View(i))) {
             out.UnsafeAppend(*found);
           } else {
             out.UnsafeAppendNull();
