@@ -41,7 +41,7 @@ bool ParseNumber(std::string_view text, T* out) {
 }
 
 Status TypeError(std::string_view file, const ColumnSpec& spec, const arrow::DataType& from) {
-  return Status::Invalid(file, ": column '", spec.name, "': cannot read ", from.ToString(),
+  return Status::Invalid(file, ": ", ColumnLabel(spec), ": cannot read ", from.ToString(),
                          " values as ", core::ValueTypeName(spec.type));
 }
 
@@ -561,18 +561,24 @@ int32_t MicrosToDays(int64_t micros) {
   return static_cast<int32_t>(FloorDiv(micros, core::kMicrosPerDay));
 }
 
+std::string ColumnLabel(const ColumnSpec& spec) {
+  std::string label = "column '" + spec.name + "'";
+  if (!spec.path.empty()) label += " (path " + spec.path + ")";
+  return label;
+}
+
 Status ValueError(std::string_view file, int64_t row, const ColumnSpec& spec,
                   std::string_view value, std::string_view detail) {
   std::string shown(value.substr(0, kMaxShownValue));
   if (value.size() > kMaxShownValue) shown += "...";
-  return Status::Invalid(file, ": row ", row, ", column '", spec.name, "': value '", shown,
+  return Status::Invalid(file, ": row ", row, ", ", ColumnLabel(spec), ": value '", shown,
                          "' is not a valid ", core::ValueTypeName(spec.type),
                          detail.empty() ? "" : " (", detail, detail.empty() ? "" : ")");
 }
 
 Status NullError(std::string_view file, int64_t row, const ColumnSpec& spec) {
-  return Status::Invalid(file, ": row ", row, ", column '", spec.name,
-                         "': null in a non-nullable column");
+  return Status::Invalid(file, ": row ", row, ", ", ColumnLabel(spec),
+                         ": null in a non-nullable column");
 }
 
 Status CheckNullable(const arrow::Array& array, const ColumnSpec& spec, std::string_view file,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <arrow/array.h>
@@ -50,12 +51,17 @@ int32_t MicrosToDays(int64_t micros);
 // Text without leading/trailing spaces, tabs and line breaks.
 std::string_view TrimBlanks(std::string_view text);
 
-// Invalid "FILE: row N, column 'C': value 'V' is not a valid TYPE[ (DETAIL)]", `row` 1-based.
+// How messages name a declared column: "column 'C'", or "column 'C' (path P)" when it is read
+// from a nested path.
+std::string ColumnLabel(const core::ColumnSpec& spec);
+
+// Invalid "FILE: row N, COLUMN: value 'V' is not a valid TYPE[ (DETAIL)]", `row` 1-based,
+// COLUMN as ColumnLabel writes it.
 // Long values are shortened.
 Status ValueError(std::string_view file, int64_t row, const core::ColumnSpec& spec,
                   std::string_view value, std::string_view detail = {});
 
-// Invalid "FILE: row N, column 'C': null in a non-nullable column", `row` 1-based.
+// Invalid "FILE: row N, COLUMN: null in a non-nullable column", `row` 1-based.
 Status NullError(std::string_view file, int64_t row, const core::ColumnSpec& spec);
 
 // The error for the first null of `array` when `spec` is not nullable; OK otherwise.

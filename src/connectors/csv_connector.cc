@@ -206,7 +206,12 @@ Status CsvConnector::Open(const ReadOptions& options) {
   convert_options.strings_can_be_null = true;
   std::unordered_set<std::string> declared;
   for (const auto& spec : schema_) {
-    const std::string& name = SourceName(spec);
+    if (!spec.path.empty()) {
+      return Status::Invalid(path_, ": column '", spec.name, "' declares path '", spec.path,
+                             "'; CSV columns are read by their header name (paths reach into "
+                             "JSON and Parquet structs)");
+    }
+    const std::string& name = spec.name;
     const auto count = std::count(header_.begin(), header_.end(), name);
     if (count == 0) return MissingColumn(path_, spec, header_);
     if (count > 1) {

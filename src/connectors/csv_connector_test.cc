@@ -187,12 +187,19 @@ TEST(CsvConnector, ExtraColumnConversionErrorNamesTheColumn) {
   EXPECT_EQ(status.message(), path + ": row 100001, column 'n': value 'oops' is not a valid int64");
 }
 
-TEST(CsvConnector, ColumnsInSchemaOrderAndRenamedByPath) {
-  const std::string path = WriteFile("x.csv", "b,address.city,a\n1,Paris,2\n");
-  auto table = ReadFile(
-      path, {Col("a", ValueType::kInt32), Col("city", ValueType::kString, true, "address.city")});
+TEST(CsvConnector, ColumnsInSchemaOrder) {
+  const std::string path = WriteFile("x.csv", "b,city,a\n1,Paris,2\n");
+  auto table = ReadFile(path, {Col("a", ValueType::kInt32), Col("city", ValueType::kString)});
   ASSERT_NE(table, nullptr);
   EXPECT_EQ(table->schema()->ToString(), "a: int32\ncity: string");
+}
+
+// Paths reach into nested input; a CSV header names flat columns.
+TEST(CsvConnector, APathIsRefused) {
+  const std::string path = WriteFile("x.csv", "address.city\nParis\n");
+  EXPECT_EQ(ReadError(path, {Col("city", ValueType::kString, true, "address.city")}).message(),
+            path + ": column 'city' declares path 'address.city'; CSV columns are read by their "
+                   "header name (paths reach into JSON and Parquet structs)");
 }
 
 TEST(CsvConnector, HeaderOnlyGivesNoBatches) {

@@ -369,4 +369,16 @@ bool JsonValue::Find(std::string_view key, JsonValue* out) const {
   return false;
 }
 
+bool JsonValue::Item(size_t n, JsonValue* out) const {
+  if (kind() != JsonKind::kArray) return false;
+  const auto& nodes = document_->nodes_;
+  for (uint32_t i = index_ + 1; i < nodes[index_].end; i = nodes[i].end, --n) {
+    if (n == 0) {
+      *out = JsonValue(document_, i);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace fst::connectors::internal

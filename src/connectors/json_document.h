@@ -44,6 +44,8 @@ class JsonValue {
   // The first member of an object named `key`; false when there is none or this is not an
   // object.
   bool Find(std::string_view key, JsonValue* out) const;
+  // Item `n` (0-based) of an array; false when there is none or this is not an array.
+  bool Item(size_t n, JsonValue* out) const;
   // Calls visit(JsonValue) for each item of an array.
   template <typename Visit>
   void ForEachItem(Visit&& visit) const;

@@ -8,8 +8,10 @@
 #include <arrow/builder.h>
 #include <arrow/util/utf8.h>
 
+#include "coerce.h"
 #include "connector_internal.h"
 #include "json_document.h"
+#include "json_path.h"
 #include "json_values.h"
 
 namespace fst::connectors {
@@ -22,7 +24,7 @@ struct NameHash {
 
 struct JsonMessageDecoder::State {
   internal::JsonDocument document;
-  std::vector<std::vector<std::string>> paths;
+  std::vector<internal::JsonPath> paths;
   // Columns read from a top-level member, by its name: a message's members are matched in one
   // pass rather than each column searching the object (wide messages have hundreds of columns).
   std::unordered_map<std::string, std::vector<size_t>, NameHash, std::equal_to<>> by_name;
@@ -37,9 +39,9 @@ JsonMessageDecoder::JsonMessageDecoder(core::Schema schema)
     : schema_(std::move(schema)), state_(std::make_unique<State>()) {
   arrow::util::InitializeUTF8();
   for (const auto& spec : schema_) {
-    state_->paths.push_back(internal::SplitPath(internal::SourceName(spec)));
+    state_->paths.push_back(internal::ParseJsonPath(internal::SourceName(spec)));
     if (state_->paths.back().size() == 1) {
-      state_->by_name[state_->paths.back().front()].push_back(state_->paths.size() - 1);
+      state_->by_name[state_->paths.back().front().key].push_back(state_->paths.size() - 1);
     }
     std::unique_ptr<arrow::ArrayBuilder> builder;
     Status made =
@@ -92,16 +94,11 @@ Status JsonMessageDecoder::Add(std::string_view payload,
       found = state_->has_member[i];
       if (found) value = state_->members[i];
     } else {
-      for (const auto& key : state_->paths[i]) {
-        if (!value.Find(key, &value)) {
-          found = false;
-          break;
-        }
-      }
+      found = internal::LookupJsonPath(object, state_->paths[i], &value);
     }
     if (!found || value.is_null()) {
       if (!schema_[i].nullable) {
-        return fail("column '", schema_[i].name, "': null in a non-nullable column");
+        return fail(internal::ColumnLabel(schema_[i]), ": null in a non-nullable column");
       }
       FST_RETURN_NOT_OK(state_->builders[i]->AppendNull());
       appended = true;

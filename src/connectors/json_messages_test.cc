@@ -84,6 +84,27 @@ TEST(JsonMessageDecoder, WideMessagesMatchEveryColumnByItsFirstMember) {
   }
 }
 
+TEST(JsonMessageDecoder, ArrayIndexesAndErrorsNamingThePath) {
+  core::Schema schema = {Col("sku", ValueType::kString), Col("qty", ValueType::kInt64),
+                         Col("customer", ValueType::kString)};
+  schema[0].path = "items.0.sku";
+  schema[1].path = "items.0.qty";
+  schema[2].path = "customer";
+  JsonMessageDecoder decoder(schema);
+  ASSERT_TRUE(decoder.Add(R"({"items": [{"sku": "A1", "qty": 2}], "customer": {"id": 7}})",
+                          [] { return std::string("m0"); }).ok());
+  ASSERT_TRUE(decoder.Add(R"({"items": []})", [] { return std::string("m1"); }).ok());
+  Status wrong = decoder.Add(R"({"items": [{"qty": [3]}]})", [] { return std::string("m2"); });
+  EXPECT_EQ(wrong.message(),
+            "m2: column 'qty' (path items.0.qty): value '[3]' is not a valid int64");
+  auto batch = decoder.Finish();
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ((*batch)->schema()->field(0)->name(), "items.0.sku");
+  EXPECT_TRUE((*batch)->column(0)->Equals(*ArrayOf(arrow::utf8(), R"(["A1", null])")));
+  EXPECT_TRUE((*batch)->column(1)->Equals(*ArrayOf(arrow::int64(), "[2, null]")));
+  EXPECT_TRUE((*batch)->column(2)->Equals(*ArrayOf(arrow::utf8(), R"(["{\"id\":7}", null])")));
+}
+
 TEST(JsonMessageDecoder, ErrorsNameTheMessage) {
   JsonMessageDecoder decoder(OrderSchema());
   Status bad = decoder.Add("{\"customer_id\": ",

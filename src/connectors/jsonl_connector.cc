@@ -1,5 +1,5 @@
 // JSON Lines: one object per line, parsed line by line so a syntax error names its line. Declared
-// columns are reached by dotted path; a missing key is null. Extra columns are the top-level keys
+// columns are reached by their path (json_path.h); a missing key or element is null. Extra columns are the top-level keys
 // of the first batch, typed by what they hold there (bool, int64, float64, else string with the
 // JSON text); keys first seen later are dropped.
 #include <algorithm>
@@ -19,6 +19,7 @@
 #include "coerce.h"
 #include "connector_internal.h"
 #include "json_document.h"
+#include "json_path.h"
 #include "json_values.h"
 
 namespace fst::connectors::internal {
@@ -31,16 +32,6 @@ struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
-
-// The value at `path` in `object`, or false when a key is missing or a step is not an object.
-bool Lookup(JsonValue object, const std::vector<std::string>& path, JsonValue* out) {
-  JsonValue current = object;
-  for (const auto& key : path) {
-    if (!current.Find(key, &current)) return false;
-  }
-  *out = current;
-  return true;
-}
 
 // The narrowest extra-column type that holds every value seen.
 class TypeGuess {
@@ -121,7 +112,7 @@ class JsonlConnector : public Connector {
   int64_t rows_ = 0;
   int64_t batch_first_row_ = 0;
   JsonDocument document_;
-  std::vector<std::vector<std::string>> paths_;
+  std::vector<JsonPath> paths_;
   std::vector<std::string> path_roots_;
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders_;
   std::vector<Extra> extras_;
@@ -136,8 +127,8 @@ Status JsonlConnector::Open() {
   buffer_.resize(kReadBytes);
   arrow::util::InitializeUTF8();
   for (const auto& spec : schema_) {
-    paths_.push_back(SplitPath(SourceName(spec)));
-    path_roots_.push_back(paths_.back().front());
+    paths_.push_back(ParseJsonPath(SourceName(spec)));
+    path_roots_.push_back(paths_.back().front().key);
     std::unique_ptr<arrow::ArrayBuilder> builder;
     FST_RETURN_NOT_OK(
         arrow::MakeBuilder(arrow::default_memory_pool(), core::ToArrowType(spec.type), &builder));
@@ -192,7 +183,7 @@ Status JsonlConnector::ReadRow(std::string_view line) {
   const int64_t row = rows_ + 1;
   for (size_t i = 0; i < schema_.size(); ++i) {
     JsonValue value;
-    if (!Lookup(object, paths_[i], &value) || value.is_null()) {
+    if (!LookupJsonPath(object, paths_[i], &value) || value.is_null()) {
       if (!schema_[i].nullable) return AtLine(NullError(path_, row, schema_[i]));
       FST_RETURN_NOT_OK(builders_[i]->AppendNull());
       continue;

@@ -83,6 +83,42 @@ TEST(JsonlConnector, NestedPathsAndMissingKeys) {
   ExpectColumn(*table, "lat", ArrayOf(arrow::float64(), "[48.8, null, null, null]"));
 }
 
+// Array elements by index, an object member named by digits, an index past the end, an
+// index into an object without that member, and a whole object or array as JSON text.
+TEST(JsonlConnector, ArrayIndexesAndJsonText) {
+  const std::string path = WriteFile(
+      "orders.jsonl",
+      R"({"items": [{"sku": "A1", "qty": 2}, {"sku": "B2"}], "codes": {"0": "zero"}, "address": {"city": "Oslo", "tags": [1, "x"]}})"
+      "\n"
+      R"({"items": [{"sku": "C3"}], "codes": ["first"], "address": null})"
+      "\n"
+      R"({"items": [], "codes": {}})"
+      "\n");
+  auto table = ReadFile(path, {Col("first_sku", ValueType::kString, true, "items.0.sku"),
+                               Col("second_sku", ValueType::kString, true, "items.1.sku"),
+                               Col("qty", ValueType::kInt64, true, "items.0.qty"),
+                               Col("code", ValueType::kString, true, "codes.0"),
+                               Col("address", ValueType::kString, true, "address"),
+                               Col("tags", ValueType::kString, true, "address.tags")});
+  ASSERT_NE(table, nullptr);
+  ExpectColumn(*table, "first_sku", ArrayOf(arrow::utf8(), R"(["A1", "C3", null])"));
+  ExpectColumn(*table, "second_sku", ArrayOf(arrow::utf8(), R"(["B2", null, null])"));
+  ExpectColumn(*table, "qty", ArrayOf(arrow::int64(), "[2, null, null]"));
+  ExpectColumn(*table, "code", ArrayOf(arrow::utf8(), R"(["zero", "first", null])"));
+  ExpectColumn(*table, "address",
+               ArrayOf(arrow::utf8(), R"(["{\"city\":\"Oslo\",\"tags\":[1,\"x\"]}", null, null])"));
+  ExpectColumn(*table, "tags", ArrayOf(arrow::utf8(), R"(["[1,\"x\"]", null, null])"));
+}
+
+TEST(JsonlConnector, ErrorsAtAPathNameIt) {
+  const std::string path = WriteFile(
+      "orders.jsonl", "{\"items\": [{\"qty\": 1}]}\n{\"items\": [{\"qty\": \"many\"}]}\n");
+  EXPECT_EQ(ReadError(path, {Col("qty", ValueType::kInt64, true, "items.0.qty")}).message(),
+            path + ": row 2, column 'qty' (path items.0.qty): value 'many' is not a valid int64");
+  EXPECT_EQ(ReadError(path, {Col("sku", ValueType::kString, false, "items.0.sku")}).message(),
+            path + ": row 1, column 'sku' (path items.0.sku): null in a non-nullable column");
+}
+
 TEST(JsonlConnector, WrongTypeNamesFileRowColumnValueAndType) {
   const std::string path =
       WriteFile("orders.jsonl", "{\"id\": 1, \"amount\": 2.5}\n{\"id\": 2, \"amount\": \"abc\"}\n");

@@ -86,6 +86,12 @@ Status ParquetConnector::Open(const ReadOptions& options) {
     const parquet::arrow::SchemaField* field = &top_fields[top - top_names.begin()];
     for (size_t i = 1; i < names.size() && field != nullptr; ++i) {
       const parquet::arrow::SchemaField* child = nullptr;
+      if (field->field->type()->id() == arrow::Type::LIST ||
+          field->field->type()->id() == arrow::Type::LARGE_LIST) {
+        return Status::Invalid(path_, ": column '", spec.name, "' (path ", name, "): '",
+                               names[i - 1], "' is a list; array elements by index are read "
+                               "from JSON input only, Parquet paths reach struct fields");
+      }
       if (field->field->type()->id() == arrow::Type::STRUCT) {
         for (const auto& candidate : field->children) {
           if (candidate.field->name() == names[i]) child = &candidate;

@@ -149,6 +149,27 @@ TEST(ParquetConnector, DottedPathReachesIntoStructs) {
       "missing column 'address.country'; the file has: id, address"));
 }
 
+// Array elements by index are read from JSON input only: a Parquet file and an in-memory
+// table refuse an index step on a list column, naming the column and its path.
+TEST(ParquetConnector, AnIndexIntoAListIsRefused) {
+  auto skus = ArrayOf(arrow::list(arrow::utf8()), R"([["A1", "B2"], []])");
+  auto table = MakeTable({{"items", skus}});
+  const std::string path = WriteParquet("lists.parquet", *table);
+  const core::Schema schema = {Col("sku", ValueType::kString, true, "items.0")};
+  EXPECT_EQ(ReadError(path, schema).message(),
+            path + ": column 'sku' (path items.0): 'items' is a list; array elements by index "
+                   "are read from JSON input only, Parquet paths reach struct fields");
+  auto reader = arrow::RecordBatchReader::Make({table->CombineChunksToBatch().ValueOrDie()});
+  ASSERT_TRUE(reader.ok());
+  auto connector = OpenReader(*reader, schema, "rows", {});
+  ASSERT_TRUE(connector.ok()) << connector.status().ToString();
+  auto batch = (*connector)->Next();
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status().message(),
+            "rows: cannot read column 'sku' (path items.0); a path reaches fields of struct "
+            "columns, not list elements");
+}
+
 TEST(ParquetConnector, BatchesCarryTheirFirstRow) {
   arrow::Int64Builder ids;
   for (int64_t i = 0; i < 10000; ++i) ASSERT_TRUE(ids.Append(i).ok());

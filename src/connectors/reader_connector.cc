@@ -88,7 +88,8 @@ class ReaderConnector : public Connector {
     for (size_t i = 0; i < schema_.size(); ++i) {
       FST_ASSIGN_OR_RAISE(auto found, internal::FindPath(raw, paths_[i]));
       if (found == nullptr) {
-        return Status::Invalid(what_, ": cannot read column '", schema_[i].name, "'");
+        return Status::Invalid(what_, ": cannot read ", internal::ColumnLabel(schema_[i]),
+                               "; a path reaches fields of struct columns, not list elements");
       }
       FST_ASSIGN_OR_RAISE(auto column,
                           internal::CoerceColumn(*found, schema_[i], what_, slicer_.rows()));

@@ -47,6 +47,35 @@ constexpr std::string_view kServiceKeys[] = {"name", "features", "description", 
                                              "labels", "logging"};
 constexpr std::string_view kLoggingKeys[] = {"sample_rate"};
 
+// What is wrong with a column's `path` (docs/connectors.md, "Nested JSON"), or "": dot-separated
+// non-empty steps, array elements as number steps ("items.0.sku", never "items[0].sku").
+std::string PathProblem(const std::string& path) {
+  if (path.empty()) return "";
+  const size_t bracket = path.find_first_of("[]");
+  if (bracket != std::string::npos) {
+    std::string dotted;
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (path[i] == '[') {
+        if (i > 0 && path[i - 1] != '.') dotted += '.';
+      } else if (path[i] != ']') {
+        dotted += path[i];
+      }
+    }
+    return "'" + path + "' indexes with brackets; array elements are steps of the dotted path: '" +
+           dotted + "'";
+  }
+  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos) {
+    return "'" + path + "' has an empty step; write steps separated by single dots, as in "
+           "'address.city' or 'items.0.sku'";
+  }
+  return "";
+}
+
+bool IsCsv(const std::string& format) {
+  return format.size() == 3 && (format[0] | 0x20) == 'c' && (format[1] | 0x20) == 's' &&
+         (format[2] | 0x20) == 'v';
+}
+
 // The closest allowed key within two edits, or "".
 std::string ClosestKey(std::string_view key, Keys allowed) {
   return core::ClosestName(key, std::vector<std::string>(allowed.begin(), allowed.end()));
@@ -312,6 +341,10 @@ Result<core::ColumnSpec> Parser::ReadColumn(const YAML::Node& node,
   column.type = *parsed;
   FST_RETURN_NOT_OK(fields.Bool("nullable", &column.nullable));
   FST_RETURN_NOT_OK(fields.String("path", &column.path));
+  const std::string problem = PathProblem(column.path);
+  if (!problem.empty()) {
+    return Error(fields.ValueMark("path"), "'path' of ", fields.what(), ": ", problem);
+  }
   return column;
 }
 
@@ -328,6 +361,11 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
   FST_ASSIGN_OR_RAISE(YAML::Node schema, fields.List("schema"));
   for (const auto& item : schema) {
     FST_ASSIGN_OR_RAISE(core::ColumnSpec column, ReadColumn(item, fields.what()));
+    if (!column.path.empty() && IsCsv(source.format)) {
+      return Error(item["path"].Mark(), "column '", column.name, "' of ", fields.what(),
+                   " declares 'path', but the source's format is csv: CSV columns are read by "
+                   "their header name (paths reach into JSON objects and Parquet structs)");
+    }
     source.schema.push_back(std::move(column));
   }
   if (fields.Has("contract")) {

@@ -157,6 +157,50 @@ TEST(ParseYaml, BadDurationAndType) {
             "'integer'");
 }
 
+// Paths index arrays with dotted number steps; brackets, empty steps and paths in CSV sources
+// are refused where they are written.
+TEST(ParseYaml, ColumnPaths) {
+  const std::string ok = ErrorOf(R"(sources:
+  - name: orders
+    format: jsonl
+    timestamp_field: ts
+    schema:
+      - {name: ts, type: timestamp}
+      - {name: sku, type: string, path: items.0.sku}
+)");
+  EXPECT_EQ(ok, "OK");
+  EXPECT_EQ(ErrorOf(R"(sources:
+  - name: orders
+    timestamp_field: ts
+    schema:
+      - {name: ts, type: timestamp}
+      - {name: sku, type: string, path: "items[0].sku"}
+)"),
+            "featherstone.yaml:6:41: 'path' of column 'sku' of source 'orders': 'items[0].sku' "
+            "indexes with brackets; array elements are steps of the dotted path: 'items.0.sku'");
+  EXPECT_EQ(ErrorOf(R"(sources:
+  - name: orders
+    timestamp_field: ts
+    schema:
+      - {name: ts, type: timestamp}
+      - {name: city, type: string, path: address..city}
+)"),
+            "featherstone.yaml:6:42: 'path' of column 'city' of source 'orders': "
+            "'address..city' has an empty step; write steps separated by single dots, as in "
+            "'address.city' or 'items.0.sku'");
+  EXPECT_EQ(ErrorOf(R"(sources:
+  - name: orders
+    format: csv
+    timestamp_field: ts
+    schema:
+      - {name: ts, type: timestamp}
+      - {name: city, type: string, path: address.city}
+)"),
+            "featherstone.yaml:7:42: column 'city' of source 'orders' declares 'path', but the "
+            "source's format is csv: CSV columns are read by their header name (paths reach "
+            "into JSON objects and Parquet structs)");
+}
+
 TEST(ParseYaml, KafkaSourceKeys) {
   const std::string kafka = R"(sources:
   - name: clicks

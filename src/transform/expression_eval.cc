@@ -2,6 +2,7 @@
 // with an Arrow compute kernel where its semantics are ours and a typed loop where they are
 // not (integer overflow, division by zero and domain errors give null, not an error or inf).
 #include <cstring>
+#include <optional>
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
@@ -263,6 +264,13 @@ class Evaluator {
       }
       case Function::kDaysSince:
         return DaysSince(node, args[0]);
+      case Function::kLength:
+      case Function::kLower:
+      case Function::kUpper:
+      case Function::kContains:
+      case Function::kRegexMatch:
+      case Function::kTokenCount:
+        return Text(node, args);
     }
     return Status::Invalid("column ", node.column, ": unknown function");
   }
@@ -284,6 +292,90 @@ class Evaluator {
           *out = DaysSinceTimestamp(t, ts);
           return true;
         });
+  }
+
+  // One string argument of a text function: an array, or a literal repeated.
+  struct TextArg {
+    std::shared_ptr<arrow::StringArray> array;  // null for a scalar
+    std::string_view scalar;
+    bool scalar_valid = false;
+
+    explicit TextArg(const Datum& d) {
+      if (d.is_scalar()) {
+        const auto& value = static_cast<const arrow::StringScalar&>(*d.scalar());
+        scalar_valid = value.is_valid;
+        if (scalar_valid) scalar = value.view();
+      } else {
+        array = std::static_pointer_cast<arrow::StringArray>(d.make_array());
+      }
+    }
+    bool IsNull(int64_t i) const { return array ? array->IsNull(i) : !scalar_valid; }
+    std::string_view View(int64_t i) const { return array ? array->GetView(i) : scalar; }
+  };
+
+  // Text functions: one typed loop over the strings, null where any argument is null.
+  Result<Datum> Text(const Node& node, const std::vector<Datum>& args) const {
+    std::vector<TextArg> strings(args.begin(), args.end());
+    auto valid = [&](int64_t i) {
+      for (const auto& s : strings) {
+        if (s.IsNull(i)) return false;
+      }
+      return true;
+    };
+    const TextArg& s = strings[0];
+    switch (node.function) {
+      case Function::kLength:
+      case Function::kTokenCount: {
+        const bool tokens = node.function == Function::kTokenCount;
+        arrow::Int64Builder out;
+        FST_RETURN_NOT_OK(out.Reserve(length_));
+        for (int64_t i = 0; i < length_; ++i) {
+          if (!valid(i)) {
+            out.UnsafeAppendNull();
+          } else {
+            out.UnsafeAppend(tokens ? TokenCount(s.View(i)) : TextLength(s.View(i)));
+          }
+        }
+        return Finish(&out);
+      }
+      case Function::kLower:
+      case Function::kUpper: {
+        arrow::StringBuilder out;
+        FST_RETURN_NOT_OK(out.Reserve(length_));
+        std::string value;
+        for (int64_t i = 0; i < length_; ++i) {
+          if (!valid(i)) {
+            FST_RETURN_NOT_OK(out.AppendNull());
+            continue;
+          }
+          TextCase(s.View(i), node.function == Function::kUpper, &value);
+          FST_RETURN_NOT_OK(out.Append(value));
+        }
+        return Finish(&out);
+      }
+      default: {
+        arrow::BooleanBuilder out;
+        FST_RETURN_NOT_OK(out.Reserve(length_));
+        for (int64_t i = 0; i < length_; ++i) {
+          if (!valid(i)) {
+            out.UnsafeAppendNull();
+          } else if (node.function == Function::kContains) {
+            out.UnsafeAppend(TextContains(s.View(i), strings[1].View(i)));
+          } else if (const std::optional<bool> found = node.pattern->Search(s.View(i))) {
+            out.UnsafeAppend(*found);
+          } else {
+            out.UnsafeAppendNull();
+          }
+        }
+        return Finish(&out);
+      }
+    }
+  }
+
+  static Result<Datum> Finish(arrow::ArrayBuilder* builder) {
+    std::shared_ptr<arrow::Array> array;
+    FST_RETURN_NOT_OK(builder->Finish(&array));
+    return Datum(std::move(array));
   }
 
   const Typing& typing_;

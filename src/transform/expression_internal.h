@@ -14,6 +14,7 @@
 #include <arrow/array.h>
 
 #include "featherstone/core/types.h"
+#include "text_pattern.h"
 
 namespace fst::transform::internal {
 
@@ -41,6 +42,13 @@ enum class Function {
   kClamp,
   kIsNull,
   kDaysSince,
+  // Text functions (docs/expressions.md, "Text functions").
+  kLength,
+  kLower,
+  kUpper,
+  kContains,
+  kRegexMatch,
+  kTokenCount,
 };
 
 // A literal's value: null, true/false, an int64, a float64 or a string.
@@ -55,6 +63,9 @@ struct Node {
   Function function = Function::kIf;
   Literal literal;
   std::vector<Node> children;  // operands or arguments, in source order
+  // regex_match: its pattern (the second argument, a string literal), compiled once by the
+  // parser.
+  std::shared_ptr<const TextPattern> pattern;
 };
 
 struct Tree {

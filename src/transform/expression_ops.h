@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "featherstone/core/time.h"
 
@@ -55,4 +57,33 @@ inline double DaysSinceDate(int64_t t, int32_t days) {
   return (static_cast<double>(t) - days * kDay) / kDay;
 }
 
+// Text functions (docs/expressions.md): strings are UTF-8.
+// length: characters (code points), the bytes that do not continue a multi-byte sequence.
+inline int64_t TextLength(std::string_view s) {
+  int64_t n = 0;
+  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+// lower/upper: ASCII letters only; every other byte is kept, so the result does not depend
+// on a locale and is the same everywhere.
+inline void TextCase(std::string_view s, bool upper, std::string* out) {
+  out->assign(s);
+  for (char& c : *out) {
+    if (upper ? (c >= 'a' && c <= 'z') : (c >= 'A' && c <= 'Z')) c ^= 0x20;
+  }
+}
+// token_count: runs of bytes other than ASCII whitespace (space, \t, \n, \v, \f, \r).
+inline int64_t TokenCount(std::string_view s) {
+  int64_t n = 0;
+  bool in_token = false;
+  for (const char c : s) {
+    const bool space = c == ' ' || (c >= '\t' && c <= '\r');
+    n += !space && !in_token;
+    in_token = !space;
+  }
+  return n;
+}
+inline bool TextContains(std::string_view s, std::string_view part) {
+  return s.find(part) != std::string_view::npos;
+}
 }  // namespace fst::transform::internal

@@ -30,7 +30,29 @@ constexpr FunctionInfo kFunctions[] = {
     {"pow", Function::kPow, 2, 2},        {"min", Function::kMin, 2, -1},
     {"max", Function::kMax, 2, -1},       {"clamp", Function::kClamp, 3, 3},
     {"is_null", Function::kIsNull, 1, 1}, {"days_since", Function::kDaysSince, 1, 1},
+    // Text functions
+    {"length", Function::kLength, 1, 1},  {"lower", Function::kLower, 1, 1},
+    {"upper", Function::kUpper, 1, 1},    {"contains", Function::kContains, 2, 2},
+    {"regex_match", Function::kRegexMatch, 2, 2}, {"token_count", Function::kTokenCount, 1, 1},
 };
+
+// regex_match's pattern, compiled once for every row the expression evaluates
+// (text_pattern.h). Errors: Invalid "column N: ..." at the pattern when it is not a string
+// literal or does not compile.
+Result<std::shared_ptr<const TextPattern>> CompilePattern(const Node& pattern) {
+  const std::string* text = std::get_if<std::string>(&pattern.literal);
+  if (pattern.kind != NodeKind::kLiteral || text == nullptr) {
+    return Status::Invalid("column ", pattern.column,
+                           ": regex_match needs its pattern as a string literal, such as "
+                           "regex_match(s, \"^[a-z]+$\")");
+  }
+  auto compiled = TextPattern::Compile(*text);
+  if (!compiled.ok()) {
+    return Status::Invalid("column ", pattern.column, ": invalid regular expression \"", *text,
+                           "\" at ", compiled.status().message());
+  }
+  return compiled;
+}
 
 constexpr std::string_view kKeywords[] = {"and", "or", "not", "true", "false", "null"};
 
@@ -512,9 +534,14 @@ class Parser {
       return Status::Invalid("column ", name.column, ": ", name.text, " takes ", expected,
                              info->min_args == 1 ? " argument" : " arguments", ", found ", n);
     }
+    std::shared_ptr<const TextPattern> pattern;
+    if (info->function == Function::kRegexMatch) {
+      FST_ASSIGN_OR_RAISE(pattern, CompilePattern(args[1]));
+    }
     FST_ASSIGN_OR_RAISE(Node node, Make(NodeKind::kCall, name.column, std::move(args)));
     node.text = name.text;
     node.function = info->function;
+    node.pattern = std::move(pattern);
     return node;
   }
 

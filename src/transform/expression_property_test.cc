@@ -1,5 +1,5 @@
 // Random well-typed expressions over random sliced columns with nulls, zeros, extremes, NaN
-// and infinities: the vectorized evaluator and the row evaluator (RowExpression) against the
+// and infinities, and strings that are empty, Unicode, mixed-case and spaced: the vectorized evaluator and the row evaluator (RowExpression) against the
 // row-by-row reference.
 #include <cmath>
 #include <limits>
@@ -55,7 +55,9 @@ class Generator {
                                  "4611686018427387904", "3037000500", "i32", "i64", "j64"});
     }
     const int d = depth - 1;
-    switch (Pick(8)) {
+    switch (Pick(9)) {
+      case 8:
+        return OneOf<std::string>({"length(", "token_count("}) + Str(d) + ")";
       case 0:
       case 1:
         return "(" + Int(d) + OneOf<std::string>({" + ", " - ", " * ", " % "}) + Int(d) + ")";
@@ -118,7 +120,14 @@ class Generator {
     if (depth == 0 || Chance(25)) return OneOf<std::string>({"true", "false", "null", "b", "b"});
     const int d = depth - 1;
     const std::string cmp = OneOf<std::string>({" < ", " <= ", " > ", " >= ", " == ", " != "});
-    switch (Pick(11)) {
+    switch (Pick(13)) {
+      case 11:
+        return "contains(" + Str(d) + ", " + Str(d) + ")";
+      case 12:
+        return "regex_match(" + Str(d) + ", " +
+               OneOf<std::string>({"''", "'^a'", "'b$'", "'a|é'", "'[A-Z]'", "'[ \t]'", "'^$'",
+                                   "'.'", "'(ab)+'", "'é+'", "'^[^ ]+ [^ ]+$'", "'日本'"}) +
+               ")";
       case 0:
       case 1:
       case 4:
@@ -146,10 +155,13 @@ class Generator {
 
   std::string Str(int depth) {
     if (depth == 0 || Chance(35)) {
-      return OneOf<std::string>({"''", "'a'", "\"b\"", "'it\\'s'", "'é'", "s", "t", "null"});
+      return OneOf<std::string>(
+          {"''", "'a'", "\"b\"", "'it\\'s'", "'é'", "' '", "'Ab'", "s", "t", "u", "null"});
     }
     const int d = depth - 1;
-    switch (Pick(3)) {
+    switch (Pick(4)) {
+      case 3:
+        return OneOf<std::string>({"lower(", "upper("}) + Str(d) + ")";
       case 0:
         return "(" + Str(d) + " + " + OneOf<std::string>({"s", "'x'"}) + ")";
       case 1:
@@ -215,8 +227,9 @@ class Generator {
                 : OneOf<double>({0.0, -0.0, 1.0, -1.0, 0.5, 1e300, -1e300, 1e-300,
                                  static_cast<double>(small) / 7, static_cast<double>(small)}));
       case ValueType::kString:
-        return static_cast<arrow::StringBuilder*>(builder)->Append(
-            OneOf<std::string>({"", "a", "b", "ab", "B", "é", "it's"}));
+        return static_cast<arrow::StringBuilder*>(builder)->Append(OneOf<std::string>(
+            {"", "a", "b", "ab", "B", "é", "it's", " ", "Ab  cD\té\n", "ÀÉ mixed Case",
+             "日本語 テキスト", "😀 x", "  lead and trail  ", "ab ab", "\v\f\r"}));
       case ValueType::kBytes:
         return static_cast<arrow::BinaryBuilder*>(builder)->Append(
             OneOf<std::string>({"", "a", std::string(1, '\0'), "\xff", "ab"}));
@@ -296,7 +309,8 @@ TEST(ExpressionProperty, VectorizedAndRowEqualReference) {
   const std::vector<std::pair<std::string, ValueType>> columns = {
       {"i32", ValueType::kInt32},    {"i64", ValueType::kInt64},     {"j64", ValueType::kInt64},
       {"f32", ValueType::kFloat32},  {"f64", ValueType::kFloat64},   {"g64", ValueType::kFloat64},
-      {"s", ValueType::kString},     {"t", ValueType::kString},      {"b", ValueType::kBool},
+      {"s", ValueType::kString},     {"t", ValueType::kString},      {"u", ValueType::kString},
+      {"b", ValueType::kBool},
       {"ts", ValueType::kTimestamp}, {"ts2", ValueType::kTimestamp}, {"day", ValueType::kDate},
       {"by", ValueType::kBytes}};
   int evaluated = 0;

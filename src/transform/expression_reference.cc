@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <locale>
 #include <map>
+#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -242,6 +244,7 @@ class RowEvaluator {
       args.push_back(Arg(node, i, row));
       if (IsNull(args.back())) return std::monostate{};
     }
+    if (IsText(node.function)) return Text(node, args);
     if (node.function == Function::kAbs) {
       if (const double* d = std::get_if<double>(&args[0])) return std::fabs(*d);
       const __int128 v = std::get<int64_t>(args[0]);
@@ -280,6 +283,63 @@ class RowEvaluator {
       }
       default:
         return std::monostate{};
+    }
+  }
+
+  static bool IsText(Function f) {
+    return f == Function::kLength || f == Function::kLower || f == Function::kUpper ||
+           f == Function::kContains || f == Function::kRegexMatch || f == Function::kTokenCount;
+  }
+
+  // Text functions, written out naively: characters decoded one UTF-8 sequence at a time,
+  // tokens read by a C-locale stream, substrings compared at every position, the pattern
+  // compiled again for every row.
+  static Value Text(const Node& node, const std::vector<Value>& args) {
+    const std::string& s = std::get<std::string>(args[0]);
+    switch (node.function) {
+      case Function::kLength: {
+        int64_t n = 0;
+        for (size_t i = 0; i < s.size(); ++n) {
+          const auto lead = static_cast<unsigned char>(s[i]);
+          i += lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        }
+        return n;
+      }
+      case Function::kTokenCount: {
+        std::istringstream in(s);
+        in.imbue(std::locale::classic());
+        int64_t n = 0;
+        for (std::string token; in >> token;) ++n;
+        return n;
+      }
+      case Function::kLower:
+      case Function::kUpper: {
+        const std::string_view from = node.function == Function::kLower
+                                          ? "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          : "abcdefghijklmnopqrstuvwxyz";
+        const std::string_view to = node.function == Function::kLower
+                                        ? "abcdefghijklmnopqrstuvwxyz"
+                                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        std::string out;
+        for (const char c : s) {
+          const size_t k = from.find(c);
+          out += k == std::string_view::npos ? c : to[k];
+        }
+        return out;
+      }
+      case Function::kContains: {
+        const std::string& part = std::get<std::string>(args[1]);
+        for (size_t i = 0; i + part.size() <= s.size(); ++i) {
+          if (s.compare(i, part.size(), part) == 0) return true;
+        }
+        return false;
+      }
+      default: {
+        auto pattern = internal::TextPattern::Compile(std::get<std::string>(args[1]));
+        if (!pattern.ok()) return std::monostate{};
+        const std::optional<bool> found = (*pattern)->Search(s);
+        return found ? Value(*found) : Value();
+      }
     }
   }
 

@@ -191,6 +191,24 @@ class Walker {
       case Function::kMax:
       case Function::kClamp:
         return MinMax(node, args, n);
+      // Text functions
+      case Function::kLength:
+        return internal::TextLength(std::get<std::string>(args[0]));
+      case Function::kTokenCount:
+        return internal::TokenCount(std::get<std::string>(args[0]));
+      case Function::kLower:
+      case Function::kUpper: {
+        std::string out;
+        internal::TextCase(std::get<std::string>(args[0]), node.function == Function::kUpper,
+                           &out);
+        return out;
+      }
+      case Function::kContains:
+        return internal::TextContains(std::get<std::string>(args[0]),
+                                      std::get<std::string>(args[1]));
+      case Function::kRegexMatch:
+        if (const auto found = node.pattern->Search(std::get<std::string>(args[0]))) return *found;
+        return std::monostate{};
       default:
         break;
     }

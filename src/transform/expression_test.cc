@@ -121,7 +121,8 @@ TEST(ExpressionParse, FunctionsAreKnownWithTheirArity) {
             "column 5: unknown function 'isnull'; did you mean 'is_null'?");
   EXPECT_EQ(ParseError("frobnicate(x)"),
             "column 1: unknown function 'frobnicate'; the functions are if, coalesce, log, exp, "
-            "sqrt, abs, pow, min, max, clamp, is_null, days_since");
+            "sqrt, abs, pow, min, max, clamp, is_null, days_since, length, lower, upper, contains, "
+            "regex_match, token_count");
   EXPECT_EQ(ParseError("log(amount, 2)"), "column 1: log takes 1 argument, found 2");
   EXPECT_EQ(ParseError("min(amount)"), "column 1: min takes at least 2 arguments, found 1");
   EXPECT_EQ(ParseError("1 + if(flag, 1)"), "column 5: if takes 3 arguments, found 2");
@@ -326,6 +327,74 @@ TEST(ExpressionEval, ComparisonsAndStrings) {
   ExpectEval("i == f", in, 4, ValueType::kBool, "[false, true, false, null]");
   ExpectEval("i <= 2", in, 4, ValueType::kBool, "[true, true, false, false]");
   ExpectEval("coalesce(f, f)", in, 4, ValueType::kFloat32, "[1.5, 2.0, 2.5, null]");
+}
+
+// Text functions: characters counted as code points, ASCII-only case mapping, whitespace
+// tokens, substring and regular-expression search; null in, null out.
+TEST(ExpressionEval, TextFunctions) {
+  const std::vector<Input> in = {
+      {"s", ValueType::kString, R"(["Hello World", "", null, "  Ünïcode  Straße\tx ", "日本語"])"},
+      {"q", ValueType::kString, R"(["World", "", "a", "ß", null])"}};
+  ExpectEval("length(s)", in, 5, ValueType::kInt64, "[11, 0, null, 20, 3]");
+  ExpectEval("token_count(s)", in, 5, ValueType::kInt64, "[2, 0, null, 3, 1]");
+  ExpectEval("lower(s)", in, 5, ValueType::kString,
+             R"(["hello world", "", null, "  Ünïcode  straße\tx ", "日本語"])");
+  ExpectEval("upper(s)", in, 5, ValueType::kString,
+             R"(["HELLO WORLD", "", null, "  ÜNïCODE  STRAßE\tX ", "日本語"])");
+  ExpectEval("contains(s, 'o W')", in, 5, ValueType::kBool, "[true, false, null, false, false]");
+  ExpectEval("contains(s, q)", in, 5, ValueType::kBool, "[true, true, null, true, null]");
+  ExpectEval("contains(s, '')", in, 5, ValueType::kBool, "[true, true, null, true, true]");
+  ExpectEval("regex_match(s, '^[A-Z][a-z]+ ')", in, 5, ValueType::kBool,
+             "[true, false, null, false, false]");
+  ExpectEval("regex_match(s, '')", in, 5, ValueType::kBool, "[true, true, null, true, true]");
+  ExpectEval("regex_match(lower(s), 'straße')", in, 5, ValueType::kBool,
+             "[false, false, null, true, false]");
+  ExpectEval("length(null)", in, 5, ValueType::kInt64, "[null, null, null, null, null]");
+  ExpectEval("if(length(s) > 3, upper(q), lower(q))", in, 5, ValueType::kString,
+             R"(["WORLD", "", null, "ß", null])");
+  // Characters, not bytes, in patterns.
+  ExpectEval("regex_match(s, '^.{3}$')", in, 5, ValueType::kBool,
+             "[false, false, null, false, true]");
+}
+
+// A long string is matched without deep recursion (std::regex overflows the stack here), and
+// a pattern that backtracks without end gives null at the match limit instead of hanging.
+TEST(ExpressionEval, RegexOnLongStrings) {
+  const std::string long_text(1 << 20, 'a');
+  const std::vector<Input> in = {
+      {"s", ValueType::kString, "[\"" + long_text + "\", \"" + long_text + "x\"]"}};
+  ExpectEval("regex_match(s, '(a|b)*x')", in, 2, ValueType::kBool, "[false, true]");
+  ExpectEval("regex_match(s, '.*x')", in, 2, ValueType::kBool, "[false, true]");
+  const std::vector<Input> hard = {{"s", ValueType::kString, R"(["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"])"}};
+  ExpectEval("regex_match(s, '^(a+)+$')", hard, 1, ValueType::kBool, "[true]");
+  ExpectEval("regex_match(s + 'b', '^(a|a)+$')", hard, 1, ValueType::kBool, "[null]");
+}
+
+TEST(ExpressionCheck, TextFunctionTypesAndPatterns) {
+  EXPECT_EQ(CheckError("length(qty)"), "column 1: length needs a string, found int64");
+  EXPECT_EQ(CheckError("lower(payload)"), "column 1: lower needs a string, found bytes");
+  EXPECT_EQ(CheckError("1 + contains(status, amount)"),
+            "column 5: contains needs a string second argument, found float64");
+  EXPECT_EQ(CheckError("regex_match(flag, 'a')"),
+            "column 1: regex_match needs a string first argument, found bool");
+  EXPECT_EQ(CheckError("token_count(status) + length(status) * 2"), "checked");
+  EXPECT_EQ(ParseError("regex_match(status, status)"),
+            "column 21: regex_match needs its pattern as a string literal, such as "
+            "regex_match(s, \"^[a-z]+$\")");
+  EXPECT_EQ(ParseError("status == 'a' or regex_match(status, 'a(b')"),
+            "column 38: invalid regular expression \"a(b\" at character 4 of the pattern: "
+            "missing closing parenthesis");
+  EXPECT_EQ(ParseError("regex_match(status, 'é[')"),
+            "column 21: invalid regular expression \"é[\" at character 3 of the pattern: "
+            "missing terminating ] for character class");
+  auto types = [](const std::string& text) {
+    return *Expression::Parse(text)->Check(kTypes);
+  };
+  EXPECT_EQ(types("length(status)"), ValueType::kInt64);
+  EXPECT_EQ(types("token_count(status)"), ValueType::kInt64);
+  EXPECT_EQ(types("upper(status)"), ValueType::kString);
+  EXPECT_EQ(types("contains(status, 'x')"), ValueType::kBool);
+  EXPECT_EQ(types("regex_match(status, 'x')"), ValueType::kBool);
 }
 
 // A JSON list of integers; nullopt is null.

@@ -234,6 +234,16 @@ class Typer {
         }
         Set(node, ValueType::kFloat64, args[0] ? args[0] : Type(ValueType::kTimestamp));
         return Status::OK();
+      // Text functions: string arguments; null in, null out.
+      case Function::kLength:
+      case Function::kTokenCount:
+        return TextCall(node, args, ValueType::kInt64);
+      case Function::kLower:
+      case Function::kUpper:
+        return TextCall(node, args, ValueType::kString);
+      case Function::kContains:
+      case Function::kRegexMatch:
+        return TextCall(node, args, ValueType::kBool);
       default:
         break;
     }
@@ -255,6 +265,19 @@ class Typer {
         break;
       }
     }
+    return Status::OK();
+  }
+
+  Status TextCall(const Node& node, const std::vector<Type>& args, ValueType result) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] && *args[i] != ValueType::kString) {
+        return Status::Invalid(Column(node), node.text, " needs a string",
+                               args.size() > 1 ? (i == 0 ? " first argument" : " second argument")
+                                               : "",
+                               ", found ", TypeName(args[i]));
+      }
+    }
+    Set(node, result, ValueType::kString);
     return Status::OK();
   }
 
