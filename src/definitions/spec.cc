@@ -80,6 +80,12 @@ json SourceSpec(const Source& source) {
     spec["topic"] = source.topic;
     spec["group"] = source.group;
   }
+  if (source.kind == "postgres") {
+    spec["dsn"] = source.dsn;
+    spec["table"] = source.table;
+    spec["query"] = source.query;
+    spec["cursor_column"] = source.cursor_column;
+  }
   return WithCatalog(std::move(spec), source.catalog);
 }
 
@@ -209,6 +215,20 @@ Source SourceFrom(const json& spec) {
     source.bootstrap_servers = Str(spec, "bootstrap_servers");
     source.topic = Str(spec, "topic");
     source.group = Str(spec, "group");
+    return source;
+  }
+  if (spec.is_object() && spec.contains("kind") && spec.at("kind") == "postgres") {
+    ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",
+                      "schema", "description", "dsn", "table", "query", "cursor_column"});
+    json without = spec;
+    for (const char* key : {"dsn", "table", "query", "cursor_column"}) without.erase(key);
+    without["kind"] = "";
+    Source source = SourceFrom(without);
+    source.kind = "postgres";
+    source.dsn = Str(spec, "dsn");
+    source.table = Str(spec, "table");
+    source.query = Str(spec, "query");
+    source.cursor_column = Str(spec, "cursor_column");
     return source;
   }
   ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",
