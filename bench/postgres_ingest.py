@@ -103,8 +103,9 @@ def main():
         pg.psql("CREATE TABLE events AS SELECT g::bigint AS id, "
                 "timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second' AS event_ts, "
                 "random() AS a, random() * 100 AS b, random() - 0.5 AS c, "
-                f"'k' || (g % 1000) AS label FROM generate_series(1, {args.rows}) g; "
-                "VACUUM ANALYZE events", timeout=3600)
+                f"'k' || (g % 1000) AS label FROM generate_series(1, {args.rows}) g",
+                timeout=3600)
+        pg.psql("VACUUM ANALYZE events", timeout=3600)
         print(f"table of {args.rows} rows made in {time.monotonic() - start:.1f} s", flush=True)
         env = dict(os.environ, PG_DSN=pg.dsn(), PGTZ="UTC")
         psql_args, psql_env = pg.psql_args()

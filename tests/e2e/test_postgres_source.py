@@ -6,8 +6,10 @@ wrong password, and the same training set as the same rows ingested from a CSV f
 Each test uses tables of its own (named after the test), so they share one server.
 """
 import json
+import os
 import pathlib
 import sqlite3
+import subprocess
 
 import pyarrow.parquet as pq
 import pytest
@@ -268,3 +270,86 @@ def test_files_are_for_file_sources_only(postgres, tmp_path):
     file_repo = fst.make_repo(tmp_path / "files", fst.SHOP_YAML)
     p = fst.run(["ingest", "orders"], file_repo, ok=2)
     assert "files is required" in p.stderr
+
+
+def test_the_example_in_docs_runs_as_written(postgres, tmp_path):
+    """docs/connectors.md "PostgreSQL": its shell block, run against the test server (the
+    export of PG_DSN pointed at it, `featherstone` being the binary under test)."""
+    text = (fst.REPO_ROOT / "docs" / "connectors.md").read_text()
+    section = text[text.index("## PostgreSQL"):]
+    block = section[section.index("```sh\n") + 6:]
+    block = block[:block.index("```\n")]
+    lines = block.splitlines()
+    assert lines[0].startswith("export PG_DSN=postgresql://fst:secret@127.0.0.1:5432/")
+    lines[0] = f"export PG_DSN={postgres.dsn()}"
+    postgres.psql("DROP TABLE IF EXISTS shop_orders")
+    script = "set -e\nfeatherstone() { \"$FST\" \"$@\"; }\n" + "\n".join(lines) + "\n"
+    p = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                       env=dict(os.environ, FST=fst.BIN), timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    ingested = [l for l in p.stdout.splitlines() if l.startswith("ingested")]
+    assert [l.split(": ")[1].split(" rows")[0] for l in ingested] == ["3", "1"], p.stdout
+    assert "25" in p.stdout.splitlines()[-1] or "25" in p.stdout, p.stdout
+
+
+TYPES_YAML = """\
+project: types
+entities:
+  - {name: thing, join_keys: [k]}
+sources:
+  - name: things
+    kind: postgres
+    dsn: ${PG_DSN}
+    query: "SELECT k, flag, small, real4, num, day, naive_ts, event_ts, body, blob,
+            to_json(vec)::text AS vec FROM t_types"
+    timestamp_field: event_ts
+    schema:
+      - {name: k, type: int64}
+      - {name: flag, type: bool, nullable: true}
+      - {name: small, type: int32, nullable: true}
+      - {name: real4, type: float32, nullable: true}
+      - {name: num, type: float64, nullable: true}
+      - {name: day, type: date, nullable: true}
+      - {name: naive_ts, type: timestamp, nullable: true}
+      - {name: event_ts, type: timestamp}
+      - {name: body, type: string, nullable: true}
+      - {name: blob, type: bytes, nullable: true}
+      - {name: vec, type: list<float32>, nullable: true}
+feature_views:
+  - {name: f, entities: [thing], source: things, features: [{name: body}]}
+"""
+
+
+def test_values_of_each_type_decode_from_the_text_copy(postgres, tmp_path):
+    postgres.psql(
+        "DROP TABLE IF EXISTS t_types; CREATE TABLE t_types (k bigint, flag boolean, "
+        "small int, real4 real, num numeric(12,3), day date, naive_ts timestamp, "
+        "event_ts timestamptz, body text, blob bytea, vec real[]); "
+        "INSERT INTO t_types VALUES "
+        "(1, true, -7, 1.5, 12345.678, '2026-03-01', '2026-03-01 10:11:12.123456', "
+        " '2026-03-01 10:00:00+02', E'line1\\nline2\\\\back\\ttab \u00e9\u00e8', "
+        " '\\x00ff0a5c'::bytea, '{1.5,-2}'), "
+        "(2, false, NULL, 'NaN', NULL, NULL, NULL, '2026-03-02 00:00:00+00', '', '', '{}'), "
+        "(3, NULL, 2147483647, '-Infinity', -0.001, '1999-12-31', NULL, "
+        " '2026-03-03 00:00:00+00', NULL, NULL, NULL)")
+    repo = fst.make_repo(tmp_path / "types", TYPES_YAML, apply=False)
+    run(repo, postgres, ["apply"])
+    run(repo, postgres, ["ingest", "things"])
+    db = sqlite3.connect(repo / ".featherstone" / "registry.db")
+    [path] = [r[0] for r in db.execute("SELECT path FROM files WHERE source = 'things'")]
+    db.close()
+    rows = sorted(pq.read_table(repo / ".featherstone" / "offline" / path).to_pylist(),
+                  key=lambda r: r["k"])
+    first, second, third = rows
+    assert first["flag"] is True and second["flag"] is False and third["flag"] is None
+    assert (first["small"], second["small"], third["small"]) == (-7, None, 2147483647)
+    assert first["real4"] == 1.5 and second["real4"] != second["real4"]  # NaN
+    assert third["real4"] == float("-inf")
+    assert (first["num"], second["num"], third["num"]) == (12345.678, None, -0.001)
+    assert str(first["day"]) == "2026-03-01" and str(third["day"]) == "1999-12-31"
+    assert first["naive_ts"].isoformat() == "2026-03-01T10:11:12.123456+00:00"
+    assert first["event_ts"].isoformat() == "2026-03-01T08:00:00+00:00"
+    assert first["body"] == "line1\nline2\\back\ttab \u00e9\u00e8"
+    assert second["body"] in ("", None) and third["body"] is None
+    assert first["blob"] == b"\x00\xff\x0a\x5c" and third["blob"] is None
+    assert first["vec"] == [1.5, -2.0] and second["vec"] == [] and third["vec"] is None
