@@ -7,7 +7,8 @@ made by generate_series inside the server. Each run ingests into a fresh repo (s
 skipped as already ingested). Reports wall time and peak RSS (the largest of the run's
 processes) per path, min and median of --runs.
 
-    .venv/bin/python bench/postgres_ingest.py [--rows 10000000] [--runs 3] [--bin build/featherstone]
+    .venv/bin/python bench/postgres_ingest.py [--rows 10000000] [--runs 3]
+        [--bin build/featherstone]
 """
 import argparse
 import json
@@ -54,8 +55,10 @@ sources:
     timestamp_field: event_ts
     schema:
 {COLUMNS}feature_views:
-  - {{name: db_features, entities: [item], source: from_db, features: [{{name: a}}, {{name: label}}]}}
-  - {{name: csv_features, entities: [item], source: from_csv, features: [{{name: a}}, {{name: label}}]}}
+  - {{name: db_features, entities: [item], source: from_db,
+      features: [{{name: a}}, {{name: label}}]}}
+  - {{name: csv_features, entities: [item], source: from_csv,
+      features: [{{name: a}}, {{name: label}}]}}
 """
 
 

@@ -39,7 +39,8 @@ Status Run(Globals& globals, const std::string& source, const std::vector<std::s
     if (tty) {
       const std::string name = own_input ? source : file;
       options.progress = [name](int64_t rows) {
-        std::fprintf(stderr, "\ringesting %s: %lld rows", name.c_str(), static_cast<long long>(rows));
+        std::fprintf(stderr, "\ringesting %s: %lld rows", name.c_str(),
+                     static_cast<long long>(rows));
       };
     }
     auto result = own_input ? ingest::IngestSource(*repo, source, incremental, options)
@@ -50,7 +51,8 @@ Status Run(Globals& globals, const std::string& source, const std::vector<std::s
       std::cout << "skipped " << file << ": already ingested (ingest #" << result->ingest_id
                 << ", " << result->rows << " rows)\n";
     } else {
-      std::cout << "ingested " << result->input << ": " << result->rows << " rows into source '" << source
+      std::cout << "ingested " << result->input << ": " << result->rows << " rows into source '"
+                << source
                 << "' (ingest #" << result->ingest_id << ", " << result->parts << " part file"
                 << (result->parts == 1 ? "" : "s") << ")";
       if (result->has_contract) {

@@ -255,7 +255,8 @@ class CopyReader : public arrow::RecordBatchReader {
 
 class Postgres : public PostgresConnector {
  public:
-  Postgres(core::Schema schema, std::string what) : schema_(std::move(schema)), what_(std::move(what)) {}
+  Postgres(core::Schema schema, std::string what)
+      : schema_(std::move(schema)), what_(std::move(what)) {}
   ~Postgres() override {
     coerced_.reset();
     if (conn_ != nullptr) PQfinish(conn_);

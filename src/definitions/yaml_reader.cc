@@ -124,6 +124,9 @@ class Parser {
   // bootstrap_servers, topic and group: required (the first two) for kind kafka, refused
   // for other kinds.
   Status ReadKafkaKeys(const Fields& fields, Source* source) const;
+  // Invalid at the first of `keys` present: they apply only to sources of kind `kind`.
+  Status RefuseKindKeys(const Fields& fields, Keys keys, std::string_view kind,
+                        const Source& source) const;
   // dsn, table or query (exactly one) and cursor_column (a schema column): for kind postgres,
   // refused for other kinds.
   Status ReadPostgresKeys(const Fields& fields, Source* source) const;
@@ -346,16 +349,21 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
   return source;
 }
 
+Status Parser::RefuseKindKeys(const Fields& fields, Keys keys, std::string_view kind,
+                              const Source& source) const {
+  for (std::string_view key : keys) {
+    if (fields.Has(key)) {
+      return Error(fields.KeyMark(key), "'", key, "' in ", fields.what(),
+                   " applies only to sources of kind ", kind, " (this one is '", source.kind,
+                   "')");
+    }
+  }
+  return Status::OK();
+}
+
 Status Parser::ReadPostgresKeys(const Fields& fields, Source* source) const {
   if (source->kind != "postgres") {
-    for (std::string_view key : kPostgresKeys) {
-      if (fields.Has(key)) {
-        return Error(fields.KeyMark(key), "'", key, "' in ", fields.what(),
-                     " applies only to sources of kind postgres (this one is '", source->kind,
-                     "')");
-      }
-    }
-    return Status::OK();
+    return RefuseKindKeys(fields, kPostgresKeys, "postgres", *source);
   }
   FST_RETURN_NOT_OK(fields.RequiredString("dsn", &source->dsn));
   if (fields.Has("table") && fields.Has("query")) {
@@ -382,16 +390,7 @@ Status Parser::ReadPostgresKeys(const Fields& fields, Source* source) const {
 }
 
 Status Parser::ReadKafkaKeys(const Fields& fields, Source* source) const {
-  if (source->kind != "kafka") {
-    for (std::string_view key : kKafkaKeys) {
-      if (fields.Has(key)) {
-        return Error(fields.KeyMark(key), "'", key, "' in ", fields.what(),
-                     " applies only to sources of kind kafka (this one is '", source->kind,
-                     "')");
-      }
-    }
-    return Status::OK();
-  }
+  if (source->kind != "kafka") return RefuseKindKeys(fields, kKafkaKeys, "kafka", *source);
   FST_RETURN_NOT_OK(fields.RequiredString("bootstrap_servers", &source->bootstrap_servers));
   FST_RETURN_NOT_OK(fields.RequiredString("topic", &source->topic));
   return fields.String("group", &source->group);

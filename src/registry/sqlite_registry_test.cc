@@ -729,8 +729,9 @@ TEST_F(SqliteRegistryTest, SourceCursorMovesOnlyWithItsPublishAndFromWhereExpect
   EXPECT_FALSE(registry_->GetSourceCursor("orders")->has_value());
   QualityPublish quality;
   quality.cursor = SourceCursor{"id", std::nullopt, "10"};
-  ASSERT_TRUE(registry_->PublishChecked(*first, 10, {{0, "orders", "orders/p1.parquet", 10, 1, 2, {}}},
-                                        quality)
+  ASSERT_TRUE(registry_
+                  ->PublishChecked(*first, 10, {{0, "orders", "orders/p1.parquet", 10, 1, 2, {}}},
+                                   quality)
                   .ok());
   auto stored = registry_->GetSourceCursor("orders");
   ASSERT_TRUE(stored.ok() && stored->has_value());
@@ -740,16 +741,17 @@ TEST_F(SqliteRegistryTest, SourceCursorMovesOnlyWithItsPublishAndFromWhereExpect
 
   // A second read that also began from none loses: nothing of its ingest shows.
   auto stale = registry_->BeginIngest("orders", "postgres table 'orders'", "");
-  Status lost = registry_->PublishChecked(*stale, 10,
-                                          {{0, "orders", "orders/p2.parquet", 10, 1, 2, {}}}, quality);
+  Status lost = registry_->PublishChecked(
+      *stale, 10, {{0, "orders", "orders/p2.parquet", 10, 1, 2, {}}}, quality);
   EXPECT_TRUE(lost.IsCancelled()) << lost;
   EXPECT_EQ(registry_->ListFiles("orders")->size(), 1u);
   EXPECT_EQ((*registry_->GetSourceCursor("orders"))->value, "10");
 
   auto next = registry_->BeginIngest("orders", "postgres table 'orders'", "");
   quality.cursor = SourceCursor{"id", "10", "17"};
-  ASSERT_TRUE(registry_->PublishChecked(*next, 7, {{0, "orders", "orders/p3.parquet", 7, 1, 2, {}}},
-                                        quality)
+  ASSERT_TRUE(registry_
+                  ->PublishChecked(*next, 7, {{0, "orders", "orders/p3.parquet", 7, 1, 2, {}}},
+                                   quality)
                   .ok());
   EXPECT_EQ((*registry_->GetSourceCursor("orders"))->value, "17");
   EXPECT_FALSE(registry_->GetSourceCursor("clicks")->has_value());

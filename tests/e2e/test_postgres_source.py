@@ -47,10 +47,13 @@ def create_table(pg, table, rows, serial=False):
 def insert(pg, table, rows):
     if not rows:
         return
-    values = ", ".join(
-        "(" + ", ".join("NULL" if v is None else
-                        (repr(v) if isinstance(v, (int, float)) else "E'" + v.replace("\t", "\\t") + "'")
-                        for v in r) + ")" for r in rows)
+    def literal(v):
+        if v is None:
+            return "NULL"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        return "E'" + v.replace("\t", "\\t") + "'"
+    values = ", ".join("(" + ", ".join(literal(v) for v in r) + ")" for r in rows)
     pg.psql(f"INSERT INTO {table} (customer_id, order_id, amount, event_ts, created_ts) "
             f"VALUES {values}")
 
