@@ -411,8 +411,8 @@ class FeatureStore:
 
     # -- data -----------------------------------------------------------------------------
 
-    def ingest(self, source: Union[str, FileSource],
-               data: Any) -> Union[IngestResult, List[IngestResult]]:
+    def ingest(self, source: Union[str, FileSource], data: Any = None,
+               incremental: bool = False) -> Union[IngestResult, List[IngestResult]]:
         """Validates `data` against the source's schema and appends it to the offline store,
         atomically: a bad row raises ValidationError (naming row, column and value) and
         writes nothing. Data ingested before (same bytes) is skipped.
@@ -421,8 +421,17 @@ class FeatureStore:
         pyarrow Table or RecordBatch, or any Arrow stream. Timestamp columns of in-memory
         data: naive values are UTC, aware values are converted, strings as in files. Row
         numbers in errors count data rows from 1.
+
+        No `data` for a source that reads its own input (``kind: postgres``): its table or
+        query is read from the database, as ``featherstone ingest SOURCE`` does;
+        ``incremental=True`` as ``--incremental`` (docs/connectors.md "PostgreSQL").
         """
         name = source.name if isinstance(source, FileSource) else source
+        if data is None:
+            return IngestResult(**self._native.ingest_source(name, incremental))
+        if incremental:
+            raise TypeError("incremental=True applies to sources of kind postgres, read without "
+                            "a data argument")
         if isinstance(data, (str, os.PathLike)):
             return self._ingest_file(name, os.fspath(data))
         if isinstance(data, (list, tuple)) and data and all(

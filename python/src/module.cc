@@ -71,6 +71,7 @@ NB_MODULE(_featherstone, m) {
       .def("list", &Store::List, nb::arg("kind"))
       .def("history", &Store::History, nb::arg("name"))
       .def("ingest", &Store::Ingest, nb::arg("source"), nb::arg("path"))
+      .def("ingest_source", &Store::IngestSource, nb::arg("source"), nb::arg("incremental"))
       .def("ingest_table", &Store::IngestTable, nb::arg("source"), nb::arg("stream"),
            nb::arg("what"))
       .def("push", &Store::Push, nb::arg("source"), nb::arg("events"), nb::arg("what"),

@@ -310,6 +310,14 @@ nb::dict Store::Ingest(const std::string& source, const std::string& path) {
   return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));
 }
 
+nb::dict Store::IngestSource(const std::string& source, bool incremental) {
+  auto result = RunEngine(mutex_, [&]() -> Result<ingest::IngestResult> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    return ingest::IngestSource(*context, source, incremental, ingest::IngestOptions{});
+  });
+  return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));
+}
+
 nb::dict Store::IngestTable(const std::string& source, nb::handle stream,
                             const std::string& what) {
   auto reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);

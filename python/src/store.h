@@ -57,6 +57,8 @@ class Store {
   // them in messages ("<DataFrame>").
   nanobind::dict IngestTable(const std::string& source, nanobind::handle stream,
                              const std::string& what);
+  // The same for a source that reads its own input (kind postgres): ingest::IngestSource.
+  nanobind::dict IngestSource(const std::string& source, bool incremental);
   // Pushed events (JSON Lines, one object per line; `what` names them in messages) through
   // ingest::PushJsonLines per event (a line that does not decode, or lacks a join key or event
   // time, is quarantined), then, when `refresh`, retrieval::RefreshOnline of the source's

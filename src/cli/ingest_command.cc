@@ -1,4 +1,5 @@
-// `featherstone ingest SOURCE FILE...`
+// `featherstone ingest SOURCE FILE...`, and `featherstone ingest SOURCE [--incremental]` for
+// sources that read their own input (kind postgres).
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,24 +11,48 @@
 namespace fst::cli {
 namespace {
 
-Status Run(const Globals& globals, const std::string& source, const std::vector<std::string>& files) {
+Status Run(Globals& globals, const std::string& source, const std::vector<std::string>& files,
+           bool incremental) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source_def, repo->AppliedSource(source));
+  const bool own_input = source_def->kind == "postgres";
+  if (own_input && !files.empty()) {
+    return Status::Invalid("source '", source, "' is of kind ", source_def->kind, ": it reads ",
+                           source_def->table.empty() ? "its query" : "table '" +
+                                                                       source_def->table + "'",
+                           " from the database itself; run `featherstone ingest ", source,
+                           "` without files (", files.front(), ")");
+  }
+  if (!own_input && incremental) {
+    return Status::Invalid("--incremental applies only to sources of kind postgres; source '",
+                           source, "' is of kind ", source_def->kind);
+  }
+  if (!own_input && files.empty()) {
+    std::cerr << "files is required\nRun with --help for more information.\n";
+    globals.exit_code = 2;
+    return Status::OK();
+  }
   const bool tty = isatty(STDERR_FILENO) != 0;
-  for (const auto& file : files) {
+  const std::vector<std::string> inputs = own_input ? std::vector<std::string>{""} : files;
+  for (const auto& file : inputs) {
     ingest::IngestOptions options;
     if (tty) {
-      options.progress = [&file](int64_t rows) {
-        std::fprintf(stderr, "\ringesting %s: %lld rows", file.c_str(), static_cast<long long>(rows));
+      const std::string name = own_input ? source : file;
+      options.progress = [name](int64_t rows) {
+        std::fprintf(stderr, "\ringesting %s: %lld rows", name.c_str(),
+                     static_cast<long long>(rows));
       };
     }
-    auto result = ingest::IngestFile(*repo, source, file, options);
+    auto result = own_input ? ingest::IngestSource(*repo, source, incremental, options)
+                            : ingest::IngestFile(*repo, source, file, options);
     if (tty) std::fprintf(stderr, "\r\033[K");
     FST_RETURN_NOT_OK(result.status());
     if (result->skipped) {
       std::cout << "skipped " << file << ": already ingested (ingest #" << result->ingest_id
                 << ", " << result->rows << " rows)\n";
     } else {
-      std::cout << "ingested " << file << ": " << result->rows << " rows into source '" << source
+      std::cout << "ingested " << result->input << ": " << result->rows << " rows into source '"
+                << source
                 << "' (ingest #" << result->ingest_id << ", " << result->parts << " part file"
                 << (result->parts == 1 ? "" : "s") << ")";
       if (result->has_contract) {
@@ -51,14 +76,23 @@ void AddIngestCommand(CLI::App& app, Globals& globals, Action* action) {
       "and value) or a crash leaves nothing of it; a file already ingested is skipped. With a "
       "contract, rows breaking an error-level rule are quarantined (policy quarantine) or the "
       "file is refused (reject_batch); an open circuit breaker refuses the ingest. Exit 0 when "
-      "good rows were written, 1 when nothing was.\n"
+      "good rows were written, 1 when nothing was. A source of kind postgres takes no files: "
+      "its table or query is read from the database (--incremental: only the rows after the "
+      "cursor_column value the last incremental ingest recorded).\n"
       "Example: featherstone -C shop ingest orders data/orders.csv");
   auto source = std::make_shared<std::string>();
   auto files = std::make_shared<std::vector<std::string>>();
   cmd->add_option("source", *source, "Source name from featherstone.yaml")->required();
-  cmd->add_option("files", *files, "Files (.csv, .parquet, .jsonl)")->required();
-  cmd->callback([&globals, action, source, files] {
-    *action = [&globals, source, files] { return Run(globals, *source, *files); };
+  auto incremental = std::make_shared<bool>(false);
+  cmd->add_option("files", *files,
+                  "Files (.csv, .parquet, .jsonl); none for a source of kind postgres");
+  cmd->add_flag("--incremental", *incremental,
+                "postgres sources: read only the rows whose cursor_column is above the last "
+                "value ingested, and record the new one with the rows");
+  cmd->callback([&globals, action, source, files, incremental] {
+    *action = [&globals, source, files, incremental] {
+      return Run(globals, *source, *files, *incremental);
+    };
   });
 }
 

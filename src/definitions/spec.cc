@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "featherstone/core/hash.h"
 #include "featherstone/core/time.h"
@@ -79,6 +80,12 @@ json SourceSpec(const Source& source) {
     spec["bootstrap_servers"] = source.bootstrap_servers;
     spec["topic"] = source.topic;
     spec["group"] = source.group;
+  }
+  if (source.kind == "postgres") {
+    spec["dsn"] = source.dsn;
+    spec["table"] = source.table;
+    spec["query"] = source.query;
+    spec["cursor_column"] = source.cursor_column;
   }
   return WithCatalog(std::move(spec), source.catalog);
 }
@@ -198,17 +205,33 @@ Source SourceFrom(const json& spec) {
     source.contract = *std::move(contract);
     return source;
   }
-  if (spec.is_object() && spec.contains("kind") && spec.at("kind") == "kafka") {
-    ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",
-                      "schema", "description", "bootstrap_servers", "topic", "group"});
+  // Keys only sources of one kind carry (SourceSpec writes them for that kind alone).
+  struct KindKeys {
+    const char* kind;
+    std::vector<std::pair<const char*, std::string Source::*>> keys;
+  };
+  static const KindKeys kKindKeys[] = {
+      {"kafka",
+       {{"bootstrap_servers", &Source::bootstrap_servers},
+        {"topic", &Source::topic},
+        {"group", &Source::group}}},
+      {"postgres",
+       {{"dsn", &Source::dsn},
+        {"table", &Source::table},
+        {"query", &Source::query},
+        {"cursor_column", &Source::cursor_column}}},
+  };
+  for (const auto& kind : kKindKeys) {
+    if (!spec.is_object() || !spec.contains("kind") || spec.at("kind") != kind.kind) continue;
     json without = spec;
-    for (const char* key : {"bootstrap_servers", "topic", "group"}) without.erase(key);
+    for (const auto& [key, member] : kind.keys) {
+      if (!spec.contains(key)) throw MalformedSpec("missing key '" + std::string(key) + "'");
+      without.erase(key);
+    }
     without["kind"] = "";
     Source source = SourceFrom(without);
-    source.kind = "kafka";
-    source.bootstrap_servers = Str(spec, "bootstrap_servers");
-    source.topic = Str(spec, "topic");
-    source.group = Str(spec, "group");
+    source.kind = kind.kind;
+    for (const auto& [key, member] : kind.keys) source.*member = Str(spec, key);
     return source;
   }
   ExpectKeys(spec, {"name", "kind", "format", "timestamp_field", "created_timestamp_field",

@@ -172,6 +172,28 @@ TEST(Spec, KafkaSourceRoundTripsAndOtherSourcesKeepTheirShape) {
   EXPECT_NE(ToSpecObjects(moved)[1].hash, objects[1].hash);
 }
 
+TEST(Spec, PostgresSourceRoundTripsWithItsDsnAsWritten) {
+  Repo repo = DesignExample();
+  EXPECT_FALSE(ToSpecObjects(repo)[1].spec.contains("dsn"));
+  repo.sources[0].kind = "postgres";
+  repo.sources[0].format = "";
+  repo.sources[0].dsn = "${PG_DSN}";
+  repo.sources[0].query = "SELECT * FROM orders";
+  repo.sources[0].cursor_column = "event_ts";
+  const auto objects = ToSpecObjects(repo);
+  EXPECT_EQ(objects[1].spec.at("dsn"), "${PG_DSN}");  // never the expanded secret
+  auto rebuilt = FromSpecObjects(objects);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ExpectSameObjects(ToSpecObjects(*rebuilt), objects);
+  const Source* source = rebuilt->FindSource("orders");
+  EXPECT_EQ(source->query, "SELECT * FROM orders");
+  EXPECT_EQ(source->cursor_column, "event_ts");
+  EXPECT_TRUE(source->table.empty());
+  Repo moved = repo;
+  moved.sources[0].cursor_column = "";
+  EXPECT_NE(ToSpecObjects(moved)[1].hash, objects[1].hash);
+}
+
 Repo OnDemandExample() {
   std::ifstream in(std::filesystem::path(FST_DEFINITIONS_CASES) / "on_demand_example.yaml");
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -156,6 +156,27 @@ void CheckKafkaSource(const Source& source, Problems* problems) {
   if (source.topic.empty()) problems->Add(source.location, prefix, "a kafka source needs a topic");
 }
 
+void CheckPostgresSource(const Source& source, Problems* problems) {
+  const std::string prefix = "source '" + source.name + "': ";
+  if (!source.format.empty()) {
+    problems->Add(source.location, prefix, "format '", source.format,
+                  "' does not apply to a postgres source (it reads rows, not files)");
+  }
+  if (source.dsn.empty()) {
+    problems->Add(source.location, prefix, "a postgres source needs a dsn (a libpq connection "
+                  "string or URI)");
+  }
+  if (source.table.empty() == source.query.empty()) {
+    problems->Add(source.location, prefix, "a postgres source needs exactly one of table and "
+                  "query");
+  }
+  if (!source.cursor_column.empty() &&
+      core::FindColumn(source.schema, source.cursor_column) == nullptr) {
+    problems->Add(source.location, prefix, "cursor_column '", source.cursor_column,
+                  "' is not in the schema ", Columns(source.schema));
+  }
+}
+
 void CheckSources(const Repo& repo, Problems* problems) {
   CheckNames(repo.sources, "source", problems);
   for (const auto& source : repo.sources) {
@@ -164,7 +185,14 @@ void CheckSources(const Repo& repo, Problems* problems) {
     if (!Contains(kKinds, source.kind)) {
       problems->Add(at, prefix, "kind '", source.kind, "' is not one of ", Join(kKinds));
     }
-    if (source.kind == "kafka") {
+    if (source.kind != "postgres" && (!source.dsn.empty() || !source.table.empty() ||
+                                      !source.query.empty() || !source.cursor_column.empty())) {
+      problems->Add(at, prefix, "dsn, table, query and cursor_column apply only to sources of "
+                    "kind postgres");
+    }
+    if (source.kind == "postgres") {
+      CheckPostgresSource(source, problems);
+    } else if (source.kind == "kafka") {
       CheckKafkaSource(source, problems);
     } else {
       if (!source.format.empty() && !Contains(kFormats, source.format)) {

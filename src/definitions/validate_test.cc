@@ -147,6 +147,27 @@ TEST(Validate, KafkaSettings) {
             "kafka");
 }
 
+TEST(Validate, PostgresSettings) {
+  Repo repo = MakeRepo();
+  repo.sources[0].kind = "postgres";
+  repo.sources[0].format = "";
+  repo.sources[0].table = "t";
+  repo.sources[0].query = "SELECT 1";
+  repo.sources[0].cursor_column = "id";
+  EXPECT_EQ(ErrorOf(repo),
+            "source 'orders': a postgres source needs a dsn (a libpq connection string or "
+            "URI)\n"
+            "source 'orders': a postgres source needs exactly one of table and query\n"
+            "source 'orders': cursor_column 'id' is not in the schema (columns: customer_id, "
+            "order_id, amount, event_ts)");
+  repo.sources[0].kind = "file";
+  repo.sources[0].query = "";
+  repo.sources[0].cursor_column = "";
+  EXPECT_EQ(ErrorOf(repo),
+            "source 'orders': dsn, table, query and cursor_column apply only to sources of "
+            "kind postgres");
+}
+
 TEST(Validate, FeatureRules) {
   Repo repo = MakeRepo();
   auto& features = repo.feature_views[0].features;

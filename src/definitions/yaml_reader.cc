@@ -29,9 +29,12 @@ constexpr std::string_view kEntityKeys[] = {"name", "join_keys", "description", 
 constexpr std::string_view kSourceKeys[] = {"name",   "kind",        "format",
                                             "timestamp_field", "created_timestamp_field",
                                             "schema", "description", "owner", "tags", "labels",
-                                            "contract", "bootstrap_servers", "topic", "group"};
+                                            "contract", "bootstrap_servers", "topic", "group",
+                                            "dsn", "table", "query", "cursor_column"};
 // Keys that only sources of kind kafka take.
 constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers", "topic", "group"};
+// Keys that only sources of kind postgres take.
+constexpr std::string_view kPostgresKeys[] = {"dsn", "table", "query", "cursor_column"};
 constexpr std::string_view kColumnKeys[] = {"name", "type", "nullable", "path"};
 constexpr std::string_view kViewKeys[] = {"name",     "entities",    "source", "ttl",
                                           "online",   "features",    "description", "owner",
@@ -150,6 +153,12 @@ class Parser {
   // bootstrap_servers, topic and group: required (the first two) for kind kafka, refused
   // for other kinds.
   Status ReadKafkaKeys(const Fields& fields, Source* source) const;
+  // Invalid at the first of `keys` present: they apply only to sources of kind `kind`.
+  Status RefuseKindKeys(const Fields& fields, Keys keys, std::string_view kind,
+                        const Source& source) const;
+  // dsn, table or query (exactly one) and cursor_column (a schema column): for kind postgres,
+  // refused for other kinds.
+  Status ReadPostgresKeys(const Fields& fields, Source* source) const;
   Result<core::ColumnSpec> ReadColumn(const YAML::Node& node, const std::string& parent) const;
   Result<FeatureView> ReadView(const YAML::Node& node) const;
   Result<Feature> ReadFeature(const YAML::Node& node, const std::string& parent) const;
@@ -374,20 +383,52 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
   }
   FST_RETURN_NOT_OK(fields.Catalog(&source.description, &source.catalog));
   FST_RETURN_NOT_OK(ReadKafkaKeys(fields, &source));
+  FST_RETURN_NOT_OK(ReadPostgresKeys(fields, &source));
   return source;
 }
 
-Status Parser::ReadKafkaKeys(const Fields& fields, Source* source) const {
-  if (source->kind != "kafka") {
-    for (std::string_view key : kKafkaKeys) {
-      if (fields.Has(key)) {
-        return Error(fields.KeyMark(key), "'", key, "' in ", fields.what(),
-                     " applies only to sources of kind kafka (this one is '", source->kind,
-                     "')");
-      }
+Status Parser::RefuseKindKeys(const Fields& fields, Keys keys, std::string_view kind,
+                              const Source& source) const {
+  for (std::string_view key : keys) {
+    if (fields.Has(key)) {
+      return Error(fields.KeyMark(key), "'", key, "' in ", fields.what(),
+                   " applies only to sources of kind ", kind, " (this one is '", source.kind,
+                   "')");
     }
-    return Status::OK();
   }
+  return Status::OK();
+}
+
+Status Parser::ReadPostgresKeys(const Fields& fields, Source* source) const {
+  if (source->kind != "postgres") {
+    return RefuseKindKeys(fields, kPostgresKeys, "postgres", *source);
+  }
+  FST_RETURN_NOT_OK(fields.RequiredString("dsn", &source->dsn));
+  if (fields.Has("table") && fields.Has("query")) {
+    return Error(fields.KeyMark("query"), fields.what(),
+                 " has both 'table' and 'query'; use one");
+  }
+  if (!fields.Has("table") && !fields.Has("query")) {
+    return Error(fields.KeyMark("dsn"), fields.what(),
+                 " needs 'table' or 'query' (what to read from the database)");
+  }
+  FST_RETURN_NOT_OK(fields.String("table", &source->table));
+  FST_RETURN_NOT_OK(fields.String("query", &source->query));
+  FST_RETURN_NOT_OK(fields.String("cursor_column", &source->cursor_column));
+  if (fields.Has("cursor_column") &&
+      core::FindColumn(source->schema, source->cursor_column) == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& column : source->schema) names.push_back(column.name);
+    const std::string close = core::ClosestName(source->cursor_column, names);
+    return Error(fields.ValueMark("cursor_column"), "'cursor_column' of ", fields.what(), ": '",
+                 source->cursor_column, "' is not a column of the schema",
+                 close.empty() ? std::string() : " (did you mean '" + close + "'?)");
+  }
+  return Status::OK();
+}
+
+Status Parser::ReadKafkaKeys(const Fields& fields, Source* source) const {
+  if (source->kind != "kafka") return RefuseKindKeys(fields, kKafkaKeys, "kafka", *source);
   FST_RETURN_NOT_OK(fields.RequiredString("bootstrap_servers", &source->bootstrap_servers));
   FST_RETURN_NOT_OK(fields.RequiredString("topic", &source->topic));
   return fields.String("group", &source->group);

@@ -7,6 +7,7 @@
 #include <arrow/ipc/writer.h>
 
 #include "featherstone/connectors/connector.h"
+#include "featherstone/connectors/postgres.h"
 #include "featherstone/core/hash.h"
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/breaker.h"
@@ -106,6 +107,9 @@ void AddUndecoded(const std::vector<UndecodedInput>& undecoded, quality::RunRepo
   result["meta"]["bad_share"] = report->bad_share;
 }
 
+// Where an incremental read ends, once its rows were read: recorded with the publish.
+using CursorAfterRead = std::function<std::optional<registry::SourceCursor>()>;
+
 // The one ingest run: admit (breaker) -> read -> validate -> sink -> publish. `path` names the
 // input in messages and records; `hash` its content (empty: not deduplicated). `ran`: the
 // quality run record, once the contract has judged the rows.
@@ -113,7 +117,8 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
                              const definitions::Source& source_def, const std::string& path,
                              const std::string& hash, connectors::Connector* connector,
                              const IngestOptions& options,
-                             std::optional<registry::QualityRunRecord>* ran) {
+                             std::optional<registry::QualityRunRecord>* ran,
+                             const CursorAfterRead& cursor) {
   const definitions::Source* source = &source_def;
   const std::string& source_name = source->name;
   IngestResult result;
@@ -288,6 +293,7 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
   quality.run = record;
   quality.breaker = breaker;
   quality.stream_offsets = options.stream_offsets;
+  if (cursor) quality.cursor = cursor();
   *ran = record;
   status = repo.registry().PublishChecked(result.ingest_id, result.rows,
                                           sink.Records(source_name), quality);
@@ -312,19 +318,22 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
 }
 
 // Checked, as an OpenLineage run "ingest.SOURCE" (or options.lineage_job; none for a stream's
-// micro-batch, docs/lineage.md): the input file (or table) -> the source's offline data, with
-// the contract's quality facets on the input.
+// micro-batch, docs/lineage.md): the input file (or table, or `dataset` when given) -> the
+// source's offline data, with the contract's quality facets on the input.
 Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& applied,
                          const definitions::Source& source, const std::string& path,
                          const std::string& hash, connectors::Connector* connector,
-                         const IngestOptions& options) {
+                         const IngestOptions& options,
+                         const std::optional<lineage::Dataset>& dataset = std::nullopt,
+                         const CursorAfterRead& cursor = {}) {
   std::optional<registry::QualityRunRecord> ran;
   if (!options.lineage_run) {
-    return Checked(repo, applied, source, path, hash, connector, options, &ran);
+    return Checked(repo, applied, source, path, hash, connector, options, &ran, cursor);
   }
   const std::string& project = repo.project();
   std::error_code error;
-  lineage::Dataset input = std::filesystem::is_regular_file(path, error)
+  lineage::Dataset input = dataset.has_value() ? *dataset
+                           : std::filesystem::is_regular_file(path, error)
                                ? lineage::FileDataset(path)
                                : lineage::Dataset{project, "input/" + path};
   lineage::Dataset output{project, "offline/" + source.name};
@@ -332,7 +341,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
                           options.lineage_job.empty() ? "ingest." + source.name
                                                       : options.lineage_job,
                           {input}, {output});
-  auto result = Checked(repo, applied, source, path, hash, connector, options, &ran);
+  auto result = Checked(repo, applied, source, path, hash, connector, options, &ran, cursor);
   if (ran.has_value() && source.contract.has_value()) {
     input.input_facets = lineage::QualityFacets(
         nlohmann::json::parse(ran->metrics_json, nullptr, false),
@@ -417,6 +426,62 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
                       connectors::OpenReader(std::move(rows),
                                              ReadSchema(*source, options.per_event), what, {}));
   return Run(repo, *applied, *source, what, hash, connector.get(), options);
+}
+
+Result<IngestResult> IngestSource(repo::RepoContext& repo, const std::string& source_name,
+                                  bool incremental, const IngestOptions& options) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
+  if (source->kind != "postgres") {
+    return Status::Invalid("source '", source_name, "' is of kind ", source->kind,
+                           ": it reads no input of its own; name the files to ingest "
+                           "(featherstone ingest ", source_name, " FILE...)");
+  }
+  if (incremental && source->cursor_column.empty()) {
+    return Status::Invalid("source '", source_name, "' has no cursor_column; --incremental "
+                           "reads the rows after the last value of that column ingested");
+  }
+  connectors::PostgresRead read;
+  FST_ASSIGN_OR_RAISE(read.dsn, connectors::ExpandEnvironment(
+                                    source->dsn, "source '" + source_name + "': dsn"));
+  read.table = source->table;
+  read.query = source->query;
+  read.incremental = incremental;
+  read.cursor_column = source->cursor_column;
+  std::optional<std::string> expected;
+  if (incremental) {
+    FST_ASSIGN_OR_RAISE(auto stored, repo.registry().GetSourceCursor(source_name));
+    if (stored.has_value()) {
+      if (stored->column != source->cursor_column) {
+        return Status::Invalid("source '", source_name, "': the stored cursor is of column '",
+                               stored->column, "', not cursor_column '",
+                               source->cursor_column, "'; ingest without --incremental into "
+                               "a new source to start over");
+      }
+      expected = stored->value;
+    }
+  }
+  read.after = expected;
+  const std::string what = source->table.empty()
+                               ? "postgres query of source '" + source_name + "'"
+                               : "postgres table '" + source->table + "'";
+  FST_ASSIGN_OR_RAISE(auto connector,
+                      connectors::OpenPostgres(read, ReadSchema(*source, options.per_event),
+                                               what, {}));
+  const connectors::PostgresServer& server = connector->server();
+  // OpenLineage's naming of PostgreSQL datasets: postgres://HOST:PORT, DATABASE.TABLE.
+  lineage::Dataset dataset{"postgres://" + server.host + ":" + server.port,
+                           server.database + "." +
+                               (source->table.empty() ? source_name + ".query" : source->table)};
+  CursorAfterRead cursor;
+  if (incremental) {
+    cursor = [&]() -> std::optional<registry::SourceCursor> {
+      auto last = connector->last_cursor();
+      if (!last.has_value()) return std::nullopt;  // no new row: the cursor stays
+      return registry::SourceCursor{source->cursor_column, expected, *last};
+    };
+  }
+  return Run(repo, *applied, *source, what, "", connector.get(), options, dataset, cursor);
 }
 
 }  // namespace fst::ingest

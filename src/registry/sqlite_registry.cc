@@ -208,6 +208,16 @@ CREATE TABLE online_progress(
   updated_at INTEGER NOT NULL
 );
 )sql",
+    // Incremental read positions of database sources (source_cursor.h).
+    R"sql(
+CREATE TABLE source_cursors(
+  source TEXT PRIMARY KEY,
+  cursor_column TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 // The first schema version with catalog_fts: a registry upgraded past it gets its index built.
 constexpr int64_t kCatalogIndexVersion = 6;
@@ -281,6 +291,7 @@ class SqliteRegistry : public Registry {
       const std::string& source) override;
   Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) override;
   Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) override;
+  Result<std::optional<SourceCursorRow>> GetSourceCursor(const std::string& source) override;
   Result<int64_t> BeginCompaction(const std::string& source) override;
   Status CommitCompaction(int64_t compaction_id, const std::vector<std::string>& replaced,
                           const std::vector<FileRecord>& files) override;
@@ -295,6 +306,9 @@ class SqliteRegistry : public Registry {
   // offset. Errors: Cancelled when a stored position differs from the expected one.
   Status MoveOffsets(const std::string& source, int64_t ingest_id,
                      const std::vector<StreamOffset>& offsets);
+  // Inside a transaction: moves the cursor of `source` from its expected value to its new
+  // one. Errors: Cancelled when the stored value differs from the expected one.
+  Status MoveCursor(const std::string& source, int64_t ingest_id, const SourceCursor& cursor);
   // Inside a transaction: the quality run and the breaker state.
   Status InsertRun(const QualityRunRecord& run);
   Status UpsertBreaker(const BreakerRow& breaker);
@@ -560,7 +574,47 @@ Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
     FST_RETURN_NOT_OK(UpsertBreaker(*quality.breaker));
   }
   FST_RETURN_NOT_OK(MoveOffsets(source, ingest_id, quality.stream_offsets));
+  if (quality.cursor.has_value()) FST_RETURN_NOT_OK(MoveCursor(source, ingest_id, *quality.cursor));
   return tx.Commit();
+}
+
+Status SqliteRegistry::MoveCursor(const std::string& source, int64_t ingest_id,
+                                  const SourceCursor& cursor) {
+  FST_ASSIGN_OR_RAISE(auto stored, GetSourceCursor(source));
+  const std::optional<std::string> value =
+      stored.has_value() ? std::optional<std::string>(stored->value) : std::nullopt;
+  if (value != cursor.expected) {
+    return Status::Cancelled(db_->path(), ": source '", source, "': the stored cursor is ",
+                             value.has_value() ? "'" + *value + "'" : std::string("none"),
+                             ", not ",
+                             cursor.expected.has_value() ? "'" + *cursor.expected + "'"
+                                                         : std::string("none"),
+                             " as this read expected (another ingest of the source published "
+                             "first); run the ingest again");
+  }
+  FST_ASSIGN_OR_RAISE(
+      Statement upsert,
+      db_->Prepare("INSERT INTO source_cursors(source, cursor_column, value, ingest_id, "
+                   "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
+                   "cursor_column = excluded.cursor_column, value = excluded.value, "
+                   "ingest_id = excluded.ingest_id, updated_at = excluded.updated_at"));
+  return upsert.Bind(source)
+      .Bind(cursor.column)
+      .Bind(cursor.value)
+      .Bind(ingest_id)
+      .Bind(core::NowMicros())
+      .Run();
+}
+
+Result<std::optional<SourceCursorRow>> SqliteRegistry::GetSourceCursor(
+    const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT source, cursor_column, value, ingest_id, updated_at "
+                                   "FROM source_cursors WHERE source = ?"));
+  FST_ASSIGN_OR_RAISE(bool found, select.Bind(source).Step());
+  if (!found) return std::nullopt;
+  return SourceCursorRow{select.Text(0), select.Text(1), select.Text(2), select.Int(3),
+                         select.Int(4)};
 }
 
 Status SqliteRegistry::MoveOffsets(const std::string& source, int64_t ingest_id,

@@ -491,7 +491,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (8); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (9); "
                     "upgrade featherstone");
 }
 
@@ -618,6 +618,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
                             "DROP TABLE catalog_fts; DROP TABLE compactions; "
                             "DROP TABLE file_ingests; DROP TABLE online_progress; "
+                            "DROP TABLE source_cursors; "
                             "UPDATE schema_version SET version = 1")
                     .ok());
   }
@@ -630,6 +631,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("lineage_events"), 0);
   EXPECT_EQ(Count("file_ingests"), 0);
   EXPECT_EQ(Count("online_progress"), 0);
+  EXPECT_EQ(Count("source_cursors"), 0);
   EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
 }
 
@@ -689,7 +691,7 @@ TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
         (*db)->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
-                    "DROP TABLE online_progress; "
+                    "DROP TABLE online_progress; DROP TABLE source_cursors; "
                     "UPDATE schema_version SET version = 5")
             .ok());
   }
@@ -737,6 +739,42 @@ TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpe
       registry_->RecordQualityRun(run, std::nullopt, {{"c", 0, 10, 30}}).IsCancelled());
   EXPECT_EQ(registry_->ListQualityRuns("clicks")->size(), 1u);  // the failed one left nothing
   EXPECT_TRUE(registry_->ListStreamOffsets("orders")->empty());
+}
+
+TEST_F(SqliteRegistryTest, SourceCursorMovesOnlyWithItsPublishAndFromWhereExpected) {
+  EXPECT_FALSE(registry_->GetSourceCursor("orders")->has_value());
+  auto first = registry_->BeginIngest("orders", "postgres table 'orders'", "");
+  ASSERT_TRUE(first.ok());
+  // An ingest begun but never published (a crash before publish) moves nothing.
+  EXPECT_FALSE(registry_->GetSourceCursor("orders")->has_value());
+  QualityPublish quality;
+  quality.cursor = SourceCursor{"id", std::nullopt, "10"};
+  ASSERT_TRUE(registry_
+                  ->PublishChecked(*first, 10, {{0, "orders", "orders/p1.parquet", 10, 1, 2, {}}},
+                                   quality)
+                  .ok());
+  auto stored = registry_->GetSourceCursor("orders");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->column, "id");
+  EXPECT_EQ((*stored)->value, "10");
+  EXPECT_EQ((*stored)->ingest_id, *first);
+
+  // A second read that also began from none loses: nothing of its ingest shows.
+  auto stale = registry_->BeginIngest("orders", "postgres table 'orders'", "");
+  Status lost = registry_->PublishChecked(
+      *stale, 10, {{0, "orders", "orders/p2.parquet", 10, 1, 2, {}}}, quality);
+  EXPECT_TRUE(lost.IsCancelled()) << lost;
+  EXPECT_EQ(registry_->ListFiles("orders")->size(), 1u);
+  EXPECT_EQ((*registry_->GetSourceCursor("orders"))->value, "10");
+
+  auto next = registry_->BeginIngest("orders", "postgres table 'orders'", "");
+  quality.cursor = SourceCursor{"id", "10", "17"};
+  ASSERT_TRUE(registry_
+                  ->PublishChecked(*next, 7, {{0, "orders", "orders/p3.parquet", 7, 1, 2, {}}},
+                                   quality)
+                  .ok());
+  EXPECT_EQ((*registry_->GetSourceCursor("orders"))->value, "17");
+  EXPECT_FALSE(registry_->GetSourceCursor("clicks")->has_value());
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ constexpr Backend kRegistries[] = {{"sqlite", true}, {"postgresql://", false},
                                    {"postgres://", false}};
 constexpr Backend kOnlineStores[] = {{"rocksdb", true}, {"redis://", false}};
 constexpr Backend kSourceKinds[] = {
-    {"file", true}, {"push", true}, {"kafka", true}, {"postgres", false}};
+    {"file", true}, {"push", true}, {"kafka", true}, {"postgres", true}};
 
 template <size_t N>
 const Backend* Find(const Backend (&table)[N], const std::string& value) {

@@ -4,6 +4,7 @@ import pytest
 
 import fst
 import kafka_broker
+import pg_server
 
 
 def pytest_report_header(config):
@@ -38,4 +39,21 @@ def kafka(tmp_path_factory):
         with kafka_broker.running_broker(tmp_path_factory.mktemp("kafka")) as broker:
             yield broker
     except kafka_broker.BrokerError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+# --- A real PostgreSQL server (a throwaway cluster on loopback) for the database sources ------
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the session (pg_server.py), on a free loopback port with a
+    password login; stopped at the end."""
+    missing = pg_server.missing_tools()
+    if missing:
+        pytest.skip(f"the PostgreSQL tests need {', '.join(missing)} (scripts/setup installs them)")
+    try:
+        with pg_server.running_server() as server:
+            yield server
+    except pg_server.ServerError as e:
         pytest.fail(str(e), pytrace=False)

@@ -31,12 +31,11 @@ def test_unknown_online_store_value_lists_the_supported_ones(tmp_path):
     assert "online_store 'rocks' is not a known value; supported: rocksdb" in p.stderr
 
 
-def test_source_kind_without_a_connector_is_refused_at_plan(tmp_path):
+def test_postgres_source_without_its_keys_is_refused_at_plan(tmp_path):
     repo = tmp_path / "shop"
     fst.make_repo(repo, fst.SHOP_YAML.replace("kind: file", "kind: postgres"), apply=False)
     p = fst.run(["plan"], repo, ok=1)
-    assert ("featherstone.yaml:9:5: source 'orders': kind 'postgres' is not supported by this "
-            "build yet; supported: file, push, kafka") in p.stderr
+    assert "featherstone.yaml:9:5: source 'orders' is missing required key 'dsn'" in p.stderr
     listed = fst.run(["list"], repo).stdout
     assert "Nothing applied" in listed
 

@@ -54,6 +54,13 @@ struct Source {
   std::string bootstrap_servers;  // host:port[,host:port...]
   std::string topic;
   std::string group;  // consumer group; empty = KafkaGroup()'s default
+  // kind postgres only (docs/connectors.md "PostgreSQL"): a libpq connection string or URI,
+  // kept as written (`${VAR}` references are expanded when the source is read, so secrets
+  // stay out of the YAML and the registry), and exactly one of `table` and `query`.
+  std::string dsn;
+  std::string table;
+  std::string query;
+  std::string cursor_column;  // optional: a schema column ordering rows for --incremental
 
   // The consumer group stream workers of this source join: `group`, or "featherstone-NAME".
   std::string KafkaGroup() const { return group.empty() ? "featherstone-" + name : group; }

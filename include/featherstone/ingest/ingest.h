@@ -104,4 +104,18 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
                                  std::shared_ptr<arrow::RecordBatchReader> rows,
                                  const std::string& what, const IngestOptions& options);
 
+// Ingests a source that reads its own input (kind postgres: its table or query, through
+// connectors::OpenPostgres) exactly as IngestFile ingests a file, never deduplicated. With
+// `incremental`, only the rows whose cursor_column is above the value recorded by the
+// source's last incremental ingest (all rows with one, the first time), in that column's
+// order; the last row's value is recorded in the registry transaction that publishes the
+// rows, so a crash before that reads the same rows again (registry/source_cursor.h).
+// Errors: those of IngestFile, naming "postgres table 'T'" (or "postgres query of source
+// 'S'"); Invalid for a source of another kind, for `incremental` without a cursor_column, for
+// an unset `${VAR}` in the dsn; IOError naming host, port, database and user (never the
+// password) when the server cannot be reached or refuses the login; Cancelled when another
+// incremental ingest of the source published first.
+Result<IngestResult> IngestSource(repo::RepoContext& repo, const std::string& source,
+                                  bool incremental, const IngestOptions& options);
+
 }  // namespace fst::ingest

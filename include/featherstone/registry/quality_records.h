@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "featherstone/registry/source_cursor.h"
 #include "featherstone/registry/stream_offsets.h"
 
 namespace fst::registry {
@@ -62,6 +63,7 @@ struct QualityPublish {
   std::optional<QualityRunRecord> run;
   std::optional<BreakerRow> breaker;
   std::vector<StreamOffset> stream_offsets;  // positions consumed by this ingest
+  std::optional<SourceCursor> cursor;        // an incremental database read's position
 };
 
 }  // namespace fst::registry

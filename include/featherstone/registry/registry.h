@@ -217,6 +217,11 @@ class Registry {
   // when a stored position moved since the batch began.
   virtual Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) = 0;
 
+  // The incremental read position of `source` (source_cursor.h), nullopt when none was
+  // stored. PublishChecked writes it (QualityPublish::cursor) and fails with Cancelled,
+  // publishing nothing, when the stored value moved since the read began.
+  virtual Result<std::optional<SourceCursorRow>> GetSourceCursor(const std::string& source) = 0;
+
   // Compaction (ingest/compact.h). Allocates a compaction id (strictly increasing); nothing
   // is visible until CommitCompaction.
   virtual Result<int64_t> BeginCompaction(const std::string& source) = 0;
