@@ -66,7 +66,12 @@ class Generator {
       case 3:
         return "abs(" + Int(d) + ")";
       case 4:
-        return OneOf<std::string>({"min(", "max("}) + Int(d) + ", " + Int(d) + ")";
+      {
+        // Two to five arguments: every one counts, online as offline.
+        std::string call = OneOf<std::string>({"min(", "max("}) + Int(d);
+        for (int n = OneOf<int>({1, 1, 2, 3, 4}); n > 0; --n) call += ", " + Int(d);
+        return call + ")";
+      }
       case 5:
         return "clamp(" + Int(d) + ", " + Int(d) + ", " + Int(d) + ")";
       case 6:

@@ -174,6 +174,10 @@ class Walker {
         break;
     }
     // The remaining functions are null when any argument is.
+    if (node.function == Function::kMin || node.function == Function::kMax ||
+        node.function == Function::kClamp) {
+      return MinMax(node);
+    }
     RowValue args[3];
     const size_t n = std::min<size_t>(node.children.size(), 3);
     for (size_t i = 0; i < n; ++i) {
@@ -187,10 +191,6 @@ class Walker {
         if (!internal::AbsInt(std::get<int64_t>(args[0]), &out)) return std::monostate{};
         return out;
       }
-      case Function::kMin:
-      case Function::kMax:
-      case Function::kClamp:
-        return MinMax(node, args, n);
       // Text functions
       case Function::kLength:
         return internal::TextLength(std::get<std::string>(args[0]));
@@ -230,18 +230,22 @@ class Walker {
     }
   }
 
-  // min/max fold left to right; clamp(x, lo, hi) is min(max(x, lo), hi). Floats follow
-  // Arrow's element-wise min/max: fmin/fmax, where a NaN loses to a number.
-  static RowValue MinMax(const Node& node, const RowValue* args, size_t n) {
-    RowValue acc = args[0];
-    for (size_t i = 1; i < n; ++i) {
+  // min/max fold left to right over every argument; clamp(x, lo, hi) is min(max(x, lo), hi).
+  // Floats follow Arrow's element-wise min/max: fmin/fmax, where a NaN loses to a number.
+  // Null when any argument is.
+  RowValue MinMax(const Node& node) const {
+    RowValue acc = Arg(node, 0);
+    if (IsNull(acc)) return std::monostate{};
+    for (size_t i = 1; i < node.children.size(); ++i) {
+      const RowValue arg = Arg(node, i);
+      if (IsNull(arg)) return std::monostate{};
       const bool take_max = node.function == Function::kMax ||
                             (node.function == Function::kClamp && i == 1);
       if (const double* x = std::get_if<double>(&acc)) {
-        const double y = std::get<double>(args[i]);
+        const double y = std::get<double>(arg);
         acc = take_max ? std::fmax(*x, y) : std::fmin(*x, y);
       } else {
-        const int64_t a = std::get<int64_t>(acc), b = std::get<int64_t>(args[i]);
+        const int64_t a = std::get<int64_t>(acc), b = std::get<int64_t>(arg);
         acc = take_max ? std::max(a, b) : std::min(a, b);
       }
     }
