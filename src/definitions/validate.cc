@@ -334,11 +334,10 @@ void CheckRequestSchema(const OnDemandFeatureView& view, Problems* problems) {
     } else if (!seen.insert(field.name).second) {
       problems->Add(view.location, prefix, field.name, "' is declared twice");
     }
-    if (field.type == core::ValueType::kListFloat32 ||
-        field.type == core::ValueType::kListString) {
+    if (field.type == core::ValueType::kListString) {
       problems->Add(view.location, prefix, field.name, "' has type ",
                     core::ValueTypeName(field.type),
-                    "; request fields are scalars (expressions do not take lists)");
+                    "; request fields are scalars or list<float32> vectors");
     }
     if (!field.path.empty()) {
       problems->Add(view.location, prefix, field.name, "': 'path' applies only to sources");

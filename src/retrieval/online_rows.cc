@@ -55,9 +55,8 @@ transform::RowValue ToRowValue(const online::Value& value) {
   return std::visit(
       [](const auto& v) -> transform::RowValue {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::vector<float>> ||
-                      std::is_same_v<T, std::vector<std::string>>) {
-          return std::monostate{};  // lists never reach expressions (type-checked)
+        if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          return std::monostate{};  // lists of strings never reach expressions (type-checked)
         } else {
           return v;
         }

@@ -64,9 +64,11 @@ Result<std::string> ScalarText(const json& value, const std::string& where) {
       return value.dump();
     case json::value_t::boolean:
       return std::string(value.get<bool>() ? "true" : "false");
+    case json::value_t::array:  // a list<float32> request value, e.g. a query embedding
+      return value.dump();
     default:
-      return Status::Invalid("'", where, "' must be a number, a string or a boolean, got ",
-                             TypeName(value));
+      return Status::Invalid("'", where, "' must be a number, a string, a boolean or an "
+                             "array of numbers, got ", TypeName(value));
   }
 }
 

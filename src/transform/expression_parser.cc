@@ -30,6 +30,9 @@ constexpr FunctionInfo kFunctions[] = {
     {"pow", Function::kPow, 2, 2},        {"min", Function::kMin, 2, -1},
     {"max", Function::kMax, 2, -1},       {"clamp", Function::kClamp, 3, 3},
     {"is_null", Function::kIsNull, 1, 1}, {"days_since", Function::kDaysSince, 1, 1},
+    // Vector functions.
+    {"dot", Function::kDot, 2, 2},        {"cosine", Function::kCosine, 2, 2},
+    {"norm", Function::kNorm, 1, 1},
 };
 
 constexpr std::string_view kKeywords[] = {"and", "or", "not", "true", "false", "null"};

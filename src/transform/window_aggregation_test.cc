@@ -106,7 +106,8 @@ class Generator {
     const std::vector<ValueType> types = {
         ValueType::kFloat64, ValueType::kInt64,   ValueType::kString, ValueType::kTimestamp,
         ValueType::kInt32,   ValueType::kFloat32, ValueType::kBool,   ValueType::kDate,
-        ValueType::kInt64,   ValueType::kBytes,   ValueType::kListString};
+        ValueType::kInt64,   ValueType::kBytes,   ValueType::kListString,
+        ValueType::kListFloat32};
     constexpr size_t kExtreme = 8;
     std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
     for (size_t c = 0; c < types.size(); ++c) {
@@ -231,6 +232,15 @@ class Generator {
         for (int64_t k = Pick(3); k > 0 && st.ok(); --k) {
           st = static_cast<arrow::StringBuilder*>(list->value_builder())->Append(
               std::string(1, static_cast<char>('a' + Pick(2))));
+        }
+        break;
+      }
+      case ValueType::kListFloat32: {  // embeddings of dim 3, often equal (ties, duplicates)
+        auto* list = static_cast<arrow::ListBuilder*>(b);
+        st = list->Append();
+        for (int k = 0; k < 3 && st.ok(); ++k) {
+          st = static_cast<arrow::FloatBuilder*>(list->value_builder())->Append(
+              static_cast<float>(Pick(3)) / 4);
         }
         break;
       }

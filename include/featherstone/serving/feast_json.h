@@ -35,8 +35,9 @@ Result<OnlineRequest> ParseOnlineRequest(std::string_view body);
 // give the same checks and messages). Errors: those of ParseOnlineRequest but malformed JSON.
 Result<OnlineRequest> OnlineRequestFromJson(const nlohmann::json& doc);
 
-// A JSON scalar as the text form GetOnlineFeatures takes ("42", "12.5", "abc", "true").
-// Errors: Invalid naming `where` for null, arrays and objects.
+// A JSON scalar as the text form GetOnlineFeatures takes ("42", "12.5", "abc", "true"); an
+// array (a list<float32> request value) as its JSON text, checked where it is coerced.
+// Errors: Invalid naming `where` for null and objects.
 Result<std::string> ScalarText(const nlohmann::json& value, const std::string& where);
 
 // Feast's response: {"metadata": {"feature_names": [keys..., features...]}, "results":
