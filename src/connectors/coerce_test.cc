@@ -247,7 +247,7 @@ TEST(Coerce, VectorsOfTheDeclaredDimension) {
   ExpectEq(Coerce(ArrayOf(arrow::list(arrow::float64()), "[[0.5, 1]]"), Vector(2)),
            ArrayOf(arrow::list(arrow::float32()), "[[0.5, 1]]"));
   EXPECT_EQ(CoerceError(ArrayOf(arrow::utf8(), R"(["[1, 2, 3]", "[1, 2]"])"), Vector(3)),
-            "f.csv: row 2, column 'embedding': value '[1, 2]' is not a valid list<float32> "
+            "f.csv: row 2, column 'embedding': value '[1,2]' is not a valid list<float32> "
             "(expected 3 values, got 2)");
   EXPECT_EQ(CoerceError(ArrayOf(arrow::list(arrow::float32()), "[[1, 2, 3], [1, 2, 3, 4]]"),
                         Vector(3), 10),
@@ -257,7 +257,7 @@ TEST(Coerce, VectorsOfTheDeclaredDimension) {
             "f.csv: row 1, column 'embedding': value '[1, null]' is not a valid list<float32> "
             "(a vector holds numbers only, not null)");
   EXPECT_EQ(CoerceError(ArrayOf(arrow::utf8(), R"(["[1, \"x\"]"])"), Vector(2)),
-            "f.csv: row 1, column 'embedding': value '[1, \"x\"]' is not a valid list<float32> "
+            "f.csv: row 1, column 'embedding': value '[1,\"x\"]' is not a valid list<float32> "
             "(expected an array of numbers)");
 }
 

@@ -5,6 +5,10 @@ last/first over a window, norm() in a view and a cosine on-demand feature whose 
 comes from request data online and from the entity file offline."""
 import json
 import math
+import os
+import pathlib
+import re
+import subprocess
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -185,12 +189,12 @@ def test_dim_is_required_for_vectors_and_refused_elsewhere(tmp_path):
                                                         "}\n      - {name: event_ts"),
                          apply=False)
     p = fst.run(["plan"], repo, ok=False)
-    assert "featherstone.yaml:11:" in p.stderr and "list<float32> needs 'dim'" in p.stderr
+    assert "featherstone.yaml:10:" in p.stderr and "list<float32> needs 'dim'" in p.stderr
     repo = fst.make_repo(tmp_path / "s", YAML.replace("{name: item_id, type: int64}",
                                                         "{name: item_id, type: int64, dim: 2}"),
                          apply=False)
     p = fst.run(["plan"], repo, ok=False)
-    assert "featherstone.yaml:10:" in p.stderr and "applies only to type list<float32>" in p.stderr
+    assert "featherstone.yaml:9:" in p.stderr and "applies only to type list<float32>" in p.stderr
     repo = fst.make_repo(tmp_path / "t", YAML.replace('"norm(embedding)"', '"embedding + 1"'),
                          apply=False)
     p = fst.run(["plan"], repo, ok=False)
@@ -201,3 +205,17 @@ def test_dim_is_required_for_vectors_and_refused_elsewhere(tmp_path):
     p = fst.run(["plan"], repo, ok=False)
     assert ("cosine of vectors of different dimensions: 'query_embedding' has 2 values, "
             "'item_features.embedding' has 3") in p.stderr, p.stderr
+
+
+def test_the_connectors_doc_example_runs_as_written(tmp_path):
+    doc = (fst.REPO_ROOT / "docs" / "connectors.md").read_text()
+    section = doc[doc.index("## Embeddings and text"):]
+    script = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"`train.jsonl` holds.*?```\n(.*?)```", section, re.S).group(1)
+    env = dict(os.environ, PATH=f"{pathlib.Path(fst.BIN).parent}:{os.environ['PATH']}")
+    p = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=fst.TIMEOUT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (tmp_path / "emb" / "train.jsonl").read_text() == shown
+    online = json.loads(p.stdout[p.stdout.rindex("[\n  {"):])  # the last command's output
+    assert online[0]["similarity"] == json.loads(shown.splitlines()[0])["similarity"]
