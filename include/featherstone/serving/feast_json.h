@@ -27,7 +27,8 @@ struct OnlineRequest {
 
 // Parses {"feature_service": S | "features": [...], "entities": {key: [v, ...]},
 // "request_data": {field: [v, ...]}, "full_feature_names": b, "at": TS}. Entity and request
-// values may be JSON numbers, strings or booleans; columns are column-major and of one length
+// values may be JSON numbers, strings or booleans (request values also arrays of numbers, for
+// list<float32> fields); columns are column-major and of one length
 // (a request_data column of length 1 applies to every entity).
 // Errors: Invalid naming the field (malformed JSON with its byte offset).
 Result<OnlineRequest> ParseOnlineRequest(std::string_view body);
@@ -35,9 +36,8 @@ Result<OnlineRequest> ParseOnlineRequest(std::string_view body);
 // give the same checks and messages). Errors: those of ParseOnlineRequest but malformed JSON.
 Result<OnlineRequest> OnlineRequestFromJson(const nlohmann::json& doc);
 
-// A JSON scalar as the text form GetOnlineFeatures takes ("42", "12.5", "abc", "true"); an
-// array (a list<float32> request value) as its JSON text, checked where it is coerced.
-// Errors: Invalid naming `where` for null and objects.
+// A JSON scalar as the text form GetOnlineFeatures takes ("42", "12.5", "abc", "true").
+// Errors: Invalid naming `where` for null, arrays and objects.
 Result<std::string> ScalarText(const nlohmann::json& value, const std::string& where);
 
 // Feast's response: {"metadata": {"feature_names": [keys..., features...]}, "results":
