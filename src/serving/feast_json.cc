@@ -142,7 +142,8 @@ Result<OnlineRequest> OnlineRequestFromJson(const json& doc) {
     for (auto& [name, values] : keys) request.entities[e].emplace_back(name, values[e]);
   }
   if (doc.contains("request_data")) {
-    FST_ASSIGN_OR_RAISE(auto fields, TextColumns(doc.at("request_data"), "request_data", /*vectors=*/true));
+    FST_ASSIGN_OR_RAISE(auto fields,
+                        TextColumns(doc.at("request_data"), "request_data", /*vectors=*/true));
     if (!fields.empty()) request.requests.resize(n);
     for (auto& [name, values] : fields) {
       if (values.size() != n && values.size() != 1) {

@@ -72,7 +72,9 @@ Result<core::ValueType> Expression::Check(
 namespace {
 
 Status CheckVectorPairs(const internal::Node& node, const std::map<std::string, int32_t>& dims) {
-  for (const internal::Node& child : node.children) FST_RETURN_NOT_OK(CheckVectorPairs(child, dims));
+  for (const internal::Node& child : node.children) {
+    FST_RETURN_NOT_OK(CheckVectorPairs(child, dims));
+  }
   if (node.kind != internal::NodeKind::kCall || node.children.size() != 2 ||
       !internal::IsVectorFunction(node.function)) {
     return Status::OK();

@@ -199,9 +199,9 @@ def test_dim_is_required_for_vectors_and_refused_elsewhere(tmp_path):
                          apply=False)
     p = fst.run(["plan"], repo, ok=False)
     assert "vectors are used only in dot, cosine, norm and is_null" in p.stderr
-    repo = fst.make_repo(tmp_path / "u", YAML.replace("query_embedding, type: list<float32>, dim: 3",
-                                                        "query_embedding, type: list<float32>, dim: 2"),
-                         apply=False)
+    request_dim_2 = YAML.replace("query_embedding, type: list<float32>, dim: 3",
+                                 "query_embedding, type: list<float32>, dim: 2")
+    repo = fst.make_repo(tmp_path / "u", request_dim_2, apply=False)
     p = fst.run(["plan"], repo, ok=False)
     assert ("cosine of vectors of different dimensions: 'query_embedding' has 2 values, "
             "'item_features.embedding' has 3") in p.stderr, p.stderr
