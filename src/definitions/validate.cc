@@ -252,9 +252,15 @@ void CheckFeature(const FeatureView& view, const Feature& feature, const Source*
       check_column();
       const core::ColumnSpec* column =
           source == nullptr ? nullptr : core::FindColumn(source->schema, feature.column);
-      if (column != nullptr && Contains(kNumericAggs, feature.agg) && !IsNumeric(column->type)) {
+      const bool vector_avg = feature.agg == "avg" && column != nullptr &&
+                              column->type == core::ValueType::kListFloat32;
+      if (column != nullptr && Contains(kNumericAggs, feature.agg) && !IsNumeric(column->type) &&
+          !vector_avg) {
         problems->Add(at, prefix, "agg '", feature.agg, "' needs a numeric column; '",
-                      column->name, "' is ", core::ValueTypeName(column->type));
+                      column->name, "' is ", core::ValueTypeName(column->type),
+                      column->type == core::ValueType::kListFloat32
+                          ? " (vectors take last, first, avg, count and count_distinct)"
+                          : "");
       }
       break;
     }

@@ -187,6 +187,7 @@ class EntityComputer {
       case transform::AggValue::Kind::kInt: return v.int_value;
       case transform::AggValue::Kind::kFloat: return v.float_value;
       case transform::AggValue::Kind::kEvent: return ArrayValue(EventColumn(a), v.int_value);
+      case transform::AggValue::Kind::kVector: return v.vector_value;
     }
     return std::monostate{};
   }
@@ -203,6 +204,8 @@ class EntityComputer {
           case transform::AggValue::Kind::kFloat: return v.float_value;
           case transform::AggValue::Kind::kEvent:
             return transform::RowValueAt(EventColumn(ref.index), v.int_value);
+          case transform::AggValue::Kind::kVector:
+            return v.vector_value;
         }
         return std::monostate{};
       }

@@ -77,6 +77,7 @@ feature_views:
       - {name: embedding}
       - {name: embedding_last_2d, agg: last, column: embedding, window: 2d}
       - {name: embedding_first_5d, agg: first, column: embedding, window: 5d}
+      - {name: embedding_avg_3d, agg: avg, column: embedding, window: 3d}
       - {name: embedding_norm, expr: "norm(embedding)"}
 )yaml";
 

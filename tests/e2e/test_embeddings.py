@@ -3,6 +3,7 @@ Parquet, a wrong dimension refused with file/row/column, historical output as JS
 JSONL) and lists (Parquet), online (CLI and HTTP) equal to historical for the vectors, their
 last/first over a window, norm() in a view and a cosine on-demand feature whose query vector
 comes from request data online and from the entity file offline."""
+import datetime as dt
 import json
 import math
 import os
@@ -39,6 +40,7 @@ feature_views:
       - {name: embedding_norm, expr: "norm(embedding)"}
       - {name: last_embedding, agg: last, column: embedding, window: 2d}
       - {name: first_embedding, agg: first, column: embedding, window: 2d}
+      - {name: avg_embedding, agg: avg, column: embedding, window: 2d}
 on_demand_feature_views:
   - name: query_match
     request_schema:
@@ -51,9 +53,10 @@ on_demand_feature_views:
 
 FEATURES = ("item_features:embedding,item_features:embedding_norm,"
             "item_features:last_embedding,item_features:first_embedding,"
+            "item_features:avg_embedding,"
             "query_match:similarity,query_match:score")
-NAMES = ["embedding", "embedding_norm", "last_embedding", "first_embedding", "similarity",
-         "score"]
+NAMES = ["embedding", "embedding_norm", "last_embedding", "first_embedding", "avg_embedding",
+         "similarity", "score"]
 AT = "2026-01-05T00:00:00Z"
 QUERY = [0.5, -1.25, 2.0]
 VECTORS = {  # item -> [(event_ts, vector)] as ingested (CSV, then JSONL, then Parquet)
@@ -123,8 +126,11 @@ def expected_rows():
     rows = []
     for item in (1, 2, 3):
         v = f32(last[item])
+        window = [f32(w) for t, w in VECTORS[item] if fst.ts(t) > fst.ts(AT) - dt.timedelta(days=2)]
+        mean = f32([sum(col) / len(window) for col in zip(*window)])  # double sums, one rounding
         rows.append({"embedding": v, "embedding_norm": math.sqrt(sum(x * x for x in v)),
                      "last_embedding": v, "first_embedding": f32(first[item]),
+                     "avg_embedding": mean,
                      "similarity": cosine(QUERY, v),
                      "score": sum(x * y for x, y in zip(f32(QUERY), v))})
     rows.append({name: None for name in NAMES})
@@ -199,6 +205,10 @@ def test_dim_is_required_for_vectors_and_refused_elsewhere(tmp_path):
                          apply=False)
     p = fst.run(["plan"], repo, ok=False)
     assert "vectors are used only in dot, cosine, norm and is_null" in p.stderr
+    repo = fst.make_repo(tmp_path / "v", YAML.replace("agg: avg", "agg: sum"), apply=False)
+    p = fst.run(["plan"], repo, ok=False)
+    assert ("agg 'sum' needs a numeric column; 'embedding' is list<float32> (vectors take last, "
+            "first, avg, count and count_distinct)") in p.stderr, p.stderr
     request_dim_2 = YAML.replace("query_embedding, type: list<float32>, dim: 3",
                                  "query_embedding, type: list<float32>, dim: 2")
     repo = fst.make_repo(tmp_path / "u", request_dim_2, apply=False)
