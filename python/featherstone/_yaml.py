@@ -79,6 +79,8 @@ def _column(c: Column) -> str:
         parts.append("nullable: false")
     if c.path:
         parts.append(f"path: {scalar(c.path)}")
+    if c.dim:
+        parts.append(f"dim: {c.dim}")
     return "{" + ", ".join(parts) + "}"
 
 

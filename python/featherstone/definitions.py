@@ -102,7 +102,7 @@ def _type_name(value: Any, where: str, origin: Optional[Origin]) -> str:
             return "timestamp"
         if t.is_date(value):
             return "date"
-        if t.is_list(value) or t.is_large_list(value):
+        if t.is_list(value) or t.is_large_list(value) or t.is_fixed_size_list(value):
             item = value.value_type
             if t.is_float32(item):
                 return "list<float32>"
@@ -114,6 +114,16 @@ def _type_name(value: Any, where: str, origin: Optional[Origin]) -> str:
                 f"pyarrow type, got {value!r}", origin)
 
 
+def _dim(value: Any) -> int:
+    """The dimension a pyarrow fixed_size_list type declares (pa.list_(pa.float32(), 384)); 0
+    for any other type (a list<float32> column given otherwise takes Column(..., dim=N))."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return 0
+    return value.list_size if isinstance(value, pa.FixedSizeListType) else 0
+
+
 @dataclasses.dataclass(frozen=True)
 class Column:
     """One declared column of a source's schema."""
@@ -122,6 +132,7 @@ class Column:
     type: str
     nullable: bool = True
     path: str = ""  # dotted JSON path for nested input; empty = name
+    dim: int = 0  # list<float32>: the number of values in every vector (required there)
 
 
 SchemaLike = Union[Mapping[str, Any], Sequence[Any], Any]
@@ -140,8 +151,9 @@ def _schema(schema: SchemaLike, source: str, origin: Optional[Origin],
             if len(spec) != 2 or not isinstance(spec[1], bool):
                 raise _fail(f"{where}: column '{name}': expected type or (type, nullable), "
                             f"got {spec!r}", origin)
-            return Column(name, _type_name(spec[0], f"{where}: column '{name}'", origin), spec[1])
-        return Column(name, _type_name(spec, f"{where}: column '{name}'", origin))
+            return Column(name, _type_name(spec[0], f"{where}: column '{name}'", origin), spec[1],
+                          dim=_dim(spec[0]))
+        return Column(name, _type_name(spec, f"{where}: column '{name}'", origin), dim=_dim(spec))
 
     if isinstance(schema, Mapping):
         for name, spec in schema.items():
@@ -151,7 +163,7 @@ def _schema(schema: SchemaLike, source: str, origin: Optional[Origin],
         import pyarrow as pa
         if isinstance(schema, pa.Schema):
             return [Column(f.name, _type_name(f.type, f"{where}: column '{f.name}'", origin),
-                           f.nullable) for f in schema]
+                           f.nullable, dim=_dim(f.type)) for f in schema]
     except ImportError:  # pragma: no cover
         pa = None
     if isinstance(schema, (str, bytes)) or not isinstance(schema, Iterable):
@@ -162,7 +174,8 @@ def _schema(schema: SchemaLike, source: str, origin: Optional[Origin],
             columns.append(item)
         elif pa is not None and isinstance(item, pa.Field):
             columns.append(Column(item.name, _type_name(item.type, f"{where}: column "
-                                                        f"'{item.name}'", origin), item.nullable))
+                                                        f"'{item.name}'", origin), item.nullable,
+                                  dim=_dim(item.type)))
         elif isinstance(item, tuple) and len(item) in (2, 3):
             column = one(item[0], item[1])
             columns.append(column if len(item) == 2 else dataclasses.replace(
@@ -858,7 +871,8 @@ def from_spec(kind: str, spec: Mapping[str, Any]) -> Any:
         return Entity(spec["name"], list(spec["join_keys"]), spec.get("description", ""),
                       **catalog)
     if kind == "source":
-        columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""))
+        columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""),
+                          c.get("dim", 0))
                    for c in spec["schema"]]
         source = FileSource(spec["name"], columns, spec["timestamp_field"],
                             spec.get("created_timestamp_field") or None,
@@ -874,7 +888,8 @@ def from_spec(kind: str, spec: Mapping[str, Any]) -> Any:
         return FeatureView(spec["name"], list(spec["entities"]), spec["source"], features,
                            spec["ttl"], spec["online"], spec.get("description", ""), **catalog)
     if kind == "on_demand_feature_view":
-        columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""))
+        columns = [Column(c["name"], c["type"], c.get("nullable", True), c.get("path", ""),
+                          c.get("dim", 0))
                    for c in spec["request_schema"]]
         view = OnDemandFeatureView(spec["name"], columns, list(spec["sources"]), {},
                                    spec.get("description", ""), **catalog)

@@ -590,6 +590,44 @@ Status CheckNullable(const arrow::Array& array, const ColumnSpec& spec, std::str
   return Status::OK();
 }
 
+std::string VectorProblem(const ColumnSpec& spec, int64_t count, bool null_item) {
+  if (spec.dim <= 0) return "";
+  if (count != spec.dim) {
+    return "expected " + std::to_string(spec.dim) + " values, got " + std::to_string(count);
+  }
+  if (null_item) return "a vector holds numbers only, not null";
+  return "";
+}
+
+Status CheckDimension(const arrow::Array& array, const ColumnSpec& spec, std::string_view file,
+                      int64_t first_row) {
+  if (spec.dim <= 0 || array.type_id() != arrow::Type::LIST) return Status::OK();
+  const auto& list = static_cast<const arrow::ListArray&>(array);
+  const auto& items = static_cast<const arrow::FloatArray&>(*list.values());
+  for (int64_t i = 0; i < list.length(); ++i) {
+    if (list.IsNull(i)) continue;
+    const int64_t begin = list.value_offset(i), end = list.value_offset(i + 1);
+    bool null_item = false;
+    for (int64_t k = begin; k < end && !null_item; ++k) null_item = items.IsNull(k);
+    const std::string problem = VectorProblem(spec, end - begin, null_item);
+    if (problem.empty()) continue;
+    std::string shown = "[";
+    for (int64_t k = begin; k < end && shown.size() < kMaxShownValue; ++k) {
+      if (k > begin) shown += ", ";
+      if (items.IsNull(k)) {
+        shown += "null";
+        continue;
+      }
+      char buf[32];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), items.Value(k));
+      shown.append(buf, ptr);
+    }
+    shown += "]";
+    return ValueError(file, first_row + i + 1, spec, shown, problem);
+  }
+  return Status::OK();
+}
+
 Result<std::shared_ptr<arrow::Array>> CoerceColumn(const arrow::Array& input,
                                                    const ColumnSpec& spec, std::string_view file,
                                                    int64_t first_row) {
@@ -601,6 +639,9 @@ Result<std::shared_ptr<arrow::Array>> CoerceColumn(const arrow::Array& input,
     FST_ASSIGN_OR_RAISE(out, Dispatch(input, target));
   }
   FST_RETURN_NOT_OK(CheckNullable(*out, spec, file, first_row));
+  if (spec.type == ValueType::kListFloat32 && input.type_id() != arrow::Type::STRING) {
+    FST_RETURN_NOT_OK(CheckDimension(*out, spec, file, first_row));  // text was checked parsing
+  }
   return out;
 }
 

@@ -68,4 +68,12 @@ Status NullError(std::string_view file, int64_t row, const core::ColumnSpec& spe
 Status CheckNullable(const arrow::Array& array, const core::ColumnSpec& spec, std::string_view file,
                      int64_t first_row);
 
+// What is wrong with a list<float32> value of `count` items (`null_item`: one of them is null)
+// for spec.dim: "expected 384 values, got 3", or "" when it fits (or spec.dim is 0).
+std::string VectorProblem(const core::ColumnSpec& spec, int64_t count, bool null_item);
+
+// The error for the first value of `array` (list<float32>) that VectorProblem finds wrong.
+Status CheckDimension(const arrow::Array& array, const core::ColumnSpec& spec,
+                      std::string_view file, int64_t first_row);
+
 }  // namespace fst::connectors::internal

@@ -231,6 +231,36 @@ TEST(Coerce, ListsFromJsonTextAndFromLists) {
                "row 1, column 'v': value '0.5' is not a valid list<float32>"));
 }
 
+core::ColumnSpec Vector(int32_t dim) {
+  core::ColumnSpec spec = Col("embedding", ValueType::kListFloat32);
+  spec.dim = dim;
+  return spec;
+}
+
+TEST(Coerce, VectorsOfTheDeclaredDimension) {
+  ExpectEq(Coerce(ArrayOf(arrow::utf8(), R"(["[0.5, 1, 2]", "", null])"), Vector(3)),
+           ArrayOf(arrow::list(arrow::float32()), "[[0.5, 1, 2], null, null]"));
+  // Parquet gives lists and fixed-size lists, of float or double.
+  ExpectEq(Coerce(ArrayOf(arrow::fixed_size_list(arrow::float32(), 2), "[[0.5, 1], null]"),
+                  Vector(2)),
+           ArrayOf(arrow::list(arrow::float32()), "[[0.5, 1], null]"));
+  ExpectEq(Coerce(ArrayOf(arrow::list(arrow::float64()), "[[0.5, 1]]"), Vector(2)),
+           ArrayOf(arrow::list(arrow::float32()), "[[0.5, 1]]"));
+  EXPECT_EQ(CoerceError(ArrayOf(arrow::utf8(), R"(["[1, 2, 3]", "[1, 2]"])"), Vector(3)),
+            "f.csv: row 2, column 'embedding': value '[1,2]' is not a valid list<float32> "
+            "(expected 3 values, got 2)");
+  EXPECT_EQ(CoerceError(ArrayOf(arrow::list(arrow::float32()), "[[1, 2, 3], [1, 2, 3, 4]]"),
+                        Vector(3), 10),
+            "f.csv: row 12, column 'embedding': value '[1, 2, 3, 4]' is not a valid "
+            "list<float32> (expected 3 values, got 4)");
+  EXPECT_EQ(CoerceError(ArrayOf(arrow::list(arrow::float32()), "[[1, null]]"), Vector(2)),
+            "f.csv: row 1, column 'embedding': value '[1, null]' is not a valid list<float32> "
+            "(a vector holds numbers only, not null)");
+  EXPECT_EQ(CoerceError(ArrayOf(arrow::utf8(), R"(["[1, \"x\"]"])"), Vector(2)),
+            "f.csv: row 1, column 'embedding': value '[1,\"x\"]' is not a valid list<float32> "
+            "(expected an array of numbers)");
+}
+
 TEST(Coerce, LongValuesAreShortenedInMessages) {
   const std::string long_value(500, 'x');
   const std::string message =

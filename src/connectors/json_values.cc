@@ -138,6 +138,8 @@ class ValueAppender {
       return status;
     }
     auto* items = static_cast<arrow::FloatBuilder*>(builder->value_builder());
+    const int64_t first_item = items->length();
+    const int64_t first_null = items->null_count();
     value.ForEachItem([&](JsonValue item) {
       if (!status.ok()) return;
       float f = 0;
@@ -152,7 +154,10 @@ class ValueAppender {
         status = Bad(value, "expected an array of numbers");
       }
     });
-    return status;
+    if (!status.ok()) return status;
+    const std::string problem = VectorProblem(spec_, items->length() - first_item,
+                                              items->null_count() > first_null);
+    return problem.empty() ? Status::OK() : Bad(value, problem);
   }
 
   Status Bad(JsonValue value, std::string_view detail) const {

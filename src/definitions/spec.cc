@@ -56,10 +56,12 @@ json EntitySpec(const Entity& entity) {
 json SchemaSpec(const core::Schema& columns) {
   json schema = json::array();
   for (const auto& column : columns) {
-    schema.push_back({{"name", column.name},
-                      {"type", core::ValueTypeName(column.type)},
-                      {"nullable", column.nullable},
-                      {"path", column.path}});
+    json item = {{"name", column.name},
+                 {"type", core::ValueTypeName(column.type)},
+                 {"nullable", column.nullable},
+                 {"path", column.path}};
+    if (column.dim > 0) item["dim"] = column.dim;  // absent otherwise: older hashes stay
+    schema.push_back(std::move(item));
   }
   return schema;
 }
@@ -182,8 +184,15 @@ Entity EntityFrom(const json& spec) {
 core::Schema SchemaFrom(const json& spec) {
   core::Schema schema;
   for (const auto& item : spec) {
-    ExpectKeys(item, {"name", "type", "nullable", "path"});
     core::ColumnSpec column;
+    if (item.is_object() && item.contains("dim")) {
+      column.dim = item.at("dim").get<int32_t>();
+      json rest = item;
+      rest.erase("dim");
+      ExpectKeys(rest, {"name", "type", "nullable", "path"});
+    } else {
+      ExpectKeys(item, {"name", "type", "nullable", "path"});
+    }
     column.name = Str(item, "name");
     auto type = core::ParseValueType(Str(item, "type"));
     if (!type.ok()) throw MalformedSpec(type.status().message());

@@ -280,9 +280,15 @@ void CheckFeature(const FeatureView& view, const Feature& feature, const Source*
       check_column();
       const core::ColumnSpec* column =
           source == nullptr ? nullptr : core::FindColumn(source->schema, feature.column);
-      if (column != nullptr && Contains(kNumericAggs, feature.agg) && !IsNumeric(column->type)) {
+      const bool vector_avg = feature.agg == "avg" && column != nullptr &&
+                              column->type == core::ValueType::kListFloat32;
+      if (column != nullptr && Contains(kNumericAggs, feature.agg) && !IsNumeric(column->type) &&
+          !vector_avg) {
         problems->Add(at, prefix, "agg '", feature.agg, "' needs a numeric column; '",
-                      column->name, "' is ", core::ValueTypeName(column->type));
+                      column->name, "' is ", core::ValueTypeName(column->type),
+                      column->type == core::ValueType::kListFloat32
+                          ? " (vectors take last, first, avg, count and count_distinct)"
+                          : "");
       }
       break;
     }
@@ -362,11 +368,10 @@ void CheckRequestSchema(const OnDemandFeatureView& view, Problems* problems) {
     } else if (!seen.insert(field.name).second) {
       problems->Add(view.location, prefix, field.name, "' is declared twice");
     }
-    if (field.type == core::ValueType::kListFloat32 ||
-        field.type == core::ValueType::kListString) {
+    if (field.type == core::ValueType::kListString) {
       problems->Add(view.location, prefix, field.name, "' has type ",
                     core::ValueTypeName(field.type),
-                    "; request fields are scalars (expressions do not take lists)");
+                    "; request fields are scalars or list<float32> vectors");
     }
     if (!field.path.empty()) {
       problems->Add(view.location, prefix, field.name, "': 'path' applies only to sources");

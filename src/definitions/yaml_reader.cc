@@ -35,7 +35,7 @@ constexpr std::string_view kSourceKeys[] = {"name",   "kind",        "format",
 constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers", "topic", "group"};
 // Keys that only sources of kind postgres take.
 constexpr std::string_view kPostgresKeys[] = {"dsn", "table", "query", "cursor_column"};
-constexpr std::string_view kColumnKeys[] = {"name", "type", "nullable", "path"};
+constexpr std::string_view kColumnKeys[] = {"name", "type", "nullable", "path", "dim"};
 constexpr std::string_view kViewKeys[] = {"name",     "entities",    "source", "ttl",
                                           "online",   "features",    "description", "owner",
                                           "tags",     "labels"};
@@ -160,6 +160,8 @@ class Parser {
   // refused for other kinds.
   Status ReadPostgresKeys(const Fields& fields, Source* source) const;
   Result<core::ColumnSpec> ReadColumn(const YAML::Node& node, const std::string& parent) const;
+  // Reads "dim": required for list<float32> (a positive count), refused for other types.
+  Status ReadDimension(const Fields& fields, core::ColumnSpec* column) const;
   Result<FeatureView> ReadView(const YAML::Node& node) const;
   Result<Feature> ReadFeature(const YAML::Node& node, const std::string& parent) const;
   Result<OnDemandFeatureView> ReadOnDemandView(const YAML::Node& node) const;
@@ -354,7 +356,32 @@ Result<core::ColumnSpec> Parser::ReadColumn(const YAML::Node& node,
   if (!problem.empty()) {
     return Error(fields.ValueMark("path"), "'path' of ", fields.what(), ": ", problem);
   }
+  FST_RETURN_NOT_OK(ReadDimension(fields, &column));
   return column;
+}
+
+Status Parser::ReadDimension(const Fields& fields, core::ColumnSpec* column) const {
+  const bool embedding = column->type == core::ValueType::kListFloat32;
+  if (!fields.Has("dim")) {
+    if (!embedding) return Status::OK();
+    return Error(fields.KeyMark("type"), fields.what(),
+                 ": list<float32> needs 'dim', the number of values in every vector "
+                 "(e.g. {name: embedding, type: list<float32>, dim: 384})");
+  }
+  if (!embedding) {
+    return Error(fields.KeyMark("dim"), "'dim' of ", fields.what(),
+                 " applies only to type list<float32>, not ", core::ValueTypeName(column->type));
+  }
+  const YAML::Node value = fields.Get("dim");
+  int64_t dim = 0;
+  constexpr int64_t kMaxDim = 1 << 20;
+  if (!value.IsScalar() || !YAML::convert<int64_t>::decode(value, dim) || dim < 1 ||
+      dim > kMaxDim) {
+    return Error(fields.ValueMark("dim"), "'dim' of ", fields.what(),
+                 " must be a whole number from 1 to ", kMaxDim, ", got ", DescribeYaml(value));
+  }
+  column->dim = static_cast<int32_t>(dim);
+  return Status::OK();
 }
 
 Result<Source> Parser::ReadSource(const YAML::Node& node) const {

@@ -201,6 +201,30 @@ TEST(ParseYaml, ColumnPaths) {
             "into JSON objects and Parquet structs)");
 }
 
+TEST(ParseYaml, VectorDimension) {
+  auto source = [](const std::string& column) {
+    return "sources:\n  - name: items\n    timestamp_field: ts\n    schema:\n"
+           "      - {name: ts, type: timestamp}\n      - " + column + "\n";
+  };
+  auto repo = ParseYaml(source("{name: embedding, type: list<float32>, dim: 384}"), "f.yaml");
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  EXPECT_EQ(repo->sources[0].schema[1].dim, 384);
+  EXPECT_EQ(repo->sources[0].schema[0].dim, 0);
+  EXPECT_EQ(ErrorOf(source("{name: embedding, type: list<float32>}")),
+            "featherstone.yaml:6:27: column 'embedding' of source 'items': list<float32> needs "
+            "'dim', the number of values in every vector (e.g. {name: embedding, type: "
+            "list<float32>, dim: 384})");
+  EXPECT_EQ(ErrorOf(source("{name: score, type: float32, dim: 3}")),
+            "featherstone.yaml:6:38: 'dim' of column 'score' of source 'items' applies only to "
+            "type list<float32>, not float32");
+  EXPECT_EQ(ErrorOf(source("{name: embedding, type: list<float32>, dim: 0}")),
+            "featherstone.yaml:6:53: 'dim' of column 'embedding' of source 'items' must be a "
+            "whole number from 1 to 1048576, got '0'");
+  EXPECT_EQ(ErrorOf(source("{name: embedding, type: list<float32>, dim: many}")),
+            "featherstone.yaml:6:53: 'dim' of column 'embedding' of source 'items' must be a "
+            "whole number from 1 to 1048576, got 'many'");
+}
+
 TEST(ParseYaml, KafkaSourceKeys) {
   const std::string kafka = R"(sources:
   - name: clicks

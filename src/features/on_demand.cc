@@ -87,6 +87,20 @@ Result<OnDemandFeaturePlan> PlanFeature(const definitions::Repo& repo,
     }
     return Status::Invalid(where, message);
   }
+  std::map<std::string, int32_t> dims;  // of the list<float32> names
+  for (const auto& name : plan.expression->Names()) {
+    const size_t dot = name.find('.');
+    int32_t dim = 0;
+    if (dot == std::string::npos) {
+      const core::ColumnSpec* field = core::FindColumn(view.request_schema, name);
+      dim = field == nullptr ? 0 : field->dim;
+    } else if (const definitions::FeatureView* source = repo.FindView(name.substr(0, dot))) {
+      dim = FeatureDimension(repo, *source, name.substr(dot + 1));
+    }
+    if (dim > 0) dims[name] = dim;
+  }
+  auto dims_ok = plan.expression->CheckDimensions(dims);
+  if (!dims_ok.ok()) return Status::Invalid(where, dims_ok.message());
   plan.type = *type;
   return plan;
 }

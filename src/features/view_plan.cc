@@ -117,6 +117,16 @@ class Planner {
         }
         auto type = expr.expression->Check(types);
         if (!type.ok()) return Status::Invalid(where, type.status().message());
+        std::map<std::string, int32_t> dims;  // of the list<float32> names
+        for (const auto& name : expr.expression->Names()) {
+          const auto* column = core::FindColumn(plan_->source->schema, name);
+          const int32_t dim = Find(name) != nullptr ? FeatureDimension(repo_, *plan_->view, name)
+                              : column != nullptr   ? column->dim
+                                                    : 0;
+          if (dim > 0) dims[name] = dim;
+        }
+        auto dims_ok = expr.expression->CheckDimensions(dims);
+        if (!dims_ok.ok()) return Status::Invalid(where, dims_ok.message());
         expr.type = *type;
         plan_->expressions.push_back(expr);
         return ValueRef{ValueKind::kExpression, plan_->expressions.size() - 1};
@@ -251,6 +261,23 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeOutputs(
     }
   }
   return outputs;
+}
+
+int32_t FeatureDimension(const definitions::Repo& repo, const definitions::FeatureView& view,
+                         const std::string& feature) {
+  const definitions::Source* source = repo.FindSource(view.source);
+  if (source == nullptr) return 0;
+  for (const definitions::Feature& f : view.features) {
+    if (f.name != feature) continue;
+    const bool keeps_value = f.kind == definitions::FeatureKind::kPassthrough ||
+                             (f.kind == definitions::FeatureKind::kAggregation &&
+                              (f.agg == "last" || f.agg == "first"));
+    if (!keeps_value) return 0;
+    const core::ColumnSpec* column =
+        core::FindColumn(source->schema, f.column.empty() ? f.name : f.column);
+    return column == nullptr ? 0 : column->dim;
+  }
+  return 0;
 }
 
 }  // namespace fst::features

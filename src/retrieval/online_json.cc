@@ -1,12 +1,28 @@
 #include "featherstone/retrieval/online_json.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 
 #include <fmt/format.h>
 
 #include "online_values.h"
 
 namespace fst::retrieval {
+namespace {
+
+// The double whose shortest text is the float's shortest text ("0.1", not 0.10000000149...),
+// so a vector reads as the offline outputs write it.
+double FloatAsWritten(float value) {
+  if (!std::isfinite(value)) return value;
+  char buf[32];
+  const auto written = std::to_chars(buf, buf + sizeof(buf), value);
+  double out = value;
+  std::from_chars(buf, written.ptr, out);
+  return out;
+}
+
+}  // namespace
 
 nlohmann::ordered_json ToJson(const OnlineValue& value) {
   return std::visit(
@@ -14,8 +30,11 @@ nlohmann::ordered_json ToJson(const OnlineValue& value) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::monostate>) {
           return nullptr;
-        } else if constexpr (std::is_same_v<T, std::vector<float>> ||
-                             std::is_same_v<T, std::vector<std::string>>) {
+        } else if constexpr (std::is_same_v<T, std::vector<float>>) {
+          nlohmann::ordered_json items = nlohmann::ordered_json::array();
+          for (float item : v) items.push_back(FloatAsWritten(item));
+          return items;
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           nlohmann::ordered_json items = nlohmann::ordered_json::array();
           for (const auto& item : v) items.push_back(item);
           return items;

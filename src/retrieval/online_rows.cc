@@ -55,9 +55,8 @@ transform::RowValue ToRowValue(const online::Value& value) {
   return std::visit(
       [](const auto& v) -> transform::RowValue {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::vector<float>> ||
-                      std::is_same_v<T, std::vector<std::string>>) {
-          return std::monostate{};  // lists never reach expressions (type-checked)
+        if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          return std::monostate{};  // lists of strings never reach expressions (type-checked)
         } else {
           return v;
         }
@@ -188,6 +187,7 @@ class EntityComputer {
       case transform::AggValue::Kind::kInt: return v.int_value;
       case transform::AggValue::Kind::kFloat: return v.float_value;
       case transform::AggValue::Kind::kEvent: return ArrayValue(EventColumn(a), v.int_value);
+      case transform::AggValue::Kind::kVector: return v.vector_value;
     }
     return std::monostate{};
   }
@@ -204,6 +204,8 @@ class EntityComputer {
           case transform::AggValue::Kind::kFloat: return v.float_value;
           case transform::AggValue::Kind::kEvent:
             return transform::RowValueAt(EventColumn(ref.index), v.int_value);
+          case transform::AggValue::Kind::kVector:
+            return v.vector_value;
         }
         return std::monostate{};
       }

@@ -132,8 +132,18 @@ Result<std::shared_ptr<arrow::Array>> ValuesToArray(core::ValueType type,
           b, values, [&](const std::string& v) { return b->Append(v); })));
       break;
     }
+    case ValueType::kListFloat32: {
+      auto* b = static_cast<arrow::ListBuilder*>(builder.get());
+      auto* items = static_cast<arrow::FloatBuilder*>(b->value_builder());
+      FST_RETURN_NOT_OK((AppendAll<arrow::ListBuilder, std::vector<float>>(
+          b, values, [&](const std::vector<float>& v) {
+            FST_RETURN_NOT_OK(b->Append());
+            return items->AppendValues(v);
+          })));
+      break;
+    }
     default:
-      return Status::Invalid("a list value cannot be an input of an on-demand feature");
+      return Status::Invalid("a list<string> value cannot be an input of an on-demand feature");
   }
   std::shared_ptr<arrow::Array> out;
   FST_RETURN_NOT_OK(builder->Finish(&out));

@@ -30,7 +30,7 @@ OnlineValue ArrayValue(const arrow::Array& array, int64_t i);
 OnlineValue FormatValue(core::ValueType type, OnlineValue value);
 
 // Raw values of `type` as an Arrow array of core::ToArrowType(type).
-// Errors: Invalid for list types (no expression reads them).
+// Errors: Invalid for list<string> (no expression reads it).
 Result<std::shared_ptr<arrow::Array>> ValuesToArray(core::ValueType type,
                                                     const std::vector<const OnlineValue*>& values);
 

@@ -33,6 +33,7 @@ sources:
       - {name: amount, type: float64}
       - {name: qty, type: int32}
       - {name: status, type: string}
+      - {name: embedding, type: list<float32>, dim: 3}
       - {name: event_ts, type: timestamp}
       - {name: created_ts, type: timestamp}
 feature_views:
@@ -68,9 +69,19 @@ feature_views:
     features:
       - {name: qty}
       - {name: status}
+  - name: embeddings
+    entities: [customer]
+    source: orders
+    ttl: 3d
+    features:
+      - {name: embedding}
+      - {name: embedding_last_2d, agg: last, column: embedding, window: 2d}
+      - {name: embedding_first_5d, agg: first, column: embedding, window: 5d}
+      - {name: embedding_avg_3d, agg: avg, column: embedding, window: 3d}
+      - {name: embedding_norm, expr: "norm(embedding)"}
 )yaml";
 
-const char* kViews[] = {"customer_features", "windows_only", "latest_only"};
+const char* kViews[] = {"customer_features", "windows_only", "latest_only", "embeddings"};
 
 const int64_t kDay = core::kMicrosPerDay;
 const int64_t kBase = 1'767'225'600'000'000;  // 2026-01-01
@@ -80,7 +91,7 @@ const int64_t kBase = 1'767'225'600'000'000;  // 2026-01-01
 int64_t WriteOrders(const std::string& path, std::mt19937_64& rng, int rows, int keys,
                     int first_day, int days) {
   std::ofstream out(path);
-  out << "customer_id,amount,qty,status,event_ts,created_ts\n";
+  out << "customer_id,amount,qty,status,embedding,event_ts,created_ts\n";
   int64_t max_ts = 0;
   for (int r = 0; r < rows; ++r) {
     const int64_t ts = kBase + first_day * kDay +
@@ -90,7 +101,12 @@ int64_t WriteOrders(const std::string& path, std::mt19937_64& rng, int rows, int
     if (rng() % 8 != 0) out << static_cast<double>(rng() % 10000) / 100.0;
     out << ",";
     if (rng() % 6 != 0) out << rng() % 7;
-    out << "," << (rng() % 2 ? "paid" : "new") << "," << core::FormatTimestamp(ts) << ",";
+    out << "," << (rng() % 2 ? "paid" : "new") << ",";
+    if (rng() % 5 != 0) {  // a vector of small values, some repeated; else a null vector
+      out << "\"[" << rng() % 5 << ", " << static_cast<double>(rng() % 100) / 8.0 << ", -"
+          << rng() % 3 << "]\"";
+    }
+    out << "," << core::FormatTimestamp(ts) << ",";
     if (rng() % 3 != 0) out << core::FormatTimestamp(ts + static_cast<int64_t>(rng() % 3) * 1000000);
     out << "\n";
   }

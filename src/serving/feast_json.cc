@@ -25,9 +25,11 @@ Result<json> ParseDocument(std::string_view body) {
   return doc;
 }
 
-// A {name: [scalar, ...]} object as columns of text: (name, values) in body order.
+// A {name: [scalar, ...]} object as columns of text: (name, values) in body order. With
+// `vectors`, a value may also be an array (a list<float32> request value, e.g. a query
+// embedding), passed on as its JSON text and checked where it is coerced.
 Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TextColumns(
-    const json& object, const std::string& field) {
+    const json& object, const std::string& field, bool vectors = false) {
   if (!object.is_object()) {
     return Status::Invalid("'", field, "' must be an object of columns, e.g. {\"customer_id\": "
                            "[42, 43]}, got ", TypeName(object));
@@ -41,6 +43,10 @@ Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TextColumn
     std::vector<std::string> texts;
     texts.reserve(values.size());
     for (size_t i = 0; i < values.size(); ++i) {
+      if (vectors && values[i].is_array()) {
+        texts.push_back(values[i].dump());
+        continue;
+      }
       FST_ASSIGN_OR_RAISE(auto text,
                           ScalarText(values[i], where + "[" + std::to_string(i) + "]"));
       texts.push_back(std::move(text));
@@ -136,7 +142,8 @@ Result<OnlineRequest> OnlineRequestFromJson(const json& doc) {
     for (auto& [name, values] : keys) request.entities[e].emplace_back(name, values[e]);
   }
   if (doc.contains("request_data")) {
-    FST_ASSIGN_OR_RAISE(auto fields, TextColumns(doc.at("request_data"), "request_data"));
+    FST_ASSIGN_OR_RAISE(auto fields,
+                        TextColumns(doc.at("request_data"), "request_data", /*vectors=*/true));
     if (!fields.empty()) request.requests.resize(n);
     for (auto& [name, values] : fields) {
       if (values.size() != n && values.size() != 1) {

@@ -56,6 +56,13 @@ TEST(ScalarText, TextFormsTheEngineReads) {
 }
 
 // Each malformed body is refused with a message naming what is wrong.
+TEST(ParseOnlineRequest, RequestVectorsAsJsonText) {
+  auto r = ParseOnlineRequest(
+      R"({"features": ["v:a"], "entities": {"id": [1, 2]}, "request_data": {"q": [[0.5, 1]]}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->requests[1], (retrieval::EntityKeyText{{"q", "[0.5,1]"}}));
+}
+
 TEST(ParseOnlineRequest, BadBodiesNameTheField) {
   const std::pair<const char*, const char*> cases[] = {
       {"{\"features\": [\"v:a\"], \"entities\": ", "malformed JSON at byte"},

@@ -69,6 +69,29 @@ Result<core::ValueType> Expression::Check(
   return *typing.result[static_cast<size_t>(tree_->root.id)];
 }
 
+namespace {
+
+Status CheckVectorPairs(const internal::Node& node, const std::map<std::string, int32_t>& dims) {
+  for (const internal::Node& child : node.children) {
+    FST_RETURN_NOT_OK(CheckVectorPairs(child, dims));
+  }
+  if (node.kind != internal::NodeKind::kCall || node.children.size() != 2 ||
+      !internal::IsVectorFunction(node.function)) {
+    return Status::OK();
+  }
+  const auto a = dims.find(node.children[0].text), b = dims.find(node.children[1].text);
+  if (a == dims.end() || b == dims.end() || a->second == b->second) return Status::OK();
+  return Status::Invalid("column ", node.column, ": ", node.text,
+                         " of vectors of different dimensions: '", a->first, "' has ", a->second,
+                         " values, '", b->first, "' has ", b->second);
+}
+
+}  // namespace
+
+Status Expression::CheckDimensions(const std::map<std::string, int32_t>& dims) const {
+  return CheckVectorPairs(tree_->root, dims);
+}
+
 Result<std::shared_ptr<arrow::Array>> Expression::Evaluate(
     const std::map<std::string, std::shared_ptr<arrow::Array>>& inputs,
     const std::shared_ptr<arrow::Array>& lookup_time, int64_t length) const {

@@ -271,6 +271,10 @@ class Evaluator {
       case Function::kRegexMatch:
       case Function::kTokenCount:
         return Text(node, args);
+      case Function::kDot:
+      case Function::kCosine:
+      case Function::kNorm:
+        return VectorCall(node.function, args);
     }
     return Status::Invalid("column ", node.column, ": unknown function");
   }
@@ -375,6 +379,44 @@ class Evaluator {
   static Result<Datum> Finish(arrow::ArrayBuilder* builder) {
     std::shared_ptr<arrow::Array> array;
     FST_RETURN_NOT_OK(builder->Finish(&array));
+    return Datum(std::move(array));
+  }
+
+  // --- Vector functions: a loop over the rows of list<float32> arrays.
+  Result<Datum> VectorCall(Function function, const std::vector<Datum>& args) const {
+    std::vector<std::shared_ptr<arrow::ListArray>> lists;
+    for (const Datum& arg : args) {
+      if (arg.is_scalar()) return Datum(arrow::MakeNullScalar(arrow::float64()));  // null literal
+      lists.push_back(std::static_pointer_cast<arrow::ListArray>(arg.make_array()));
+    }
+    auto vector = [&lists](size_t a, int64_t i) {
+      const arrow::ListArray& list = *lists[a];
+      const auto& items = static_cast<const arrow::FloatArray&>(*list.values());
+      const int64_t begin = list.value_offset(i), end = list.value_offset(i + 1);
+      VectorRef v{items.raw_values() + begin, end - begin, false};
+      for (int64_t k = begin; k < end && !v.null_item; ++k) v.null_item = items.IsNull(k);
+      return v;
+    };
+    arrow::DoubleBuilder out;
+    FST_RETURN_NOT_OK(out.Reserve(length_));
+    for (int64_t i = 0; i < length_; ++i) {
+      double value = 0;
+      bool valid = true;
+      for (const auto& list : lists) valid = valid && !list->IsNull(i);
+      if (valid) {
+        switch (function) {
+          case Function::kDot: valid = DotVector(vector(0, i), vector(1, i), &value); break;
+          case Function::kCosine: valid = CosineVector(vector(0, i), vector(1, i), &value); break;
+          default: valid = NormVector(vector(0, i), &value); break;
+        }
+      }
+      if (valid) {
+        out.UnsafeAppend(value);
+      } else {
+        out.UnsafeAppendNull();
+      }
+    }
+    FST_ASSIGN_OR_RAISE(auto array, out.Finish());
     return Datum(std::move(array));
   }
 

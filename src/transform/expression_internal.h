@@ -49,7 +49,16 @@ enum class Function {
   kContains,
   kRegexMatch,
   kTokenCount,
+  // Vector functions over list<float32> (docs/expressions.md "Vectors"): float64 results.
+  kDot,
+  kCosine,
+  kNorm,
 };
+
+// True for the functions that take list<float32> arguments.
+inline bool IsVectorFunction(Function f) {
+  return f == Function::kDot || f == Function::kCosine || f == Function::kNorm;
+}
 
 // A literal's value: null, true/false, an int64, a float64 or a string.
 using Literal = std::variant<std::monostate, bool, int64_t, double, std::string>;

@@ -86,4 +86,34 @@ inline int64_t TokenCount(std::string_view s) {
 inline bool TextContains(std::string_view s, std::string_view part) {
   return s.find(part) != std::string_view::npos;
 }
+// --- Vector functions (dot, cosine, norm) over float32 items, summed in double in item order.
+// Null (false) when the vectors differ in length or hold a null item (`null_item`), and for
+// cosine when either vector is all zeros (its direction is undefined).
+
+struct VectorRef {
+  const float* items = nullptr;
+  int64_t size = 0;
+  bool null_item = false;
+};
+
+inline bool DotVector(VectorRef a, VectorRef b, double* out) {
+  if (a.size != b.size || a.null_item || b.null_item) return false;
+  double sum = 0;
+  for (int64_t k = 0; k < a.size; ++k) sum += double{a.items[k]} * double{b.items[k]};
+  *out = sum;
+  return true;
+}
+inline bool NormVector(VectorRef a, double* out) {
+  if (!DotVector(a, a, out)) return false;
+  *out = std::sqrt(*out);
+  return true;
+}
+inline bool CosineVector(VectorRef a, VectorRef b, double* out) {
+  double dot = 0, na = 0, nb = 0;
+  if (!DotVector(a, b, &dot) || !NormVector(a, &na) || !NormVector(b, &nb)) return false;
+  if (na == 0 || nb == 0) return false;
+  *out = dot / (na * nb);
+  return true;
+}
+
 }  // namespace fst::transform::internal

@@ -34,6 +34,9 @@ constexpr FunctionInfo kFunctions[] = {
     {"length", Function::kLength, 1, 1},  {"lower", Function::kLower, 1, 1},
     {"upper", Function::kUpper, 1, 1},    {"contains", Function::kContains, 2, 2},
     {"regex_match", Function::kRegexMatch, 2, 2}, {"token_count", Function::kTokenCount, 1, 1},
+    // Vector functions.
+    {"dot", Function::kDot, 2, 2},        {"cosine", Function::kCosine, 2, 2},
+    {"norm", Function::kNorm, 1, 1},
 };
 
 // regex_match's pattern, compiled once for every row the expression evaluates

@@ -6,6 +6,7 @@
 #include <locale>
 #include <map>
 #include <sstream>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,9 +26,10 @@ using internal::NodeKind;
 using internal::Op;
 using internal::Type;
 
-// One value: null, bool, an integer (also timestamps in µs and dates in days), a float, or
-// the bytes of a string.
-using Value = std::variant<std::monostate, bool, int64_t, double, std::string>;
+// One value: null, bool, an integer (also timestamps in µs and dates in days), a float, the
+// bytes of a string, or a list<float32> vector (its items; nullopt: a null item).
+using Value = std::variant<std::monostate, bool, int64_t, double, std::string,
+                           std::vector<std::optional<float>>>;
 
 bool IsNull(const Value& v) { return std::holds_alternative<std::monostate>(v); }
 
@@ -59,6 +61,19 @@ Value Read(const arrow::Array& array, int64_t row) {
       return static_cast<const arrow::TimestampArray&>(array).Value(row);
     case arrow::Type::DATE32:
       return int64_t{static_cast<const arrow::Date32Array&>(array).Value(row)};
+    case arrow::Type::LIST: {
+      const auto& list = static_cast<const arrow::ListArray&>(array);
+      std::vector<std::optional<float>> items;
+      const auto slice = list.value_slice(row);
+      for (int64_t k = 0; k < slice->length(); ++k) {
+        if (slice->IsNull(k)) {
+          items.push_back(std::nullopt);
+        } else {
+          items.push_back(static_cast<const arrow::FloatArray&>(*slice).Value(k));
+        }
+      }
+      return items;
+    }
     default:
       return std::monostate{};
   }
@@ -240,6 +255,13 @@ class RowEvaluator {
         break;
     }
     std::vector<Value> args;
+    if (internal::IsVectorFunction(node.function)) {
+      for (const Node& child : node.children) {
+        args.push_back(Eval(child, row));
+        if (IsNull(args.back())) return std::monostate{};
+      }
+      return VectorFunction(node.function, args);
+    }
     for (size_t i = 0; i < node.children.size(); ++i) {
       args.push_back(Arg(node, i, row));
       if (IsNull(args.back())) return std::monostate{};
@@ -340,6 +362,31 @@ class RowEvaluator {
         const std::optional<bool> found = (*pattern)->Search(s);
         return found ? Value(*found) : Value();
       }
+    }
+  }
+
+  // dot, cosine and norm by their definitions: sums of products in double, item by item.
+  static Value VectorFunction(Function function, const std::vector<Value>& args) {
+    using Items = std::vector<std::optional<float>>;
+    const Items& a = std::get<Items>(args[0]);
+    const Items& b = std::get<Items>(args.size() > 1 ? args[1] : args[0]);
+    if (a.size() != b.size()) return std::monostate{};
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t k = 0; k < a.size(); ++k) {
+      if (!a[k] || !b[k]) return std::monostate{};
+      const double x = *a[k], y = *b[k];
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    switch (function) {
+      case Function::kDot:
+        return ab;
+      case Function::kNorm:
+        return std::sqrt(aa);
+      default:
+        if (aa == 0 || bb == 0) return std::monostate{};
+        return ab / (std::sqrt(aa) * std::sqrt(bb));
     }
   }
 

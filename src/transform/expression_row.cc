@@ -4,6 +4,7 @@
 // byte-wise string comparison and fmin/fmax written out.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <arrow/api.h>
 
@@ -67,7 +68,8 @@ class Walker {
   RowValue Eval(const Node& node) const {
     if (!ResultType(node)) return std::monostate{};
     switch (node.kind) {
-      case NodeKind::kLiteral: return node.literal;
+      case NodeKind::kLiteral:
+        return std::visit([](const auto& v) -> RowValue { return v; }, node.literal);
       case NodeKind::kName: return inputs_[static_cast<size_t>(name_index_[static_cast<size_t>(node.id)])];
       case NodeKind::kUnary: return Unary(node);
       case NodeKind::kBinary: return Binary(node);
@@ -161,6 +163,10 @@ class Walker {
         return std::monostate{};
       case Function::kIsNull:
         return IsNull(Eval(node.children[0]));
+      case Function::kDot:
+      case Function::kCosine:
+      case Function::kNorm:
+        return Vector(node);
       case Function::kDaysSince: {
         const RowValue x = Eval(node.children[0]);
         if (IsNull(x) || !lookup_time_.has_value()) return std::monostate{};
@@ -230,6 +236,27 @@ class Walker {
     }
   }
 
+  // --- Vector functions, null when an argument is.
+  RowValue Vector(const Node& node) const {
+    RowValue args[2];
+    internal::VectorRef refs[2];
+    for (size_t i = 0; i < node.children.size(); ++i) {
+      args[i] = Eval(node.children[i]);
+      const auto* v = std::get_if<std::vector<float>>(&args[i]);
+      if (v == nullptr) return std::monostate{};
+      refs[i] = {v->data(), static_cast<int64_t>(v->size()), false};
+    }
+    double out = 0;
+    bool valid = false;
+    switch (node.function) {
+      case Function::kDot: valid = internal::DotVector(refs[0], refs[1], &out); break;
+      case Function::kCosine: valid = internal::CosineVector(refs[0], refs[1], &out); break;
+      default: valid = internal::NormVector(refs[0], &out); break;
+    }
+    if (!valid) return std::monostate{};
+    return out;
+  }
+
   // min/max fold left to right over every argument; clamp(x, lo, hi) is min(max(x, lo), hi).
   // Floats follow Arrow's element-wise min/max: fmin/fmax, where a NaN loses to a number.
   // Null when any argument is.
@@ -286,6 +313,16 @@ RowValue RowValueAt(const arrow::Array& array, int64_t i) {
     case arrow::Type::STRING:
     case arrow::Type::BINARY:
       return static_cast<const arrow::BinaryArray&>(array).GetString(i);
+    case arrow::Type::LIST: {
+      const auto& list = static_cast<const arrow::ListArray&>(array);
+      if (list.value_type()->id() != arrow::Type::FLOAT) return std::monostate{};
+      const auto& items = static_cast<const arrow::FloatArray&>(*list.values());
+      std::vector<float> v;
+      for (int64_t k = list.value_offset(i); k < list.value_offset(i + 1); ++k) {
+        v.push_back(items.IsNull(k) ? std::numeric_limits<float>::quiet_NaN() : items.Value(k));
+      }
+      return v;
+    }
     default:
       return std::monostate{};
   }

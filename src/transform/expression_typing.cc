@@ -49,6 +49,7 @@ class Typer {
   Result<Typing> Run(const Node& root) {
     FST_RETURN_NOT_OK(Visit(root));
     if (!Of(root)) return Status::Invalid(Column(root), "the expression is always null");
+    if (Of(root) == ValueType::kListFloat32) return VectorMisuse(root);
     return std::move(typing_);
   }
 
@@ -60,8 +61,20 @@ class Typer {
     typing_.operand[static_cast<size_t>(node.id)] = operand;
   }
 
+  // A list<float32> value outside the vector functions and is_null.
+  static Status VectorMisuse(const Node& node) {
+    return Status::Invalid(Column(node), "'", node.text, "' is a list<float32>; vectors are "
+                           "used only in dot, cosine, norm and is_null");
+  }
+
   Status Visit(const Node& node) {
     for (const Node& child : node.children) FST_RETURN_NOT_OK(Visit(child));
+    const bool takes_vectors = node.kind == NodeKind::kCall &&
+                               (IsVectorFunction(node.function) ||
+                                node.function == Function::kIsNull);
+    for (const Node& child : node.children) {
+      if (!takes_vectors && Of(child) == ValueType::kListFloat32) return VectorMisuse(child);
+    }
     switch (node.kind) {
       case NodeKind::kLiteral:
         return VisitLiteral(node);
@@ -98,10 +111,10 @@ class Typer {
     if (it == types_.end()) {
       return Status::Invalid(Column(node), "unknown name '", node.text, "'");
     }
-    if (it->second == ValueType::kListFloat32 || it->second == ValueType::kListString) {
+    if (it->second == ValueType::kListString) {
       return Status::Invalid(Column(node), "'", node.text, "' is a ",
                              core::ValueTypeName(it->second),
-                             "; lists cannot be used in expressions");
+                             "; lists of strings cannot be used in expressions");
     }
     Set(node, it->second, it->second);
     return Status::OK();
@@ -227,6 +240,17 @@ class Typer {
       }
       case Function::kIsNull:
         Set(node, ValueType::kBool, args[0] ? args[0] : Type(ValueType::kBool));
+        return Status::OK();
+      case Function::kDot:
+      case Function::kCosine:
+      case Function::kNorm:
+        for (const Type& arg : args) {
+          if (arg && *arg != ValueType::kListFloat32) {
+            return Status::Invalid(prefix, " needs list<float32> vectors, found ",
+                                   TypeName(arg));
+          }
+        }
+        Set(node, ValueType::kFloat64, ValueType::kListFloat32);
         return Status::OK();
       case Function::kDaysSince:
         if (args[0] && *args[0] != ValueType::kTimestamp && *args[0] != ValueType::kDate) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -153,11 +154,11 @@ class Output {
   AggValue Get(int64_t q) const {
     const auto i = static_cast<size_t>(q);
     if (UsesIndex()) {
-      return index_[i] < 0 ? AggValue{} : AggValue{AggValue::Kind::kEvent, index_[i], 0};
+      return index_[i] < 0 ? AggValue{} : AggValue{AggValue::Kind::kEvent, index_[i], 0, {}};
     }
     if (!valid_[i]) return AggValue{};
-    if (int_output_) return AggValue{AggValue::Kind::kInt, ints_[i], 0};
-    return AggValue{AggValue::Kind::kFloat, 0, doubles_[i]};
+    if (int_output_) return AggValue{AggValue::Kind::kInt, ints_[i], 0, {}};
+    return AggValue{AggValue::Kind::kFloat, 0, doubles_[i], {}};
   }
 
   Result<std::shared_ptr<arrow::Array>> Finish(const std::shared_ptr<arrow::Array>& column) {
@@ -501,6 +502,69 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
   }
 }
 
+// --- avg over list<float32>: the element-wise mean of each query's window, recomputed per
+// query (O(window events x dim)); nullopt where the window has no vector or mixed lengths.
+bool IsVectorAvg(const AggRequest& r, const Events& events) {
+  return r.fn == AggFunction::kAvg && r.column >= 0 &&
+         events.columns[static_cast<size_t>(r.column)]->type_id() == arrow::Type::LIST;
+}
+
+std::vector<std::optional<std::vector<float>>> VectorAverages(
+    const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
+    int64_t num_queries, const AggRequest& r) {
+  const auto& list =
+      static_cast<const arrow::ListArray&>(*events.columns[static_cast<size_t>(r.column)]);
+  const auto& items = static_cast<const arrow::FloatArray&>(*list.values());
+  std::vector<std::optional<std::vector<float>>> out(static_cast<size_t>(num_queries));
+  std::vector<double> sums;
+  for (const QueryGroup& g : groups) {
+    int64_t lo = g.event_begin, hi = g.event_begin;
+    for (int64_t q = g.query_begin; q < g.query_end; ++q) {
+      const int64_t t = query_ts[q];
+      while (hi < g.event_end && events.ts[hi] <= t) ++hi;
+      int64_t start = 0;
+      if (WindowStart(t, r.window_us, &start)) {
+        while (lo < hi && events.ts[lo] <= start) ++lo;
+      }
+      int64_t n = 0;
+      bool same_length = true;
+      for (int64_t e = lo; e < hi && same_length; ++e) {
+        if (list.IsNull(e)) continue;
+        const int64_t begin = list.value_offset(e), size = list.value_length(e);
+        if (n++ == 0) sums.assign(static_cast<size_t>(size), 0.0);
+        same_length = static_cast<size_t>(size) == sums.size();
+        for (int64_t k = 0; k < size && same_length; ++k) {
+          sums[static_cast<size_t>(k)] += items.Value(begin + k);
+        }
+      }
+      if (n == 0 || !same_length) continue;
+      std::vector<float> mean(sums.size());
+      for (size_t k = 0; k < sums.size(); ++k) {
+        mean[k] = static_cast<float>(sums[k] / static_cast<double>(n));
+      }
+      out[static_cast<size_t>(q)] = std::move(mean);
+    }
+  }
+  return out;
+}
+
+Result<std::shared_ptr<arrow::Array>> VectorAverageArray(
+    const std::vector<std::optional<std::vector<float>>>& values) {
+  arrow::ListBuilder builder(arrow::default_memory_pool(), std::make_shared<arrow::FloatBuilder>());
+  auto* items = static_cast<arrow::FloatBuilder*>(builder.value_builder());
+  for (const auto& v : values) {
+    if (!v) {
+      FST_RETURN_NOT_OK(builder.AppendNull());
+      continue;
+    }
+    FST_RETURN_NOT_OK(builder.Append());
+    FST_RETURN_NOT_OK(items->AppendValues(*v));
+  }
+  std::shared_ptr<arrow::Array> out;
+  FST_RETURN_NOT_OK(builder.Finish(&out));
+  return out;
+}
+
 Result<std::vector<std::shared_ptr<arrow::Array>>> Run(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
     int64_t num_queries, const std::vector<AggRequest>& requests) {
@@ -508,6 +572,12 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> Run(
   for (const auto& r : requests) {
     if (r.column >= static_cast<int>(events.columns.size())) {
       return Status::Invalid("aggregation column index out of range");
+    }
+    if (IsVectorAvg(r, events)) {
+      FST_ASSIGN_OR_RAISE(auto result, VectorAverageArray(VectorAverages(
+                                           events, groups, query_ts, num_queries, r)));
+      results.push_back(std::move(result));
+      continue;
     }
     const arrow::Array* array = r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get();
     ColumnView col(array);
@@ -543,6 +613,9 @@ Result<core::ValueType> AggResultType(AggFunction fn, core::ValueType input, boo
     case AggFunction::kLast:
     case AggFunction::kFirst:
       return input;
+    case AggFunction::kAvg:
+      if (input == ValueType::kListFloat32 && has_column) return ValueType::kListFloat32;
+      break;
     default:
       break;
   }
@@ -591,6 +664,13 @@ Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
   for (const auto& r : requests) {
     if (r.column >= static_cast<int>(events.columns.size())) {
       return Status::Invalid("aggregation column index out of range");
+    }
+    if (IsVectorAvg(r, events)) {
+      auto mean = std::move(VectorAverages(events, {group}, &t, 1, r).front());
+      AggValue value;
+      if (mean) value = AggValue{AggValue::Kind::kVector, 0, 0, std::move(*mean)};
+      values.push_back(std::move(value));
+      continue;
     }
     ColumnView col(r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get());
     Output out(r.fn, IntegerSum(r, events), 1);

@@ -9,6 +9,8 @@
 #include <string>
 
 #include <arrow/array/builder_base.h>
+#include <arrow/array/builder_nested.h>
+#include <arrow/array/builder_primitive.h>
 #include <arrow/compare.h>
 #include <arrow/scalar.h>
 #include <arrow/type.h>
@@ -135,6 +137,32 @@ int64_t CountDistinct(const arrow::Array& column, const std::vector<int64_t>& ro
   return static_cast<int64_t>(seen.size());
 }
 
+// avg over list<float32> by its definition: per item, the double sum of the vectors' items
+// over their count, rounded to float32; null when the vectors differ in length.
+Status AppendVectorMean(const arrow::Array& column, const std::vector<int64_t>& values,
+                        arrow::ArrayBuilder* out) {
+  const auto& list = checked_cast<const arrow::ListArray&>(column);
+  std::vector<std::vector<float>> vectors;
+  for (int64_t e : values) {
+    const auto items = list.value_slice(e);
+    std::vector<float> v;
+    for (int64_t k = 0; k < items->length(); ++k) {
+      v.push_back(checked_cast<const arrow::FloatArray&>(*items).Value(k));
+    }
+    if (!vectors.empty() && v.size() != vectors.front().size()) return out->AppendNull();
+    vectors.push_back(std::move(v));
+  }
+  auto* builder = checked_cast<arrow::ListBuilder*>(out);
+  FST_RETURN_NOT_OK(builder->Append());
+  auto* items = checked_cast<arrow::FloatBuilder*>(builder->value_builder());
+  for (size_t k = 0; k < vectors.front().size(); ++k) {
+    double sum = 0;
+    for (const auto& v : vectors) sum += v[k];
+    FST_RETURN_NOT_OK(items->Append(static_cast<float>(sum / static_cast<double>(vectors.size()))));
+  }
+  return Status::OK();
+}
+
 // Appends the value of `fn` over `rows`, the events in one query's window in PIT order.
 Status AppendValue(AggFunction fn, const arrow::Array* column, const std::vector<int64_t>& rows,
                    arrow::ArrayBuilder* out) {
@@ -162,6 +190,7 @@ Status AppendValue(AggFunction fn, const arrow::Array* column, const std::vector
     }
     case AggFunction::kAvg: {
       if (n == 0) return out->AppendNull();
+      if (column->type_id() == arrow::Type::LIST) return AppendVectorMean(*column, values, out);
       double sum = 0;
       for (int64_t e : values) sum += FloatAt(*column, e);
       return out->AppendScalar(arrow::DoubleScalar(sum / static_cast<double>(n)));

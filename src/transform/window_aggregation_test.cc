@@ -106,7 +106,8 @@ class Generator {
     const std::vector<ValueType> types = {
         ValueType::kFloat64, ValueType::kInt64,   ValueType::kString, ValueType::kTimestamp,
         ValueType::kInt32,   ValueType::kFloat32, ValueType::kBool,   ValueType::kDate,
-        ValueType::kInt64,   ValueType::kBytes,   ValueType::kListString};
+        ValueType::kInt64,   ValueType::kBytes,   ValueType::kListString,
+        ValueType::kListFloat32};
     constexpr size_t kExtreme = 8;
     std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
     for (size_t c = 0; c < types.size(); ++c) {
@@ -231,6 +232,15 @@ class Generator {
         for (int64_t k = Pick(3); k > 0 && st.ok(); --k) {
           st = static_cast<arrow::StringBuilder*>(list->value_builder())->Append(
               std::string(1, static_cast<char>('a' + Pick(2))));
+        }
+        break;
+      }
+      case ValueType::kListFloat32: {  // embeddings of dim 3, often equal (ties, duplicates)
+        auto* list = static_cast<arrow::ListBuilder*>(b);
+        st = list->Append();
+        for (int k = 0; k < 3 && st.ok(); ++k) {
+          st = static_cast<arrow::FloatBuilder*>(list->value_builder())->Append(
+              static_cast<float>(Pick(3)) / 4);
         }
         break;
       }
@@ -422,9 +432,27 @@ TEST(AggregateWindowsReference, RejectsWhatThePlannerRejects) {
   EXPECT_FALSE(run({{0, 2, 0, 1}}, {AggFunction::kCount, 5, 0}).ok());  // past the events
 }
 
-// What a value denotes: "null", the value as text, a float64 by its bits.
+// The bits of float items, as "[b1 b2 ...]".
+std::string FloatBits(const std::vector<float>& items) {
+  std::string out = "[";
+  for (float x : items) out += std::to_string(std::bit_cast<int32_t>(x)) + " ";
+  return out + "]";
+}
+
+// What a value denotes: "null", the value as text, a float64 or float vector by its bits.
 std::string Denoted(const arrow::Array& array, int64_t i) {
   if (array.IsNull(i)) return "null";
+  if (array.type_id() == arrow::Type::LIST) {
+    const auto& list = static_cast<const arrow::ListArray&>(array);
+    if (list.value_type()->id() == arrow::Type::FLOAT) {
+      const auto& items = static_cast<const arrow::FloatArray&>(*list.values());
+      std::vector<float> v;
+      for (int64_t k = list.value_offset(i); k < list.value_offset(i + 1); ++k) {
+        v.push_back(items.Value(k));
+      }
+      return FloatBits(v);
+    }
+  }
   if (array.type_id() == arrow::Type::DOUBLE) {
     const double x = static_cast<const arrow::DoubleArray&>(array).Value(i);
     return std::to_string(std::bit_cast<int64_t>(x));
@@ -437,6 +465,7 @@ std::string Denoted(const AggValue& v, const arrow::Array& column) {
     case AggValue::Kind::kInt: return std::to_string(v.int_value);
     case AggValue::Kind::kFloat: return std::to_string(std::bit_cast<int64_t>(v.float_value));
     case AggValue::Kind::kEvent: return Denoted(column, v.int_value);
+    case AggValue::Kind::kVector: return FloatBits(v.vector_value);
   }
   return "";
 }

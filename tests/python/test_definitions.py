@@ -70,7 +70,7 @@ sources:
       - {name: qty, type: int32}
       - {name: paid, type: bool}
       - {name: day, type: date}
-      - {name: embedding, type: list<float32>}
+      - {name: embedding, type: list<float32>, dim: 4}
       - {name: tags, type: list<string>}
       - {name: raw, type: bytes}
       - {name: event_ts, type: timestamp}
@@ -103,7 +103,7 @@ def define_all_kinds(fs):
     orders = fst.FileSource("orders", schema=[
         ("customer_id", int, False), ("store_id", str), ("order_id", pa.string()),
         ("amount", float), ("score", pa.float32()), ("qty", pa.int32()), ("paid", bool),
-        ("day", dt.date), ("embedding", pa.list_(pa.float32())), ("tags", "list<string>"),
+        ("day", dt.date), ("embedding", pa.list_(pa.float32(), 4)), ("tags", "list<string>"),
         ("raw", bytes), ("event_ts", pa.timestamp("us", tz="UTC"))],
         timestamp_field="event_ts", format="parquet")
 

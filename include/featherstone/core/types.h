@@ -1,6 +1,7 @@
 // Value types of the definitions format (DESIGN section 2) and their Arrow equivalents.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,7 @@ struct ColumnSpec {
   ValueType type = ValueType::kString;
   bool nullable = true;
   std::string path;  // dotted JSON path for nested input; empty = `name`
+  int32_t dim = 0;   // list<float32> only (required there, > 0): items in every value
 };
 
 using Schema = std::vector<ColumnSpec>;

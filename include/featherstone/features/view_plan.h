@@ -69,6 +69,11 @@ Result<ViewPlan> PlanView(const definitions::Repo& repo, const std::string& view
 // latest values, shadowed by the planned features of the same name.
 std::map<std::string, ValueRef> ExpressionInputs(const ViewPlan& plan);
 
+// The declared dim of the vectors feature `feature` of `view` holds: its source column's for a
+// passthrough, last or first of a list<float32> column; 0 otherwise (or when unknown).
+int32_t FeatureDimension(const definitions::Repo& repo, const definitions::FeatureView& view,
+                         const std::string& feature);
+
 // Evaluates the plan's outputs for `n` rows from the latest-row values (one array per
 // latest column), the aggregation values (one per aggregation) and the lookup times (µs).
 Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeOutputs(

@@ -27,7 +27,8 @@ struct OnlineRequest {
 
 // Parses {"feature_service": S | "features": [...], "entities": {key: [v, ...]},
 // "request_data": {field: [v, ...]}, "full_feature_names": b, "at": TS}. Entity and request
-// values may be JSON numbers, strings or booleans; columns are column-major and of one length
+// values may be JSON numbers, strings or booleans (request values also arrays of numbers, for
+// list<float32> fields); columns are column-major and of one length
 // (a request_data column of length 1 applies to every entity).
 // Errors: Invalid naming the field (malformed JSON with its byte offset).
 Result<OnlineRequest> ParseOnlineRequest(std::string_view body);

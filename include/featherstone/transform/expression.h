@@ -44,6 +44,11 @@ class Expression {
   // string by float64"), a list column, or an expression that is always null.
   Result<core::ValueType> Check(const std::map<std::string, core::ValueType>& types) const;
 
+  // Checks that dot and cosine pair vectors of one dimension; `dims` maps list<float32> names
+  // to their declared dim (a name not in it is not checked). Errors: Invalid "column N: dot
+  // of vectors of different dimensions: 'a' has 384 values, 'b' has 3".
+  Status CheckDimensions(const std::map<std::string, int32_t>& dims) const;
+
   // Evaluates over `length` rows into an array of ToArrowType(Check(...)). `inputs` maps every
   // name to an array of `length` rows whose Arrow type is ToArrowType of a value type (that
   // type is the name's type); `lookup_time` holds the lookup time of each row for days_since
@@ -67,10 +72,13 @@ class Expression {
 };
 
 // One value for row-at-a-time evaluation: null, a bool, an integer (int32, int64, a timestamp
-// in µs, a date in days), a float (float32 or float64) or the bytes of a string.
-using RowValue = std::variant<std::monostate, bool, int64_t, double, std::string>;
+// in µs, a date in days), a float (float32 or float64), the bytes of a string or the items of a
+// list<float32> vector.
+using RowValue =
+    std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<float>>;
 
-// Row `i` of `array` (of the Arrow type of a value type other than a list) as a RowValue.
+// Row `i` of `array` (of the Arrow type of a value type other than list<string>) as a RowValue;
+// a null item of a vector reads as NaN.
 RowValue RowValueAt(const arrow::Array& array, int64_t i);
 
 // An expression typed once for the types of its names, then evaluated one row at a time: for

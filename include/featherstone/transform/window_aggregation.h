@@ -21,8 +21,9 @@ Result<AggFunction> ParseAggFunction(std::string_view text);
 
 // The result type of `fn` over a column of type `input` (`has_column` false: count of rows).
 // count, count_distinct -> int64; sum -> int64 over integers, float64 otherwise; avg, stddev
-// -> float64; min, max, last, first -> the input type. Errors: Invalid for sum/avg/stddev/min/
-// max over a non-numeric, non-timestamp column.
+// -> float64; min, max, last, first -> the input type; avg over list<float32> -> list<float32>
+// (the element-wise mean). Errors: Invalid for sum/avg/stddev/min/max over a non-numeric,
+// non-timestamp column (avg: unless list<float32>).
 Result<core::ValueType> AggResultType(AggFunction fn, core::ValueType input, bool has_column);
 
 struct AggRequest {
@@ -56,6 +57,9 @@ struct QueryGroup {
 //   window of only NaN gives NaN; of equal values (0 and -0 too) the earliest.
 // - count_distinct: -0 equals 0, every NaN is one value, lists are equal when their items are.
 // - a window start t - w below INT64_MIN leaves the window without a lower bound.
+// - avg over list<float32>: item k is the mean of item k of the window's vectors, summed in
+//   double in event order, divided by their count and rounded to the nearest float32 once;
+//   null when the window has no vector or its vectors differ in length.
 
 // One array per request with one value per query (queries not in any group get the empty-
 // window value: 0 for count/count_distinct, null otherwise). Sliding two-pointer windows per
@@ -66,12 +70,14 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     int64_t num_queries, const std::vector<AggRequest>& requests, int threads = 1);
 
 // One value of AggregateOne: null, an integer (count, count_distinct, sum of integers), a float
-// (sum, avg, stddev) or the index of the event whose value it is (min, max, last, first).
+// (sum, avg, stddev), the index of the event whose value it is (min, max, last, first) or a
+// vector (avg over list<float32>).
 struct AggValue {
-  enum class Kind { kNull, kInt, kFloat, kEvent };
+  enum class Kind { kNull, kInt, kFloat, kEvent, kVector };
   Kind kind = Kind::kNull;
   int64_t int_value = 0;  // kInt: the value; kEvent: the event index
   double float_value = 0;
+  std::vector<float> vector_value;
 };
 
 // The values of AggregateWindows for one query at time `t` over all of `events` (one key's),
