@@ -188,6 +188,7 @@ def test_bad_spines_are_refused_with_what_was_expected(repo, tmp_path):
     assert not out.exists() and not list(tmp_path.glob("x.csv.tmp-*"))
 
 
+@pytest.mark.slow   # and its memory bound is for the release build, not a sanitizer's
 def test_ten_million_spine_rows_in_bounded_memory(tmp_path):
     """10M generated rows (10,000 customers × 1,000 hours) in chunks of 250k: the process's
     peak RSS stays far below what holding the rows takes (about 1.7 GB here, measured with
