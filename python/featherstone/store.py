@@ -411,7 +411,7 @@ class FeatureStore:
     # -- data -----------------------------------------------------------------------------
 
     def ingest(self, source: Union[str, FileSource],
-               data: Any) -> Union[IngestResult, List[IngestResult]]:
+               data: Any = None) -> Union[IngestResult, List[IngestResult]]:
         """Validates `data` against the source's schema and appends it to the offline store,
         atomically: a bad row raises ValidationError (naming row, column and value) and
         writes nothing. Data ingested before (same bytes) is skipped.
@@ -420,8 +420,13 @@ class FeatureStore:
         pyarrow Table or RecordBatch, or any Arrow stream. Timestamp columns of in-memory
         data: naive values are UTC, aware values are converted, strings as in files. Row
         numbers in errors count data rows from 1.
+
+        No `data`: a source that reads its own input (``kind: files``) reads what is new
+        since its last ingest (docs/connectors.md); ``skipped`` when nothing is.
         """
         name = source.name if isinstance(source, FileSource) else source
+        if data is None:
+            return self._ingest_file(name, "")
         if isinstance(data, (str, os.PathLike)):
             return self._ingest_file(name, os.fspath(data))
         if isinstance(data, (list, tuple)) and data and all(

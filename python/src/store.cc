@@ -304,6 +304,7 @@ nb::dict IngestToPython(const ingest::IngestResult& r) {
 nb::dict Store::Ingest(const std::string& source, const std::string& path) {
   auto result = RunEngine(mutex_, [&]() -> Result<ingest::IngestResult> {
     FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    if (path.empty()) return ingest::IngestSource(*context, source, ingest::IngestOptions{});
     return ingest::IngestFile(*context, source, path, ingest::IngestOptions{});
   });
   return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));

@@ -1,4 +1,4 @@
-// `featherstone ingest SOURCE FILE...`
+// `featherstone ingest SOURCE [FILE...]`
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,21 +13,27 @@ namespace {
 Status Run(const Globals& globals, const std::string& source, const std::vector<std::string>& files) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   const bool tty = isatty(STDERR_FILENO) != 0;
-  for (const auto& file : files) {
+  // No file: the source reads its own input (connectors/source_kind.h), once.
+  const std::vector<std::string> inputs = files.empty() ? std::vector<std::string>{""} : files;
+  for (const auto& file : inputs) {
     ingest::IngestOptions options;
+    const std::string shown = file.empty() ? source : file;
     if (tty) {
-      options.progress = [&file](int64_t rows) {
-        std::fprintf(stderr, "\ringesting %s: %lld rows", file.c_str(), static_cast<long long>(rows));
+      options.progress = [&shown](int64_t rows) {
+        std::fprintf(stderr, "\ringesting %s: %lld rows", shown.c_str(), static_cast<long long>(rows));
       };
     }
-    auto result = ingest::IngestFile(*repo, source, file, options);
+    auto result = file.empty() ? ingest::IngestSource(*repo, source, options)
+                               : ingest::IngestFile(*repo, source, file, options);
     if (tty) std::fprintf(stderr, "\r\033[K");
     FST_RETURN_NOT_OK(result.status());
-    if (result->skipped) {
-      std::cout << "skipped " << file << ": already ingested (ingest #" << result->ingest_id
+    if (result->skipped && result->ingest_id == 0) {
+      std::cout << "skipped " << result->input << ": nothing new since the last ingest\n";
+    } else if (result->skipped) {
+      std::cout << "skipped " << result->input << ": already ingested (ingest #" << result->ingest_id
                 << ", " << result->rows << " rows)\n";
     } else {
-      std::cout << "ingested " << file << ": " << result->rows << " rows into source '" << source
+      std::cout << "ingested " << result->input << ": " << result->rows << " rows into source '" << source
                 << "' (ingest #" << result->ingest_id << ", " << result->parts << " part file"
                 << (result->parts == 1 ? "" : "s") << ")";
       if (result->has_contract) {
@@ -51,12 +57,14 @@ void AddIngestCommand(CLI::App& app, Globals& globals, Action* action) {
       "and value) or a crash leaves nothing of it; a file already ingested is skipped. With a "
       "contract, rows breaking an error-level rule are quarantined (policy quarantine) or the "
       "file is refused (reject_batch); an open circuit breaker refuses the ingest. Exit 0 when "
-      "good rows were written, 1 when nothing was.\n"
+      "good rows were written, 1 when nothing was. Sources that read their own input (kind "
+      "files) take no file: their new and changed input is read (docs/connectors.md).\n"
       "Example: featherstone -C shop ingest orders data/orders.csv");
   auto source = std::make_shared<std::string>();
   auto files = std::make_shared<std::vector<std::string>>();
   cmd->add_option("source", *source, "Source name from featherstone.yaml")->required();
-  cmd->add_option("files", *files, "Files (.csv, .parquet, .jsonl)")->required();
+  cmd->add_option("files", *files,
+                  "Files (.csv, .parquet, .jsonl); none for a source that reads its own input");
   cmd->callback([&globals, action, source, files] {
     *action = [&globals, source, files] { return Run(globals, *source, *files); };
   });

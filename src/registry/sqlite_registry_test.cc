@@ -474,7 +474,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (7); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (9); "
                     "upgrade featherstone");
 }
 
@@ -717,6 +717,36 @@ TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpe
       registry_->RecordQualityRun(run, std::nullopt, {{"c", 0, 10, 30}}).IsCancelled());
   EXPECT_EQ(registry_->ListQualityRuns("clicks")->size(), 1u);  // the failed one left nothing
   EXPECT_TRUE(registry_->ListStreamOffsets("orders")->empty());
+}
+
+TEST_F(SqliteRegistryTest, SourceStateMovesOnlyWithItsPublishAndFromWhatWasRead) {
+  auto first = registry_->BeginIngest("docs", "files:docs/*.md", "");
+  ASSERT_TRUE(first.ok());
+  QualityPublish quality;
+  quality.source_state = {{"docs/a.md", std::nullopt, "h1"}, {"docs/b.md", std::nullopt, "h2"}};
+  ASSERT_TRUE(
+      registry_->PublishChecked(*first, 2, {{0, "docs", "docs/p1.parquet", 2, 1, 2, {}}}, quality)
+          .ok());
+  auto state = registry_->GetSourceState("docs");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(*state, (std::map<std::string, std::string>{{"docs/a.md", "h1"}, {"docs/b.md", "h2"}}));
+
+  // An ingest that read a.md before the first published loses: nothing of it shows.
+  auto stale = registry_->BeginIngest("docs", "files:docs/*.md", "");
+  quality.source_state = {{"docs/a.md", std::nullopt, "h3"}};
+  Status lost =
+      registry_->PublishChecked(*stale, 1, {{0, "docs", "docs/p2.parquet", 1, 1, 2, {}}}, quality);
+  EXPECT_TRUE(lost.IsCancelled()) << lost;
+  EXPECT_EQ(registry_->ListFiles("docs")->size(), 1u);
+  EXPECT_EQ((*registry_->GetSourceState("docs"))["docs/a.md"], "h1");
+
+  auto next = registry_->BeginIngest("docs", "files:docs/*.md", "");
+  quality.source_state = {{"docs/a.md", "h1", "deleted"}};
+  ASSERT_TRUE(
+      registry_->PublishChecked(*next, 1, {{0, "docs", "docs/p3.parquet", 1, 1, 2, {}}}, quality)
+          .ok());
+  EXPECT_EQ((*registry_->GetSourceState("docs"))["docs/a.md"], "deleted");
+  EXPECT_TRUE(registry_->GetSourceState("other")->empty());
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ def test_source_kind_without_a_connector_is_refused_at_plan(tmp_path):
     fst.make_repo(repo, fst.SHOP_YAML.replace("kind: file", "kind: postgres"), apply=False)
     p = fst.run(["plan"], repo, ok=1)
     assert ("featherstone.yaml:9:5: source 'orders': kind 'postgres' is not supported by this "
-            "build yet; supported: file, push, kafka") in p.stderr
+            "build yet; supported: file, push, kafka, files") in p.stderr
     listed = fst.run(["list"], repo).stdout
     assert "Nothing applied" in listed
 

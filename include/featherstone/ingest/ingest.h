@@ -26,6 +26,11 @@ struct UndecodedInput {
 
 struct IngestOptions {
   int64_t part_rows = 2'000'000;  // rows per sorted part file (bounds memory)
+  // Bytes of Arrow buffers per part file as well (0: rows only; IngestSource: kSourcePartBytes).
+  int64_t part_bytes = 0;
+  // Batches read ahead on a second thread while the current one is checked (0: none;
+  // IngestSource: none). With FST_THREADS=1 nothing is read ahead.
+  int prefetch_batches = 2;
   // Called after every batch with the rows read so far.
   std::function<void(int64_t rows)> progress;
   int64_t now_us = 0;  // the run's time (freshness, breaker); 0 = the wall clock
@@ -96,6 +101,17 @@ struct IngestResult {
 // written" when every row was quarantined (the quarantine is published); IOError for I/O.
 Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source,
                                 const std::string& path, const IngestOptions& options);
+
+// The part size in bytes IngestSource bounds parts by, unless IngestOptions::part_bytes is set.
+constexpr int64_t kSourcePartBytes = int64_t{64} << 20;
+
+// Ingests what a source that reads its own input (connectors/source_kind.h, e.g. kind files)
+// has new since its last published ingest, as IngestFile ingests a file; the source's state
+// is published with the rows. Nothing new: a result with `skipped` and ingest_id 0.
+// Errors: those of IngestFile; Invalid when the source's kind reads files given to it;
+// Cancelled when another ingest of the source published first.
+Result<IngestResult> IngestSource(repo::RepoContext& repo, const std::string& source,
+                                  const IngestOptions& options);
 
 // Ingests in-memory rows (a Python table, a pushed batch) exactly as IngestFile ingests a file,
 // without deduplication by content; `what` names the input in messages and records.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "featherstone/registry/source_state.h"
 #include "featherstone/registry/stream_offsets.h"
 
 namespace fst::registry {
@@ -62,6 +63,7 @@ struct QualityPublish {
   std::optional<QualityRunRecord> run;
   std::optional<BreakerRow> breaker;
   std::vector<StreamOffset> stream_offsets;  // positions consumed by this ingest
+  std::vector<SourceStateChange> source_state;  // what this ingest read (source_state.h)
 };
 
 }  // namespace fst::registry

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -203,6 +204,10 @@ class Registry {
   // writes them (QualityPublish::stream_offsets) and fails with Cancelled, publishing nothing,
   // when a stored position moved since the batch began.
   virtual Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) = 0;
+  // The state of `source` (source_state.h) as last published: key -> value. PublishChecked
+  // writes it (QualityPublish::source_state) and fails with Cancelled, publishing nothing,
+  // when an entry changed since the ingest read it.
+  virtual Result<std::map<std::string, std::string>> GetSourceState(const std::string& source) = 0;
 
   // Compaction (ingest/compact.h). Allocates a compaction id (strictly increasing); nothing
   // is visible until CommitCompaction.
