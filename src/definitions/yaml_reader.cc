@@ -322,9 +322,10 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
   // A kind of connectors/source_kind.h: any scalar key outside kSourceKeys is an option.
   std::vector<std::string_view> allowed(std::begin(kSourceKeys), std::end(kSourceKeys));
   std::vector<std::string> option_keys;
-  const bool own_keys = node.IsMap() && node["kind"].IsScalar() &&
+  const YAML::Node kind = node.IsMap() ? node["kind"] : YAML::Node();
+  const bool own_keys = kind.IsDefined() && kind.IsScalar() &&
                         std::find(std::begin(kParserKinds), std::end(kParserKinds),
-                                  node["kind"].Scalar()) == std::end(kParserKinds);
+                                  kind.Scalar()) == std::end(kParserKinds);
   if (own_keys) {
     for (const auto& entry : node) {
       if (!entry.first.IsScalar()) continue;

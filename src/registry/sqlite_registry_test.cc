@@ -600,7 +600,8 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
                             "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
                             "DROP TABLE catalog_fts; DROP TABLE compactions; "
-                            "DROP TABLE file_ingests; UPDATE schema_version SET version = 1")
+                            "DROP TABLE file_ingests; DROP TABLE source_state; "
+                            "UPDATE schema_version SET version = 1")
                     .ok());
   }
   Reopen();
@@ -611,6 +612,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("skew_runs"), 0);
   EXPECT_EQ(Count("lineage_events"), 0);
   EXPECT_EQ(Count("file_ingests"), 0);
+  EXPECT_EQ(Count("source_state"), 0);
   EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
 }
 
@@ -670,7 +672,7 @@ TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
         (*db)->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
-                    "UPDATE schema_version SET version = 5")
+                    "DROP TABLE source_state; UPDATE schema_version SET version = 5")
             .ok());
   }
   Reopen();
