@@ -191,6 +191,23 @@ def test_unknown_column_and_key_are_refused_with_their_line(tmp_path):
             "kind files; did you mean 'key_from'?") in p.stderr, p.stderr
 
 
+def test_a_crash_before_the_publish_reads_the_same_files_again_once(tmp_path):
+    repo = docs_repo(tmp_path)
+    write(repo, "docs/a.md", "a1", T1)
+    write(repo, "docs/b.md", "b1", T1)
+    fst.ingest(repo, "notes")
+    write(repo, "docs/a.md", "a2", T2)
+    (repo / "docs" / "b.md").unlink()
+    p = fst.ingest(repo, "notes", env={"FST_KILL_POINT": "ingest.before_publish"}, ok=None)
+    assert p.returncode == -9, p.stdout + p.stderr
+    out = fst.ingest(repo, "notes").stdout  # the state did not move: the same change again
+    assert ": 2 rows into source 'notes'" in out, out
+    assert fst.ingest(repo, "notes").stdout.startswith("skipped")
+    after = T2 + dt.timedelta(days=400)
+    assert at(repo, "docs/a.md", after, "a")["content"] == "a2"
+    assert at(repo, "docs/b.md", after, "b")["deleted"] == "true"
+
+
 @pytest.mark.slow
 def test_large_files_are_streamed_with_bounded_memory(tmp_path):
     repo = docs_repo(tmp_path)
