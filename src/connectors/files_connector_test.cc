@@ -43,6 +43,11 @@ TEST(ListGlob, ListsMatchingFilesSortedAndSkipsTheRegistry) {
   for (const auto& file : *listed) names.push_back(file.name);
   EXPECT_EQ(names, (std::vector<std::string>{"docs/a.md", "docs/b.md", "docs/sub/c.md"}));
   EXPECT_EQ((*listed)[0].full, root.string() + "/docs/a.md");
+  auto absolute = ListGlob("/elsewhere", root.string() + "/docs/*.md");
+  ASSERT_TRUE(absolute.ok()) << absolute.status().ToString();
+  ASSERT_EQ(absolute->size(), 2u);
+  EXPECT_EQ((*absolute)[1].name, root.string() + "/docs/b.md");
+  EXPECT_EQ((*absolute)[1].full, root.string() + "/docs/b.md");
   auto one = ListGlob(root.string(), "top.md");
   ASSERT_TRUE(one.ok());
   ASSERT_EQ(one->size(), 1u);
