@@ -422,9 +422,10 @@ class FeatureStore:
         data: naive values are UTC, aware values are converted, strings as in files. Row
         numbers in errors count data rows from 1.
 
-        No `data` for a source that reads its own input (``kind: postgres``): its table or
-        query is read from the database, as ``featherstone ingest SOURCE`` does;
-        ``incremental=True`` as ``--incremental`` (docs/connectors.md "PostgreSQL").
+        No `data` for a source that reads its own input, as ``featherstone ingest SOURCE``
+        does: ``kind: postgres`` reads its table or query from the database
+        (``incremental=True`` as ``--incremental``; docs/connectors.md "PostgreSQL"), ``kind:
+        files`` what is new since its last ingest (``skipped`` when nothing is).
         """
         name = source.name if isinstance(source, FileSource) else source
         if data is None:

@@ -51,7 +51,8 @@ class Store {
   nanobind::list History(const std::string& name);
 
   // {input, ingest_id, rows, parts, skipped, rows_read, rows_quarantined, has_contract,
-  // probe, warnings} (ingest::IngestResult).
+  // probe, warnings} (ingest::IngestResult). An empty `path`: the source reads its own input
+  // (ingest::IngestSource).
   nanobind::dict Ingest(const std::string& source, const std::string& path);
   // The same for in-memory rows: `stream` is an "arrow_array_stream" capsule; `what` names
   // them in messages ("<DataFrame>").

@@ -1,11 +1,13 @@
 // `featherstone ingest SOURCE FILE...`, and `featherstone ingest SOURCE [--incremental]` for
-// sources that read their own input (kind postgres).
+// sources that read their own input (kind postgres, and the kinds of connectors/source_kind.h
+// that open their input, e.g. files).
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "command.h"
+#include "featherstone/connectors/source_kind.h"
 #include "featherstone/ingest/ingest.h"
 
 namespace fst::cli {
@@ -15,15 +17,19 @@ Status Run(Globals& globals, const std::string& source, const std::vector<std::s
            bool incremental) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(const definitions::Source* source_def, repo->AppliedSource(source));
-  const bool own_input = source_def->kind == "postgres";
+  const connectors::SourceKind* kind = connectors::FindSourceKind(source_def->kind);
+  const bool postgres = source_def->kind == "postgres";
+  const bool own_input = postgres || (kind != nullptr && kind->open != nullptr);
   if (own_input && !files.empty()) {
+    const std::string reads =
+        !postgres ? "its own input (" + source_def->kind + ")"
+        : source_def->table.empty() ? std::string("its query") + " from the database"
+                                    : "table '" + source_def->table + "' from the database";
     return Status::Invalid("source '", source, "' is of kind ", source_def->kind, ": it reads ",
-                           source_def->table.empty() ? "its query" : "table '" +
-                                                                       source_def->table + "'",
-                           " from the database itself; run `featherstone ingest ", source,
+                           reads, " itself; run `featherstone ingest ", source,
                            "` without files (", files.front(), ")");
   }
-  if (!own_input && incremental) {
+  if (!postgres && incremental) {
     return Status::Invalid("--incremental applies only to sources of kind postgres; source '",
                            source, "' is of kind ", source_def->kind);
   }
@@ -47,7 +53,9 @@ Status Run(Globals& globals, const std::string& source, const std::vector<std::s
                             : ingest::IngestFile(*repo, source, file, options);
     if (tty) std::fprintf(stderr, "\r\033[K");
     FST_RETURN_NOT_OK(result.status());
-    if (result->skipped) {
+    if (result->skipped && result->ingest_id == 0) {
+      std::cout << "skipped " << result->input << ": nothing new since the last ingest\n";
+    } else if (result->skipped) {
       std::cout << "skipped " << file << ": already ingested (ingest #" << result->ingest_id
                 << ", " << result->rows << " rows)\n";
     } else {
@@ -76,16 +84,18 @@ void AddIngestCommand(CLI::App& app, Globals& globals, Action* action) {
       "and value) or a crash leaves nothing of it; a file already ingested is skipped. With a "
       "contract, rows breaking an error-level rule are quarantined (policy quarantine) or the "
       "file is refused (reject_batch); an open circuit breaker refuses the ingest. Exit 0 when "
-      "good rows were written, 1 when nothing was. A source of kind postgres takes no files: "
-      "its table or query is read from the database (--incremental: only the rows after the "
-      "cursor_column value the last incremental ingest recorded).\n"
+      "good rows were written, 1 when nothing was. Sources that read their own input take no "
+      "files: kind postgres reads its table or query from the database (--incremental: only "
+      "the rows after the cursor_column value the last incremental ingest recorded), kind "
+      "files its new and changed files (docs/connectors.md).\n"
       "Example: featherstone -C shop ingest orders data/orders.csv");
   auto source = std::make_shared<std::string>();
   auto files = std::make_shared<std::vector<std::string>>();
   cmd->add_option("source", *source, "Source name from featherstone.yaml")->required();
   auto incremental = std::make_shared<bool>(false);
   cmd->add_option("files", *files,
-                  "Files (.csv, .parquet, .jsonl); none for a source of kind postgres");
+                  "Files (.csv, .parquet, .jsonl); none for a source that reads its own input "
+                  "(postgres, files)");
   cmd->add_flag("--incremental", *incremental,
                 "postgres sources: read only the rows whose cursor_column is above the last "
                 "value ingested, and record the new one with the rows");

@@ -89,6 +89,12 @@ json SourceSpec(const Source& source) {
     spec["query"] = source.query;
     spec["cursor_column"] = source.cursor_column;
   }
+  // Only kinds with keys of their own carry them, so the hashes of other sources stay.
+  if (!source.options.empty()) {
+    json options = json::object();
+    for (const auto& option : source.options) options[option.key] = option.value;
+    spec["options"] = std::move(options);
+  }
   return WithCatalog(std::move(spec), source.catalog);
 }
 
@@ -212,6 +218,15 @@ Source SourceFrom(const json& spec) {
     auto contract = ContractFromSpec(spec.at("contract"), source.schema);
     if (!contract.ok()) throw MalformedSpec(contract.status().message());
     source.contract = *std::move(contract);
+    return source;
+  }
+  if (spec.is_object() && spec.contains("options")) {
+    json without = spec;
+    without.erase("options");
+    Source source = SourceFrom(without);
+    for (const auto& [key, value] : spec.at("options").items()) {
+      source.options.push_back(SourceOption{key, value.get<std::string>(), {}});
+    }
     return source;
   }
   // Keys only sources of one kind carry (SourceSpec writes them for that kind alone).

@@ -13,7 +13,6 @@
 namespace fst::definitions {
 namespace {
 
-constexpr std::string_view kKinds[] = {"file", "postgres", "kafka", "push"};
 constexpr std::string_view kFormats[] = {"csv", "parquet", "jsonl"};
 constexpr std::string_view kAggs[] = {"count", "sum",  "avg",   "min",           "max",
                                       "stddev", "last", "first", "count_distinct"};
@@ -182,9 +181,6 @@ void CheckSources(const Repo& repo, Problems* problems) {
   for (const auto& source : repo.sources) {
     const Location& at = source.location;
     const std::string prefix = "source '" + source.name + "': ";
-    if (!Contains(kKinds, source.kind)) {
-      problems->Add(at, prefix, "kind '", source.kind, "' is not one of ", Join(kKinds));
-    }
     if (source.kind != "postgres" && (!source.dsn.empty() || !source.table.empty() ||
                                       !source.query.empty() || !source.cursor_column.empty())) {
       problems->Add(at, prefix, "dsn, table, query and cursor_column apply only to sources of "
@@ -194,7 +190,7 @@ void CheckSources(const Repo& repo, Problems* problems) {
       CheckPostgresSource(source, problems);
     } else if (source.kind == "kafka") {
       CheckKafkaSource(source, problems);
-    } else {
+    } else if (source.kind == "file" || source.kind == "push") {
       if (!source.format.empty() && !Contains(kFormats, source.format)) {
         problems->Add(at, prefix, "format '", source.format, "' is not one of ", Join(kFormats));
       }

@@ -124,11 +124,8 @@ TEST(Validate, TimestampFields) {
 
 TEST(Validate, SourceKindFormatAndSchema) {
   Repo repo = MakeRepo();
-  repo.sources[0].kind = "s3";
   repo.sources[0].format = "xlsx";
-  EXPECT_EQ(ErrorOf(repo),
-            "source 'orders': kind 's3' is not one of file, postgres, kafka, push\n"
-            "source 'orders': format 'xlsx' is not one of csv, parquet, jsonl");
+  EXPECT_EQ(ErrorOf(repo), "source 'orders': format 'xlsx' is not one of csv, parquet, jsonl");
 }
 
 TEST(Validate, KafkaSettings) {

@@ -35,6 +35,9 @@ constexpr std::string_view kSourceKeys[] = {"name",   "kind",        "format",
 constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers", "topic", "group"};
 // Keys that only sources of kind postgres take.
 constexpr std::string_view kPostgresKeys[] = {"dsn", "table", "query", "cursor_column"};
+// Kinds whose keys are all in kSourceKeys. Other kinds (connectors/source_kind.h) take keys
+// of their own, kept as Source::options and checked against the kind's table at apply.
+constexpr std::string_view kParserKinds[] = {"file", "push", "kafka", "postgres"};
 constexpr std::string_view kColumnKeys[] = {"name", "type", "nullable", "path", "dim"};
 constexpr std::string_view kViewKeys[] = {"name",     "entities",    "source", "ttl",
                                           "online",   "features",    "description", "owner",
@@ -385,9 +388,30 @@ Status Parser::ReadDimension(const Fields& fields, core::ColumnSpec* column) con
 }
 
 Result<Source> Parser::ReadSource(const YAML::Node& node) const {
-  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "source", kSourceKeys));
+  // A kind of connectors/source_kind.h: any scalar key outside kSourceKeys is an option.
+  std::vector<std::string_view> allowed(std::begin(kSourceKeys), std::end(kSourceKeys));
+  std::vector<std::string> option_keys;
+  const YAML::Node kind = node.IsMap() ? node["kind"] : YAML::Node();
+  const bool own_keys = kind.IsDefined() && kind.IsScalar() &&
+                        std::find(std::begin(kParserKinds), std::end(kParserKinds),
+                                  kind.Scalar()) == std::end(kParserKinds);
+  if (own_keys) {
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) continue;
+      const std::string& key = entry.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      option_keys.push_back(key);
+    }
+    for (const auto& key : option_keys) allowed.push_back(key);
+  }
+  FST_ASSIGN_OR_RAISE(Fields fields, Open(node, "source", allowed));
   Source source;
   source.location = Locate(node.Mark());
+  for (const auto& key : option_keys) {
+    SourceOption option{key, "", Locate(fields.KeyMark(key))};
+    FST_RETURN_NOT_OK(fields.RequiredString(key, &option.value));
+    source.options.push_back(std::move(option));
+  }
   FST_RETURN_NOT_OK(fields.RequiredString("name", &source.name));
   FST_RETURN_NOT_OK(fields.String("kind", &source.kind));
   FST_RETURN_NOT_OK(fields.String("format", &source.format));
@@ -403,6 +427,7 @@ Result<Source> Parser::ReadSource(const YAML::Node& node) const {
                    "their header name (paths reach into JSON objects and Parquet structs)");
     }
     source.schema.push_back(std::move(column));
+    source.column_locations.push_back(Locate(item.Mark()));
   }
   if (fields.Has("contract")) {
     FST_ASSIGN_OR_RAISE(source.contract, internal::ReadContractYaml(fields.Get("contract"), file_,

@@ -8,6 +8,7 @@
 
 #include "featherstone/connectors/connector.h"
 #include "featherstone/connectors/postgres.h"
+#include "featherstone/connectors/source_kind.h"
 #include "featherstone/core/hash.h"
 #include "featherstone/core/time.h"
 #include "featherstone/ingest/breaker.h"
@@ -116,7 +117,7 @@ using CursorAfterRead = std::function<std::optional<registry::SourceCursor>()>;
 Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& applied,
                              const definitions::Source& source_def, const std::string& path,
                              const std::string& hash, connectors::Connector* connector,
-                             const IngestOptions& options,
+                             connectors::SourceInput* own, const IngestOptions& options,
                              std::optional<registry::QualityRunRecord>* ran,
                              const CursorAfterRead& cursor) {
   const definitions::Source* source = &source_def;
@@ -154,7 +155,7 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
     result.rows += with_seq->num_rows();
     if (options.before_publish) accepted.push_back(with_seq);
     if (!options.publish) return Status::OK();
-    return sink.Add(with_seq, options.part_rows);
+    return sink.Add(with_seq, options.part_rows, options.part_bytes);
   };
 
   quality::RunReport report;
@@ -164,8 +165,8 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
   auto run = [&]() -> Status {
     // Parsing the next batch overlaps checking and writing this one (docs/impl.md "Ingest").
     std::unique_ptr<internal::BatchPrefetcher> prefetcher;
-    if (repo.threads() > 1) {
-      prefetcher = std::make_unique<internal::BatchPrefetcher>(connector, 2);
+    if (repo.threads() > 1 && options.prefetch_batches > 0) {
+      prefetcher = std::make_unique<internal::BatchPrefetcher>(connector, options.prefetch_batches);
     }
     while (true) {
       FST_ASSIGN_OR_RAISE(auto batch, prefetcher ? prefetcher->Next() : connector->Next());
@@ -183,11 +184,17 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
     for (const auto& good : finished.good) FST_RETURN_NOT_OK(add_good(good));
     for (const auto& q : finished.quarantine) FST_RETURN_NOT_OK(quarantine.Add(q));
     report = std::move(finished.report);
-    if (!options.undecoded.empty()) {
-      AddUndecoded(options.undecoded, &report);
+    std::vector<UndecodedInput> undecoded = options.undecoded;
+    if (own != nullptr) {
+      for (auto& rejected : own->Rejected()) {
+        undecoded.push_back({std::move(rejected.payload), std::move(rejected.reason)});
+      }
+    }
+    if (!undecoded.empty()) {
+      AddUndecoded(undecoded, &report);
       if (quarantine_policy) {
         FST_ASSIGN_OR_RAISE(auto rows, internal::UndecodedRows(source->schema, result.rows_read,
-                                                               options.undecoded));
+                                                               undecoded));
         FST_RETURN_NOT_OK(quarantine.Add(std::move(rows)));
       }
     }
@@ -294,6 +301,12 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
   quality.breaker = breaker;
   quality.stream_offsets = options.stream_offsets;
   if (cursor) quality.cursor = cursor();
+  if (own != nullptr) {
+    for (auto& change : own->Changes()) {
+      quality.source_state.push_back(
+          {std::move(change.key), std::move(change.expected), std::move(change.value)});
+    }
+  }
   *ran = record;
   status = repo.registry().PublishChecked(result.ingest_id, result.rows,
                                           sink.Records(source_name), quality);
@@ -325,10 +338,10 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
                          const std::string& hash, connectors::Connector* connector,
                          const IngestOptions& options,
                          const std::optional<lineage::Dataset>& dataset = std::nullopt,
-                         const CursorAfterRead& cursor = {}) {
+                         const CursorAfterRead& cursor = {}, connectors::SourceInput* own = nullptr) {
   std::optional<registry::QualityRunRecord> ran;
   if (!options.lineage_run) {
-    return Checked(repo, applied, source, path, hash, connector, options, &ran, cursor);
+    return Checked(repo, applied, source, path, hash, connector, own, options, &ran, cursor);
   }
   const std::string& project = repo.project();
   std::error_code error;
@@ -341,7 +354,7 @@ Result<IngestResult> Run(repo::RepoContext& repo, const definitions::Repo& appli
                           options.lineage_job.empty() ? "ingest." + source.name
                                                       : options.lineage_job,
                           {input}, {output});
-  auto result = Checked(repo, applied, source, path, hash, connector, options, &ran, cursor);
+  auto result = Checked(repo, applied, source, path, hash, connector, own, options, &ran, cursor);
   if (ran.has_value() && source.contract.has_value()) {
     input.input_facets = lineage::QualityFacets(
         nlohmann::json::parse(ran->metrics_json, nullptr, false),
@@ -399,6 +412,12 @@ Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& sour
                                 const std::string& path, const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
+  const connectors::SourceKind* kind = connectors::FindSourceKind(source->kind);
+  if (kind != nullptr && kind->open != nullptr) {
+    return Status::Invalid(path, ": source '", source_name, "' (kind ", source->kind,
+                           ") reads its own input; run featherstone ingest ", source_name,
+                           " without a file");
+  }
   FST_ASSIGN_OR_RAISE(auto hash, core::HashFileHex(path));
   FST_ASSIGN_OR_RAISE(auto skipped, Skipped(repo, source_name, path, hash));
   if (skipped.has_value()) return *skipped;
@@ -428,15 +447,13 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
   return Run(repo, *applied, *source, what, hash, connector.get(), options);
 }
 
-Result<IngestResult> IngestSource(repo::RepoContext& repo, const std::string& source_name,
-                                  bool incremental, const IngestOptions& options) {
+namespace {
+
+// IngestSource for kind postgres.
+Result<IngestResult> IngestPostgres(repo::RepoContext& repo, const std::string& source_name,
+                                    bool incremental, const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
-  if (source->kind != "postgres") {
-    return Status::Invalid("source '", source_name, "' is of kind ", source->kind,
-                           ": it reads no input of its own; name the files to ingest "
-                           "(featherstone ingest ", source_name, " FILE...)");
-  }
   if (incremental && source->cursor_column.empty()) {
     return Status::Invalid("source '", source_name, "' has no cursor_column; --incremental "
                            "reads the rows after the last value of that column ingested");
@@ -482,6 +499,53 @@ Result<IngestResult> IngestSource(repo::RepoContext& repo, const std::string& so
     };
   }
   return Run(repo, *applied, *source, what, "", connector.get(), options, dataset, cursor);
+}
+
+// IngestSource for kinds that open their own input (connectors/source_kind.h).
+Result<IngestResult> IngestOwnInput(repo::RepoContext& repo, const std::string& source_name,
+                                    const IngestOptions& options) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
+  const connectors::SourceKind* kind = connectors::FindSourceKind(source->kind);
+  if (kind == nullptr || kind->open == nullptr) {
+    return Status::Invalid("source '", source_name, "' (kind ", source->kind,
+                           ") does not read its own input; name the input: featherstone "
+                           "ingest ", source_name, " FILE...");
+  }
+  connectors::SourceContext context;
+  context.repo_dir = repo.dir();
+  context.now_us = options.now_us != 0 ? options.now_us : core::NowMicros();
+  FST_ASSIGN_OR_RAISE(context.state, repo.registry().GetSourceState(source_name));
+  FST_ASSIGN_OR_RAISE(auto input,
+                      kind->open(*source, ReadSchema(*source, options.per_event), context));
+  if (input->Empty()) {
+    IngestResult result;
+    result.input = input->Describe();
+    result.skipped = true;
+    return result;
+  }
+  // Rows of such inputs may be large (a file's content): parts are bounded by bytes too.
+  IngestOptions bounded = options;
+  bounded.now_us = context.now_us;
+  if (bounded.part_bytes == 0) bounded.part_bytes = kSourcePartBytes;
+  // A batch may be one large file: reading overlaps writing the part before, no more.
+  bounded.prefetch_batches = 0;
+  return Run(repo, *applied, *source, input->Describe(), "", input.get(), bounded, std::nullopt,
+             {}, input.get());
+}
+
+}  // namespace
+
+Result<IngestResult> IngestSource(repo::RepoContext& repo, const std::string& source_name,
+                                  bool incremental, const IngestOptions& options) {
+  FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
+  if (source->kind == "postgres") return IngestPostgres(repo, source_name, incremental, options);
+  if (incremental) {
+    return Status::Invalid("source '", source_name, "' (kind ", source->kind,
+                           "): --incremental applies to sources with a cursor_column (kind "
+                           "postgres); a ", source->kind, " source picks up what is new by itself");
+  }
+  return IngestOwnInput(repo, source_name, options);
 }
 
 }  // namespace fst::ingest

@@ -6,6 +6,7 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <arrow/filesystem/filesystem.h>
+#include <arrow/util/byte_size.h>
 
 #include "featherstone/connectors/table_writer.h"
 #include "featherstone/ingest/quarantine.h"
@@ -41,15 +42,20 @@ Result<std::shared_ptr<arrow::RecordBatch>> WithSeq(const std::shared_ptr<arrow:
                           array);
 }
 
-Status PartSink::Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows) {
+Status PartSink::Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows,
+                     int64_t part_bytes) {
   // A batch crossing a part boundary is sliced, so a part holds at most `part_rows` rows.
   while (batch->num_rows() > 0) {
     const int64_t room = std::max<int64_t>(1, part_rows - pending_rows_);
     const int64_t take = std::min(batch->num_rows(), room);
     pending_rows_ += take;
     pending_.push_back(take == batch->num_rows() ? batch : batch->Slice(0, take));
+    // By the buffers the batch references (a slice counts whole: an upper bound).
+    if (part_bytes > 0) pending_bytes_ += arrow::util::TotalBufferSize(*pending_.back());
     batch = batch->Slice(take);
-    if (pending_rows_ >= part_rows) FST_RETURN_NOT_OK(StartPart());
+    if (pending_rows_ >= part_rows || (part_bytes > 0 && pending_bytes_ >= part_bytes)) {
+      FST_RETURN_NOT_OK(StartPart());
+    }
   }
   return Status::OK();
 }
@@ -60,6 +66,7 @@ Status PartSink::StartPart() {
   FST_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(pending_));
   pending_.clear();
   pending_rows_ = 0;
+  pending_bytes_ = 0;
   char name[64];
   std::snprintf(name, sizeof(name), "part-%08lld-%04zu.parquet",
                 static_cast<long long>(ingest_id_), started_++);

@@ -47,7 +47,8 @@ class PartSink {
   ~PartSink() { (void)Wait(); }
 
   // Errors: those of writing an earlier part.
-  Status Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows);
+  // A part also ends once it holds `part_bytes` bytes of Arrow buffers (0: no bound).
+  Status Add(std::shared_ptr<arrow::RecordBatch> batch, int64_t part_rows, int64_t part_bytes = 0);
   // Writes the buffered rows and waits until every part is on disk.
   Status Flush();
   // Removes the parts written so far (they were never published), best effort: after a
@@ -70,6 +71,7 @@ class PartSink {
   bool background_;
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
   int64_t pending_rows_ = 0;
+  int64_t pending_bytes_ = 0;
   size_t started_ = 0;  // parts started, numbering the files
   std::thread writer_;
   Status writer_status_;

@@ -1,5 +1,6 @@
 #include "featherstone/offline/part_file.h"
 
+#include <arrow/array.h>
 #include <arrow/array/util.h>
 #include <arrow/compute/api_aggregate.h>
 #include <arrow/compute/api_vector.h>
@@ -17,6 +18,26 @@
 
 namespace fst::offline {
 namespace {
+
+// Whether `column` is string or binary with values of 1 KiB or more on average.
+bool LongValues(const arrow::ChunkedArray& column) {
+  const auto id = column.type()->id();
+  if (id != arrow::Type::STRING && id != arrow::Type::BINARY) return false;
+  int64_t bytes = 0;
+  for (const auto& chunk : column.chunks()) {
+    bytes += static_cast<const arrow::BinaryArray&>(*chunk).total_values_length();
+  }
+  const int64_t values = column.length() - column.null_count();
+  return values > 0 && bytes / values >= 1024;
+}
+
+// Whether sort indices are 0, 1, 2, ...
+bool InOrder(const arrow::UInt64Array& indices) {
+  for (int64_t i = 0; i < indices.length(); ++i) {
+    if (indices.Value(i) != static_cast<uint64_t>(i)) return false;
+  }
+  return true;
+}
 
 constexpr int64_t kWriteBuffer = 1 << 20;
 
@@ -68,9 +89,17 @@ Status WriteParquet(arrow::fs::FileSystem& fs, const arrow::Table& table, const 
   }
   parquet::WriterProperties::Builder builder;
   builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(128 * 1024);
-  for (const auto& field : table.schema()->fields()) {
-    // Measured floats rarely repeat: a dictionary would be built and then abandoned.
-    if (arrow::is_floating(field->type()->id())) builder.disable_dictionary(field->name());
+  for (int i = 0; i < table.num_columns(); ++i) {
+    const auto& field = table.schema()->field(i);
+    // Measured floats rarely repeat, nor do long texts and blobs (documents, files): a
+    // dictionary would be built (a copy of every value) and then abandoned.
+    const bool long_values = LongValues(*table.column(i));
+    if (arrow::is_floating(field->type()->id()) || long_values) {
+      builder.disable_dictionary(field->name());
+    }
+    // Min/max of long values are copies of two of them (6x a 100 MiB value at peak,
+    // measured) and no reader filters on them.
+    if (long_values) builder.disable_statistics(field->name());
   }
   auto writer_properties = builder.build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
@@ -105,8 +134,12 @@ Result<WrittenPart> WriteSortedPart(arrow::fs::FileSystem& fs,
   keys.emplace_back(kSeqColumn, asc, nulls_first);
   cp::SortOptions options(keys);
   FST_ASSIGN_OR_RAISE(auto indices, cp::SortIndices(arrow::Datum(table), options));
-  FST_ASSIGN_OR_RAISE(auto sorted_datum, cp::Take(table, indices));
-  std::shared_ptr<arrow::Table> sorted = sorted_datum.table();
+  // Input already in order (one row, or rows that arrive sorted) is written as it is: no copy.
+  std::shared_ptr<arrow::Table> sorted = table;
+  if (!InOrder(static_cast<const arrow::UInt64Array&>(*indices))) {
+    FST_ASSIGN_OR_RAISE(auto sorted_datum, cp::Take(table, indices));
+    sorted = sorted_datum.table();
+  }
 
   WrittenPart part;
   part.path = path;

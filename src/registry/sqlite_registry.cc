@@ -21,6 +21,9 @@
 //   file_ingests        per compacted file, the ingests whose rows it holds, with their rows
 //                       and event time range; written with the file's row in `files`, in the
 //                       transaction that unlists the files it replaces.
+// Schema version 9 adds the state of sources that read their own input (source_state.h):
+//   source_state        per (source, key) the value last published (a files source: each
+//                       file's content hash), written only in the publishing transaction.
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -218,6 +221,17 @@ CREATE TABLE source_cursors(
   updated_at INTEGER NOT NULL
 );
 )sql",
+    // What sources that read their own input have read (source_state.h).
+    R"sql(
+CREATE TABLE source_state(
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (source, key)
+);
+)sql",
 };
 // The first schema version with catalog_fts: a registry upgraded past it gets its index built.
 constexpr int64_t kCatalogIndexVersion = 6;
@@ -292,6 +306,7 @@ class SqliteRegistry : public Registry {
   Result<std::vector<ReplayMark>> ListReplayed(const std::string& source) override;
   Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) override;
   Result<std::optional<SourceCursorRow>> GetSourceCursor(const std::string& source) override;
+  Result<std::map<std::string, std::string>> GetSourceState(const std::string& source) override;
   Result<int64_t> BeginCompaction(const std::string& source) override;
   Status CommitCompaction(int64_t compaction_id, const std::vector<std::string>& replaced,
                           const std::vector<FileRecord>& files) override;
@@ -309,6 +324,10 @@ class SqliteRegistry : public Registry {
   // Inside a transaction: moves the cursor of `source` from its expected value to its new
   // one. Errors: Cancelled when the stored value differs from the expected one.
   Status MoveCursor(const std::string& source, int64_t ingest_id, const SourceCursor& cursor);
+  // Inside a transaction: sets each entry of `source`'s state. Errors: Cancelled when a
+  // stored value differs from the expected one.
+  Status SetState(const std::string& source, int64_t ingest_id,
+                  const std::vector<SourceStateChange>& changes);
   // Inside a transaction: the quality run and the breaker state.
   Status InsertRun(const QualityRunRecord& run);
   Status UpsertBreaker(const BreakerRow& breaker);
@@ -575,7 +594,51 @@ Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
   }
   FST_RETURN_NOT_OK(MoveOffsets(source, ingest_id, quality.stream_offsets));
   if (quality.cursor.has_value()) FST_RETURN_NOT_OK(MoveCursor(source, ingest_id, *quality.cursor));
+  FST_RETURN_NOT_OK(SetState(source, ingest_id, quality.source_state));
   return tx.Commit();
+}
+
+Status SqliteRegistry::SetState(const std::string& source, int64_t ingest_id,
+                                const std::vector<SourceStateChange>& changes) {
+  if (changes.empty()) return Status::OK();
+  FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare("SELECT value FROM source_state WHERE "
+                                                     "source = ? AND key = ?"));
+  FST_ASSIGN_OR_RAISE(
+      Statement upsert,
+      db_->Prepare("INSERT INTO source_state(source, key, value, ingest_id, updated_at) VALUES "
+                   "(?, ?, ?, ?, ?) ON CONFLICT(source, key) DO UPDATE SET value = "
+                   "excluded.value, ingest_id = excluded.ingest_id, updated_at = "
+                   "excluded.updated_at"));
+  const int64_t now = core::NowMicros();
+  for (const auto& change : changes) {
+    select.Reset();
+    FST_ASSIGN_OR_RAISE(bool found, select.Bind(source).Bind(change.key).Step());
+    const std::optional<std::string> stored =
+        found ? std::optional<std::string>(select.Text(0)) : std::nullopt;
+    if (stored != change.expected) {
+      return Status::Cancelled(db_->path(), ": source '", source, "', '", change.key,
+                               "' changed since this ingest read it (another ingest of the "
+                               "source published first); run the ingest again");
+    }
+    upsert.Reset();
+    FST_RETURN_NOT_OK(
+        upsert.Bind(source).Bind(change.key).Bind(change.value).Bind(ingest_id).Bind(now).Run());
+  }
+  return Status::OK();
+}
+
+Result<std::map<std::string, std::string>> SqliteRegistry::GetSourceState(
+    const std::string& source) {
+  FST_ASSIGN_OR_RAISE(Statement select,
+                      db_->Prepare("SELECT key, value FROM source_state WHERE source = ?"));
+  select.Bind(source);
+  std::map<std::string, std::string> state;
+  for (;;) {
+    FST_ASSIGN_OR_RAISE(bool row, select.Step());
+    if (!row) break;
+    state.emplace(select.Text(0), select.Text(1));
+  }
+  return state;
 }
 
 Status SqliteRegistry::MoveCursor(const std::string& source, int64_t ingest_id,

@@ -491,7 +491,7 @@ TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (9); "
+            path_ + ": registry schema version 99 is newer than this featherstone supports (10); "
                     "upgrade featherstone");
 }
 
@@ -618,7 +618,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
                             "DROP TABLE catalog_fts; DROP TABLE compactions; "
                             "DROP TABLE file_ingests; DROP TABLE online_progress; "
-                            "DROP TABLE source_cursors; "
+                            "DROP TABLE source_cursors; DROP TABLE source_state; "
                             "UPDATE schema_version SET version = 1")
                     .ok());
   }
@@ -632,6 +632,7 @@ TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
   EXPECT_EQ(Count("file_ingests"), 0);
   EXPECT_EQ(Count("online_progress"), 0);
   EXPECT_EQ(Count("source_cursors"), 0);
+  EXPECT_EQ(Count("source_state"), 0);
   EXPECT_TRUE(registry_->ListCompactions("orders")->empty());
 }
 
@@ -692,7 +693,7 @@ TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
     ASSERT_TRUE(
         (*db)->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
                     "DROP TABLE online_progress; DROP TABLE source_cursors; "
-                    "UPDATE schema_version SET version = 5")
+                    "DROP TABLE source_state; UPDATE schema_version SET version = 5")
             .ok());
   }
   Reopen();
@@ -775,6 +776,36 @@ TEST_F(SqliteRegistryTest, SourceCursorMovesOnlyWithItsPublishAndFromWhereExpect
                   .ok());
   EXPECT_EQ((*registry_->GetSourceCursor("orders"))->value, "17");
   EXPECT_FALSE(registry_->GetSourceCursor("clicks")->has_value());
+}
+
+TEST_F(SqliteRegistryTest, SourceStateMovesOnlyWithItsPublishAndFromWhatWasRead) {
+  auto first = registry_->BeginIngest("docs", "files:docs/*.md", "");
+  ASSERT_TRUE(first.ok());
+  QualityPublish quality;
+  quality.source_state = {{"docs/a.md", std::nullopt, "h1"}, {"docs/b.md", std::nullopt, "h2"}};
+  ASSERT_TRUE(
+      registry_->PublishChecked(*first, 2, {{0, "docs", "docs/p1.parquet", 2, 1, 2, {}}}, quality)
+          .ok());
+  auto state = registry_->GetSourceState("docs");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(*state, (std::map<std::string, std::string>{{"docs/a.md", "h1"}, {"docs/b.md", "h2"}}));
+
+  // An ingest that read a.md before the first published loses: nothing of it shows.
+  auto stale = registry_->BeginIngest("docs", "files:docs/*.md", "");
+  quality.source_state = {{"docs/a.md", std::nullopt, "h3"}};
+  Status lost =
+      registry_->PublishChecked(*stale, 1, {{0, "docs", "docs/p2.parquet", 1, 1, 2, {}}}, quality);
+  EXPECT_TRUE(lost.IsCancelled()) << lost;
+  EXPECT_EQ(registry_->ListFiles("docs")->size(), 1u);
+  EXPECT_EQ((*registry_->GetSourceState("docs"))["docs/a.md"], "h1");
+
+  auto next = registry_->BeginIngest("docs", "files:docs/*.md", "");
+  quality.source_state = {{"docs/a.md", "h1", "deleted"}};
+  ASSERT_TRUE(
+      registry_->PublishChecked(*next, 1, {{0, "docs", "docs/p3.parquet", 1, 1, 2, {}}}, quality)
+          .ok());
+  EXPECT_EQ((*registry_->GetSourceState("docs"))["docs/a.md"], "deleted");
+  EXPECT_TRUE(registry_->GetSourceState("other")->empty());
 }
 
 }  // namespace

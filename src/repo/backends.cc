@@ -1,7 +1,11 @@
 #include "featherstone/repo/backends.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string_view>
 #include <vector>
+
+#include "featherstone/connectors/source_kind.h"
 
 namespace fst::repo {
 namespace {
@@ -16,8 +20,6 @@ struct Backend {
 constexpr Backend kRegistries[] = {{"sqlite", true}, {"postgresql://", false},
                                    {"postgres://", false}};
 constexpr Backend kOnlineStores[] = {{"rocksdb", true}, {"redis://", false}};
-constexpr Backend kSourceKinds[] = {
-    {"file", true}, {"push", true}, {"kafka", true}, {"postgres", true}};
 
 template <size_t N>
 const Backend* Find(const Backend (&table)[N], const std::string& value) {
@@ -60,10 +62,7 @@ Status CheckBackends(const definitions::Repo& repo) {
   std::vector<std::string> problems;
   Check(kRegistries, "registry", repo.registry, repo.registry_location, &problems);
   Check(kOnlineStores, "online_store", repo.online_store, repo.online_store_location, &problems);
-  for (const auto& source : repo.sources) {
-    Check(kSourceKinds, ("source '" + source.name + "': kind").c_str(), source.kind,
-          source.location, &problems);
-  }
+  for (const auto& source : repo.sources) connectors::CheckSourceKind(source, &problems);
   if (problems.empty()) return Status::OK();
   std::string message = problems[0];
   for (size_t i = 1; i < problems.size(); ++i) message += "\n" + problems[i];

@@ -39,9 +39,16 @@ struct Entity {
   Location location;
 };
 
+// A key of a source's YAML map that its kind takes (connectors/source_kind.h), as written.
+struct SourceOption {
+  std::string key;
+  std::string value;
+  Location location;  // of the key
+};
+
 struct Source {
   std::string name;
-  std::string kind = "file";  // file | postgres | kafka | push
+  std::string kind = "file";  // file | push | kafka, or a kind of connectors/source_kind.h
   std::string format;         // csv | parquet | jsonl; empty = from the file extension
   std::string timestamp_field;
   std::string created_timestamp_field;  // optional
@@ -61,6 +68,10 @@ struct Source {
   std::string table;
   std::string query;
   std::string cursor_column;  // optional: a schema column ordering rows for --incremental
+  // Kinds of connectors/source_kind.h: their own keys, checked against the kind's table.
+  std::vector<SourceOption> options;
+  // Where each schema column is declared (parallel to `schema`; empty from the registry).
+  std::vector<Location> column_locations;
 
   // The consumer group stream workers of this source join: `group`, or "featherstone-NAME".
   std::string KafkaGroup() const { return group.empty() ? "featherstone-" + name : group; }

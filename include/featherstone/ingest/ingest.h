@@ -26,6 +26,11 @@ struct UndecodedInput {
 
 struct IngestOptions {
   int64_t part_rows = 2'000'000;  // rows per sorted part file (bounds memory)
+  // Bytes of Arrow buffers per part file as well (0: rows only; IngestSource: kSourcePartBytes).
+  int64_t part_bytes = 0;
+  // Batches read ahead on a second thread while the current one is checked (0: none;
+  // IngestSource: none). With FST_THREADS=1 nothing is read ahead.
+  int prefetch_batches = 2;
   // Called after every batch with the rows read so far.
   std::function<void(int64_t rows)> progress;
   int64_t now_us = 0;  // the run's time (freshness, breaker); 0 = the wall clock
@@ -97,6 +102,9 @@ struct IngestResult {
 Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source,
                                 const std::string& path, const IngestOptions& options);
 
+// The part size in bytes IngestSource bounds parts by, unless IngestOptions::part_bytes is set.
+constexpr int64_t kSourcePartBytes = int64_t{64} << 20;
+
 // Ingests in-memory rows (a Python table, a pushed batch) exactly as IngestFile ingests a file,
 // without deduplication by content; `what` names the input in messages and records.
 // Errors: those of IngestFile, with `what` in place of the file name.
@@ -104,8 +112,11 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
                                  std::shared_ptr<arrow::RecordBatchReader> rows,
                                  const std::string& what, const IngestOptions& options);
 
-// Ingests a source that reads its own input (kind postgres: its table or query, through
-// connectors::OpenPostgres) exactly as IngestFile ingests a file, never deduplicated. With
+// Ingests a source that reads its own input exactly as IngestFile ingests a file.
+// Kinds of connectors/source_kind.h with an `open` (e.g. kind files): what is new since the
+// source's last published ingest, its state published with the rows; nothing new gives a
+// result with `skipped` and ingest_id 0; parts are bounded by kSourcePartBytes too.
+// Kind postgres: its table or query, through connectors::OpenPostgres, never deduplicated. With
 // `incremental`, only the rows whose cursor_column is above the value recorded by the
 // source's last incremental ingest (all rows with one, the first time), in that column's
 // order; the last row's value is recorded in the registry transaction that publishes the
@@ -114,7 +125,8 @@ Result<IngestResult> IngestTable(repo::RepoContext& repo, const std::string& sou
 // 'S'"); Invalid for a source of another kind, for `incremental` without a cursor_column, for
 // an unset `${VAR}` in the dsn; IOError naming host, port, database and user (never the
 // password) when the server cannot be reached or refuses the login; Cancelled when another
-// incremental ingest of the source published first.
+// incremental ingest of the source published first (or, for kinds with a state, another
+// ingest of the source); Invalid for `incremental` on a kind other than postgres.
 Result<IngestResult> IngestSource(repo::RepoContext& repo, const std::string& source,
                                   bool incremental, const IngestOptions& options);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "featherstone/registry/source_cursor.h"
+#include "featherstone/registry/source_state.h"
 #include "featherstone/registry/stream_offsets.h"
 
 namespace fst::registry {
@@ -64,6 +65,7 @@ struct QualityPublish {
   std::optional<BreakerRow> breaker;
   std::vector<StreamOffset> stream_offsets;  // positions consumed by this ingest
   std::optional<SourceCursor> cursor;        // an incremental database read's position
+  std::vector<SourceStateChange> source_state;  // what this ingest read (source_state.h)
 };
 
 }  // namespace fst::registry

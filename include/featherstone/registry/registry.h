@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -216,6 +217,10 @@ class Registry {
   // writes them (QualityPublish::stream_offsets) and fails with Cancelled, publishing nothing,
   // when a stored position moved since the batch began.
   virtual Result<std::vector<StreamOffsetRow>> ListStreamOffsets(const std::string& source) = 0;
+  // The state of `source` (source_state.h) as last published: key -> value. PublishChecked
+  // writes it (QualityPublish::source_state) and fails with Cancelled, publishing nothing,
+  // when an entry changed since the ingest read it.
+  virtual Result<std::map<std::string, std::string>> GetSourceState(const std::string& source) = 0;
 
   // The incremental read position of `source` (source_cursor.h), nullopt when none was
   // stored. PublishChecked writes it (QualityPublish::cursor) and fails with Cancelled,
