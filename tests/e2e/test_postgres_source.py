@@ -317,7 +317,7 @@ sources:
       - {name: event_ts, type: timestamp}
       - {name: body, type: string, nullable: true}
       - {name: blob, type: bytes, nullable: true}
-      - {name: vec, type: list<float32>, nullable: true}
+      - {name: vec, type: list<float32>, dim: 2, nullable: true}
 feature_views:
   - {name: f, entities: [thing], source: things, features: [{name: body}]}
 """
@@ -332,7 +332,7 @@ def test_values_of_each_type_decode_from_the_text_copy(postgres, tmp_path):
         "(1, true, -7, 1.5, 12345.678, '2026-03-01', '2026-03-01 10:11:12.123456', "
         " '2026-03-01 10:00:00+02', E'line1\\nline2\\\\back\\ttab \u00e9\u00e8', "
         " '\\x00ff0a5c'::bytea, '{1.5,-2}'), "
-        "(2, false, NULL, 'NaN', NULL, NULL, NULL, '2026-03-02 00:00:00+00', '', '', '{}'), "
+        "(2, false, NULL, 'NaN', NULL, NULL, NULL, '2026-03-02 00:00:00+00', '', '', '{0,0.25}'), "
         "(3, NULL, 2147483647, '-Infinity', -0.001, '1999-12-31', NULL, "
         " '2026-03-03 00:00:00+00', NULL, NULL, NULL)")
     repo = fst.make_repo(tmp_path / "types", TYPES_YAML, apply=False)
@@ -355,4 +355,4 @@ def test_values_of_each_type_decode_from_the_text_copy(postgres, tmp_path):
     assert first["body"] == "line1\nline2\\back\ttab \u00e9\u00e8"
     assert second["body"] in ("", None) and third["body"] is None
     assert first["blob"] == b"\x00\xff\x0a\x5c" and third["blob"] is None
-    assert first["vec"] == [1.5, -2.0] and second["vec"] == [] and third["vec"] is None
+    assert first["vec"] == [1.5, -2.0] and second["vec"] == [0.0, 0.25] and third["vec"] is None
