@@ -269,6 +269,7 @@ class SqliteRegistry : public Registry {
   Result<std::vector<Change>> Plan(const std::vector<SpecObject>& desired) override;
   Result<std::vector<Change>> Apply(const std::vector<SpecObject>& desired) override;
   Result<std::vector<ObjectRecord>> List(const std::string& kind) override;
+  Result<int64_t> LatestApplyId() override;
   Result<std::vector<ObjectRecord>> History(const std::string& name) override;
   Result<std::vector<CatalogMatch>> SearchCatalog(const std::string& match,
                                                   const CatalogFilter& filter) override;
@@ -469,6 +470,12 @@ Result<std::vector<ObjectRecord>> SqliteRegistry::List(const std::string& kind) 
   if (kind.empty()) return current;
   std::erase_if(current, [&](const ObjectRecord& r) { return r.object.kind != kind; });
   return current;
+}
+
+Result<int64_t> SqliteRegistry::LatestApplyId() {
+  FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM applies"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Step());
+  return row ? select.Int(0) : 0;
 }
 
 Result<std::vector<ObjectRecord>> SqliteRegistry::History(const std::string& name) {

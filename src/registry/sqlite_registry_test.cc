@@ -194,6 +194,17 @@ TEST_F(SqliteRegistryTest, ApplyWithNothingToChangeStoresNothing) {
   EXPECT_EQ(Count("applies"), 1);
 }
 
+TEST_F(SqliteRegistryTest, LatestApplyIdGrowsOnlyWithAChange) {
+  EXPECT_EQ(*registry_->LatestApplyId(), 0);
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  const int64_t first = *registry_->LatestApplyId();
+  EXPECT_GT(first, 0);
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());  // nothing to change
+  EXPECT_EQ(*registry_->LatestApplyId(), first);
+  ASSERT_TRUE(registry_->Apply(Specs(Replace(kRepo, "ttl: 30d", "ttl: 10d"))).ok());
+  EXPECT_GT(*registry_->LatestApplyId(), first);
+}
+
 TEST_F(SqliteRegistryTest, ApplyRejectsDuplicatesAtomically) {
   auto specs = Specs(kRepo);
   specs.push_back(specs[0]);

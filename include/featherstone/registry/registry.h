@@ -142,6 +142,10 @@ class Registry {
   virtual Result<std::vector<Change>> Apply(const std::vector<definitions::SpecObject>& desired) = 0;
   // Current objects (latest version, not removed), optionally of one kind.
   virtual Result<std::vector<ObjectRecord>> List(const std::string& kind = "") = 0;
+  // The id of the latest apply that changed something (0 before any). It grows with every
+  // such apply, so a reader that noted it before loading the definitions can tell whether
+  // they changed since (RepoContext::ReloadIfApplied).
+  virtual Result<int64_t> LatestApplyId() = 0;
   // All versions of the object named `name` (any kind), oldest first; empty when unknown.
   virtual Result<std::vector<ObjectRecord>> History(const std::string& name) = 0;
   // Catalog entries (catalog_records.h) of the current objects matching the FTS5 query `match`
