@@ -51,7 +51,7 @@ def prepare(repo, online_store):
     yaml.write_text(yaml.read_text().replace("# online_store: rocksdb",
                                              f"online_store: {online_store}\n#", 1))
     fst(repo, "apply")
-    fst(repo, "ingest", "orders", "data/orders.csv")
+    fst(repo, "ingest", "orders", str(repo / "data" / "orders.csv"))
     start = time.monotonic()
     out = fst(repo, "materialize", "--end", END)
     seconds = time.monotonic() - start

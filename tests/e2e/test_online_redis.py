@@ -8,6 +8,7 @@ statuses, ttl applied at read time, every windowed aggregation at exact window e
 import datetime as dt
 import json
 import random
+import uuid
 
 import pytest
 
@@ -156,3 +157,27 @@ def test_unreachable_cluster_is_an_error_naming_the_nodes(tmp_path):
     repo = fst.make_repo(tmp_path / "shop", YAML.format(online="redis://127.0.0.1:1"))
     p = fst.run(["materialize", "--end", fst.iso(T)], repo, ok=1)
     assert "127.0.0.1:1" in p.stderr, p.stderr
+
+
+def test_stream_runs_read_the_same(redis_cluster, kafka, tmp_path):
+    """Two `stream` runs (the second resuming from the positions recorded with the rows) into
+    both stores: the same answers, so no event was applied twice or skipped on Redis."""
+    import test_stream as ts
+    redis_cluster.flush()
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    yaml = ts.repo_yaml(ts.kafka_source(kafka, topic))
+    repos = {name: fst.make_repo(tmp_path / name, yaml.replace(
+        "project: shop\n", f"project: shop\nonline_store: {online}\n", 1))
+        for name, online in (("rocks", "rocksdb"), ("redis", redis_cluster.spec()))}
+    times = [ts.BASE + dt.timedelta(days=d) for d in (40, 5, 12.5, 21)]
+    entities = [{"customer_id": c} for c in range(1, 52)]
+    for first, n in ((0, 1500), (1500, 500)):
+        ts.produce_spread(kafka, topic, ts.make_orders(n, seed=first + 1, start=first))
+        for repo in repos.values():
+            p = ts.stream(repo)
+            assert f"streamed {n} events" in p.stdout, p.stdout
+        for at in times:
+            got = {name: fst.online(repo, entities, features=ts.FEATURES, at=fst.iso(at))
+                   for name, repo in repos.items()}
+            assert got["redis"] == got["rocks"], f"after {first + n} events, at {fst.iso(at)}"
+    assert any(o["orders_7d"] for o in got["redis"])
