@@ -145,6 +145,7 @@ Result<redisContext*> RedisCluster::Connection(int node) {
   }
   redisSetTimeout(context, timeval{10, 0});
   n.context = context;
+  ++n.connection;
   return context;
 }
 
@@ -206,7 +207,7 @@ Status RedisCluster::RefreshSlots() {
 
 Status RedisCluster::Pass(const std::vector<RedisCommand>& commands,
                           std::vector<Attempt>* pending, std::vector<RedisReply>* replies,
-                          std::vector<bool>* ran_on, bool* backoff) {
+                          std::vector<uint64_t>* ran_on, bool* backoff) {
   // Appends every pending command to its node's connection, sends them all, then reads.
   std::vector<std::vector<Attempt>> by_node(nodes_.size());
   std::vector<Attempt> retry;
@@ -274,7 +275,9 @@ Status RedisCluster::Pass(const std::vector<RedisCommand>& commands,
       }
       if (error == nullptr) {
         (*replies)[attempt.index] = std::move(got.back());
-        (*ran_on)[node] = true;
+        // Commands run on two connections of a node cannot be waited for with one WAIT.
+        uint64_t& ran = (*ran_on)[node];
+        ran = ran == 0 || ran == nodes_[node].connection ? nodes_[node].connection : UINT64_MAX;
         continue;
       }
       int slot = 0;
@@ -313,11 +316,11 @@ Result<std::vector<RedisReply>> RedisCluster::Run(const std::vector<RedisCommand
   std::vector<Attempt> pending;
   pending.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) pending.push_back(Attempt{i, -1, {}});
-  std::vector<bool> ran_on;
+  std::vector<uint64_t> ran_on;  // per node, the connection that ran commands (0: none)
   const auto deadline = std::chrono::steady_clock::now() + kRetryBudget;
   auto backoff_time = std::chrono::milliseconds(20);
   while (!pending.empty()) {
-    ran_on.resize(nodes_.size(), false);
+    ran_on.resize(nodes_.size(), 0);
     bool backoff = false;
     FST_RETURN_NOT_OK(Pass(commands, &pending, &replies, &ran_on, &backoff));
     if (pending.empty()) break;
@@ -335,17 +338,20 @@ Result<std::vector<RedisReply>> RedisCluster::Run(const std::vector<RedisCommand
   }
   if (replicated) {
     for (size_t node = 0; node < ran_on.size(); ++node) {
-      if (ran_on[node]) FST_RETURN_NOT_OK(AwaitReplica(static_cast<int>(node)));
+      if (ran_on[node] != 0) {
+        FST_RETURN_NOT_OK(AwaitReplica(static_cast<int>(node), ran_on[node]));
+      }
     }
   }
   return replies;
 }
 
-Status RedisCluster::AwaitReplica(int node) {
+Status RedisCluster::AwaitReplica(int node, uint64_t connection) {
   if (nodes_[node].replicas == 0) return Status::OK();
   redisContext* context = nodes_[node].context;
   RedisReply reply;
-  if (context == nullptr) {
+  // WAIT counts the writes of its own connection only.
+  if (context == nullptr || nodes_[node].connection != connection) {
     return Status::IOError("redis node ", nodes_[node].address,
                            ": WAIT: the connection closed after the write");
   }

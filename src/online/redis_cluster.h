@@ -3,6 +3,7 @@
 // redirections followed. Private to src/online; see docs/impl.md "Online encoding".
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,7 @@ class RedisCluster {
   struct Node {
     std::string address;
     redisContext* context = nullptr;
+    uint64_t connection = 0;  // counts the connections made, so a WAIT knows its writes' one
     int replicas = 0;
   };
   struct Attempt;
@@ -66,10 +68,10 @@ class RedisCluster {
   int NodeIndex(const std::string& address);
   Result<redisContext*> Connection(int node);
   void Disconnect(int node);
-  Status AwaitReplica(int node);
+  Status AwaitReplica(int node, uint64_t connection);
   // Sends every pending command once; leaves in `pending` those to send again.
   Status Pass(const std::vector<RedisCommand>& commands, std::vector<Attempt>* pending,
-              std::vector<RedisReply>* replies, std::vector<bool>* ran_on, bool* backoff);
+              std::vector<RedisReply>* replies, std::vector<uint64_t>* ran_on, bool* backoff);
 
   std::mutex mutex_;
   std::vector<std::string> seeds_;
