@@ -81,7 +81,8 @@ def main():
         tmp = pathlib.Path(tmp)
         for name, store in (("rocksdb", "rocksdb"), ("redis", cluster.spec())):
             repo = tmp / name
-            results[name] = {"materialize": prepare(repo, store), "lookups": lookups(repo, args.calls)}
+            results[name] = {"materialize": prepare(repo, store),
+                             "lookups": lookups(repo, args.calls)}
     results["load_after"] = os.getloadavg()[0]
     out = HERE / "results" / f"online-redis-{results['date'][:10]}-{results['host']}.json"
     out.parent.mkdir(exist_ok=True)
