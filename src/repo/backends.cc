@@ -19,7 +19,7 @@ struct Backend {
 
 constexpr Backend kRegistries[] = {{"sqlite", true}, {"postgresql://", false},
                                    {"postgres://", false}};
-constexpr Backend kOnlineStores[] = {{"rocksdb", true}, {"redis://", false}};
+constexpr Backend kOnlineStores[] = {{"rocksdb", true}, {"redis://", true}};
 
 template <size_t N>
 const Backend* Find(const Backend (&table)[N], const std::string& value) {
