@@ -1,5 +1,8 @@
 #include "catalog_index.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 namespace fst::registry {
@@ -36,6 +39,85 @@ std::string LabelWords(const std::map<std::string, std::string>& labels) {
   return out;
 }
 
+// PostgreSQL's counterpart of FTS5 over catalog_fts: one weighted document per row (the
+// weights order as kRank's), matched by a tsquery.
+constexpr char kDocument[] =
+    "(setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', tags), "
+    "'B') || setweight(to_tsvector('simple', labels), 'C') || "
+    "setweight(to_tsvector('simple', description), 'D'))";
+constexpr char kQuery[] = "to_tsquery('simple', ?4)";
+
+// One word of a tsquery, quoted, lower-cased; `prefix` matches words starting with it.
+std::string TsTerm(std::string word, bool prefix) {
+  std::string out = "'";
+  for (char c : word) {
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c == '\'' || c == '\\') out += c;
+  }
+  return out + "'" + (prefix ? ":*" : "");
+}
+
+// The FTS5 query `match` as a PostgreSQL tsquery: words (a trailing * for a prefix) and
+// "quoted phrases", joined by AND unless OR or NOT stands between them; parentheses group.
+// Errors: Invalid for an unterminated phrase.
+Result<std::string> TsQuery(const std::string& match) {
+  std::string out;
+  bool operand_ends = false;  // the last item ends an operand: a following one needs an operator
+  size_t i = 0;
+  auto join = [&](const std::string& op) {
+    if (operand_ends) out += " " + op + " ";
+    operand_ends = false;
+  };
+  while (i < match.size()) {
+    const char c = match[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '(' || c == ')') {
+      if (c == '(') join("&");
+      out += c;
+      operand_ends = c == ')';
+      ++i;
+    } else if (c == '"') {
+      const size_t end = match.find('"', i + 1);
+      if (end == std::string::npos) {
+        return Status::Invalid("catalog search '", match, "': unterminated string");
+      }
+      std::string phrase;
+      size_t w = i + 1;
+      while (w < end) {
+        const size_t stop = std::min(match.find(' ', w), end);
+        if (stop > w) phrase += (phrase.empty() ? "" : " <-> ") + TsTerm(match.substr(w, stop - w), false);
+        w = stop + 1;
+      }
+      join("&");
+      out += phrase.empty() ? "''" : phrase;
+      operand_ends = true;
+      i = end + 1;
+    } else {
+      size_t end = i;
+      while (end < match.size() && !std::isspace(static_cast<unsigned char>(match[end])) &&
+             match[end] != '(' && match[end] != ')' && match[end] != '"') {
+        ++end;
+      }
+      const std::string word = match.substr(i, end - i);
+      i = end;
+      if (word == "OR" || word == "AND") {
+        out += word == "OR" ? " | " : " & ";
+        operand_ends = false;
+      } else if (word == "NOT") {
+        out += " & !";
+        operand_ends = false;
+      } else {
+        join("&");
+        const bool prefix = word.size() > 1 && word.back() == '*';
+        out += TsTerm(prefix ? word.substr(0, word.size() - 1) : word, prefix);
+        operand_ends = true;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<CatalogEntry> CatalogEntries(const std::vector<definitions::SpecObject>& objects) {
@@ -55,7 +137,7 @@ std::vector<CatalogEntry> CatalogEntries(const std::vector<definitions::SpecObje
   return entries;
 }
 
-Status RebuildCatalogIndex(SqliteDb* db, const std::vector<CatalogEntry>& entries) {
+Status RebuildCatalogIndex(Db* db, const std::vector<CatalogEntry>& entries) {
   FST_RETURN_NOT_OK(db->Exec("DELETE FROM catalog_fts"));
   FST_ASSIGN_OR_RAISE(
       Statement insert,
@@ -76,19 +158,24 @@ Status RebuildCatalogIndex(SqliteDb* db, const std::vector<CatalogEntry>& entrie
   return Status::OK();
 }
 
-Result<std::vector<CatalogMatch>> QueryCatalogIndex(SqliteDb* db, const std::string& match,
+Result<std::vector<CatalogMatch>> QueryCatalogIndex(Db* db, const std::string& match,
                                                     const CatalogFilter& filter) {
-  std::string sql = std::string("SELECT kind, name, description, owner, tags_json, labels_json, ") +
-                    (match.empty() ? "0.0" : kRank) +
-                    " FROM catalog_fts WHERE (?1 = '' OR kind = ?1)"
-                    " AND (?2 = '' OR owner = ?2 COLLATE NOCASE)"
-                    " AND (?3 = '' OR EXISTS (SELECT 1 FROM json_each(tags_json)"
-                    " WHERE value = ?3 COLLATE NOCASE))";
-  if (!match.empty()) sql += " AND catalog_fts MATCH ?4";
+  const bool sqlite = db->dialect() == Dialect::kSqlite;
+  std::string query = match;
+  if (!sqlite && !match.empty()) {
+    FST_ASSIGN_OR_RAISE(query, TsQuery(match));
+  }
+  std::string sql = "SELECT kind, name, description, owner, tags_json, labels_json, ";
+  sql += match.empty() ? "0.0" : sqlite ? kRank : "-ts_rank(" + std::string(kDocument) + ", " + kQuery + ")";
+  sql += " FROM catalog_fts WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR lower(owner) = lower(?2))"
+         " AND (?3 = '' OR EXISTS (SELECT 1 FROM ";
+  sql += sqlite ? "json_each(tags_json) AS t" : "json_array_elements_text(tags_json::json) AS t(value)";
+  sql += " WHERE lower(t.value) = lower(?3)))";
+  if (!match.empty()) sql += sqlite ? " AND catalog_fts MATCH ?4" : " AND " + std::string(kDocument) + " @@ " + kQuery;
   sql += " ORDER BY 7, kind, name";
   FST_ASSIGN_OR_RAISE(Statement select, db->Prepare(sql));
   select.Bind(filter.kind).Bind(filter.owner).Bind(filter.tag);
-  if (!match.empty()) select.Bind(match);
+  if (!match.empty()) select.Bind(query);
   std::vector<CatalogMatch> matches;
   for (;;) {
     auto row = select.Step();

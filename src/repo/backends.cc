@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "featherstone/connectors/source_kind.h"
+#include "featherstone/core/dsn.h"
 
 namespace fst::repo {
 namespace {
@@ -17,8 +18,8 @@ struct Backend {
   bool built;
 };
 
-constexpr Backend kRegistries[] = {{"sqlite", true}, {"postgresql://", false},
-                                   {"postgres://", false}};
+constexpr Backend kRegistries[] = {{"sqlite", true}, {"postgresql://", true},
+                                   {"postgres://", true}};
 constexpr Backend kOnlineStores[] = {{"rocksdb", true}, {"redis://", false}};
 
 template <size_t N>
@@ -50,7 +51,7 @@ void Check(const Backend (&table)[N], const char* key, const std::string& value,
   if (backend != nullptr && backend->built) return;
   std::string at = where.ToString();
   if (at.empty()) at = "featherstone.yaml";
-  problems->push_back(at + ": " + key + " '" + value + "' " +
+  problems->push_back(at + ": " + key + " '" + core::RedactedDsn(value) + "' " +
                       (backend == nullptr ? "is not a known value"
                                           : "is not supported by this build yet") +
                       "; supported: " + Supported(table));
@@ -69,12 +70,18 @@ Status CheckBackends(const definitions::Repo& repo) {
   return Status::Invalid(message);
 }
 
+std::string RegistryLocation(const definitions::Repo& settings, const std::string& dir) {
+  // A PostgreSQL URI is the registry's location itself (registry.h).
+  if (settings.registry != "sqlite") return settings.registry;
+  return dir + "/.featherstone/registry.db";
+}
+
 Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo& settings,
                                                          const std::string& dir) {
   std::vector<std::string> problems;
   Check(kRegistries, "registry", settings.registry, settings.registry_location, &problems);
   if (!problems.empty()) return Status::Invalid(problems.front());
-  return registry::Registry::Open(dir + "/.featherstone/registry.db");
+  return registry::Registry::Open(RegistryLocation(settings, dir));
 }
 
 Result<std::unique_ptr<online::OnlineStore>> OpenOnlineStore(const definitions::Repo& settings,

@@ -12,9 +12,14 @@
 
 namespace fst::repo {
 
-// Errors: Invalid "featherstone.yaml:L:C: registry 'postgresql://...' is not supported by this
-// build; supported: sqlite" (and likewise online_store and source kinds), one line per problem.
+// Errors: Invalid "featherstone.yaml:L:C: online_store 'redis://...' is not supported by this
+// build yet; supported: rocksdb" (and likewise registry and source kinds; a URI's password
+// shown as ***), one line per problem.
 Status CheckBackends(const definitions::Repo& repo);
+
+// Where the registry of the repo at `dir` is, as Registry::Open takes it: `registry: sqlite`
+// is DIR/.featherstone/registry.db, a postgresql:// or postgres:// URI is itself.
+std::string RegistryLocation(const definitions::Repo& settings, const std::string& dir);
 
 // Opens the registry named by `settings.registry` for the repo at `dir`.
 // Errors: those of CheckBackends; IOError from the backend.
