@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -57,8 +58,9 @@ std::string TsTerm(std::string word, bool prefix) {
   return out + "'" + (prefix ? ":*" : "");
 }
 
-// The FTS5 query `match` as a PostgreSQL tsquery: words (a trailing * for a prefix) and
-// "quoted phrases", joined by AND unless OR or NOT stands between them; parentheses group.
+// The FTS5 query `match` as a PostgreSQL tsquery: words and "quoted phrases" (a trailing *
+// makes the last word a prefix), joined by AND unless OR or NOT stands between them;
+// parentheses group.
 // Errors: Invalid for an unterminated phrase.
 Result<std::string> TsQuery(const std::string& match) {
   std::string out;
@@ -82,17 +84,21 @@ Result<std::string> TsQuery(const std::string& match) {
       if (end == std::string::npos) {
         return Status::Invalid("catalog search '", match, "': unterminated string");
       }
-      std::string phrase;
-      size_t w = i + 1;
-      while (w < end) {
+      // "a phrase"* : the last word of the phrase is a prefix.
+      const bool prefix = end + 1 < match.size() && match[end + 1] == '*';
+      std::vector<std::string> words;
+      for (size_t w = i + 1; w < end;) {
         const size_t stop = std::min(match.find(' ', w), end);
-        if (stop > w) phrase += (phrase.empty() ? "" : " <-> ") + TsTerm(match.substr(w, stop - w), false);
+        if (stop > w) words.push_back(match.substr(w, stop - w));
         w = stop + 1;
       }
       join("&");
-      out += phrase.empty() ? "''" : phrase;
+      if (words.empty()) out += "''";
+      for (size_t k = 0; k < words.size(); ++k) {
+        out += (k == 0 ? "" : " <-> ") + TsTerm(words[k], prefix && k + 1 == words.size());
+      }
       operand_ends = true;
-      i = end + 1;
+      i = end + (prefix ? 2 : 1);
     } else {
       size_t end = i;
       while (end < match.size() && !std::isspace(static_cast<unsigned char>(match[end])) &&

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,7 +56,8 @@ int FreePort() {
   return ntohs(address.sin_port);
 }
 
-// Starts `argv` in `cwd`, as the `postgres` user when running as root; returns its pid.
+// Starts `argv` in `cwd`, as the `postgres` user when running as root, its output appended
+// to `log`; returns its pid.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd,
             const std::string& log) {
   const passwd* postgres = geteuid() == 0 ? getpwnam("postgres") : nullptr;
@@ -67,7 +69,9 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd,
     if (postgres != nullptr && (setgid(postgres->pw_gid) != 0 || setuid(postgres->pw_uid) != 0)) {
       _exit(126);
     }
-    if (chdir(cwd.c_str()) != 0) _exit(126);
+    // The server goes when the test binary goes, even when it crashed (set after setuid,
+    // which clears it).
+    if (prctl(PR_SET_PDEATHSIG, SIGINT) != 0 || chdir(cwd.c_str()) != 0) _exit(126);
     if (freopen(log.c_str(), "a", stdout) == nullptr || dup2(fileno(stdout), 2) < 0) _exit(126);
     execv(args[0], args.data());
     _exit(127);

@@ -745,6 +745,24 @@ TEST_P(RegistryTest, CatalogIndexFollowsEveryApply) {
   EXPECT_TRUE(bad.status().IsInvalid());
 }
 
+// The query forms the catalog search of lineage/catalog.cc writes, and the rest of FTS5's
+// that users may type.
+TEST_P(RegistryTest, CatalogQueriesOfEveryForm) {
+  const std::string v2 = Replace(kRepo, "    ttl: 30d\n",
+                                 "    ttl: 30d\n    description: Spending of each customer\n");
+  ASSERT_TRUE(registry_->Apply(Specs(v2)).ok());
+  const std::vector<std::string> view{"feature_view customer_features"};
+  EXPECT_EQ(Names(registry_->SearchCatalog("\"spend\"*", {})), view);
+  EXPECT_EQ(Names(registry_->SearchCatalog("\"spending\" \"each\"*", {})), view);
+  EXPECT_EQ(Names(registry_->SearchCatalog("\"of each\"", {})), view);
+  EXPECT_TRUE(Names(registry_->SearchCatalog("\"each of\"", {})).empty());
+  EXPECT_EQ(Names(registry_->SearchCatalog("churn OR spending", {})),
+            (std::vector<std::string>{"feature_service churn_model",
+                                      "feature_view customer_features"}));
+  EXPECT_EQ(Names(registry_->SearchCatalog("customer NOT spending", {.kind = "entity"})),
+            (std::vector<std::string>{"entity customer"}));
+}
+
 TEST_P(RegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   registry_.reset();

@@ -150,8 +150,9 @@ class Registry {
   // All versions of the object named `name` (any kind), oldest first; empty when unknown.
   virtual Result<std::vector<ObjectRecord>> History(const std::string& name) = 0;
   // Catalog entries (catalog_records.h) of the current objects matching the FTS5 query `match`
+  // (on PostgreSQL the same syntax: words, "phrases", a trailing * for a prefix, OR, NOT)
   // (every entry when empty) and `filter`, best bm25 first, then by kind and name.
-  // Errors: Invalid naming `match` when FTS5 cannot parse it.
+  // Errors: Invalid naming `match` when it does not parse.
   virtual Result<std::vector<CatalogMatch>> SearchCatalog(const std::string& match,
                                                           const CatalogFilter& filter) = 0;
 
