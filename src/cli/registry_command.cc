@@ -11,7 +11,8 @@ namespace {
 
 Status Migrate(const Globals& globals, const std::string& to) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
-  const std::string from = repo::RegistryLocation(repo->settings(), repo->dir());
+  FST_ASSIGN_OR_RAISE(const std::string from,
+                      repo::RegistryLocation(repo->settings(), repo->dir()));
   FST_ASSIGN_OR_RAISE(auto copied, registry::CopyRegistry(from, to));
   int64_t rows = 0;
   for (const auto& [table, count] : copied) {

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "featherstone/connectors/postgres.h"
 #include "featherstone/connectors/source_kind.h"
 #include "featherstone/core/dsn.h"
 
@@ -70,10 +71,10 @@ Status CheckBackends(const definitions::Repo& repo) {
   return Status::Invalid(message);
 }
 
-std::string RegistryLocation(const definitions::Repo& settings, const std::string& dir) {
+Result<std::string> RegistryLocation(const definitions::Repo& settings, const std::string& dir) {
+  if (settings.registry == "sqlite") return dir + "/.featherstone/registry.db";
   // A PostgreSQL URI is the registry's location itself (registry.h).
-  if (settings.registry != "sqlite") return settings.registry;
-  return dir + "/.featherstone/registry.db";
+  return connectors::ExpandEnvironment(settings.registry, "registry");
 }
 
 Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo& settings,
@@ -81,7 +82,8 @@ Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo
   std::vector<std::string> problems;
   Check(kRegistries, "registry", settings.registry, settings.registry_location, &problems);
   if (!problems.empty()) return Status::Invalid(problems.front());
-  return registry::Registry::Open(RegistryLocation(settings, dir));
+  FST_ASSIGN_OR_RAISE(const std::string location, RegistryLocation(settings, dir));
+  return registry::Registry::Open(location);
 }
 
 Result<std::unique_ptr<online::OnlineStore>> OpenOnlineStore(const definitions::Repo& settings,

@@ -51,9 +51,12 @@ def run_shop(repo):
     return out
 
 
-def test_shop_on_postgres_answers_as_on_sqlite(postgres, tmp_path):
+def test_shop_on_postgres_answers_as_on_sqlite(postgres, tmp_path, monkeypatch):
     on_sqlite = run_shop(shop_on(tmp_path / "a" / "shop", "sqlite"))
-    repo = shop_on(tmp_path / "b" / "shop", new_database(postgres))
+    # The password from the environment, not the YAML.
+    monkeypatch.setenv("FST_TEST_PG_PASSWORD", postgres.password)
+    url = new_database(postgres).replace(postgres.password, "${FST_TEST_PG_PASSWORD}")
+    repo = shop_on(tmp_path / "b" / "shop", url)
     on_postgres = run_shop(repo)
     assert on_postgres == on_sqlite
     assert not (repo / ".featherstone" / "registry.db").exists()
