@@ -40,7 +40,8 @@ def measure(repo, runs):
 
 def summary(values):
     values = sorted(values)
-    return f"median {statistics.median(values):6.1f} ms, p90 {values[int(0.9 * (len(values) - 1))]:6.1f} ms"
+    p90 = values[int(0.9 * (len(values) - 1))]
+    return f"median {statistics.median(values):6.1f} ms, p90 {p90:6.1f} ms"
 
 
 def main():

@@ -141,7 +141,8 @@ class CopyReader : public arrow::RecordBatchReader {
         break;
       }
       if (n < 0) {
-        return Status::IOError("PostgreSQL: ", core::WithoutPassword(PQerrorMessage(conn_), password_));
+        return Status::IOError("PostgreSQL: ",
+                               core::WithoutPassword(PQerrorMessage(conn_), password_));
       }
       Status status = AddRow(std::string_view(line, static_cast<size_t>(n)), builders);
       PQfreemem(line);

@@ -172,12 +172,17 @@ Result<std::vector<CatalogMatch>> QueryCatalogIndex(Db* db, const std::string& m
     FST_ASSIGN_OR_RAISE(query, TsQuery(match));
   }
   std::string sql = "SELECT kind, name, description, owner, tags_json, labels_json, ";
-  sql += match.empty() ? "0.0" : sqlite ? kRank : "-ts_rank(" + std::string(kDocument) + ", " + kQuery + ")";
+  const std::string rank =
+      sqlite ? kRank : "-ts_rank(" + std::string(kDocument) + ", " + kQuery + ")";
+  const std::string condition =
+      sqlite ? "catalog_fts MATCH ?4" : std::string(kDocument) + " @@ " + kQuery;
+  sql += match.empty() ? "0.0" : rank;
   sql += " FROM catalog_fts WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR lower(owner) = lower(?2))"
          " AND (?3 = '' OR EXISTS (SELECT 1 FROM ";
-  sql += sqlite ? "json_each(tags_json) AS t" : "json_array_elements_text(tags_json::json) AS t(value)";
+  sql += sqlite ? "json_each(tags_json) AS t"
+                : "json_array_elements_text(tags_json::json) AS t(value)";
   sql += " WHERE lower(t.value) = lower(?3)))";
-  if (!match.empty()) sql += sqlite ? " AND catalog_fts MATCH ?4" : " AND " + std::string(kDocument) + " @@ " + kQuery;
+  if (!match.empty()) sql += " AND " + condition;
   sql += " ORDER BY 7, kind, name";
   FST_ASSIGN_OR_RAISE(Statement select, db->Prepare(sql));
   select.Bind(filter.kind).Bind(filter.owner).Bind(filter.tag);

@@ -120,7 +120,8 @@ std::string NumberedPlaceholders(std::string_view sql) {
 
 Result<std::unique_ptr<PostgresDb>> PostgresDb::Open(const std::string& url) {
   PGconn* conn = PQconnectdb(url.c_str());
-  std::unique_ptr<PostgresDb> db(new PostgresDb(core::RedactedDsn(url), core::DsnPassword(url), conn));
+  std::unique_ptr<PostgresDb> db(
+      new PostgresDb(core::RedactedDsn(url), core::DsnPassword(url), conn));
   if (conn == nullptr) return Status::IOError(db->name_, ": cannot connect: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     return Status::IOError(db->name_, ": cannot connect: ", db->Redact(PQerrorMessage(conn)));

@@ -1,8 +1,9 @@
-// Table by table (those others refer to first), in the target's column order: PostgreSQL's information_schema names every
-// table of the registry (schema_version aside, which both sides already agree on), its
-// columns and their types; the source is read with the same column names (a SQLite table's
-// implicit rowid included) and each value bound with its type. Identity columns' sequences
-// are then moved past the copied ids, so ids stay never reused.
+// Table by table (those others refer to first), in the target's column order: PostgreSQL's
+// information_schema names every table of the registry (schema_version aside, which both
+// sides already agree on), its columns and their types; the source is read with the same
+// column names (a SQLite table's implicit rowid included) and each value bound with its
+// type. Identity columns' sequences are then moved past the copied ids, so ids stay never
+// reused.
 #include "featherstone/registry/registry_copy.h"
 
 #include <algorithm>

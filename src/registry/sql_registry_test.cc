@@ -899,9 +899,10 @@ namespace {
 // per change without gaps or repeats, and every apply that changed something is recorded.
 TEST_P(RegistryTest, ConcurrentAppliesNeverInterleave) {
   const auto a = Specs(Replace(kRepo, "ttl: 30d", "ttl: 2d"));
-  const auto b = Specs(Replace(Replace(kRepo, "ttl: 30d", "ttl: 3d"), "  - {name: churn_model",
-                               "  - {name: upsell_model, features: [\"customer_features:amount\"]}\n"
-                               "  - {name: churn_model"));
+  const auto b =
+      Specs(Replace(Replace(kRepo, "ttl: 30d", "ttl: 3d"), "  - {name: churn_model",
+                    "  - {name: upsell_model, features: [\"customer_features:amount\"]}\n"
+                    "  - {name: churn_model"));
   auto other = Registry::Open(location_);
   ASSERT_TRUE(other.ok()) << other.status();
   constexpr int kRounds = 10;

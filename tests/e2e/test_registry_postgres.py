@@ -104,7 +104,8 @@ def test_two_processes_applying_at_once_leave_one_whole_set(postgres, tmp_path):
     url = new_database(postgres)
     a = shop_on(tmp_path / "a", url)
     b_yaml = fst.SHOP_YAML.replace("registry: sqlite", f"registry: {url}").replace(
-        "ttl: 30d", "ttl: 3d") + "  - name: upsell_model\n    features: [customer_features:amount]\n"
+        "ttl: 30d", "ttl: 3d")
+    b_yaml += "  - name: upsell_model\n    features: [customer_features:amount]\n"
     b = fst.make_repo(tmp_path / "b", b_yaml, apply=False)
     latest = ("SELECT name, spec_json, removed FROM objects o WHERE version = "
               "(SELECT MAX(version) FROM objects WHERE kind = o.kind AND name = o.name) "
