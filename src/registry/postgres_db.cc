@@ -157,7 +157,10 @@ std::string PostgresDb::Redact(const std::string& message) const {
 }
 
 Status PostgresDb::BeginWrite() {
-  return Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+  const Status begun =
+      Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+  if (!begun.ok()) (void)Exec("ROLLBACK");  // the lock was not taken: leave no transaction open
+  return begun;
 }
 
 }  // namespace fst::registry
