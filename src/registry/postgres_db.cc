@@ -157,8 +157,10 @@ std::string PostgresDb::Redact(const std::string& message) const {
 }
 
 Status PostgresDb::BeginWrite() {
-  const Status begun =
-      Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+  // Waits for a running writer as SQLite's busy timeout does, but longer: a publish of many
+  // files or an apply over the network may hold the lock for seconds.
+  const Status begun = Exec("BEGIN; SET LOCAL lock_timeout = '60s'; SELECT pg_advisory_xact_lock(" +
+                            std::to_string(kWriteLockKey) + ")");
   if (!begun.ok()) (void)Exec("ROLLBACK");  // the lock was not taken: leave no transaction open
   return begun;
 }

@@ -3,7 +3,8 @@
 // sent with text parameters (`?` and `?N` become $N) and read back as text. Write
 // transactions hold a transaction-scoped advisory lock on one fixed key, the counterpart of
 // SQLite's BEGIN IMMEDIATE: one writer at a time per database, and the reads of a write
-// transaction see every write committed before it. Errors name the URI without its password.
+// transaction see every write committed before it; a writer waits at most 60 s for it
+// (then IOError "... canceling statement due to lock timeout"). Errors name the URI without its password.
 // Not thread-safe.
 #pragma once
 
