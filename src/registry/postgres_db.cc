@@ -21,7 +21,7 @@ constexpr Oid kFloat8 = 701;
 
 class PostgresStatement : public StatementImpl {
  public:
-  PostgresStatement(const PostgresDb* db, std::string sql) : db_(db), sql_(std::move(sql)) {}
+  PostgresStatement(PostgresDb* db, std::string sql) : db_(db), sql_(std::move(sql)) {}
   ~PostgresStatement() override { PQclear(result_); }
 
   void Bind(int64_t value) override { Add(std::to_string(value), kInt8); }
@@ -36,7 +36,8 @@ class PostgresStatement : public StatementImpl {
     if (result_ == nullptr) {
       std::vector<const char*> values;
       for (const auto& value : values_) values.push_back(value.c_str());
-      result_ = PQexecParams(db_->conn(), sql_.c_str(), static_cast<int>(values.size()),
+      FST_ASSIGN_OR_RAISE(PGconn * conn, db_->Connection());
+      result_ = PQexecParams(conn, sql_.c_str(), static_cast<int>(values.size()),
                              types_.data(), values.data(), nullptr, nullptr, 0);
       const ExecStatusType status = PQresultStatus(result_);
       if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
@@ -76,7 +77,7 @@ class PostgresStatement : public StatementImpl {
   }
   bool Null(int column) const { return PQgetisnull(result_, row_, column) != 0; }
 
-  const PostgresDb* db_;
+  PostgresDb* db_;
   std::string sql_;
   std::vector<std::string> values_;
   std::vector<Oid> types_;
@@ -126,15 +127,31 @@ Result<std::unique_ptr<PostgresDb>> PostgresDb::Open(const std::string& url) {
   if (PQstatus(conn) != CONNECTION_OK) {
     return Status::IOError(db->name_, ": cannot connect: ", db->Redact(PQerrorMessage(conn)));
   }
-  PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
-  FST_RETURN_NOT_OK(db->Exec("SET TIME ZONE 'UTC'; SET extra_float_digits = 3"));
+  FST_RETURN_NOT_OK(db->Configure());
   return db;
+}
+
+Status PostgresDb::Configure() {
+  PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
+  return Exec("SET TIME ZONE 'UTC'; SET extra_float_digits = 3");
+}
+
+Result<PGconn*> PostgresDb::Connection() {
+  if (PQstatus(conn_) == CONNECTION_OK || in_write_) return conn_;
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    return Status::IOError(name_, ": connection lost, cannot connect again: ",
+                           Redact(PQerrorMessage(conn_)));
+  }
+  FST_RETURN_NOT_OK(Configure());
+  return conn_;
 }
 
 PostgresDb::~PostgresDb() { PQfinish(conn_); }
 
 Status PostgresDb::Exec(const std::string& sql) {
-  PGresult* result = PQexec(conn_, sql.c_str());
+  FST_ASSIGN_OR_RAISE(PGconn * conn, Connection());
+  PGresult* result = PQexec(conn, sql.c_str());
   const ExecStatusType status = PQresultStatus(result);
   Status out = Status::OK();
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -161,8 +178,18 @@ Status PostgresDb::BeginWrite() {
   // files or an apply over the network may hold the lock for seconds.
   const Status begun = Exec("BEGIN; SET LOCAL lock_timeout = '60s'; SELECT pg_advisory_xact_lock(" +
                             std::to_string(kWriteLockKey) + ")");
-  if (!begun.ok()) (void)Exec("ROLLBACK");  // the lock was not taken: leave no transaction open
+  if (!begun.ok()) {
+    (void)Exec("ROLLBACK");  // the lock was not taken: leave no transaction open
+    return begun;
+  }
+  in_write_ = true;
   return begun;
+}
+
+Status PostgresDb::EndWrite(bool commit) {
+  const Status status = Exec(commit ? "COMMIT" : "ROLLBACK");
+  in_write_ = false;
+  return status;
 }
 
 }  // namespace fst::registry

@@ -41,16 +41,24 @@ class PostgresDb : public Db {
 
   // The server's message `message` without the password (for a failed statement's result).
   std::string Redact(const std::string& message) const;
-  PGconn* conn() const { return conn_; }
+  // The connection for the next statement. A connection found lost is opened again first,
+  // unless a write transaction was running on it: its statements then fail until it ends
+  // (nothing of it was committed), so a lost server costs the calls running when it went,
+  // never a statement run twice or outside its transaction.
+  Result<PGconn*> Connection();
 
  private:
   PostgresDb(std::string name, std::string password, PGconn* conn)
       : name_(std::move(name)), password_(std::move(password)), conn_(conn) {}
+  // The session settings every connection gets.
+  Status Configure();
   Status BeginWrite() override;
+  Status EndWrite(bool commit) override;
 
   std::string name_;
   std::string password_;
   PGconn* conn_;
+  bool in_write_ = false;
 };
 
 }  // namespace fst::registry

@@ -17,13 +17,13 @@ Result<Transaction> Transaction::Begin(Db* db) {
 }
 
 Transaction::~Transaction() {
-  if (db_ != nullptr) (void)db_->Exec("ROLLBACK");
+  if (db_ != nullptr) (void)db_->EndWrite(false);
 }
 
 Status Transaction::Commit() {
   Db* db = std::exchange(db_, nullptr);
-  const Status status = db->Exec("COMMIT");
-  if (!status.ok()) (void)db->Exec("ROLLBACK");
+  const Status status = db->EndWrite(true);
+  if (!status.ok()) (void)db->EndWrite(false);
   return status;
 }
 

@@ -86,6 +86,8 @@ class Db {
   // on (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN and a transaction-scoped advisory lock),
   // so reads inside it see the state its writes build on. Waits for a running one.
   virtual Status BeginWrite() = 0;
+  // Commits (or rolls back) the write transaction BeginWrite started.
+  virtual Status EndWrite(bool commit) { return Exec(commit ? "COMMIT" : "ROLLBACK"); }
 };
 
 // A write transaction (Db::BeginWrite). Rolls back unless committed.

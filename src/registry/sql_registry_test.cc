@@ -954,6 +954,31 @@ TEST_P(PostgresRegistryTest, WrongPasswordIsRefusedWithoutShowingIt) {
   EXPECT_NE(message.find(":***@127.0.0.1"), std::string::npos) << message;
 }
 
+// A registry whose connection the server dropped (restart, failover, idle kill) fails the
+// call that finds it lost and opens a new one for the next.
+TEST_P(PostgresRegistryTest, ConnectsAgainAfterTheServerDroppedTheConnection) {
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  auto admin = PostgresDb::Open(location_);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto dropped = (*admin)->Prepare(
+      "SELECT COUNT(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = "
+      "current_database() AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(dropped.ok());
+  auto row = dropped->Step();
+  ASSERT_TRUE(row.ok() && *row) << row.status();
+  ASSERT_EQ(dropped->Int(0), 1);
+  auto lost = registry_->List();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_TRUE(lost.status().IsIOError()) << lost.status();
+  auto listed = registry_->List();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->size(), 4u);
+  auto id = registry_->BeginIngest("orders", "a.csv", "h");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_TRUE(registry_->PublishIngest(*id, 1, {{0, "orders", "orders/a.parquet", 1, 0, 0, {}}})
+                  .ok());
+}
+
 TEST(DsnTest, PasswordsAreRedactedInEveryForm) {
   EXPECT_EQ(core::RedactedDsn("postgresql://fst:s3cret@db:5432/shop"),
             "postgresql://fst:***@db:5432/shop");
