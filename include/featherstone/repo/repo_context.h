@@ -36,6 +36,8 @@ class RepoContext {
   ~RepoContext();
 
   const std::string& dir() const { return dir_; }
+  // The `registry:` and `online_store:` settings the context opened its backends by.
+  const definitions::Repo& settings() const { return settings_; }
   registry::Registry& registry() { return *registry_; }
   // `project:` of featherstone.yaml, read when the context opened; "default" without one. The
   // namespace of the repo's OpenLineage jobs and datasets.
