@@ -90,6 +90,26 @@ class ConsistencyTest : public RepoTest {
     ASSERT_TRUE(result.ok()) << result.status().ToString();
   }
 
+  // Three files of WriteOrders(rows, keys, days), ingested one after the other.
+  void IngestThreeFiles(std::mt19937_64& rng, int rows, int keys, int days) {
+    for (int f = 0; f < 3; ++f) {
+      const std::string path = dir_ + "/orders" + std::to_string(f) + ".csv";
+      WriteOrders(path, rng, rows, keys, days);
+      Ingest(path);
+    }
+  }
+
+  // The features of kFeatures, resolved.
+  std::vector<definitions::FeatureRef> AllFeatures() {
+    auto applied = repo_->Applied();
+    EXPECT_TRUE(applied.ok());
+    std::string list;
+    for (const char* f : kFeatures) list += std::string(list.empty() ? "" : ",") + "customer_features:" + f;
+    auto refs = ResolveFeatures(**applied, list, "");
+    EXPECT_TRUE(refs.ok()) << refs.status().ToString();
+    return refs.ok() ? *refs : std::vector<definitions::FeatureRef>{};
+  }
+
   // Compares online at `at` with historical at `at` for keys 1..keys.
   void ExpectOnlineEqualsHistorical(int keys, int64_t at, bool expect_values = true) {
     arrow::Int64Builder ids;
@@ -104,15 +124,10 @@ class ConsistencyTest : public RepoTest {
     auto schema = arrow::schema({arrow::field("customer_id", arrow::int64()),
                                  arrow::field("event_timestamp", ts.type())});
     auto spine = arrow::Table::Make(schema, {*ids.Finish(), *ts.Finish()});
-    auto applied = repo_->Applied();
-    ASSERT_TRUE(applied.ok());
-    std::string list;
-    for (const char* f : kFeatures) list += std::string(list.empty() ? "" : ",") + "customer_features:" + f;
-    auto refs = ResolveFeatures(**applied, list, "");
-    ASSERT_TRUE(refs.ok()) << refs.status().ToString();
-    auto table = GetHistoricalFeatures(*repo_, spine, *refs, {});
+    const auto refs = AllFeatures();
+    auto table = GetHistoricalFeatures(*repo_, spine, refs, {});
     ASSERT_TRUE(table.ok()) << table.status().ToString();
-    auto online = GetOnlineFeatures(*repo_, *refs, entities, at, false);
+    auto online = GetOnlineFeatures(*repo_, refs, entities, at, false);
     ASSERT_TRUE(online.ok()) << online.status().ToString();
     const auto online_json = ToJson(*online);
     int non_null = 0;
@@ -144,11 +159,7 @@ class ConsistencyTest : public RepoTest {
 TEST_F(ConsistencyTest, OnlineEqualsHistoricalAtMaterializationTime) {
   std::mt19937_64 rng(11);
   const int keys = 300;
-  for (int f = 0; f < 3; ++f) {
-    const std::string path = dir_ + "/orders" + std::to_string(f) + ".csv";
-    WriteOrders(path, rng, 2000, keys, 30);
-    Ingest(path);
-  }
+  IngestThreeFiles(rng, 2000, keys, 30);
   // Mid-data: online at T equals historical at T.
   MaterializeOptions mid;
   mid.end = kBase + 10 * kDay;
@@ -198,11 +209,7 @@ std::shared_ptr<arrow::Table> KeyHalf(const std::shared_ptr<arrow::Table>& table
 TEST_F(ConsistencyTest, FromRowsSplitByKeyEqualsTheOfflineStore) {
   std::mt19937_64 rng(13);
   const int keys = 120;
-  for (int f = 0; f < 3; ++f) {
-    const std::string path = dir_ + "/orders" + std::to_string(f) + ".csv";
-    WriteOrders(path, rng, 1500, keys, 20);
-    Ingest(path);
-  }
+  IngestThreeFiles(rng, 1500, keys, 20);
   // Entity rows (unknown keys too) with their place, to put the halves back in order.
   arrow::Int64Builder ids;
   arrow::Int64Builder places;
@@ -218,19 +225,14 @@ TEST_F(ConsistencyTest, FromRowsSplitByKeyEqualsTheOfflineStore) {
                      arrow::field("event_timestamp", ts.type()),
                      arrow::field("place", arrow::int64())}),
       {*ids.Finish(), *ts.Finish(), *places.Finish()});
-  auto applied = repo_->Applied();
-  ASSERT_TRUE(applied.ok());
-  std::string list;
-  for (const char* f : kFeatures) list += std::string(list.empty() ? "" : ",") + "customer_features:" + f;
-  auto refs = ResolveFeatures(**applied, list, "");
-  ASSERT_TRUE(refs.ok()) << refs.status().ToString();
+  const auto refs = AllFeatures();
   HistoricalOptions options;
   options.lineage_job.clear();
-  auto whole = GetHistoricalFeatures(*repo_, spine, *refs, options);
+  auto whole = GetHistoricalFeatures(*repo_, spine, refs, options);
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
 
   // Every stored row of the source, in no particular order.
-  auto sources = HistoricalSources(*repo_, *refs);
+  auto sources = HistoricalSources(*repo_, refs);
   ASSERT_TRUE(sources.ok()) << sources.status().ToString();
   ASSERT_EQ(sources->size(), 1u);
   EXPECT_EQ((*sources)[0].join_keys, std::vector<std::vector<std::string>>{{"customer_id"}});
@@ -248,7 +250,7 @@ TEST_F(ConsistencyTest, FromRowsSplitByKeyEqualsTheOfflineStore) {
 
   std::vector<std::shared_ptr<arrow::Table>> halves;
   for (bool odd : {false, true}) {
-    auto half = GetHistoricalFeaturesFromRows(*repo_, KeyHalf(spine, odd), *refs, options,
+    auto half = GetHistoricalFeaturesFromRows(*repo_, KeyHalf(spine, odd), refs, options,
                                               {{"orders", KeyHalf(*rows, odd)}});
     ASSERT_TRUE(half.ok()) << half.status().ToString();
     halves.push_back(*half);
@@ -267,7 +269,7 @@ TEST_F(ConsistencyTest, FromRowsSplitByKeyEqualsTheOfflineStore) {
                                       << (*want)->Slice(0, 3)->ToString();
 
   // A source not applied.
-  auto unknown = GetHistoricalFeaturesFromRows(*repo_, spine, *refs, options, {{"nope", *rows}});
+  auto unknown = GetHistoricalFeaturesFromRows(*repo_, spine, refs, options, {{"nope", *rows}});
   EXPECT_TRUE(unknown.status().IsKeyError()) << unknown.status().ToString();
 }
 
