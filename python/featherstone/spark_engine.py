@@ -118,10 +118,11 @@ def historical(repo: str, entity_df: Any, *, features: str = "", service: str = 
     try:
         refs = store.resolve(features, service)
         if isinstance(entity_df, (str, os.PathLike)):
-            stream = store.entity_rows(refs, None, os.fspath(entity_df), timestamp_column)
+            stream = store.normalized_entities(refs, None, os.fspath(entity_df), timestamp_column)
         else:
             table = _arrow.to_table(entity_df, "entity rows")
-            stream = store.entity_rows(refs, table.__arrow_c_stream__(), "", timestamp_column)
+            stream = store.normalized_entities(refs, table.__arrow_c_stream__(), "",
+                                               timestamp_column)
         entities = _arrow.import_stream(stream)
         entities = entities.append_column(_ROW, pa.array(range(entities.num_rows), pa.int64()))
         # The output's schema: the kernel over no rows.

@@ -101,8 +101,8 @@ NB_MODULE(_featherstone, m) {
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
       .def("historical_file", &Store::HistoricalFile, nb::arg("refs"), nb::arg("path"),
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
-      .def("entity_rows", &Store::EntityRows, nb::arg("refs"), nb::arg("stream").none(),
-           nb::arg("path"), nb::arg("timestamp_column"))
+      .def("normalized_entities", &Store::NormalizedEntities, nb::arg("refs"),
+           nb::arg("stream").none(), nb::arg("path"), nb::arg("timestamp_column"))
       .def("historical_sources", &Store::HistoricalSources, nb::arg("refs"))
       .def("historical_from_rows", &Store::HistoricalFromRows, nb::arg("refs"),
            nb::arg("stream"), nb::arg("sources"), nb::arg("timestamp_column"),

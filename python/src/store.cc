@@ -426,8 +426,9 @@ nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& pat
                 InvalidAs::kGeneric);
 }
 
-nb::object Store::EntityRows(const FeatureRefs& refs, nb::handle stream, const std::string& path,
-                             const std::string& timestamp_column) {
+nb::object Store::NormalizedEntities(const FeatureRefs& refs, nb::handle stream,
+                                     const std::string& path,
+                                     const std::string& timestamp_column) {
   std::shared_ptr<arrow::RecordBatchReader> reader;
   if (!stream.is_none()) reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
   retrieval::HistoricalOptions options;

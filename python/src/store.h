@@ -79,8 +79,9 @@ class Store {
                                   const std::string& timestamp_column, bool full_feature_names);
   // A capsule streaming the entity rows of `stream` (a capsule), or else of the file `path`,
   // as a retrieval of `refs` reads them (retrieval::NormalizeEntityTable, ReadEntityFile).
-  nanobind::object EntityRows(const FeatureRefs& refs, nanobind::handle stream,
-                              const std::string& path, const std::string& timestamp_column);
+  nanobind::object NormalizedEntities(const FeatureRefs& refs, nanobind::handle stream,
+                                      const std::string& path,
+                                      const std::string& timestamp_column);
   // The sources behind `refs` (retrieval::HistoricalSources), as a list of
   // (name, [join keys of each view read over it], [published part paths]).
   nanobind::list HistoricalSources(const FeatureRefs& refs);
