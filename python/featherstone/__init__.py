@@ -29,6 +29,11 @@ See docs/python.md, and help(featherstone.FeatureStore), help(featherstone.Clien
 # pyarrow first: the extension links the libarrow of the pyarrow wheel, which must be the one
 # loaded in this process.
 import pyarrow as _pyarrow  # noqa: F401
+# And Python's OpenSSL binding before the extension: the extension loads the system libcrypto
+# in one group with the wheel's libparquet, which exports OpenSSL symbols of its own; libcrypto
+# loaded there binds its internal calls to those, and `import hashlib` afterwards (pyspark
+# does) crashes. Loaded first, libcrypto is bound to itself.
+import hashlib as _hashlib  # noqa: F401
 
 from . import _errors  # noqa: F401  (the extension looks its exception classes up here)
 from ._errors import (DefinitionError, FeatherstoneError, NotFoundError, NotSupportedError,

@@ -76,6 +76,7 @@ def session(master: str = DEFAULT_MASTER) -> Any:
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.execution.arrow.useLargeVarTypes", "false")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate())
 
 
@@ -185,9 +186,10 @@ def _joined(spark: Any, repo: str, entities: pa.Table,
     out_arrow = to_arrow_schema(out_spark, timezone="UTC", prefers_large_types=False)
 
     def kernel(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows = pa.Table.from_batches(list(batches))
-        if rows.num_rows == 0:
+        received = list(batches)
+        if not received:
             return
+        rows = pa.Table.from_batches(received)
         side = rows.column(_SIDE)
         entity_rows = _side_rows(rows, side, 0, "e__")
         if entity_rows.num_rows == 0:
