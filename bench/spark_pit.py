@@ -9,6 +9,7 @@ min and median of --repeat runs after one warm-up, and each partition's kernel c
 join on its rows, which is what more executors divide) from the last run.
 
   .venv/bin/python bench/spark_pit.py --sizes S,M --repeat 3 [--master local[2]]
+      [--partitions N] [--driver-memory 4g]
 """
 import argparse
 import json
@@ -40,7 +41,7 @@ def _repo(root, paths):
     return fs
 
 
-def bench_size(size, data_dir, work_dir, master, repeat, partitions):
+def bench_size(size, data_dir, work_dir, master, repeat, partitions, driver_memory):
     from featherstone import spark_engine
 
     paths = datagen.generate(size, data_dir, csv=False)
@@ -51,7 +52,7 @@ def bench_size(size, data_dir, work_dir, master, repeat, partitions):
     local = measure(lambda: fs.get_historical_features(spine, refs), repeat)
 
     t0 = time.perf_counter()
-    spark = spark_engine.session(master)
+    spark = spark_engine.session(master, {"spark.driver.memory": driver_memory})
     started = time.perf_counter() - t0
     runs = []
 
@@ -97,6 +98,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=None)
+    parser.add_argument("--driver-memory", default="4g",
+                        help="spark.driver.memory (local masters run the executors in it)")
     parser.add_argument("--data", default=str(HERE / "data"))
     parser.add_argument("--out", default=None, help="also write the results as JSON here")
     args = parser.parse_args()
@@ -105,7 +108,7 @@ def main():
     results = []
     for size in args.sizes.split(","):
         r = bench_size(size, pathlib.Path(args.data), work, args.master, args.repeat,
-                       args.partitions)
+                       args.partitions, args.driver_memory)
         results.append(r)
         k = r["kernel"]
         print(f"{size}: {r['entity_rows']:,} entity rows x {r['feature_rows']:,} feature rows; "

@@ -32,7 +32,7 @@ from ._errors import FeatherstoneError, ValidationError
 
 DEFAULT_MASTER = "local[2]"
 _ROW = "__fst_row"  # the entity row's place in the input
-_PART = "__fst_part"  # hash of the shared join keys: which partition a row goes to
+_PART = "__fst_part"  # hash of the shared join keys, which repartition(n, _PART) spreads
 _SIDE = "__fst_side"  # 0: entity row; i + 1: a row of source i
 
 
@@ -60,9 +60,10 @@ def missing_requirement() -> Optional[str]:
     return None
 
 
-def session(master: str = DEFAULT_MASTER) -> Any:
-    """The Spark session retrievals run on: the active one, else a new one on `master`. Its
-    Python workers run this interpreter (they import the SDK); timestamps are UTC."""
+def session(master: str = DEFAULT_MASTER, conf: Optional[Dict[str, str]] = None) -> Any:
+    """The Spark session retrievals run on: the active one, else a new one on `master` with
+    the settings `conf` (e.g. spark.driver.memory). Its Python workers run this interpreter
+    (they import the SDK); timestamps are UTC."""
     problem = missing_requirement()
     if problem is not None:
         raise ValidationError(problem)
@@ -72,8 +73,10 @@ def session(master: str = DEFAULT_MASTER) -> Any:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return (SparkSession.builder.master(master).appName("featherstone historical")
-            .config("spark.sql.session.timeZone", "UTC")
+    builder = SparkSession.builder.master(master).appName("featherstone historical")
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    return (builder.config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.execution.arrow.useLargeVarTypes", "false")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
@@ -165,8 +168,8 @@ def _joined(spark: Any, repo: str, entities: pa.Table,
     keys = _shared_keys(sources)
     entity_df = spark.createDataFrame(entities).toDF(*[f"e__{c}" for c in entities.column_names])
     key_types = {k: entity_df.schema[f"e__{k}"].dataType for k in keys}
-    sides = [entity_df.select("*", F.lit(0).alias(_SIDE), F.pmod(
-        F.hash(*[F.col(f"e__{k}") for k in keys]), F.lit(n)).alias(_PART))]
+    sides = [entity_df.select("*", F.lit(0).alias(_SIDE),
+                              F.hash(*[F.col(f"e__{k}") for k in keys]).alias(_PART))]
     names = []
     for i, (name, _, paths) in enumerate(sources):
         names.append(name)
@@ -174,9 +177,8 @@ def _joined(spark: Any, repo: str, entities: pa.Table,
             continue
         rows = spark.read.option("mergeSchema", "true").parquet(*paths)
         rows = rows.toDF(*[f"s{i}__{c}" for c in rows.columns])
-        sides.append(rows.select("*", F.lit(i + 1).alias(_SIDE), F.pmod(
-            F.hash(*[F.col(f"s{i}__{k}").cast(key_types[k]) for k in keys]),
-            F.lit(n)).alias(_PART)))
+        sides.append(rows.select("*", F.lit(i + 1).alias(_SIDE), F.hash(
+            *[F.col(f"s{i}__{k}").cast(key_types[k]) for k in keys]).alias(_PART)))
     both = sides[0]
     for side in sides[1:]:
         both = both.unionByName(side, allowMissingColumns=True)
