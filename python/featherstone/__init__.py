@@ -29,11 +29,12 @@ See docs/python.md, and help(featherstone.FeatureStore), help(featherstone.Clien
 # pyarrow first: the extension links the libarrow of the pyarrow wheel, which must be the one
 # loaded in this process.
 import pyarrow as _pyarrow  # noqa: F401
-# And Python's OpenSSL binding before the extension: the extension loads the system libcrypto
-# in one group with the wheel's libparquet, which exports OpenSSL symbols of its own; libcrypto
-# loaded there binds its internal calls to those, and `import hashlib` afterwards (pyspark
-# does) crashes. Loaded first, libcrypto is bound to itself.
-import hashlib as _hashlib  # noqa: F401
+# Python's OpenSSL module before the extension: the wheel's libparquet exports OpenSSL symbols
+# of its own copy, and the system libcrypto the extension loads (through libpq and librdkafka)
+# would bind its internal calls to them if it were first loaded in the extension's library
+# group; `import hashlib` after that (pandas, hmac) then crashed. Loaded here first, libcrypto
+# resolves in _hashlib's group, where only its own symbols are.
+import _hashlib  # noqa: F401
 
 from . import _errors  # noqa: F401  (the extension looks its exception classes up here)
 from ._errors import (DefinitionError, FeatherstoneError, NotFoundError, NotSupportedError,

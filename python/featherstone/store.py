@@ -15,6 +15,7 @@ import pyarrow as pa
 from . import _arrow
 from . import _featherstone as _native
 from . import _push
+from . import transform as _transform
 from . import _yaml
 from ._errors import DefinitionError, FeatherstoneError, NotFoundError, ValidationError
 from ._time import DurationLike, TimeLike, from_micros, to_micros
@@ -445,6 +446,33 @@ class FeatureStore:
 
     def _ingest_file(self, source: str, path: str) -> IngestResult:
         return IngestResult(**self._native.ingest(source, path))
+
+    def run_transform(self, source: str) -> List[IngestResult]:
+        """Runs the Python transform of source `source` (``kind: python``; its ``transform:
+        MODULE:FUNCTION`` and ``input: SOURCE``) over every published ingest of the input it
+        has not transformed yet, oldest first, and ingests each result into `source` (schema,
+        contract and quarantine as any ingest). One result per input ingest; an empty output
+        is ``skipped``. Each input ingest is transformed exactly once, also across a crash
+        (docs/connectors.md "Python transforms"). Raises ValidationError for a source of
+        another kind, DefinitionError when the function cannot be loaded."""
+        spec = self.describe(source)["spec"]
+        if spec.get("kind", "file") != "python":
+            raise ValidationError(f"source '{source}' is of kind {spec.get('kind', 'file')}; "
+                                  "run_transform runs sources of kind python")
+        transform, input_source = spec["options"]["transform"], spec["options"]["input"]
+        fn = _transform.load_function(self._native.dir, source, transform)
+        results = []
+        for ingest_id, paths in _transform.pending(self._native, source, transform,
+                                                   input_source):
+            what = _transform.label(transform, input_source, ingest_id)
+            table = _transform.output_table(fn(_transform.input_rows(paths, ingest_id)),
+                                            source, transform)
+            if table.num_rows == 0:
+                results.append(IngestResult(what, 0, 0, 0, True))
+                continue
+            r = self._native.ingest_table(source, table.__arrow_c_stream__(), what)
+            results.append(IngestResult(**r))
+        return results
 
     def push(self, source: Union[str, FileSource], data: Any,
              to: str = "online_and_offline") -> PushResult:

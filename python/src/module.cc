@@ -92,6 +92,8 @@ NB_MODULE(_featherstone, m) {
       .def("ingest_source", &Store::IngestSource, nb::arg("source"), nb::arg("incremental"))
       .def("ingest_table", &Store::IngestTable, nb::arg("source"), nb::arg("stream"),
            nb::arg("what"))
+      .def("source_files", &Store::SourceFiles, nb::arg("source"))
+      .def("ingest_inputs", &Store::IngestInputs, nb::arg("source"))
       .def("push", &Store::Push, nb::arg("source"), nb::arg("events"), nb::arg("what"),
            nb::arg("refresh"))
       .def("materialize", &Store::Materialize, nb::arg("end"), nb::arg("start").none(),

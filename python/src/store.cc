@@ -331,6 +331,34 @@ nb::dict Store::IngestTable(const std::string& source, nb::handle stream,
   return IngestToPython(Unwrap(std::move(result), InvalidAs::kValidation));
 }
 
+nb::list Store::SourceFiles(const std::string& source) {
+  std::string root;
+  auto files = RunEngine(mutex_, [&]() -> Result<std::vector<registry::FileRecord>> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    root = context->OfflineRoot();
+    return context->registry().ListFiles(source);
+  });
+  nb::list out;
+  for (const auto& file : Unwrap(std::move(files), InvalidAs::kGeneric)) {
+    nb::list ids;
+    for (const auto& span : registry::IngestSpans(file)) ids.append(span.ingest_id);
+    out.append(nb::make_tuple(root + "/" + file.path, ids));
+  }
+  return out;
+}
+
+nb::list Store::IngestInputs(const std::string& source) {
+  auto ingests = RunEngine(mutex_, [&]() -> Result<std::vector<registry::IngestRecord>> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    return context->registry().ListIngests(source);
+  });
+  nb::list out;
+  for (const auto& ingest : Unwrap(std::move(ingests), InvalidAs::kGeneric)) {
+    out.append(ingest.input);
+  }
+  return out;
+}
+
 nb::dict Store::Push(const std::string& source, const std::string& events,
                       const std::string& what, bool refresh) {
   auto pushed = RunEngine(mutex_, [&]() -> Result<ingest::IngestResult> {

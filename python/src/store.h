@@ -60,6 +60,11 @@ class Store {
                              const std::string& what);
   // The same for a source that reads its own input (kind postgres): ingest::IngestSource.
   nanobind::dict IngestSource(const std::string& source, bool incremental);
+  // The published part files of `source` (registry ListFiles), as (absolute path, [ids of
+  // the ingests whose rows it holds]) pairs.
+  nanobind::list SourceFiles(const std::string& source);
+  // The `input` of every published ingest of `source` (registry ListIngests).
+  nanobind::list IngestInputs(const std::string& source);
   // Pushed events (JSON Lines, one object per line; `what` names them in messages) through
   // ingest::PushJsonLines per event (a line that does not decode, or lacks a join key or event
   // time, is quarantined), then, when `refresh`, retrieval::RefreshOnline of the source's

@@ -54,5 +54,6 @@ void AddLineageCommand(CLI::App& app, Globals& globals, Action* action);
 void AddFreshnessCommand(CLI::App& app, Globals& globals, Action* action);
 void AddCatalogCommand(CLI::App& app, Globals& globals, Action* action);
 void AddCompactCommand(CLI::App& app, Globals& globals, Action* action);
+void AddRegistryCommands(CLI::App& app, Globals& globals, Action* action);
 
 }  // namespace fst::cli

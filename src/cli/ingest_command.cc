@@ -7,7 +7,6 @@
 #include <iostream>
 
 #include "command.h"
-#include "featherstone/connectors/source_kind.h"
 #include "featherstone/ingest/ingest.h"
 
 namespace fst::cli {
@@ -17,40 +16,23 @@ Status Run(Globals& globals, const std::string& source, const std::vector<std::s
            bool incremental) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(const definitions::Source* source_def, repo->AppliedSource(source));
-  const connectors::SourceKind* kind = connectors::FindSourceKind(source_def->kind);
-  const bool postgres = source_def->kind == "postgres";
-  const bool own_input = postgres || (kind != nullptr && kind->open != nullptr);
-  if (own_input && !files.empty()) {
-    const std::string reads =
-        !postgres ? "its own input (" + source_def->kind + ")"
-        : source_def->table.empty() ? std::string("its query") + " from the database"
-                                    : "table '" + source_def->table + "' from the database";
-    return Status::Invalid("source '", source, "' is of kind ", source_def->kind, ": it reads ",
-                           reads, " itself; run `featherstone ingest ", source,
-                           "` without files (", files.front(), ")");
-  }
-  if (!postgres && incremental) {
+  if (incremental && !ingest::ReadsOwnInput(*source_def)) {
     return Status::Invalid("--incremental applies only to sources of kind postgres; source '",
                            source, "' is of kind ", source_def->kind);
   }
-  if (!own_input && files.empty()) {
-    std::cerr << "files is required\nRun with --help for more information.\n";
-    globals.exit_code = 2;
-    return Status::OK();
-  }
   const bool tty = isatty(STDERR_FILENO) != 0;
-  const std::vector<std::string> inputs = own_input ? std::vector<std::string>{""} : files;
+  const std::vector<std::string> inputs = files.empty() ? std::vector<std::string>{""} : files;
   for (const auto& file : inputs) {
     ingest::IngestOptions options;
     if (tty) {
-      const std::string name = own_input ? source : file;
+      const std::string name = file.empty() ? source : file;
       options.progress = [name](int64_t rows) {
         std::fprintf(stderr, "\ringesting %s: %lld rows", name.c_str(),
                      static_cast<long long>(rows));
       };
     }
-    auto result = own_input ? ingest::IngestSource(*repo, source, incremental, options)
-                            : ingest::IngestFile(*repo, source, file, options);
+    auto result = file.empty() ? ingest::IngestSource(*repo, source, incremental, options)
+                                 : ingest::IngestFile(*repo, source, file, options);
     if (tty) std::fprintf(stderr, "\r\033[K");
     FST_RETURN_NOT_OK(result.status());
     if (result->skipped && result->ingest_id == 0) {

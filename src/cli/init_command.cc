@@ -21,7 +21,9 @@ constexpr char kTemplate[] = R"yaml(# Featherstone feature repository.
 #   tags: [word, ...]             labels: {key: value, ...}
 # It is part of the definition: changing it makes a new version.
 project: shop
-# registry: sqlite              # default: .featherstone/registry.db
+# registry: sqlite              # default: .featherstone/registry.db; or a PostgreSQL
+#                               # database: postgresql://USER:PASSWORD@HOST:5432/DB
+#                               # (docs/scaling.md; `featherstone registry migrate`)
 # online_store: rocksdb         # default: .featherstone/online
 
 entities:

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   AddFreshnessCommand(app, globals, &action);
   AddCatalogCommand(app, globals, &action);
   AddCompactCommand(app, globals, &action);
+  AddRegistryCommands(app, globals, &action);
   if (fst::Status verb = CheckVerb(app, argc, argv); !verb.ok()) {
     std::cerr << "error: " << verb.message() << "\n";
     return 2;

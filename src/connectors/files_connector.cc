@@ -234,18 +234,6 @@ core::ValueType ExpectedType(std::string_view column, bool bytes) {
   return core::ValueType::kString;
 }
 
-std::string At(const definitions::Location& location) {
-  const std::string at = location.ToString();
-  return at.empty() ? "featherstone.yaml" : at;
-}
-
-std::string OptionAt(const definitions::Source& source, std::string_view key) {
-  for (const auto& option : source.options) {
-    if (option.key == key) return At(option.location);
-  }
-  return At(source.location);
-}
-
 // The column of `source` holding the event time (its timestamp_field), by input name.
 std::string EventColumn(const definitions::Source& source) {
   const core::ColumnSpec* spec = core::FindColumn(source.schema, source.timestamp_field);
@@ -255,17 +243,17 @@ std::string EventColumn(const definitions::Source& source) {
 void Check(const definitions::Source& source, std::vector<std::string>* problems) {
   const std::string prefix = "source '" + source.name + "': ";
   if (source.format != "" && source.format != "text" && source.format != "bytes") {
-    problems->push_back(At(source.location) + ": " + prefix + "format '" + source.format +
+    problems->push_back(YamlAt(source.location) + ": " + prefix + "format '" + source.format +
                         "' is not one a files source reads; use text or bytes");
   }
   const std::string key_from = SourceOption(source, "key_from", "path");
   if (key_from != "path" && key_from != "stem") {
-    problems->push_back(OptionAt(source, "key_from") + ": " + prefix + "key_from '" + key_from +
+    problems->push_back(OptionLocation(source, "key_from") + ": " + prefix + "key_from '" + key_from +
                         "' is not path or stem");
   }
   const std::string from = SourceOption(source, "timestamp_from", "mtime");
   if (from != "mtime" && from != "ingest") {
-    problems->push_back(OptionAt(source, "timestamp_from") + ": " + prefix + "timestamp_from '" +
+    problems->push_back(OptionLocation(source, "timestamp_from") + ": " + prefix + "timestamp_from '" +
                         from + "' is not mtime or ingest");
   }
   const std::string event = EventColumn(source);
@@ -275,7 +263,7 @@ void Check(const definitions::Source& source, std::vector<std::string>* problems
     const core::ColumnSpec& spec = source.schema[i];
     const std::string& name = internal::SourceName(spec);
     const std::string at =
-        At(i < source.column_locations.size() ? source.column_locations[i] : source.location);
+        YamlAt(i < source.column_locations.size() ? source.column_locations[i] : source.location);
     if (name == event) continue;  // the event time; validate.cc checks its type
     if (std::find(std::begin(kColumns), std::end(kColumns), name) == std::end(kColumns)) {
       problems->push_back(at + ": " + prefix + "column '" + name +

@@ -22,35 +22,10 @@
 #include <libpq-fe.h>
 
 #include "connector_internal.h"
+#include "featherstone/core/dsn.h"
 
 namespace fst::connectors {
 namespace {
-
-// `message` without `password` (libpq may echo parts of the connection string).
-std::string WithoutPassword(std::string message, const std::string& password) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-    message.pop_back();
-  }
-  if (password.empty()) return message;
-  for (size_t at = message.find(password); at != std::string::npos;
-       at = message.find(password, at)) {
-    message.replace(at, password.size(), "***");
-  }
-  return message;
-}
-
-// The password `dsn` holds (empty when none, or when the string does not parse).
-std::string PasswordOf(const std::string& dsn) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
-  if (error != nullptr) PQfreemem(error);
-  std::string password;
-  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
-    if (std::string_view(o->keyword) == "password" && o->val != nullptr) password = o->val;
-  }
-  if (options != nullptr) PQconninfoFree(options);
-  return password;
-}
 
 std::string Text(const char* value) { return value == nullptr ? std::string() : value; }
 
@@ -166,7 +141,8 @@ class CopyReader : public arrow::RecordBatchReader {
         break;
       }
       if (n < 0) {
-        return Status::IOError("PostgreSQL: ", WithoutPassword(PQerrorMessage(conn_), password_));
+        return Status::IOError("PostgreSQL: ",
+                               core::WithoutPassword(PQerrorMessage(conn_), password_));
       }
       Status status = AddRow(std::string_view(line, static_cast<size_t>(n)), builders);
       PQfreemem(line);
@@ -199,7 +175,7 @@ class CopyReader : public arrow::RecordBatchReader {
     while (PGresult* result = PQgetResult(conn_)) {
       if (PQresultStatus(result) != PGRES_COMMAND_OK && status.ok()) {
         status = Status::Invalid(
-            "PostgreSQL: ", WithoutPassword(Text(PQresultErrorMessage(result)), password_));
+            "PostgreSQL: ", core::WithoutPassword(Text(PQresultErrorMessage(result)), password_));
       }
       PQclear(result);
     }
@@ -263,14 +239,14 @@ class Postgres : public PostgresConnector {
   }
 
   Status Open(const PostgresRead& read, const ReadOptions& options) {
-    const std::string password = PasswordOf(read.dsn);
+    const std::string password = core::DsnPassword(read.dsn);
     conn_ = PQconnectdb(read.dsn.c_str());
     if (conn_ == nullptr) return Status::OutOfMemory(what_, ": cannot allocate a connection");
     server_ = PostgresServer{Text(PQhost(conn_)), Text(PQport(conn_)), Text(PQdb(conn_)),
                              Text(PQuser(conn_))};
     if (PQstatus(conn_) != CONNECTION_OK) {
       return Status::IOError(what_, ": cannot connect to PostgreSQL (", server_.ToString(),
-                             "): ", WithoutPassword(PQerrorMessage(conn_), password));
+                             "): ", core::WithoutPassword(PQerrorMessage(conn_), password));
     }
     FST_RETURN_NOT_OK(Exec("SET client_encoding TO 'UTF8'; SET DateStyle TO 'ISO'; "
                            "SET TimeZone TO 'UTC'; SET extra_float_digits TO 3",
@@ -334,7 +310,7 @@ class Postgres : public PostgresConnector {
                          const std::string& password) {
     PGresult* result = PQexec(conn_, sql.c_str());
     if (result != nullptr && PQresultStatus(result) == expected) return result;
-    const std::string message = WithoutPassword(
+    const std::string message = core::WithoutPassword(
         result != nullptr ? Text(PQresultErrorMessage(result)) : Text(PQerrorMessage(conn_)),
         password);
     PQclear(result);

@@ -10,7 +10,8 @@
 namespace fst::connectors {
 
 // Kinds with files of their own.
-const SourceKind& FilesKind();  // files_connector.cc
+const SourceKind& FilesKind();            // files_connector.cc
+const SourceKind& PythonTransformKind();  // python_transform_kind.cc
 
 namespace {
 
@@ -22,6 +23,7 @@ const std::vector<SourceKind>& Table() {
       // `featherstone ingest SOURCE` through OpenPostgres (postgres.h; its keys: yaml_reader.cc)
       {"postgres", {}, nullptr, nullptr},
       FilesKind(),
+      PythonTransformKind(),
   };
   return kinds;
 }
@@ -30,11 +32,6 @@ std::string Names(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
   return out;
-}
-
-std::string At(const definitions::Location& location) {
-  const std::string at = location.ToString();
-  return at.empty() ? "featherstone.yaml" : at;
 }
 
 }  // namespace
@@ -54,7 +51,7 @@ void CheckSourceKind(const definitions::Source& source, std::vector<std::string>
   if (kind == nullptr) {
     std::vector<std::string> known;
     for (const auto& entry : Table()) known.emplace_back(entry.kind);
-    problems->push_back(At(source.location) + ": " + prefix + "kind '" + source.kind +
+    problems->push_back(YamlAt(source.location) + ": " + prefix + "kind '" + source.kind +
                         "' is not a known value; supported: " + Names(known));
     return;
   }
@@ -63,17 +60,29 @@ void CheckSourceKind(const definitions::Source& source, std::vector<std::string>
   for (const auto& option : source.options) {
     if (std::find(keys.begin(), keys.end(), option.key) != keys.end()) continue;
     const std::string hint = core::ClosestName(option.key, keys);
-    problems->push_back(At(option.location) + ": " + prefix + "unknown key '" + option.key +
+    problems->push_back(YamlAt(option.location) + ": " + prefix + "unknown key '" + option.key +
                         "' for a source of kind " + source.kind +
                         (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
                         " (its keys: " + (keys.empty() ? "none" : Names(keys)) + ")");
   }
   for (const auto& key : kind->keys) {
     if (!key.required || !SourceOption(source, key.name).empty()) continue;
-    problems->push_back(At(source.location) + ": " + prefix + "a source of kind " +
+    problems->push_back(YamlAt(source.location) + ": " + prefix + "a source of kind " +
                         source.kind + " needs '" + std::string(key.name) + "'");
   }
   if (kind->check != nullptr) kind->check(source, problems);
+}
+
+std::string YamlAt(const definitions::Location& location) {
+  const std::string at = location.ToString();
+  return at.empty() ? "featherstone.yaml" : at;
+}
+
+std::string OptionLocation(const definitions::Source& source, std::string_view key) {
+  for (const auto& option : source.options) {
+    if (option.key == key) return YamlAt(option.location);
+  }
+  return YamlAt(source.location);
 }
 
 std::string SourceOption(const definitions::Source& source, std::string_view key,

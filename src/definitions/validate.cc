@@ -199,6 +199,16 @@ void CheckSources(const Repo& repo, Problems* problems) {
                       "kind kafka");
       }
     }
+    for (const auto& option : source.options) {
+      if (source.kind != "python" || option.key != "input") continue;
+      if (option.value == source.name) {
+        problems->Add(option.location, prefix, "input is the source itself; a python source "
+                      "transforms the rows of another source");
+      } else if (repo.FindSource(option.value) == nullptr) {
+        problems->Add(option.location, prefix, "input source '", option.value, "' is not defined ",
+                      Defined("sources", repo.sources));
+      }
+    }
     if (source.schema.empty()) problems->Add(at, prefix, "the schema has no columns");
     std::set<std::string> seen;
     for (const auto& column : source.schema) {

@@ -408,15 +408,26 @@ Result<std::pair<std::vector<std::shared_ptr<arrow::RecordBatch>>, std::string>>
 
 }  // namespace
 
+bool ReadsOwnInput(const definitions::Source& source) {
+  if (source.kind == "postgres") return true;
+  const connectors::SourceKind* kind = connectors::FindSourceKind(source.kind);
+  return kind != nullptr && kind->open != nullptr;
+}
+
 Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source_name,
                                 const std::string& path, const IngestOptions& options) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
-  const connectors::SourceKind* kind = connectors::FindSourceKind(source->kind);
-  if (kind != nullptr && kind->open != nullptr) {
-    return Status::Invalid(path, ": source '", source_name, "' (kind ", source->kind,
-                           ") reads its own input; run featherstone ingest ", source_name,
-                           " without a file");
+  if (ReadsOwnInput(*source)) {
+    const std::string pattern = connectors::SourceOption(*source, "path");
+    const std::string reads =
+        source->kind != "postgres" ? (pattern.empty() ? std::string("its own input")
+                                                      : "the files matching '" + pattern + "'")
+        : source->table.empty()    ? std::string("its query from the database")
+                                   : "table '" + source->table + "' from the database";
+    return Status::Invalid("source '", source_name, "' is of kind ", source->kind, ": it reads ",
+                           reads, " itself; run `featherstone ingest ", source_name,
+                           "` without files (", path, ")");
   }
   FST_ASSIGN_OR_RAISE(auto hash, core::HashFileHex(path));
   FST_ASSIGN_OR_RAISE(auto skipped, Skipped(repo, source_name, path, hash));
@@ -507,6 +518,13 @@ Result<IngestResult> IngestOwnInput(repo::RepoContext& repo, const std::string& 
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   FST_ASSIGN_OR_RAISE(const definitions::Source* source, repo.AppliedSource(source_name));
   const connectors::SourceKind* kind = connectors::FindSourceKind(source->kind);
+  if (source->kind == "python") {
+    return Status::Invalid("source '", source_name, "' is of kind python: its rows come from the "
+                           "Python transform ", connectors::SourceOption(*source, "transform"),
+                           " over source '", connectors::SourceOption(*source, "input"),
+                           "'; run it from Python: FeatureStore(REPO).run_transform('",
+                           source_name, "') (docs/connectors.md \"Python transforms\")");
+  }
   if (kind == nullptr || kind->open == nullptr) {
     return Status::Invalid("source '", source_name, "' (kind ", source->kind,
                            ") does not read its own input; name the input: featherstone "

@@ -1,21 +1,36 @@
 #include "featherstone/online/online_store.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
 #include "featherstone/online/key_codec.h"
 #include "featherstone/online/row_codec.h"
+#include "crc16.h"
+#include "redis_cluster.h"
+#include "redis_test_cluster.h"
 
 namespace fst::online {
 namespace {
 
 std::string TestDir(const std::string& name) {
   const char* base = std::getenv("FST_TEST_TMP");
-  auto dir = std::filesystem::path(base ? base : "/tmp") / ("online_" + name);
+  std::string file = name;
+  std::replace(file.begin(), file.end(), '/', '_');
+  auto dir = std::filesystem::path(base ? base : "/tmp") / ("online_" + file);
   std::filesystem::remove_all(dir);
   return dir.string();
 }
@@ -168,49 +183,313 @@ TEST(KeyCodec, TextAndArrayEncodingsAgree) {
   EXPECT_NE(bad.status().message().find("'4x2'"), std::string::npos);
 }
 
-TEST(RocksDbStore, WriteReadDropAndReopen) {
-  const std::string dir = TestDir("rocks");
-  {
-    auto store = OnlineStore::Open("rocksdb:" + dir, "");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE((*store)->Write("v", {"a", "b"}, {"1", "2"}).ok());
-    ASSERT_TRUE((*store)->Write("w", {"a"}, {"3"}).ok());
+// The Redis Cluster every Redis test uses: started once for the test binary, stopped at its
+// end (and killed with it should it die).
+RedisTestCluster* g_redis = nullptr;
+
+class RedisClusterEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    auto cluster = RedisTestCluster::Start(TestDir("redis_cluster"));
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(*cluster);
+    g_redis = cluster_.get();
   }
-  auto store = OnlineStore::Open("rocksdb:" + dir, "");
-  ASSERT_TRUE(store.ok());
-  auto got = (*store)->Read("v", {"a", "c", "b"});
+  void TearDown() override {
+    g_redis = nullptr;
+    cluster_.reset();
+  }
+
+ private:
+  std::unique_ptr<RedisTestCluster> cluster_;
+};
+
+[[maybe_unused]] const auto* const kRedisEnvironment =
+    ::testing::AddGlobalTestEnvironment(new RedisClusterEnvironment);
+
+// One suite, every backend: each test starts from an empty store.
+class OnlineStoreConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "redis") {
+      ASSERT_NE(g_redis, nullptr) << "the Redis test cluster did not start";
+      ASSERT_TRUE(g_redis->Clear().ok());
+      spec_ = g_redis->Spec();
+    } else {
+      spec_ = "rocksdb:" + TestDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    }
+  }
+
+  std::unique_ptr<OnlineStore> Open() {
+    auto store = OnlineStore::Open(spec_, "");
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  std::string spec_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, OnlineStoreConformance, ::testing::Values("rocksdb", "redis"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(OnlineStoreConformance, WriteReadDropAndReopen) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->Write("v", {"a", "b"}, {"1", "2"}).ok());
+    ASSERT_TRUE(store->Write("w", {"a"}, {"3"}).ok());
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto got = store->Read("v", {"a", "c", "b"});
   ASSERT_TRUE(got.ok());
   EXPECT_EQ((*got)[0], "1");
   EXPECT_FALSE((*got)[1].has_value());
   EXPECT_EQ((*got)[2], "2");
-  ASSERT_TRUE((*store)->DropView("v").ok());
-  EXPECT_FALSE((*(*store)->Read("v", {"a"}))[0].has_value());
-  EXPECT_EQ((*(*store)->Read("w", {"a"}))[0], "3");
-  EXPECT_FALSE(OnlineStore::Open("memcached", dir).ok());
+  ASSERT_TRUE(store->DropView("v").ok());
+  EXPECT_FALSE((*store->Read("v", {"a"}))[0].has_value());
+  EXPECT_EQ((*store->Read("w", {"a"}))[0], "3");
+  EXPECT_TRUE(store->Flush().ok());
+  EXPECT_FALSE(OnlineStore::Open("memcached", "/tmp").ok());
 }
 
-TEST(RocksDbStore, RowsAndRecordWrittenTogether) {
-  const std::string dir = TestDir("record");
+TEST_P(OnlineStoreConformance, RowsAndRecordWrittenTogether) {
   {
-    auto store = OnlineStore::Open("rocksdb:" + dir, "");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    auto none = (*store)->ReadRecord("stream/orders");
+    auto store = Open();
+    ASSERT_TRUE(store);
+    auto none = store->ReadRecord("stream/orders");
     ASSERT_TRUE(none.ok());
     EXPECT_FALSE(none->has_value());
-    ASSERT_TRUE((*store)
+    ASSERT_TRUE(store
                     ->WriteWithRecord({{"v", {"a"}, {"1"}}, {"w", {"a", "b"}, {"2", "3"}}},
                                       "stream/orders", "{\"0\": 10}")
                     .ok());
+    ASSERT_TRUE(store->WriteWithRecord({}, "stream/other", "{}").ok());
   }
-  auto store = OnlineStore::Open("rocksdb:" + dir, "");
-  ASSERT_TRUE(store.ok());
-  EXPECT_EQ(*(*store)->ReadRecord("stream/orders"), std::optional<std::string>("{\"0\": 10}"));
-  EXPECT_EQ((*(*store)->Read("w", {"b"}))[0], "3");
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->ReadRecord("stream/orders"), std::optional<std::string>("{\"0\": 10}"));
+  EXPECT_EQ(*store->ReadRecord("stream/other"), std::optional<std::string>("{}"));
+  EXPECT_EQ((*store->Read("w", {"b"}))[0], "3");
+  EXPECT_EQ((*store->Read("v", {"a"}))[0], "1");
   // Records are out of every view's reach: dropping views leaves them.
-  ASSERT_TRUE((*store)->DropView("v").ok());
-  ASSERT_TRUE((*store)->DropView("stream/orders").ok());
-  EXPECT_TRUE((*(*store)->ReadRecord("stream/orders")).has_value());
-  EXPECT_FALSE((*(*store)->Read("stream/orders", {""}))[0].has_value());
+  ASSERT_TRUE(store->DropView("v").ok());
+  ASSERT_TRUE(store->DropView("stream/orders").ok());
+  EXPECT_TRUE((*store->ReadRecord("stream/orders")).has_value());
+  EXPECT_FALSE((*store->Read("stream/orders", {""}))[0].has_value());
+}
+
+// Encoded keys and rows hold any byte; view names with glob characters drop only their rows.
+TEST_P(OnlineStoreConformance, BinaryKeysValuesAndViewNames) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const std::vector<std::string> keys = {std::string("\0\1{}", 4), "{", "}", "}{", "\xff\x01",
+                                         std::string(1, '\0'), "a{b}c"};
+  std::vector<std::string> values;
+  for (size_t i = 0; i < keys.size(); ++i) values.push_back(std::string("\0v", 2) + keys[i]);
+  for (const std::string view : {"v*", "vx", "v", "v\\", "v[a]"}) {
+    ASSERT_TRUE(store->Write(view, keys, values).ok()) << view;
+  }
+  ASSERT_TRUE(store->DropView("v*").ok());
+  ASSERT_TRUE(store->DropView("v[a]").ok());
+  for (const std::string view : {"vx", "v", "v\\"}) {
+    auto got = store->Read(view, keys);
+    ASSERT_TRUE(got.ok());
+    for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ((*got)[i], values[i]) << view << " " << i;
+  }
+  for (const std::string view : {"v*", "v[a]"}) {
+    auto got = store->Read(view, keys);
+    ASSERT_TRUE(got.ok());
+    for (const auto& value : *got) EXPECT_FALSE(value.has_value()) << view;
+  }
+}
+
+TEST_P(OnlineStoreConformance, ManyRowsLaterWritesWinAndEmptyCalls) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  std::vector<std::string> keys, values;
+  for (int i = 0; i < 10000; ++i) {
+    keys.push_back("k" + std::to_string(i));
+    values.push_back("v" + std::to_string(i));
+  }
+  ASSERT_TRUE(store->Write("big", keys, values).ok());
+  ASSERT_TRUE(store->Write("big", {"k7"}, {"seven"}).ok());
+  std::vector<std::string> wanted = {"k7", "missing"};
+  for (int i = 0; i < 10000; i += 97) wanted.push_back(keys[i]);
+  auto got = store->Read("big", wanted);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ((*got)[0], "seven");
+  EXPECT_FALSE((*got)[1].has_value());
+  for (size_t i = 2; i < wanted.size(); ++i) EXPECT_EQ((*got)[i], "v" + wanted[i].substr(1));
+  EXPECT_TRUE(store->Read("big", {})->empty());
+  EXPECT_TRUE(store->Write("big", {}, {}).ok());
+  ASSERT_TRUE(store->DropView("big").ok());
+  EXPECT_FALSE((*store->Read("big", {"k1"}))[0].has_value());
+}
+
+// One entity's rows of every view share a slot, so a request's reads of one entity go to one
+// node.
+TEST(RedisClusterStore, AnEntitysRowsShareASlot) {
+  ASSERT_NE(g_redis, nullptr);
+  ASSERT_TRUE(g_redis->Clear().ok());
+  auto store = OnlineStore::Open(g_redis->Spec(), "");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  for (const std::string view : {"a", "b", "c"}) {
+    ASSERT_TRUE((*store)->Write(view, {"user1000"}, {"x"}).ok());
+  }
+  auto cluster = RedisCluster::Connect({g_redis->Spec().substr(8, g_redis->Spec().find(',') - 8)});
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  const int slot = KeySlot("user1000");
+  auto count = (*cluster)->Run(
+      {RedisCommand{slot, {{"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}}}}, false);
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ((*count)[0].integer, 3);
+}
+
+TEST(RedisClusterStore, UnreachableAndMalformedSpecs) {
+  auto gone = OnlineStore::Open("redis://127.0.0.1:1", "");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_NE(gone.status().message().find("127.0.0.1:1"), std::string::npos)
+      << gone.status().ToString();
+  for (const std::string spec : {"redis://", "redis://localhost", "redis://127.0.0.1:"}) {
+    auto bad = OnlineStore::Open(spec, "");
+    ASSERT_FALSE(bad.ok()) << spec;
+    EXPECT_TRUE(bad.status().IsInvalid()) << bad.status().ToString();
+  }
+}
+
+// How many of `got` hold the value `want` holds at the same place.
+size_t CountEqual(const std::vector<std::optional<std::string>>& got,
+                  const std::vector<std::string>& want) {
+  size_t same = 0;
+  for (size_t i = 0; i < got.size() && i < want.size(); ++i) {
+    same += got[i].has_value() && *got[i] == want[i] ? 1 : 0;
+  }
+  return same;
+}
+
+// A writer killed (SIGKILL) while a micro-batch's rows are half written: the next ReadRecord
+// completes the batch, so the record it returns never runs ahead of the rows.
+TEST(RedisClusterStore, RecordAndRowsSurviveAWriterKilledMidBatch) {
+  ASSERT_NE(g_redis, nullptr);
+  ASSERT_TRUE(g_redis->Clear().ok());
+  const std::string spec = g_redis->Spec();
+  constexpr int kRows = 200000;
+  std::vector<std::string> keys, old_values, new_values;
+  for (int i = 0; i < kRows; ++i) {
+    keys.push_back("k" + std::to_string(i));
+    old_values.push_back("old" + std::to_string(i));
+    new_values.push_back("new" + std::to_string(i));
+  }
+  auto store = OnlineStore::Open(spec, "");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::vector<OnlineStore::ViewRows> old_rows = {{"v", keys, old_values}};
+  const std::vector<OnlineStore::ViewRows> new_rows = {{"v", keys, new_values}};
+  ASSERT_TRUE((*store)->WriteWithRecord(old_rows, "stream/s", "R1").ok());
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto own = OnlineStore::Open(spec, "");
+    const bool ok = own.ok() &&
+                    (*own)->WriteWithRecord(new_rows, "stream/s", "R2").ok();
+    _exit(ok ? 0 : 1);
+  }
+  // Kill it as soon as the first row of the batch is visible.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto first = (*store)->Read("v", {keys[0]});
+    ASSERT_TRUE(first.ok());
+    if ((*first)[0] == new_values[0]) break;
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  auto before = (*store)->Read("v", keys);
+  ASSERT_TRUE(before.ok());
+  const size_t written = CountEqual(*before, new_values);
+  EXPECT_GT(written, 0);
+  EXPECT_LT(written, keys.size()) << "the writer finished before it was killed: nothing was tested";
+  auto record = (*store)->ReadRecord("stream/s");
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->value_or("none"), "R2");
+  auto after = (*store)->Read("v", keys);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(CountEqual(*after, new_values), keys.size());
+}
+
+// kill -9 of a master under a write and read load: the replica takes over, reads and writes
+// resume within the bound, and every acknowledged write is readable afterwards.
+TEST(RedisClusterStore, FailoverLosesNoAcknowledgedWrite) {
+  ASSERT_NE(g_redis, nullptr);
+  ASSERT_TRUE(g_redis->Clear().ok());
+  auto writer_store = OnlineStore::Open(g_redis->Spec(), "");
+  auto reader_store = OnlineStore::Open(g_redis->Spec(), "");
+  ASSERT_TRUE(writer_store.ok() && reader_store.ok());
+  auto cluster = RedisCluster::Connect({g_redis->Spec().substr(8, g_redis->Spec().find(',') - 8)});
+  ASSERT_TRUE(cluster.ok());
+  const std::string victim = (*cluster)->Masters()[0];
+  const int victim_port = std::stoi(victim.substr(victim.rfind(':') + 1));
+
+  using Clock = std::chrono::steady_clock;
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::map<int, Clock::time_point> acknowledged;  // write number -> when acknowledged
+  std::vector<std::string> errors;
+  std::atomic<int64_t> reads_ok{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      const std::string key = "e" + std::to_string(i);
+      Status written = (*writer_store)->Write("load", {key}, {"value" + std::to_string(i)});
+      std::lock_guard<std::mutex> lock(mutex);
+      if (written.ok()) {
+        acknowledged[i] = Clock::now();
+      } else {
+        errors.push_back(written.ToString());
+      }
+    }
+  });
+  std::thread reader([&] {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 100; ++i) keys.push_back("e" + std::to_string(i));
+    while (!stop) {
+      if ((*reader_store)->Read("load", keys).ok()) ++reads_ok;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  g_redis->Kill(victim_port);
+  const auto killed = Clock::now();
+  // Writes land on every master in turn, so a write acknowledged well after the kill means
+  // the victim's slots have a master again.
+  bool resumed = false;
+  while (!resumed && Clock::now() - killed < std::chrono::seconds(20)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::lock_guard<std::mutex> lock(mutex);
+    int after = 0;
+    for (const auto& [i, at] : acknowledged) after += at > killed ? 1 : 0;
+    resumed = after >= 300;
+  }
+  const auto resumed_after = Clock::now() - killed;
+  const int64_t reads_at_resume = reads_ok;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop = true;
+  writer.join();
+  reader.join();
+  ASSERT_TRUE(resumed) << "writes did not resume within 20 s of the kill";
+  EXPECT_GT(reads_ok.load(), reads_at_resume) << "reads did not resume";
+  std::printf("failover: writes resumed %.1f s after the kill; %zu writes acknowledged, %zu "
+              "refused\n",
+              std::chrono::duration<double>(resumed_after).count(), acknowledged.size(),
+              errors.size());
+  std::vector<std::string> keys, values;
+  for (const auto& [i, at] : acknowledged) {
+    keys.push_back("e" + std::to_string(i));
+    values.push_back("value" + std::to_string(i));
+  }
+  auto got = (*reader_store)->Read("load", keys);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(CountEqual(*got, values), keys.size()) << "acknowledged writes read back";
+  // Back to three masters with a replica each, for the tests that follow.
+  Status restarted = g_redis->Restart(victim_port);
+  EXPECT_TRUE(restarted.ok()) << restarted.ToString();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "featherstone/online/online_store.h"
+#include "stores_internal.h"
 
 namespace fst::online {
 namespace {
@@ -121,13 +122,8 @@ class RocksDbStore final : public OnlineStore {
 
 }  // namespace
 
-Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const std::string& spec,
-                                                       const std::string& repo_dir) {
-  if (spec.empty() || spec == "rocksdb") {
-    return RocksDbStore::Open(repo_dir + "/.featherstone/online");
-  }
-  if (spec.rfind("rocksdb:", 0) == 0) return RocksDbStore::Open(spec.substr(8));
-  return Status::Invalid("online_store '", spec, "' is not supported; expected 'rocksdb'");
+Result<std::unique_ptr<OnlineStore>> OpenRocksDbStore(const std::string& path) {
+  return RocksDbStore::Open(path);
 }
 
 }  // namespace fst::online

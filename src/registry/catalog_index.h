@@ -1,6 +1,7 @@
-// The catalog's full-text index (docs/catalog.md), kept in the FTS5 table catalog_fts
-// (registry migration 6): rebuilt from the current objects inside every apply that changed
-// something, queried by SearchCatalog.
+// The catalog's full-text index (docs/catalog.md), kept in the table catalog_fts (registry
+// migration 6; FTS5 on SQLite, a plain table searched by tsvector/tsquery on PostgreSQL):
+// rebuilt from the current objects inside every apply that changed something, queried by
+// SearchCatalog.
 #pragma once
 
 #include <string>
@@ -8,7 +9,7 @@
 
 #include "featherstone/definitions/spec.h"
 #include "featherstone/registry/catalog_records.h"
-#include "sqlite_db.h"
+#include "sql_db.h"
 
 namespace fst::registry {
 
@@ -17,10 +18,10 @@ namespace fst::registry {
 std::vector<CatalogEntry> CatalogEntries(const std::vector<definitions::SpecObject>& objects);
 
 // Replaces the index's rows with `entries`. Call inside a transaction.
-Status RebuildCatalogIndex(SqliteDb* db, const std::vector<CatalogEntry>& entries);
+Status RebuildCatalogIndex(Db* db, const std::vector<CatalogEntry>& entries);
 
 // See Registry::SearchCatalog.
-Result<std::vector<CatalogMatch>> QueryCatalogIndex(SqliteDb* db, const std::string& match,
+Result<std::vector<CatalogMatch>> QueryCatalogIndex(Db* db, const std::string& match,
                                                     const CatalogFilter& filter);
 
 }  // namespace fst::registry

@@ -7,77 +7,59 @@
 
 namespace fst::registry {
 
-Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_),
-      stmt_(std::exchange(other.stmt_, nullptr)),
-      next_param_(other.next_param_),
-      bind_rc_(other.bind_rc_) {}
+namespace {
 
-Statement& Statement::operator=(Statement&& other) noexcept {
-  if (this != &other) {
-    sqlite3_finalize(stmt_);
-    db_ = other.db_;
-    stmt_ = std::exchange(other.stmt_, nullptr);
-    next_param_ = other.next_param_;
-    bind_rc_ = other.bind_rc_;
+class SqliteStatement : public StatementImpl {
+ public:
+  SqliteStatement(const SqliteDb* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+
+  void Bind(int64_t value) override { Check(sqlite3_bind_int64(stmt_, next_param_++, value)); }
+  void Bind(std::string_view value) override {
+    Check(sqlite3_bind_text64(stmt_, next_param_++, value.data(), value.size(),
+                              SQLITE_TRANSIENT, SQLITE_UTF8));
   }
-  return *this;
-}
-
-Statement::~Statement() { sqlite3_finalize(stmt_); }
-
-Statement& Statement::Bind(int64_t value) {
-  const int rc = sqlite3_bind_int64(stmt_, next_param_++, value);
-  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-  return *this;
-}
-
-Statement& Statement::Bind(std::string_view value) {
-  const int rc = sqlite3_bind_text64(stmt_, next_param_++, value.data(), value.size(),
-                                     SQLITE_TRANSIENT, SQLITE_UTF8);
-  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-  return *this;
-}
-
-Statement& Statement::BindReal(double value) {
-  const int rc = sqlite3_bind_double(stmt_, next_param_++, value);
-  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-  return *this;
-}
-
-Result<bool> Statement::Step() {
-  if (bind_rc_ != SQLITE_OK) {
-    return db_->Error(std::string("cannot bind parameters of: ") + sqlite3_sql(stmt_));
+  void BindReal(double value) override {
+    Check(sqlite3_bind_double(stmt_, next_param_++, value));
   }
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return db_->Error(std::string("cannot run: ") + sqlite3_sql(stmt_));
-}
 
-Status Statement::Run() {
-  for (;;) {
-    FST_ASSIGN_OR_RAISE(bool row, Step());
-    if (!row) return Status::OK();
+  Result<bool> Step() override {
+    if (bind_rc_ != SQLITE_OK) {
+      return db_->Error(std::string("cannot bind parameters of: ") + sqlite3_sql(stmt_));
+    }
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return db_->Error(std::string("cannot run: ") + sqlite3_sql(stmt_));
   }
-}
 
-void Statement::Reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-  next_param_ = 1;
-  bind_rc_ = SQLITE_OK;
-}
+  void Reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    next_param_ = 1;
+    bind_rc_ = SQLITE_OK;
+  }
 
-int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  int64_t Int(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  double Real(int column) const override { return sqlite3_column_double(stmt_, column); }
+  std::string Text(int column) const override {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    if (text == nullptr) return "";
+    return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
 
-double Statement::Real(int column) const { return sqlite3_column_double(stmt_, column); }
+ private:
+  void Check(int rc) {
+    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  }
 
-std::string Statement::Text(int column) const {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-  if (text == nullptr) return "";
-  return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
-}
+  const SqliteDb* db_;
+  sqlite3_stmt* stmt_;
+  int next_param_ = 1;
+  int bind_rc_ = SQLITE_OK;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -126,27 +108,13 @@ Result<Statement> SqliteDb::Prepare(std::string_view sql) {
       SQLITE_OK) {
     return Error("cannot prepare: " + std::string(sql));
   }
-  return Statement(this, stmt);
+  return Statement(std::make_unique<SqliteStatement>(this, stmt));
 }
 
 Status SqliteDb::Error(std::string_view what) const {
   return Status::IOError(path_, ": ", what, ": ", sqlite3_errmsg(handle_));
 }
 
-Result<Transaction> Transaction::Begin(SqliteDb* db) {
-  FST_RETURN_NOT_OK(db->Exec("BEGIN IMMEDIATE"));
-  return Transaction(db);
-}
-
-Transaction::~Transaction() {
-  if (db_ != nullptr) (void)db_->Exec("ROLLBACK");
-}
-
-Status Transaction::Commit() {
-  SqliteDb* db = std::exchange(db_, nullptr);
-  const Status status = db->Exec("COMMIT");
-  if (!status.ok()) (void)db->Exec("ROLLBACK");
-  return status;
-}
+Status SqliteDb::BeginWrite() { return Exec("BEGIN IMMEDIATE"); }
 
 }  // namespace fst::registry

@@ -5,21 +5,20 @@
 #include <string_view>
 #include <vector>
 
+#include "featherstone/connectors/postgres.h"
 #include "featherstone/connectors/source_kind.h"
+#include "featherstone/core/dsn.h"
 
 namespace fst::repo {
 namespace {
 
-// One row per value a setting may take: the value itself or a URL prefix, and whether this
-// build has the backend. Unbuilt rows let the error say "not built yet" instead of "unknown".
+// One row per value a setting may take: the value itself or a URL prefix.
 struct Backend {
   std::string_view value;  // exact value, or a prefix ending in "://"
-  bool built;
 };
 
-constexpr Backend kRegistries[] = {{"sqlite", true}, {"postgresql://", false},
-                                   {"postgres://", false}};
-constexpr Backend kOnlineStores[] = {{"rocksdb", true}, {"redis://", false}};
+constexpr Backend kRegistries[] = {{"sqlite"}, {"postgresql://"}, {"postgres://"}};
+constexpr Backend kOnlineStores[] = {{"rocksdb"}, {"redis://"}};
 
 template <size_t N>
 const Backend* Find(const Backend (&table)[N], const std::string& value) {
@@ -36,7 +35,6 @@ template <size_t N>
 std::string Supported(const Backend (&table)[N]) {
   std::string out;
   for (const auto& backend : table) {
-    if (!backend.built) continue;
     if (!out.empty()) out += ", ";
     out += backend.value;
   }
@@ -46,14 +44,11 @@ std::string Supported(const Backend (&table)[N]) {
 template <size_t N>
 void Check(const Backend (&table)[N], const char* key, const std::string& value,
            const definitions::Location& where, std::vector<std::string>* problems) {
-  const Backend* backend = Find(table, value);
-  if (backend != nullptr && backend->built) return;
+  if (Find(table, value) != nullptr) return;
   std::string at = where.ToString();
   if (at.empty()) at = "featherstone.yaml";
-  problems->push_back(at + ": " + key + " '" + value + "' " +
-                      (backend == nullptr ? "is not a known value"
-                                          : "is not supported by this build yet") +
-                      "; supported: " + Supported(table));
+  problems->push_back(at + ": " + key + " '" + core::RedactedDsn(value) +
+                      "' is not a known value; supported: " + Supported(table));
 }
 
 }  // namespace
@@ -69,12 +64,19 @@ Status CheckBackends(const definitions::Repo& repo) {
   return Status::Invalid(message);
 }
 
+Result<std::string> RegistryLocation(const definitions::Repo& settings, const std::string& dir) {
+  if (settings.registry == "sqlite") return dir + "/.featherstone/registry.db";
+  // A PostgreSQL URI is the registry's location itself (registry.h).
+  return connectors::ExpandEnvironment(settings.registry, "registry");
+}
+
 Result<std::unique_ptr<registry::Registry>> OpenRegistry(const definitions::Repo& settings,
                                                          const std::string& dir) {
   std::vector<std::string> problems;
   Check(kRegistries, "registry", settings.registry, settings.registry_location, &problems);
   if (!problems.empty()) return Status::Invalid(problems.front());
-  return registry::Registry::Open(dir + "/.featherstone/registry.db");
+  FST_ASSIGN_OR_RAISE(const std::string location, RegistryLocation(settings, dir));
+  return registry::Registry::Open(location);
 }
 
 Result<std::unique_ptr<online::OnlineStore>> OpenOnlineStore(const definitions::Repo& settings,

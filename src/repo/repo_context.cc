@@ -49,6 +49,8 @@ RepoContext::~RepoContext() = default;
 
 Result<const definitions::Repo*> RepoContext::Applied() {
   if (applied_ == nullptr) {
+    // Noted before the read: an apply in between is then seen as a change next time.
+    FST_ASSIGN_OR_RAISE(const int64_t apply_id, registry_->LatestApplyId());
     FST_ASSIGN_OR_RAISE(auto records, registry_->List());
     if (records.empty()) {
       return Status::Invalid("nothing is applied in ", dir_, "; run `featherstone -C ", dir_,
@@ -58,12 +60,24 @@ Result<const definitions::Repo*> RepoContext::Applied() {
     for (auto& record : records) objects.push_back(record.object);
     FST_ASSIGN_OR_RAISE(auto repo, definitions::FromSpecObjects(objects));
     applied_ = std::make_unique<definitions::Repo>(std::move(repo));
+    applied_apply_id_ = apply_id;
   }
   return applied_.get();
 }
 
+Result<bool> RepoContext::ReloadIfApplied() {
+  if (applied_ == nullptr) return true;
+  if (applied_apply_id_ < 0) return false;
+  FST_ASSIGN_OR_RAISE(const int64_t apply_id, registry_->LatestApplyId());
+  if (apply_id == applied_apply_id_) return false;
+  applied_.reset();
+  plans_ = std::make_unique<features::PlanCache>();
+  return true;
+}
+
 void RepoContext::UseDefinitions(definitions::Repo definitions) {
   applied_ = std::make_unique<definitions::Repo>(std::move(definitions));
+  applied_apply_id_ = -1;
   plans_ = std::make_unique<features::PlanCache>();
 }
 

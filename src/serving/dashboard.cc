@@ -108,10 +108,12 @@ HttpResponse Handlers::Dashboard(const HttpRequest& request, std::string_view pa
     }
   }
   const std::string_view target = request.target;
+  RefreshIfApplied();
+  const std::shared_ptr<const Definitions> definitions = CurrentDefinitions();
   std::lock_guard<std::mutex> lock(repo_mu_);
   registry::Registry& registry = repo_->registry();
   if (path == "/api/lineage") {
-    auto graph = lineage::BuildGraph(*applied_, registry);
+    auto graph = lineage::BuildGraph(definitions->applied, registry);
     if (!graph.ok()) return ErrorResponse(500, graph.status().message());
     return JsonResponse(200, lineage::GraphJson(*graph));
   }
@@ -164,7 +166,7 @@ HttpResponse Handlers::Dashboard(const HttpRequest& request, std::string_view pa
   }
   if (path.starts_with("/api/objects/")) {
     auto description = lineage::DescribeObject(
-        *applied_, registry, PercentDecode(path.substr(std::string_view("/api/objects/").size())),
+        definitions->applied, registry, PercentDecode(path.substr(std::string_view("/api/objects/").size())),
         core::NowMicros());
     if (!description.ok()) return StatusResponse(description.status());
     return JsonResponse(200, *description);

@@ -80,25 +80,22 @@ Result<std::unique_ptr<Handlers>> Handlers::Open(std::unique_ptr<repo::RepoConte
                                                  std::optional<TokenFile> tokens,
                                                  std::unique_ptr<FeatureLog> log) {
   std::unique_ptr<Handlers> handlers(new Handlers());
-  FST_ASSIGN_OR_RAISE(handlers->applied_, repo->Applied());
   FST_RETURN_NOT_OK(repo->Online().status());
   FST_ASSIGN_OR_RAISE(auto settings, definitions::LoadSettings(repo->dir()));
   handlers->project_ = settings.project;
-  FST_ASSIGN_OR_RAISE(auto records, repo->registry().List());
-  for (const auto& record : records) {
-    handlers->spec_hashes_[record.object.kind + "/" + record.object.name] = record.object.hash;
-  }
-  handlers->catalog_ = Catalog(records);
+  handlers->repo_ = std::move(repo);
+  FST_ASSIGN_OR_RAISE(handlers->definitions_, handlers->LoadDefinitions());
+  handlers->next_refresh_us_ = core::NowMicros() + kRefreshMicros;
+  const definitions::Repo& applied = handlers->definitions_->applied;
   std::vector<std::string> views, services;
-  for (const auto& view : handlers->applied_->feature_views) views.push_back(view.name);
-  for (const auto& view : handlers->applied_->on_demand_feature_views) views.push_back(view.name);
-  for (const auto& service : handlers->applied_->feature_services) services.push_back(service.name);
+  for (const auto& view : applied.feature_views) views.push_back(view.name);
+  for (const auto& view : applied.on_demand_feature_views) views.push_back(view.name);
+  for (const auto& service : applied.feature_services) services.push_back(service.name);
   std::vector<std::string> token_names;
   if (tokens.has_value()) {
     for (const auto& token : tokens->tokens()) token_names.push_back(token.name);
   }
   handlers->metrics_ = std::make_unique<Metrics>(views, services, token_names);
-  handlers->repo_ = std::move(repo);
   handlers->tokens_ = std::move(tokens);
   handlers->log_ = std::move(log);
   handlers->request_prefix_ = std::random_device()() & 0xffffffffu;
@@ -106,6 +103,33 @@ Result<std::unique_ptr<Handlers>> Handlers::Open(std::unique_ptr<repo::RepoConte
 }
 
 Handlers::~Handlers() { StopLog(); }
+
+Result<std::shared_ptr<const Handlers::Definitions>> Handlers::LoadDefinitions() {
+  auto loaded = std::make_shared<Definitions>();
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo_->Applied());
+  loaded->applied = *applied;
+  // The records of the definitions just loaded: an apply in between is seen at the next
+  // refresh, as LatestApplyId was noted before them.
+  FST_ASSIGN_OR_RAISE(auto records, repo_->registry().List());
+  for (const auto& record : records) {
+    loaded->spec_hashes[record.object.kind + "/" + record.object.name] = record.object.hash;
+  }
+  loaded->catalog = Catalog(records);
+  return loaded;
+}
+
+void Handlers::RefreshIfApplied() {
+  const int64_t now = core::NowMicros();
+  int64_t next = next_refresh_us_.load(std::memory_order_relaxed);
+  if (now < next || !next_refresh_us_.compare_exchange_strong(next, now + kRefreshMicros)) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(repo_mu_);
+  auto reload = repo_->ReloadIfApplied();
+  if (!reload.ok() || !*reload) return;
+  auto loaded = LoadDefinitions();
+  if (loaded.ok()) std::atomic_store(&definitions_, std::move(*loaded));
+}
 
 void Handlers::StopLog() {
   if (log_ != nullptr) log_->Stop();
@@ -178,7 +202,8 @@ HttpResponse Handlers::Handle(const HttpRequest& request) {
             response = Error(*denied);
             break;
           }
-          response = Json(200, catalog_);
+          RefreshIfApplied();
+          response = Json(200, CurrentDefinitions()->catalog);
           break;
         case Endpoint::kOther: break;
       }
@@ -212,22 +237,25 @@ std::optional<EndpointError> Handlers::Deny(const TokenEntry* caller,
   return EndpointError{403, access.message()};
 }
 
-Result<std::shared_ptr<const Handlers::Resolved>> Handlers::Resolve(const std::string& features,
-                                                                   const std::string& service) {
+Result<std::shared_ptr<const Handlers::Resolved>> Handlers::Resolve(
+    const Definitions& definitions, const std::string& features, const std::string& service) {
   const std::string key = service.empty() ? "f:" + features : "s:" + service;
   {
-    std::lock_guard<std::mutex> lock(resolved_mu_);
-    auto it = resolved_.find(key);
-    if (it != resolved_.end()) return it->second;
+    std::lock_guard<std::mutex> lock(definitions.resolved_mu);
+    auto it = definitions.resolved.find(key);
+    if (it != definitions.resolved.end()) return it->second;
   }
   auto resolved = std::make_shared<Resolved>();
-  FST_ASSIGN_OR_RAISE(resolved->refs, retrieval::ResolveFeatures(*applied_, features, service));
+  FST_ASSIGN_OR_RAISE(resolved->refs,
+                      retrieval::ResolveFeatures(definitions.applied, features, service));
   // The definitions that serve it: the service, then each view read, once.
   std::vector<std::pair<std::string, std::string>> hashes;
   std::set<std::string> seen;
   auto add_hash = [&](const std::string& key) {
-    auto it = spec_hashes_.find(key);
-    if (it != spec_hashes_.end() && seen.insert(key).second) hashes.emplace_back(key, it->second);
+    auto it = definitions.spec_hashes.find(key);
+    if (it != definitions.spec_hashes.end() && seen.insert(key).second) {
+      hashes.emplace_back(key, it->second);
+    }
   };
   if (!service.empty()) add_hash("feature_service/" + service);
   std::vector<std::string> names;
@@ -239,8 +267,8 @@ Result<std::shared_ptr<const Handlers::Resolved>> Handlers::Resolve(const std::s
   }
   resolved->log_header = MakeFeatureLogHeader(service, std::move(names), std::move(hashes));
   std::shared_ptr<const Resolved> shared = std::move(resolved);
-  std::lock_guard<std::mutex> lock(resolved_mu_);
-  if (resolved_.size() < kResolvedEntries) resolved_.emplace(key, shared);
+  std::lock_guard<std::mutex> lock(definitions.resolved_mu);
+  if (definitions.resolved.size() < kResolvedEntries) definitions.resolved.emplace(key, shared);
   return shared;
 }
 
@@ -267,9 +295,11 @@ std::optional<EndpointError> Handlers::GetOnlineFeatures(OnlineRequest request,
     if (!needed.ok()) return EndpointError{400, needed.status().message()};
     if (auto denied = Deny(caller, *needed)) return denied;
   }
+  RefreshIfApplied();
+  const std::shared_ptr<const Definitions> definitions = CurrentDefinitions();
   std::string features;
   for (const auto& f : request.features) features += (features.empty() ? "" : ",") + f;
-  auto resolved = Resolve(features, request.feature_service);
+  auto resolved = Resolve(*definitions, features, request.feature_service);
   if (!resolved.ok()) return EngineError(resolved.status());
   const Resolved& served = **resolved;
   const int64_t served_at = core::NowMicros();
@@ -292,7 +322,7 @@ std::optional<EndpointError> Handlers::GetOnlineFeatures(OnlineRequest request,
   }
   double sample_rate = 1.0;
   if (log_ != nullptr && !request.feature_service.empty()) {
-    if (const auto* service = applied_->FindService(request.feature_service)) {
+    if (const auto* service = definitions->applied.FindService(request.feature_service)) {
       sample_rate = service->log_sample_rate;
     }
   }
@@ -319,6 +349,7 @@ HttpResponse Handlers::JsonPush(const std::string& body, const TokenEntry* calle
 
 Outcome<PushAnswer> Handlers::Push(const PushRequest& request, const TokenEntry* caller) {
   if (auto denied = Deny(caller, {{ScopeKind::kPushSource, request.source}})) return *denied;
+  RefreshIfApplied();
   std::lock_guard<std::mutex> lock(repo_mu_);
   ingest::IngestOptions options;
   options.now_us = core::NowMicros();
@@ -386,7 +417,7 @@ std::string Handlers::StoreGauges() {
   out += "# HELP fst_materialization_watermark_age_seconds Time since the event time an online "
          "view is materialized up to.\n"
          "# TYPE fst_materialization_watermark_age_seconds gauge\n";
-  for (const auto& view : applied_->feature_views) {
+  for (const auto& view : CurrentDefinitions()->applied.feature_views) {
     if (!view.online) continue;
     auto watermark = repo_->registry().GetWatermark(view.name);
     if (!watermark.ok() || !watermark->has_value()) continue;

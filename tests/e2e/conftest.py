@@ -5,6 +5,7 @@ import pytest
 import fst
 import kafka_broker
 import pg_server
+import redis_cluster as redis_cluster_mod
 
 
 def pytest_report_header(config):
@@ -56,4 +57,20 @@ def postgres():
         with pg_server.running_server() as server:
             yield server
     except pg_server.ServerError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+# --- A real Redis Cluster (six nodes on loopback) for the online store on Redis ---------------
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """One six-node Redis Cluster for the session (redis_cluster.py); stopped at the end."""
+    missing = redis_cluster_mod.missing_tools()
+    if missing:
+        pytest.skip(f"the Redis tests need {', '.join(missing)} (scripts/setup installs them)")
+    try:
+        with redis_cluster_mod.running_cluster() as cluster:
+            yield cluster
+    except redis_cluster_mod.ClusterError as e:
         pytest.fail(str(e), pytrace=False)

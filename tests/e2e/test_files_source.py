@@ -258,8 +258,8 @@ def test_a_file_argument_is_refused_and_a_file_source_still_needs_one(tmp_path):
     repo = docs_repo(tmp_path)
     write(repo, "docs/a.md", "a", T1)
     p = fst.ingest(repo, "notes", repo / "docs" / "a.md", ok=1)
-    assert ("source 'notes' (kind files) reads its own input; run featherstone ingest notes "
-            "without a file") in p.stderr, p.stderr
+    assert ("source 'notes' is of kind files: it reads the files matching 'docs/**/*.md' "
+            "itself; run `featherstone ingest notes` without files (") in p.stderr, p.stderr
     shop = fst.make_repo(tmp_path / "shop", fst.SHOP_YAML)
     p = fst.ingest(shop, "orders", ok=1)
     assert "source 'orders' (kind file) does not read its own input" in p.stderr, p.stderr

@@ -420,3 +420,33 @@ def test_feature_log_has_one_record_per_response(repo):
                                                        "feature_view/customer_features"}
     assert records[1]["request_data"] == [{"amount": "30"}]
     assert "on_demand_feature_view/transaction_features" in records[1]["spec_hashes"]
+
+
+def test_an_apply_is_served_without_a_restart(tmp_path):
+    repo = fst.make_repo(tmp_path / "shop", SERVE_YAML)
+    fst.ingest(repo, "orders", fst.write_csv(tmp_path / "orders.csv", fst.ORDERS_HEADER, ORDERS))
+    fst.run(["materialize", "--end", fst.iso(NOW)], repo)
+    s = Server(repo)
+    try:
+        body = {"feature_service": "late_model", "entities": {"customer_id": ENTITIES}}
+        status, out = s.post("/get-online-features", body)
+        assert status == 404 and "late_model" in out["error"], out
+        (repo / "featherstone.yaml").write_text(SERVE_YAML + (
+            "  - name: late_model\n    features: [customer_features:orders_30d]\n"))
+        fst.run(["apply"], repo)
+        applied = time.monotonic()
+        while True:  # seen within the server's refresh interval (1 s), give or take a request
+            status, out = s.post("/get-online-features", body)
+            if status == 200 or time.monotonic() - applied > 5:
+                break
+            time.sleep(0.05)
+        assert status == 200, out
+        assert time.monotonic() - applied < 2.5
+        status, expected = s.post("/get-online-features", {
+            "features": ["customer_features:orders_30d"],
+            "entities": {"customer_id": ENTITIES}})
+        assert out["results"] == expected["results"]
+        status, catalog = s.get("/features")
+        assert "late_model" in [svc["name"] for svc in catalog["feature_services"]]
+    finally:
+        s.stop()

@@ -97,15 +97,3 @@ def test_timestamps_helpers():
     assert _time.duration_text(dt.timedelta(hours=36)) == "36h"
     assert _time.duration_text(3600) == "1h"
 
-
-def test_openssl_users_import_after_the_sdk():
-    # The extension's libcrypto must not bind to the OpenSSL symbols the pyarrow wheel's
-    # libparquet exports (`import hashlib` after the SDK crashed; pyspark does that).
-    import subprocess
-    import sys
-
-    p = subprocess.run([sys.executable, "-c", "import featherstone, hashlib, ssl; "
-                        "print(hashlib.sha256(b'x').hexdigest()[:8])"],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "2d711642"

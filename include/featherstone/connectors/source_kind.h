@@ -91,6 +91,12 @@ const SourceKind* FindSourceKind(std::string_view kind);
 // own checks; each "featherstone.yaml:LINE:COL: source 'NAME': ...".
 void CheckSourceKind(const definitions::Source& source, std::vector<std::string>* problems);
 
+// "featherstone.yaml:LINE:COL" of `location` ("featherstone.yaml" when it has none).
+std::string YamlAt(const definitions::Location& location);
+
+// YamlAt of option `key` of `source`, or of the source when the option is absent.
+std::string OptionLocation(const definitions::Source& source, std::string_view key);
+
 // The value of option `key` of `source`, or `fallback` when absent.
 std::string SourceOption(const definitions::Source& source, std::string_view key,
                          std::string_view fallback = "");

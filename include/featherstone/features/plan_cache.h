@@ -1,7 +1,6 @@
 // Internal: plans derived from the applied definitions, kept by a RepoContext. The context
-// loads the applied definitions once and never reloads them, so a plan made from them stays
-// valid as long as the context lives; a context opened after `apply` starts with an empty
-// cache. Not thread-safe, like the context.
+// replaces its cache whenever it reloads the definitions (RepoContext::ReloadIfApplied,
+// UseDefinitions), so a plan is valid until then. Not thread-safe, like the context.
 #pragma once
 
 #include <map>

@@ -93,12 +93,17 @@ struct IngestResult {
   bool breaker_opened = false;  // the verdict opened (or kept open) the breaker
 };
 
+// Whether `source` reads its own input (`featherstone ingest SOURCE` without files): kind
+// postgres and the kinds of connectors/source_kind.h with an `open` (e.g. files).
+bool ReadsOwnInput(const definitions::Source& source);
+
 // Ingests the file at `path` into source `source`. With a contract, rows breaking an
 // error-level rule are quarantined (published with the good rows) and the run is recorded.
 // Errors: KeyError for an unknown source (naming the known ones); Invalid naming file, row,
 // column and value for bad data; Invalid listing the failed expectations when the contract
 // rejects the file or its breaker opens or is open (nothing written); Invalid "nothing
-// written" when every row was quarantined (the quarantine is published); IOError for I/O.
+// written" when every row was quarantined (the quarantine is published); IOError for I/O;
+// Invalid naming what the source reads when it reads its own input (ReadsOwnInput).
 Result<IngestResult> IngestFile(repo::RepoContext& repo, const std::string& source,
                                 const std::string& path, const IngestOptions& options);
 

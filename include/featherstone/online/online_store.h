@@ -1,5 +1,5 @@
-// Online stores hold the latest feature row per (view, entity key). Backends (RocksDB now,
-// Redis later) sit behind this one interface; see docs/impl.md "Online encoding".
+// Online stores hold the latest feature row per (view, entity key). Backends (RocksDB, Redis
+// Cluster) sit behind this one interface; see docs/impl.md "Online encoding".
 #pragma once
 
 #include <memory>
@@ -13,13 +13,15 @@ namespace fst::online {
 
 class OnlineStore {
  public:
-  // Opens the store named by `spec`: "rocksdb" (REPO_DIR/.featherstone/online) or an absolute
-  // "rocksdb:PATH". Errors: Invalid for an unknown spec; IOError naming the path.
+  // Opens the store named by `spec`: "rocksdb" (REPO_DIR/.featherstone/online), an absolute
+  // "rocksdb:PATH", or Redis Cluster "redis://host:port[,host:port...]" (seed nodes).
+  // Errors: Invalid for an unknown spec; IOError naming the path or the nodes tried.
   static Result<std::unique_ptr<OnlineStore>> Open(const std::string& spec,
                                                    const std::string& repo_dir);
   virtual ~OnlineStore() = default;
 
-  // Writes all pairs of `view` atomically (one write batch). keys[i] is an encoded entity key
+  // Writes all pairs of `view`: atomically on RocksDB (one write batch); on Redis Cluster each
+  // row on its own, acknowledged once a replica holds it. keys[i] is an encoded entity key
   // (key_codec.h), values[i] an encoded row (row_codec.h). Thread-compatible.
   virtual Status Write(const std::string& view, const std::vector<std::string>& keys,
                        const std::vector<std::string>& values) = 0;
@@ -32,9 +34,10 @@ class OnlineStore {
   };
 
   // Writes the rows of several views together with the bookkeeping record `name` (e.g. the
-  // Kafka positions of a stream that produced the rows) in one atomic write batch: after a
-  // crash, both are there or neither is. Records live in a key namespace no view name can
-  // reach (a view name is never empty). Thread-compatible.
+  // Kafka positions of a stream that produced the rows): after a crash, both are there or
+  // neither is (RocksDB: one write batch; Redis Cluster: a journal that the next ReadRecord
+  // or WriteWithRecord of `name` completes). Records live in a key namespace no view name can
+  // reach (a view name is never empty). One writer per `name`. Thread-compatible.
   virtual Status WriteWithRecord(const std::vector<ViewRows>& rows, const std::string& name,
                                  const std::string& record) = 0;
 
@@ -45,7 +48,8 @@ class OnlineStore {
   virtual Result<std::vector<std::optional<std::string>>> Read(
       const std::string& view, const std::vector<std::string>& keys) = 0;
 
-  // Makes written rows durable in the store's files, so the next open need not replay a log.
+  // Makes written rows durable in the store's files, so the next open need not replay a log
+  // (Redis Cluster: nothing to do, writes are acknowledged once replicated).
   virtual Status Flush() = 0;
 
   // Removes every row of `view`.

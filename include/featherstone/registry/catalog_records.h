@@ -1,6 +1,6 @@
 // Registry records of the catalog (docs/catalog.md): one entry per applied object and per
-// feature of a view, indexed for full-text search (SQLite FTS5) whenever definitions are
-// applied.
+// feature of a view, indexed for full-text search (SQLite FTS5; tsvector on PostgreSQL)
+// whenever definitions are applied.
 #pragma once
 
 #include <map>
@@ -29,7 +29,8 @@ struct CatalogFilter {
 
 struct CatalogMatch {
   CatalogEntry entry;
-  double bm25 = 0;  // FTS5 bm25 (lower is better; 0 without a text query)
+  // FTS5 bm25, on PostgreSQL -ts_rank (lower is better either way; 0 without a text query)
+  double bm25 = 0;
 };
 
 }  // namespace fst::registry

@@ -1,7 +1,8 @@
 // The registry: applied definitions (versioned), ingestion manifests, materialization
 // watermarks, data quality runs, quarantine files and breakers. SQLite at
-// REPO/.featherstone/registry.db (WAL mode). One Registry per process; methods are not
-// thread-safe. See docs/impl.md "Registry".
+// REPO/.featherstone/registry.db (WAL mode), or a PostgreSQL database (one per repo). One
+// Registry per process; methods are not thread-safe; any number of processes may share one
+// registry (writes are serialized per registry). See docs/impl.md "Registry".
 #pragma once
 
 #include <cstdint>
@@ -130,23 +131,32 @@ struct LineageEventRecord {
 
 class Registry {
  public:
-  // Opens or creates the database at `path` (parent folders created).
-  // Errors: IOError naming the path and SQLite's message.
-  static Result<std::unique_ptr<Registry>> Open(const std::string& path);
+  // Opens the registry at `location` and creates or upgrades its schema: a PostgreSQL URI
+  // (postgresql://USER:PASSWORD@HOST:PORT/DATABASE), else a SQLite file path (parent
+  // folders created). Errors: IOError naming the path or the URI (without its password) and
+  // the database's message; IOError for a registry of a newer schema version.
+  static Result<std::unique_ptr<Registry>> Open(const std::string& location);
   virtual ~Registry() = default;
 
   // Differences between `desired` and the current objects, sorted by kind then name.
   virtual Result<std::vector<Change>> Plan(const std::vector<definitions::SpecObject>& desired) = 0;
-  // Makes `desired` the current set in one transaction (adds, new versions, removals) and
-  // records the apply. Returns the changes made.
+  // Makes `desired` the current set in one write transaction (adds, new versions, removals)
+  // and records the apply. The changes are planned inside the transaction, against what the
+  // last apply committed (a concurrent apply of another process is waited for, then built
+  // on, never interleaved). Returns the changes made.
   virtual Result<std::vector<Change>> Apply(const std::vector<definitions::SpecObject>& desired) = 0;
   // Current objects (latest version, not removed), optionally of one kind.
   virtual Result<std::vector<ObjectRecord>> List(const std::string& kind = "") = 0;
+  // The id of the latest apply that changed something (0 before any). It grows with every
+  // such apply, so a reader that noted it before loading the definitions can tell whether
+  // they changed since (RepoContext::ReloadIfApplied).
+  virtual Result<int64_t> LatestApplyId() = 0;
   // All versions of the object named `name` (any kind), oldest first; empty when unknown.
   virtual Result<std::vector<ObjectRecord>> History(const std::string& name) = 0;
   // Catalog entries (catalog_records.h) of the current objects matching the FTS5 query `match`
+  // (on PostgreSQL the same syntax: words, "phrases", a trailing * for a prefix, OR, NOT)
   // (every entry when empty) and `filter`, best bm25 first, then by kind and name.
-  // Errors: Invalid naming `match` when FTS5 cannot parse it.
+  // Errors: Invalid naming `match` when it does not parse.
   virtual Result<std::vector<CatalogMatch>> SearchCatalog(const std::string& match,
                                                           const CatalogFilter& filter) = 0;
 

@@ -12,9 +12,16 @@
 
 namespace fst::repo {
 
-// Errors: Invalid "featherstone.yaml:L:C: registry 'postgresql://...' is not supported by this
-// build; supported: sqlite" (and likewise online_store and source kinds), one line per problem.
+// Errors: Invalid "featherstone.yaml:L:C: online_store 'redis://...' is not supported by this
+// build yet; supported: rocksdb" (and likewise registry and source kinds; a URI's password
+// shown as ***), one line per problem.
 Status CheckBackends(const definitions::Repo& repo);
+
+// Where the registry of the repo at `dir` is, as Registry::Open takes it: `registry: sqlite`
+// is DIR/.featherstone/registry.db, a postgresql:// or postgres:// URI is itself, each
+// `${NAME}` in it replaced by the environment variable NAME (so the password need not be in
+// the YAML). Errors: Invalid naming a variable that is not set.
+Result<std::string> RegistryLocation(const definitions::Repo& settings, const std::string& dir);
 
 // Opens the registry named by `settings.registry` for the repo at `dir`.
 // Errors: those of CheckBackends; IOError from the backend.

@@ -36,6 +36,8 @@ class RepoContext {
   ~RepoContext();
 
   const std::string& dir() const { return dir_; }
+  // The `registry:` and `online_store:` settings the context opened its backends by.
+  const definitions::Repo& settings() const { return settings_; }
   registry::Registry& registry() { return *registry_; }
   // `project:` of featherstone.yaml, read when the context opened; "default" without one. The
   // namespace of the repo's OpenLineage jobs and datasets.
@@ -43,17 +45,22 @@ class RepoContext {
   // Where the repo's OpenLineage run events go (registry and the `lineage:` sinks).
   lineage::Emitter& lineage() { return *lineage_; }
   // The applied definitions, loaded from the registry once: definitions applied later are
-  // seen by a context opened after them.
+  // seen by a context opened after them, or after ReloadIfApplied.
   // Errors: Invalid "nothing applied yet" when the registry is empty.
   Result<const definitions::Repo*> Applied();
+  // Drops the loaded definitions and the plans made from them when an apply changed the
+  // registry since they were loaded (registry::Registry::LatestApplyId), so the next
+  // Applied() reads the new ones. True when Applied() will load (it did drop them, or none
+  // are loaded). Definitions of UseDefinitions stay (false).
+  Result<bool> ReloadIfApplied();
   // Makes `definitions` this context's applied definitions from now on (e.g. the versions that
   // served a logged response, to reproduce it); plans made so far are dropped.
   void UseDefinitions(definitions::Repo definitions);
   // The applied source named `name`. Errors: those of Applied(); KeyError "unknown source 'X';
   // applied sources: a, b" otherwise.
   Result<const definitions::Source*> AppliedSource(const std::string& name);
-  // Plans made from the applied definitions, kept for the life of the context (which is safe
-  // because Applied() never reloads).
+  // Plans made from the applied definitions, kept until they are reloaded (ReloadIfApplied,
+  // UseDefinitions).
   features::PlanCache& plans() { return *plans_; }
   // The online store, opened on first use.
   Result<online::OnlineStore*> Online();
@@ -76,6 +83,8 @@ class RepoContext {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<lineage::Emitter> lineage_;  // after registry_: it records there
   std::unique_ptr<definitions::Repo> applied_;
+  // Registry::LatestApplyId when applied_ was loaded; -1 for definitions of UseDefinitions.
+  int64_t applied_apply_id_ = -1;
   std::unique_ptr<online::OnlineStore> online_;
   std::unique_ptr<features::PlanCache> plans_;
   int threads_ = 2;

@@ -61,7 +61,8 @@ using EncodeRows =
 class Handlers {
  public:
   // Takes the opened repo, opens its online store and reads the applied definitions, their
-  // spec hashes and the catalog once (definitions applied later are seen after a restart).
+  // spec hashes and the catalog. Definitions applied later (by any process sharing the
+  // registry) are read again before the first request served after kRefreshMicros.
   // `tokens`: none = no authentication; else every endpoint but /health is denied unless a
   // token's scopes grant it (auth.h). `log`: none = no feature log.
   // Errors: those of RepoContext::Applied and Online.
@@ -120,25 +121,41 @@ class Handlers {
     std::vector<std::string> views;
     std::shared_ptr<const FeatureLogHeader> log_header;
   };
-  // retrieval::ResolveFeatures, remembered: it plans every view it names (parsing their
-  // expressions), and its answer depends only on the applied definitions, fixed while serving.
-  Result<std::shared_ptr<const Resolved>> Resolve(const std::string& features,
+  // What the handlers derive from the applied definitions, replaced whole when they change;
+  // a request works on the one it started with.
+  struct Definitions {
+    definitions::Repo applied;  // a copy: repo_ reloads its own
+    std::map<std::string, std::string> spec_hashes;  // "kind/name" -> hash
+    std::string catalog;                             // GET /features
+    // "s:" + service or "f:" + features -> what it resolves to; at most kResolvedEntries
+    // (then not added).
+    mutable std::mutex resolved_mu;
+    mutable std::unordered_map<std::string, std::shared_ptr<const Resolved>> resolved;
+  };
+  // Reads Definitions from repo_; the caller holds repo_mu_.
+  Result<std::shared_ptr<const Definitions>> LoadDefinitions();
+  // Reloads the definitions when an apply changed the registry since they were read, looking
+  // at most every kRefreshMicros; a registry error keeps the loaded ones (Health reports it).
+  void RefreshIfApplied();
+  std::shared_ptr<const Definitions> CurrentDefinitions() const {
+    return std::atomic_load(&definitions_);
+  }
+  // retrieval::ResolveFeatures, remembered in `definitions`: it plans every view it names
+  // (parsing their expressions), and its answer depends only on the definitions.
+  Result<std::shared_ptr<const Resolved>> Resolve(const Definitions& definitions,
+                                                  const std::string& features,
                                                   const std::string& service);
 
   std::mutex repo_mu_;  // guards repo_ and everything reached through it
   std::unique_ptr<repo::RepoContext> repo_;
-  const definitions::Repo* applied_ = nullptr;  // owned by repo_; never reloaded
+  std::shared_ptr<const Definitions> definitions_;  // std::atomic_load / std::atomic_store
+  std::atomic<int64_t> next_refresh_us_{0};
+  static constexpr int64_t kRefreshMicros = 1'000'000;
+  static constexpr size_t kResolvedEntries = 4096;
   std::optional<TokenFile> tokens_;
   std::string project_;  // `project:` of featherstone.yaml, which tokens may be limited to
   std::unique_ptr<FeatureLog> log_;
   std::unique_ptr<Metrics> metrics_;
-  std::map<std::string, std::string> spec_hashes_;  // "kind/name" -> hash
-  std::string catalog_;                             // GET /features
-  std::mutex resolved_mu_;
-  // "s:" + service or "f:" + features -> what it resolves to; at most kResolvedEntries (then
-  // not added).
-  std::unordered_map<std::string, std::shared_ptr<const Resolved>> resolved_;
-  static constexpr size_t kResolvedEntries = 4096;
   uint64_t request_prefix_ = 0;
   std::atomic<uint64_t> request_counter_{0};
 };

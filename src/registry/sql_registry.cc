@@ -1,4 +1,8 @@
-// The embedded registry: one SQLite file in WAL mode. Layout (schema version 1):
+// The registry on SQL: the same statements on SQLite (one file in WAL mode) and PostgreSQL
+// (one database per repo), over sql_db.h. The schema is written once in SQLite's words;
+// Ddl() gives PostgreSQL's (64-bit integers, doubles, identity columns, an explicit `rowid`
+// where SQLite has an implicit one that queries order by, a plain table for the catalog).
+// Layout (schema version 1):
 //   objects     one row per version of a definition; a removal is a row with removed = 1
 //               carrying the last spec. Current = the latest version, when not removed.
 //   applies     one row per apply that changed something, with its changes as JSON.
@@ -26,6 +30,8 @@
 //                       file's content hash), written only in the publishing transaction.
 #include <algorithm>
 #include <iterator>
+#include <limits>
+#include <string_view>
 #include <map>
 #include <utility>
 
@@ -33,6 +39,8 @@
 #include "catalog_index.h"
 #include "featherstone/registry/registry.h"
 #include "plan.h"
+#include "postgres_db.h"
+#include "sql_registry.h"
 #include "sqlite_db.h"
 
 namespace fst::registry {
@@ -42,8 +50,14 @@ using definitions::SpecObject;
 using nlohmann::json;
 
 // kMigrations[i] takes the schema from version i to i + 1.
-constexpr const char* kMigrations[] = {
-    R"sql(
+// A schema migration in SQLite's words, and PostgreSQL's where they cannot be derived.
+struct Migration {
+  const char* sql;
+  const char* postgres = nullptr;
+};
+
+constexpr Migration kMigrations[] = {
+    {R"sql(
 CREATE TABLE objects(
   kind TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -69,7 +83,7 @@ CREATE TABLE ingests(
   published_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX ingests_by_content ON ingests(source, content_hash);
-CREATE TABLE files(
+CREATE TABLE files({rowid}
   ingest_id INTEGER NOT NULL REFERENCES ingests(id),
   source TEXT NOT NULL,
   path TEXT NOT NULL,
@@ -84,9 +98,9 @@ CREATE TABLE watermarks(
   end_ts INTEGER NOT NULL,
   last_ingest_id INTEGER NOT NULL
 );
-)sql",
-    R"sql(
-CREATE TABLE quarantine_files(
+)sql"},
+    {R"sql(
+CREATE TABLE quarantine_files({rowid}
   ingest_id INTEGER NOT NULL REFERENCES ingests(id),
   source TEXT NOT NULL,
   path TEXT NOT NULL,
@@ -125,8 +139,8 @@ CREATE TABLE breakers(
   bad_share REAL NOT NULL,
   reason TEXT NOT NULL
 );
-)sql",
-    R"sql(
+)sql"},
+    {R"sql(
 CREATE TABLE stream_offsets(
   source TEXT NOT NULL,
   topic TEXT NOT NULL,
@@ -136,11 +150,11 @@ CREATE TABLE stream_offsets(
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (source, topic, partition)
 );
-)sql",
+)sql"},
     // Every watermark a view had, with the time it was recorded (reproduce: what the
     // online store held when a request was served); skew runs.
-    R"sql(
-CREATE TABLE watermark_history(
+    {R"sql(
+CREATE TABLE watermark_history({rowid}
   view TEXT NOT NULL,
   end_ts INTEGER NOT NULL,
   last_ingest_id INTEGER NOT NULL,
@@ -156,9 +170,9 @@ CREATE TABLE skew_runs(
   differing INTEGER NOT NULL,
   report_json TEXT NOT NULL
 );
-)sql",
+)sql"},
     // OpenLineage run events of ingests and materializations (docs/lineage.md).
-    R"sql(
+    {R"sql(
 CREATE TABLE lineage_events(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   run_id TEXT NOT NULL,
@@ -170,18 +184,24 @@ CREATE TABLE lineage_events(
   event_json TEXT NOT NULL
 );
 CREATE INDEX lineage_events_by_job ON lineage_events(job, id);
-)sql",
+)sql"},
     // The catalog's full-text index (catalog_index.h, docs/catalog.md): one row per current
     // object and per feature of a view, rebuilt by every apply.
-    R"sql(
+    {R"sql(
 CREATE VIRTUAL TABLE catalog_fts USING fts5(
   name, description, tags, labels,
   kind UNINDEXED, owner UNINDEXED, tags_json UNINDEXED, labels_json UNINDEXED,
   tokenize = 'unicode61'
 );
 )sql",
+     R"sql(
+CREATE TABLE catalog_fts(
+  name TEXT NOT NULL, description TEXT NOT NULL, tags TEXT NOT NULL, labels TEXT NOT NULL,
+  kind TEXT NOT NULL, owner TEXT NOT NULL, tags_json TEXT NOT NULL, labels_json TEXT NOT NULL
+);
+)sql"},
     // Compaction of small part files (ingest/compact.h).
-    R"sql(
+    {R"sql(
 CREATE TABLE compactions(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   source TEXT NOT NULL,
@@ -202,17 +222,17 @@ CREATE TABLE file_ingests(
   PRIMARY KEY (path, ingest_id)
 );
 CREATE INDEX file_ingests_by_source ON file_ingests(source);
-)sql",
+)sql"},
     // How far streams have applied each source to the online store (freshness).
-    R"sql(
+    {R"sql(
 CREATE TABLE online_progress(
   source TEXT PRIMARY KEY,
   max_event_ts INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
-)sql",
+)sql"},
     // Incremental read positions of database sources (source_cursor.h).
-    R"sql(
+    {R"sql(
 CREATE TABLE source_cursors(
   source TEXT PRIMARY KEY,
   cursor_column TEXT NOT NULL,
@@ -220,9 +240,9 @@ CREATE TABLE source_cursors(
   ingest_id INTEGER NOT NULL REFERENCES ingests(id),
   updated_at INTEGER NOT NULL
 );
-)sql",
+)sql"},
     // What sources that read their own input have read (source_state.h).
-    R"sql(
+    {R"sql(
 CREATE TABLE source_state(
   source TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -231,11 +251,37 @@ CREATE TABLE source_state(
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (source, key)
 );
-)sql",
+)sql"},
 };
 // The first schema version with catalog_fts: a registry upgraded past it gets its index built.
 constexpr int64_t kCatalogIndexVersion = 6;
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+// LIMIT for "no limit" (PostgreSQL refuses SQLite's -1).
+constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+
+void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
+  for (size_t at = text->find(from); at != std::string::npos;
+       at = text->find(from, at + to.size())) {
+    text->replace(at, from.size(), to);
+  }
+}
+
+// `migration` in the words of `dialect`.
+std::string Ddl(Dialect dialect, const Migration& migration) {
+  if (dialect == Dialect::kSqlite) {
+    std::string sql = migration.sql;
+    ReplaceAll(&sql, "{rowid}", "");
+    return sql;
+  }
+  if (migration.postgres != nullptr) return migration.postgres;
+  std::string sql = migration.sql;
+  ReplaceAll(&sql, "{rowid}", "\n  rowid BIGINT GENERATED BY DEFAULT AS IDENTITY,");
+  ReplaceAll(&sql, "INTEGER PRIMARY KEY AUTOINCREMENT",
+             "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+  ReplaceAll(&sql, "INTEGER", "BIGINT");
+  ReplaceAll(&sql, " REAL ", " DOUBLE PRECISION ");
+  return sql;
+}
 
 constexpr char kObjectColumns[] =
     "kind, name, version, spec_json, hash, applied_at, removed FROM objects";
@@ -259,16 +305,18 @@ std::vector<SpecObject> Objects(const std::vector<ObjectRecord>& records) {
   return objects;
 }
 
-class SqliteRegistry : public Registry {
+class SqlRegistry : public Registry {
  public:
-  explicit SqliteRegistry(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  explicit SqlRegistry(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 
   // Creates or upgrades the schema. Errors: IOError for a database of a newer schema.
   Status Migrate();
+  std::unique_ptr<Db> ReleaseDb() { return std::move(db_); }
 
   Result<std::vector<Change>> Plan(const std::vector<SpecObject>& desired) override;
   Result<std::vector<Change>> Apply(const std::vector<SpecObject>& desired) override;
   Result<std::vector<ObjectRecord>> List(const std::string& kind) override;
+  Result<int64_t> LatestApplyId() override;
   Result<std::vector<ObjectRecord>> History(const std::string& name) override;
   Result<std::vector<CatalogMatch>> SearchCatalog(const std::string& match,
                                                   const CatalogFilter& filter) override;
@@ -340,10 +388,10 @@ class SqliteRegistry : public Registry {
   // The current objects, sorted by kind then name.
   Result<std::vector<ObjectRecord>> Current();
 
-  std::unique_ptr<SqliteDb> db_;
+  std::unique_ptr<Db> db_;
 };
 
-Status SqliteRegistry::Migrate() {
+Status SqlRegistry::Migrate() {
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
   FST_RETURN_NOT_OK(db_->Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER)"));
   FST_ASSIGN_OR_RAISE(Statement select,
@@ -351,13 +399,13 @@ Status SqliteRegistry::Migrate() {
   FST_ASSIGN_OR_RAISE(bool row, select.Step());
   const int64_t version = row ? select.Int(0) : 0;
   if (version > kSchemaVersion) {
-    return Status::IOError(db_->path(), ": registry schema version ", version,
+    return Status::IOError(db_->name(), ": registry schema version ", version,
                            " is newer than this featherstone supports (", kSchemaVersion,
                            "); upgrade featherstone");
   }
   if (version == kSchemaVersion) return Status::OK();
   for (int64_t v = version; v < kSchemaVersion; ++v) {
-    FST_RETURN_NOT_OK(db_->Exec(kMigrations[v]));
+    FST_RETURN_NOT_OK(db_->Exec(Ddl(db_->dialect(), kMigrations[v])));
   }
   if (version > 0 && version < kCatalogIndexVersion) {
     FST_ASSIGN_OR_RAISE(auto current, Current());
@@ -370,14 +418,14 @@ Status SqliteRegistry::Migrate() {
   return tx.Commit();
 }
 
-Result<ObjectRecord> SqliteRegistry::ReadObject(const Statement& row) const {
+Result<ObjectRecord> SqlRegistry::ReadObject(const Statement& row) const {
   ObjectRecord record;
   record.object.kind = row.Text(0);
   record.object.name = row.Text(1);
   record.version = static_cast<int>(row.Int(2));
   record.object.spec = json::parse(row.Text(3), nullptr, /*allow_exceptions=*/false);
   if (record.object.spec.is_discarded()) {
-    return Status::IOError(db_->path(), ": ", record.object.kind, " '", record.object.name,
+    return Status::IOError(db_->name(), ": ", record.object.kind, " '", record.object.name,
                            "' version ", record.version, " has malformed spec_json");
   }
   record.object.hash = row.Text(4);
@@ -386,12 +434,12 @@ Result<ObjectRecord> SqliteRegistry::ReadObject(const Statement& row) const {
   return record;
 }
 
-IngestRecord SqliteRegistry::ReadIngest(const Statement& row) {
+IngestRecord SqlRegistry::ReadIngest(const Statement& row) {
   return IngestRecord{row.Int(0), row.Text(1), row.Text(2), row.Text(3), row.Int(4),
                       row.Int(5)};
 }
 
-Result<std::vector<ObjectRecord>> SqliteRegistry::Current() {
+Result<std::vector<ObjectRecord>> SqlRegistry::Current() {
   FST_ASSIGN_OR_RAISE(
       Statement select,
       db_->Prepare(std::string("SELECT ") + kObjectColumns +
@@ -408,12 +456,12 @@ Result<std::vector<ObjectRecord>> SqliteRegistry::Current() {
   return records;
 }
 
-Result<std::vector<Change>> SqliteRegistry::Plan(const std::vector<SpecObject>& desired) {
+Result<std::vector<Change>> SqlRegistry::Plan(const std::vector<SpecObject>& desired) {
   FST_ASSIGN_OR_RAISE(auto current, Current());
   return ComputeChanges(Objects(current), desired);
 }
 
-Result<std::vector<Change>> SqliteRegistry::Apply(const std::vector<SpecObject>& desired) {
+Result<std::vector<Change>> SqlRegistry::Apply(const std::vector<SpecObject>& desired) {
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
   FST_ASSIGN_OR_RAISE(auto current, Current());
   FST_ASSIGN_OR_RAISE(auto changes, ComputeChanges(Objects(current), desired));
@@ -464,14 +512,20 @@ Result<std::vector<Change>> SqliteRegistry::Apply(const std::vector<SpecObject>&
   return changes;
 }
 
-Result<std::vector<ObjectRecord>> SqliteRegistry::List(const std::string& kind) {
+Result<std::vector<ObjectRecord>> SqlRegistry::List(const std::string& kind) {
   FST_ASSIGN_OR_RAISE(auto current, Current());
   if (kind.empty()) return current;
   std::erase_if(current, [&](const ObjectRecord& r) { return r.object.kind != kind; });
   return current;
 }
 
-Result<std::vector<ObjectRecord>> SqliteRegistry::History(const std::string& name) {
+Result<int64_t> SqlRegistry::LatestApplyId() {
+  FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM applies"));
+  FST_ASSIGN_OR_RAISE(bool row, select.Step());
+  return row ? select.Int(0) : 0;
+}
+
+Result<std::vector<ObjectRecord>> SqlRegistry::History(const std::string& name) {
   FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare(std::string("SELECT ") + kObjectColumns +
                                                      " WHERE name = ?"));
   select.Bind(name);
@@ -490,12 +544,12 @@ Result<std::vector<ObjectRecord>> SqliteRegistry::History(const std::string& nam
   return records;
 }
 
-Result<std::vector<CatalogMatch>> SqliteRegistry::SearchCatalog(const std::string& match,
+Result<std::vector<CatalogMatch>> SqlRegistry::SearchCatalog(const std::string& match,
                                                                 const CatalogFilter& filter) {
   return QueryCatalogIndex(db_.get(), match, filter);
 }
 
-Result<std::optional<IngestRecord>> SqliteRegistry::FindPublishedIngest(
+Result<std::optional<IngestRecord>> SqlRegistry::FindPublishedIngest(
     const std::string& source, const std::string& content_hash) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare(std::string("SELECT ") + kIngestColumns +
@@ -506,7 +560,7 @@ Result<std::optional<IngestRecord>> SqliteRegistry::FindPublishedIngest(
   return ReadIngest(select);
 }
 
-Result<int64_t> SqliteRegistry::BeginIngest(const std::string& source, const std::string& input,
+Result<int64_t> SqlRegistry::BeginIngest(const std::string& source, const std::string& input,
                                             const std::string& content_hash) {
   FST_ASSIGN_OR_RAISE(Statement insert,
                       db_->Prepare("INSERT INTO ingests(source, input, content_hash) VALUES "
@@ -518,12 +572,12 @@ Result<int64_t> SqliteRegistry::BeginIngest(const std::string& source, const std
   return id;
 }
 
-Status SqliteRegistry::PublishIngest(int64_t ingest_id, int64_t rows,
+Status SqlRegistry::PublishIngest(int64_t ingest_id, int64_t rows,
                                      const std::vector<FileRecord>& files) {
   return PublishChecked(ingest_id, rows, files, QualityPublish{});
 }
 
-Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
+Status SqlRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
                                       const std::vector<FileRecord>& files,
                                       const QualityPublish& quality) {
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
@@ -531,18 +585,18 @@ Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
                       db_->Prepare("SELECT source, published_at FROM ingests WHERE id = ?"));
   FST_ASSIGN_OR_RAISE(bool found, select.Bind(ingest_id).Step());
   if (!found) {
-    return Status::KeyError(db_->path(), ": ingest ", ingest_id, " was never begun");
+    return Status::KeyError(db_->name(), ": ingest ", ingest_id, " was never begun");
   }
   const std::string source = select.Text(0);
   if (select.Int(1) != 0) {
-    return Status::Invalid(db_->path(), ": ingest ", ingest_id, " is already published");
+    return Status::Invalid(db_->name(), ": ingest ", ingest_id, " is already published");
   }
   FST_ASSIGN_OR_RAISE(Statement insert,
                       db_->Prepare("INSERT INTO files(ingest_id, source, path, rows, min_ts, "
                                    "max_ts) VALUES (?, ?, ?, ?, ?, ?)"));
   for (const auto& file : files) {
     if (!file.source.empty() && file.source != source) {
-      return Status::Invalid(db_->path(), ": file '", file.path, "' is of source '",
+      return Status::Invalid(db_->name(), ": file '", file.path, "' is of source '",
                              file.source, "' but ingest ", ingest_id, " is of source '", source,
                              "'");
     }
@@ -577,7 +631,7 @@ Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
     seen.Reset();
     FST_ASSIGN_OR_RAISE(bool already, seen.Bind(replayed.path).Bind(replayed.row).Step());
     if (already) {
-      return Status::Invalid(db_->path(), ": quarantined row ", replayed.row, " of ",
+      return Status::Invalid(db_->name(), ": quarantined row ", replayed.row, " of ",
                              replayed.path, " was already replayed by ingest #", seen.Int(0));
     }
     mark.Reset();
@@ -598,7 +652,7 @@ Status SqliteRegistry::PublishChecked(int64_t ingest_id, int64_t rows,
   return tx.Commit();
 }
 
-Status SqliteRegistry::SetState(const std::string& source, int64_t ingest_id,
+Status SqlRegistry::SetState(const std::string& source, int64_t ingest_id,
                                 const std::vector<SourceStateChange>& changes) {
   if (changes.empty()) return Status::OK();
   FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare("SELECT value FROM source_state WHERE "
@@ -616,7 +670,7 @@ Status SqliteRegistry::SetState(const std::string& source, int64_t ingest_id,
     const std::optional<std::string> stored =
         found ? std::optional<std::string>(select.Text(0)) : std::nullopt;
     if (stored != change.expected) {
-      return Status::Cancelled(db_->path(), ": source '", source, "', '", change.key,
+      return Status::Cancelled(db_->name(), ": source '", source, "', '", change.key,
                                "' changed since this ingest read it (another ingest of the "
                                "source published first); run the ingest again");
     }
@@ -627,7 +681,7 @@ Status SqliteRegistry::SetState(const std::string& source, int64_t ingest_id,
   return Status::OK();
 }
 
-Result<std::map<std::string, std::string>> SqliteRegistry::GetSourceState(
+Result<std::map<std::string, std::string>> SqlRegistry::GetSourceState(
     const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare("SELECT key, value FROM source_state WHERE source = ?"));
@@ -641,13 +695,13 @@ Result<std::map<std::string, std::string>> SqliteRegistry::GetSourceState(
   return state;
 }
 
-Status SqliteRegistry::MoveCursor(const std::string& source, int64_t ingest_id,
+Status SqlRegistry::MoveCursor(const std::string& source, int64_t ingest_id,
                                   const SourceCursor& cursor) {
   FST_ASSIGN_OR_RAISE(auto stored, GetSourceCursor(source));
   const std::optional<std::string> value =
       stored.has_value() ? std::optional<std::string>(stored->value) : std::nullopt;
   if (value != cursor.expected) {
-    return Status::Cancelled(db_->path(), ": source '", source, "': the stored cursor is ",
+    return Status::Cancelled(db_->name(), ": source '", source, "': the stored cursor is ",
                              value.has_value() ? "'" + *value + "'" : std::string("none"),
                              ", not ",
                              cursor.expected.has_value() ? "'" + *cursor.expected + "'"
@@ -669,7 +723,7 @@ Status SqliteRegistry::MoveCursor(const std::string& source, int64_t ingest_id,
       .Run();
 }
 
-Result<std::optional<SourceCursorRow>> SqliteRegistry::GetSourceCursor(
+Result<std::optional<SourceCursorRow>> SqlRegistry::GetSourceCursor(
     const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare("SELECT source, cursor_column, value, ingest_id, updated_at "
@@ -680,7 +734,7 @@ Result<std::optional<SourceCursorRow>> SqliteRegistry::GetSourceCursor(
                          select.Int(4)};
 }
 
-Status SqliteRegistry::MoveOffsets(const std::string& source, int64_t ingest_id,
+Status SqlRegistry::MoveOffsets(const std::string& source, int64_t ingest_id,
                                    const std::vector<StreamOffset>& offsets) {
   if (offsets.empty()) return Status::OK();
   FST_ASSIGN_OR_RAISE(Statement select,
@@ -702,7 +756,7 @@ Status SqliteRegistry::MoveOffsets(const std::string& source, int64_t ingest_id,
                             .Step());
     const int64_t stored = found ? select.Int(0) : -1;
     if (stored != offset.expected) {
-      return Status::Cancelled(db_->path(), ": source '", source, "', topic '", offset.topic,
+      return Status::Cancelled(db_->name(), ": source '", source, "', topic '", offset.topic,
                                "' partition ", offset.partition, ": the stored position is ",
                                stored < 0 ? std::string("none") : std::to_string(stored),
                                ", not ",
@@ -722,7 +776,7 @@ Status SqliteRegistry::MoveOffsets(const std::string& source, int64_t ingest_id,
   return Status::OK();
 }
 
-Result<std::vector<StreamOffsetRow>> SqliteRegistry::ListStreamOffsets(const std::string& source) {
+Result<std::vector<StreamOffsetRow>> SqlRegistry::ListStreamOffsets(const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare("SELECT source, topic, partition, next_offset, ingest_id, "
                                    "updated_at FROM stream_offsets WHERE source = ? "
@@ -739,7 +793,7 @@ Result<std::vector<StreamOffsetRow>> SqliteRegistry::ListStreamOffsets(const std
   return rows;
 }
 
-Status SqliteRegistry::InsertRun(const QualityRunRecord& run) {
+Status SqlRegistry::InsertRun(const QualityRunRecord& run) {
   FST_ASSIGN_OR_RAISE(
       Statement insert,
       db_->Prepare("INSERT INTO quality_runs(source, ingest_id, input, run_at, outcome, rows, "
@@ -759,7 +813,7 @@ Status SqliteRegistry::InsertRun(const QualityRunRecord& run) {
       .Run();
 }
 
-Status SqliteRegistry::UpsertBreaker(const BreakerRow& breaker) {
+Status SqlRegistry::UpsertBreaker(const BreakerRow& breaker) {
   FST_ASSIGN_OR_RAISE(
       Statement upsert,
       db_->Prepare("INSERT INTO breakers(source, state, opened_at, changed_at, bad_share, "
@@ -776,7 +830,7 @@ Status SqliteRegistry::UpsertBreaker(const BreakerRow& breaker) {
       .Run();
 }
 
-QualityRunRecord SqliteRegistry::ReadRun(const Statement& row) {
+QualityRunRecord SqlRegistry::ReadRun(const Statement& row) {
   QualityRunRecord run;
   run.id = row.Int(0);
   run.source = row.Text(1);
@@ -793,11 +847,11 @@ QualityRunRecord SqliteRegistry::ReadRun(const Statement& row) {
   return run;
 }
 
-BreakerRow SqliteRegistry::ReadBreaker(const Statement& row) {
+BreakerRow SqlRegistry::ReadBreaker(const Statement& row) {
   return BreakerRow{row.Text(0), row.Text(1), row.Int(2), row.Int(3), row.Real(4), row.Text(5)};
 }
 
-Status SqliteRegistry::RecordQualityRun(const QualityRunRecord& run,
+Status SqlRegistry::RecordQualityRun(const QualityRunRecord& run,
                                         const std::optional<BreakerRow>& breaker,
                                         const std::vector<StreamOffset>& offsets) {
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
@@ -809,12 +863,12 @@ Status SqliteRegistry::RecordQualityRun(const QualityRunRecord& run,
   return tx.Commit();
 }
 
-Result<std::vector<QualityRunRecord>> SqliteRegistry::ListQualityRuns(const std::string& source,
+Result<std::vector<QualityRunRecord>> SqlRegistry::ListQualityRuns(const std::string& source,
                                                                       int64_t limit) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare(std::string("SELECT ") + kRunColumns +
                                    " WHERE (? = '' OR source = ?) ORDER BY id DESC LIMIT ?"));
-  select.Bind(source).Bind(source).Bind(limit > 0 ? limit : int64_t{-1});
+  select.Bind(source).Bind(source).Bind(limit > 0 ? limit : kNoLimit);
   std::vector<QualityRunRecord> runs;
   for (;;) {
     FST_ASSIGN_OR_RAISE(bool row, select.Step());
@@ -824,7 +878,7 @@ Result<std::vector<QualityRunRecord>> SqliteRegistry::ListQualityRuns(const std:
   return runs;
 }
 
-Result<std::optional<BreakerRow>> SqliteRegistry::GetBreaker(const std::string& source) {
+Result<std::optional<BreakerRow>> SqlRegistry::GetBreaker(const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare(std::string("SELECT ") + kBreakerColumns +
                                                      " WHERE source = ?"));
   FST_ASSIGN_OR_RAISE(bool row, select.Bind(source).Step());
@@ -832,7 +886,7 @@ Result<std::optional<BreakerRow>> SqliteRegistry::GetBreaker(const std::string& 
   return ReadBreaker(select);
 }
 
-Result<std::vector<BreakerRow>> SqliteRegistry::ListBreakers() {
+Result<std::vector<BreakerRow>> SqlRegistry::ListBreakers() {
   FST_ASSIGN_OR_RAISE(Statement select, db_->Prepare(std::string("SELECT ") + kBreakerColumns +
                                                      " ORDER BY source"));
   std::vector<BreakerRow> breakers;
@@ -844,9 +898,9 @@ Result<std::vector<BreakerRow>> SqliteRegistry::ListBreakers() {
   return breakers;
 }
 
-Status SqliteRegistry::SetBreaker(const BreakerRow& breaker) { return UpsertBreaker(breaker); }
+Status SqlRegistry::SetBreaker(const BreakerRow& breaker) { return UpsertBreaker(breaker); }
 
-Result<std::vector<QuarantineFileRecord>> SqliteRegistry::ListQuarantineFiles(
+Result<std::vector<QuarantineFileRecord>> SqlRegistry::ListQuarantineFiles(
     const std::string& source) {
   FST_ASSIGN_OR_RAISE(
       Statement select,
@@ -872,7 +926,7 @@ Result<std::vector<QuarantineFileRecord>> SqliteRegistry::ListQuarantineFiles(
   return files;
 }
 
-Result<std::vector<ReplayMark>> SqliteRegistry::ListReplayed(const std::string& source) {
+Result<std::vector<ReplayMark>> SqlRegistry::ListReplayed(const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare("SELECT path, row FROM quarantine_replays WHERE source = ? "
                                    "ORDER BY path, row"));
@@ -886,7 +940,7 @@ Result<std::vector<ReplayMark>> SqliteRegistry::ListReplayed(const std::string& 
   return marks;
 }
 
-Result<std::vector<FileRecord>> SqliteRegistry::ListFiles(const std::string& source) {
+Result<std::vector<FileRecord>> SqlRegistry::ListFiles(const std::string& source) {
   FST_ASSIGN_OR_RAISE(
       Statement select,
       db_->Prepare("SELECT f.ingest_id, f.source, f.path, f.rows, f.min_ts, f.max_ts "
@@ -917,7 +971,7 @@ Result<std::vector<FileRecord>> SqliteRegistry::ListFiles(const std::string& sou
   return files;
 }
 
-Result<int64_t> SqliteRegistry::BeginCompaction(const std::string& source) {
+Result<int64_t> SqlRegistry::BeginCompaction(const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement insert,
                       db_->Prepare("INSERT INTO compactions(source, started_at) VALUES (?, ?) "
                                    "RETURNING id"));
@@ -928,7 +982,7 @@ Result<int64_t> SqliteRegistry::BeginCompaction(const std::string& source) {
   return id;
 }
 
-Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
+Status SqlRegistry::CommitCompaction(int64_t compaction_id,
                                         const std::vector<std::string>& replaced,
                                         const std::vector<FileRecord>& files) {
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
@@ -936,11 +990,11 @@ Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
                       db_->Prepare("SELECT source, committed_at FROM compactions WHERE id = ?"));
   FST_ASSIGN_OR_RAISE(bool found, select.Bind(compaction_id).Step());
   if (!found) {
-    return Status::KeyError(db_->path(), ": compaction ", compaction_id, " was never begun");
+    return Status::KeyError(db_->name(), ": compaction ", compaction_id, " was never begun");
   }
   const std::string source = select.Text(0);
   if (select.Int(1) != 0) {
-    return Status::Invalid(db_->path(), ": compaction ", compaction_id, " is already committed");
+    return Status::Invalid(db_->name(), ": compaction ", compaction_id, " is already committed");
   }
   FST_ASSIGN_OR_RAISE(Statement listed,
                       db_->Prepare("SELECT rows FROM files WHERE source = ? AND path = ?"));
@@ -953,7 +1007,7 @@ Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
     listed.Reset();
     FST_ASSIGN_OR_RAISE(bool is_listed, listed.Bind(source).Bind(path).Step());
     if (!is_listed) {
-      return Status::Cancelled(db_->path(), ": compaction ", compaction_id, ": file '", path,
+      return Status::Cancelled(db_->name(), ": compaction ", compaction_id, ": file '", path,
                                "' of source '", source,
                                "' is no longer listed (another compaction replaced it)");
     }
@@ -978,7 +1032,7 @@ Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
       ingest.Reset();
       FST_ASSIGN_OR_RAISE(bool known, ingest.Bind(span.ingest_id).Step());
       if (!known || ingest.Text(0) != source || ingest.Int(1) == 0) {
-        return Status::Invalid(db_->path(), ": compacted file '", file.path, "' holds rows of ",
+        return Status::Invalid(db_->name(), ": compacted file '", file.path, "' holds rows of ",
                                "ingest ", span.ingest_id,
                                ", which is not a published ingest of source '", source, "'");
       }
@@ -993,7 +1047,7 @@ Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
                             .Run());
     }
     if (newest == 0) {
-      return Status::Invalid(db_->path(), ": compacted file '", file.path,
+      return Status::Invalid(db_->name(), ": compacted file '", file.path,
                              "' names no ingest it holds");
     }
     insert.Reset();
@@ -1007,7 +1061,7 @@ Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
     rows_out += file.rows;
   }
   if (rows_in != rows_out) {
-    return Status::Invalid(db_->path(), ": compaction ", compaction_id, " replaces ", rows_in,
+    return Status::Invalid(db_->name(), ": compaction ", compaction_id, " replaces ", rows_in,
                            " rows by ", rows_out);
   }
   FST_ASSIGN_OR_RAISE(Statement commit,
@@ -1022,14 +1076,14 @@ Status SqliteRegistry::CommitCompaction(int64_t compaction_id,
   return tx.Commit();
 }
 
-Result<std::vector<CompactionRecord>> SqliteRegistry::ListCompactions(const std::string& source,
+Result<std::vector<CompactionRecord>> SqlRegistry::ListCompactions(const std::string& source,
                                                                       int64_t limit) {
   FST_ASSIGN_OR_RAISE(
       Statement select,
       db_->Prepare("SELECT id, source, started_at, committed_at, files_in, files_out, rows "
                    "FROM compactions WHERE source = ? AND committed_at > 0 ORDER BY id DESC "
                    "LIMIT ?"));
-  select.Bind(source).Bind(limit > 0 ? limit : int64_t{-1});
+  select.Bind(source).Bind(limit > 0 ? limit : kNoLimit);
   std::vector<CompactionRecord> records;
   for (;;) {
     FST_ASSIGN_OR_RAISE(bool row, select.Step());
@@ -1040,7 +1094,7 @@ Result<std::vector<CompactionRecord>> SqliteRegistry::ListCompactions(const std:
   return records;
 }
 
-Result<std::vector<IngestRecord>> SqliteRegistry::ListIngests(const std::string& source) {
+Result<std::vector<IngestRecord>> SqlRegistry::ListIngests(const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare(std::string("SELECT ") + kIngestColumns +
                                    " WHERE published_at > 0 AND (? = '' OR source = ?)"
@@ -1055,7 +1109,7 @@ Result<std::vector<IngestRecord>> SqliteRegistry::ListIngests(const std::string&
   return ingests;
 }
 
-Result<std::optional<Watermark>> SqliteRegistry::GetWatermark(const std::string& view) {
+Result<std::optional<Watermark>> SqlRegistry::GetWatermark(const std::string& view) {
   FST_ASSIGN_OR_RAISE(
       Statement select,
       db_->Prepare("SELECT view, end_ts, last_ingest_id FROM watermarks WHERE view = ?"));
@@ -1064,7 +1118,7 @@ Result<std::optional<Watermark>> SqliteRegistry::GetWatermark(const std::string&
   return Watermark{select.Text(0), select.Int(1), select.Int(2)};
 }
 
-Result<std::optional<Watermark>> SqliteRegistry::GetWatermarkAt(const std::string& view,
+Result<std::optional<Watermark>> SqlRegistry::GetWatermarkAt(const std::string& view,
                                                                 int64_t at) {
   FST_ASSIGN_OR_RAISE(
       Statement select,
@@ -1075,7 +1129,7 @@ Result<std::optional<Watermark>> SqliteRegistry::GetWatermarkAt(const std::strin
   return Watermark{select.Text(0), select.Int(1), select.Int(2), select.Int(3)};
 }
 
-Status SqliteRegistry::SetOnlineProgress(const OnlineProgress& progress) {
+Status SqlRegistry::SetOnlineProgress(const OnlineProgress& progress) {
   FST_ASSIGN_OR_RAISE(
       Statement upsert,
       db_->Prepare("INSERT INTO online_progress(source, max_event_ts, updated_at) "
@@ -1087,7 +1141,7 @@ Status SqliteRegistry::SetOnlineProgress(const OnlineProgress& progress) {
       .Run();
 }
 
-Result<std::optional<OnlineProgress>> SqliteRegistry::GetOnlineProgress(
+Result<std::optional<OnlineProgress>> SqlRegistry::GetOnlineProgress(
     const std::string& source) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare("SELECT source, max_event_ts, updated_at FROM online_progress "
@@ -1097,7 +1151,7 @@ Result<std::optional<OnlineProgress>> SqliteRegistry::GetOnlineProgress(
   return OnlineProgress{select.Text(0), select.Int(1), select.Int(2)};
 }
 
-Status SqliteRegistry::SetWatermark(const Watermark& watermark) {
+Status SqlRegistry::SetWatermark(const Watermark& watermark) {
   const int64_t set_at = watermark.set_at != 0 ? watermark.set_at : core::NowMicros();
   FST_ASSIGN_OR_RAISE(Transaction tx, Transaction::Begin(db_.get()));
   FST_ASSIGN_OR_RAISE(
@@ -1121,14 +1175,35 @@ Status SqliteRegistry::SetWatermark(const Watermark& watermark) {
 
 }  // namespace
 
-Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
-  FST_ASSIGN_OR_RAISE(auto db, SqliteDb::Open(path));
-  auto registry = std::make_unique<SqliteRegistry>(std::move(db));
+namespace {
+
+Result<std::unique_ptr<SqlRegistry>> OpenSqlRegistry(const std::string& location) {
+  std::unique_ptr<Db> db;
+  if (IsPostgresUrl(location)) {
+    FST_ASSIGN_OR_RAISE(db, PostgresDb::Open(location));
+  } else {
+    FST_ASSIGN_OR_RAISE(db, SqliteDb::Open(location));
+  }
+  auto registry = std::make_unique<SqlRegistry>(std::move(db));
   FST_RETURN_NOT_OK(registry->Migrate());
   return registry;
 }
 
-Result<int64_t> SqliteRegistry::RecordSkewRun(const SkewRunRecord& run) {
+}  // namespace
+
+Result<std::unique_ptr<Registry>> Registry::Open(const std::string& location) {
+  FST_ASSIGN_OR_RAISE(auto registry, OpenSqlRegistry(location));
+  return registry;
+}
+
+Result<std::unique_ptr<Db>> OpenRegistryDb(const std::string& location) {
+  FST_ASSIGN_OR_RAISE(auto registry, OpenSqlRegistry(location));
+  return registry->ReleaseDb();
+}
+
+int RegistrySchemaVersion() { return kSchemaVersion; }
+
+Result<int64_t> SqlRegistry::RecordSkewRun(const SkewRunRecord& run) {
   FST_ASSIGN_OR_RAISE(
       Statement insert,
       db_->Prepare("INSERT INTO skew_runs(run_at, service, requests, feature_values, differing, "
@@ -1146,13 +1221,13 @@ Result<int64_t> SqliteRegistry::RecordSkewRun(const SkewRunRecord& run) {
   return id;
 }
 
-Result<std::vector<SkewRunRecord>> SqliteRegistry::ListSkewRuns(const std::string& service,
+Result<std::vector<SkewRunRecord>> SqlRegistry::ListSkewRuns(const std::string& service,
                                                                 int64_t limit) {
   FST_ASSIGN_OR_RAISE(
       Statement select,
       db_->Prepare("SELECT id, run_at, service, requests, feature_values, differing, report_json "
                    "FROM skew_runs WHERE ? = '' OR service = ? ORDER BY id DESC LIMIT ?"));
-  select.Bind(service).Bind(service).Bind(limit > 0 ? limit : int64_t{-1});
+  select.Bind(service).Bind(service).Bind(limit > 0 ? limit : kNoLimit);
   std::vector<SkewRunRecord> runs;
   for (;;) {
     FST_ASSIGN_OR_RAISE(bool row, select.Step());
@@ -1181,7 +1256,7 @@ Result<std::vector<LineageEventRecord>> ReadLineageEvents(Statement& select) {
 
 }  // namespace
 
-Result<int64_t> SqliteRegistry::RecordLineageEvent(const LineageEventRecord& event) {
+Result<int64_t> SqlRegistry::RecordLineageEvent(const LineageEventRecord& event) {
   FST_ASSIGN_OR_RAISE(
       Statement insert,
       db_->Prepare("INSERT INTO lineage_events(run_id, job, event_type, event_time, rows, error, "
@@ -1201,16 +1276,16 @@ Result<int64_t> SqliteRegistry::RecordLineageEvent(const LineageEventRecord& eve
   return id;
 }
 
-Result<std::vector<LineageEventRecord>> SqliteRegistry::ListLineageEvents(const std::string& job,
+Result<std::vector<LineageEventRecord>> SqlRegistry::ListLineageEvents(const std::string& job,
                                                                           int64_t limit) {
   FST_ASSIGN_OR_RAISE(Statement select,
                       db_->Prepare(std::string("SELECT ") + kLineageColumns +
                                    " WHERE ? = '' OR job = ? ORDER BY id DESC LIMIT ?"));
-  select.Bind(job).Bind(job).Bind(limit > 0 ? limit : int64_t{-1});
+  select.Bind(job).Bind(job).Bind(limit > 0 ? limit : kNoLimit);
   return ReadLineageEvents(select);
 }
 
-Result<std::vector<LineageEventRecord>> SqliteRegistry::LatestLineageRuns() {
+Result<std::vector<LineageEventRecord>> SqlRegistry::LatestLineageRuns() {
   FST_ASSIGN_OR_RAISE(
       Statement select,
       db_->Prepare(std::string("SELECT ") + kLineageColumns +

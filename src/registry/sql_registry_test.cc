@@ -1,7 +1,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +11,11 @@
 #include "featherstone/definitions/spec.h"
 #include "featherstone/definitions/yaml_reader.h"
 #include "featherstone/registry/registry.h"
+#include "featherstone/registry/registry_copy.h"
 #include "plan.h"
+#include "featherstone/core/dsn.h"
+#include "postgres_db.h"
+#include "postgres_test_server.h"
 #include "sqlite_db.h"
 
 namespace fst::registry {
@@ -59,15 +65,33 @@ std::vector<std::string> Describe(const std::vector<Change>& changes) {
   return out;
 }
 
-class SqliteRegistryTest : public ::testing::Test {
+// The conformance suite: every test runs on each backend (TEST_P of RegistryTest), and
+// registries of either backend must give the same answers. SQLite-only and PostgreSQL-only
+// tests have fixtures of their own below.
+enum class Backend { kSqlite, kPostgres };
+
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+}
+
+class RegistryTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     const char* base = std::getenv("FST_TEST_TMP");
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     dir_ = fs::path(base != nullptr ? base : "/tmp") /
-           ("registry_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("registry_" + std::to_string(getpid()) + "_" + Sanitized(test));
     fs::remove_all(dir_);
     path_ = (dir_ / ".featherstone" / "registry.db").string();
+    location_ = path_;
+    name_ = path_;
+    if (GetParam() == Backend::kPostgres) {
+      static int databases = 0;
+      const std::string database = "registry_" + std::to_string(++databases);
+      PostgresTestServer::Get()->CreateDatabase(database);
+      location_ = PostgresTestServer::Get()->Url(database);
+      name_ = core::RedactedDsn(location_);
+    }
     Reopen();
   }
   void TearDown() override {
@@ -75,29 +99,66 @@ class SqliteRegistryTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
+  static std::string Sanitized(std::string name) {
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    return name;
+  }
+
   void Reopen() {
     registry_.reset();
-    auto opened = Registry::Open(path_);
+    auto opened = Registry::Open(location_);
     ASSERT_TRUE(opened.ok()) << opened.status();
     registry_ = *std::move(opened);
   }
 
+  // A connection of the registry's database without the Registry on top.
+  std::unique_ptr<Db> Raw() {
+    if (GetParam() == Backend::kPostgres) {
+      auto opened = PostgresDb::Open(location_);
+      EXPECT_TRUE(opened.ok()) << opened.status();
+      return opened.ok() ? *std::move(opened) : nullptr;
+    }
+    auto opened = SqliteDb::Open(path_);
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    return opened.ok() ? *std::move(opened) : nullptr;
+  }
+
   int64_t Count(const std::string& table) {
-    auto db = SqliteDb::Open(path_);
-    EXPECT_TRUE(db.ok()) << db.status();
-    auto select = (*db)->Prepare("SELECT COUNT(*) FROM " + table);
+    auto db = Raw();
+    auto select = db->Prepare("SELECT COUNT(*) FROM " + table);
     EXPECT_TRUE(select.ok()) << select.status();
     auto row = select->Step();
     EXPECT_TRUE(row.ok() && *row);
     return select->Int(0);
   }
 
+  // What the backend says when a row breaks a UNIQUE or PRIMARY KEY constraint.
+  std::string UniqueViolation() const {
+    return GetParam() == Backend::kSqlite ? "UNIQUE constraint failed"
+                                          : "duplicate key value violates unique constraint";
+  }
+
   fs::path dir_;
-  std::string path_;
+  std::string path_;      // the SQLite file (also made for PostgreSQL runs; unused there)
+  std::string location_;  // what Registry::Open takes
+  std::string name_;      // what errors name: the path, or the URI without its password
   std::unique_ptr<Registry> registry_;
 };
 
-TEST_F(SqliteRegistryTest, PlanApplyListHistory) {
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+class SqliteRegistryTest : public RegistryTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, SqliteRegistryTest, ::testing::Values(Backend::kSqlite),
+                         BackendName);
+
+class PostgresRegistryTest : public RegistryTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresRegistryTest, ::testing::Values(Backend::kPostgres),
+                         BackendName);
+
+TEST_P(RegistryTest, PlanApplyListHistory) {
   const auto v1 = Specs(kRepo);
   auto plan = registry_->Plan(v1);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -179,7 +240,7 @@ TEST_F(SqliteRegistryTest, PlanApplyListHistory) {
   EXPECT_EQ(Count("applies"), 4);
 }
 
-TEST_F(SqliteRegistryTest, ApplyWithNothingToChangeStoresNothing) {
+TEST_P(RegistryTest, ApplyWithNothingToChangeStoresNothing) {
   const auto specs = Specs(kRepo);
   ASSERT_EQ(registry_->Apply(specs)->size(), 4u);
   EXPECT_EQ(Count("objects"), 4);
@@ -194,7 +255,18 @@ TEST_F(SqliteRegistryTest, ApplyWithNothingToChangeStoresNothing) {
   EXPECT_EQ(Count("applies"), 1);
 }
 
-TEST_F(SqliteRegistryTest, ApplyRejectsDuplicatesAtomically) {
+TEST_P(RegistryTest, LatestApplyIdGrowsOnlyWithAChange) {
+  EXPECT_EQ(*registry_->LatestApplyId(), 0);
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  const int64_t first = *registry_->LatestApplyId();
+  EXPECT_GT(first, 0);
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());  // nothing to change
+  EXPECT_EQ(*registry_->LatestApplyId(), first);
+  ASSERT_TRUE(registry_->Apply(Specs(Replace(kRepo, "ttl: 30d", "ttl: 10d"))).ok());
+  EXPECT_GT(*registry_->LatestApplyId(), first);
+}
+
+TEST_P(RegistryTest, ApplyRejectsDuplicatesAtomically) {
   auto specs = Specs(kRepo);
   specs.push_back(specs[0]);
   auto applied = registry_->Apply(specs);
@@ -203,7 +275,7 @@ TEST_F(SqliteRegistryTest, ApplyRejectsDuplicatesAtomically) {
   EXPECT_EQ(Count("objects"), 0);
 }
 
-TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
+TEST_P(RegistryTest, IngestVisibleOnlyOncePublished) {
   auto first = registry_->BeginIngest("orders", "data/orders.csv", "h1");
   ASSERT_TRUE(first.ok()) << first.status();
   auto second = registry_->BeginIngest("orders", "data/more.csv", "h2");
@@ -256,15 +328,15 @@ TEST_F(SqliteRegistryTest, IngestVisibleOnlyOncePublished) {
   EXPECT_TRUE(registry_->ListFiles("payments")->empty());
 }
 
-TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
+TEST_P(RegistryTest, FailedPublishLeavesNothingVisible) {
   auto id = registry_->BeginIngest("orders", "in.csv", "h");
   ASSERT_TRUE(id.ok());
   const FileRecord file{0, "orders", "orders/a.parquet", 1, 0, 0, {}};
   const Status duplicate_path = registry_->PublishIngest(*id, 2, {file, file});
   ASSERT_FALSE(duplicate_path.ok());
   EXPECT_TRUE(duplicate_path.IsIOError());
-  EXPECT_NE(duplicate_path.message().find(path_), std::string::npos);
-  EXPECT_NE(duplicate_path.message().find("UNIQUE constraint failed"), std::string::npos)
+  EXPECT_NE(duplicate_path.message().find(name_), std::string::npos);
+  EXPECT_NE(duplicate_path.message().find(UniqueViolation()), std::string::npos)
       << duplicate_path.message();
   EXPECT_TRUE(registry_->ListFiles("orders")->empty());
   EXPECT_TRUE(registry_->ListIngests()->empty());
@@ -281,7 +353,7 @@ TEST_F(SqliteRegistryTest, FailedPublishLeavesNothingVisible) {
   EXPECT_TRUE(unknown.IsKeyError()) << unknown;
 }
 
-TEST_F(SqliteRegistryTest, CompactionReplacesFilesInOneTransaction) {
+TEST_P(RegistryTest, CompactionReplacesFilesInOneTransaction) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 3; ++i) {
     auto id = registry_->BeginIngest("orders", "in" + std::to_string(i), "h" + std::to_string(i));
@@ -351,7 +423,7 @@ TEST_F(SqliteRegistryTest, CompactionReplacesFilesInOneTransaction) {
   EXPECT_EQ(Count("file_ingests"), 3);
 }
 
-TEST_F(SqliteRegistryTest, Watermarks) {
+TEST_P(RegistryTest, Watermarks) {
   auto missing = registry_->GetWatermark("customer_features");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
@@ -365,7 +437,7 @@ TEST_F(SqliteRegistryTest, Watermarks) {
   EXPECT_EQ((*mark)->last_ingest_id, 4);
 }
 
-TEST_F(SqliteRegistryTest, OnlineProgressIsReplacedPerSource) {
+TEST_P(RegistryTest, OnlineProgressIsReplacedPerSource) {
   auto missing = registry_->GetOnlineProgress("orders");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
@@ -382,7 +454,7 @@ TEST_F(SqliteRegistryTest, OnlineProgressIsReplacedPerSource) {
   EXPECT_GT((*progress)->updated_at, 1'700'000'000'000'000);
 }
 
-TEST_F(SqliteRegistryTest, WatermarkHistoryAnswersAsOfATime) {
+TEST_P(RegistryTest, WatermarkHistoryAnswersAsOfATime) {
   ASSERT_TRUE(registry_->SetWatermark({"v", 1000, 3, /*set_at=*/100}).ok());
   ASSERT_TRUE(registry_->SetWatermark({"other", 7, 1, 150}).ok());
   ASSERT_TRUE(registry_->SetWatermark({"v", 2000, 4, 200}).ok());
@@ -403,7 +475,7 @@ TEST_F(SqliteRegistryTest, WatermarkHistoryAnswersAsOfATime) {
   EXPECT_FALSE(none->has_value());
 }
 
-TEST_F(SqliteRegistryTest, SkewRunsNewestFirstByService) {
+TEST_P(RegistryTest, SkewRunsNewestFirstByService) {
   auto first = registry_->RecordSkewRun({0, 10, "churn_model", 5, 50, 2, "{}"});
   auto second = registry_->RecordSkewRun({0, 20, "fraud", 1, 3, 0, "{}"});
   auto third = registry_->RecordSkewRun({0, 30, "churn_model", 7, 70, 0, R"({"a":1})"});
@@ -422,7 +494,7 @@ TEST_F(SqliteRegistryTest, SkewRunsNewestFirstByService) {
   EXPECT_EQ((*all)[0].service, "churn_model");
 }
 
-TEST_F(SqliteRegistryTest, LineageEventsNewestFirstAndLatestFinishedRunPerJob) {
+TEST_P(RegistryTest, LineageEventsNewestFirstAndLatestFinishedRunPerJob) {
   auto record = [&](const std::string& run, const std::string& job, const std::string& type,
                     int64_t rows) {
     auto id = registry_->RecordLineageEvent({0, run, job, type, 100, rows, "", "{}"});
@@ -450,7 +522,7 @@ TEST_F(SqliteRegistryTest, LineageEventsNewestFirstAndLatestFinishedRunPerJob) {
   EXPECT_EQ((*latest)[0].event_type, "FAIL");
 }
 
-TEST_F(SqliteRegistryTest, ReopeningKeepsEverything) {
+TEST_P(RegistryTest, ReopeningKeepsEverything) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   auto published = registry_->BeginIngest("orders", "a.csv", "h1");
   ASSERT_TRUE(
@@ -472,7 +544,7 @@ TEST_F(SqliteRegistryTest, ReopeningKeepsEverything) {
   ASSERT_TRUE(registry_->PublishIngest(*begun, 0, {}).ok()) << "a begun ingest survives";
 }
 
-TEST_F(SqliteRegistryTest, UsesWalJournal) {
+TEST_P(SqliteRegistryTest, UsesWalJournal) {
   auto db = SqliteDb::Open(path_);
   ASSERT_TRUE(db.ok());
   auto mode = (*db)->Prepare("PRAGMA journal_mode");
@@ -480,22 +552,22 @@ TEST_F(SqliteRegistryTest, UsesWalJournal) {
   EXPECT_EQ(mode->Text(0), "wal");
 }
 
-TEST_F(SqliteRegistryTest, RefusesNewerSchema) {
+TEST_P(RegistryTest, RefusesNewerSchema) {
   {
-    auto db = SqliteDb::Open(path_);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("UPDATE schema_version SET version = 99").ok());
+    auto db = Raw();
+    ASSERT_TRUE(db != nullptr);
+    ASSERT_TRUE(db->Exec("UPDATE schema_version SET version = 99").ok());
   }
   registry_.reset();
-  auto opened = Registry::Open(path_);
+  auto opened = Registry::Open(location_);
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsIOError());
   EXPECT_EQ(opened.status().message(),
-            path_ + ": registry schema version 99 is newer than this featherstone supports (10); "
+            name_ + ": registry schema version 99 is newer than this featherstone supports (10); "
                     "upgrade featherstone");
 }
 
-TEST_F(SqliteRegistryTest, OpenErrorsNameThePath) {
+TEST_P(SqliteRegistryTest, OpenErrorsNameThePath) {
   const fs::path blocker = dir_ / "file";
   std::ofstream(blocker) << "x";
   const std::string bad = (blocker / "registry.db").string();
@@ -511,7 +583,7 @@ TEST_F(SqliteRegistryTest, OpenErrorsNameThePath) {
       << garbage.status();
 }
 
-TEST_F(SqliteRegistryTest, QuarantineFilesAppearWithTheirIngestOnly) {
+TEST_P(RegistryTest, QuarantineFilesAppearWithTheirIngestOnly) {
   auto id = registry_->BeginIngest("orders", "a.csv", "h1");
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_TRUE(registry_->ListQuarantineFiles("orders")->empty());
@@ -551,7 +623,7 @@ TEST_F(SqliteRegistryTest, QuarantineFilesAppearWithTheirIngestOnly) {
   EXPECT_TRUE(registry_->ListQuarantineFiles("other")->empty());
 }
 
-TEST_F(SqliteRegistryTest, ReplayMarksAreExactlyOnce) {
+TEST_P(RegistryTest, ReplayMarksAreExactlyOnce) {
   auto first = registry_->BeginIngest("orders", "a.csv", "h1");
   QualityPublish quarantined;
   quarantined.quarantine_files.push_back({0, "orders", "orders/q-1.parquet", 2, "", 0, 0});
@@ -580,7 +652,7 @@ TEST_F(SqliteRegistryTest, ReplayMarksAreExactlyOnce) {
   EXPECT_EQ(registry_->ListReplayed("orders")->size(), 2u);
 }
 
-TEST_F(SqliteRegistryTest, RunsAndBreakersSurviveReopen) {
+TEST_P(RegistryTest, RunsAndBreakersSurviveReopen) {
   QualityRunRecord run;
   run.source = "orders";
   run.outcome = "breaker_opened";
@@ -607,12 +679,12 @@ TEST_F(SqliteRegistryTest, RunsAndBreakersSurviveReopen) {
   EXPECT_FALSE(registry_->GetBreaker("users")->has_value());
 }
 
-TEST_F(SqliteRegistryTest, VersionOneRegistriesAreUpgraded) {
+TEST_P(RegistryTest, VersionOneRegistriesAreUpgraded) {
   registry_.reset();
   {
-    auto db = SqliteDb::Open(path_);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("DROP TABLE quarantine_files; DROP TABLE quarantine_replays; "
+    auto db = Raw();
+    ASSERT_TRUE(db != nullptr);
+    ASSERT_TRUE(db->Exec("DROP TABLE quarantine_files; DROP TABLE quarantine_replays; "
                             "DROP TABLE quality_runs; DROP TABLE breakers; "
                             "DROP TABLE stream_offsets; DROP TABLE watermark_history; "
                             "DROP TABLE skew_runs; DROP TABLE lineage_events; "
@@ -644,7 +716,7 @@ std::vector<std::string> Names(const Result<std::vector<CatalogMatch>>& matches)
   return names;
 }
 
-TEST_F(SqliteRegistryTest, CatalogIndexFollowsEveryApply) {
+TEST_P(RegistryTest, CatalogIndexFollowsEveryApply) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   EXPECT_EQ(Names(registry_->SearchCatalog("", {})),
             (std::vector<std::string>{"entity customer", "feature customer_features:amount",
@@ -684,14 +756,32 @@ TEST_F(SqliteRegistryTest, CatalogIndexFollowsEveryApply) {
   EXPECT_TRUE(bad.status().IsInvalid());
 }
 
-TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
+// The query forms the catalog search of lineage/catalog.cc writes, and the rest of FTS5's
+// that users may type.
+TEST_P(RegistryTest, CatalogQueriesOfEveryForm) {
+  const std::string v2 = Replace(kRepo, "    ttl: 30d\n",
+                                 "    ttl: 30d\n    description: Spending of each customer\n");
+  ASSERT_TRUE(registry_->Apply(Specs(v2)).ok());
+  const std::vector<std::string> view{"feature_view customer_features"};
+  EXPECT_EQ(Names(registry_->SearchCatalog("\"spend\"*", {})), view);
+  EXPECT_EQ(Names(registry_->SearchCatalog("\"spending\" \"each\"*", {})), view);
+  EXPECT_EQ(Names(registry_->SearchCatalog("\"of each\"", {})), view);
+  EXPECT_TRUE(Names(registry_->SearchCatalog("\"each of\"", {})).empty());
+  EXPECT_EQ(Names(registry_->SearchCatalog("churn OR spending", {})),
+            (std::vector<std::string>{"feature_service churn_model",
+                                      "feature_view customer_features"}));
+  EXPECT_EQ(Names(registry_->SearchCatalog("customer NOT spending", {.kind = "entity"})),
+            (std::vector<std::string>{"entity customer"}));
+}
+
+TEST_P(RegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
   ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
   registry_.reset();
   {
-    auto db = SqliteDb::Open(path_);
-    ASSERT_TRUE(db.ok());
+    auto db = Raw();
+    ASSERT_TRUE(db != nullptr);
     ASSERT_TRUE(
-        (*db)->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
+        db->Exec("DROP TABLE catalog_fts; DROP TABLE compactions; DROP TABLE file_ingests; "
                     "DROP TABLE online_progress; DROP TABLE source_cursors; "
                     "DROP TABLE source_state; UPDATE schema_version SET version = 5")
             .ok());
@@ -707,7 +797,7 @@ TEST_F(SqliteRegistryTest, UpgradeToVersionSixIndexesTheAppliedObjects) {
 namespace fst::registry {
 namespace {
 
-TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpected) {
+TEST_P(RegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpected) {
   auto first = registry_->BeginIngest("clicks", "topic 'c' 0:0-9", "");
   ASSERT_TRUE(first.ok());
   QualityPublish quality;
@@ -742,7 +832,7 @@ TEST_F(SqliteRegistryTest, StreamOffsetsMoveOnlyWithTheirPublishAndFromWhereExpe
   EXPECT_TRUE(registry_->ListStreamOffsets("orders")->empty());
 }
 
-TEST_F(SqliteRegistryTest, SourceCursorMovesOnlyWithItsPublishAndFromWhereExpected) {
+TEST_P(RegistryTest, SourceCursorMovesOnlyWithItsPublishAndFromWhereExpected) {
   EXPECT_FALSE(registry_->GetSourceCursor("orders")->has_value());
   auto first = registry_->BeginIngest("orders", "postgres table 'orders'", "");
   ASSERT_TRUE(first.ok());
@@ -778,7 +868,7 @@ TEST_F(SqliteRegistryTest, SourceCursorMovesOnlyWithItsPublishAndFromWhereExpect
   EXPECT_FALSE(registry_->GetSourceCursor("clicks")->has_value());
 }
 
-TEST_F(SqliteRegistryTest, SourceStateMovesOnlyWithItsPublishAndFromWhatWasRead) {
+TEST_P(RegistryTest, SourceStateMovesOnlyWithItsPublishAndFromWhatWasRead) {
   auto first = registry_->BeginIngest("docs", "files:docs/*.md", "");
   ASSERT_TRUE(first.ok());
   QualityPublish quality;
@@ -810,3 +900,170 @@ TEST_F(SqliteRegistryTest, SourceStateMovesOnlyWithItsPublishAndFromWhatWasRead)
 
 }  // namespace
 }  // namespace fst::registry
+
+namespace fst::registry {
+namespace {
+
+// Two connections (as two processes would have) apply different definitions at the same
+// time, many times over: each apply plans inside its write transaction against what the
+// other committed, so the result is always one of the two sets whole, versions count up one
+// per change without gaps or repeats, and every apply that changed something is recorded.
+TEST_P(RegistryTest, ConcurrentAppliesNeverInterleave) {
+  const auto a = Specs(Replace(kRepo, "ttl: 30d", "ttl: 2d"));
+  const auto b =
+      Specs(Replace(Replace(kRepo, "ttl: 30d", "ttl: 3d"), "  - {name: churn_model",
+                    "  - {name: upsell_model, features: [\"customer_features:amount\"]}\n"
+                    "  - {name: churn_model"));
+  auto other = Registry::Open(location_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  constexpr int kRounds = 10;
+  int64_t changed = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::atomic<int> ready{0};
+    Result<std::vector<Change>> first = Status::Cancelled("not run");
+    Result<std::vector<Change>> second = Status::Cancelled("not run");
+    auto run = [&](Registry* registry, const std::vector<SpecObject>& specs,
+                   Result<std::vector<Change>>* out) {
+      ++ready;
+      while (ready.load() < 2) {
+      }
+      *out = registry->Apply(specs);
+    };
+    std::thread t1(run, registry_.get(), std::cref(a), &first);
+    std::thread t2(run, other->get(), std::cref(b), &second);
+    t1.join();
+    t2.join();
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_TRUE(second.ok()) << second.status();
+    changed += !first->empty();
+    changed += !second->empty();
+    auto services = registry_->List("feature_service");
+    ASSERT_TRUE(services.ok());
+    auto view = registry_->List("feature_view");
+    ASSERT_TRUE(view.ok());
+    ASSERT_EQ(view->size(), 1u);
+    // Whole sets only: b's ttl always comes with b's second service.
+    const bool is_b = (*view)[0].object.spec["ttl"] == "3d";
+    EXPECT_EQ(services->size(), is_b ? 2u : 1u) << "round " << round;
+  }
+  auto history = registry_->History("customer_features");
+  ASSERT_TRUE(history.ok());
+  for (size_t i = 0; i < history->size(); ++i) EXPECT_EQ((*history)[i].version, int(i) + 1);
+  EXPECT_EQ(Count("applies"), changed);
+}
+
+TEST_P(PostgresRegistryTest, WrongPasswordIsRefusedWithoutShowingIt) {
+  const std::string url =
+      PostgresTestServer::Get()->Url("postgres", "not-the-Secret-42");
+  auto opened = Registry::Open(url);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_TRUE(opened.status().IsIOError());
+  const std::string message = opened.status().message();
+  EXPECT_EQ(message.find("not-the-Secret-42"), std::string::npos) << message;
+  EXPECT_NE(message.find("password authentication failed"), std::string::npos) << message;
+  EXPECT_EQ(message.rfind(core::RedactedDsn(url) + ": cannot connect: ", 0), 0u) << message;
+  EXPECT_NE(message.find(":***@127.0.0.1"), std::string::npos) << message;
+}
+
+// A registry whose connection the server dropped (restart, failover, idle kill) fails the
+// call that finds it lost and opens a new one for the next.
+TEST_P(PostgresRegistryTest, ConnectsAgainAfterTheServerDroppedTheConnection) {
+  ASSERT_TRUE(registry_->Apply(Specs(kRepo)).ok());
+  auto admin = PostgresDb::Open(location_);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto dropped = (*admin)->Prepare(
+      "SELECT COUNT(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = "
+      "current_database() AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(dropped.ok());
+  auto row = dropped->Step();
+  ASSERT_TRUE(row.ok() && *row) << row.status();
+  ASSERT_EQ(dropped->Int(0), 1);
+  auto lost = registry_->List();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_TRUE(lost.status().IsIOError()) << lost.status();
+  auto listed = registry_->List();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->size(), 4u);
+  auto id = registry_->BeginIngest("orders", "a.csv", "h");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_TRUE(registry_->PublishIngest(*id, 1, {{0, "orders", "orders/a.parquet", 1, 0, 0, {}}})
+                  .ok());
+}
+
+TEST(DsnTest, PasswordsAreRedactedInEveryForm) {
+  EXPECT_EQ(core::RedactedDsn("postgresql://fst:s3cret@db:5432/shop"),
+            "postgresql://fst:***@db:5432/shop");
+  EXPECT_EQ(core::RedactedDsn("postgres://fst@db/shop?password=s3cret&sslmode=disable"),
+            "postgres://fst@db/shop?password=***&sslmode=disable");
+  EXPECT_EQ(core::RedactedDsn("postgresql://db/shop"), "postgresql://db/shop");
+}
+
+TEST(PlaceholderTest, QuestionMarksAreNumberedOutsideQuotes) {
+  EXPECT_EQ(NumberedPlaceholders("SELECT ? , '?', \"a?\" FROM t WHERE x = ?"),
+            "SELECT $1 , '?', \"a?\" FROM t WHERE x = $2");
+  EXPECT_EQ(NumberedPlaceholders("WHERE (?1 = '' OR kind = ?1) AND ?2"),
+            "WHERE ($1 = '' OR kind = $1) AND $2");
+}
+
+// `registry migrate`: a SQLite registry with something in every kind of table is copied
+// into an empty PostgreSQL database and reads back the same there; ids continue after the
+// copied ones; a database that is not empty is refused.
+TEST_P(PostgresRegistryTest, CopyFromSqliteReadsBackTheSame) {
+  auto sqlite = Registry::Open(path_);
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
+  Registry& from = **sqlite;
+  ASSERT_TRUE(from.Apply(Specs(kRepo)).ok());
+  ASSERT_TRUE(from.Apply(Specs(Replace(kRepo, "ttl: 30d", "ttl: 2d"))).ok());
+  auto id = from.BeginIngest("orders", "a.csv", "h1");
+  ASSERT_TRUE(id.ok());
+  QualityPublish quality;
+  quality.quarantine_files.push_back({0, "orders", "orders/q-1.parquet", 3, "", 0, 0});
+  quality.breaker = BreakerRow{"orders", "OPEN", 5, 6, 0.25, "too many bad rows"};
+  ASSERT_TRUE(from.PublishChecked(*id, 7,
+                                  {{0, "orders", "orders/b.parquet", 4, 10, 20, {}},
+                                   {0, "orders", "orders/a.parquet", 3, 1, 9, {}}},
+                                  quality)
+                  .ok());
+  ASSERT_TRUE(from.SetWatermark({"customer_features", 20, *id, 0}).ok());
+  ASSERT_TRUE(from.RecordLineageEvent({0, "r1", "ingest.orders", "COMPLETE", 0, 7, "", "{}"}).ok());
+
+  auto copied = CopyRegistry(path_, location_);
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  Reopen();
+  auto read_both = [&](auto read) { EXPECT_EQ(read(from), read(*registry_)); };
+  read_both([](Registry& r) { return r.List()->size(); });
+  read_both([](Registry& r) {
+    std::vector<std::string> out;
+    for (const auto& o : *r.History("customer_features")) {
+      out.push_back(o.object.hash + " v" + std::to_string(o.version) + " " +
+                    std::to_string(o.applied_at));
+    }
+    return out;
+  });
+  read_both([](Registry& r) {
+    std::vector<std::string> out;
+    for (const auto& f : *r.ListFiles("orders")) out.push_back(f.path + std::to_string(f.rows));
+    return out;
+  });
+  read_both([](Registry& r) { return (*r.GetBreaker("orders"))->bad_share; });
+  read_both([](Registry& r) { return (*r.GetWatermark("customer_features"))->end_ts; });
+  read_both([](Registry& r) { return r.ListQuarantineFiles("orders")->size(); });
+  read_both([](Registry& r) { return r.LatestLineageRuns()->size(); });
+  read_both([](Registry& r) { return Names(r.SearchCatalog("churn", {})); });
+  auto next = registry_->BeginIngest("orders", "b.csv", "h2");
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_GT(*next, *id) << "ids continue after the copied ones";
+
+  auto again = CopyRegistry(path_, location_);
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(again.status().IsInvalid());
+  EXPECT_NE(again.status().message().find("not an empty registry"), std::string::npos)
+      << again.status();
+}
+
+}  // namespace
+}  // namespace fst::registry
+
+// One server for the whole run of this binary.
+const ::testing::Environment* const kPostgres =
+    ::testing::AddGlobalTestEnvironment(new fst::registry::PostgresTestServer);

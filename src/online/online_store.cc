@@ -1,0 +1,18 @@
+#include "featherstone/online/online_store.h"
+
+#include "stores_internal.h"
+
+namespace fst::online {
+
+Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const std::string& spec,
+                                                       const std::string& repo_dir) {
+  if (spec.empty() || spec == "rocksdb") {
+    return OpenRocksDbStore(repo_dir + "/.featherstone/online");
+  }
+  if (spec.rfind("rocksdb:", 0) == 0) return OpenRocksDbStore(spec.substr(8));
+  if (spec.rfind("redis://", 0) == 0) return OpenRedisClusterStore(spec);
+  return Status::Invalid("online_store '", spec,
+                         "' is not supported; expected 'rocksdb' or 'redis://host:port'");
+}
+
+}  // namespace fst::online
