@@ -96,4 +96,3 @@ def test_timestamps_helpers():
         _time.to_micros(True)
     assert _time.duration_text(dt.timedelta(hours=36)) == "36h"
     assert _time.duration_text(3600) == "1h"
-
