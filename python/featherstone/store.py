@@ -534,15 +534,19 @@ class FeatureStore:
 
     # -- retrieval ------------------------------------------------------------------------
 
-    def _resolve(self, features: Any, service: Any) -> Any:
+    @staticmethod
+    def _resolve_args(features: Any, service: Any) -> Tuple[str, str]:
+        """The (features, service) text the engine resolves, exactly one non-empty."""
         if service is not None:
             if features is not None:
                 raise ValidationError("give features or service, not both")
-            name = service.name if isinstance(service, FeatureService) else service
-            return self._native.resolve("", name)
+            return "", service.name if isinstance(service, FeatureService) else service
         if features is None:
             raise ValidationError("give features=[\"view:feature\", ...] or service=...")
-        return self._native.resolve(",".join(feature_refs(features)), "")
+        return ",".join(feature_refs(features)), ""
+
+    def _resolve(self, features: Any, service: Any) -> Any:
+        return self._native.resolve(*self._resolve_args(features, service))
 
     def _refs_for(self, features: Any, service: Any) -> Any:
         key = (tuple(features) if isinstance(features, (list, tuple)) else features, service)
@@ -560,7 +564,10 @@ class FeatureStore:
                                 full_feature_names: bool = False,
                                 timestamp_column: str = "event_timestamp",
                                 spine: Optional[Spine] = None,
-                                chunk_rows: int = 1 << 20) -> pa.Table:
+                                chunk_rows: int = 1 << 20,
+                                engine: str = "local",
+                                spark_master: str = "local[2]",
+                                spark_partitions: Optional[int] = None) -> pa.Table:
         """A training set: for each entity row (join keys + timestamp), the features as they
         were at that time (point-in-time correct, ttl applied; DESIGN section 3). One output
         row per entity row, in input order: the join keys, the timestamp, the entity's other
@@ -576,7 +583,25 @@ class FeatureStore:
         Without entity rows, `spine` generates them (``fst.Spine.every("1d", "customer",
         start=..., end=...)`` or ``fst.Spine.from_source("orders", at="event_ts")``), as
         ``featherstone historical --spine`` does, computed `chunk_rows` entity rows at a time.
+
+        ``engine="spark"`` computes the same table as Spark jobs (pyspark and Java 17; the
+        active Spark session, else one on `spark_master`), the entity rows and the sources'
+        rows partitioned by join key into `spark_partitions` partitions (default: twice
+        Spark's parallelism), each joined by the same C++ kernel (docs/scaling.md). It takes
+        entity rows, not a spine.
         """
+        if engine not in ("local", "spark"):
+            raise ValidationError(f"engine: expected 'local' or 'spark', got {engine!r}")
+        if engine == "spark":
+            if spine is not None or entity_df is None:
+                raise ValidationError("engine='spark' takes entity_df, not a spine")
+            from . import spark_engine
+
+            text, name = self._resolve_args(features, service)
+            return spark_engine.historical(
+                self.repo_path, entity_df, features=text, service=name,
+                timestamp_column=timestamp_column, full_feature_names=full_feature_names,
+                master=spark_master, partitions=spark_partitions).table
         refs = self._refs_for(features, service)
         if (entity_df is None) == (spine is None):
             raise ValidationError("give exactly one of entity_df and spine=fst.Spine...")

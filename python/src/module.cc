@@ -6,7 +6,9 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include "arrow_stream.h"
 #include "errors.h"
+#include "featherstone/connectors/table_writer.h"
 #include "featherstone/core/arrow_init.h"
 #include "featherstone/core/time.h"
 #include "store.h"
@@ -36,6 +38,20 @@ nb::list RefNames(const FeatureRefs& refs) {
   return out;
 }
 
+// connectors::WriteTableFile of the rows of `stream` (a capsule): what `featherstone
+// historical` writes, for a training set computed in Python (the Spark engine).
+void WriteTableFile(nb::handle stream, const std::string& path) {
+  auto reader = fst::python::ImportStream(stream);
+  if (!reader.ok()) fst::python::Raise(reader.status(), InvalidAs::kValidation);
+  fst::Status written;
+  {
+    nb::gil_scoped_release release;
+    auto table = (*reader)->ToTable();
+    written = table.ok() ? fst::connectors::WriteTableFile(**table, path) : table.status();
+  }
+  if (!written.ok()) fst::python::Raise(written, InvalidAs::kValidation);
+}
+
 }  // namespace
 
 NB_MODULE(_featherstone, m) {
@@ -52,6 +68,8 @@ NB_MODULE(_featherstone, m) {
   m.def("format_duration", &fst::core::FormatDuration, nb::arg("micros"),
         "Microseconds -> the shortest duration text ('30d').");
   m.def("now_micros", &fst::core::NowMicros, "Wall-clock now, UTC microseconds.");
+  m.def("write_table_file", &WriteTableFile, nb::arg("stream"), nb::arg("path"),
+        "Writes an Arrow stream to .csv/.parquet/.jsonl as `featherstone historical` does.");
 
   nb::class_<FeatureRefs>(m, "FeatureRefs", "Resolved feature references of one request.")
       .def_prop_ro("names", &RefNames, "'view:feature' per feature, in request order.")
@@ -85,6 +103,12 @@ NB_MODULE(_featherstone, m) {
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
       .def("historical_file", &Store::HistoricalFile, nb::arg("refs"), nb::arg("path"),
            nb::arg("timestamp_column"), nb::arg("full_feature_names"))
+      .def("normalized_entities", &Store::NormalizedEntities, nb::arg("refs"),
+           nb::arg("stream").none(), nb::arg("path"), nb::arg("timestamp_column"))
+      .def("historical_sources", &Store::HistoricalSources, nb::arg("refs"))
+      .def("historical_from_rows", &Store::HistoricalFromRows, nb::arg("refs"),
+           nb::arg("stream"), nb::arg("sources"), nb::arg("timestamp_column"),
+           nb::arg("full_feature_names"))
       .def("historical_spine", &Store::HistoricalSpine, nb::arg("refs"), nb::arg("spine_text"),
            nb::arg("source"), nb::arg("at"), nb::arg("timestamp_column"),
            nb::arg("full_feature_names"), nb::arg("chunk_rows"))

@@ -5,6 +5,7 @@
 #include <exception>
 #include <filesystem>
 #include <iterator>
+#include <map>
 
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -448,6 +449,65 @@ nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& pat
     FST_ASSIGN_OR_RAISE(auto entities,
                         retrieval::ReadEntityFile(*context, path, refs.refs, options));
     return retrieval::GetHistoricalFeatures(*context, entities, refs.refs, options);
+  });
+  return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
+                InvalidAs::kGeneric);
+}
+
+nb::object Store::NormalizedEntities(const FeatureRefs& refs, nb::handle stream,
+                                     const std::string& path,
+                                     const std::string& timestamp_column) {
+  std::shared_ptr<arrow::RecordBatchReader> reader;
+  if (!stream.is_none()) reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
+  retrieval::HistoricalOptions options;
+  options.timestamp_column = timestamp_column;
+  auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    if (reader == nullptr) return retrieval::ReadEntityFile(*context, path, refs.refs, options);
+    return retrieval::NormalizeEntityTable(*context, std::move(reader), refs.refs, options,
+                                           "entity rows");
+  });
+  return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
+                InvalidAs::kGeneric);
+}
+
+nb::list Store::HistoricalSources(const FeatureRefs& refs) {
+  auto sources = RunEngine(mutex_, [&]() -> Result<std::vector<retrieval::HistoricalSource>> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    return retrieval::HistoricalSources(*context, refs.refs);
+  });
+  nb::list out;
+  for (const auto& source : Unwrap(std::move(sources), InvalidAs::kValidation)) {
+    nb::list keys;
+    for (const auto& view_keys : source.join_keys) keys.append(nb::cast(view_keys));
+    out.append(nb::make_tuple(source.name, keys, nb::cast(source.paths)));
+  }
+  return out;
+}
+
+nb::object Store::HistoricalFromRows(const FeatureRefs& refs, nb::handle stream,
+                                     nb::dict sources, const std::string& timestamp_column,
+                                     bool full_feature_names) {
+  auto reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
+  std::map<std::string, std::shared_ptr<arrow::RecordBatchReader>> source_readers;
+  for (auto [name, capsule] : sources) {
+    source_readers[nb::cast<std::string>(name)] =
+        Unwrap(ImportStream(capsule), InvalidAs::kValidation);
+  }
+  retrieval::HistoricalOptions options;
+  options.timestamp_column = timestamp_column;
+  options.full_feature_names = full_feature_names;
+  options.lineage_job.clear();
+  auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
+    std::map<std::string, std::shared_ptr<arrow::Table>> rows;
+    for (auto& [name, source_reader] : source_readers) {
+      FST_ASSIGN_OR_RAISE(rows[name], source_reader->ToTable());
+    }
+    FST_ASSIGN_OR_RAISE(auto entities, retrieval::NormalizeEntityTable(
+                                           *context, std::move(reader), refs.refs, options,
+                                           "entity rows"));
+    return retrieval::GetHistoricalFeaturesFromRows(*context, entities, refs.refs, options, rows);
   });
   return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
                 InvalidAs::kGeneric);

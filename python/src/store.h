@@ -82,6 +82,20 @@ class Store {
                               const std::string& timestamp_column, bool full_feature_names);
   nanobind::object HistoricalFile(const FeatureRefs& refs, const std::string& path,
                                   const std::string& timestamp_column, bool full_feature_names);
+  // A capsule streaming the entity rows of `stream` (a capsule), or else of the file `path`,
+  // as a retrieval of `refs` reads them (retrieval::NormalizeEntityTable, ReadEntityFile).
+  nanobind::object NormalizedEntities(const FeatureRefs& refs, nanobind::handle stream,
+                                      const std::string& path,
+                                      const std::string& timestamp_column);
+  // The sources behind `refs` (retrieval::HistoricalSources), as a list of
+  // (name, [join keys of each view read over it], [published part paths]).
+  nanobind::list HistoricalSources(const FeatureRefs& refs);
+  // The training set of the entity rows of `stream` computed from the rows of `sources` (a
+  // dict: source name -> capsule) instead of the offline store
+  // (retrieval::GetHistoricalFeaturesFromRows): the kernel Spark runs on each partition.
+  nanobind::object HistoricalFromRows(const FeatureRefs& refs, nanobind::handle stream,
+                                      nanobind::dict sources, const std::string& timestamp_column,
+                                      bool full_feature_names);
   // The training set over a generated spine (retrieval/spine.h): `spine_text` in ParseSpine's
   // form, or else the rows of `source` at `at` ("" = its timestamp field), computed
   // `chunk_rows` entity rows at a time and returned as one table.

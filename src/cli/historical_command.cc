@@ -1,8 +1,15 @@
 // `featherstone historical (--entities FILE | --spine TEXT | --spine-source SRC)
-//   (--features V:F,... | --service NAME) --out FILE`
+//   (--features V:F,... | --service NAME) --out FILE [--engine spark [--master M]]`
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "command.h"
@@ -23,8 +30,75 @@ struct Options {
   std::string features;
   std::string service;
   std::string out;
+  std::string engine = "local";
+  std::string master = "local[2]";
+  int partitions = 0;  // 0: the Spark engine's default
   retrieval::HistoricalOptions historical;
 };
+
+extern "C" char** environ;
+
+// Runs `argv` with this process's stdout and stderr; its exit status (128 + N for signal N).
+Result<int> RunChild(const std::vector<std::string>& argv, bool quiet) {
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quiet) {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  }
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return 127;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return Status::IOError("waiting for ", argv[0], ": ", std::strerror(errno));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The Python the Spark engine runs on: $FST_PYTHON, else the python3 beside this executable
+// (a virtual environment's bin/, where `pip install .` puts it), else python3 on PATH.
+std::string SparkPython() {
+  if (const char* env = std::getenv("FST_PYTHON"); env != nullptr && *env != '\0') return env;
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const auto beside = self.parent_path() / "python3";
+    if (::access(beside.c_str(), X_OK) == 0) return beside.string();
+  }
+  return "python3";
+}
+
+// The entity file's training set computed by Spark: the SDK's Spark driver
+// (python/featherstone/spark_engine.py) in a child process, which writes `o.out`.
+Status RunSpark(const Globals& globals, const Options& o) {
+  const std::string python = SparkPython();
+  FST_ASSIGN_OR_RAISE(int probe,
+                      RunChild({python, "-c", "import featherstone.spark_engine"}, true));
+  if (probe != 0) {
+    return Status::Invalid("--engine spark runs the Python SDK, and ", python,
+                           " cannot import it (featherstone.spark_engine): `pip install .` it "
+                           "into that Python, or set FST_PYTHON to a Python that has it");
+  }
+  std::vector<std::string> argv = {python, "-m", "featherstone.spark_engine",
+                                   "--repo", globals.repo, "--entities", o.entities,
+                                   "--timestamp-column", o.historical.timestamp_column,
+                                   "--master", o.master, "--out", o.out};
+  if (!o.features.empty()) argv.insert(argv.end(), {"--features", o.features});
+  if (!o.service.empty()) argv.insert(argv.end(), {"--service", o.service});
+  if (o.historical.full_feature_names) argv.push_back("--full-feature-names");
+  if (o.partitions > 0) argv.insert(argv.end(), {"--partitions", std::to_string(o.partitions)});
+  FST_ASSIGN_OR_RAISE(int status, RunChild(argv, false));
+  if (status != 0) {
+    return Status::Invalid("the Spark engine (", python, " -m featherstone.spark_engine) "
+                           "failed with exit status ", status);
+  }
+  return Status::OK();
+}
 
 // A generated spine, computed and written a chunk at a time.
 Status RunSpine(repo::RepoContext& repo, const std::vector<definitions::FeatureRef>& refs,
@@ -67,6 +141,10 @@ Status Run(const Globals& globals, const Options& o) {
   FST_ASSIGN_OR_RAISE(auto repo, OpenRepo(globals));
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo->Applied());
   FST_ASSIGN_OR_RAISE(auto refs, retrieval::ResolveFeatures(*applied, o.features, o.service));
+  if (o.engine == "spark") {
+    repo.reset();  // the Spark driver opens the repo itself
+    return RunSpark(globals, o);
+  }
   if (o.entities.empty()) return RunSpine(*repo, refs, o);
   FST_ASSIGN_OR_RAISE(auto entities,
                       retrieval::ReadEntityFile(*repo, o.entities, refs, o.historical));
@@ -98,7 +176,11 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
       "customer in the data of the service's customer views, every day; from/to default to the "
       "data's time range)\n"
       "Example: featherstone -C shop historical --spine-source orders --spine-at event_ts "
-      "--service churn_model --out train.parquet   (one row per stored order, at its time)");
+      "--service churn_model --out train.parquet   (one row per stored order, at its time)\n"
+      "With --engine spark the same training set is computed by Spark jobs (pyspark and Java "
+      "17; docs/scaling.md), entity rows and the sources' rows partitioned by join key:\n"
+      "Example: featherstone -C shop historical --entities data/spine.csv --service churn_model "
+      "--out train.parquet --engine spark --master local[2]");
   auto o = std::make_shared<Options>();
   auto* entities =
       cmd->add_option("--entities", o->entities, "Entity rows (.csv, .parquet, .jsonl)");
@@ -124,12 +206,29 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
                   "Entity timestamp column (default: event_timestamp)");
   cmd->add_flag("--full-feature-names", o->historical.full_feature_names,
                 "Name columns view__feature");
-  cmd->callback([&globals, action, o, features, service, entities, spine, spine_source] {
+  cmd->add_option("--engine", o->engine,
+                                 "local (default) or spark: Spark jobs through the Python SDK "
+                                 "($FST_PYTHON, else the python3 beside this command)")
+      ->check(CLI::IsMember({"local", "spark"}));
+  auto* master = cmd->add_option("--master", o->master,
+                                 "With --engine spark: the Spark master (default local[2])");
+  auto* partitions = cmd->add_option("--partitions", o->partitions,
+                                     "With --engine spark: partitions of the join (default: "
+                                     "twice Spark's parallelism)")
+                         ->check(CLI::PositiveNumber);
+  cmd->callback([&globals, action, o, features, service, entities, spine, spine_source, master,
+                 partitions] {
     if (features->count() == 0 && service->count() == 0) {
       throw CLI::RequiredError("--features or --service");
     }
     if (entities->count() + spine->count() + spine_source->count() == 0) {
       throw CLI::RequiredError("--entities, --spine or --spine-source");
+    }
+    if (o->engine != "spark" && master->count() + partitions->count() > 0) {
+      throw CLI::ValidationError("--master and --partitions", "need --engine spark");
+    }
+    if (o->engine == "spark" && entities->count() == 0) {
+      throw CLI::ValidationError("--engine spark", "needs --entities (not a spine)");
     }
     *action = [&globals, o] { return Run(globals, *o); };
   });

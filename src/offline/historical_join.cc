@@ -41,7 +41,7 @@ Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& s
   columns.push_back(kSeqColumn);
   if (!spec.created_column.empty()) columns.push_back(spec.created_column);
   std::vector<std::shared_ptr<arrow::DataType>> types(columns.size(), arrow::int64());
-  FST_ASSIGN_OR_RAISE(auto table, ReadPartColumns(file.path, columns, types));
+  FST_ASSIGN_OR_RAISE(auto table, ReadPart(file, columns, types));
   const std::vector<std::string> sort_keys = PartSortKeys(*table);
 
   auto owned = std::make_unique<LoadedRun>();
@@ -127,6 +127,13 @@ Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& s
 
 }  // namespace
 
+Result<std::shared_ptr<arrow::Table>> ReadPart(
+    const PartRef& part, const std::vector<std::string>& columns,
+    const std::vector<std::shared_ptr<arrow::DataType>>& types) {
+  if (part.rows == nullptr) return ReadPartColumns(part.path, columns, types);
+  return SelectPartColumns(*part.rows, columns, types);
+}
+
 std::vector<int64_t> IncludedRows(const int64_t* seq, int64_t n,
                                   const std::vector<int64_t>& excluded) {
   std::vector<int64_t> rows;
@@ -196,7 +203,7 @@ Result<PitResult> PitJoinFiles(const std::vector<PartRef>& files,
     if (rows_by_file[f].empty()) continue;
     if (ncols > 0) {
       FST_ASSIGN_OR_RAISE(auto table,
-                          ReadPartColumns(files[f].path, spec.value_columns, spec.value_types));
+                          ReadPart(files[f], spec.value_columns, spec.value_types));
       auto rows = std::make_shared<arrow::Int64Array>(
           static_cast<int64_t>(rows_by_file[f].size()), arrow::Buffer::Wrap(rows_by_file[f]));
       for (size_t c = 0; c < ncols; ++c) {

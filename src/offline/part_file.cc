@@ -177,20 +177,26 @@ Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
   }
   auto read_result = reader->ReadTable(indices);
   if (!read_result.ok()) return WithPath(read_result.status(), path);
-  std::shared_ptr<arrow::Table> read = *read_result;
-  const int64_t rows = read->num_rows();
+  FST_ASSIGN_OR_RAISE(auto selected, SelectPartColumns(**read_result, columns, types));
+  return selected->ReplaceSchemaMetadata(schema->metadata());
+}
+
+Result<std::shared_ptr<arrow::Table>> SelectPartColumns(
+    const arrow::Table& rows, const std::vector<std::string>& columns,
+    const std::vector<std::shared_ptr<arrow::DataType>>& types) {
+  const int64_t n = rows.num_rows();
   std::vector<std::shared_ptr<arrow::Field>> fields;
   std::vector<std::shared_ptr<arrow::ChunkedArray>> arrays;
   for (size_t c = 0; c < columns.size(); ++c) {
-    auto column = read->GetColumnByName(columns[c]);
+    auto column = rows.GetColumnByName(columns[c]);
     if (column == nullptr) {
-      FST_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(types[c], rows));
+      FST_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(types[c], n));
       column = std::make_shared<arrow::ChunkedArray>(nulls);
     }
     fields.push_back(arrow::field(columns[c], column->type()));
     arrays.push_back(column);
   }
-  return arrow::Table::Make(arrow::schema(fields, schema->metadata()), arrays, rows);
+  return arrow::Table::Make(arrow::schema(fields, rows.schema()->metadata()), arrays, n);
 }
 
 std::vector<std::string> PartSortKeys(const arrow::Table& part) {

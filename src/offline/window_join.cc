@@ -63,7 +63,7 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
                           const std::vector<std::shared_ptr<arrow::DataType>>& types,
                           int64_t min_ts, int64_t max_ts, int threads) {
   const size_t nk = spec.key_columns.size();
-  FST_ASSIGN_OR_RAISE(auto table, ReadPartColumns(file.path, names, types));
+  FST_ASSIGN_OR_RAISE(auto table, ReadPart(file, names, types));
   SortedRun run;
   for (int c = 0; c < table->num_columns(); ++c) {
     const auto& chunked = table->column(c);

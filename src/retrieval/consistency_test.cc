@@ -1,14 +1,18 @@
 // Online after materialize --end T equals historical retrieval at T, for every entity, on
 // random data ingested in several files (duplicates, equal times, nulls, late rows), for column
-// features and every windowed aggregation; and the incremental path picks up late rows exactly.
+// features and every windowed aggregation; the incremental path picks up late rows exactly; and
+// retrieval from the source's rows in memory, split by key as Spark splits them, equals
+// retrieval from the offline store.
 #include <cmath>
 #include <fstream>
 #include <random>
 
 #include <arrow/api.h>
+#include <arrow/compute/api.h>
 #include <gtest/gtest.h>
 
 #include "featherstone/core/time.h"
+#include "featherstone/offline/part_file.h"
 #include "featherstone/retrieval/historical.h"
 #include "featherstone/ingest/ingest.h"
 #include "featherstone/retrieval/materialize.h"
@@ -86,6 +90,26 @@ class ConsistencyTest : public RepoTest {
     ASSERT_TRUE(result.ok()) << result.status().ToString();
   }
 
+  // Three files of WriteOrders(rows, keys, days), ingested one after the other.
+  void IngestThreeFiles(std::mt19937_64& rng, int rows, int keys, int days) {
+    for (int f = 0; f < 3; ++f) {
+      const std::string path = dir_ + "/orders" + std::to_string(f) + ".csv";
+      WriteOrders(path, rng, rows, keys, days);
+      Ingest(path);
+    }
+  }
+
+  // The features of kFeatures, resolved.
+  std::vector<definitions::FeatureRef> AllFeatures() {
+    auto applied = repo_->Applied();
+    EXPECT_TRUE(applied.ok());
+    std::string list;
+    for (const char* f : kFeatures) list += std::string(list.empty() ? "" : ",") + "customer_features:" + f;
+    auto refs = ResolveFeatures(**applied, list, "");
+    EXPECT_TRUE(refs.ok()) << refs.status().ToString();
+    return refs.ok() ? *refs : std::vector<definitions::FeatureRef>{};
+  }
+
   // Compares online at `at` with historical at `at` for keys 1..keys.
   void ExpectOnlineEqualsHistorical(int keys, int64_t at, bool expect_values = true) {
     arrow::Int64Builder ids;
@@ -100,15 +124,10 @@ class ConsistencyTest : public RepoTest {
     auto schema = arrow::schema({arrow::field("customer_id", arrow::int64()),
                                  arrow::field("event_timestamp", ts.type())});
     auto spine = arrow::Table::Make(schema, {*ids.Finish(), *ts.Finish()});
-    auto applied = repo_->Applied();
-    ASSERT_TRUE(applied.ok());
-    std::string list;
-    for (const char* f : kFeatures) list += std::string(list.empty() ? "" : ",") + "customer_features:" + f;
-    auto refs = ResolveFeatures(**applied, list, "");
-    ASSERT_TRUE(refs.ok()) << refs.status().ToString();
-    auto table = GetHistoricalFeatures(*repo_, spine, *refs, {});
+    const auto refs = AllFeatures();
+    auto table = GetHistoricalFeatures(*repo_, spine, refs, {});
     ASSERT_TRUE(table.ok()) << table.status().ToString();
-    auto online = GetOnlineFeatures(*repo_, *refs, entities, at, false);
+    auto online = GetOnlineFeatures(*repo_, refs, entities, at, false);
     ASSERT_TRUE(online.ok()) << online.status().ToString();
     const auto online_json = ToJson(*online);
     int non_null = 0;
@@ -140,11 +159,7 @@ class ConsistencyTest : public RepoTest {
 TEST_F(ConsistencyTest, OnlineEqualsHistoricalAtMaterializationTime) {
   std::mt19937_64 rng(11);
   const int keys = 300;
-  for (int f = 0; f < 3; ++f) {
-    const std::string path = dir_ + "/orders" + std::to_string(f) + ".csv";
-    WriteOrders(path, rng, 2000, keys, 30);
-    Ingest(path);
-  }
+  IngestThreeFiles(rng, 2000, keys, 30);
   // Mid-data: online at T equals historical at T.
   MaterializeOptions mid;
   mid.end = kBase + 10 * kDay;
@@ -177,6 +192,85 @@ TEST_F(ConsistencyTest, IncrementalPicksUpLateRows) {
   incremental.end = kBase + 20 * kDay;
   ASSERT_TRUE(Materialize(*repo_, incremental).ok());
   ExpectOnlineEqualsHistorical(keys, kBase + 20 * kDay);
+}
+
+// The rows of `table` whose customer_id is odd (`odd`) or even, in order.
+std::shared_ptr<arrow::Table> KeyHalf(const std::shared_ptr<arrow::Table>& table, bool odd) {
+  auto keys = table->GetColumnByName("customer_id");
+  auto parity = arrow::compute::CallFunction("bit_wise_and", {keys, arrow::Datum(int64_t{1})});
+  EXPECT_TRUE(parity.ok());
+  auto mask = arrow::compute::CallFunction("equal", {*parity, arrow::Datum(int64_t{odd})});
+  EXPECT_TRUE(mask.ok());
+  auto half = arrow::compute::Filter(table, *mask);
+  EXPECT_TRUE(half.ok());
+  return half->table();
+}
+
+TEST_F(ConsistencyTest, FromRowsSplitByKeyEqualsTheOfflineStore) {
+  std::mt19937_64 rng(13);
+  const int keys = 120;
+  IngestThreeFiles(rng, 1500, keys, 20);
+  // Entity rows (unknown keys too) with their place, to put the halves back in order.
+  arrow::Int64Builder ids;
+  arrow::Int64Builder places;
+  arrow::TimestampBuilder ts(core::ToArrowType(core::ValueType::kTimestamp),
+                             arrow::default_memory_pool());
+  for (int64_t i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(ids.Append(1 + static_cast<int64_t>(rng() % (keys + 10))).ok());
+    ASSERT_TRUE(ts.Append(kBase + static_cast<int64_t>(rng() % (22 * 24)) * 3600'000'000LL).ok());
+    ASSERT_TRUE(places.Append(i).ok());
+  }
+  auto spine = arrow::Table::Make(
+      arrow::schema({arrow::field("customer_id", arrow::int64()),
+                     arrow::field("event_timestamp", ts.type()),
+                     arrow::field("place", arrow::int64())}),
+      {*ids.Finish(), *ts.Finish(), *places.Finish()});
+  const auto refs = AllFeatures();
+  HistoricalOptions options;
+  options.lineage_job.clear();
+  auto whole = GetHistoricalFeatures(*repo_, spine, refs, options);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+
+  // Every stored row of the source, in no particular order.
+  auto sources = HistoricalSources(*repo_, refs);
+  ASSERT_TRUE(sources.ok()) << sources.status().ToString();
+  ASSERT_EQ(sources->size(), 1u);
+  EXPECT_EQ((*sources)[0].join_keys, std::vector<std::vector<std::string>>{{"customer_id"}});
+  std::vector<std::string> columns = {"customer_id", "amount", "status", "event_ts",
+                                      "created_ts", offline::kSeqColumn};
+  std::vector<std::shared_ptr<arrow::DataType>> types(columns.size(), arrow::int64());
+  std::vector<std::shared_ptr<arrow::Table>> parts;
+  for (auto it = (*sources)[0].paths.rbegin(); it != (*sources)[0].paths.rend(); ++it) {
+    auto part = offline::ReadPartColumns(*it, columns, types);
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    parts.push_back(part->get()->ReplaceSchemaMetadata(nullptr));
+  }
+  auto rows = arrow::ConcatenateTables(parts);
+  ASSERT_TRUE(rows.ok());
+
+  std::vector<std::shared_ptr<arrow::Table>> halves;
+  for (bool odd : {false, true}) {
+    auto half = GetHistoricalFeaturesFromRows(*repo_, KeyHalf(spine, odd), refs, options,
+                                              {{"orders", KeyHalf(*rows, odd)}});
+    ASSERT_TRUE(half.ok()) << half.status().ToString();
+    halves.push_back(*half);
+  }
+  auto joined = arrow::ConcatenateTables(halves);
+  ASSERT_TRUE(joined.ok());
+  auto order = arrow::compute::SortIndices(*(*joined)->GetColumnByName("place"));
+  ASSERT_TRUE(order.ok());
+  auto in_order = arrow::compute::Take(*joined, *order);
+  ASSERT_TRUE(in_order.ok());
+  auto got = in_order->table()->CombineChunks();
+  auto want = whole->get()->CombineChunks();
+  ASSERT_TRUE(got.ok() && want.ok());
+  ASSERT_TRUE((*got)->Equals(**want)) << "from rows:\n"
+                                      << (*got)->Slice(0, 3)->ToString() << "\nstore:\n"
+                                      << (*want)->Slice(0, 3)->ToString();
+
+  // A source not applied.
+  auto unknown = GetHistoricalFeaturesFromRows(*repo_, spine, refs, options, {{"nope", *rows}});
+  EXPECT_TRUE(unknown.status().IsKeyError()) << unknown.status().ToString();
 }
 
 }  // namespace

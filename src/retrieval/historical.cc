@@ -5,11 +5,14 @@
 #include <set>
 
 #include <arrow/api.h>
+#include <arrow/compute/api.h>
 
 #include "featherstone/connectors/connector.h"
+#include "featherstone/core/arrow_init.h"
 #include "featherstone/features/on_demand.h"
 #include "featherstone/features/view_plan.h"
 #include "featherstone/lineage/lineage_run.h"
+#include "featherstone/offline/part_file.h"
 #include "view_compute.h"
 
 namespace fst::retrieval {
@@ -120,10 +123,14 @@ Result<std::shared_ptr<arrow::Table>> NormalizeEntityTable(
 
 namespace {
 
+// The runs a view's features are computed from.
+using PartsOf = std::function<Result<std::vector<offline::PartRef>>(const features::ViewPlan&)>;
+
 Result<std::shared_ptr<arrow::Table>> Compute(repo::RepoContext& repo,
                                               const std::shared_ptr<arrow::Table>& entities,
                                               const std::vector<definitions::FeatureRef>& refs,
-                                              const HistoricalOptions& options) {
+                                              const HistoricalOptions& options,
+                                              const PartsOf& parts_of) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   auto ts_column = entities->GetColumnByName(options.timestamp_column);
   if (ts_column == nullptr) {
@@ -189,7 +196,7 @@ Result<std::shared_ptr<arrow::Table>> Compute(repo::RepoContext& repo,
       FST_ASSIGN_OR_RAISE(auto array, features::Flatten(*column));
       keys.push_back(array);
     }
-    FST_ASSIGN_OR_RAISE(auto files, PartRefs(repo, plan, options.known_at_us));
+    FST_ASSIGN_OR_RAISE(auto files, parts_of(plan));
     FST_ASSIGN_OR_RAISE(auto values, ComputeView(plan, files, keys, entity_ts, repo.threads()));
     for (size_t f = 0; f < plan.features.size(); ++f) {
       const definitions::FeatureRef ref{view, plan.features[f]};
@@ -202,6 +209,51 @@ Result<std::shared_ptr<arrow::Table>> Compute(repo::RepoContext& repo,
     for (size_t f = 0; f < values.size(); ++f) add_column(on_demand.features[f].ref, values[f]);
   }
   return arrow::Table::Make(arrow::schema(fields), columns, n);
+}
+
+// The published parts of the offline store, as of `options.known_at_us`.
+PartsOf StoredParts(repo::RepoContext& repo, const HistoricalOptions& options) {
+  return [&repo, known_at = options.known_at_us](const features::ViewPlan& plan) {
+    return PartRefs(repo, plan, known_at);
+  };
+}
+
+// `rows` of `source` as one in-memory run: its declared columns cast to their declared types,
+// __seq to int64, other columns left out.
+Result<offline::PartRef> InMemoryRun(const definitions::Source& source,
+                                     const std::shared_ptr<arrow::Table>& rows) {
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  std::vector<std::shared_ptr<arrow::ChunkedArray>> columns;
+  for (int c = 0; c < rows->num_columns(); ++c) {
+    const std::string& name = rows->field(c)->name();
+    const core::ColumnSpec* spec = core::FindColumn(source.schema, name);
+    if (spec == nullptr && name != offline::kSeqColumn) continue;
+    auto type = spec == nullptr ? arrow::int64() : core::ToArrowType(spec->type);
+    std::shared_ptr<arrow::ChunkedArray> column = rows->column(c);
+    if (!column->type()->Equals(type)) {
+      auto cast = arrow::compute::Cast(column, type);
+      if (!cast.ok()) {
+        return Status::Invalid("rows of source '", source.name, "', column '", name, "': ",
+                               column->type()->ToString(), " does not cast to ",
+                               type->ToString());
+      }
+      column = cast->chunked_array();
+    }
+    fields.push_back(arrow::field(name, type));
+    columns.push_back(column);
+  }
+  offline::PartRef run{"rows of source '" + source.name + "'", 0, 0, {}, nullptr};
+  run.rows = arrow::Table::Make(arrow::schema(fields), columns, rows->num_rows());
+  auto ts = run.rows->GetColumnByName(source.timestamp_field);
+  if (ts == nullptr || run.rows->GetColumnByName(offline::kSeqColumn) == nullptr) {
+    return Status::Invalid("rows of source '", source.name, "' lack its column '",
+                           ts == nullptr ? source.timestamp_field : offline::kSeqColumn, "'");
+  }
+  FST_ASSIGN_OR_RAISE(auto minmax, arrow::compute::MinMax(ts));
+  const auto& range = minmax.scalar_as<arrow::StructScalar>();
+  run.min_ts = std::static_pointer_cast<arrow::TimestampScalar>(range.value[0])->value;
+  run.max_ts = std::static_pointer_cast<arrow::TimestampScalar>(range.value[1])->value;
+  return run;
 }
 
 // The offline data of the sources behind `refs` (through on-demand views to the views they
@@ -229,11 +281,13 @@ std::vector<lineage::Dataset> SourceDatasets(repo::RepoContext& repo,
 Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
     const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options) {
-  if (options.lineage_job.empty()) return Compute(repo, entities, refs, options);
+  if (options.lineage_job.empty()) {
+    return Compute(repo, entities, refs, options, StoredParts(repo, options));
+  }
   lineage::Dataset output{repo.project(), "training_set/" + options.lineage_job};
   lineage::LineageRun run(repo.lineage(), options.lineage_job, SourceDatasets(repo, refs),
                           {output});
-  auto table = Compute(repo, entities, refs, options);
+  auto table = Compute(repo, entities, refs, options, StoredParts(repo, options));
   if (!table.ok()) {
     run.Fail(table.status().message());
     return table;
@@ -254,7 +308,8 @@ Result<int64_t> GetHistoricalFeaturesChunked(
     while (true) {
       FST_ASSIGN_OR_RAISE(auto entities, next());
       if (entities == nullptr) return rows;
-      FST_ASSIGN_OR_RAISE(auto table, Compute(repo, entities, refs, chunk_options));
+      FST_ASSIGN_OR_RAISE(auto table, Compute(repo, entities, refs, chunk_options,
+                                              StoredParts(repo, chunk_options)));
       FST_RETURN_NOT_OK(sink(table));
       rows += table->num_rows();
     }
@@ -271,6 +326,49 @@ Result<int64_t> GetHistoricalFeaturesChunked(
   output.output_facets = lineage::OutputStatistics(*rows);
   run.Complete(*rows, {}, {output});
   return rows;
+}
+
+Result<std::vector<HistoricalSource>> HistoricalSources(
+    repo::RepoContext& repo, const std::vector<definitions::FeatureRef>& refs) {
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  FST_ASSIGN_OR_RAISE(auto on_demand, features::PlanOnDemand(*applied, refs));
+  std::vector<HistoricalSource> sources;
+  for (const auto& [view, names] : GroupByView(on_demand.reads)) {
+    FST_ASSIGN_OR_RAISE(auto plan, features::PlanView(*applied, view, names));
+    auto it = std::find_if(sources.begin(), sources.end(),
+                           [&](const auto& s) { return s.name == plan.source->name; });
+    if (it == sources.end()) {
+      HistoricalSource source{plan.source->name, {}, {}};
+      FST_ASSIGN_OR_RAISE(auto parts, PartRefs(repo, plan));
+      for (const auto& part : parts) source.paths.push_back(part.path);
+      sources.push_back(std::move(source));
+      it = sources.end() - 1;
+    }
+    it->join_keys.push_back(plan.join_keys);
+  }
+  return sources;
+}
+
+Result<std::shared_ptr<arrow::Table>> GetHistoricalFeaturesFromRows(
+    repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
+    const std::map<std::string, std::shared_ptr<arrow::Table>>& rows) {
+  FST_RETURN_NOT_OK(core::EnsureArrowCompute());
+  FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+  std::map<std::string, offline::PartRef> runs;
+  for (const auto& [name, table] : rows) {
+    const definitions::Source* source = applied->FindSource(name);
+    if (source == nullptr) return Status::KeyError("unknown source '", name, "'");
+    if (table->num_rows() == 0) continue;
+    FST_ASSIGN_OR_RAISE(runs[name], InMemoryRun(*source, table));
+  }
+  PartsOf in_memory = [&runs](const features::ViewPlan& plan)
+      -> Result<std::vector<offline::PartRef>> {
+    auto it = runs.find(plan.source->name);
+    if (it == runs.end()) return std::vector<offline::PartRef>{};
+    return std::vector<offline::PartRef>{it->second};
+  };
+  return Compute(repo, entities, refs, options, in_memory);
 }
 
 }  // namespace fst::retrieval

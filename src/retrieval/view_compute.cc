@@ -51,7 +51,8 @@ Result<std::vector<offline::PartRef>> PartRefs(repo::RepoContext& repo,
   std::vector<offline::PartRef> refs;
   refs.reserve(files.size());
   for (const auto& file : files) {
-    offline::PartRef ref{repo.OfflineRoot() + "/" + file.path, file.min_ts, file.max_ts, {}};
+    offline::PartRef ref{repo.OfflineRoot() + "/" + file.path, file.min_ts, file.max_ts, {},
+                         nullptr};
     if (!later.empty()) {
       // A compacted file holds rows of many ingests: those published later are left out
       // row by row, and the time range is that of the rest.

@@ -11,19 +11,29 @@
 #include <vector>
 
 #include <arrow/array.h>
+#include <arrow/table.h>
 
 #include "featherstone/offline/pit_join.h"
 
 namespace fst::offline {
 
 struct PartRef {
-  std::string path;  // absolute
+  std::string path;  // absolute; with `rows`, only names the rows in messages
   int64_t min_ts = 0;
   int64_t max_ts = 0;
   // Ingest ids, sorted: the file's rows of these ingests (__seq >> 32) are left out, e.g.
   // ingests published after the moment a compacted file is read as of.
   std::vector<int64_t> excluded_ingests;
+  // Non-null: the run is these rows in memory (a source's columns and kSeqColumn, in any
+  // order), read instead of `path`; e.g. one partition of a source handed over by Spark.
+  std::shared_ptr<arrow::Table> rows;
 };
+
+// ReadPartColumns of `part`: from its file, or SelectPartColumns of its in-memory rows (which
+// carry no sort-keys metadata, so readers sort the run).
+Result<std::shared_ptr<arrow::Table>> ReadPart(const PartRef& part,
+                                               const std::vector<std::string>& columns,
+                                               const std::vector<std::shared_ptr<arrow::DataType>>& types);
 
 // The rows [0, n) of a part whose ingest (seq[i] >> 32) is not in `excluded` (sorted).
 std::vector<int64_t> IncludedRows(const int64_t* seq, int64_t n,

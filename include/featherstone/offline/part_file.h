@@ -51,6 +51,12 @@ Result<std::shared_ptr<arrow::Table>> ReadPartColumns(
     const std::string& path, const std::vector<std::string>& columns,
     const std::vector<std::shared_ptr<arrow::DataType>>& types);
 
+// The columns of `rows` named in `columns`, in that order, keeping its schema metadata; a column
+// `rows` lacks comes back as nulls of `types[i]`. ReadPartColumns after the read.
+Result<std::shared_ptr<arrow::Table>> SelectPartColumns(
+    const arrow::Table& rows, const std::vector<std::string>& columns,
+    const std::vector<std::shared_ptr<arrow::DataType>>& types);
+
 // The sort keys recorded in the metadata of a table read by ReadPartColumns (empty when none).
 std::vector<std::string> PartSortKeys(const arrow::Table& part);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,5 +73,31 @@ Result<int64_t> GetHistoricalFeaturesChunked(
     repo::RepoContext& repo, const std::function<Result<std::shared_ptr<arrow::Table>>()>& next,
     const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
     const std::function<Status(const std::shared_ptr<arrow::Table>&)>& sink);
+
+// A source whose offline data a retrieval of some features reads, for an engine that reads
+// it itself and hands each partition of it to GetHistoricalFeaturesFromRows (Spark,
+// docs/scaling.md).
+struct HistoricalSource {
+  std::string name;
+  // The join keys of each view read over it, as the entity rows and the source name them.
+  std::vector<std::vector<std::string>> join_keys;
+  std::vector<std::string> paths;  // its published part files, absolute
+};
+
+// The sources behind `refs` (through on-demand views to the views they read), by name.
+// Errors: those of PlanOnDemand and PlanView; the registry's.
+Result<std::vector<HistoricalSource>> HistoricalSources(
+    repo::RepoContext& repo, const std::vector<definitions::FeatureRef>& refs);
+
+// GetHistoricalFeatures with each source's rows given in memory instead of read from the
+// offline store: `rows` maps a source name to rows of it (its declared columns and __seq, in
+// any order, any Arrow types that cast to the declared ones); a source without an entry has
+// no rows. Holding every row of the entity rows' keys gives what GetHistoricalFeatures gives
+// for them. Not recorded as a lineage run. Errors: those of GetHistoricalFeatures; KeyError
+// for a source not applied; Invalid naming the source and column that does not cast.
+Result<std::shared_ptr<arrow::Table>> GetHistoricalFeaturesFromRows(
+    repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
+    const std::map<std::string, std::shared_ptr<arrow::Table>>& rows);
 
 }  // namespace fst::retrieval
