@@ -10,6 +10,7 @@ import math
 import os
 import pathlib
 import subprocess
+import sys
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = str(REPO_ROOT / os.environ.get("FST_BIN", "build/featherstone"))
@@ -176,3 +177,33 @@ def same_number(a, b, rel=1e-9):
     if a is None or b is None:
         return a is None and b is None
     return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-9)
+
+
+# Runs argv[2:] as its own child and writes that child's peak RSS in KiB to the file
+# descriptor argv[1] (stdout and stderr are the child's). A launcher of its own because Linux
+# counts in a process's peak the RSS of the process it was forked from, up to its exec:
+# measured straight from pytest (grown to hundreds of MiB over a session), the child's peak
+# would be pytest's.
+_PEAK_LAUNCHER = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+os.write(int(sys.argv[1]), str(usage.ru_maxrss).encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_measuring_peak(argv, timeout=None):
+    """Runs `argv` (stdout and stderr captured as text); returns (CompletedProcess, its peak
+    RSS in bytes)."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end) as peak:
+        try:
+            p = subprocess.run([sys.executable, "-c", _PEAK_LAUNCHER, str(write_end),
+                                *map(str, argv)], capture_output=True, text=True,
+                               timeout=timeout or TIMEOUT, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        return p, int(peak.read() or 0) * 1024

@@ -219,13 +219,9 @@ def test_large_files_are_streamed_with_bounded_memory(tmp_path):
                 f.write(os.urandom(1 << 20))  # incompressible: the worst case for the part
     for i in range(20):
         write(repo, f"blobs/small{i:02d}", os.urandom(4096), T1)
-    p = subprocess.Popen([fst.BIN, "-C", str(repo), "ingest", "blobs"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(p.pid, 0)
-    out = p.stdout.read()
-    assert os.waitstatus_to_exitcode(status) == 0, p.stderr.read()
-    assert ": 22 rows into source 'blobs'" in out, out
-    peak = usage.ru_maxrss * 1024  # bytes (Linux reports KiB)
+    p, peak = fst.run_measuring_peak([fst.BIN, "-C", repo, "ingest", "blobs"])
+    assert p.returncode == 0, p.stderr
+    assert ": 22 rows into source 'blobs'" in p.stdout, p.stdout
     print(f"peak RSS ingesting two {size >> 20} MiB files and 20 small ones: {peak >> 20} MiB")
     # One file while its part is written: the content read, and Arrow's Parquet writer's
     # value buffer, page (with levels) and compressed page: 4x; the next file read: 1x; the

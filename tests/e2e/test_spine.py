@@ -5,8 +5,6 @@ The generated rows are checked against a brute-force enumeration, and the featur
 reference by the property tests)."""
 import datetime as dt
 import random
-import os
-import subprocess
 
 import pyarrow.parquet as pq
 import pytest
@@ -203,14 +201,10 @@ def test_ten_million_spine_rows_in_bounded_memory(tmp_path):
     cmd = [fst.BIN, "-C", str(repo), "historical", "--spine",
            "every 1h from 2026-01-01 to 2026-02-11T15:00:00Z for all customer",
            "--service", "churn_model", "--out", str(out), "--chunk-rows", "250000"]
-    with open(tmp_path / "stdout", "w+") as stdout:
-        child = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)   # this child's own peak
-        child.returncode = os.waitstatus_to_exitcode(status)
-        stdout.seek(0)
-        text = stdout.read()
+    child, peak = fst.run_measuring_peak(cmd)
+    text = child.stdout + child.stderr
     assert child.returncode == 0, text
     assert "wrote 10000000 rows" in text
     assert pq.ParquetFile(out).metadata.num_rows == 10_000_000
-    peak_mib = usage.ru_maxrss / 1024
+    peak_mib = peak / (1 << 20)
     assert peak_mib < 250, f"peak RSS {peak_mib:.0f} MiB for 10M spine rows"
