@@ -230,8 +230,30 @@ def _q(path):
     return "'" + str(path).replace("'", "''") + "'"
 
 
+class MemTable(str):
+    """A table of the DuckDB session (duckdb_load), given to the queries below in place of a
+    Parquet path: the in-memory formulation, as a user who keeps a session open has the data."""
+
+
+def duckdb_load(con, name, path, row_numbers=False):
+    """Loads the Parquet file at `path` into table `name` of `con` (with its file row numbers,
+    the ingestion order, as column file_row_number when `row_numbers`); returns its MemTable."""
+    numbers = ", file_row_number = true" if row_numbers else ""
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS "
+                f"SELECT * FROM read_parquet({_q(path)}{numbers})")
+    return MemTable(name)
+
+
+def _from(source, row_numbers=False):
+    """The FROM item reading `source`: a MemTable, or a Parquet path read in the query."""
+    if isinstance(source, MemTable):
+        return str(source)
+    return f"read_parquet({_q(source)}{', file_row_number = true' if row_numbers else ''})"
+
+
 def duckdb_pit_sql(features_path, spine_path, ttl_us=TTL_US):
-    """DESIGN section 3 in SQL, reading both Parquet files in the query.
+    """DESIGN section 3 in SQL, reading both Parquet files in the query (or both tables, given
+    MemTables; the features' table loaded with row_numbers).
 
     ASOF LEFT JOIN finds, per entity row, the latest event_ts <= t of its key (the winning
     event time; ASOF keeps one row per match, so ties are not decided there). Among the rows
@@ -240,8 +262,6 @@ def duckdb_pit_sql(features_path, spine_path, ttl_us=TTL_US):
     eligible row: the features stay null (LEFT JOIN). Output: the spine's columns and the
     features, in spine order.
     """
-    f = _q(features_path)
-    s = _q(spine_path)
     ttl_clause = f"WHERE epoch_us(a.win_ts) >= epoch_us(a.event_timestamp) - {int(ttl_us)}" \
         if ttl_us else ""
     feats = ", ".join(f"'{c}': f.{c}" for c in FEATURES)
@@ -249,9 +269,9 @@ def duckdb_pit_sql(features_path, spine_path, ttl_us=TTL_US):
     return f"""
 WITH f AS (
   SELECT customer_id, event_ts, created_ts, file_row_number AS seq, {", ".join(FEATURES)}
-  FROM read_parquet({f}, file_row_number = true)
+  FROM {_from(features_path, row_numbers=True)}
 ),
-s AS (SELECT * FROM read_parquet({s})),
+s AS (SELECT * FROM {_from(spine_path)}),
 a AS (
   SELECT s.row_id, s.customer_id, s.event_timestamp, f.event_ts AS win_ts
   FROM s ASOF LEFT JOIN (SELECT customer_id, event_ts FROM f) AS f
@@ -286,7 +306,8 @@ def duckdb_window_sql(features_path, spine_path):
 
     A range join: each spine row joined to its key's events with t - 30d < event_ts <= t
     (the widest window), then one GROUP BY row_id with an aggregate per (function, window),
-    each FILTERed to its window. The spine row stays when it has no events (LEFT JOIN):
+    each FILTERed to its window (MemTables in place of the paths read the session's tables).
+    The spine row stays when it has no events (LEFT JOIN):
     count(amount) is then 0, sum and avg null, as DESIGN section 3 says.
     """
     widest = max(WINDOWS.values())
@@ -300,11 +321,11 @@ def duckdb_window_sql(features_path, spine_path):
     return f"""
 WITH s AS (
   SELECT row_id, customer_id, event_timestamp, epoch_us(event_timestamp) AS t
-  FROM read_parquet({_q(spine_path)})
+  FROM {_from(spine_path)}
 ),
 f AS (
   SELECT customer_id, epoch_us(event_ts) AS ts, {AMOUNT} AS amount
-  FROM read_parquet({_q(features_path)})
+  FROM {_from(features_path)}
 ),
 a AS (
   SELECT s.row_id,
