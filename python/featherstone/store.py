@@ -440,12 +440,14 @@ class FeatureStore:
                 isinstance(d, (str, os.PathLike)) for d in data):
             return [self._ingest_file(name, os.fspath(d)) for d in data]
         label = "DataFrame" if _arrow.is_pandas(data) else type(data).__name__
-        table = _arrow.to_table(data, f"ingest into '{name}'")
-        r = self._native.ingest_table(name, table.__arrow_c_stream__(), f"<{label}>")
-        return IngestResult(**r)
+        return self._ingest_table(name, _arrow.to_table(data, f"ingest into '{name}'"),
+                                  f"<{label}>")
 
     def _ingest_file(self, source: str, path: str) -> IngestResult:
         return IngestResult(**self._native.ingest(source, path))
+
+    def _ingest_table(self, source: str, table: pa.Table, what: str) -> IngestResult:
+        return IngestResult(**self._native.ingest_table(source, table.__arrow_c_stream__(), what))
 
     def run_transform(self, source: str) -> List[IngestResult]:
         """Runs the Python transform of source `source` (``kind: python``; its ``transform:
@@ -465,13 +467,10 @@ class FeatureStore:
         for ingest_id, paths in _transform.pending(self._native, source, transform,
                                                    input_source):
             what = _transform.label(transform, input_source, ingest_id)
-            table = _transform.output_table(fn(_transform.input_rows(paths, ingest_id)),
-                                            source, transform)
-            if table.num_rows == 0:
-                results.append(IngestResult(what, 0, 0, 0, True))
-                continue
-            r = self._native.ingest_table(source, table.__arrow_c_stream__(), what)
-            results.append(IngestResult(**r))
+            table = _arrow.to_table(fn(_transform.input_rows(paths, ingest_id)),
+                                    f"source '{source}': the result of transform '{transform}'")
+            results.append(IngestResult(what, 0, 0, 0, True) if table.num_rows == 0
+                           else self._ingest_table(source, table, what))
         return results
 
     def push(self, source: Union[str, FileSource], data: Any,

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ._errors import DefinitionError, ValidationError
+from ._errors import DefinitionError
 
 _SEQ = "__seq"  # (ingest id << 32) | row: offline/part_file.h
 
@@ -70,16 +70,3 @@ def input_rows(paths: List[str], ingest_id: int) -> pa.Table:
         tables.append(table.filter(mine))
     rows = pa.concat_tables(tables).sort_by(_SEQ)
     return rows.drop_columns([_SEQ])
-
-
-def output_table(result: Any, source: str, transform: str) -> pa.Table:
-    """The function's result as a pyarrow Table (a Table, RecordBatch or pandas DataFrame)."""
-    if isinstance(result, pa.RecordBatch):
-        return pa.Table.from_batches([result])
-    if isinstance(result, pa.Table):
-        return result
-    if type(result).__module__.startswith("pandas"):
-        return pa.Table.from_pandas(result, preserve_index=False)
-    raise ValidationError(f"source '{source}': transform '{transform}' returned "
-                          f"{type(result).__name__}; expected a pyarrow Table or RecordBatch "
-                          "or a pandas DataFrame")
