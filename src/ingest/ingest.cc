@@ -129,7 +129,12 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
   const bool quarantine_policy =
       !contracted || source->contract->policy == definitions::ContractPolicy::kQuarantine;
   result.has_contract = contracted;
-  FST_ASSIGN_OR_RAISE(RunAdmission admission, AdmitRun(repo, *source, now));
+  // Events judged before were admitted then: the breaker is neither asked nor moved again (an
+  // opened breaker is recorded before the events judged ahead of it are published).
+  RunAdmission admission;
+  if (!options.judged) {
+    FST_ASSIGN_OR_RAISE(admission, AdmitRun(repo, *source, now));
+  }
   FST_ASSIGN_OR_RAISE(result.ingest_id, repo.registry().BeginIngest(source_name, path, hash));
 
   offline::PartLayout layout;
@@ -273,7 +278,9 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
       FST_RETURN_NOT_OK(options.before_publish({}));
     }
     static const std::vector<registry::StreamOffset> kNone;
-    if (options.publish) {
+    // A run that opens the breaker is recorded even when it publishes nothing (a stream's
+    // judge-only micro-batch): the breaker stays OPEN for the next run.
+    if (options.publish || result.breaker_opened) {
       FST_RETURN_NOT_OK(repo.registry().RecordQualityRun(
           record, breaker, result.breaker_opened ? kNone : options.stream_offsets));
     }

@@ -211,7 +211,9 @@ def test_bad_events_quarantined_and_a_burst_opens_the_breaker(kafka, tmp_path):
 
     # Refused while open; after a reset and a looser contract the rerun resumes where it stopped.
     p = stream(repo, ok=1)
+    assert "circuit breaker is OPEN since" in p.stderr and "nothing was ingested" in p.stderr
     assert "breaker reset orders" in p.stderr
+    assert sum(recorded_offsets(repo).values()) == recorded
     fst.run(["breaker", "reset", "orders"], repo)
     (repo / "featherstone.yaml").write_text(
         repo_yaml(kafka_source(kafka, topic), CONTRACT.format(threshold=1.0)))

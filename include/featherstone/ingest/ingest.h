@@ -64,10 +64,12 @@ struct IngestOptions {
   std::function<Status(const std::vector<std::shared_ptr<arrow::RecordBatch>>& good)>
       before_publish;
   // false: judge the rows and call before_publish, then publish and record nothing (events
-  // the offline store holds already, read again for the online side).
+  // the offline store holds already, read again for the online side), except a run that
+  // opens the breaker: its record and the OPEN breaker are kept.
   bool publish = true;
   // The events were judged before (a stream's micro-batches, published together later): the
-  // contract's aggregate verdict is not given again, so the run is never rejected.
+  // contract's aggregate verdict is not given again, so the run is never rejected, and the
+  // breaker, which admitted them then, is neither asked nor moved.
   bool judged = false;
 
   // The OpenLineage run this ingest is (docs/lineage.md): job `lineage_job` ("ingest.SOURCE"
