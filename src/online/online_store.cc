@@ -5,12 +5,13 @@
 namespace fst::online {
 
 Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const std::string& spec,
-                                                       const std::string& repo_dir) {
+                                                       const std::string& repo_dir,
+                                                       const std::string& project) {
   if (spec.empty() || spec == "rocksdb") {
     return OpenRocksDbStore(repo_dir + "/.featherstone/online");
   }
   if (spec.rfind("rocksdb:", 0) == 0) return OpenRocksDbStore(spec.substr(8));
-  if (spec.rfind("redis://", 0) == 0) return OpenRedisClusterStore(spec);
+  if (spec.rfind("redis://", 0) == 0) return OpenRedisClusterStore(spec, project);
   return Status::Invalid("online_store '", spec,
                          "' is not supported; expected 'rocksdb' or 'redis://host:port'");
 }

@@ -221,7 +221,7 @@ class OnlineStoreConformance : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<OnlineStore> Open() {
-    auto store = OnlineStore::Open(spec_, "");
+    auto store = OnlineStore::Open(spec_, "", "shop");
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -250,7 +250,7 @@ TEST_P(OnlineStoreConformance, WriteReadDropAndReopen) {
   EXPECT_FALSE((*store->Read("v", {"a"}))[0].has_value());
   EXPECT_EQ((*store->Read("w", {"a"}))[0], "3");
   EXPECT_TRUE(store->Flush().ok());
-  EXPECT_FALSE(OnlineStore::Open("memcached", "/tmp").ok());
+  EXPECT_FALSE(OnlineStore::Open("memcached", "/tmp", "shop").ok());
 }
 
 TEST_P(OnlineStoreConformance, RowsAndRecordWrittenTogether) {
@@ -332,7 +332,7 @@ TEST_P(OnlineStoreConformance, ManyRowsLaterWritesWinAndEmptyCalls) {
 TEST(RedisClusterStore, AnEntitysRowsShareASlot) {
   ASSERT_NE(g_redis, nullptr);
   ASSERT_TRUE(g_redis->Clear().ok());
-  auto store = OnlineStore::Open(g_redis->Spec(), "");
+  auto store = OnlineStore::Open(g_redis->Spec(), "", "shop");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   for (const std::string view : {"a", "b", "c"}) {
     ASSERT_TRUE((*store)->Write(view, {"user1000"}, {"x"}).ok());
@@ -346,13 +346,37 @@ TEST(RedisClusterStore, AnEntitysRowsShareASlot) {
   EXPECT_EQ((*count)[0].integer, 3);
 }
 
+// Two projects sharing a cluster never see each other's rows or records, even for equally
+// named views and keys.
+TEST(RedisClusterStore, ProjectsSharingAClusterStayApart) {
+  ASSERT_NE(g_redis, nullptr);
+  ASSERT_TRUE(g_redis->Clear().ok());
+  auto shop = OnlineStore::Open(g_redis->Spec(), "", "shop");
+  auto bank = OnlineStore::Open(g_redis->Spec(), "", "bank");
+  ASSERT_TRUE(shop.ok() && bank.ok());
+  ASSERT_TRUE((*shop)->Write("v", {"a"}, {"shop"}).ok());
+  ASSERT_TRUE((*bank)->Write("v", {"a", "b"}, {"bank", "bank-b"}).ok());
+  ASSERT_TRUE((*shop)->WriteWithRecord({}, "stream", "shop-offsets").ok());
+  auto rows = (*shop)->Read("v", {"a", "b"});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0], std::optional<std::string>("shop"));
+  EXPECT_EQ((*rows)[1], std::nullopt);
+  auto record = (*bank)->ReadRecord("stream");
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(*record, std::nullopt);
+  ASSERT_TRUE((*bank)->DropView("v").ok());
+  rows = (*shop)->Read("v", {"a"});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0], std::optional<std::string>("shop"));
+}
+
 TEST(RedisClusterStore, UnreachableAndMalformedSpecs) {
-  auto gone = OnlineStore::Open("redis://127.0.0.1:1", "");
+  auto gone = OnlineStore::Open("redis://127.0.0.1:1", "", "shop");
   ASSERT_FALSE(gone.ok());
   EXPECT_NE(gone.status().message().find("127.0.0.1:1"), std::string::npos)
       << gone.status().ToString();
   for (const std::string spec : {"redis://", "redis://localhost", "redis://127.0.0.1:"}) {
-    auto bad = OnlineStore::Open(spec, "");
+    auto bad = OnlineStore::Open(spec, "", "shop");
     ASSERT_FALSE(bad.ok()) << spec;
     EXPECT_TRUE(bad.status().IsInvalid()) << bad.status().ToString();
   }
@@ -381,7 +405,7 @@ TEST(RedisClusterStore, RecordAndRowsSurviveAWriterKilledMidBatch) {
     old_values.push_back("old" + std::to_string(i));
     new_values.push_back("new" + std::to_string(i));
   }
-  auto store = OnlineStore::Open(spec, "");
+  auto store = OnlineStore::Open(spec, "", "shop");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   const std::vector<OnlineStore::ViewRows> old_rows = {{"v", keys, old_values}};
   const std::vector<OnlineStore::ViewRows> new_rows = {{"v", keys, new_values}};
@@ -389,7 +413,7 @@ TEST(RedisClusterStore, RecordAndRowsSurviveAWriterKilledMidBatch) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto own = OnlineStore::Open(spec, "");
+    auto own = OnlineStore::Open(spec, "", "shop");
     const bool ok = own.ok() &&
                     (*own)->WriteWithRecord(new_rows, "stream/s", "R2").ok();
     _exit(ok ? 0 : 1);
@@ -421,8 +445,8 @@ TEST(RedisClusterStore, RecordAndRowsSurviveAWriterKilledMidBatch) {
 TEST(RedisClusterStore, FailoverLosesNoAcknowledgedWrite) {
   ASSERT_NE(g_redis, nullptr);
   ASSERT_TRUE(g_redis->Clear().ok());
-  auto writer_store = OnlineStore::Open(g_redis->Spec(), "");
-  auto reader_store = OnlineStore::Open(g_redis->Spec(), "");
+  auto writer_store = OnlineStore::Open(g_redis->Spec(), "", "shop");
+  auto reader_store = OnlineStore::Open(g_redis->Spec(), "", "shop");
   ASSERT_TRUE(writer_store.ok() && reader_store.ok());
   auto cluster = RedisCluster::Connect({g_redis->Spec().substr(8, g_redis->Spec().find(',') - 8)});
   ASSERT_TRUE(cluster.ok());

@@ -26,11 +26,20 @@ void Escape(std::string_view in, std::string* out) {
   }
 }
 
-// A row: the escaped view, a zero byte, then the escaped entity key as the hash tag, so all
-// views' rows of one entity share a slot.
-std::string RowKey(const std::string& view, const std::string& key) {
+// The prefix of every key of a project's store: the escaped project name and a zero byte (no
+// project name holds one), so repos of different projects share a cluster without meeting.
+std::string Namespace(const std::string& project) {
   std::string out;
-  out.reserve(view.size() + key.size() + 4);
+  Escape(project, &out);
+  out.push_back('\0');
+  return out;
+}
+
+// A row: the namespace, the escaped view, a zero byte, then the escaped entity key as the hash
+// tag, so all views' rows of one entity share a slot.
+std::string RowKey(const std::string& ns, const std::string& view, const std::string& key) {
+  std::string out = ns;
+  out.reserve(ns.size() + view.size() + key.size() + 4);
   Escape(view, &out);
   out.append(1, '\0').append(1, '{');
   Escape(key, &out);
@@ -38,12 +47,12 @@ std::string RowKey(const std::string& view, const std::string& key) {
   return out;
 }
 
-// Bookkeeping records and their journals: a zero byte (no view name is empty), the kind, a
-// zero byte, then the escaped record name as the hash tag: a record and its journal share a
-// slot.
-std::string RecordKey(std::string_view kind, const std::string& name) {
-  std::string out(1, '\0');
-  out.append(kind).append(1, '\0').append(1, '{');
+// Bookkeeping records and their journals: the namespace, a zero byte (no view name is empty),
+// the kind, a zero byte, then the escaped record name as the hash tag: a record and its
+// journal share a slot.
+std::string RecordKey(const std::string& ns, std::string_view kind, const std::string& name) {
+  std::string out = ns;
+  out.append(1, '\0').append(kind).append(1, '\0').append(1, '{');
   Escape(name, &out);
   out.push_back('}');
   return out;
@@ -78,14 +87,15 @@ bool GetBytes(std::string_view* in, std::string* out) {
 
 class RedisClusterStore final : public OnlineStore {
  public:
-  RedisClusterStore(std::unique_ptr<RedisCluster> cluster, std::string spec)
-      : cluster_(std::move(cluster)), spec_(std::move(spec)) {}
+  RedisClusterStore(std::unique_ptr<RedisCluster> cluster, std::string spec,
+                    const std::string& project)
+      : cluster_(std::move(cluster)), spec_(std::move(spec)), ns_(Namespace(project)) {}
 
   Status Write(const std::string& view, const std::vector<std::string>& keys,
                const std::vector<std::string>& values) override {
     std::vector<RedisCommand> sets;
     for (size_t i = 0; i < keys.size(); ++i) {
-      sets.push_back(Set(RowKey(view, keys[i]), values[i]));
+      sets.push_back(Set(RowKey(ns_, view, keys[i]), values[i]));
       if (sets.size() == kChunk) FST_RETURN_NOT_OK(RunChunk(&sets));
     }
     return RunChunk(&sets);
@@ -102,7 +112,7 @@ class RedisClusterStore final : public OnlineStore {
     std::vector<RedisCommand> sets;
     for (const auto& view : rows) {
       for (size_t i = 0; i < view.keys.size(); ++i) {
-        sets.push_back(Set(RowKey(view.view, view.keys[i]), view.values[i]));
+        sets.push_back(Set(RowKey(ns_, view.view, view.keys[i]), view.values[i]));
       }
     }
     return Commit(name, record, std::move(sets), !sets.empty());
@@ -117,7 +127,7 @@ class RedisClusterStore final : public OnlineStore {
     std::vector<RedisCommand> gets;
     gets.reserve(keys.size());
     for (const auto& key : keys) {
-      std::string row_key = RowKey(view, key);
+      std::string row_key = RowKey(ns_, view, key);
       const int slot = KeySlot(row_key);
       gets.push_back(RedisCommand{slot, {{"GET", std::move(row_key)}}});
     }
@@ -135,7 +145,7 @@ class RedisClusterStore final : public OnlineStore {
 
   Status DropView(const std::string& view) override {
     std::string pattern;
-    std::string escaped;
+    std::string escaped = ns_;
     Escape(view, &escaped);
     for (const char c : escaped) {
       if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
@@ -173,7 +183,7 @@ class RedisClusterStore final : public OnlineStore {
   // Writes the journal (when `journal`), the rows, then the record with the journal's removal.
   Status Commit(const std::string& name, const std::string& record,
                 std::vector<RedisCommand> sets, bool journal) {
-    const std::string journal_key = RecordKey("journal", name);
+    const std::string journal_key = RecordKey(ns_, "journal", name);
     const int slot = KeySlot(journal_key);
     if (journal) {
       FST_RETURN_NOT_OK(
@@ -185,17 +195,17 @@ class RedisClusterStore final : public OnlineStore {
           std::make_move_iterator(sets.begin() + std::min(sets.size(), begin + kChunk)));
       FST_RETURN_NOT_OK(RunChunk(&chunk));
     }
-    RedisCommand commit{slot, {{"SET", RecordKey("record", name), record}, {"DEL", journal_key}}};
+    RedisCommand commit{slot, {{"SET", RecordKey(ns_, "record", name), record}, {"DEL", journal_key}}};
     return cluster_->Run({std::move(commit)}, true).status();
   }
 
   // The record `name`, after applying a journal a crashed write left.
   Result<std::optional<std::string>> Recover(const std::string& name) {
-    const std::string journal_key = RecordKey("journal", name);
+    const std::string journal_key = RecordKey(ns_, "journal", name);
     const int slot = KeySlot(journal_key);
     FST_ASSIGN_OR_RAISE(auto replies,
                         cluster_->Run({RedisCommand{slot, {{"GET", journal_key}}},
-                                       RedisCommand{slot, {{"GET", RecordKey("record", name)}}}},
+                                       RedisCommand{slot, {{"GET", RecordKey(ns_, "record", name)}}}},
                                       false));
     if (replies[0].type != RedisReply::Type::kString) {
       if (replies[1].type != RedisReply::Type::kString) return std::optional<std::string>();
@@ -220,11 +230,13 @@ class RedisClusterStore final : public OnlineStore {
 
   std::unique_ptr<RedisCluster> cluster_;
   std::string spec_;
+  std::string ns_;  // Namespace(project)
 };
 
 }  // namespace
 
-Result<std::unique_ptr<OnlineStore>> OpenRedisClusterStore(const std::string& spec) {
+Result<std::unique_ptr<OnlineStore>> OpenRedisClusterStore(const std::string& spec,
+                                                           const std::string& project) {
   constexpr std::string_view kScheme = "redis://";
   std::vector<std::string> seeds;
   std::string_view rest = std::string_view(spec).substr(kScheme.size());
@@ -246,7 +258,7 @@ Result<std::unique_ptr<OnlineStore>> OpenRedisClusterStore(const std::string& sp
   if (!cluster.ok()) {
     return Status::IOError("online store ", spec, ": ", cluster.status().message());
   }
-  return std::unique_ptr<OnlineStore>(new RedisClusterStore(std::move(*cluster), spec));
+  return std::unique_ptr<OnlineStore>(new RedisClusterStore(std::move(*cluster), spec, project));
 }
 
 }  // namespace fst::online

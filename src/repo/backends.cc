@@ -85,7 +85,7 @@ Result<std::unique_ptr<online::OnlineStore>> OpenOnlineStore(const definitions::
   Check(kOnlineStores, "online_store", settings.online_store, settings.online_store_location,
         &problems);
   if (!problems.empty()) return Status::Invalid(problems.front());
-  return online::OnlineStore::Open(settings.online_store, dir);
+  return online::OnlineStore::Open(settings.online_store, dir, settings.project);
 }
 
 }  // namespace fst::repo

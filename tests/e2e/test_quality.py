@@ -4,7 +4,7 @@ replay exactly once, the circuit breaker across processes, validate, quality his
 import glob
 import json
 import pathlib
-import time
+import sqlite3
 
 import pyarrow.parquet as pq
 import pytest
@@ -191,8 +191,18 @@ def test_non_nullable_and_required_columns_quarantine_instead_of_failing(tmp_pat
     assert "event_ts is null (the event time is required)" in reasons
 
 
-BREAKER = ("breaker: {threshold: 0.2, half_open_after: 2s}\n"
+BREAKER = ("breaker: {threshold: 0.2, half_open_after: 1h}\n"
            "expectations:\n  - {expect: not_null, column: amount}")
+
+
+def let_probe_time_come(repo, source="orders"):
+    """Moves the open breaker's opening two hours back, past half_open_after (1h): the next
+    run is the probe, without a wait that a loaded machine could overrun."""
+    db = sqlite3.connect(repo / ".featherstone" / "registry.db")
+    with db:
+        db.execute("UPDATE breakers SET opened_at = opened_at - 7200000000, "
+                   "changed_at = changed_at - 7200000000 WHERE source = ?", (source,))
+    db.close()
 
 
 def test_breaker_opens_above_the_threshold_and_nothing_is_visible(tmp_path):
@@ -227,7 +237,7 @@ def test_breaker_survives_a_restart_and_closes_after_a_passing_probe(tmp_path):
     assert "`featherstone breaker reset orders`" in p.stderr
     status = fst.run(["breaker", "status"], repo).stdout
     assert "orders" in status and "OPEN" in status and "bad share 0.4 > threshold 0.2" in status
-    time.sleep(2.2)
+    let_probe_time_come(repo)
     assert "HALF_OPEN" in fst.run(["breaker", "status", "orders"], repo).stdout
     p = fst.ingest(repo, "orders", good)
     assert "breaker probe passed, breaker CLOSED" in p.stdout, p.stdout
@@ -236,9 +246,9 @@ def test_breaker_survives_a_restart_and_closes_after_a_passing_probe(tmp_path):
 
 
 def test_failed_probe_reopens_and_reset_closes(tmp_path):
-    repo = repo_with(tmp_path, BREAKER.replace("2s", "1s"))
+    repo = repo_with(tmp_path, BREAKER)
     fst.ingest(repo, "orders", write(repo, "bad.csv", orders(10, {1, 2, 3})), ok=1)
-    time.sleep(1.2)
+    let_probe_time_come(repo)
     p = fst.ingest(repo, "orders", write(repo, "bad2.csv", orders(10, {1, 2, 3}, day=2)), ok=1)
     assert "the probe failed and the circuit breaker stays OPEN" in p.stderr, p.stderr
     assert "probe failed" in fst.run(["breaker", "status", "orders"], repo).stdout

@@ -14,10 +14,13 @@ namespace fst::online {
 class OnlineStore {
  public:
   // Opens the store named by `spec`: "rocksdb" (REPO_DIR/.featherstone/online), an absolute
-  // "rocksdb:PATH", or Redis Cluster "redis://host:port[,host:port...]" (seed nodes).
+  // "rocksdb:PATH", or Redis Cluster "redis://host:port[,host:port...]" (seed nodes), where
+  // the keys of `project` are apart from those of other projects sharing the cluster (the
+  // workers of one project share them).
   // Errors: Invalid for an unknown spec; IOError naming the path or the nodes tried.
   static Result<std::unique_ptr<OnlineStore>> Open(const std::string& spec,
-                                                   const std::string& repo_dir);
+                                                   const std::string& repo_dir,
+                                                   const std::string& project);
   virtual ~OnlineStore() = default;
 
   // Writes all pairs of `view`: atomically on RocksDB (one write batch); on Redis Cluster each
