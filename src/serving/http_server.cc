@@ -1,5 +1,6 @@
 #include "featherstone/serving/http_server.h"
 
+#include <array>
 #include <csignal>
 #include <mutex>
 #include <optional>
@@ -14,9 +15,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "http_head.h"
 
 namespace fst::serving {
 
@@ -102,10 +106,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return;  // timeout, reset or shutdown: drop the connection
     auto& req = parser_->get();
+    auto view = [](beast::string_view text) { return std::string_view(text.data(), text.size()); };
     HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    request.authorization = std::string(req[http::field::authorization]);
+    request.method = view(req.method_string());
+    request.target = view(req.target());
+    request.authorization = view(req[http::field::authorization]);
     request.body = std::move(req.body());
     HttpResponse response = server_.handlers.Handle(request);
     Write(std::move(response), req.keep_alive() && !server_.stopping, req.version());
@@ -117,23 +122,23 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(std::move(response), keep_alive, version);
   }
 
+  // The head is written as text (http_head.h) into a buffer the connection keeps, and sent
+  // with the body in one gathered write.
   void Write(HttpResponse response, bool keep_alive, unsigned version) {
-    res_ = {};
-    res_.version(version);
-    res_.result(static_cast<unsigned>(response.status));
-    res_.set(http::field::server, "featherstone");
-    res_.set(http::field::content_type, response.content_type);
-    res_.body() = std::move(response.body);
-    res_.keep_alive(keep_alive);
-    res_.prepare_payload();
+    head_.clear();
+    AppendResponseHead(response.status, version, keep_alive, response.content_type,
+                       response.body.size(), &head_);
+    body_ = std::move(response.body);
+    keep_alive_ = keep_alive;
     stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
-    http::async_write(stream_, res_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
     if (ec) return;
-    if (!res_.keep_alive()) return Close();
+    if (!keep_alive_) return Close();
     Read();
   }
 
@@ -146,7 +151,9 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> res_;
+  std::string head_;  // the response being written: head and body
+  std::string body_;
+  bool keep_alive_ = false;
   bool reading_ = false;
 };
 

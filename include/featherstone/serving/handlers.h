@@ -28,10 +28,11 @@ namespace fst::serving {
 
 struct OnlineRequest;  // feast_json.h
 
+// The views point into the transport's request, valid while Handle runs.
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // "/get-online-features" (a query string is ignored)
-  std::string authorization;
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // "/get-online-features" (a query string is ignored)
+  std::string_view authorization;
   std::string body;
 };
 
