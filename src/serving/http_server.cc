@@ -29,6 +29,11 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+// A connection's executor: its own strand, as a concrete type rather than the type-erased
+// any_io_executor of beast::tcp_stream, which every handler of a request would wrap and copy.
+using ConnectionExecutor = net::strand<net::io_context::executor_type>;
+using ConnectionSocket = net::basic_stream_socket<tcp, ConnectionExecutor>;
+
 class Session;
 
 struct HttpServer::Impl {
@@ -64,7 +69,7 @@ struct HttpServer::Impl {
 // connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
+  Session(ConnectionSocket&& socket, HttpServer::Impl& server)
       : stream_(std::move(socket)), server_(server) {}
   ~Session() { server_.Unregister(this); }
 
@@ -147,7 +152,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
+  beast::basic_stream<tcp, ConnectionExecutor> stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -171,7 +176,8 @@ void HttpServer::Impl::Unregister(Session* session) {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
+                                                      ConnectionSocket socket) {
     if (stopping || !acceptor.is_open()) return;
     if (!ec) std::make_shared<Session>(std::move(socket), *this)->Start();
     Accept();
