@@ -1,5 +1,6 @@
 #include "featherstone/serving/feast_json.h"
 
+#include <array>
 #include <limits>
 
 #include "featherstone/core/time.h"
@@ -199,10 +200,20 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
                                 const std::string& request_id) {
   // Written as text rather than as a JSON tree: this is on every lookup's path. Values are
   // retrieval::AppendJson's bytes of retrieval::ToJson, as `featherstone online` prints them.
-  const std::string epoch = core::FormatTimestamp(0);
-  // The features of one view share their row's event time: each distinct time is formatted once.
+  // Quoted once: the statuses' names, and each distinct event time (the features of one view
+  // share their row's).
+  static const std::array<std::string, 3> kStatuses = [] {
+    std::array<std::string, 3> out;
+    for (auto status : {retrieval::FeatureStatus::kPresent, retrieval::FeatureStatus::kNotFound,
+                        retrieval::FeatureStatus::kOutsideMaxAge}) {
+      out[static_cast<size_t>(status)] =
+          std::string("\"") + retrieval::FeatureStatusName(status) + '"';
+    }
+    return out;
+  }();
+  static const std::string kEpoch = '"' + core::FormatTimestamp(0) + '"';
   int64_t formatted_ts = 0;
-  std::string formatted = epoch;
+  std::string formatted = kEpoch;
   std::string out = R"({"metadata":{"feature_names":[)";
   out.reserve(64 * rows.columns.size() * (rows.rows.size() + 1));
   for (size_t c = 0; c < rows.columns.size(); ++c) {
@@ -220,9 +231,7 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
     out += R"(],"statuses":[)";
     for (size_t r = 0; r < rows.rows.size(); ++r) {
       if (r > 0) out += ',';
-      out += '"';
-      out += retrieval::FeatureStatusName(rows.statuses[r][c]);
-      out += '"';
+      out += kStatuses[static_cast<size_t>(rows.statuses[r][c])];
     }
     out += R"(],"event_timestamps":[)";
     for (size_t r = 0; r < rows.rows.size(); ++r) {
@@ -232,11 +241,9 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
       const bool none = ts == 0 || ts == std::numeric_limits<int64_t>::min();
       if (!none && ts != formatted_ts) {
         formatted_ts = ts;
-        formatted = core::FormatTimestamp(ts);
+        formatted = '"' + core::FormatTimestamp(ts) + '"';
       }
-      out += '"';
-      out += none ? epoch : formatted;
-      out += '"';
+      out += none ? kEpoch : formatted;
     }
     out += "]}";
   }

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <random>
 
+#include "featherstone/core/time.h"
+#include "featherstone/retrieval/online_json.h"
 #include "featherstone/serving/push_json.h"
 #include "feast_request_scan.h"
 
@@ -168,6 +172,71 @@ TEST(BuildOnlineResponse, NoEntitiesGivesEmptyColumns) {
   const json out = json::parse(BuildOnlineResponse(rows, "r"));
   ASSERT_EQ(out["results"].size(), 2u);
   EXPECT_TRUE(out["results"][1]["values"].empty());
+}
+
+// The response as a JSON tree of retrieval::ToJson values would print it.
+std::string ReferenceResponse(const retrieval::OnlineRows& rows, const std::string& request_id) {
+  using ojson = nlohmann::ordered_json;
+  ojson out = {{"metadata", {{"feature_names", rows.columns}}}, {"results", ojson::array()}};
+  for (size_t c = 0; c < rows.columns.size(); ++c) {
+    ojson values = ojson::array(), statuses = ojson::array(), times = ojson::array();
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+      values.push_back(retrieval::ToJson(rows.rows[r][c]));
+      statuses.push_back(retrieval::FeatureStatusName(rows.statuses[r][c]));
+      const int64_t ts = rows.event_ts[r][c];
+      times.push_back(core::FormatTimestamp(ts == std::numeric_limits<int64_t>::min() ? 0 : ts));
+    }
+    out["results"].push_back(
+        {{"values", values}, {"statuses", statuses}, {"event_timestamps", times}});
+  }
+  out["request_id"] = request_id;
+  return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+// Random rows (nulls, booleans, integers, doubles with NaN and infinities, unicode and invalid
+// UTF-8 strings, embeddings, string lists; missing rows, repeated and distinct event times):
+// the same bytes as the tree.
+TEST(BuildOnlineResponse, SameBytesAsAJsonTreeOnRandomRows) {
+  std::mt19937 rng(20261207);
+  const std::string texts[] = {"", "paid", "caf\xc3\xa9", "\xe2\x82\xac 5", "q\"t\\n\n",
+                               "\x01\x7f", "\xff\xfe bad", "\xf0\x9f\x98\x80"};
+  auto value = [&]() -> retrieval::OnlineValue {
+    switch (rng() % 9) {
+      case 0: return std::monostate{};
+      case 1: return rng() % 2 == 0;
+      case 2: return static_cast<int64_t>(rng()) - (int64_t{1} << 31);
+      case 3: return std::numeric_limits<int64_t>::min();
+      case 4: {
+        const double special[] = {0.1, -2.5e300, 1e-7, std::nan(""),
+                                  std::numeric_limits<double>::infinity(), -0.0};
+        return special[rng() % 6];
+      }
+      case 5: return texts[rng() % 8];
+      case 6: return std::vector<float>{0.1f, -3.5f, 1e30f, std::nanf("")};
+      case 7: return std::vector<std::string>{texts[rng() % 8], texts[rng() % 8]};
+      default: return std::vector<float>{};
+    }
+  };
+  const int64_t times[] = {0, std::numeric_limits<int64_t>::min(), 1767225600000000,
+                           1767225600123456, -86400000000};
+  for (int i = 0; i < 2'000; ++i) {
+    retrieval::OnlineRows rows;
+    const size_t columns = 1 + rng() % 6, entities = rng() % 4;
+    for (size_t c = 0; c < columns; ++c) rows.columns.push_back(texts[rng() % 8] + "f");
+    rows.key_columns = 1;
+    for (size_t r = 0; r < entities; ++r) {
+      rows.rows.emplace_back();
+      rows.statuses.emplace_back();
+      rows.event_ts.emplace_back();
+      for (size_t c = 0; c < columns; ++c) {
+        rows.rows.back().push_back(value());
+        rows.statuses.back().push_back(static_cast<retrieval::FeatureStatus>(rng() % 3));
+        rows.event_ts.back().push_back(times[rng() % 5]);
+      }
+    }
+    const std::string id = texts[rng() % 8];
+    ASSERT_EQ(BuildOnlineResponse(rows, id), ReferenceResponse(rows, id));
+  }
 }
 
 TEST(ErrorBody, CarriesTheMessageUnchanged) {
