@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "featherstone/features/on_demand.h"
 #include "online_values.h"
@@ -17,23 +18,32 @@ std::string OutputName(const FeatureRef& ref, bool full_feature_names) {
   return full_feature_names ? ref.view + "__" + ref.feature : ref.feature;
 }
 
+// Whether `name` is OutputName(ref, full_feature_names), without building it.
+bool IsOutputName(std::string_view name, const FeatureRef& ref, bool full_feature_names) {
+  if (!full_feature_names) return name == ref.feature;
+  return name.size() == ref.view.size() + 2 + ref.feature.size() && name.starts_with(ref.view) &&
+         name.substr(ref.view.size(), 2) == "__" && name.ends_with(ref.feature);
+}
+
 bool HasRequestValues(const std::vector<EntityKeyText>& requests) {
   return std::any_of(requests.begin(), requests.end(),
                      [](const EntityKeyText& r) { return !r.empty(); });
 }
 
-// `rows` with the key columns first, then one column per name of `names` (each present in
-// `rows`), in that order; timestamps and dates formatted.
-OnlineRows Arrange(OnlineRows rows, const std::vector<std::string>& names) {
+// `rows` with the key columns first, then one column per ref of `refs` (each present in
+// `rows` under its output name), in that order; timestamps and dates formatted.
+OnlineRows Arrange(OnlineRows rows, const std::vector<FeatureRef>& refs,
+                   bool full_feature_names) {
   // Usually the columns already are in the requested order: checked in one pass.
-  bool identity = rows.key_columns + names.size() == rows.columns.size();
-  for (size_t i = 0; identity && i < names.size(); ++i) {
-    identity = rows.columns[rows.key_columns + i] == names[i];
+  bool identity = rows.key_columns + refs.size() == rows.columns.size();
+  for (size_t i = 0; identity && i < refs.size(); ++i) {
+    identity = IsOutputName(rows.columns[rows.key_columns + i], refs[i], full_feature_names);
   }
   std::vector<size_t> order;
   if (!identity) {
     for (size_t c = 0; c < rows.key_columns; ++c) order.push_back(c);
-    for (const auto& name : names) {
+    for (const auto& ref : refs) {
+      const std::string name = OutputName(ref, full_feature_names);
       const auto it =
           std::find(rows.columns.begin() + static_cast<std::ptrdiff_t>(rows.key_columns),
                     rows.columns.end(), name);
@@ -84,14 +94,12 @@ Result<OnlineRows> GetOnlineFeatures(repo::RepoContext& repo, const std::vector<
                                      bool full_feature_names,
                                      const std::vector<EntityKeyText>& requests) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
-  std::vector<std::string> names;
-  for (const auto& ref : refs) names.push_back(OutputName(ref, full_feature_names));
   const bool on_demand_requested = std::any_of(refs.begin(), refs.end(), [&](const auto& ref) {
     return applied->FindOnDemandView(ref.view) != nullptr;
   });
   if (!on_demand_requested && !HasRequestValues(requests)) {
     FST_ASSIGN_OR_RAISE(auto rows, ReadStoredRows(repo, refs, entities, at, full_feature_names));
-    return Arrange(std::move(rows), names);
+    return Arrange(std::move(rows), refs, full_feature_names);
   }
 
   FST_ASSIGN_OR_RAISE(auto plan, features::PlanOnDemand(*applied, refs));
@@ -126,7 +134,7 @@ Result<OnlineRows> GetOnlineFeatures(repo::RepoContext& repo, const std::vector<
       rows.event_ts[e].push_back(0);
     }
   }
-  return Arrange(std::move(rows), names);
+  return Arrange(std::move(rows), refs, full_feature_names);
 }
 
 }  // namespace fst::retrieval

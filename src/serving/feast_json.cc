@@ -1,9 +1,11 @@
 #include "featherstone/serving/feast_json.h"
 
+#include <array>
 #include <limits>
 
 #include "featherstone/core/time.h"
 #include "featherstone/retrieval/online_json.h"
+#include "feast_request_scan.h"
 
 namespace fst::serving {
 namespace {
@@ -25,16 +27,16 @@ Result<json> ParseDocument(std::string_view body) {
   return doc;
 }
 
-// A {name: [scalar, ...]} object as columns of text: (name, values) in body order. With
-// `vectors`, a value may also be an array (a list<float32> request value, e.g. a query
-// embedding), passed on as its JSON text and checked where it is coerced.
-Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TextColumns(
-    const json& object, const std::string& field, bool vectors = false) {
+// A {name: [scalar, ...]} object as columns of text: (name, values) by name, the order of the
+// document's object. With `vectors`, a value may also be an array (a list<float32> request
+// value, e.g. a query embedding), passed on as its JSON text and checked where it is coerced.
+Result<TextColumnList> TextColumns(const json& object, const std::string& field,
+                                   bool vectors = false) {
   if (!object.is_object()) {
     return Status::Invalid("'", field, "' must be an object of columns, e.g. {\"customer_id\": "
                            "[42, 43]}, got ", TypeName(object));
   }
-  std::vector<std::pair<std::string, std::vector<std::string>>> columns;
+  TextColumnList columns;
   for (const auto& [name, values] : object.items()) {
     const std::string where = field + "." + name;
     if (!values.is_array()) {
@@ -54,6 +56,60 @@ Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TextColumn
     columns.emplace_back(name, std::move(texts));
   }
   return columns;
+}
+
+// The checks of a body's fields that do not read the columns: exactly one of feature_service
+// and features, and entities given.
+Status CheckHead(const OnlineRequest& head, bool has_entities) {
+  if (head.feature_service.empty() == head.features.empty()) {
+    return Status::Invalid("give exactly one of 'feature_service' (a name) and 'features' "
+                           "(a non-empty array of \"view:feature\")");
+  }
+  if (!has_entities) {
+    return Status::Invalid("missing 'entities', e.g. {\"customer_id\": [42, 43]}");
+  }
+  return Status::OK();
+}
+
+// `request` with the entity columns `keys` as one list of (join key, value) per entity.
+// Errors: Invalid for no column or columns of different lengths.
+Result<OnlineRequest> WithEntities(OnlineRequest request, TextColumnList keys) {
+  if (keys.empty()) return Status::Invalid("'entities' has no join key column");
+  const size_t n = keys.front().second.size();
+  for (const auto& [name, values] : keys) {
+    if (values.size() != n) {
+      return Status::Invalid("'entities." , name, "' has ", values.size(), " values but 'entities.",
+                             keys.front().first, "' has ", n, "; every column needs one value "
+                             "per entity");
+    }
+  }
+  request.entities.resize(n);
+  for (size_t e = 0; e < n; ++e) {
+    request.entities[e].reserve(keys.size());
+    for (auto& [name, values] : keys) {
+      request.entities[e].emplace_back(name, std::move(values[e]));
+    }
+  }
+  return request;
+}
+
+// Adds the request_data columns `fields` to `request` (its entities set), one list of
+// (field, value) per entity. Errors: Invalid for a column of neither one value nor one per
+// entity.
+Status AddRequestData(TextColumnList fields, OnlineRequest* request) {
+  const size_t n = request->entities.size();
+  if (!fields.empty()) request->requests.resize(n);
+  for (auto& [name, values] : fields) {
+    if (values.size() != n && values.size() != 1) {
+      return Status::Invalid("'request_data.", name, "' has ", values.size(),
+                             " values for ", n, " entities; give one per entity, or one for "
+                             "all");
+    }
+    for (size_t e = 0; e < n; ++e) {
+      request->requests[e].emplace_back(name, values[values.size() == 1 ? 0 : e]);
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -77,6 +133,15 @@ Result<std::string> ScalarText(const json& value, const std::string& where) {
 }
 
 Result<OnlineRequest> ParseOnlineRequest(std::string_view body) {
+  if (auto scanned = ScanOnlineRequest(body)) {
+    FST_RETURN_NOT_OK(CheckHead(scanned->head, scanned->entities.has_value()));
+    FST_ASSIGN_OR_RAISE(auto request,
+                        WithEntities(std::move(scanned->head), std::move(*scanned->entities)));
+    if (scanned->request_data.has_value()) {
+      FST_RETURN_NOT_OK(AddRequestData(std::move(*scanned->request_data), &request));
+    }
+    return request;
+  }
   FST_ASSIGN_OR_RAISE(json doc, ParseDocument(body));
   return OnlineRequestFromJson(doc);
 }
@@ -120,41 +185,13 @@ Result<OnlineRequest> OnlineRequestFromJson(const json& doc) {
                              "entities, request_data, full_feature_names, at");
     }
   }
-  if (request.feature_service.empty() == request.features.empty()) {
-    return Status::Invalid("give exactly one of 'feature_service' (a name) and 'features' "
-                           "(a non-empty array of \"view:feature\")");
-  }
-  if (!doc.contains("entities")) {
-    return Status::Invalid("missing 'entities', e.g. {\"customer_id\": [42, 43]}");
-  }
+  FST_RETURN_NOT_OK(CheckHead(request, doc.contains("entities")));
   FST_ASSIGN_OR_RAISE(auto keys, TextColumns(doc.at("entities"), "entities"));
-  if (keys.empty()) return Status::Invalid("'entities' has no join key column");
-  const size_t n = keys.front().second.size();
-  for (const auto& [name, values] : keys) {
-    if (values.size() != n) {
-      return Status::Invalid("'entities." , name, "' has ", values.size(), " values but 'entities.",
-                             keys.front().first, "' has ", n, "; every column needs one value "
-                             "per entity");
-    }
-  }
-  request.entities.resize(n);
-  for (size_t e = 0; e < n; ++e) {
-    for (auto& [name, values] : keys) request.entities[e].emplace_back(name, values[e]);
-  }
+  FST_ASSIGN_OR_RAISE(request, WithEntities(std::move(request), std::move(keys)));
   if (doc.contains("request_data")) {
     FST_ASSIGN_OR_RAISE(auto fields,
                         TextColumns(doc.at("request_data"), "request_data", /*vectors=*/true));
-    if (!fields.empty()) request.requests.resize(n);
-    for (auto& [name, values] : fields) {
-      if (values.size() != n && values.size() != 1) {
-        return Status::Invalid("'request_data.", name, "' has ", values.size(),
-                               " values for ", n, " entities; give one per entity, or one for "
-                               "all");
-      }
-      for (size_t e = 0; e < n; ++e) {
-        request.requests[e].emplace_back(name, values[values.size() == 1 ? 0 : e]);
-      }
-    }
+    FST_RETURN_NOT_OK(AddRequestData(std::move(fields), &request));
   }
   return request;
 }
@@ -163,10 +200,20 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
                                 const std::string& request_id) {
   // Written as text rather than as a JSON tree: this is on every lookup's path. Values are
   // retrieval::AppendJson's bytes of retrieval::ToJson, as `featherstone online` prints them.
-  const std::string epoch = core::FormatTimestamp(0);
-  // The features of one view share their row's event time: each distinct time is formatted once.
+  // Quoted once: the statuses' names, and each distinct event time (the features of one view
+  // share their row's).
+  static const std::array<std::string, 3> kStatuses = [] {
+    std::array<std::string, 3> out;
+    for (auto status : {retrieval::FeatureStatus::kPresent, retrieval::FeatureStatus::kNotFound,
+                        retrieval::FeatureStatus::kOutsideMaxAge}) {
+      out[static_cast<size_t>(status)] =
+          std::string("\"") + retrieval::FeatureStatusName(status) + '"';
+    }
+    return out;
+  }();
+  static const std::string kEpoch = '"' + core::FormatTimestamp(0) + '"';
   int64_t formatted_ts = 0;
-  std::string formatted = epoch;
+  std::string formatted = kEpoch;
   std::string out = R"({"metadata":{"feature_names":[)";
   out.reserve(64 * rows.columns.size() * (rows.rows.size() + 1));
   for (size_t c = 0; c < rows.columns.size(); ++c) {
@@ -184,9 +231,7 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
     out += R"(],"statuses":[)";
     for (size_t r = 0; r < rows.rows.size(); ++r) {
       if (r > 0) out += ',';
-      out += '"';
-      out += retrieval::FeatureStatusName(rows.statuses[r][c]);
-      out += '"';
+      out += kStatuses[static_cast<size_t>(rows.statuses[r][c])];
     }
     out += R"(],"event_timestamps":[)";
     for (size_t r = 0; r < rows.rows.size(); ++r) {
@@ -196,11 +241,9 @@ std::string BuildOnlineResponse(const retrieval::OnlineRows& rows,
       const bool none = ts == 0 || ts == std::numeric_limits<int64_t>::min();
       if (!none && ts != formatted_ts) {
         formatted_ts = ts;
-        formatted = core::FormatTimestamp(ts);
+        formatted = '"' + core::FormatTimestamp(ts) + '"';
       }
-      out += '"';
-      out += none ? epoch : formatted;
-      out += '"';
+      out += none ? kEpoch : formatted;
     }
     out += "]}";
   }

@@ -2,14 +2,48 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <random>
 
+#include "featherstone/core/time.h"
+#include "featherstone/retrieval/online_json.h"
 #include "featherstone/serving/push_json.h"
+#include "feast_request_scan.h"
 
 namespace fst::serving {
 namespace {
 
 using nlohmann::json;
+
+// The document parser alone: OnlineRequestFromJson of the parsed body.
+Result<OnlineRequest> ParseWithDocument(const std::string& body) {
+  if (!json::accept(body)) return Status::Invalid("malformed JSON");
+  return OnlineRequestFromJson(json::parse(body));
+}
+
+// ParseOnlineRequest (the scanner, else the document) agrees with the document parser alone:
+// the same request, or the same error.
+void ExpectSameAsDocument(const std::string& body) {
+  const auto fast = ParseOnlineRequest(body);
+  const auto slow = ParseWithDocument(body);
+  ASSERT_EQ(fast.ok(), slow.ok()) << body << "\n" << fast.status().ToString() << "\n"
+                                  << slow.status().ToString();
+  if (!slow.ok()) {
+    if (slow.status().message() == "malformed JSON") {
+      EXPECT_TRUE(fast.status().message().starts_with("malformed JSON")) << body;
+    } else {
+      EXPECT_EQ(fast.status().message(), slow.status().message()) << body;
+    }
+    return;
+  }
+  EXPECT_EQ(fast->feature_service, slow->feature_service) << body;
+  EXPECT_EQ(fast->features, slow->features) << body;
+  EXPECT_EQ(fast->entities, slow->entities) << body;
+  EXPECT_EQ(fast->requests, slow->requests) << body;
+  EXPECT_EQ(fast->full_feature_names, slow->full_feature_names) << body;
+  EXPECT_EQ(fast->at, slow->at) << body;
+}
 
 TEST(ParseOnlineRequest, FeatureServiceAndColumnMajorEntities) {
   auto r = ParseOnlineRequest(
@@ -140,6 +174,71 @@ TEST(BuildOnlineResponse, NoEntitiesGivesEmptyColumns) {
   EXPECT_TRUE(out["results"][1]["values"].empty());
 }
 
+// The response as a JSON tree of retrieval::ToJson values would print it.
+std::string ReferenceResponse(const retrieval::OnlineRows& rows, const std::string& request_id) {
+  using ojson = nlohmann::ordered_json;
+  ojson out = {{"metadata", {{"feature_names", rows.columns}}}, {"results", ojson::array()}};
+  for (size_t c = 0; c < rows.columns.size(); ++c) {
+    ojson values = ojson::array(), statuses = ojson::array(), times = ojson::array();
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+      values.push_back(retrieval::ToJson(rows.rows[r][c]));
+      statuses.push_back(retrieval::FeatureStatusName(rows.statuses[r][c]));
+      const int64_t ts = rows.event_ts[r][c];
+      times.push_back(core::FormatTimestamp(ts == std::numeric_limits<int64_t>::min() ? 0 : ts));
+    }
+    out["results"].push_back(
+        {{"values", values}, {"statuses", statuses}, {"event_timestamps", times}});
+  }
+  out["request_id"] = request_id;
+  return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+// Random rows (nulls, booleans, integers, doubles with NaN and infinities, unicode and invalid
+// UTF-8 strings, embeddings, string lists; missing rows, repeated and distinct event times):
+// the same bytes as the tree.
+TEST(BuildOnlineResponse, SameBytesAsAJsonTreeOnRandomRows) {
+  std::mt19937 rng(20261207);
+  const std::string texts[] = {"", "paid", "caf\xc3\xa9", "\xe2\x82\xac 5", "q\"t\\n\n",
+                               "\x01\x7f", "\xff\xfe bad", "\xf0\x9f\x98\x80"};
+  auto value = [&]() -> retrieval::OnlineValue {
+    switch (rng() % 9) {
+      case 0: return std::monostate{};
+      case 1: return rng() % 2 == 0;
+      case 2: return static_cast<int64_t>(rng()) - (int64_t{1} << 31);
+      case 3: return std::numeric_limits<int64_t>::min();
+      case 4: {
+        const double special[] = {0.1, -2.5e300, 1e-7, std::nan(""),
+                                  std::numeric_limits<double>::infinity(), -0.0};
+        return special[rng() % 6];
+      }
+      case 5: return texts[rng() % 8];
+      case 6: return std::vector<float>{0.1f, -3.5f, 1e30f, std::nanf("")};
+      case 7: return std::vector<std::string>{texts[rng() % 8], texts[rng() % 8]};
+      default: return std::vector<float>{};
+    }
+  };
+  const int64_t times[] = {0, std::numeric_limits<int64_t>::min(), 1767225600000000,
+                           1767225600123456, -86400000000};
+  for (int i = 0; i < 2'000; ++i) {
+    retrieval::OnlineRows rows;
+    const size_t columns = 1 + rng() % 6, entities = rng() % 4;
+    for (size_t c = 0; c < columns; ++c) rows.columns.push_back(texts[rng() % 8] + "f");
+    rows.key_columns = 1;
+    for (size_t r = 0; r < entities; ++r) {
+      rows.rows.emplace_back();
+      rows.statuses.emplace_back();
+      rows.event_ts.emplace_back();
+      for (size_t c = 0; c < columns; ++c) {
+        rows.rows.back().push_back(value());
+        rows.statuses.back().push_back(static_cast<retrieval::FeatureStatus>(rng() % 3));
+        rows.event_ts.back().push_back(times[rng() % 5]);
+      }
+    }
+    const std::string id = texts[rng() % 8];
+    ASSERT_EQ(BuildOnlineResponse(rows, id), ReferenceResponse(rows, id));
+  }
+}
+
 TEST(ErrorBody, CarriesTheMessageUnchanged) {
   const std::string message = "unknown feature 'x' in view \"v\"\nsecond line";
   EXPECT_EQ(json::parse(ErrorBody(message))["error"], message);
@@ -173,11 +272,116 @@ TEST(ParseRequests, RandomMutationsNeverCrash) {
     if (!online.ok()) {
       EXPECT_FALSE(online.status().message().empty());
     }
+    ExpectSameAsDocument(body);
     auto push = ParsePushRequest(body);
     if (!push.ok()) {
       EXPECT_FALSE(push.status().message().empty());
     }
   }
+}
+
+TEST(ScanOnlineRequest, ReadsTheCommonBodies) {
+  for (const char* body : {
+           R"({"feature_service": "svc50", "entities": {"customer_id": [42]}})",
+           R"({"features":["v:a","w:b"],"entities":{"region":["eu","us"],"id":[1,-20]},)"
+           R"("full_feature_names":false,"request_data":{"x":[true, 0]}})",
+           "\t{ \"feature_service\" : \"s\" ,\r\n \"entities\" : { \"id\" : [ ] } }\n"}) {
+    EXPECT_TRUE(ScanOnlineRequest(body).has_value()) << body;
+    ExpectSameAsDocument(body);
+  }
+  auto scanned = ScanOnlineRequest(R"({"entities": {"b": [1], "a": ["x"]}, "features": []})");
+  ASSERT_TRUE(scanned.has_value());
+  ASSERT_EQ(scanned->entities->size(), 2u);
+  EXPECT_EQ(scanned->entities->front().first, "a");  // by name, as the document orders them
+}
+
+TEST(ScanOnlineRequest, LeavesTheRestToTheDocument) {
+  for (const char* body : {
+           R"({"feature_service": "s", "entities": {"id": [1.5]}})",
+           R"({"feature_service": "s", "entities": {"id": [1e3]}})",
+           R"({"feature_service": "s", "entities": {"id": [-0]}})",
+           R"({"feature_service": "s", "entities": {"id": [007]}})",
+           R"({"feature_service": "s", "entities": {"id": [1234567890123456789]}})",
+           R"({"feature_service": "s", "entities": {"id": [null]}})",
+           R"({"feature_service": "s", "entities": {"id": ["a\"b"]}})",
+           R"({"feature_service": "s", "entities": {"id": ["\u00e9"]}})",
+           "{\"feature_service\": \"s\", \"entities\": {\"id\": [\"caf\xc3\xa9\"]}}",
+           R"({"feature_service": "s", "entities": {"id": [1], "id": [2]}})",
+           R"({"feature_service": "s", "feature_service": "t", "entities": {"id": [1]}})",
+           R"({"feature_service": "s", "entities": {"id": [1]}, "at": 1767225600})",
+           R"({"features": ["v:a"], "entities": {"id": [1]}, "request_data": {"q": [[0.5]]}})",
+           R"({"feature_service": "s", "entities": {"id": [1]}} x)",
+           R"({"feature_service": "s", "entities": {"id": [1]}, "extra": 1})",
+           R"({"feature_service": "s", "entities": {"id": [NaN]}})",
+       }) {
+    EXPECT_FALSE(ScanOnlineRequest(body).has_value()) << body;
+    ExpectSameAsDocument(body);
+  }
+}
+
+// Random bodies of the request's shape (random keys present, repeated or missing; values of
+// every JSON type, numbers of every form, NaN, strings with escapes and unicode, embeddings):
+// ParseOnlineRequest answers as the document parser does.
+TEST(ParseOnlineRequest, RandomBodiesAsTheDocumentParser) {
+  std::mt19937 rng(20261207);
+  auto pick = [&rng](std::initializer_list<const char*> options) {
+    return std::string(options.begin()[rng() % options.size()]);
+  };
+  auto space = [&] { return pick({"", "", " ", "\n  ", "\t"}); };
+  auto scalar = [&] {
+    switch (rng() % 12) {
+      case 0: return std::to_string(static_cast<int64_t>(rng() % 100000) - 500);
+      case 1: return std::to_string(rng());
+      case 2: return pick({"0", "-0", "1.5", "-2.25e3", "1E2", "0.1", "9223372036854775808",
+                           "123456789012345678", "1234567890123456789", "01"});
+      case 3: return pick({"true", "false", "null", "NaN", "nan"});
+      case 4: return pick({"\"\"", "\"a b\"", "\"caf\xc3\xa9\"", "\"\\u00e9\\n\"",
+                           "\"q\\\"t\"", "\"\xe2\x82\xac\"", "\"\xff\""});
+      case 5: return pick({"[0.5, 1, -2]", "[]", "[[1]]", "{}", "[\"x\"]"});
+      default: return "\"k" + std::to_string(rng() % 1000) + "\"";
+    }
+  };
+  auto columns = [&](size_t entities) {
+    std::string out = "{";
+    const size_t n = rng() % 3;
+    for (size_t c = 0; c < n; ++c) {
+      if (c > 0) out += ",";
+      out += space() + pick({"\"id\"", "\"region\"", "\"a\"", "\"id\"", "\"\xc3\xa9\""}) +
+             ":" + space() + "[";
+      const size_t values = rng() % 5 == 0 ? rng() % 4 : entities;
+      for (size_t v = 0; v < values; ++v) out += (v > 0 ? "," : "") + space() + scalar();
+      out += "]";
+    }
+    return out + "}";
+  };
+  int scanned = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const size_t entities = 1 + rng() % 3;
+    std::vector<std::string> fields;
+    if (rng() % 4 != 0) {
+      fields.push_back("\"feature_service\":" + space() +
+                       pick({"\"svc\"", "\"\"", "3", "null", "\"s\\u0041\""}));
+    }
+    if (rng() % 3 == 0) {
+      fields.push_back("\"features\":" + pick({"[\"v:a\", \"w:b\"]", "[]", "[\"v:a\", 2]",
+                                              "\"v:a\"", "[\"v:\xc3\xa9\"]"}));
+    }
+    if (rng() % 8 != 0) fields.push_back("\"entities\":" + space() + columns(entities));
+    if (rng() % 3 == 0) fields.push_back("\"request_data\":" + columns(entities));
+    if (rng() % 4 == 0) {
+      fields.push_back("\"full_feature_names\":" + pick({"true", "false", "1", "\"true\""}));
+    }
+    if (rng() % 10 == 0) fields.push_back("\"at\":" + pick({"1767225600", "\"2026-01-01\"", "x"}));
+    if (rng() % 10 == 0) fields.push_back(pick({"\"entity_rows\":[]", "\"entities\":{}"}));
+    std::shuffle(fields.begin(), fields.end(), rng);
+    std::string body = space() + "{";
+    for (size_t f = 0; f < fields.size(); ++f) body += (f > 0 ? "," : "") + space() + fields[f];
+    body += space() + "}" + (rng() % 20 == 0 ? pick({",", "}", " x", "\n"}) : "");
+    scanned += ScanOnlineRequest(body).has_value();
+    ExpectSameAsDocument(body);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(scanned, 1000);  // the scanner's path is exercised, not only the fallback
 }
 
 }  // namespace

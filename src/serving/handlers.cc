@@ -257,14 +257,21 @@ Result<std::shared_ptr<const Handlers::Resolved>> Handlers::Resolve(
       hashes.emplace_back(key, it->second);
     }
   };
-  if (!service.empty()) add_hash("feature_service/" + service);
-  std::vector<std::string> names;
+  if (!service.empty()) {
+    add_hash("feature_service/" + service);
+    resolved->service_latency = metrics_->ServiceLatency(service);
+    if (const auto* applied = definitions.applied.FindService(service)) {
+      resolved->log_sample_rate = applied->log_sample_rate;
+    }
+  }
+  std::vector<std::string> names, views;
   for (const auto& ref : resolved->refs) {
-    resolved->views.push_back(ref.view);
+    views.push_back(ref.view);
     names.push_back(ref.ToString());
     add_hash("feature_view/" + ref.view);
     add_hash("on_demand_feature_view/" + ref.view);
   }
+  resolved->view_counters = metrics_->FindViews(views);
   resolved->log_header = MakeFeatureLogHeader(service, std::move(names), std::move(hashes));
   std::shared_ptr<const Resolved> shared = std::move(resolved);
   std::lock_guard<std::mutex> lock(definitions.resolved_mu);
@@ -314,19 +321,12 @@ std::optional<EndpointError> Handlers::GetOnlineFeatures(OnlineRequest request,
   const std::string request_id = NextRequestId();
   encode(*rows, request_id);
 
-  metrics_->CountLookup(*rows, served.views);
-  if (!request.feature_service.empty()) {
-    metrics_->ObserveService(request.feature_service,
-                             std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - start).count());
+  metrics_->CountLookup(*rows, served.view_counters);
+  if (served.service_latency != nullptr) {
+    served.service_latency->Observe(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now() - start).count());
   }
-  double sample_rate = 1.0;
-  if (log_ != nullptr && !request.feature_service.empty()) {
-    if (const auto* service = definitions->applied.FindService(request.feature_service)) {
-      sample_rate = service->log_sample_rate;
-    }
-  }
-  if (log_ != nullptr && log_->Sampled(request_id, sample_rate)) {
+  if (log_ != nullptr && log_->Sampled(request_id, served.log_sample_rate)) {
     FeatureLogRecord record;
     record.request_id = request_id;
     record.served_at_us = served_at;

@@ -1,5 +1,6 @@
 #include "featherstone/serving/http_server.h"
 
+#include <array>
 #include <csignal>
 #include <mutex>
 #include <optional>
@@ -14,9 +15,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "http_head.h"
 
 namespace fst::serving {
 
@@ -24,6 +28,11 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+
+// A connection's executor: its own strand, as a concrete type rather than the type-erased
+// any_io_executor of beast::tcp_stream, which every handler of a request would wrap and copy.
+using ConnectionExecutor = net::strand<net::io_context::executor_type>;
+using ConnectionSocket = net::basic_stream_socket<tcp, ConnectionExecutor>;
 
 class Session;
 
@@ -60,7 +69,7 @@ struct HttpServer::Impl {
 // connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
+  Session(ConnectionSocket&& socket, HttpServer::Impl& server)
       : stream_(std::move(socket)), server_(server) {}
   ~Session() { server_.Unregister(this); }
 
@@ -102,10 +111,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return;  // timeout, reset or shutdown: drop the connection
     auto& req = parser_->get();
+    auto view = [](beast::string_view text) { return std::string_view(text.data(), text.size()); };
     HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    request.authorization = std::string(req[http::field::authorization]);
+    request.method = view(req.method_string());
+    request.target = view(req.target());
+    request.authorization = view(req[http::field::authorization]);
     request.body = std::move(req.body());
     HttpResponse response = server_.handlers.Handle(request);
     Write(std::move(response), req.keep_alive() && !server_.stopping, req.version());
@@ -117,23 +127,23 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(std::move(response), keep_alive, version);
   }
 
+  // The head is written as text (http_head.h) into a buffer the connection keeps, and sent
+  // with the body in one gathered write.
   void Write(HttpResponse response, bool keep_alive, unsigned version) {
-    res_ = {};
-    res_.version(version);
-    res_.result(static_cast<unsigned>(response.status));
-    res_.set(http::field::server, "featherstone");
-    res_.set(http::field::content_type, response.content_type);
-    res_.body() = std::move(response.body);
-    res_.keep_alive(keep_alive);
-    res_.prepare_payload();
+    head_.clear();
+    AppendResponseHead(response.status, version, keep_alive, response.content_type,
+                       response.body.size(), &head_);
+    body_ = std::move(response.body);
+    keep_alive_ = keep_alive;
     stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
-    http::async_write(stream_, res_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
     if (ec) return;
-    if (!res_.keep_alive()) return Close();
+    if (!keep_alive_) return Close();
     Read();
   }
 
@@ -142,11 +152,13 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
+  beast::basic_stream<tcp, ConnectionExecutor> stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> res_;
+  std::string head_;  // the response being written: head and body
+  std::string body_;
+  bool keep_alive_ = false;
   bool reading_ = false;
 };
 
@@ -164,7 +176,8 @@ void HttpServer::Impl::Unregister(Session* session) {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
+                                                      ConnectionSocket socket) {
     if (stopping || !acceptor.is_open()) return;
     if (!ec) std::make_shared<Session>(std::move(socket), *this)->Start();
     Accept();

@@ -107,17 +107,27 @@ void Metrics::CountGrpcRequest(Endpoint endpoint, int code, int64_t micros) {
   grpc_latency_[e].Observe(micros);
 }
 
-void Metrics::ObserveService(const std::string& service, int64_t micros) {
+LatencyHistogram* Metrics::ServiceLatency(const std::string& service) {
   auto it = services_.find(service);
-  if (it != services_.end()) it->second->Observe(micros);
+  return it == services_.end() ? nullptr : it->second.get();
+}
+
+std::vector<Metrics::ViewCounters*> Metrics::FindViews(const std::vector<std::string>& views) {
+  std::vector<ViewCounters*> out;
+  out.reserve(views.size());
+  for (const auto& view : views) {
+    auto it = views_.find(view);
+    out.push_back(it == views_.end() ? nullptr : it->second.get());
+  }
+  return out;
 }
 
 void Metrics::CountLookup(const retrieval::OnlineRows& rows,
-                          const std::vector<std::string>& views) {
+                          const std::vector<ViewCounters*>& views) {
   rows_served_.fetch_add(rows.rows.size(), kRelaxed);
   for (size_t f = 0; f < views.size(); ++f) {
-    auto it = views_.find(views[f]);
-    if (it == views_.end()) continue;
+    ViewCounters* counters = views[f];
+    if (counters == nullptr) continue;
     const size_t c = rows.key_columns + f;
     uint64_t not_found = 0, outside = 0;
     for (const auto& statuses : rows.statuses) {
@@ -125,8 +135,8 @@ void Metrics::CountLookup(const retrieval::OnlineRows& rows,
       not_found += statuses[c] == retrieval::FeatureStatus::kNotFound;
       outside += statuses[c] == retrieval::FeatureStatus::kOutsideMaxAge;
     }
-    if (not_found > 0) it->second->not_found.fetch_add(not_found, kRelaxed);
-    if (outside > 0) it->second->outside_max_age.fetch_add(outside, kRelaxed);
+    if (not_found > 0) counters->not_found.fetch_add(not_found, kRelaxed);
+    if (outside > 0) counters->outside_max_age.fetch_add(outside, kRelaxed);
   }
 }
 

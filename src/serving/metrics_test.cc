@@ -39,8 +39,8 @@ TEST(Metrics, RequestsByEndpointAndCode) {
   m.CountRequest(Endpoint::kGetOnlineFeatures, 400, 30);
   m.CountRequest(Endpoint::kPush, 422, 5000);
   m.CountRequest(Endpoint::kOther, 418, 1);
-  m.ObserveService("churn_model", 25);
-  m.ObserveService("not_a_service", 25);
+  m.ServiceLatency("churn_model")->Observe(25);
+  EXPECT_EQ(m.ServiceLatency("not_a_service"), nullptr);
   const std::string out = m.Format({});
   const std::string lookups = "fst_http_requests_total{endpoint=\"/get-online-features\",";
   EXPECT_TRUE(Has(out, lookups + "code=\"200\"} 2")) << out;
@@ -81,7 +81,10 @@ TEST(Metrics, LookupStatusesPerViewAndLogCounters) {
   rows.statuses = {{S::kPresent, S::kNotFound, S::kNotFound, S::kPresent},
                    {S::kPresent, S::kOutsideMaxAge, S::kPresent, S::kNotFound}};
   rows.rows.resize(2);
-  m.CountLookup(rows, {"customer_features", "customer_features", "transaction_features"});
+  const auto views = m.FindViews({"customer_features", "customer_features", "not_a_view"});
+  EXPECT_EQ(views[2], nullptr);
+  m.CountLookup(rows, m.FindViews({"customer_features", "customer_features",
+                                   "transaction_features"}));
   m.CountPush(10, 2);
   FeatureLogCounters log;
   log.queued = 3;

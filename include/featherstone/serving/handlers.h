@@ -28,10 +28,11 @@ namespace fst::serving {
 
 struct OnlineRequest;  // feast_json.h
 
+// The views point into the transport's request, valid while Handle runs.
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // "/get-online-features" (a query string is ignored)
-  std::string authorization;
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // "/get-online-features" (a query string is ignored)
+  std::string_view authorization;
   std::string body;
 };
 
@@ -114,11 +115,14 @@ class Handlers {
   // with a breaker, and the age of each online view's materialization watermark.
   std::string StoreGauges();
   std::string NextRequestId();
-  // A feature list or service as served: its refs, the view of each (for metrics) and the
-  // feature log's header of its responses.
+  // A feature list or service as served: its refs, the metrics' counters of each one's view
+  // and the service's latency histogram (null: not counted), the service's log sample rate
+  // and the feature log's header of its responses.
   struct Resolved {
     std::vector<definitions::FeatureRef> refs;
-    std::vector<std::string> views;
+    std::vector<Metrics::ViewCounters*> view_counters;
+    LatencyHistogram* service_latency = nullptr;
+    double log_sample_rate = 1.0;
     std::shared_ptr<const FeatureLogHeader> log_header;
   };
   // What the handlers derive from the applied definitions, replaced whole when they change;

@@ -58,6 +58,11 @@ struct FeatureLogCounters {
 
 class Metrics {
  public:
+  // The NOT_FOUND and OUTSIDE_MAX_AGE counts of one view.
+  struct ViewCounters {
+    std::atomic<uint64_t> not_found{0};
+    std::atomic<uint64_t> outside_max_age{0};
+  };
   // `views`: feature views and on-demand views; `services`: feature services; `tokens`: the
   // names of the serving tokens (auth.h).
   Metrics(const std::vector<std::string>& views, const std::vector<std::string>& services,
@@ -67,11 +72,15 @@ class Metrics {
   void CountRequest(Endpoint endpoint, int status, int64_t micros);
   // One answered gRPC call: its method, status code (0..16) and time from read to response.
   void CountGrpcRequest(Endpoint endpoint, int code, int64_t micros);
-  // A lookup by feature service (names not given at construction are ignored).
-  void ObserveService(const std::string& service, int64_t micros);
+  // The latency histogram of lookups by `service`; nullptr for a name not given at
+  // construction. Looked up once per service: a lookup observes its time there.
+  LatencyHistogram* ServiceLatency(const std::string& service);
+  // The counters of each of `views` (nullptr for a name not given at construction), for
+  // CountLookup; looked up once per feature list.
+  std::vector<ViewCounters*> FindViews(const std::vector<std::string>& views);
   // Entity rows answered, and per view the features that were NOT_FOUND or OUTSIDE_MAX_AGE.
-  // `views[i]` is the view of feature column key_columns + i of `rows`.
-  void CountLookup(const retrieval::OnlineRows& rows, const std::vector<std::string>& views);
+  // `views[i]` counts feature column key_columns + i of `rows` (FindViews; null: not counted).
+  void CountLookup(const retrieval::OnlineRows& rows, const std::vector<ViewCounters*>& views);
   void CountPush(int64_t rows_written, int64_t rows_quarantined);
   // A request by the token named `token` that its scopes allowed or not (names not given at
   // construction are ignored).
@@ -82,10 +91,6 @@ class Metrics {
 
  private:
   static constexpr std::array<int, 10> kCodes = {200, 400, 401, 403, 404, 405, 413, 422, 500, 503};
-  struct ViewCounters {
-    std::atomic<uint64_t> not_found{0};
-    std::atomic<uint64_t> outside_max_age{0};
-  };
   // [endpoint][code index]; the last index counts other codes.
   std::array<std::array<std::atomic<uint64_t>, kCodes.size() + 1>, kEndpointCount> requests_{};
   std::array<LatencyHistogram, kEndpointCount> latency_;
