@@ -16,4 +16,13 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const std::string& spec,
                          "' is not supported; expected 'rocksdb' or 'redis://host:port'");
 }
 
+Status OnlineStore::ReadEach(const std::string& view, const std::vector<std::string>& keys,
+                             const RowVisitor& visit) {
+  FST_ASSIGN_OR_RAISE(auto rows, Read(view, keys));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    FST_RETURN_NOT_OK(rows[i] ? visit(i, std::string_view(*rows[i])) : visit(i, std::nullopt));
+  }
+  return Status::OK();
+}
+
 }  // namespace fst::online

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include <signal.h>
@@ -16,6 +17,7 @@
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include "featherstone/online/key_codec.h"
 #include "featherstone/online/row_codec.h"
@@ -93,6 +95,116 @@ TEST(RowCodec, RoundTripsEveryTypeAndNulls) {
   std::string_view truncated(rows.data(), 20);
   auto again = RowDecoder::Make(types);
   EXPECT_FALSE(again->Append(&truncated).ok());
+}
+
+// AppendRows (builders reserved first) decodes what Append row by row does, on random rows of
+// every type with nulls, empty strings and lists; a count the bytes cannot hold is an error.
+TEST(RowCodec, AppendRowsEqualsAppendRowByRow) {
+  using core::ValueType;
+  const std::vector<ValueType> types = {ValueType::kBool,     ValueType::kInt32,
+                                        ValueType::kInt64,    ValueType::kFloat32,
+                                        ValueType::kFloat64,  ValueType::kString,
+                                        ValueType::kBytes,    ValueType::kTimestamp,
+                                        ValueType::kDate,     ValueType::kListFloat32,
+                                        ValueType::kListString};
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 50; ++trial) {
+    const int64_t n = static_cast<int64_t>(rng() % 40);
+    std::vector<std::shared_ptr<arrow::Array>> columns;
+    for (ValueType type : types) {
+      std::unique_ptr<arrow::ArrayBuilder> builder;
+      ASSERT_TRUE(arrow::MakeBuilder(arrow::default_memory_pool(), core::ToArrowType(type),
+                                     &builder)
+                      .ok());
+      for (int64_t i = 0; i < n; ++i) {
+        const uint64_t r = rng();
+        if (r % 5 == 0) {
+          ASSERT_TRUE(builder->AppendNull().ok());
+          continue;
+        }
+        const std::string text(r % 7, static_cast<char>('a' + r % 26));
+        const auto v = static_cast<int32_t>(r >> 40);
+        arrow::Status appended;
+        switch (type) {
+          case ValueType::kBool:
+            appended = static_cast<arrow::BooleanBuilder*>(builder.get())->Append(r % 3 == 0);
+            break;
+          case ValueType::kInt32:
+            appended = static_cast<arrow::Int32Builder*>(builder.get())->Append(-v);
+            break;
+          case ValueType::kInt64:
+          case ValueType::kTimestamp:
+            appended = static_cast<arrow::NumericBuilder<arrow::Int64Type>*>(builder.get())
+                           ->Append(int64_t{v} << 20);
+            break;
+          case ValueType::kDate:
+            appended = static_cast<arrow::Date32Builder*>(builder.get())->Append(v);
+            break;
+          case ValueType::kFloat32:
+            appended = static_cast<arrow::FloatBuilder*>(builder.get())->Append(v * 0.25f);
+            break;
+          case ValueType::kFloat64:
+            appended = static_cast<arrow::DoubleBuilder*>(builder.get())->Append(v * -0.125);
+            break;
+          case ValueType::kString:
+          case ValueType::kBytes:
+            appended = static_cast<arrow::BinaryBuilder*>(builder.get())->Append(text);
+            break;
+          case ValueType::kListFloat32: {
+            auto* list = static_cast<arrow::ListBuilder*>(builder.get());
+            appended = list->Append();
+            for (uint64_t k = 0; k < r % 4; ++k) {
+              ASSERT_TRUE(static_cast<arrow::FloatBuilder*>(list->value_builder())
+                              ->Append(static_cast<float>(k) * 0.5f)
+                              .ok());
+            }
+            break;
+          }
+          case ValueType::kListString: {
+            auto* list = static_cast<arrow::ListBuilder*>(builder.get());
+            appended = list->Append();
+            for (uint64_t k = 0; k < r % 4; ++k) {
+              ASSERT_TRUE(
+                  static_cast<arrow::StringBuilder*>(list->value_builder())->Append(text).ok());
+            }
+            break;
+          }
+        }
+        ASSERT_TRUE(appended.ok()) << appended.ToString();
+      }
+      std::shared_ptr<arrow::Array> column;
+      ASSERT_TRUE(builder->Finish(&column).ok());
+      columns.push_back(column);
+    }
+    std::vector<RowStamp> stamps;
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < n; ++i) {
+      stamps.push_back(RowStamp{static_cast<int64_t>(rng() % 1000), 0, i});
+      rows.push_back(i);
+    }
+    std::string encoded;
+    EncodeRows(stamps, columns, types, rows, &encoded);
+    std::string_view bulk_in = encoded;
+    std::string_view one_in = encoded;
+    const uint64_t count = *DecodeRowCount(&bulk_in);
+    ASSERT_EQ(*DecodeRowCount(&one_in), count);
+    auto bulk = RowDecoder::Make(types);
+    auto one = RowDecoder::Make(types);
+    ASSERT_TRUE(bulk->AppendRows(&bulk_in, count).ok());
+    for (uint64_t k = 0; k < count; ++k) ASSERT_TRUE(one->Append(&one_in).ok());
+    EXPECT_TRUE(bulk_in.empty());
+    std::vector<int64_t> bulk_ts, one_ts;
+    auto bulk_columns = bulk->Finish(&bulk_ts);
+    auto one_columns = one->Finish(&one_ts);
+    ASSERT_TRUE(bulk_columns.ok() && one_columns.ok());
+    EXPECT_EQ(bulk_ts, one_ts);
+    for (size_t c = 0; c < types.size(); ++c) {
+      EXPECT_TRUE((*bulk_columns)[c]->Equals(*columns[c])) << "trial " << trial << ", " << c;
+      EXPECT_TRUE((*one_columns)[c]->Equals(*columns[c])) << "trial " << trial << ", " << c;
+    }
+    std::string_view short_in = std::string_view(encoded).substr(encoded.size() / 2);
+    EXPECT_FALSE(RowDecoder::Make(types)->AppendRows(&short_in, count + 1).ok()) << trial;
+  }
 }
 
 TEST(RowCodec, DecodeRowRoundTripsValuesListsAndNulls) {
@@ -325,6 +437,78 @@ TEST_P(OnlineStoreConformance, ManyRowsLaterWritesWinAndEmptyCalls) {
   EXPECT_TRUE(store->Write("big", {}, {}).ok());
   ASSERT_TRUE(store->DropView("big").ok());
   EXPECT_FALSE((*store->Read("big", {"k1"}))[0].has_value());
+}
+
+// ReadEach visits what Read returns, in key order, and stops at the visitor's first error.
+TEST_P(OnlineStoreConformance, ReadEachVisitsWhatReadReturns) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  std::vector<std::string> keys, values;
+  for (int i = 0; i < 300; ++i) {
+    keys.push_back("k" + std::to_string(i));
+    values.push_back(std::string(static_cast<size_t>(i % 50), 'x') + std::to_string(i));
+  }
+  ASSERT_TRUE(store->Write("v", keys, values).ok());
+  std::vector<std::string> wanted = {"missing"};
+  for (int i = 299; i >= 0; i -= 7) wanted.push_back(keys[static_cast<size_t>(i)]);
+  wanted.push_back("k3");
+  wanted.push_back("k3");
+  auto read = store->Read("v", wanted);
+  ASSERT_TRUE(read.ok());
+  std::vector<std::optional<std::string>> visited;
+  ASSERT_TRUE(store
+                  ->ReadEach("v", wanted,
+                             [&](size_t i, std::optional<std::string_view> row) {
+                               EXPECT_EQ(i, visited.size());
+                               visited.emplace_back(row ? std::optional<std::string>(*row)
+                                                        : std::nullopt);
+                               return Status::OK();
+                             })
+                  .ok());
+  EXPECT_EQ(visited, *read);
+  EXPECT_FALSE(visited[0].has_value());
+  EXPECT_EQ(visited[1], values[299]);
+  size_t calls = 0;
+  const Status stopped = store->ReadEach("v", wanted, [&](size_t i, auto) {
+    ++calls;
+    return i == 2 ? Status::Invalid("stop") : Status::OK();
+  });
+  EXPECT_TRUE(stopped.IsInvalid());
+  EXPECT_EQ(calls, 3u);
+  EXPECT_TRUE(
+      store->ReadEach("v", {}, [](size_t, auto) { return Status::Invalid("none"); }).ok());
+}
+
+// Stores written before files were uncompressed (Snappy blocks) open and read, beside rows
+// written now.
+TEST(RocksDbStore, ReadsFilesWrittenCompressed) {
+  const std::string dir = TestDir("rocksdb_compressed");
+  std::filesystem::remove_all(dir);
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.compression = rocksdb::kSnappyCompression;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), std::string("v\0k", 3) + std::to_string(i),
+                          std::string(100, 'a') + std::to_string(i))
+                      .ok());
+    }
+    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions()).ok());
+  }
+  auto store = OnlineStore::Open("rocksdb:" + dir, "");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Write("v", {"k1", "new"}, {"one", "fresh"}).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  auto got = (*store)->Read("v", {"k0", "k1", "k999", "new", "k1000"});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ((*got)[0], std::string(100, 'a') + "0");
+  EXPECT_EQ((*got)[1], "one");
+  EXPECT_EQ((*got)[2], std::string(100, 'a') + "999");
+  EXPECT_EQ((*got)[3], "fresh");
+  EXPECT_FALSE((*got)[4].has_value());
 }
 
 // One entity's rows of every view share a slot, so a request's reads of one entity go to one

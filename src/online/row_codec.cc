@@ -319,6 +319,22 @@ Status RowDecoder::Append(std::string_view* in) {
   return Status::OK();
 }
 
+Status RowDecoder::AppendRows(std::string_view* in, uint64_t count) {
+  // Each row takes more than one byte, so the bytes left bound both the rows and their strings.
+  if (count > in->size()) return Status::Invalid("online row is truncated or corrupt");
+  const auto rows = static_cast<int64_t>(count);
+  event_ts_.reserve(event_ts_.size() + count);
+  for (size_t c = 0; c < types_.size(); ++c) {
+    FST_RETURN_NOT_OK(builders_[c]->Reserve(rows));
+    if (types_[c] == core::ValueType::kString || types_[c] == core::ValueType::kBytes) {
+      auto* binary = static_cast<arrow::BinaryBuilder*>(builders_[c].get());
+      FST_RETURN_NOT_OK(binary->ReserveData(static_cast<int64_t>(in->size())));
+    }
+  }
+  for (uint64_t k = 0; k < count; ++k) FST_RETURN_NOT_OK(Append(in));
+  return Status::OK();
+}
+
 Status RowDecoder::AppendNull() {
   event_ts_.push_back(0);
   for (auto& builder : builders_) FST_RETURN_NOT_OK(builder->AppendNull());

@@ -114,7 +114,7 @@ class EntityComputer {
 
   // The requested features (in request order) from the entity's stored row (nullopt: none),
   // with their statuses and the row's event time (0 when none).
-  Status Compute(const std::optional<std::string>& row, std::vector<OnlineValue>* out,
+  Status Compute(std::optional<std::string_view> row, std::vector<OnlineValue>* out,
                  std::vector<FeatureStatus>* statuses, int64_t* event_ts) {
     const ViewPlan& stored = plan_.stored;
     const ViewPlan& requested = plan_.requested;
@@ -168,7 +168,7 @@ class EntityComputer {
     uint64_t count = 0;
     if (has_row) {
       FST_ASSIGN_OR_RAISE(count, online::DecodeRowCount(in));
-      for (uint64_t k = 0; k < count; ++k) FST_RETURN_NOT_OK(events_.Append(in));
+      FST_RETURN_NOT_OK(events_.AppendRows(in, count));
     }
     FST_ASSIGN_OR_RAISE(event_columns_, events_.Finish(&event_ts_));
     const transform::Events events{event_ts_.data(), static_cast<int64_t>(count), event_columns_};
@@ -317,17 +317,18 @@ Result<OnlineRows> ReadStoredRows(repo::RepoContext& repo,
       feature_columns.push_back(column(full_feature_names ? view_name + "__" + feature : feature,
                                        plan->requested.output_types[f]));
     }
-    FST_ASSIGN_OR_RAISE(auto rows, store->Read(view_name, encoded));
     FST_ASSIGN_OR_RAISE(auto computer, EntityComputer::Make(*plan, at));
     int64_t event_ts = 0;
-    for (size_t e = 0; e < entities.size(); ++e) {
-      FST_RETURN_NOT_OK(computer.Compute(rows[e], &values, &statuses, &event_ts));
-      for (size_t f = 0; f < values.size(); ++f) {
-        out.rows[e][feature_columns[f]] = std::move(values[f]);
-        out.statuses[e][feature_columns[f]] = statuses[f];
-        out.event_ts[e][feature_columns[f]] = event_ts;
-      }
-    }
+    FST_RETURN_NOT_OK(store->ReadEach(
+        view_name, encoded, [&](size_t e, std::optional<std::string_view> row) {
+          FST_RETURN_NOT_OK(computer.Compute(row, &values, &statuses, &event_ts));
+          for (size_t f = 0; f < values.size(); ++f) {
+            out.rows[e][feature_columns[f]] = std::move(values[f]);
+            out.statuses[e][feature_columns[f]] = statuses[f];
+            out.event_ts[e][feature_columns[f]] = event_ts;
+          }
+          return Status::OK();
+        }));
   }
   FST_RETURN_NOT_OK(CheckEntityKeys(entities, all_keys));
   return out;

@@ -2,9 +2,11 @@
 // Cluster) sit behind this one interface; see docs/impl.md "Online encoding".
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "featherstone/core/status.h"
@@ -50,6 +52,13 @@ class OnlineStore {
   // The encoded rows for `keys` of `view`; nullopt where absent. Thread-safe.
   virtual Result<std::vector<std::optional<std::string>>> Read(
       const std::string& view, const std::vector<std::string>& keys) = 0;
+
+  // Read without copying the rows: calls `visit(i, row)` for i = 0, 1, ... with the encoded row
+  // of keys[i] (nullopt where absent), valid during the call only; stops at the first error
+  // `visit` returns, and returns it. Thread-safe. By default, Read and then the visits.
+  using RowVisitor = std::function<Status(size_t i, std::optional<std::string_view> row)>;
+  virtual Status ReadEach(const std::string& view, const std::vector<std::string>& keys,
+                          const RowVisitor& visit);
 
   // Makes written rows durable in the store's files, so the next open need not replay a log
   // (Redis Cluster: nothing to do, writes are acknowledged once replicated).

@@ -54,6 +54,10 @@ class RowDecoder {
   // Decodes the row at the front of `in` (advancing it) and appends its event time and values.
   // Errors: Invalid when the bytes are truncated or of an unknown format.
   Status Append(std::string_view* in);
+  // Decodes `count` rows at the front of `in` (advancing it) as Append does, the builders
+  // reserved for them first (one allocation per buffer rather than one per doubling).
+  // Errors: Invalid when the bytes are truncated or of an unknown format.
+  Status AppendRows(std::string_view* in, uint64_t count);
   // Appends a row of nulls (event time 0).
   Status AppendNull();
   // The columns and event times appended so far; resets the decoder.
