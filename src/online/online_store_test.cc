@@ -498,7 +498,7 @@ TEST(RocksDbStore, ReadsFilesWrittenCompressed) {
     }
     ASSERT_TRUE(db->Flush(rocksdb::FlushOptions()).ok());
   }
-  auto store = OnlineStore::Open("rocksdb:" + dir, "");
+  auto store = OnlineStore::Open("rocksdb:" + dir, "", "shop");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   ASSERT_TRUE((*store)->Write("v", {"k1", "new"}, {"one", "fresh"}).ok());
   ASSERT_TRUE((*store)->Flush().ok());
