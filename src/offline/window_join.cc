@@ -293,11 +293,23 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
   const size_t nk = spec.key_columns.size();
   for (size_t c = 0; c < spec.types.size(); ++c) types[nk + 3 + c] = spec.types[c];
 
-  std::vector<SortedRun> runs;
+  // The files that can hold events of [min_ts, max_ts], read on up to `threads` threads (each
+  // thread every threads-th file, in listing order).
+  std::vector<const PartRef*> wanted;
   for (const auto& file : files) {
-    if (file.max_ts < min_ts || file.min_ts > max_ts) continue;
-    FST_ASSIGN_OR_RAISE(auto run, LoadRun(file, spec, names, types, min_ts, max_ts, threads));
-    if (run.length > 0) runs.push_back(std::move(run));
+    if (file.max_ts >= min_ts && file.min_ts <= max_ts) wanted.push_back(&file);
+  }
+  std::vector<Result<SortedRun>> loaded(wanted.size(), Status::Invalid("part file not read"));
+  const size_t readers = std::min(wanted.size(), static_cast<size_t>(std::max(threads, 1)));
+  OnThreads(readers, [&](size_t reader) {
+    for (size_t f = reader; f < wanted.size(); f += readers) {
+      loaded[f] = LoadRun(*wanted[f], spec, names, types, min_ts, max_ts, threads);
+    }
+  });
+  std::vector<SortedRun> runs;
+  for (auto& run : loaded) {
+    FST_RETURN_NOT_OK(run.status());
+    if (run->length > 0) runs.push_back(std::move(*run));
   }
   KeyedEvents events;
   if (runs.empty()) {
