@@ -3,8 +3,10 @@
 // inputs, several files, files sorted for other keys, int and string and two-column keys).
 #include "featherstone/offline/historical_join.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include <arrow/api.h>
@@ -137,6 +139,7 @@ std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir, bool in_m
     arrow::TimestampBuilder ts(ts_type, arrow::default_memory_pool());
     arrow::TimestampBuilder created(ts_type, arrow::default_memory_pool());
     arrow::Int64Builder seq, value;
+    arrow::StringBuilder label;  // "v<row>" where value is <row>: a variable-width column
     for (size_t r : c.files[f]) {
       const auto& row = c.rows[r];
       keys.push_back(row.key);
@@ -149,8 +152,10 @@ std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir, bool in_m
       EXPECT_TRUE(seq.Append(row.seq).ok());
       if (c.value_null[r]) {
         EXPECT_TRUE(value.AppendNull().ok());
+        EXPECT_TRUE(label.AppendNull().ok());
       } else {
         EXPECT_TRUE(value.Append(static_cast<int64_t>(r)).ok());
+        EXPECT_TRUE(label.Append("v" + std::to_string(r)).ok());
       }
     }
     std::vector<std::shared_ptr<arrow::Field>> fields;
@@ -169,6 +174,8 @@ std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir, bool in_m
     arrays.push_back(*seq.Finish());
     fields.push_back(arrow::field("value", arrow::int64()));
     arrays.push_back(*value.Finish());
+    fields.push_back(arrow::field("label", arrow::utf8()));
+    arrays.push_back(*label.Finish());
     auto table = arrow::Table::Make(arrow::schema(fields), arrays);
     PartLayout layout;
     layout.sort_keys = c.file_sorted_for_other_keys[f] ? std::vector<std::string>{} : names;
@@ -232,8 +239,9 @@ TEST(PitJoinFiles, MatchesReferenceOnRandomCases) {
   }
 }
 
-// Window joins over the same random part files: count of rows, count/sum/last of a nullable
-// column over random windows, against a scan of all rows.
+// Window joins over the same random part files: count of rows, count/sum/last/min/max/avg of
+// a nullable column (sharing one window) and last of a string column over random windows, with
+// one and two threads, against a scan of all rows.
 TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
   const std::string dir = TestDir("window_random");
   std::mt19937_64 rng(99);
@@ -258,12 +266,16 @@ TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
     spec.key_columns = KeyNames(c.kind);
     spec.ts_column = "event_ts";
     spec.created_column = c.with_created ? "created_ts" : "";
-    spec.columns = {"value"};
-    spec.types = {arrow::int64()};
+    spec.columns = {"value", "label"};
+    spec.types = {arrow::int64(), arrow::utf8()};
     spec.requests = {{transform::AggFunction::kCount, window, -1},
                      {transform::AggFunction::kCount, window, 0},
                      {transform::AggFunction::kSum, window, 0},
-                     {transform::AggFunction::kLast, window, 0}};
+                     {transform::AggFunction::kLast, window, 0},
+                     {transform::AggFunction::kMin, window, 0},
+                     {transform::AggFunction::kMax, window, 0},
+                     {transform::AggFunction::kAvg, window, 0},
+                     {transform::AggFunction::kLast, window, 1}};
     auto result = WindowJoinFiles(files, entity_keys, ts, spec, 1 + n % 2);
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     std::vector<ReferenceRow> rows = c.rows;
@@ -273,6 +285,7 @@ TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
     for (size_t i = 0; i < c.entities.size(); ++i) {
       const auto& e = c.entities[i];
       int64_t count_rows = 0, count = 0, sum = 0, last = -1;
+      int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
       for (size_t r = 0; r < rows.size(); ++r) {
         if (e.key_null || rows[r].key != e.key) continue;
         if (rows[r].ts <= e.ts - window || rows[r].ts > e.ts) continue;
@@ -280,6 +293,8 @@ TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
         if (c.value_null[r]) continue;
         ++count;
         sum += static_cast<int64_t>(r);
+        min = std::min(min, static_cast<int64_t>(r));
+        max = std::max(max, static_cast<int64_t>(r));
         const auto order = [&](size_t x) {
           return RowOrder{rows[x].ts, rows[x].created, rows[x].seq};
         };
@@ -289,6 +304,10 @@ TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
       const auto& got_count = static_cast<const arrow::Int64Array&>(*(*result)[1]);
       const auto& got_sum = static_cast<const arrow::Int64Array&>(*(*result)[2]);
       const auto& got_last = static_cast<const arrow::Int64Array&>(*(*result)[3]);
+      const auto& got_min = static_cast<const arrow::Int64Array&>(*(*result)[4]);
+      const auto& got_max = static_cast<const arrow::Int64Array&>(*(*result)[5]);
+      const auto& got_avg = static_cast<const arrow::DoubleArray&>(*(*result)[6]);
+      const auto& got_label = static_cast<const arrow::StringArray&>(*(*result)[7]);
       const auto at = static_cast<int64_t>(i);
       ASSERT_EQ(got_rows.Value(at), count_rows) << "case " << n << " entity " << i;
       ASSERT_EQ(got_count.Value(at), count) << "case " << n << " entity " << i;
@@ -296,8 +315,17 @@ TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
       if (count > 0) {
         ASSERT_EQ(got_sum.Value(at), sum) << "case " << n << " entity " << i;
         ASSERT_EQ(got_last.Value(at), last) << "case " << n << " entity " << i;
+        ASSERT_EQ(got_min.Value(at), min) << "case " << n << " entity " << i;
+        ASSERT_EQ(got_max.Value(at), max) << "case " << n << " entity " << i;
+        ASSERT_DOUBLE_EQ(got_avg.Value(at), static_cast<double>(sum) / static_cast<double>(count))
+            << "case " << n << " entity " << i;
+        ASSERT_EQ(got_label.GetString(at), "v" + std::to_string(last))
+            << "case " << n << " entity " << i;
       } else {
         ASSERT_TRUE(got_last.IsNull(at)) << "case " << n << " entity " << i;
+        ASSERT_TRUE(got_min.IsNull(at) && got_max.IsNull(at) && got_avg.IsNull(at) &&
+                    got_label.IsNull(at))
+            << "case " << n << " entity " << i;
       }
     }
   }

@@ -1,13 +1,18 @@
 #include "featherstone/offline/window_join.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <thread>
+#include <utility>
 
 #include <arrow/array/concatenate.h>
+#include <arrow/buffer.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api_vector.h>
 #include <arrow/compute/cast.h>
 #include <arrow/datum.h>
+#include <arrow/util/bit_util.h>
 
 #include "featherstone/core/arrow_init.h"
 #include "featherstone/offline/part_file.h"
@@ -50,11 +55,13 @@ struct SortedRun {
   KeyColumns keys;
   const int64_t* ts = nullptr;
   const int64_t* seq = nullptr;
-  std::vector<int64_t> created;  // null (or no created column) -> INT64_MIN
+  const int64_t* created = nullptr;    // the created times when there is no null among them,
+  std::vector<int64_t> created_filled;  // else these: null (or no created column) -> INT64_MIN
   int64_t length = 0;
 
   RowOrder Order(int64_t i) const {
-    return RowOrder{ts[i], created[static_cast<size_t>(i)], seq[i]};
+    return RowOrder{ts[i], created_filled.empty() ? created[i] : created_filled[static_cast<size_t>(i)],
+                    seq[i]};
   }
 };
 
@@ -97,12 +104,15 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
     run.length = run.arrays[nk]->length();
     run.ts = run.arrays[nk]->data()->GetValues<int64_t>(1);
     run.seq = run.arrays[nk + 1]->data()->GetValues<int64_t>(1);
-    run.created.assign(static_cast<size_t>(run.length), std::numeric_limits<int64_t>::min());
-    if (!spec.created_column.empty()) {
-      const auto& created = run.arrays[nk + 2];
-      const int64_t* raw = created->data()->GetValues<int64_t>(1);
-      for (int64_t i = 0; i < run.length; ++i) {
-        if (created->IsValid(i)) run.created[static_cast<size_t>(i)] = raw[i];
+    const auto& created = run.arrays[nk + 2];
+    run.created = created->data()->GetValues<int64_t>(1);
+    run.created_filled.clear();
+    if (run.length > 0 && (spec.created_column.empty() || created->null_count() > 0)) {
+      run.created_filled.assign(static_cast<size_t>(run.length), std::numeric_limits<int64_t>::min());
+      if (!spec.created_column.empty()) {
+        for (int64_t i = 0; i < run.length; ++i) {
+          if (created->IsValid(i)) run.created_filled[static_cast<size_t>(i)] = run.created[i];
+        }
       }
     }
     return Status::OK();
@@ -119,44 +129,160 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
   return run;
 }
 
-// The positions (run, row) of every event of `runs` in (keys, ts, created, seq) order.
-Result<std::vector<std::pair<int32_t, int64_t>>> MergeRuns(const std::vector<SortedRun>& runs) {
-  for (size_t r = 1; r < runs.size(); ++r) {
-    FST_RETURN_NOT_OK(runs[0].keys.CheckComparable(runs[r].keys));
+// An event's place in the runs: the run in the bits above kRowBits, the row below.
+constexpr int kRowBits = 40;
+int64_t Source(size_t run, int64_t row) { return static_cast<int64_t>(run) << kRowBits | row; }
+size_t SourceRun(int64_t source) { return static_cast<size_t>(source >> kRowBits); }
+int64_t SourceRow(int64_t source) { return source & ((int64_t{1} << kRowBits) - 1); }
+
+// Rows [begin[r], end[r]) of each run r.
+struct RunRanges {
+  std::vector<int64_t> begin, end;
+  int64_t size() const {
+    int64_t n = 0;
+    for (size_t r = 0; r < begin.size(); ++r) n += end[r] - begin[r];
+    return n;
   }
-  auto after = [&](const std::pair<int32_t, int64_t>& a, const std::pair<int32_t, int64_t>& b) {
-    const SortedRun& x = runs[static_cast<size_t>(a.first)];
-    const SortedRun& y = runs[static_cast<size_t>(b.first)];
+};
+
+// Splits the runs' rows at a key into two ranges that share no key, each of about half the
+// rows when the keys allow: the merge of each is then a contiguous part of the whole merge.
+std::pair<RunRanges, RunRanges> SplitByKey(const std::vector<SortedRun>& runs) {
+  RunRanges low, high;
+  size_t longest = 0;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    if (runs[r].length > runs[longest].length) longest = r;
+  }
+  const KeyColumns& split_keys = runs[longest].keys;
+  const int64_t split_row = runs[longest].length / 2;
+  for (const SortedRun& run : runs) {
+    // The first row whose key is not below the split key.
+    int64_t lo = 0, hi = run.length;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (run.keys.Compare(mid, split_keys, split_row) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    low.begin.push_back(0);
+    low.end.push_back(lo);
+    high.begin.push_back(lo);
+    high.end.push_back(run.length);
+  }
+  return {std::move(low), std::move(high)};
+}
+
+// Calls emit(run, row) for every row of `ranges` in (keys, ts, created, seq) order.
+template <typename Emit>
+void MergeRuns(const std::vector<SortedRun>& runs, const RunRanges& ranges, Emit emit) {
+  auto after = [&](const std::pair<size_t, int64_t>& a, const std::pair<size_t, int64_t>& b) {
+    const SortedRun& x = runs[a.first];
+    const SortedRun& y = runs[b.first];
     const int c = x.keys.Compare(a.second, y.keys, b.second);
     if (c != 0) return c > 0;
     return y.Order(b.second) < x.Order(a.second);
   };
-  std::vector<std::pair<int32_t, int64_t>> heap;  // the next row of each run, smallest on top
-  int64_t total = 0;
+  std::vector<std::pair<size_t, int64_t>> heap;  // the next row of each run, smallest on top
   for (size_t r = 0; r < runs.size(); ++r) {
-    total += runs[r].length;
-    if (runs[r].length > 0) heap.emplace_back(static_cast<int32_t>(r), 0);
+    if (ranges.begin[r] < ranges.end[r]) heap.emplace_back(r, ranges.begin[r]);
   }
   std::make_heap(heap.begin(), heap.end(), after);
-  std::vector<std::pair<int32_t, int64_t>> merged;
-  merged.reserve(static_cast<size_t>(total));
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), after);
-    auto& next = heap.back();
-    merged.push_back(next);
-    if (++next.second < runs[static_cast<size_t>(next.first)].length) {
-      std::push_heap(heap.begin(), heap.end(), after);
-    } else {
+    auto& top = heap.front();
+    emit(top.first, top.second);
+    if (++top.second == ranges.end[top.first]) {
+      std::pop_heap(heap.begin(), heap.end(), after);
       heap.pop_back();
+      continue;
+    }
+    // The top's next row sifts down in place: one pass instead of a pop and a push.
+    const std::ptrdiff_t size = static_cast<std::ptrdiff_t>(heap.size());
+    std::ptrdiff_t i = 0;
+    while (true) {
+      std::ptrdiff_t child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && after(heap[static_cast<size_t>(child)], heap[static_cast<size_t>(child + 1)])) ++child;
+      if (!after(heap[static_cast<size_t>(i)], heap[static_cast<size_t>(child)])) break;
+      std::swap(heap[static_cast<size_t>(i)], heap[static_cast<size_t>(child)]);
+      i = child;
     }
   }
-  return merged;
+}
+
+// Runs fn(0), ..., fn(n - 1): the last on this thread, the others on a thread each.
+template <typename Fn>
+void OnThreads(size_t n, Fn fn) {
+  std::vector<std::thread> others;
+  for (size_t i = 0; i + 1 < n; ++i) others.emplace_back(fn, i);
+  if (n > 0) fn(n - 1);
+  for (auto& thread : others) thread.join();
+}
+
+// Column c of the runs with its rows in `sources` order. Fixed-width values are copied one by
+// one from their run (threads > 1: each half of the rows on a thread); other types through a
+// concatenation of the runs' columns and a Take.
+Result<std::shared_ptr<arrow::Array>> Gather(const std::vector<SortedRun>& runs, size_t c,
+                                             const std::vector<int64_t>& sources, int threads) {
+  const std::shared_ptr<arrow::DataType>& type = runs.front().arrays[c]->type();
+  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
+  const auto n = static_cast<int64_t>(sources.size());
+  if (fixed == nullptr || fixed->bit_width() % 8 != 0 || type->id() == arrow::Type::DICTIONARY) {
+    std::vector<int64_t> offsets, global;
+    int64_t total = 0;
+    arrow::ArrayVector pieces;
+    for (const auto& run : runs) {
+      offsets.push_back(total);
+      total += run.length;
+      pieces.push_back(run.arrays[c]);
+    }
+    global.reserve(sources.size());
+    for (int64_t s : sources) global.push_back(offsets[SourceRun(s)] + SourceRow(s));
+    FST_ASSIGN_OR_RAISE(auto all, Concat(pieces, type));
+    return TakeArray(all, IndexArray(global));
+  }
+  const int64_t width = fixed->bit_width() / 8;
+  std::vector<const uint8_t*> values;
+  bool nulls = false;
+  for (const auto& run : runs) {
+    const arrow::ArrayData& data = *run.arrays[c]->data();
+    values.push_back(data.buffers[1]->data() + data.offset * width);
+    nulls |= run.arrays[c]->null_count() > 0;
+  }
+  FST_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> out, arrow::AllocateBuffer(n * width));
+  std::shared_ptr<arrow::Buffer> validity;
+  if (nulls) {
+    FST_ASSIGN_OR_RAISE(validity, arrow::AllocateEmptyBitmap(n));
+  }
+  // Halves split at a multiple of 8 rows: the threads set bits of different bytes.
+  const std::vector<int64_t> bounds =
+      threads > 1 ? std::vector<int64_t>{0, (n / 2) & ~int64_t{7}, n} : std::vector<int64_t>{0, n};
+  std::vector<int64_t> null_counts(bounds.size() - 1, 0);
+  OnThreads(bounds.size() - 1, [&](size_t part) {
+    uint8_t* dest = out->mutable_data();
+    for (int64_t i = bounds[part]; i < bounds[part + 1]; ++i) {
+      const int64_t s = sources[static_cast<size_t>(i)];
+      const size_t run = SourceRun(s);
+      const int64_t row = SourceRow(s);
+      std::memcpy(dest + i * width, values[run] + row * width, static_cast<size_t>(width));
+      if (!nulls) continue;
+      if (runs[run].arrays[c]->IsValid(row)) {
+        arrow::bit_util::SetBit(validity->mutable_data(), i);
+      } else {
+        ++null_counts[part];
+      }
+    }
+  });
+  int64_t null_count = 0;
+  for (int64_t count : null_counts) null_count += count;
+  return arrow::MakeArray(arrow::ArrayData::Make(type, n, {validity, out}, null_count));
 }
 
 }  // namespace
 
 Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const WindowSpec& spec,
-                                    int64_t min_ts, int64_t max_ts, int threads) {
+                                    int64_t min_ts, int64_t max_ts, int threads, bool orders) {
   FST_RETURN_NOT_OK(core::EnsureArrowCompute());
   std::vector<std::string> names = spec.key_columns;
   names.push_back(spec.ts_column);
@@ -167,11 +293,23 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
   const size_t nk = spec.key_columns.size();
   for (size_t c = 0; c < spec.types.size(); ++c) types[nk + 3 + c] = spec.types[c];
 
-  std::vector<SortedRun> runs;
+  // The files that can hold events of [min_ts, max_ts], read on up to `threads` threads (each
+  // thread every threads-th file, in listing order).
+  std::vector<const PartRef*> wanted;
   for (const auto& file : files) {
-    if (file.max_ts < min_ts || file.min_ts > max_ts) continue;
-    FST_ASSIGN_OR_RAISE(auto run, LoadRun(file, spec, names, types, min_ts, max_ts, threads));
-    if (run.length > 0) runs.push_back(std::move(run));
+    if (file.max_ts >= min_ts && file.min_ts <= max_ts) wanted.push_back(&file);
+  }
+  std::vector<Result<SortedRun>> loaded(wanted.size(), Status::Invalid("part file not read"));
+  const size_t readers = std::min(wanted.size(), static_cast<size_t>(std::max(threads, 1)));
+  OnThreads(readers, [&](size_t reader) {
+    for (size_t f = reader; f < wanted.size(); f += readers) {
+      loaded[f] = LoadRun(*wanted[f], spec, names, types, min_ts, max_ts, threads);
+    }
+  });
+  std::vector<SortedRun> runs;
+  for (auto& run : loaded) {
+    FST_RETURN_NOT_OK(run.status());
+    if (run->length > 0) runs.push_back(std::move(*run));
   }
   KeyedEvents events;
   if (runs.empty()) {
@@ -191,39 +329,55 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
     SortedRun& run = runs.front();
     events.keys = run.keys;
     events.ts.assign(run.ts, run.ts + run.length);
-    events.orders.reserve(static_cast<size_t>(run.length));
-    for (int64_t i = 0; i < run.length; ++i) events.orders.push_back(run.Order(i));
+    if (orders) {
+      events.orders.reserve(static_cast<size_t>(run.length));
+      for (int64_t i = 0; i < run.length; ++i) events.orders.push_back(run.Order(i));
+    }
     events.columns.assign(run.arrays.begin() + static_cast<std::ptrdiff_t>(nk + 3),
                           run.arrays.end());
     return events;
   }
-  // Several runs: merged, then every column gathered in merged order.
-  FST_ASSIGN_OR_RAISE(auto merged, MergeRuns(runs));
-  std::vector<int64_t> offsets;
-  int64_t total = 0;
-  for (const auto& run : runs) {
-    offsets.push_back(total);
-    total += run.length;
+  // Several runs: merged, then every column gathered in merged order. With two threads, the
+  // keys below and from a split key are merged (and gathered) on a thread each.
+  for (size_t r = 0; r < runs.size(); ++r) {
+    FST_RETURN_NOT_OK(runs[0].keys.CheckComparable(runs[r].keys));
+    if ((runs[r].length >> kRowBits) != 0) {
+      return Status::Invalid("a part file of ", runs[r].length, " rows: at most 2^40 are read");
+    }
   }
-  std::vector<int64_t> global;
-  global.reserve(merged.size());
-  events.ts.reserve(merged.size());
-  events.orders.reserve(merged.size());
-  for (const auto& [r, row] : merged) {
-    global.push_back(offsets[static_cast<size_t>(r)] + row);
-    events.ts.push_back(runs[static_cast<size_t>(r)].ts[row]);
-    events.orders.push_back(runs[static_cast<size_t>(r)].Order(row));
+  std::vector<RunRanges> parts;
+  if (threads > 1) {
+    auto [low, high] = SplitByKey(runs);
+    parts = {std::move(low), std::move(high)};
+  } else {
+    RunRanges all;
+    for (const auto& run : runs) {
+      all.begin.push_back(0);
+      all.end.push_back(run.length);
+    }
+    parts = {std::move(all)};
   }
-  merged = {};
-  auto global_array = IndexArray(global);
+  std::vector<int64_t> part_begin = {0};
+  for (const auto& part : parts) part_begin.push_back(part_begin.back() + part.size());
+  const auto total = static_cast<size_t>(part_begin.back());
+  std::vector<int64_t> sources(total);
+  events.ts.resize(total);
+  if (orders) events.orders.resize(total);
+  auto merge = [&](size_t p) {
+    auto i = static_cast<size_t>(part_begin[p]);
+    MergeRuns(runs, parts[p], [&](size_t r, int64_t row) {
+      sources[i] = Source(r, row);
+      events.ts[i] = runs[r].ts[row];
+      if (orders) events.orders[i] = runs[r].Order(row);
+      ++i;
+    });
+  };
+  OnThreads(parts.size(), merge);
   std::vector<std::shared_ptr<arrow::Array>> gathered;
   for (size_t c = 0; c < names.size(); ++c) {
     if (c >= nk && c < nk + 3) continue;
-    arrow::ArrayVector pieces;
-    for (const auto& run : runs) pieces.push_back(run.arrays[c]);
-    FST_ASSIGN_OR_RAISE(auto all, Concat(pieces, pieces.front()->type()));
-    FST_ASSIGN_OR_RAISE(auto taken, TakeArray(all, global_array));
-    gathered.push_back(taken);
+    FST_ASSIGN_OR_RAISE(auto column, Gather(runs, c, sources, threads));
+    gathered.push_back(std::move(column));
   }
   std::vector<std::shared_ptr<arrow::Array>> keys(gathered.begin(), gathered.begin() + nk);
   FST_ASSIGN_OR_RAISE(events.keys, KeyColumns::Make(keys, spec.key_columns));
@@ -254,7 +408,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
   KeyedEvents events;
   if (!order.empty()) {
     FST_ASSIGN_OR_RAISE(events, LoadKeyedEvents(files, spec, WindowFirstTime(min_t, max_window),
-                                                max_t, threads));
+                                                max_t, threads, /*orders=*/false));
   }
 
   // Queries: entity rows sorted by (keys, t), then the rows with a null key.

@@ -92,7 +92,8 @@ Result<ViewMaterialized> MaterializeView(repo::RepoContext& repo,
     const int64_t from =
         std::max(window.min_ts, offline::WindowFirstTime(options.end, plan.max_window_us));
     FST_ASSIGN_OR_RAISE(events, offline::LoadKeyedEvents(files, MakeWindowSpec(plan), from,
-                                                         options.end, repo.threads()));
+                                                         options.end, repo.threads(),
+                                                         /*orders=*/true));
     FST_ASSIGN_OR_RAISE(event_groups, GroupEvents(events));
     event_stamps.reserve(events.orders.size());
     for (const auto& order : events.orders) event_stamps.push_back(Stamp(order));

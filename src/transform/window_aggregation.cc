@@ -49,6 +49,7 @@ class ColumnView {
           static_cast<const arrow::ListArray*>(array)->values().get());
     }
   }
+  const arrow::Array* array() const { return array_; }
   bool IsNull(int64_t i) const { return array_ != nullptr && array_->IsNull(i); }
   bool is_integer() const { return is_integer_; }
   bool is_float() const { return is_float_; }
@@ -120,81 +121,133 @@ class ColumnView {
   bool is_binary_ = false;
 };
 
-// Output collector for one request.
+// Output collector for one request: one value per query, set by the groups' slides (two
+// threads may set different queries of one collector).
 class Output {
  public:
-  Output(AggFunction fn, bool integer_sum, int64_t n)
-      : fn_(fn),
-        int_output_(fn == AggFunction::kCount || fn == AggFunction::kCountDistinct ||
-                    (fn == AggFunction::kSum && integer_sum)) {
-    if (UsesIndex()) {
-      index_.assign(static_cast<size_t>(n), -1);
-    } else if (int_output_) {
-      ints_.assign(static_cast<size_t>(n), 0);
-      valid_.assign(static_cast<size_t>(n), fn != AggFunction::kSum);
-    } else {
-      doubles_.assign(static_cast<size_t>(n), 0.0);
-      valid_.assign(static_cast<size_t>(n), false);
+  enum class Kind { kInt, kDouble, kIndex, kVector };
+
+  Output(const AggRequest& r, const Events& events, int64_t n) : kind_(KindOf(r, events)) {
+    const auto size = static_cast<size_t>(n);
+    switch (kind_) {
+      case Kind::kIndex:
+        index_.assign(size, -1);
+        break;
+      case Kind::kInt:
+        ints_.assign(size, 0);
+        valid_.assign(size, r.fn != AggFunction::kSum);  // count: 0 for an empty window
+        break;
+      case Kind::kDouble:
+        doubles_.assign(size, 0.0);
+        valid_.assign(size, 0);
+        break;
+      case Kind::kVector:
+        vectors_.resize(size);
+        break;
     }
-  }
-  bool UsesIndex() const {
-    return fn_ == AggFunction::kMin || fn_ == AggFunction::kMax || fn_ == AggFunction::kLast ||
-           fn_ == AggFunction::kFirst;
   }
   void SetInt(int64_t q, int64_t v) {
     ints_[static_cast<size_t>(q)] = v;
-    valid_[static_cast<size_t>(q)] = true;
+    valid_[static_cast<size_t>(q)] = 1;
   }
   void SetDouble(int64_t q, double v) {
     doubles_[static_cast<size_t>(q)] = v;
-    valid_[static_cast<size_t>(q)] = true;
+    valid_[static_cast<size_t>(q)] = 1;
   }
   void SetIndex(int64_t q, int64_t event) { index_[static_cast<size_t>(q)] = event; }
+  void SetVector(int64_t q, std::vector<float> v) { vectors_[static_cast<size_t>(q)] = std::move(v); }
+
+  // How a request's values are kept: integers (count, count_distinct, sum of integers),
+  // doubles (sum, avg, stddev), event indexes (min, max, last, first) or vectors (avg of
+  // list<float32>).
+  static Kind KindOf(const AggRequest& r, const Events& events) {
+    const arrow::Type::type id = r.column < 0 ? arrow::Type::NA
+                                              : events.columns[static_cast<size_t>(r.column)]->type_id();
+    switch (r.fn) {
+      case AggFunction::kMin:
+      case AggFunction::kMax:
+      case AggFunction::kLast:
+      case AggFunction::kFirst:
+        return Kind::kIndex;
+      case AggFunction::kCount:
+      case AggFunction::kCountDistinct:
+        return Kind::kInt;
+      case AggFunction::kSum:
+        return arrow::is_integer(id) ? Kind::kInt : Kind::kDouble;
+      case AggFunction::kAvg:
+        return id == arrow::Type::LIST ? Kind::kVector : Kind::kDouble;
+      case AggFunction::kStddev:
+        return Kind::kDouble;
+    }
+    return Kind::kDouble;
+  }
 
   AggValue Get(int64_t q) const {
     const auto i = static_cast<size_t>(q);
-    if (UsesIndex()) {
-      return index_[i] < 0 ? AggValue{} : AggValue{AggValue::Kind::kEvent, index_[i], 0, {}};
+    switch (kind_) {
+      case Kind::kIndex:
+        return index_[i] < 0 ? AggValue{} : AggValue{AggValue::Kind::kEvent, index_[i], 0, {}};
+      case Kind::kVector:
+        return vectors_[i] ? AggValue{AggValue::Kind::kVector, 0, 0, *vectors_[i]} : AggValue{};
+      case Kind::kInt:
+        return valid_[i] ? AggValue{AggValue::Kind::kInt, ints_[i], 0, {}} : AggValue{};
+      case Kind::kDouble:
+        return valid_[i] ? AggValue{AggValue::Kind::kFloat, 0, doubles_[i], {}} : AggValue{};
     }
-    if (!valid_[i]) return AggValue{};
-    if (int_output_) return AggValue{AggValue::Kind::kInt, ints_[i], 0, {}};
-    return AggValue{AggValue::Kind::kFloat, 0, doubles_[i], {}};
+    return AggValue{};
   }
 
+  // The result array; `column` is the aggregated column (null for a count of rows).
   Result<std::shared_ptr<arrow::Array>> Finish(const std::shared_ptr<arrow::Array>& column) {
-    if (UsesIndex()) {
-      arrow::Int64Builder b;
-      FST_RETURN_NOT_OK(b.Reserve(static_cast<int64_t>(index_.size())));
-      for (int64_t v : index_) {
-        if (v < 0) {
-          b.UnsafeAppendNull();
-        } else {
-          b.UnsafeAppend(v);
+    switch (kind_) {
+      case Kind::kIndex: {
+        arrow::Int64Builder b;
+        FST_RETURN_NOT_OK(b.Reserve(static_cast<int64_t>(index_.size())));
+        for (int64_t v : index_) {
+          if (v < 0) {
+            b.UnsafeAppendNull();
+          } else {
+            b.UnsafeAppend(v);
+          }
         }
+        std::shared_ptr<arrow::Array> indices;
+        FST_RETURN_NOT_OK(b.Finish(&indices));
+        FST_RETURN_NOT_OK(core::EnsureArrowCompute());
+        FST_ASSIGN_OR_RAISE(auto datum,
+                            arrow::compute::Take(arrow::Datum(column), arrow::Datum(indices)));
+        return datum.make_array();
       }
-      std::shared_ptr<arrow::Array> indices;
-      FST_RETURN_NOT_OK(b.Finish(&indices));
-      FST_RETURN_NOT_OK(core::EnsureArrowCompute());
-      FST_ASSIGN_OR_RAISE(auto datum, arrow::compute::Take(arrow::Datum(column), arrow::Datum(indices)));
-      return datum.make_array();
-    }
-    if (int_output_) {
-      arrow::Int64Builder b;
-      FST_RETURN_NOT_OK(b.Reserve(static_cast<int64_t>(ints_.size())));
-      for (size_t q = 0; q < ints_.size(); ++q) {
-        if (valid_[q]) {
-          b.UnsafeAppend(ints_[q]);
-        } else {
-          b.UnsafeAppendNull();
+      case Kind::kInt:
+        return Build<arrow::Int64Builder>(ints_);
+      case Kind::kDouble:
+        return Build<arrow::DoubleBuilder>(doubles_);
+      case Kind::kVector: {
+        arrow::ListBuilder b(arrow::default_memory_pool(), std::make_shared<arrow::FloatBuilder>());
+        auto* items = static_cast<arrow::FloatBuilder*>(b.value_builder());
+        for (const auto& v : vectors_) {
+          if (!v) {
+            FST_RETURN_NOT_OK(b.AppendNull());
+            continue;
+          }
+          FST_RETURN_NOT_OK(b.Append());
+          FST_RETURN_NOT_OK(items->AppendValues(*v));
         }
+        std::shared_ptr<arrow::Array> out;
+        FST_RETURN_NOT_OK(b.Finish(&out));
+        return out;
       }
-      return b.Finish();
     }
-    arrow::DoubleBuilder b;
-    FST_RETURN_NOT_OK(b.Reserve(static_cast<int64_t>(doubles_.size())));
-    for (size_t q = 0; q < doubles_.size(); ++q) {
+    return Status::Invalid("unknown aggregation output");
+  }
+
+ private:
+  template <typename Builder, typename T>
+  Result<std::shared_ptr<arrow::Array>> Build(const std::vector<T>& values) const {
+    Builder b;
+    FST_RETURN_NOT_OK(b.Reserve(static_cast<int64_t>(values.size())));
+    for (size_t q = 0; q < values.size(); ++q) {
       if (valid_[q]) {
-        b.UnsafeAppend(doubles_[q]);
+        b.UnsafeAppend(values[q]);
       } else {
         b.UnsafeAppendNull();
       }
@@ -202,20 +255,14 @@ class Output {
     return b.Finish();
   }
 
- private:
-  AggFunction fn_;
-  bool int_output_;
+  Kind kind_;
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;
-  std::vector<bool> valid_;
+  std::vector<uint8_t> valid_;  // bytes, not bits: threads set neighbouring queries
   std::vector<int64_t> index_;
+  std::vector<std::optional<std::vector<float>>> vectors_;
 };
 
-bool IntegerSum(const AggRequest& r, const Events& events) {
-  if (r.fn != AggFunction::kSum || r.column < 0) return false;
-  const auto id = events.columns[static_cast<size_t>(r.column)]->type_id();
-  return arrow::is_integer(id);
-}
 
 // The sums of the finite values in a sliding window, for sum, avg and stddev.
 //
@@ -343,101 +390,177 @@ bool WindowStart(int64_t t, int64_t w, int64_t* start) {
   return w < 0;
 }
 
-// State containers reused from group to group (a deque allocates when constructed).
-struct SlideScratch {
-  std::deque<int64_t> mono;  // min/max candidates, by event index
-  std::unordered_map<std::string, int64_t> distinct;
-  std::vector<long double> suffix_d, suffix_d2;
+// The requests over one (window, column): one slide over a group's events keeps the running
+// state all of them need and sets each one's value at every query.
+struct Slide {
+  Slide(int64_t w, int c, const arrow::Array* array) : window_us(w), column(c), col(array) {}
+
+  int64_t window_us;
+  int column;  // -1: a count of rows
+  ColumnView col;
+  struct Member {
+    size_t request;  // index into the request list (and the outputs)
+    AggFunction fn;
+    Output::Kind kind;
+  };
+  std::vector<Member> members;
+  // The state the requests need, beyond the rows and non-null values counted for all.
+  bool int_sum = false;   // sum of integers, exact
+  bool sums = false;      // WindowSums of the finite values (sum, avg, stddev of doubles)
+  bool squares = false;   // ... with the sums of squares (stddev)
+  bool min = false, max = false;
+  bool distinct = false;
 };
 
-// Sliding window over one group for one request.
+// The requests grouped by (window, column), in the order each pair first appears.
+// Errors: Invalid for a column index out of range.
+Result<std::vector<Slide>> PlanSlides(const Events& events, const std::vector<AggRequest>& requests) {
+  std::vector<Slide> slides;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const AggRequest& r = requests[i];
+    if (r.column >= static_cast<int>(events.columns.size())) {
+      return Status::Invalid("aggregation column index out of range");
+    }
+    auto same = [&](const Slide& s) { return s.window_us == r.window_us && s.column == r.column; };
+    auto it = std::find_if(slides.begin(), slides.end(), same);
+    if (it == slides.end()) {
+      it = slides.emplace(slides.end(), r.window_us, r.column,
+                          r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get());
+    }
+    Slide& s = *it;
+    const Output::Kind kind = Output::KindOf(r, events);
+    s.members.push_back({i, r.fn, kind});
+    switch (r.fn) {
+      case AggFunction::kSum:
+        (kind == Output::Kind::kInt ? s.int_sum : s.sums) = true;
+        break;
+      case AggFunction::kAvg:
+        if (kind == Output::Kind::kDouble) s.sums = true;  // vectors: averaged per query
+        break;
+      case AggFunction::kStddev:
+        s.sums = s.squares = true;
+        break;
+      case AggFunction::kMin:
+        s.min = true;
+        break;
+      case AggFunction::kMax:
+        s.max = true;
+        break;
+      case AggFunction::kCountDistinct:
+        s.distinct = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return slides;
+}
+
+// State containers reused from group to group (a deque allocates when constructed).
+struct SlideScratch {
+  std::deque<int64_t> mono_min, mono_max;  // min/max candidates, by event index
+  std::unordered_map<std::string, int64_t> distinct;
+  std::vector<long double> suffix_d, suffix_d2;
+  std::vector<double> vector_sums;
+};
+
+// The element-wise mean of the list<float32> values of events [lo, hi): item k is the sum of
+// item k in double, in event order, over the count, rounded to float once. Nullopt when there
+// is no vector or the vectors differ in length.
+std::optional<std::vector<float>> VectorMean(const arrow::ListArray& list, int64_t lo, int64_t hi,
+                                             std::vector<double>* sums) {
+  const auto& items = static_cast<const arrow::FloatArray&>(*list.values());
+  int64_t n = 0;
+  for (int64_t e = lo; e < hi; ++e) {
+    if (list.IsNull(e)) continue;
+    const int64_t begin = list.value_offset(e), size = list.value_length(e);
+    if (n++ == 0) sums->assign(static_cast<size_t>(size), 0.0);
+    if (static_cast<size_t>(size) != sums->size()) return std::nullopt;
+    for (int64_t k = 0; k < size; ++k) (*sums)[static_cast<size_t>(k)] += items.Value(begin + k);
+  }
+  if (n == 0) return std::nullopt;
+  std::vector<float> mean(sums->size());
+  for (size_t k = 0; k < sums->size(); ++k) {
+    mean[k] = static_cast<float>((*sums)[k] / static_cast<double>(n));
+  }
+  return mean;
+}
+
+// Sliding window of `s` over one group: every request of `s` gets its value at each query.
 void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_ts,
-                const AggRequest& r, const ColumnView& col, SlideScratch* scratch, Output* out) {
-  const int64_t w = r.window_us;
+                const Slide& s, SlideScratch* scratch, std::vector<Output>* outs) {
+  const ColumnView& col = s.col;
+  const int64_t w = s.window_us;
   int64_t lo = g.event_begin;  // first event with ts > t - w
   int64_t hi = g.event_begin;  // first event with ts > t
   // Running state, updated as events enter (hi) and leave (lo).
   int64_t rows = 0, non_null = 0;
   uint64_t int_sum = 0;  // wraps: sliding adds before it removes, so only the window's must fit
-  WindowSums sums(col, r.fn == AggFunction::kStddev, g.event_begin, &scratch->suffix_d,
-                  &scratch->suffix_d2);
+  WindowSums sums(col, s.squares, g.event_begin, &scratch->suffix_d, &scratch->suffix_d2);
   NonFinite non_finite;
   int64_t nans = 0, last_nan = -1;  // min/max skip NaN; all NaN gives the last one
-  std::deque<int64_t>& mono = scratch->mono;
+  std::deque<int64_t>& mono_min = scratch->mono_min;
+  std::deque<int64_t>& mono_max = scratch->mono_max;
   std::unordered_map<std::string, int64_t>& distinct = scratch->distinct;
-  mono.clear();
+  mono_min.clear();
+  mono_max.clear();
   distinct.clear();
-  const bool integer_sum = col.is_integer() && r.fn == AggFunction::kSum;
-  const bool is_min = r.fn == AggFunction::kMin;
-  // a replaces b in the min/max deque: strictly better, so the earliest of equal values wins.
-  auto better = [&](int64_t a, int64_t b) { return is_min ? col.Less(a, b) : col.Less(b, a); };
+  const bool extremes = s.min || s.max;
   auto is_nan = [&](int64_t e) { return col.is_float() && std::isnan(col.Double(e)); };
+  // e enters a min (max) deque, replacing the candidates it is strictly better than, so the
+  // earliest of equal values wins.
+  auto push = [&](std::deque<int64_t>& mono, int64_t e, bool is_min) {
+    while (!mono.empty() && (is_min ? col.Less(e, mono.back()) : col.Less(mono.back(), e))) {
+      mono.pop_back();
+    }
+    mono.push_back(e);
+  };
   auto add = [&](int64_t e) {
     ++rows;
-    if (r.column < 0 || col.IsNull(e)) return;
+    if (s.column < 0 || col.IsNull(e)) return;
     ++non_null;
-    switch (r.fn) {
-      case AggFunction::kSum:
-      case AggFunction::kAvg:
-      case AggFunction::kStddev: {
-        if (integer_sum) {
-          int_sum += static_cast<uint64_t>(col.Int(e));
-          break;
-        }
-        const double x = col.Double(e);
-        if (!non_finite.Count(x, 1)) sums.Enter(x);
-        break;
-      }
-      case AggFunction::kMin:
-      case AggFunction::kMax:
-        if (is_nan(e)) {
-          ++nans;
-          last_nan = e;
-          break;
-        }
-        while (!mono.empty() && better(e, mono.back())) mono.pop_back();
-        mono.push_back(e);
-        break;
-      case AggFunction::kCountDistinct:
-        ++distinct[col.Key(e)];
-        break;
-      default:
-        break;
+    if (s.int_sum) int_sum += static_cast<uint64_t>(col.Int(e));
+    if (s.sums) {
+      const double x = col.Double(e);
+      if (!non_finite.Count(x, 1)) sums.Enter(x);
     }
+    if (extremes) {
+      if (is_nan(e)) {
+        ++nans;
+        last_nan = e;
+      } else {
+        if (s.min) push(mono_min, e, true);
+        if (s.max) push(mono_max, e, false);
+      }
+    }
+    if (s.distinct) ++distinct[col.Key(e)];
   };
   auto remove = [&](int64_t e) {
     --rows;
-    if (r.column < 0 || col.IsNull(e)) return;
+    if (s.column < 0 || col.IsNull(e)) return;
     --non_null;
-    switch (r.fn) {
-      case AggFunction::kSum:
-      case AggFunction::kAvg:
-      case AggFunction::kStddev: {
-        if (integer_sum) {
-          int_sum -= static_cast<uint64_t>(col.Int(e));
-          break;
-        }
-        if (!non_finite.Count(col.Double(e), -1)) sums.Leave(e, hi);
-        break;
+    if (s.int_sum) int_sum -= static_cast<uint64_t>(col.Int(e));
+    if (s.sums && !non_finite.Count(col.Double(e), -1)) sums.Leave(e, hi);
+    if (extremes) {
+      if (is_nan(e)) {
+        --nans;
+      } else {
+        if (!mono_min.empty() && mono_min.front() == e) mono_min.pop_front();
+        if (!mono_max.empty() && mono_max.front() == e) mono_max.pop_front();
       }
-      case AggFunction::kMin:
-      case AggFunction::kMax:
-        if (!mono.empty() && mono.front() == e) {
-          mono.pop_front();
-        } else if (nans > 0 && is_nan(e)) {
-          --nans;
-        }
-        break;
-      case AggFunction::kCountDistinct: {
-        auto it = distinct.find(col.Key(e));
-        if (--it->second == 0) distinct.erase(it);
-        break;
-      }
-      default:
-        break;
+    }
+    if (s.distinct) {
+      auto it = distinct.find(col.Key(e));
+      if (--it->second == 0) distinct.erase(it);
     }
   };
-  // last/first: the non-null value nearest the window's edge, scanning past nulls.
+  auto extreme = [&](const std::deque<int64_t>& mono, Output* out, int64_t q) {
+    if (!mono.empty()) {
+      out->SetIndex(q, mono.front());
+    } else if (nans > 0) {
+      out->SetIndex(q, last_nan);
+    }
+  };
   for (int64_t q = g.query_begin; q < g.query_end; ++q) {
     const int64_t t = query_ts[q];
     while (hi < g.event_end && events.ts[hi] <= t) add(hi++);
@@ -445,151 +568,82 @@ void SlideGroup(const Events& events, const QueryGroup& g, const int64_t* query_
     if (WindowStart(t, w, &start)) {
       while (lo < hi && events.ts[lo] <= start) remove(lo++);
     }
-    switch (r.fn) {
-      case AggFunction::kCount:
-        out->SetInt(q, r.column < 0 ? rows : non_null);
-        break;
-      case AggFunction::kCountDistinct:
-        out->SetInt(q, static_cast<int64_t>(distinct.size()));
-        break;
-      case AggFunction::kSum:
-      case AggFunction::kAvg:
-        if (non_null == 0) break;
-        if (integer_sum) {
-          out->SetInt(q, static_cast<int64_t>(int_sum));
-        } else if (non_finite.any()) {
-          out->SetDouble(q, non_finite.Sum());  // an average of them too
-        } else {
-          const long double sum = sums.Sum(lo);
-          out->SetDouble(q, static_cast<double>(r.fn == AggFunction::kSum ? sum : sum / non_null));
-        }
-        break;
-      case AggFunction::kStddev:
-        if (non_null < 2) break;
-        if (non_finite.any()) {
-          out->SetDouble(q, std::numeric_limits<double>::quiet_NaN());  // x - mean is NaN
-        } else {
-          const long double deviations = sums.Deviations(lo);
-          const long double variance = std::max<long double>(deviations, 0) / (non_null - 1);
-          out->SetDouble(q, std::sqrt(static_cast<double>(variance)));
-        }
-        break;
-      case AggFunction::kMin:
-      case AggFunction::kMax:
-        if (!mono.empty()) {
-          out->SetIndex(q, mono.front());
-        } else if (nans > 0) {
-          out->SetIndex(q, last_nan);
-        }
-        break;
-      case AggFunction::kLast:
-        for (int64_t e = hi - 1; e >= lo; --e) {
-          if (!col.IsNull(e)) {
-            out->SetIndex(q, e);
+    // The window's sum, when the sums are kept and its values are finite.
+    const bool finite_sum = s.sums && non_null > 0 && !non_finite.any();
+    const long double sum = finite_sum ? sums.Sum(lo) : 0;
+    for (const Slide::Member& m : s.members) {
+      Output& out = (*outs)[m.request];
+      switch (m.fn) {
+        case AggFunction::kCount:
+          out.SetInt(q, s.column < 0 ? rows : non_null);
+          break;
+        case AggFunction::kCountDistinct:
+          out.SetInt(q, static_cast<int64_t>(distinct.size()));
+          break;
+        case AggFunction::kSum:
+        case AggFunction::kAvg:
+          if (m.kind == Output::Kind::kVector) {
+            const auto& list = static_cast<const arrow::ListArray&>(*col.array());
+            auto mean = VectorMean(list, lo, hi, &scratch->vector_sums);
+            if (mean) out.SetVector(q, std::move(*mean));
+          } else if (non_null == 0) {
             break;
+          } else if (m.kind == Output::Kind::kInt) {
+            out.SetInt(q, static_cast<int64_t>(int_sum));
+          } else if (!finite_sum) {
+            out.SetDouble(q, non_finite.Sum());  // an average of them too
+          } else {
+            out.SetDouble(q, static_cast<double>(m.fn == AggFunction::kSum ? sum : sum / non_null));
           }
-        }
-        break;
-      case AggFunction::kFirst:
-        for (int64_t e = lo; e < hi; ++e) {
-          if (!col.IsNull(e)) {
-            out->SetIndex(q, e);
-            break;
+          break;
+        case AggFunction::kStddev:
+          if (non_null < 2) break;
+          if (!finite_sum) {
+            out.SetDouble(q, std::numeric_limits<double>::quiet_NaN());  // x - mean is NaN
+          } else {
+            const long double deviations = sums.Deviations(lo);
+            const long double variance = std::max<long double>(deviations, 0) / (non_null - 1);
+            out.SetDouble(q, std::sqrt(static_cast<double>(variance)));
           }
-        }
-        break;
-    }
-  }
-}
-
-// --- avg over list<float32>: the element-wise mean of each query's window, recomputed per
-// query (O(window events x dim)); nullopt where the window has no vector or mixed lengths.
-bool IsVectorAvg(const AggRequest& r, const Events& events) {
-  return r.fn == AggFunction::kAvg && r.column >= 0 &&
-         events.columns[static_cast<size_t>(r.column)]->type_id() == arrow::Type::LIST;
-}
-
-std::vector<std::optional<std::vector<float>>> VectorAverages(
-    const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
-    int64_t num_queries, const AggRequest& r) {
-  const auto& list =
-      static_cast<const arrow::ListArray&>(*events.columns[static_cast<size_t>(r.column)]);
-  const auto& items = static_cast<const arrow::FloatArray&>(*list.values());
-  std::vector<std::optional<std::vector<float>>> out(static_cast<size_t>(num_queries));
-  std::vector<double> sums;
-  for (const QueryGroup& g : groups) {
-    int64_t lo = g.event_begin, hi = g.event_begin;
-    for (int64_t q = g.query_begin; q < g.query_end; ++q) {
-      const int64_t t = query_ts[q];
-      while (hi < g.event_end && events.ts[hi] <= t) ++hi;
-      int64_t start = 0;
-      if (WindowStart(t, r.window_us, &start)) {
-        while (lo < hi && events.ts[lo] <= start) ++lo;
+          break;
+        case AggFunction::kMin:
+          extreme(mono_min, &out, q);
+          break;
+        case AggFunction::kMax:
+          extreme(mono_max, &out, q);
+          break;
+        case AggFunction::kLast:  // the non-null value nearest the window's end
+          for (int64_t e = hi - 1; e >= lo; --e) {
+            if (!col.IsNull(e)) {
+              out.SetIndex(q, e);
+              break;
+            }
+          }
+          break;
+        case AggFunction::kFirst:  // ... nearest its start
+          for (int64_t e = lo; e < hi; ++e) {
+            if (!col.IsNull(e)) {
+              out.SetIndex(q, e);
+              break;
+            }
+          }
+          break;
       }
-      int64_t n = 0;
-      bool same_length = true;
-      for (int64_t e = lo; e < hi && same_length; ++e) {
-        if (list.IsNull(e)) continue;
-        const int64_t begin = list.value_offset(e), size = list.value_length(e);
-        if (n++ == 0) sums.assign(static_cast<size_t>(size), 0.0);
-        same_length = static_cast<size_t>(size) == sums.size();
-        for (int64_t k = 0; k < size && same_length; ++k) {
-          sums[static_cast<size_t>(k)] += items.Value(begin + k);
-        }
-      }
-      if (n == 0 || !same_length) continue;
-      std::vector<float> mean(sums.size());
-      for (size_t k = 0; k < sums.size(); ++k) {
-        mean[k] = static_cast<float>(sums[k] / static_cast<double>(n));
-      }
-      out[static_cast<size_t>(q)] = std::move(mean);
     }
   }
-  return out;
 }
 
-Result<std::shared_ptr<arrow::Array>> VectorAverageArray(
-    const std::vector<std::optional<std::vector<float>>>& values) {
-  arrow::ListBuilder builder(arrow::default_memory_pool(), std::make_shared<arrow::FloatBuilder>());
-  auto* items = static_cast<arrow::FloatBuilder*>(builder.value_builder());
-  for (const auto& v : values) {
-    if (!v) {
-      FST_RETURN_NOT_OK(builder.AppendNull());
-      continue;
+// Slides every group of [first, last) for every slide.
+void SlideGroups(const Events& events, const QueryGroup* first, const QueryGroup* last,
+                 const int64_t* query_ts, const std::vector<Slide>& slides,
+                 std::vector<Output>* outs) {
+  std::vector<SlideScratch> scratch(slides.size());
+  // Group by group, so a key's events are still in cache for its next slide.
+  for (const QueryGroup* g = first; g != last; ++g) {
+    for (size_t s = 0; s < slides.size(); ++s) {
+      SlideGroup(events, *g, query_ts, slides[s], &scratch[s], outs);
     }
-    FST_RETURN_NOT_OK(builder.Append());
-    FST_RETURN_NOT_OK(items->AppendValues(*v));
   }
-  std::shared_ptr<arrow::Array> out;
-  FST_RETURN_NOT_OK(builder.Finish(&out));
-  return out;
-}
-
-Result<std::vector<std::shared_ptr<arrow::Array>>> Run(
-    const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
-    int64_t num_queries, const std::vector<AggRequest>& requests) {
-  std::vector<std::shared_ptr<arrow::Array>> results;
-  for (const auto& r : requests) {
-    if (r.column >= static_cast<int>(events.columns.size())) {
-      return Status::Invalid("aggregation column index out of range");
-    }
-    if (IsVectorAvg(r, events)) {
-      FST_ASSIGN_OR_RAISE(auto result, VectorAverageArray(VectorAverages(
-                                           events, groups, query_ts, num_queries, r)));
-      results.push_back(std::move(result));
-      continue;
-    }
-    const arrow::Array* array = r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get();
-    ColumnView col(array);
-    Output out(r.fn, IntegerSum(r, events), num_queries);
-    SlideScratch scratch;
-    for (const auto& g : groups) SlideGroup(events, g, query_ts, r, col, &scratch, &out);
-    std::shared_ptr<arrow::Array> column =
-        array == nullptr ? nullptr : events.columns[static_cast<size_t>(r.column)];
-    FST_ASSIGN_OR_RAISE(auto result, out.Finish(column));
-    results.push_back(result);
-  }
-  return results;
 }
 
 }  // namespace
@@ -638,46 +692,47 @@ Result<core::ValueType> AggResultType(AggFunction fn, core::ValueType input, boo
 Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
     int64_t num_queries, const std::vector<AggRequest>& requests, int threads) {
-  if (threads <= 1 || requests.size() < 2) {
-    return Run(events, groups, query_ts, num_queries, requests);
+  FST_ASSIGN_OR_RAISE(const std::vector<Slide> slides, PlanSlides(events, requests));
+  std::vector<Output> outs;
+  outs.reserve(requests.size());
+  for (const auto& r : requests) outs.emplace_back(r, events, num_queries);
+  const QueryGroup* begin = groups.data();
+  const QueryGroup* end = begin + groups.size();
+  if (threads <= 1 || groups.size() < 2) {
+    SlideGroups(events, begin, end, query_ts, slides, &outs);
+  } else {
+    // Groups set disjoint queries: the second half (by events and queries) on another thread.
+    int64_t total = 0;
+    for (const auto& g : groups) total += g.event_end - g.event_begin + g.query_end - g.query_begin;
+    const QueryGroup* mid = begin;
+    for (int64_t half = 0; mid != end && 2 * half < total; ++mid) {
+      half += mid->event_end - mid->event_begin + mid->query_end - mid->query_begin;
+    }
+    std::thread thread([&] { SlideGroups(events, mid, end, query_ts, slides, &outs); });
+    SlideGroups(events, begin, mid, query_ts, slides, &outs);
+    thread.join();
   }
-  // Requests are independent: the second half on another thread.
-  const auto mid = requests.begin() + static_cast<std::ptrdiff_t>(requests.size() / 2);
-  const std::vector<AggRequest> first(requests.begin(), mid);
-  const std::vector<AggRequest> second(mid, requests.end());
-  Result<std::vector<std::shared_ptr<arrow::Array>>> other;
-  std::thread thread([&] { other = Run(events, groups, query_ts, num_queries, second); });
-  auto results = Run(events, groups, query_ts, num_queries, first);
-  thread.join();
-  FST_RETURN_NOT_OK(results.status());
-  FST_RETURN_NOT_OK(other.status());
-  std::vector<std::shared_ptr<arrow::Array>> all = std::move(*results);
-  for (auto& array : *other) all.push_back(std::move(array));
-  return all;
+  std::vector<std::shared_ptr<arrow::Array>> results;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const int column = requests[i].column;
+    FST_ASSIGN_OR_RAISE(auto result, outs[i].Finish(column < 0 ? nullptr
+                                                               : events.columns[static_cast<size_t>(column)]));
+    results.push_back(std::move(result));
+  }
+  return results;
 }
 
 Result<std::vector<AggValue>> AggregateOne(const Events& events, int64_t t,
                                            const std::vector<AggRequest>& requests) {
+  FST_ASSIGN_OR_RAISE(const std::vector<Slide> slides, PlanSlides(events, requests));
+  std::vector<Output> outs;
+  outs.reserve(requests.size());
+  for (const auto& r : requests) outs.emplace_back(r, events, 1);
+  const QueryGroup group{0, events.length, 0, 1};
+  SlideGroups(events, &group, &group + 1, &t, slides, &outs);
   std::vector<AggValue> values;
   values.reserve(requests.size());
-  const QueryGroup group{0, events.length, 0, 1};
-  for (const auto& r : requests) {
-    if (r.column >= static_cast<int>(events.columns.size())) {
-      return Status::Invalid("aggregation column index out of range");
-    }
-    if (IsVectorAvg(r, events)) {
-      auto mean = std::move(VectorAverages(events, {group}, &t, 1, r).front());
-      AggValue value;
-      if (mean) value = AggValue{AggValue::Kind::kVector, 0, 0, std::move(*mean)};
-      values.push_back(std::move(value));
-      continue;
-    }
-    ColumnView col(r.column < 0 ? nullptr : events.columns[static_cast<size_t>(r.column)].get());
-    Output out(r.fn, IntegerSum(r, events), 1);
-    SlideScratch scratch;
-    SlideGroup(events, group, &t, r, col, &scratch, &out);
-    values.push_back(out.Get(0));
-  }
+  for (const auto& out : outs) values.push_back(out.Get(0));
   return values;
 }
 

@@ -359,6 +359,47 @@ TEST(AggregateWindows, MatchesReferenceOnRandomData) {
   EXPECT_GT(CheckAgainstReference(Scope{}, 250), 1'000'000);
 }
 
+// Requests over the same window and column share one slide: each one's values equal (bit for
+// bit) those of the request asked alone, whatever the other requests of the slide — random
+// functions, repeated requests, any order, NaN and infinities, one or two threads.
+TEST(AggregateWindows, SharedSlidesGiveEachRequestsValuesAlone) {
+  Scope all;
+  all.min_max_of_int64_beyond_2_53 = true;
+  all.nan_and_infinity = true;
+  all.count_distinct_of_lists = true;
+  int64_t compared = 0;
+  for (uint64_t seed = 1; seed <= 120; ++seed) {
+    Generator gen(seed * 104'729, all);
+    const Data d = gen.Make();
+    const Events events = d.events();
+    std::vector<AggRequest> candidates;
+    for (AggFunction fn : kAll) {
+      for (int c = -1; c < static_cast<int>(d.columns.size()); ++c) {
+        if (Allowed(d, all, fn, c)) candidates.push_back({fn, 0, c});
+      }
+    }
+    std::vector<AggRequest> requests;
+    for (int64_t k = 6 + gen.Pick(40); k > 0; --k) {  // repeats likely
+      AggRequest r = candidates[static_cast<size_t>(gen.Pick(static_cast<int64_t>(candidates.size())))];
+      r.window_us = d.windows[static_cast<size_t>(gen.Pick(2))];  // two windows: slides of many
+      requests.push_back(r);
+    }
+    const int64_t nq = static_cast<int64_t>(d.query_ts.size());
+    const int threads = 1 + static_cast<int>(seed % 2);
+    auto together = AggregateWindows(events, d.groups, d.query_ts.data(), nq, requests, threads);
+    ASSERT_TRUE(together.ok()) << together.status().ToString();
+    for (size_t r = 0; r < requests.size(); ++r) {
+      auto alone = AggregateWindows(events, d.groups, d.query_ts.data(), nq, {requests[r]});
+      ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+      ASSERT_TRUE((*together)[r]->Equals(*(*alone)[0], arrow::EqualOptions().nans_equal(true)))
+          << "seed " << seed << " request " << r << ": " << Name(requests[r].fn) << " window "
+          << requests[r].window_us << " column " << requests[r].column;
+      compared += nq;
+    }
+  }
+  EXPECT_GT(compared, 100'000);
+}
+
 // The reference itself on a table worked out by hand: ties, nulls, and the empty window.
 TEST(AggregateWindowsReference, HandComputedValues) {
   const std::vector<int64_t> ts = {10, 20, 20, 30, 40};

@@ -44,8 +44,9 @@ struct KeyedEvents {
   std::vector<std::shared_ptr<arrow::Array>> columns;
 };
 
+// `orders` false leaves KeyedEvents::orders empty (windows need only the order itself).
 Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const WindowSpec& spec,
-                                    int64_t min_ts, int64_t max_ts, int threads);
+                                    int64_t min_ts, int64_t max_ts, int threads, bool orders);
 
 // One array per request, one row per entity row in input order. Entity rows with a null key
 // see an empty window.

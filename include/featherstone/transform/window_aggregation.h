@@ -63,8 +63,9 @@ struct QueryGroup {
 
 // One array per request with one value per query (queries not in any group get the empty-
 // window value: 0 for count/count_distinct, null otherwise). Sliding two-pointer windows per
-// group: O(events + queries) per request (count_distinct: expected, hashing). threads > 1:
-// the requests split over two threads.
+// group, one slide per (window, column) computing all of its requests: O(events + queries)
+// per slide (count_distinct: expected, hashing; last, first and avg of vectors rescan the
+// window at each query). threads > 1: the groups split over two threads.
 Result<std::vector<std::shared_ptr<arrow::Array>>> AggregateWindows(
     const Events& events, const std::vector<QueryGroup>& groups, const int64_t* query_ts,
     int64_t num_queries, const std::vector<AggRequest>& requests, int threads = 1);
