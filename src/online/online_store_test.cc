@@ -133,9 +133,11 @@ TEST(RowCodec, AppendRowsEqualsAppendRowByRow) {
             appended = static_cast<arrow::Int32Builder*>(builder.get())->Append(-v);
             break;
           case ValueType::kInt64:
+            appended = static_cast<arrow::Int64Builder*>(builder.get())->Append(int64_t{v} << 20);
+            break;
           case ValueType::kTimestamp:
-            appended = static_cast<arrow::NumericBuilder<arrow::Int64Type>*>(builder.get())
-                           ->Append(int64_t{v} << 20);
+            appended =
+                static_cast<arrow::TimestampBuilder*>(builder.get())->Append(int64_t{v} << 20);
             break;
           case ValueType::kDate:
             appended = static_cast<arrow::Date32Builder*>(builder.get())->Append(v);
