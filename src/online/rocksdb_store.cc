@@ -102,7 +102,8 @@ class RocksDbStore final : public OnlineStore {
     return out;
   }
 
-  // One batched MultiGet (one key: a Get); the values stay pinned in the block cache while visited (no copy).
+  // One batched MultiGet (one key: a Get); the values stay pinned in the block cache while
+  // visited (no copy).
   Status ReadEach(const std::string& view, const std::vector<std::string>& keys,
                   const RowVisitor& visit) override {
     // The row keys end to end in one buffer.
