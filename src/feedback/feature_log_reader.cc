@@ -1,6 +1,8 @@
 #include "featherstone/feedback/feature_log_reader.h"
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <thread>
 #include <unordered_set>
 
@@ -131,6 +133,44 @@ Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::strin
   return out;
 }
 
+Status ReadLogLines(arrow::fs::FileSystem& fs, const std::string& path, bool unterminated_last,
+                    const std::function<Status(std::string_view lines, int64_t* line)>& block) {
+  FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(path));
+  FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
+  // One buffer for every chunk (grown only for a line longer than a chunk): a part is tens of
+  // MiB, and memory fresh for each would be faulted in (zeroed by the kernel) page by page.
+  constexpr size_t kChunk = 8 << 20;
+  size_t capacity = 2 * kChunk;
+  auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  size_t kept = 0;  // bytes of an unfinished line, at the buffer's start
+  int64_t line = 1;
+  for (int64_t offset = 0; offset < size;) {
+    const size_t n = static_cast<size_t>(std::min<int64_t>(kChunk, size - offset));
+    if (kept + n > capacity) {
+      capacity = 2 * (kept + n);
+      auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+      std::memcpy(grown.get(), buffer.get(), kept);
+      buffer = std::move(grown);
+    }
+    FST_ASSIGN_OR_RAISE(int64_t read, input->ReadAt(offset, static_cast<int64_t>(n),
+                                                    buffer.get() + kept));
+    if (read == 0) break;
+    offset += read;
+    const std::string_view text(buffer.get(), kept + static_cast<size_t>(read));
+    const size_t whole = text.rfind('\n') + 1;  // npos + 1 == 0: no whole line yet
+    if (whole > 0) FST_RETURN_NOT_OK(block(text.substr(0, whole), &line));
+    kept = text.size() - whole;
+    std::memmove(buffer.get(), buffer.get() + whole, kept);
+  }
+  FST_RETURN_NOT_OK(input->Close());
+  if (unterminated_last && kept > 0) {
+    std::string last(buffer.get(), kept);
+    last += '\n';
+    FST_RETURN_NOT_OK(block(last, &line));
+  }
+  return Status::OK();
+}
+
 Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, const std::string& dir,
                                                   const LogFilter& filter, int threads) {
   std::vector<LoggedRequest> out;
@@ -162,20 +202,10 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, con
       if (keep(request)) out.push_back(std::move(request));
       return Status::OK();
     };
-    // Read in chunks of whole lines; a part's unterminated last line (still being written, or
-    // cut by a crash) is never read.
-    FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(path));
-    FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
-    constexpr int64_t kChunk = 8 << 20;
-    std::string text;
-    int64_t line = 1;
-    for (int64_t offset = 0; offset < size;) {
-      FST_ASSIGN_OR_RAISE(auto buffer, input->ReadAt(offset, std::min(kChunk, size - offset)));
-      offset += buffer->size();
-      text.append(reinterpret_cast<const char*>(buffer->data()),
-                  static_cast<size_t>(buffer->size()));
-      const size_t whole = text.rfind('\n') + 1;  // npos + 1 == 0: no whole line yet
-      const std::string_view lines(text.data(), whole);
+    // A part's unterminated last line (still being written, or cut by a crash) is never read.
+    FST_RETURN_NOT_OK(ReadLogLines(fs, path, false, [&](std::string_view lines, int64_t* at) {
+      int64_t& line = *at;
+      const size_t whole = lines.size();
       size_t start = 0;
       if (!id_text.empty()) {
         // One request: the log writes request_id first, so a line is parsed only when it
@@ -189,37 +219,36 @@ Result<std::vector<LoggedRequest>> ReadFeatureLog(arrow::fs::FileSystem& fs, con
                                      : record.find(id_text) != std::string_view::npos;
           if (candidate) FST_RETURN_NOT_OK(add(record, line));
         }
-      } else {
-        // Every line: parsed on `threads` threads (the lines of a chunk split in slices), then
-        // filtered in order.
-        std::vector<std::pair<std::string_view, int64_t>> records;
-        for (; start < whole; ++line) {
-          const size_t end = lines.find('\n', start);
-          if (end > start) records.emplace_back(lines.substr(start, end - start), line);
-          start = end + 1;
-        }
-        std::vector<Result<LoggedRequest>> parsed(records.size(), Status::UnknownError("unparsed"));
-        auto parse = [&](size_t from, size_t to) {
-          for (size_t i = from; i < to; ++i) {
-            parsed[i] = ParseLoggedRequest(records[i].first,
-                                           path + ":" + std::to_string(records[i].second));
-          }
-        };
-        const size_t slices = std::max<size_t>(1, std::min<size_t>(threads, records.size()));
-        std::vector<std::thread> workers;
-        for (size_t t = 1; t < slices; ++t) {
-          workers.emplace_back(parse, records.size() * t / slices, records.size() * (t + 1) / slices);
-        }
-        parse(0, records.size() / slices);
-        for (auto& worker : workers) worker.join();
-        for (auto& request : parsed) {
-          FST_RETURN_NOT_OK(request.status());
-          if (keep(*request)) out.push_back(std::move(*request));
-        }
+        return Status::OK();
       }
-      text.erase(0, whole);
-    }
-    FST_RETURN_NOT_OK(input->Close());
+      // Every line: parsed on `threads` threads (the lines of a block split in slices), then
+      // filtered in order.
+      std::vector<std::pair<std::string_view, int64_t>> records;
+      for (; start < whole; ++line) {
+        const size_t end = lines.find('\n', start);
+        if (end > start) records.emplace_back(lines.substr(start, end - start), line);
+        start = end + 1;
+      }
+      std::vector<Result<LoggedRequest>> parsed(records.size(), Status::UnknownError("unparsed"));
+      auto parse = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i) {
+          parsed[i] = ParseLoggedRequest(records[i].first,
+                                         path + ":" + std::to_string(records[i].second));
+        }
+      };
+      const size_t slices = std::max<size_t>(1, std::min<size_t>(threads, records.size()));
+      std::vector<std::thread> workers;
+      for (size_t t = 1; t < slices; ++t) {
+        workers.emplace_back(parse, records.size() * t / slices, records.size() * (t + 1) / slices);
+      }
+      parse(0, records.size() / slices);
+      for (auto& worker : workers) worker.join();
+      for (auto& request : parsed) {
+        FST_RETURN_NOT_OK(request.status());
+        if (keep(*request)) out.push_back(std::move(*request));
+      }
+      return Status::OK();
+    }));
   }
   std::stable_sort(out.begin(), out.end(), [](const LoggedRequest& a, const LoggedRequest& b) {
     return a.served_at_us != b.served_at_us ? a.served_at_us < b.served_at_us

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "../repo/test_repo.h"
+#include "featherstone/core/file_system.h"
 #include "featherstone/core/time.h"
 #include "featherstone/feedback/reproduce.h"
 #include "featherstone/feedback/training_set.h"
@@ -434,6 +435,49 @@ TEST_F(FeedbackTest, TrainingSetsEqualABruteForceJoinAndNeverLeakLabels) {
       served->table->GetColumnByName("status")));
   EXPECT_TRUE(recomputed->table->GetColumnByName("orders_2d")->Equals(
       served->table->GetColumnByName("orders_2d")));
+}
+
+// A part read in blocks of whole lines: lines across the reader's 8 MiB chunks and one longer
+// than a chunk come whole, numbered, in order; the unterminated last one only when asked for.
+TEST(ReadLogLinesTest, BlocksOfWholeLinesAcrossChunks) {
+  const std::string dir = repo::FreshTestDir("read_log_lines");
+  const std::string path = dir + "/part-00000.jsonl";
+  std::vector<std::string> lines;
+  std::mt19937 rng(5);
+  size_t bytes = 0;
+  while (bytes < (20u << 20)) {
+    const size_t length = lines.size() == 700 ? (9u << 20) : rng() % 40000;
+    lines.push_back(std::to_string(lines.size()) + std::string(length, 'x'));
+    bytes += lines.back().size() + 1;
+  }
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (const auto& line : lines) out << line << "\n";
+    out << "unterminated";
+  }
+  auto fs = core::LocalFs();
+  for (bool unterminated : {false, true}) {
+    std::vector<std::string> read;
+    std::vector<int64_t> numbers;
+    Status status = ReadLogLines(*fs, path, unterminated, [&](std::string_view text, int64_t* line) {
+      EXPECT_TRUE(text.ends_with('\n'));
+      for (size_t start = 0; start < text.size(); ++*line) {
+        const size_t end = text.find('\n', start);
+        read.emplace_back(text.substr(start, end - start));
+        numbers.push_back(*line);
+        start = end + 1;
+      }
+      return Status::OK();
+    });
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    auto expected = lines;
+    if (unterminated) expected.push_back("unterminated");
+    ASSERT_EQ(read.size(), expected.size());
+    for (size_t i = 0; i < read.size(); ++i) {
+      ASSERT_EQ(read[i], expected[i]) << "line " << i + 1;
+      ASSERT_EQ(numbers[i], static_cast<int64_t>(i + 1));
+    }
+  }
 }
 
 }  // namespace

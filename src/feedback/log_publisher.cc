@@ -38,13 +38,6 @@ Status WriteWhole(arrow::fs::FileSystem& fs, const std::string& path, const std:
 Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   arrow::fs::FileSystem& fs = repo.fs();
-  FST_ASSIGN_OR_RAISE(auto input, fs.OpenInputFile(part));
-  FST_ASSIGN_OR_RAISE(int64_t size, input->GetSize());
-  FST_ASSIGN_OR_RAISE(auto buffer, input->ReadAt(0, size));
-  FST_RETURN_NOT_OK(input->Close());
-  const std::string_view text(reinterpret_cast<const char*>(buffer->data()),
-                              static_cast<size_t>(buffer->size()));
-
   // Each line becomes its rows as soon as it is read, so a part is never held in memory as
   // records (tens of thousands of responses of hundreds of values). Lines as the writer writes
   // them are scanned straight into columns; any other goes through the reader's parser.
@@ -60,20 +53,13 @@ Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
   };
   internal::ScannedLogLine scanned;
   std::string kept;
-  int64_t line = 0;
-  for (size_t start = 0; start < text.size();) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view record = text.substr(start, end - start);
-    start = end + 1;
-    ++line;
-    if (record.empty()) continue;
+  auto add = [&](std::string_view record, int64_t line) -> Status {
     if (internal::ScanLogLine(record, &scanned)) {
       const definitions::FeatureService* service = applied->FindService(std::string(scanned.service));
       if (service != nullptr && internal::SameFeatures(scanned, *service)) {
         FST_ASSIGN_OR_RAISE(internal::LogRows * rows, rows_of(*service));
         FST_ASSIGN_OR_RAISE(bool added, rows->AddScanned(scanned));
-        if (added) continue;
+        if (added) return Status::OK();
       }
     }
     auto request = ParseLoggedRequest(record, part + ":" + std::to_string(line));
@@ -83,11 +69,22 @@ Status PublishLogPart(repo::RepoContext& repo, const std::string& part) {
     if (service == nullptr || !SameFeatures(*request, *service)) {
       kept.append(record);
       kept += '\n';
-      continue;
+      return Status::OK();
     }
     FST_ASSIGN_OR_RAISE(internal::LogRows * rows, rows_of(*service));
-    FST_RETURN_NOT_OK(rows->AddParsed(*request));
-  }
+    return rows->AddParsed(*request);
+  };
+  FST_RETURN_NOT_OK(ReadLogLines(fs, part, /*unterminated_last=*/true,
+                                 [&](std::string_view lines, int64_t* line) -> Status {
+                                   for (size_t start = 0; start < lines.size(); ++*line) {
+                                     const size_t end = lines.find('\n', start);
+                                     const std::string_view record =
+                                         lines.substr(start, end - start);
+                                     start = end + 1;
+                                     if (!record.empty()) FST_RETURN_NOT_OK(add(record, *line));
+                                   }
+                                   return Status::OK();
+                                 }));
 
   for (auto& [name, rows] : by_service) {
     FST_ASSIGN_OR_RAISE(auto batches, rows->Finish());

@@ -308,14 +308,15 @@ bool Convert(const LogToken& token, ValueType type, Cell* out) {
   }
 }
 
-Status AppendCell(const Cell& cell, arrow::ArrayBuilder* builder) {
+// Appends `cell` to `builder` (of its column's type; `int32`: an int32 builder).
+Status AppendCell(const Cell& cell, arrow::ArrayBuilder* builder, bool int32) {
   switch (cell.kind) {
     case Cell::kNull:
       return builder->AppendNull();
     case Cell::kBool:
       return static_cast<arrow::BooleanBuilder*>(builder)->Append(cell.b);
     case Cell::kInt:
-      if (builder->type()->id() == arrow::Type::INT32) {
+      if (int32) {
         return static_cast<arrow::Int32Builder*>(builder)->Append(static_cast<int32_t>(cell.i));
       }
       return static_cast<arrow::Int64Builder*>(builder)->Append(cell.i);
@@ -336,9 +337,30 @@ std::string JsonKey(const std::string& name) {
 }  // namespace
 
 struct LogRows::Columns {
+  // Rows per batch: builders sized once for them rather than grown (each growth a copy into
+  // fresh pages the kernel zeroes).
+  static constexpr int64_t kBatchRows = 16384;
+
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;  // per column of the layout
+  std::vector<bool> int32;  // per column: an int32 builder (else int64 for an integer cell)
+  // Per column of text: bytes per row of the last batch (an estimate for the next one).
+  std::vector<double> text_bytes_per_row;
   int64_t rows = 0;
   std::vector<Cell> cells;  // a line's keys and values, per entity
+
+  // Sizes the builders of a new batch.
+  Status Reserve() {
+    for (size_t c = 0; c < builders.size(); ++c) {
+      FST_RETURN_NOT_OK(builders[c]->Reserve(kBatchRows));
+      if (text_bytes_per_row[c] > 0) {
+        FST_RETURN_NOT_OK(static_cast<arrow::BaseBinaryBuilder<arrow::BinaryType>*>(
+                              builders[c].get())
+                              ->ReserveData(static_cast<int64_t>(text_bytes_per_row[c] * 1.1 *
+                                                                 kBatchRows)));
+      }
+    }
+    return Status::OK();
+  }
 };
 
 Result<std::unique_ptr<LogRows>> LogRows::Make(const definitions::Repo& applied,
@@ -359,7 +381,9 @@ Result<std::unique_ptr<LogRows>> LogRows::Make(const definitions::Repo& applied,
     FST_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(),
                                          core::ToArrowType(spec.type), &builder));
     rows->columns_->builders.push_back(std::move(builder));
+    rows->columns_->int32.push_back(spec.type == ValueType::kInt32);
   }
+  rows->columns_->text_bytes_per_row.assign(rows->layout_.schema.size(), 0);
   return rows;
 }
 
@@ -418,7 +442,13 @@ Result<bool> LogRows::AddScanned(const ScannedLogLine& line) {
   }
 
   FST_RETURN_NOT_OK(Cut(/*scanned_next=*/true));
+  if (columns_->rows > 0 &&
+      columns_->rows + static_cast<int64_t>(entities) > Columns::kBatchRows) {
+    FST_RETURN_NOT_OK(Cut(/*scanned_next=*/false));
+  }
+  if (columns_->rows == 0) FST_RETURN_NOT_OK(columns_->Reserve());
   auto& b = columns_->builders;
+  const auto& int32 = columns_->int32;
   auto* id = static_cast<arrow::StringBuilder*>(b[0].get());
   auto* served = static_cast<arrow::TimestampBuilder*>(b[1].get());
   auto* at = static_cast<arrow::TimestampBuilder*>(b[2].get());
@@ -430,11 +460,13 @@ Result<bool> LogRows::AddScanned(const ScannedLogLine& line) {
     FST_RETURN_NOT_OK(id->Append(line.request_id));
     FST_RETURN_NOT_OK(served->Append(line.served_at_us));
     FST_RETURN_NOT_OK(at->Append(line.at_us));
-    for (size_t k = 0; k < keys; ++k) FST_RETURN_NOT_OK(AppendCell(row[k], b[3 + k].get()));
+    for (size_t k = 0; k < keys; ++k) {
+      FST_RETURN_NOT_OK(AppendCell(row[k], b[3 + k].get(), int32[3 + k]));
+    }
     for (size_t c = fields; c < values; ++c) FST_RETURN_NOT_OK(b[c]->AppendNull());
     for (size_t f = 0; f < features; ++f) {
       const size_t c = values + 3 * f;
-      FST_RETURN_NOT_OK(AppendCell(row[keys + f], b[c].get()));
+      FST_RETURN_NOT_OK(AppendCell(row[keys + f], b[c].get(), int32[c]));
       FST_RETURN_NOT_OK(static_cast<arrow::StringBuilder*>(b[c + 1].get())
                             ->Append(line.statuses[e * features + f]));
       const int64_t ts = line.event_ts[e * features + f];
@@ -551,8 +583,15 @@ Status LogRows::Cut(bool scanned_next) {
     arrow::ArrayVector arrays;
     for (size_t c = 0; c < layout_.schema.size(); ++c) {
       fields.push_back(arrow::field(layout_.schema[c].name, core::ToArrowType(layout_.schema[c].type)));
+      auto& builder = columns_->builders[c];
+      if (builder->type()->id() == arrow::Type::STRING) {
+        columns_->text_bytes_per_row[c] =
+            static_cast<double>(
+                static_cast<arrow::StringBuilder*>(builder.get())->value_data_length()) /
+            static_cast<double>(columns_->rows);
+      }
       std::shared_ptr<arrow::Array> array;
-      FST_RETURN_NOT_OK(columns_->builders[c]->Finish(&array));
+      FST_RETURN_NOT_OK(builder->Finish(&array));
       arrays.push_back(std::move(array));
     }
     batches_.push_back(

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <arrow/table.h>
@@ -47,6 +49,14 @@ struct LogFilter {
 // Parses one log line; `where` names it in errors. Errors: Invalid "WHERE: ..." for a line that
 // is not a log record (missing or mistyped field, ragged matrices).
 Result<LoggedRequest> ParseLoggedRequest(std::string_view line, const std::string& where);
+
+// Reads the log part at `path` in blocks of whole lines, a few MiB at a time into one buffer
+// kept across blocks: block(lines, &line) with `lines` ending in a newline and `line` the
+// 1-based number of its first line, which block advances past them. An unterminated last line
+// (being written, or cut by a crash) is passed last, alone, only when `unterminated_last` is
+// set. Errors: IOError for an unreadable part; those of `block`, which stop the reading.
+Status ReadLogLines(arrow::fs::FileSystem& fs, const std::string& path, bool unterminated_last,
+                    const std::function<Status(std::string_view lines, int64_t* line)>& block);
 
 // The logged responses under `dir` that pass `filter`, in served order (ties by request id):
 // closed parts and the whole lines of the part a running server has open (its last line may be
