@@ -17,6 +17,25 @@ namespace {
 using json = nlohmann::json;
 using core::ValueType;
 
+// The integer `text` (-?[0-9]+) when it fits int64. Up to 18 digits (every int64 the log
+// writes but the largest) without from_chars' per-digit overflow checks.
+bool ParseInt64(std::string_view text, int64_t* out) {
+  const bool negative = !text.empty() && text.front() == '-';
+  const std::string_view digits = text.substr(negative ? 1 : 0);
+  if (digits.empty() || digits.size() > 18) {
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+    return ec == std::errc() && ptr == end;
+  }
+  int64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  *out = negative ? -value : value;
+  return true;
+}
+
 // Reads the members of a log line in the order the writer writes them. Accepts only JSON that
 // nlohmann's parser accepts with the same meaning, so a line it takes is one ParseLoggedRequest
 // reads alike.
@@ -63,28 +82,27 @@ class Scanner {
   bool Integer(int64_t* out) {
     LogToken token;
     if (!Token(&token) || token.kind != LogToken::kInteger) return false;
-    const char* end = token.text.data() + token.text.size();
-    return std::from_chars(token.text.data(), end, *out).ptr == end;
+    return ParseInt64(token.text, out);
   }
   // null, true, false, a number (JSON's grammar) or a String.
   bool Token(LogToken* out) {
     SkipSpace();
     if (p_ == end_) return false;
-    if (*p_ == '"') {
-      out->kind = LogToken::kString;
-      return String(&out->text);
-    }
-    if (Word("null")) {
-      out->kind = LogToken::kNull;
-      return true;
-    }
-    if (Word("true")) {
-      out->kind = LogToken::kTrue;
-      return true;
-    }
-    if (Word("false")) {
-      out->kind = LogToken::kFalse;
-      return true;
+    switch (*p_) {
+      case '"':
+        out->kind = LogToken::kString;
+        return String(&out->text);
+      case 'n':
+        out->kind = LogToken::kNull;
+        return Word("null");
+      case 't':
+        out->kind = LogToken::kTrue;
+        return Word("true");
+      case 'f':
+        out->kind = LogToken::kFalse;
+        return Word("false");
+      default:
+        break;
     }
     const char* start = p_;
     if (*p_ == '-') ++p_;
@@ -258,12 +276,6 @@ struct Cell {
   double d = 0;
   std::string_view s;
 };
-
-bool ParseInt64(std::string_view text, int64_t* out) {
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return ec == std::errc() && ptr == end;
-}
 
 // `token` as a value of `type` the way the JSON message decoder converts the same value
 // re-rendered by nlohmann (AddParsed), for the cases where that is plain; false otherwise.

@@ -281,6 +281,8 @@ TEST_F(LogPublisherRowsTest, LinesOutsideTheSubsetAreLeftToTheParser) {
            replaced("\"values\":", "\"request_data\":[],\"values\":"),
            replaced("\"id\"", "\"i\\u0064\""),
            replaced("\"at_us\":", "\"at_us\":01"),
+           replaced("\"at_us\":", "\"at_us\":99999999999999999999"),
+           replaced("\"at_us\":", "\"at_us\":-9223372036854775809"),
            replaced("\"features\":[\"v:n\"", "\"features\":[\"v:n\",\"v:n\""),
            line + "x",
            line.substr(0, line.size() - 1),
