@@ -11,7 +11,8 @@ server `taskset -c 0 BIN serve --threads 1` (its feature log wiped first), a war
 then `taskset -c 1 wrk -t1 -cC -dDs -s bench/serving_wrk.lua URL -- SERVICE ENTITIES 10000 SEED`;
 the server's CPU (utime + stime of all its threads, /proc/PID/stat) from before the run until it
 is idle again (the log's writer included) divided by the requests wrk counted, and the part of
-it spent on the log's publisher thread (named fst-log-publish in builds that name it); a run in
+it spent on the log's publisher and writer threads (named fst-log-publish and fst-log-writer in
+builds that name them); a run in
 which a part was sealed and published (64 MiB or 5 minutes) is marked. Then SIGTERM: the stop
 writes and publishes the log's open part; its wall time and CPU are printed. The machine may be shared: the 1-minute load is printed beside every run, and CPU
 per request is the figure sharing disturbs least. Prints one line per run, then a table.
@@ -75,6 +76,7 @@ def one_run(binary, repo, log_on, args, seed):
         idle(pid)
         cpu, threads = proc_cpu_seconds(pid) - cpu0, thread_cpu_seconds(pid)
         publish_cpu = threads.get("fst-log-publish", 0) - threads0.get("fst-log-publish", 0)
+        writer_cpu = threads.get("fst-log-writer", 0) - threads0.get("fst-log-writer", 0)
         published = (server.metric("fst_feature_log_parts_published_total") or 0) - (published0 or 0)
         written = server.metric("fst_feature_log_records_written_total")
         dropped = server.metric("fst_feature_log_records_dropped_total")
@@ -91,6 +93,7 @@ def one_run(binary, repo, log_on, args, seed):
             "cpu_per_request_us": cpu / r["requests"] * 1e6, "written": written,
             "published_parts": published, "named_threads": "fst-log-writer" in threads,
             "publish_cpu_per_request_us": publish_cpu / r["requests"] * 1e6,
+            "writer_cpu_per_request_us": writer_cpu / r["requests"] * 1e6,
             "dropped": dropped, "stop_s": stop_wall,
             "stop_cpu_s": stop_cpu, "exit": code}
 
@@ -181,25 +184,30 @@ def main():
                              f" stop {run['stop_s']:.1f} s {run['stop_cpu_s']:.1f} s CPU")
                     if run["named_threads"]:
                         extra += (f"; of the CPU per request {run['publish_cpu_per_request_us']:.1f}"
-                                  " us on the publisher thread")
+                                  f" us on the publisher thread, {run['writer_cpu_per_request_us']:.1f}"
+                                  " us on the writer thread")
                 print(f"{args.bin[i]} log {'on ' if log_on else 'off'} #{rep + 1}: "
                       f"{run['rps']:,.0f} req/s p99 {run['p99_us']} us "
                       f"CPU {run['cpu_per_request_us']:.1f} us/request load {run['load']:.2f}"
                       f"{extra} errors {run['errors']} exit {run['exit']}", flush=True)
     print("\n| build | feature log | CPU per request (runs; * a part was published in the run) "
-          "| median | of which on the publisher thread | req/s median | 1-min load |")
-    print("|---|---|---|---|---|---|---|")
+          "| median | of which on the publisher thread | on the writer thread | req/s median "
+          "| 1-min load |")
+    print("|---|---|---|---|---|---|---|---|")
     for b in args.bin:
         for log_on in modes:
             rs = sorted((r for r in runs if r["bin"] == b and r["log"] == log_on),
                         key=lambda r: r["cpu_per_request_us"])
             cpu = [r["cpu_per_request_us"] for r in rs]
+            named = log_on and rs[0]["named_threads"]
             publish = ", ".join(f"{r['publish_cpu_per_request_us']:.0f}" for r in rs) + " µs" \
-                if log_on and rs[0]["named_threads"] else "–"
+                if named else "–"
+            writer = ", ".join(f"{r['writer_cpu_per_request_us']:.1f}" for r in rs) + " µs" \
+                if named else "–"
             print(f"| {b} | {'on' if log_on else 'off'} | "
                   + ", ".join(f"{r['cpu_per_request_us']:.0f}{'*' if r.get('published_parts') else ''}"
                               for r in rs)
-                  + f" µs | {statistics.median(cpu):.0f} µs | {publish} | "
+                  + f" µs | {statistics.median(cpu):.0f} µs | {publish} | {writer} | "
                   f"{statistics.median(r['rps'] for r in rs):,.0f} | "
                   f"{min(r['load'] for r in rs):.1f}–{max(r['load'] for r in rs):.1f} |")
 
