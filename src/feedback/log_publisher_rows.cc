@@ -8,6 +8,7 @@
 #include <arrow/builder.h>
 #include <arrow/util/utf8.h>
 
+#include "featherstone/core/json_cursor.h"
 #include "featherstone/core/time.h"
 #include "featherstone/retrieval/online_json.h"
 
@@ -39,25 +40,10 @@ bool ParseInt64(std::string_view text, int64_t* out) {
 // Reads the members of a log line in the order the writer writes them. Accepts only JSON that
 // nlohmann's parser accepts with the same meaning, so a line it takes is one ParseLoggedRequest
 // reads alike.
-class Scanner {
+class Scanner : public core::JsonCursor {
  public:
-  explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  using JsonCursor::JsonCursor;
 
-  bool Take(char c) {
-    SkipSpace();
-    if (p_ == end_ || *p_ != c) return false;
-    ++p_;
-    return true;
-  }
-  // Where the next value starts.
-  const char* Position() {
-    SkipSpace();
-    return p_;
-  }
-  bool AtEnd() {
-    SkipSpace();
-    return p_ == end_;
-  }
   // `"name":`, after a ',' unless it is the object's first member.
   bool Member(std::string_view name, bool first = false) {
     std::string_view key;
@@ -65,19 +51,7 @@ class Scanner {
   }
   // A string without escapes or control characters (its bytes are checked as UTF-8 with the
   // whole line).
-  bool String(std::string_view* out) {
-    if (!Take('"')) return false;
-    const char* start = p_;
-    while (p_ != end_ && *p_ != '"') {
-      const unsigned char c = static_cast<unsigned char>(*p_);
-      if (c < 0x20 || c == '\\') return false;
-      ++p_;
-    }
-    if (p_ == end_) return false;
-    *out = std::string_view(start, static_cast<size_t>(p_ - start));
-    ++p_;
-    return true;
-  }
+  bool String(std::string_view* out) { return PlainString(out); }
   // A JSON integer that fits int64.
   bool Integer(int64_t* out) {
     LogToken token;
@@ -124,16 +98,6 @@ class Scanner {
     out->text = std::string_view(start, static_cast<size_t>(p_ - start));
     return true;
   }
-  // [item, ...], each read by item(); false as soon as one is not.
-  template <typename Item>
-  bool Array(Item&& item) {
-    if (!Take('[')) return false;
-    if (Take(']')) return true;
-    do {
-      if (!item()) return false;
-    } while (Take(','));
-    return Take(']');
-  }
   // {"key": value, ...}, each member read by member(key); false as soon as one is not.
   template <typename Member>
   bool Object(Member&& member) {
@@ -145,26 +109,6 @@ class Scanner {
     } while (Take(','));
     return Take('}');
   }
-
- private:
-  void SkipSpace() {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
-  }
-  bool SkipDigits() {
-    const char* start = p_;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
-    return p_ != start;
-  }
-  bool Word(std::string_view word) {
-    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
-      return false;
-    }
-    p_ += word.size();
-    return true;
-  }
-
-  const char* p_;
-  const char* end_;
 };
 
 // Whether the keys of `members` from `begin` on are distinct.

@@ -2,36 +2,20 @@
 
 #include <algorithm>
 
+#include "featherstone/core/json_cursor.h"
+
 namespace fst::serving {
 namespace {
 
-class Scanner {
+class Scanner : public core::JsonCursor {
  public:
-  explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  using JsonCursor::JsonCursor;
 
-  // Skips JSON whitespace, then takes `c` if it is next.
-  bool Take(char c) {
-    SkipSpace();
-    if (p_ == end_ || *p_ != c) return false;
-    ++p_;
-    return true;
-  }
-  bool AtEnd() {
-    SkipSpace();
-    return p_ == end_;
-  }
   // A string of printable ASCII without escapes.
   bool String(std::string* out) {
-    if (!Take('"')) return false;
-    const char* start = p_;
-    while (p_ != end_ && *p_ != '"') {
-      const unsigned char c = static_cast<unsigned char>(*p_);
-      if (c < 0x20 || c >= 0x7f || c == '\\') return false;
-      ++p_;
-    }
-    if (p_ == end_) return false;
-    out->assign(start, static_cast<size_t>(p_ - start));
-    ++p_;
+    std::string_view text;
+    if (!PlainString(&text, /*printable_ascii=*/true)) return false;
+    out->assign(text);
     return true;
   }
 
@@ -49,7 +33,7 @@ class Scanner {
     const char* start = p_;
     if (*p_ == '-') ++p_;
     const char* digits = p_;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    SkipDigits();
     const size_t n = static_cast<size_t>(p_ - digits);
     if (n == 0 || n > 18 || (*digits == '0' && (n > 1 || start != digits))) return false;
     if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
@@ -58,7 +42,6 @@ class Scanner {
   }
 
   bool Bool(bool* out) {
-    SkipSpace();
     if (Word("true")) {
       *out = true;
       return true;
@@ -72,12 +55,7 @@ class Scanner {
 
   // [string, ...]
   bool Strings(std::vector<std::string>* out) {
-    if (!Take('[')) return false;
-    if (Take(']')) return true;
-    do {
-      if (!String(&out->emplace_back())) return false;
-    } while (Take(','));
-    return Take(']');
+    return Array([&] { return String(&out->emplace_back()); });
   }
 
   // {name: [scalar, ...], ...}, sorted by name; a repeated name is refused.
@@ -86,12 +64,9 @@ class Scanner {
     if (!Take('}')) {
       do {
         auto& [name, values] = out->emplace_back();
-        if (!String(&name) || !Take(':') || !Take('[')) return false;
-        if (!Take(']')) {
-          do {
-            if (!Scalar(&values.emplace_back())) return false;
-          } while (Take(','));
-          if (!Take(']')) return false;
+        if (!String(&name) || !Take(':') ||
+            !Array([&] { return Scalar(&values.emplace_back()); })) {
+          return false;
         }
       } while (Take(','));
       if (!Take('}')) return false;
@@ -102,23 +77,6 @@ class Scanner {
              return a.first == b.first;
            }) == out->end();
   }
-
- private:
-  void SkipSpace() {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
-  }
-  // Takes `word` when it is next.
-  bool Word(std::string_view word) {
-    if (static_cast<size_t>(end_ - p_) < word.size() ||
-        std::string_view(p_, word.size()) != word) {
-      return false;
-    }
-    p_ += word.size();
-    return true;
-  }
-
-  const char* p_;
-  const char* end_;
 };
 
 }  // namespace
