@@ -48,15 +48,22 @@ struct LoadedRun {
   FeatureRun run;
 };
 
-// The run of `file`, its columns read into `scratch` (the previous run must be gone).
-Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& spec, int threads,
-                                           ColumnScratch* scratch) {
+// The part `file` opened for pass 1: the key columns, the event time, kSeqColumn and the
+// created time when the spec has one.
+Result<std::unique_ptr<PartRowGroups>> OpenKeysAndTimes(const PartRef& file, const PitSpec& spec) {
   std::vector<std::string> columns = spec.key_columns;
   columns.push_back(spec.ts_column);
   columns.push_back(kSeqColumn);
   if (!spec.created_column.empty()) columns.push_back(spec.created_column);
   std::vector<std::shared_ptr<arrow::DataType>> types(columns.size(), arrow::int64());
-  FST_ASSIGN_OR_RAISE(auto part, PartRowGroups::Open(file, columns, types));
+  return PartRowGroups::Open(file, columns, types);
+}
+
+// The run of `file` (`part`, opened by OpenKeysAndTimes), its columns read into `scratch` (the
+// previous run must be gone).
+Result<std::unique_ptr<LoadedRun>> LoadRun(PartRowGroups* part, const PartRef& file,
+                                           const PitSpec& spec, int threads,
+                                           ColumnScratch* scratch) {
   FST_ASSIGN_OR_RAISE(auto arrays, ReadWholeColumns(*part, scratch));
 
   auto owned = std::make_unique<LoadedRun>();
@@ -118,6 +125,64 @@ Result<std::unique_ptr<LoadedRun>> LoadRun(const PartRef& file, const PitSpec& s
   loaded.run.length = arrays[nkeys]->length();
   loaded.hold = std::move(arrays);
   return owned;
+}
+
+// The first i in [from, to) where `holds(i)` is false (`holds` true then false), else `to`.
+template <typename Holds>
+int64_t FirstFalse(int64_t from, int64_t to, Holds holds) {
+  while (from < to) {
+    const int64_t mid = from + (to - from) / 2;
+    if (holds(mid)) {
+      from = mid + 1;
+    } else {
+      to = mid;
+    }
+  }
+  return from;
+}
+
+// Whether pass 1 can read `part` row group by row group: a file sorted for the join keys, every
+// ingest kept. A key group cut by a row group boundary is merged as two runs, which gives the
+// same winners: each offers the latest eligible row of its stretch and the later one stays.
+bool Streamable(const PartRowGroups& part, const PartRef& file, const PitSpec& spec) {
+  return file.rows == nullptr && file.excluded_ingests.empty() &&
+         part.sort_keys() == spec.key_columns;
+}
+
+// Offers the winners of `part` (opened by OpenKeysAndTimes, Streamable) to `matches`, one row
+// group at a time: memory holds one row group's keys and times.
+Status MergeStreamed(PartRowGroups& part, const PitSpec& spec, const EntityRun& entities,
+                     int32_t run_index, std::vector<Match>* matches, int threads) {
+  std::vector<int64_t> created_fill;
+  int64_t first_row = 0;  // the part row of the row group's first row
+  for (int rg = 0; rg < part.num_row_groups(); ++rg) {
+    FST_ASSIGN_OR_RAISE(auto arrays, part.Read(rg));
+    const int64_t n = arrays[0]->length();
+    if (n == 0) continue;
+    const std::vector<std::shared_ptr<arrow::Array>> key_arrays(
+        arrays.begin(), arrays.begin() + static_cast<int64_t>(spec.key_columns.size()));
+    FST_ASSIGN_OR_RAISE(auto keys, KeyColumns::Make(key_arrays, spec.key_columns));
+    FST_RETURN_NOT_OK(entities.keys->CheckComparable(keys));
+    const size_t nkeys = spec.key_columns.size();
+    FeatureRun run;
+    run.keys = &keys;
+    run.ts = RawInt64(arrays[nkeys]);
+    run.seq = RawInt64(arrays[nkeys + 1]);
+    run.created = CreatedTimes(spec.created_column.empty() ? nullptr : arrays[nkeys + 2],
+                               &created_fill);
+    run.length = n;
+    run.first_row = first_row;
+    // The entity rows whose keys lie within the row group's.
+    const int64_t begin = FirstFalse(0, entities.length, [&](int64_t i) {
+      return entities.keys->Compare(i, keys, 0) < 0;
+    });
+    const int64_t end = FirstFalse(begin, entities.length, [&](int64_t i) {
+      return keys.Compare(n - 1, *entities.keys, i) >= 0;
+    });
+    PitMergeRunRange(entities, begin, end, run, run_index, spec.window, matches, threads);
+    first_row += n;
+  }
+  return Status::OK();
 }
 
 // One value column of the result, filled row group by row group. Fixed-width values are
@@ -249,12 +314,19 @@ Result<PitResult> PitJoinFiles(const std::vector<PartRef>& files,
 
   // Pass 1: keys and times only.
   std::vector<Match> matches(order.size());
-  ColumnScratch scratch;  // one file's columns at a time, the buffers reused file after file
+  // One file's columns at a time, the buffers reused file after file.
+  ColumnScratch scratch;
   for (size_t f = 0; f < files.size() && !order.empty(); ++f) {
     const PartRef& file = files[f];
     if (file.min_ts > max_t || file.max_ts < spec.window.min_ts) continue;
     if (!core::WithinTtl(file.max_ts, min_t, spec.window.ttl_us)) continue;
-    FST_ASSIGN_OR_RAISE(auto loaded, LoadRun(file, spec, threads, &scratch));
+    FST_ASSIGN_OR_RAISE(auto part, OpenKeysAndTimes(file, spec));
+    if (Streamable(*part, file, spec)) {
+      FST_RETURN_NOT_OK(
+          MergeStreamed(*part, spec, entities, static_cast<int32_t>(f), &matches, threads));
+      continue;
+    }
+    FST_ASSIGN_OR_RAISE(auto loaded, LoadRun(part.get(), file, spec, threads, &scratch));
     FST_RETURN_NOT_OK(sorted_keys.CheckComparable(loaded->keys));
     PitMergeRun(entities, loaded->run, static_cast<int32_t>(f), spec.window, &matches, threads);
   }

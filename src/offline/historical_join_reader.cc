@@ -139,7 +139,9 @@ Result<std::unique_ptr<PartRowGroups>> PartRowGroups::Open(
   std::shared_ptr<arrow::Schema> schema;
   FST_RETURN_NOT_OK(WithPath(out->reader_->GetSchema(&schema), part.path));
   for (const auto& name : columns) out->file_columns_.push_back(schema->GetFieldIndex(name));
-  out->sort_keys_ = PartSortKeys(*arrow::Table::MakeEmpty(schema).ValueOrDie());
+  FST_ASSIGN_OR_RAISE(auto empty, arrow::Table::MakeEmpty(schema));
+  out->sort_keys_ = PartSortKeys(*empty);
+  out->file_schema_ = schema;
   return out;
 }
 

@@ -142,7 +142,11 @@ void SplitRowGroups(const std::string& path, int64_t rows) {
   ASSERT_TRUE(table.ok()) << table.status().ToString();
   auto output = arrow::io::FileOutputStream::Open(path);
   ASSERT_TRUE(output.ok()) << output.status().ToString();
-  ASSERT_TRUE(parquet::arrow::WriteTable(**table, arrow::default_memory_pool(), *output, rows).ok());
+  // The schema stored, as the store writes it: its metadata holds the sort keys.
+  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  ASSERT_TRUE(parquet::arrow::WriteTable(**table, arrow::default_memory_pool(), *output, rows,
+                                         parquet::default_writer_properties(), arrow_properties)
+                  .ok());
   ASSERT_TRUE((*output)->Close().ok());
 }
 

@@ -42,6 +42,8 @@ class PartRowGroups {
   // The sort keys recorded in the part's metadata (empty when none, e.g. in-memory rows).
   const std::vector<std::string>& sort_keys() const { return sort_keys_; }
   const std::vector<std::shared_ptr<arrow::DataType>>& types() const { return types_; }
+  // The file's schema; nullptr for an in-memory part.
+  const std::shared_ptr<arrow::Schema>& file_schema() const { return file_schema_; }
 
   // Row group `rg`'s columns, in the order given to Open.
   Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int rg);
@@ -57,6 +59,7 @@ class PartRowGroups {
   std::shared_ptr<arrow::Table> rows_;  // an in-memory part
   std::vector<int64_t> starts_;
   std::vector<std::string> sort_keys_;
+  std::shared_ptr<arrow::Schema> file_schema_;
 };
 
 // Buffers handed from one ReadWholeColumns call to the next (one entry per column).
