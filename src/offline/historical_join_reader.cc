@@ -56,6 +56,7 @@ class ColumnAssembler {
       return Status::OK();
     }
     const int64_t n = chunk->length();
+    if (n == 0) return Status::OK();
     if (offset_ + n > length_) return Status::Invalid("row groups longer than the part");
     std::memcpy((*values_)->mutable_data() + offset_ * 8,
                 chunk->data()->GetValues<uint8_t>(1, chunk->offset() * 8), n * 8);
@@ -208,13 +209,14 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> ReadWholeColumns(PartRowGroup
       }
     }
     for (size_t c = 0; c < arrays.size(); ++c) {
-      FST_RETURN_NOT_OK(columns[c].Add(std::move(arrays[c])));
+      FST_RETURN_NOT_OK(WithPath(columns[c].Add(std::move(arrays[c])), part.path()));
     }
   }
   std::vector<std::shared_ptr<arrow::Array>> out;
   for (auto& column : columns) {
-    FST_ASSIGN_OR_RAISE(auto array, column.Finish());
-    out.push_back(array);
+    auto array = column.Finish();
+    if (!array.ok()) return WithPath(array.status(), part.path());
+    out.push_back(*array);
   }
   return out;
 }

@@ -33,6 +33,8 @@ class PartRowGroups {
       const std::vector<std::shared_ptr<arrow::DataType>>& types);
   ~PartRowGroups();
 
+  // The file's path (with `part.rows`, the name of the rows in messages).
+  const std::string& path() const { return path_; }
   int num_row_groups() const { return static_cast<int>(starts_.size()) - 1; }
   int64_t num_rows() const { return starts_.back(); }
   // The first part row of row group `rg`; row_group_start(num_row_groups()) == num_rows().
