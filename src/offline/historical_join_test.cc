@@ -1,6 +1,7 @@
 // Property test: PitJoinFiles against ReferencePit on random data (duplicates, ties with and
 // without created times, nulls, entity rows before any data, ttl boundaries, ttl 0, empty
-// inputs, several files, files sorted for other keys, int and string and two-column keys).
+// inputs, several files, files sorted for other keys, files of many small row groups, int and
+// string and two-column keys).
 #include "featherstone/offline/historical_join.h"
 
 #include <algorithm>
@@ -10,7 +11,10 @@
 #include <random>
 
 #include <arrow/api.h>
+#include <arrow/io/file.h>
 #include <gtest/gtest.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/writer.h>
 
 #include "featherstone/core/file_system.h"
 #include "featherstone/offline/part_file.h"
@@ -127,9 +131,30 @@ std::vector<std::string> KeyNames(KeyKind kind) {
   return {"customer"};
 }
 
+// Rewrites the part file at `path` with row groups of `rows` rows (the store writes 128 Ki):
+// the readers then meet row group boundaries inside key groups.
+void SplitRowGroups(const std::string& path, int64_t rows) {
+  auto input = arrow::io::ReadableFile::Open(path);
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  auto reader = parquet::arrow::OpenFile(*input, arrow::default_memory_pool());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto table = (*reader)->ReadTable();
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  auto output = arrow::io::FileOutputStream::Open(path);
+  ASSERT_TRUE(output.ok()) << output.status().ToString();
+  // The schema stored, as the store writes it: its metadata holds the sort keys.
+  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  ASSERT_TRUE(parquet::arrow::WriteTable(**table, arrow::default_memory_pool(), *output, rows,
+                                         parquet::default_writer_properties(), arrow_properties)
+                  .ok());
+  ASSERT_TRUE((*output)->Close().ok());
+}
+
 // The case's part files; with `in_memory`, runs of the same rows in memory, unsorted (as
-// GetHistoricalFeaturesFromRows hands them over), instead.
-std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir, bool in_memory = false) {
+// GetHistoricalFeaturesFromRows hands them over), instead; with `row_group_rows` > 0, files of
+// row groups that small.
+std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir, bool in_memory = false,
+                                int64_t row_group_rows = 0) {
   std::vector<PartRef> refs;
   const auto names = KeyNames(c.kind);
   const auto is_int = ColumnIsInt(c.kind);
@@ -184,6 +209,7 @@ std::vector<PartRef> WriteFiles(const Case& c, const std::string& dir, bool in_m
     const std::string path = dir + "/part-" + std::to_string(f) + ".parquet";
     auto written = WriteSortedPart(*core::LocalFs(), table, layout, path);
     EXPECT_TRUE(written.ok()) << written.status().ToString();
+    if (row_group_rows > 0) SplitRowGroups(path, row_group_rows);
     refs.push_back({path, written->min_ts, written->max_ts, {}, in_memory ? table : nullptr});
   }
   return refs;
@@ -195,7 +221,9 @@ TEST(PitJoinFiles, MatchesReferenceOnRandomCases) {
   const int cases = 1500;
   for (int n = 0; n < cases; ++n) {
     Case c = RandomCase(rng);
-    const auto files = WriteFiles(c, dir, n % 3 == 0);
+    // A third of the cases in memory, a third in files of row groups of 1 to 8 rows.
+    const auto files =
+        WriteFiles(c, dir, n % 3 == 0, n % 3 == 1 ? 1 + static_cast<int64_t>(rng() % 8) : 0);
     std::vector<std::vector<std::string>> keys;
     std::vector<bool> nulls;
     std::vector<int64_t> ts;
@@ -213,8 +241,9 @@ TEST(PitJoinFiles, MatchesReferenceOnRandomCases) {
     spec.key_columns = KeyNames(c.kind);
     spec.ts_column = "event_ts";
     spec.created_column = c.with_created ? "created_ts" : "";
-    spec.value_columns = {"value"};
-    spec.value_types = {arrow::int64()};
+    // A fixed-width and a variable-width column: written to their rows, and gathered.
+    spec.value_columns = {"value", "label"};
+    spec.value_types = {arrow::int64(), arrow::utf8()};
     spec.window = c.window;
     // Without created times in the spec, the reference must ignore them too.
     std::vector<ReferenceRow> rows = c.rows;
@@ -225,14 +254,18 @@ TEST(PitJoinFiles, MatchesReferenceOnRandomCases) {
     auto result = PitJoinFiles(files, entity_keys, ts, spec, 1 + n % 2);
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     const auto& values = static_cast<const arrow::Int64Array&>(*result->values[0]);
+    const auto& labels = static_cast<const arrow::StringArray&>(*result->values[1]);
     ASSERT_EQ(values.length(), static_cast<int64_t>(c.entities.size()));
     for (size_t i = 0; i < c.entities.size(); ++i) {
       const int64_t want = expected[i];
       const bool want_null = want < 0 || c.value_null[static_cast<size_t>(want)];
       ASSERT_EQ(values.IsNull(static_cast<int64_t>(i)), want_null)
           << "case " << n << " entity " << i << " expected row " << want;
+      ASSERT_EQ(labels.IsNull(static_cast<int64_t>(i)), want_null) << "case " << n;
       if (!want_null) {
         ASSERT_EQ(values.Value(static_cast<int64_t>(i)), want) << "case " << n << " entity " << i;
+        ASSERT_EQ(labels.GetString(static_cast<int64_t>(i)), "v" + std::to_string(want))
+            << "case " << n << " entity " << i;
       }
       ASSERT_EQ(result->event_ts->IsNull(static_cast<int64_t>(i)), want < 0);
     }

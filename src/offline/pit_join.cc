@@ -85,7 +85,7 @@ void MergeRange(const EntityRun& entities, int64_t begin, int64_t end, const Fea
       if (m.run < 0 || m.order < order) {
         m.order = order;
         m.run = run_index;
-        m.row = run.row_ids ? run.row_ids[k] : k;
+        m.row = run.row_ids ? run.row_ids[k] : run.first_row + k;
       }
     }
     j = group_end;
@@ -96,23 +96,28 @@ void MergeRange(const EntityRun& entities, int64_t begin, int64_t end, const Fea
 
 void PitMergeRun(const EntityRun& entities, const FeatureRun& run, int32_t run_index,
                  const PitWindow& window, std::vector<Match>* matches, int threads) {
-  if (entities.length == 0 || run.length == 0) return;
+  PitMergeRunRange(entities, 0, entities.length, run, run_index, window, matches, threads);
+}
+
+void PitMergeRunRange(const EntityRun& entities, int64_t begin, int64_t end,
+                      const FeatureRun& run, int32_t run_index, const PitWindow& window,
+                      std::vector<Match>* matches, int threads) {
+  if (end <= begin || run.length == 0) return;
   Match* out = matches->data();
-  if (threads <= 1 || entities.length < 65536) {
-    MergeRange(entities, 0, entities.length, run, run_index, window, out);
+  if (threads <= 1 || end - begin < 65536) {
+    MergeRange(entities, begin, end, run, run_index, window, out);
     return;
   }
   // Split at key boundaries so no key straddles two ranges.
-  std::vector<int64_t> bounds = {0};
+  std::vector<int64_t> bounds = {begin};
   for (int t = 1; t < threads; ++t) {
-    int64_t b = entities.length * t / threads;
-    while (b > bounds.back() && b < entities.length &&
-           entities.keys->Equal(b, *entities.keys, b - 1)) {
+    int64_t b = begin + (end - begin) * t / threads;
+    while (b > bounds.back() && b < end && entities.keys->Equal(b, *entities.keys, b - 1)) {
       ++b;
     }
     bounds.push_back(b);
   }
-  bounds.push_back(entities.length);
+  bounds.push_back(end);
   std::vector<std::thread> workers;
   for (size_t t = 0; t + 1 < bounds.size(); ++t) {
     if (bounds[t] >= bounds[t + 1]) continue;

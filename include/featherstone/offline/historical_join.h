@@ -1,8 +1,9 @@
 // Point-in-time join of entity rows against the part files of one source (DESIGN section 3).
-// Two passes per file: the first reads only keys and times and merges them against the sorted
-// entity rows; the second reads the value columns of the files that won, only for winners.
-// Memory: the entity rows, one Match per entity row, one file's key/time columns at a time,
-// and the gathered winning values.
+// Two passes per file, a row group at a time: the first reads only keys and times and merges
+// them against the sorted entity rows; the second reads the value columns of the row groups
+// holding winners. Memory: the entity rows, one Match per entity row, one row group's
+// key/time columns (a whole file's for a file sorted for other keys or with ingests left out),
+// and the winning values.
 #pragma once
 
 #include <cstdint>

@@ -39,14 +39,15 @@ struct EntityRun {
 };
 
 // Feature rows sorted by (keys, RowOrder). `row_ids[k]` gives the original row index of sorted
-// position k (nullptr = identity).
+// position k (nullptr: first_row + k, e.g. a run that is a stretch of a file's rows).
 struct FeatureRun {
   const KeyColumns* keys = nullptr;
   const int64_t* ts = nullptr;
-  const int64_t* created = nullptr;  // null values already mapped to INT64_MIN
+  const int64_t* created = nullptr;  // null values already mapped to INT64_MIN; nullptr: all null
   const int64_t* seq = nullptr;
   const int64_t* row_ids = nullptr;
   int64_t length = 0;
+  int64_t first_row = 0;
 };
 
 // Window of eligible event times for an entity row at time t:
@@ -61,6 +62,10 @@ struct PitWindow {
 // `threads` key-disjoint ranges processed in parallel. O(E + F) plus galloping seeks.
 void PitMergeRun(const EntityRun& entities, const FeatureRun& run, int32_t run_index,
                  const PitWindow& window, std::vector<Match>* matches, int threads);
+// PitMergeRun over the entity rows [begin, end) only (a run holding only their keys, say).
+void PitMergeRunRange(const EntityRun& entities, int64_t begin, int64_t end,
+                      const FeatureRun& run, int32_t run_index, const PitWindow& window,
+                      std::vector<Match>* matches, int threads);
 
 // Sorts row indices [0, n) of `keys` by (keys, then tie(i, j)), leaving out rows with a null
 // key. `tie_less` orders rows with equal keys. Uses `threads` threads.
