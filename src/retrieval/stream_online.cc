@@ -72,10 +72,17 @@ Result<ViewEvents> ExtractViewEvents(const features::ViewPlan& plan,
   return events;
 }
 
-Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::string>& stored,
-                   const ViewEvents& events, const std::vector<int64_t>& rows, int64_t trim_end,
-                   std::string* out) {
+online::TileLayout TileLayoutOf(const features::ViewPlan& plan) {
+  std::vector<transform::AggRequest> requests;
+  for (const auto& aggregation : plan.aggregations) requests.push_back(aggregation.request);
+  return online::MakeTileLayout(requests, plan.agg_types, plan.max_window_us);
+}
+
+Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& layout,
+                   const std::optional<std::string>& stored, const ViewEvents& events,
+                   const std::vector<int64_t>& rows, int64_t trim_end, std::string* out) {
   out->clear();
+  const bool tiled = !plan.aggregations.empty();
   // The stored latest row and events, as encoded slices.
   std::string_view in;
   online::RowStamp stored_stamp;
@@ -83,9 +90,18 @@ Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::stri
   std::vector<std::pair<online::RowStamp, std::string_view>> old_events;
   if (stored.has_value()) {
     in = *stored;
+    const bool stored_tiled = online::EventsTiled(in);
     FST_RETURN_NOT_OK(online::SplitRow(&in, plan.latest_types, &stored_stamp, &stored_latest));
-    if (!plan.aggregations.empty()) {
-      FST_ASSIGN_OR_RAISE(uint64_t count, online::DecodeRowCount(&in));
+    if (tiled) {
+      uint64_t count = 0;
+      online::TiledEvents tiles;
+      if (stored_tiled) {
+        FST_RETURN_NOT_OK(tiles.Parse(&in, plan.agg_types));
+        count = tiles.count();
+        in = tiles.events();
+      } else {
+        FST_ASSIGN_OR_RAISE(count, online::DecodeRowCount(&in));
+      }
       old_events.reserve(count);
       for (uint64_t k = 0; k < count; ++k) {
         online::RowStamp stamp;
@@ -105,14 +121,16 @@ Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::stri
   }
   const bool keep_stored =
       stored.has_value() && (best < 0 || !(stored_stamp < events.stamps[static_cast<size_t>(best)]));
-  if (keep_stored) {
+  if (keep_stored && tiled) {
+    online::AppendTiledLatest(stored_latest, stored_stamp, out);
+  } else if (keep_stored) {
     out->append(stored_latest);
   } else {
     const online::RowStamp stamp =
         plan.latest_columns.empty() ? online::RowStamp{0} : events.stamps[static_cast<size_t>(best)];
-    online::EncodeRow(stamp, events.latest, plan.latest_types, best, out);
+    online::EncodeRow(stamp, events.latest, plan.latest_types, best, out, tiled);
   }
-  if (plan.aggregations.empty()) return Status::OK();
+  if (!tiled) return Status::OK();
 
   // The events: stored and new merged in tie order, those no window can reach dropped.
   const int64_t first = offline::WindowFirstTime(trim_end, plan.max_window_us);
@@ -125,7 +143,7 @@ Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::stri
   });
   size_t old_begin = 0;
   while (old_begin < old_events.size() && old_events[old_begin].first.ts < first) ++old_begin;
-  online::PutRowCount(old_events.size() - old_begin + fresh.size(), out);
+  std::string merged;
   size_t o = old_begin;
   size_t f = 0;
   while (o < old_events.size() || f < fresh.size()) {
@@ -134,14 +152,15 @@ Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::stri
         (o < old_events.size() &&
          !(events.stamps[static_cast<size_t>(fresh[f])] < old_events[o].first));
     if (take_old) {
-      out->append(old_events[o++].second);
+      merged.append(old_events[o++].second);
     } else {
       const int64_t row = fresh[f++];
       online::EncodeRow(events.stamps[static_cast<size_t>(row)], events.agg, plan.agg_types, row,
-                        out);
+                        &merged);
     }
   }
-  return Status::OK();
+  return online::EncodeTiles(merged, old_events.size() - old_begin + fresh.size(), plan.agg_types,
+                             layout, out);
 }
 
 Result<std::unique_ptr<StreamOnline>> StreamOnline::Make(repo::RepoContext& repo,
@@ -154,6 +173,7 @@ Result<std::unique_ptr<StreamOnline>> StreamOnline::Make(repo::RepoContext& repo
     if (!view.online || view.source != source) continue;
     FST_ASSIGN_OR_RAISE(auto plan, features::PlanView(*applied, view.name, {}));
     FST_ASSIGN_OR_RAISE(auto watermark, repo.registry().GetWatermark(view.name));
+    online->layouts_.push_back(TileLayoutOf(plan));
     online->plans_.push_back(std::move(plan));
     online->watermark_end_.push_back(watermark.has_value()
                                          ? watermark->end_ts
@@ -236,7 +256,8 @@ Status StreamOnline::Apply(const std::vector<std::shared_ptr<arrow::RecordBatch>
         const std::optional<std::string> current =
             at != written.end() ? std::optional<std::string>(write.values[at->second]) : stored[k];
         std::string value;
-        FST_RETURN_NOT_OK(MergeEvents(plan, current, events, by_key[order[k]], trim_end, &value));
+        FST_RETURN_NOT_OK(
+            MergeEvents(plan, layouts_[v], current, events, by_key[order[k]], trim_end, &value));
         if (at != written.end()) {
           write.values[at->second] = std::move(value);
         } else {

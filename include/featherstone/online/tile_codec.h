@@ -1,0 +1,101 @@
+// The events of an online row of a view with windowed aggregations (format 3, row_codec.h),
+// grouped into time tiles that carry partial aggregates, so that a read at t of a window
+// (t - w, t] takes the tiles the window covers from their summaries and decodes only the events
+// of the tiles its ends cut. docs/impl.md "Online encoding". The section, after the latest row:
+//   varint tile width (µs); per aggregated column a byte of summary flags; varint event count;
+//   varint tile count; per tile: its first and last event time (int64 LE), varint events,
+//   varint bytes of its events, then per column its summary; then the events of all tiles,
+//   each as EncodeRow writes it, in tie order (the order of the PIT join).
+// A tile holds the events e with floor(e.ts / width) equal. Column summary: varint non-null
+// count; with kTileSums the wrapping sum (uint64 LE, integer columns), the sum of the finite
+// values in event order as an x87 long double (10 bytes LE) and, for float columns, varint
+// +inf and -inf counts; for float columns with kTileSums, kTileMin or kTileMax a varint NaN
+// count; then, each as varint length + the value's bytes as in the event (length 0: none),
+// with kTileMin the earliest smallest non-NaN value, with kTileMax the earliest largest, for
+// float columns with either the last NaN, with kTileFirst the first non-null value, with
+// kTileLast the last.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "featherstone/core/types.h"
+#include "featherstone/online/row_codec.h"
+#include "featherstone/transform/window_aggregation.h"
+
+namespace fst::online {
+
+enum TileSummaryFlag : uint8_t {
+  kTileSums = 1,
+  kTileMin = 2,
+  kTileMax = 4,
+  kTileFirst = 8,
+  kTileLast = 16,
+};
+
+// How a view's events are tiled: the width, and per aggregated column the summaries kept.
+struct TileLayout {
+  int64_t width_us = 1;
+  std::vector<uint8_t> flags;
+};
+
+// The layout for `requests` over columns of `types`, whose longest window is `max_window_us`:
+// tiles a sixteenth of it wide (at least 1 µs); a column keeps what its requests need (count:
+// nothing beyond the counts every tile has; stddev, count_distinct and avg of list<float32>:
+// nothing, they read the events).
+TileLayout MakeTileLayout(const std::vector<transform::AggRequest>& requests,
+                          const std::vector<core::ValueType>& types, int64_t max_window_us);
+
+// Appends the section for the `count` events encoded back to back in `events` (each an
+// EncodeRow encoding of `types`, in tie order). Errors: Invalid when an event does not decode.
+Status EncodeTiles(std::string_view events, uint64_t count,
+                   const std::vector<core::ValueType>& types, const TileLayout& layout,
+                   std::string* out);
+
+// The partial aggregates of one column over some events.
+struct ColumnSummary {
+  uint64_t non_null = 0;
+  uint64_t int_sum = 0;   // wraps; exact while the true sum fits in int64
+  long double sum = 0;    // of the finite values, in event order
+  uint64_t nan = 0, pos_inf = 0, neg_inf = 0;
+  std::string_view min, max, last_nan, first, last;  // value bytes; empty: none
+  int64_t min_int = 0, max_int = 0;                  // min and max of integer-like columns
+  double min_float = 0, max_float = 0;               // ... of float columns
+};
+
+// One section parsed, its buffers reused from row to row.
+class TiledEvents {
+ public:
+  // Parses the section at the front of `in` (advancing past it); `types` are the aggregated
+  // columns'. Errors: Invalid when the bytes are truncated or disagree with `types`.
+  Status Parse(std::string_view* in, const std::vector<core::ValueType>& types);
+  // The events of every tile, back to back (`count()` of them), for requests not Answered.
+  std::string_view events() const { return events_; }
+  uint64_t count() const { return count_; }
+  // Whether Aggregate answers `r` from the summaries this row keeps.
+  bool Answers(const transform::AggRequest& r) const;
+  // The value of `r` (Answers(r)) at time `t` over the window (t - w, t]: what
+  // transform::AggregateOne gives over the decoded events, as a value (count, integer sums:
+  // int64; float sums and averages: double, equal up to the rounding of a different summation
+  // order; min, max, last, first: the event's value). Errors: Invalid for corrupt events.
+  Status Aggregate(const transform::AggRequest& r, int64_t t, Value* out);
+
+ private:
+  struct Tile {
+    int64_t first_ts = 0, last_ts = 0;
+    uint64_t rows = 0;
+    std::string_view events;
+  };
+  std::vector<core::ValueType> types_;
+  std::vector<uint8_t> flags_;
+  uint64_t count_ = 0;
+  std::string_view events_;
+  std::vector<Tile> tiles_;
+  std::vector<uint64_t> tile_bytes_;
+  std::vector<ColumnSummary> summaries_;  // tile-major: tiles_.size() x types_.size()
+  std::vector<std::string_view> fields_;
+};
+
+}  // namespace fst::online
