@@ -177,11 +177,6 @@ bool GetSummary(std::string_view* in, ValueType type, uint8_t flags, ColumnSumma
   return true;
 }
 
-int64_t TileOf(int64_t ts, int64_t width) {
-  const int64_t q = ts / width;
-  return ts % width != 0 && ts < 0 ? q - 1 : q;
-}
-
 // Value bytes as a value; null when empty.
 Status ValueOf(std::string_view bytes, ValueType type, Value* out) {
   if (bytes.empty()) {
@@ -226,59 +221,85 @@ TileLayout MakeTileLayout(const std::vector<transform::AggRequest>& requests,
   return layout;
 }
 
+int64_t TileOf(int64_t ts, int64_t width_us) {
+  const int64_t q = ts / width_us;
+  return ts % width_us != 0 && ts < 0 ? q - 1 : q;
+}
+
+TileEncoder::TileEncoder(const std::vector<core::ValueType>& types, const TileLayout& layout)
+    : types_(types), layout_(layout) {}
+
+Status TileEncoder::AddEvent(std::string_view* in) {
+  const std::string_view event = *in;
+  RowStamp stamp;
+  FST_RETURN_NOT_OK(SplitFields(in, types_, &stamp, &fields_));
+  const int64_t index = TileOf(stamp.ts, layout_.width_us);
+  if (tiles_.empty() || tiles_.back().index != index || !tiles_.back().header.empty()) {
+    tiles_.push_back(Tile{index, stamp.ts, stamp.ts, 0, {}, summaries_.size()});
+    summaries_.resize(summaries_.size() + types_.size());
+  }
+  Tile& tile = tiles_.back();
+  tile.last_ts = stamp.ts;
+  ++tile.rows;
+  for (size_t c = 0; c < types_.size(); ++c) {
+    if (fields_[c].empty()) continue;
+    Merge(OfValue(fields_[c], types_[c], layout_.flags[c]), IsFloat(types_[c]),
+          &summaries_[tile.summaries + c]);
+  }
+  events_.push_back(event.substr(0, event.size() - in->size()));
+  return Status::OK();
+}
+
+void TileEncoder::AddTile(const TiledEvents& stored, size_t k) {
+  const TiledEvents::Tile& tile = stored.tiles()[k];
+  tiles_.push_back(Tile{TileOf(tile.first_ts, layout_.width_us), tile.first_ts, tile.last_ts,
+                        tile.rows, tile.header, 0});
+  events_.push_back(tile.events);
+}
+
+void TileEncoder::Finish(std::string* out) {
+  uint64_t count = 0;
+  for (const Tile& tile : tiles_) count += tile.rows;
+  PutVarint(static_cast<uint64_t>(layout_.width_us), out);
+  for (uint8_t flags : layout_.flags) out->push_back(static_cast<char>(flags));
+  PutVarint(count, out);
+  PutVarint(tiles_.size(), out);
+  size_t e = 0;  // the first event of the tile
+  for (const Tile& tile : tiles_) {
+    if (!tile.header.empty()) {
+      out->append(tile.header);
+      ++e;
+      continue;
+    }
+    PutFixed<int64_t>(tile.first_ts, out);
+    PutFixed<int64_t>(tile.last_ts, out);
+    PutVarint(tile.rows, out);
+    size_t bytes = 0;
+    for (uint64_t k = 0; k < tile.rows; ++k) bytes += events_[e + k].size();
+    e += tile.rows;
+    PutVarint(bytes, out);
+    for (size_t c = 0; c < types_.size(); ++c) {
+      PutSummary(summaries_[tile.summaries + c], types_[c], layout_.flags[c], out);
+    }
+  }
+  for (std::string_view event : events_) out->append(event);
+}
+
 Status EncodeTiles(std::string_view events, uint64_t count,
                    const std::vector<core::ValueType>& types, const TileLayout& layout,
                    std::string* out) {
-  struct Tile {
-    int64_t index, first_ts, last_ts;
-    uint64_t rows = 0;
-    std::string_view events;
-  };
-  std::vector<Tile> tiles;
-  std::vector<ColumnSummary> summaries;  // tile-major
-  std::vector<std::string_view> fields;
+  TileEncoder encoder(types, layout);
   std::string_view in = events;
-  for (uint64_t k = 0; k < count; ++k) {
-    const std::string_view start = in;
-    RowStamp stamp;
-    FST_RETURN_NOT_OK(SplitFields(&in, types, &stamp, &fields));
-    const int64_t index = TileOf(stamp.ts, layout.width_us);
-    if (tiles.empty() || tiles.back().index != index) {
-      tiles.push_back(Tile{index, stamp.ts, stamp.ts, 0, start.substr(0, 0)});
-      summaries.resize(summaries.size() + types.size());
-    }
-    Tile& tile = tiles.back();
-    tile.last_ts = stamp.ts;
-    ++tile.rows;
-    tile.events = std::string_view(tile.events.data(),
-                                   tile.events.size() + (start.size() - in.size()));
-    ColumnSummary* tile_summaries = summaries.data() + summaries.size() - types.size();
-    for (size_t c = 0; c < types.size(); ++c) {
-      if (fields[c].empty()) continue;
-      Merge(OfValue(fields[c], types[c], layout.flags[c]), IsFloat(types[c]), &tile_summaries[c]);
-    }
-  }
-  PutVarint(static_cast<uint64_t>(layout.width_us), out);
-  for (uint8_t flags : layout.flags) out->push_back(static_cast<char>(flags));
-  PutVarint(count, out);
-  PutVarint(tiles.size(), out);
-  for (size_t t = 0; t < tiles.size(); ++t) {
-    PutFixed<int64_t>(tiles[t].first_ts, out);
-    PutFixed<int64_t>(tiles[t].last_ts, out);
-    PutVarint(tiles[t].rows, out);
-    PutVarint(tiles[t].events.size(), out);
-    for (size_t c = 0; c < types.size(); ++c) {
-      PutSummary(summaries[t * types.size() + c], types[c], layout.flags[c], out);
-    }
-  }
-  out->append(events.substr(0, events.size() - in.size()));
+  for (uint64_t k = 0; k < count; ++k) FST_RETURN_NOT_OK(encoder.AddEvent(&in));
+  encoder.Finish(out);
   return Status::OK();
 }
 
 Status TiledEvents::Parse(std::string_view* in, const std::vector<core::ValueType>& types) {
   types_ = types;
   uint64_t width = 0, tiles = 0;
-  if (!GetVarint(in, &width) || in->size() < types.size()) return Corrupt();
+  if (!GetVarint(in, &width) || width == 0 || in->size() < types.size()) return Corrupt();
+  width_us_ = static_cast<int64_t>(width);
   flags_.assign(in->begin(), in->begin() + static_cast<std::ptrdiff_t>(types.size()));
   in->remove_prefix(types.size());
   if (!GetVarint(in, &count_) || !GetVarint(in, &tiles) || tiles > in->size()) return Corrupt();
@@ -288,6 +309,7 @@ Status TiledEvents::Parse(std::string_view* in, const std::vector<core::ValueTyp
   tile_bytes_.resize(tiles);
   for (size_t t = 0; t < tiles; ++t) {
     Tile& tile = tiles_[t];
+    const std::string_view header = *in;
     if (!(GetFixed(in, &tile.first_ts) && GetFixed(in, &tile.last_ts) &&
           GetVarint(in, &tile.rows) && GetVarint(in, &tile_bytes_[t]))) {
       return Corrupt();
@@ -299,6 +321,7 @@ Status TiledEvents::Parse(std::string_view* in, const std::vector<core::ValueTyp
         return Corrupt();
       }
     }
+    tile.header = header.substr(0, header.size() - in->size());
   }
   if (in->size() < bytes_total || rows_total != count_) return Corrupt();
   events_ = in->substr(0, bytes_total);

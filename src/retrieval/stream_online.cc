@@ -87,28 +87,22 @@ Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& lay
   std::string_view in;
   online::RowStamp stored_stamp;
   std::string_view stored_latest;
-  std::vector<std::pair<online::RowStamp, std::string_view>> old_events;
+  online::TiledEvents stored_tiles;
+  bool reuse_tiles = false;  // stored tiles of `layout`: those no event touches are kept whole
+  std::string_view old_events;
+  uint64_t old_count = 0;
   if (stored.has_value()) {
     in = *stored;
     const bool stored_tiled = online::EventsTiled(in);
     FST_RETURN_NOT_OK(online::SplitRow(&in, plan.latest_types, &stored_stamp, &stored_latest));
-    if (tiled) {
-      uint64_t count = 0;
-      online::TiledEvents tiles;
-      if (stored_tiled) {
-        FST_RETURN_NOT_OK(tiles.Parse(&in, plan.agg_types));
-        count = tiles.count();
-        in = tiles.events();
-      } else {
-        FST_ASSIGN_OR_RAISE(count, online::DecodeRowCount(&in));
-      }
-      old_events.reserve(count);
-      for (uint64_t k = 0; k < count; ++k) {
-        online::RowStamp stamp;
-        std::string_view bytes;
-        FST_RETURN_NOT_OK(online::SplitRow(&in, plan.agg_types, &stamp, &bytes));
-        old_events.emplace_back(stamp, bytes);
-      }
+    if (tiled && stored_tiled) {
+      FST_RETURN_NOT_OK(stored_tiles.Parse(&in, plan.agg_types));
+      reuse_tiles = stored_tiles.Has(layout);
+      old_count = stored_tiles.count();
+      old_events = stored_tiles.events();
+    } else if (tiled) {
+      FST_ASSIGN_OR_RAISE(old_count, online::DecodeRowCount(&in));
+      old_events = in;
     }
   }
   // The latest row: the PIT winner among the stored row and the new events. A view without
@@ -132,7 +126,8 @@ Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& lay
   }
   if (!tiled) return Status::OK();
 
-  // The events: stored and new merged in tie order, those no window can reach dropped.
+  // The events: stored and new merged in tie order, those no window can reach dropped. Stored
+  // tiles that no new event falls in and the drop does not cut are copied whole.
   const int64_t first = offline::WindowFirstTime(trim_end, plan.max_window_us);
   std::vector<int64_t> fresh;
   for (int64_t row : rows) {
@@ -141,26 +136,55 @@ Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& lay
   std::stable_sort(fresh.begin(), fresh.end(), [&](int64_t a, int64_t b) {
     return events.stamps[static_cast<size_t>(a)] < events.stamps[static_cast<size_t>(b)];
   });
-  size_t old_begin = 0;
-  while (old_begin < old_events.size() && old_events[old_begin].first.ts < first) ++old_begin;
-  std::string merged;
-  size_t o = old_begin;
-  size_t f = 0;
-  while (o < old_events.size() || f < fresh.size()) {
-    const bool take_old =
-        f == fresh.size() ||
-        (o < old_events.size() &&
-         !(events.stamps[static_cast<size_t>(fresh[f])] < old_events[o].first));
-    if (take_old) {
-      merged.append(old_events[o++].second);
-    } else {
-      const int64_t row = fresh[f++];
-      online::EncodeRow(events.stamps[static_cast<size_t>(row)], events.agg, plan.agg_types, row,
-                        &merged);
-    }
+  std::string fresh_bytes;
+  std::vector<size_t> fresh_ends;
+  for (int64_t row : fresh) {
+    online::EncodeRow(events.stamps[static_cast<size_t>(row)], events.agg, plan.agg_types, row,
+                      &fresh_bytes);
+    fresh_ends.push_back(fresh_bytes.size());
   }
-  return online::EncodeTiles(merged, old_events.size() - old_begin + fresh.size(), plan.agg_types,
-                             layout, out);
+  auto fresh_stamp = [&](size_t f) { return events.stamps[static_cast<size_t>(fresh[f])]; };
+  auto fresh_tile = [&](size_t f) { return online::TileOf(fresh_stamp(f).ts, layout.width_us); };
+  online::TileEncoder encoder(plan.agg_types, layout);
+  size_t f = 0;
+  auto add_fresh = [&]() {
+    std::string_view event = std::string_view(fresh_bytes).substr(
+        f == 0 ? 0 : fresh_ends[f - 1], fresh_ends[f] - (f == 0 ? 0 : fresh_ends[f - 1]));
+    ++f;
+    return encoder.AddEvent(&event);
+  };
+  // The `count` old events of `bytes` from `first` on, merged with the new ones before `end`.
+  auto merge = [&](std::string_view bytes, uint64_t count, size_t end) -> Status {
+    for (uint64_t k = 0; k < count; ++k) {
+      online::RowStamp stamp;
+      std::string_view event;
+      FST_RETURN_NOT_OK(online::SplitRow(&bytes, plan.agg_types, &stamp, &event));
+      if (stamp.ts < first) continue;
+      while (f < end && fresh_stamp(f) < stamp) FST_RETURN_NOT_OK(add_fresh());
+      FST_RETURN_NOT_OK(encoder.AddEvent(&event));
+    }
+    while (f < end) FST_RETURN_NOT_OK(add_fresh());
+    return Status::OK();
+  };
+  if (reuse_tiles) {
+    const auto& tiles = stored_tiles.tiles();
+    for (size_t k = 0; k < tiles.size(); ++k) {
+      const int64_t index = online::TileOf(tiles[k].first_ts, layout.width_us);
+      while (f < fresh.size() && fresh_tile(f) < index) FST_RETURN_NOT_OK(add_fresh());
+      size_t end = f;
+      while (end < fresh.size() && fresh_tile(end) == index) ++end;
+      if (end == f && tiles[k].first_ts >= first) {
+        encoder.AddTile(stored_tiles, k);
+      } else {
+        FST_RETURN_NOT_OK(merge(tiles[k].events, tiles[k].rows, end));
+      }
+    }
+  } else {
+    FST_RETURN_NOT_OK(merge(old_events, old_count, fresh.size()));
+  }
+  while (f < fresh.size()) FST_RETURN_NOT_OK(add_fresh());
+  encoder.Finish(out);
+  return Status::OK();
 }
 
 Result<std::unique_ptr<StreamOnline>> StreamOnline::Make(repo::RepoContext& repo,

@@ -48,12 +48,6 @@ struct TileLayout {
 TileLayout MakeTileLayout(const std::vector<transform::AggRequest>& requests,
                           const std::vector<core::ValueType>& types, int64_t max_window_us);
 
-// Appends the section for the `count` events encoded back to back in `events` (each an
-// EncodeRow encoding of `types`, in tie order). Errors: Invalid when an event does not decode.
-Status EncodeTiles(std::string_view events, uint64_t count,
-                   const std::vector<core::ValueType>& types, const TileLayout& layout,
-                   std::string* out);
-
 // The partial aggregates of one column over some events.
 struct ColumnSummary {
   uint64_t non_null = 0;
@@ -65,6 +59,48 @@ struct ColumnSummary {
   double min_float = 0, max_float = 0;               // ... of float columns
 };
 
+// The tile of an event at `ts`: floor(ts / width_us).
+int64_t TileOf(int64_t ts, int64_t width_us);
+
+class TiledEvents;
+
+// Writes a section tile by tile: events one by one (their tiles summarised), or tiles of a
+// stored section whole (their summaries copied, their events not decoded). The bytes handed in
+// must live until Finish.
+class TileEncoder {
+ public:
+  TileEncoder(const std::vector<core::ValueType>& types, const TileLayout& layout);
+  // Adds the event at the front of `in` (an EncodeRow encoding of the types; advancing past
+  // it) after those added before, in tie order. Errors: Invalid when it does not decode.
+  Status AddEvent(std::string_view* in);
+  // Adds tile `k` of `stored` whole. Precondition: `stored` has this layout, and the tile comes
+  // after the events and tiles added before it, in a tile of its own.
+  void AddTile(const TiledEvents& stored, size_t k);
+  // Appends the section to `out`.
+  void Finish(std::string* out);
+
+ private:
+  struct Tile {
+    int64_t index = 0, first_ts = 0, last_ts = 0;
+    uint64_t rows = 0;
+    std::string_view header;  // a stored tile's, copied as is; empty: from summaries_
+    size_t summaries = 0;     // where its column summaries start in summaries_
+  };
+  std::vector<core::ValueType> types_;
+  TileLayout layout_;
+  std::vector<Tile> tiles_;
+  std::vector<ColumnSummary> summaries_;
+  std::vector<std::string_view> events_;  // in order, back to back in the section
+  std::vector<std::string_view> fields_;
+};
+
+// Appends the section for the `count` events encoded back to back in `events` (each an
+// EncodeRow encoding of `types`, in tie order). Errors: Invalid when an event does not decode.
+Status EncodeTiles(std::string_view events, uint64_t count,
+                   const std::vector<core::ValueType>& types, const TileLayout& layout,
+                   std::string* out);
+
+
 // One section parsed, its buffers reused from row to row.
 class TiledEvents {
  public:
@@ -74,6 +110,18 @@ class TiledEvents {
   // The events of every tile, back to back (`count()` of them), for requests not Answered.
   std::string_view events() const { return events_; }
   uint64_t count() const { return count_; }
+  // Whether the section was written with `layout`.
+  bool Has(const TileLayout& layout) const {
+    return width_us_ == layout.width_us && flags_ == layout.flags;
+  }
+
+  struct Tile {
+    int64_t first_ts = 0, last_ts = 0;  // of its first and last event
+    uint64_t rows = 0;
+    std::string_view events;  // back to back
+    std::string_view header;  // its encoded header and summaries
+  };
+  const std::vector<Tile>& tiles() const { return tiles_; }
   // Whether Aggregate answers `r` from the summaries this row keeps.
   bool Answers(const transform::AggRequest& r) const;
   // The value of `r` (Answers(r)) at time `t` over the window (t - w, t]: what
@@ -83,12 +131,8 @@ class TiledEvents {
   Status Aggregate(const transform::AggRequest& r, int64_t t, Value* out);
 
  private:
-  struct Tile {
-    int64_t first_ts = 0, last_ts = 0;
-    uint64_t rows = 0;
-    std::string_view events;
-  };
   std::vector<core::ValueType> types_;
+  int64_t width_us_ = 0;
   std::vector<uint8_t> flags_;
   uint64_t count_ = 0;
   std::string_view events_;
