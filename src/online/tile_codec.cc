@@ -235,12 +235,13 @@ Status TileEncoder::AddEvent(std::string_view* in) {
   FST_RETURN_NOT_OK(SplitFields(in, types_, &stamp, &fields_));
   const int64_t index = TileOf(stamp.ts, layout_.width_us);
   if (tiles_.empty() || tiles_.back().index != index || !tiles_.back().header.empty()) {
-    tiles_.push_back(Tile{index, stamp.ts, stamp.ts, 0, {}, summaries_.size()});
+    tiles_.push_back(Tile{index, stamp.ts, stamp.ts, 0, {}, summaries_.size(), 0});
     summaries_.resize(summaries_.size() + types_.size());
   }
   Tile& tile = tiles_.back();
   tile.last_ts = stamp.ts;
   ++tile.rows;
+  ++tile.slices;
   for (size_t c = 0; c < types_.size(); ++c) {
     if (fields_[c].empty()) continue;
     Merge(OfValue(fields_[c], types_[c], layout_.flags[c]), IsFloat(types_[c]),
@@ -253,7 +254,15 @@ Status TileEncoder::AddEvent(std::string_view* in) {
 void TileEncoder::AddTile(const TiledEvents& stored, size_t k) {
   const TiledEvents::Tile& tile = stored.tiles()[k];
   tiles_.push_back(Tile{TileOf(tile.first_ts, layout_.width_us), tile.first_ts, tile.last_ts,
-                        tile.rows, tile.header, 0});
+                        tile.rows, tile.header, 0, 1});
+  events_.push_back(tile.events);
+}
+
+void TileEncoder::ExtendTile(const TiledEvents& stored, size_t k) {
+  const TiledEvents::Tile& tile = stored.tiles()[k];
+  tiles_.push_back(Tile{TileOf(tile.first_ts, layout_.width_us), tile.first_ts, tile.last_ts,
+                        tile.rows, {}, summaries_.size(), 1});
+  summaries_.insert(summaries_.end(), stored.summaries(k), stored.summaries(k) + types_.size());
   events_.push_back(tile.events);
 }
 
@@ -264,19 +273,19 @@ void TileEncoder::Finish(std::string* out) {
   for (uint8_t flags : layout_.flags) out->push_back(static_cast<char>(flags));
   PutVarint(count, out);
   PutVarint(tiles_.size(), out);
-  size_t e = 0;  // the first event of the tile
+  size_t e = 0;  // the tile's first entry in events_
   for (const Tile& tile : tiles_) {
     if (!tile.header.empty()) {
       out->append(tile.header);
-      ++e;
+      e += tile.slices;
       continue;
     }
     PutFixed<int64_t>(tile.first_ts, out);
     PutFixed<int64_t>(tile.last_ts, out);
     PutVarint(tile.rows, out);
     size_t bytes = 0;
-    for (uint64_t k = 0; k < tile.rows; ++k) bytes += events_[e + k].size();
-    e += tile.rows;
+    for (size_t k = 0; k < tile.slices; ++k) bytes += events_[e + k].size();
+    e += tile.slices;
     PutVarint(bytes, out);
     for (size_t c = 0; c < types_.size(); ++c) {
       PutSummary(summaries_[tile.summaries + c], types_[c], layout_.flags[c], out);

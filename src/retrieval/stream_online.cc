@@ -127,7 +127,8 @@ Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& lay
   if (!tiled) return Status::OK();
 
   // The events: stored and new merged in tie order, those no window can reach dropped. Stored
-  // tiles that no new event falls in and the drop does not cut are copied whole.
+  // tiles that no new event falls in and the drop does not cut are copied whole; those whose
+  // new events all come after their last keep their summaries, which the new events extend.
   const int64_t first = offline::WindowFirstTime(trim_end, plan.max_window_us);
   std::vector<int64_t> fresh;
   for (int64_t row : rows) {
@@ -175,6 +176,9 @@ Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& lay
       while (end < fresh.size() && fresh_tile(end) == index) ++end;
       if (end == f && tiles[k].first_ts >= first) {
         encoder.AddTile(stored_tiles, k);
+      } else if (end > f && tiles[k].first_ts >= first && fresh_stamp(f).ts > tiles[k].last_ts) {
+        encoder.ExtendTile(stored_tiles, k);  // the new events all come after the stored ones
+        while (f < end) FST_RETURN_NOT_OK(add_fresh());
       } else {
         FST_RETURN_NOT_OK(merge(tiles[k].events, tiles[k].rows, end));
       }

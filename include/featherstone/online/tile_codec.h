@@ -76,6 +76,9 @@ class TileEncoder {
   // Adds tile `k` of `stored` whole. Precondition: `stored` has this layout, and the tile comes
   // after the events and tiles added before it, in a tile of its own.
   void AddTile(const TiledEvents& stored, size_t k);
+  // Adds tile `k` of `stored` (preconditions as AddTile) as the start of a tile that the events
+  // added next extend: its summaries continue from the stored ones, its events are copied.
+  void ExtendTile(const TiledEvents& stored, size_t k);
   // Appends the section to `out`.
   void Finish(std::string* out);
 
@@ -85,6 +88,7 @@ class TileEncoder {
     uint64_t rows = 0;
     std::string_view header;  // a stored tile's, copied as is; empty: from summaries_
     size_t summaries = 0;     // where its column summaries start in summaries_
+    size_t slices = 0;        // its entries in events_
   };
   std::vector<core::ValueType> types_;
   TileLayout layout_;
@@ -122,6 +126,8 @@ class TiledEvents {
     std::string_view header;  // its encoded header and summaries
   };
   const std::vector<Tile>& tiles() const { return tiles_; }
+  // The column summaries of tile `k`, one per type.
+  const ColumnSummary* summaries(size_t k) const { return &summaries_[k * types_.size()]; }
   // Whether Aggregate answers `r` from the summaries this row keeps.
   bool Answers(const transform::AggRequest& r) const;
   // The value of `r` (Answers(r)) at time `t` over the window (t - w, t]: what
