@@ -226,25 +226,30 @@ int64_t TileOf(int64_t ts, int64_t width_us) {
   return ts % width_us != 0 && ts < 0 ? q - 1 : q;
 }
 
-TileEncoder::TileEncoder(const std::vector<core::ValueType>& types, const TileLayout& layout)
-    : types_(types), layout_(layout) {}
+void TileEncoder::Reset(const std::vector<core::ValueType>& types, const TileLayout& layout) {
+  types_ = &types;
+  layout_ = &layout;
+  tiles_.clear();
+  summaries_.clear();
+  events_.clear();
+}
 
 Status TileEncoder::AddEvent(std::string_view* in) {
   const std::string_view event = *in;
   RowStamp stamp;
-  FST_RETURN_NOT_OK(SplitFields(in, types_, &stamp, &fields_));
-  const int64_t index = TileOf(stamp.ts, layout_.width_us);
+  FST_RETURN_NOT_OK(SplitFields(in, *types_, &stamp, &fields_));
+  const int64_t index = TileOf(stamp.ts, layout_->width_us);
   if (tiles_.empty() || tiles_.back().index != index || !tiles_.back().header.empty()) {
     tiles_.push_back(Tile{index, stamp.ts, stamp.ts, 0, {}, summaries_.size(), 0});
-    summaries_.resize(summaries_.size() + types_.size());
+    summaries_.resize(summaries_.size() + types_->size());
   }
   Tile& tile = tiles_.back();
   tile.last_ts = stamp.ts;
   ++tile.rows;
   ++tile.slices;
-  for (size_t c = 0; c < types_.size(); ++c) {
+  for (size_t c = 0; c < types_->size(); ++c) {
     if (fields_[c].empty()) continue;
-    Merge(OfValue(fields_[c], types_[c], layout_.flags[c]), IsFloat(types_[c]),
+    Merge(OfValue(fields_[c], (*types_)[c], layout_->flags[c]), IsFloat((*types_)[c]),
           &summaries_[tile.summaries + c]);
   }
   events_.push_back(event.substr(0, event.size() - in->size()));
@@ -253,24 +258,24 @@ Status TileEncoder::AddEvent(std::string_view* in) {
 
 void TileEncoder::AddTile(const TiledEvents& stored, size_t k) {
   const TiledEvents::Tile& tile = stored.tiles()[k];
-  tiles_.push_back(Tile{TileOf(tile.first_ts, layout_.width_us), tile.first_ts, tile.last_ts,
+  tiles_.push_back(Tile{TileOf(tile.first_ts, layout_->width_us), tile.first_ts, tile.last_ts,
                         tile.rows, tile.header, 0, 1});
   events_.push_back(tile.events);
 }
 
 void TileEncoder::ExtendTile(const TiledEvents& stored, size_t k) {
   const TiledEvents::Tile& tile = stored.tiles()[k];
-  tiles_.push_back(Tile{TileOf(tile.first_ts, layout_.width_us), tile.first_ts, tile.last_ts,
+  tiles_.push_back(Tile{TileOf(tile.first_ts, layout_->width_us), tile.first_ts, tile.last_ts,
                         tile.rows, {}, summaries_.size(), 1});
-  summaries_.insert(summaries_.end(), stored.summaries(k), stored.summaries(k) + types_.size());
+  summaries_.insert(summaries_.end(), stored.summaries(k), stored.summaries(k) + types_->size());
   events_.push_back(tile.events);
 }
 
 void TileEncoder::Finish(std::string* out) {
   uint64_t count = 0;
   for (const Tile& tile : tiles_) count += tile.rows;
-  PutVarint(static_cast<uint64_t>(layout_.width_us), out);
-  for (uint8_t flags : layout_.flags) out->push_back(static_cast<char>(flags));
+  PutVarint(static_cast<uint64_t>(layout_->width_us), out);
+  for (uint8_t flags : layout_->flags) out->push_back(static_cast<char>(flags));
   PutVarint(count, out);
   PutVarint(tiles_.size(), out);
   size_t e = 0;  // the tile's first entry in events_
@@ -287,8 +292,8 @@ void TileEncoder::Finish(std::string* out) {
     for (size_t k = 0; k < tile.slices; ++k) bytes += events_[e + k].size();
     e += tile.slices;
     PutVarint(bytes, out);
-    for (size_t c = 0; c < types_.size(); ++c) {
-      PutSummary(summaries_[tile.summaries + c], types_[c], layout_.flags[c], out);
+    for (size_t c = 0; c < types_->size(); ++c) {
+      PutSummary(summaries_[tile.summaries + c], (*types_)[c], layout_->flags[c], out);
     }
   }
   for (std::string_view event : events_) out->append(event);
@@ -297,7 +302,8 @@ void TileEncoder::Finish(std::string* out) {
 Status EncodeTiles(std::string_view events, uint64_t count,
                    const std::vector<core::ValueType>& types, const TileLayout& layout,
                    std::string* out) {
-  TileEncoder encoder(types, layout);
+  TileEncoder encoder;
+  encoder.Reset(types, layout);
   std::string_view in = events;
   for (uint64_t k = 0; k < count; ++k) FST_RETURN_NOT_OK(encoder.AddEvent(&in));
   encoder.Finish(out);

@@ -80,14 +80,15 @@ online::TileLayout TileLayoutOf(const features::ViewPlan& plan) {
 
 Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& layout,
                    const std::optional<std::string>& stored, const ViewEvents& events,
-                   const std::vector<int64_t>& rows, int64_t trim_end, std::string* out) {
+                   const std::vector<int64_t>& rows, int64_t trim_end, MergeScratch* scratch,
+                   std::string* out) {
   out->clear();
   const bool tiled = !plan.aggregations.empty();
   // The stored latest row and events, as encoded slices.
   std::string_view in;
   online::RowStamp stored_stamp;
   std::string_view stored_latest;
-  online::TiledEvents stored_tiles;
+  online::TiledEvents& stored_tiles = scratch->stored;
   bool reuse_tiles = false;  // stored tiles of `layout`: those no event touches are kept whole
   std::string_view old_events;
   uint64_t old_count = 0;
@@ -130,15 +131,18 @@ Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& lay
   // tiles that no new event falls in and the drop does not cut are copied whole; those whose
   // new events all come after their last keep their summaries, which the new events extend.
   const int64_t first = offline::WindowFirstTime(trim_end, plan.max_window_us);
-  std::vector<int64_t> fresh;
+  std::vector<int64_t>& fresh = scratch->fresh;
+  fresh.clear();
   for (int64_t row : rows) {
     if (events.stamps[static_cast<size_t>(row)].ts >= first) fresh.push_back(row);
   }
   std::stable_sort(fresh.begin(), fresh.end(), [&](int64_t a, int64_t b) {
     return events.stamps[static_cast<size_t>(a)] < events.stamps[static_cast<size_t>(b)];
   });
-  std::string fresh_bytes;
-  std::vector<size_t> fresh_ends;
+  std::string& fresh_bytes = scratch->fresh_bytes;
+  std::vector<size_t>& fresh_ends = scratch->fresh_ends;
+  fresh_bytes.clear();
+  fresh_ends.clear();
   for (int64_t row : fresh) {
     online::EncodeRow(events.stamps[static_cast<size_t>(row)], events.agg, plan.agg_types, row,
                       &fresh_bytes);
@@ -146,7 +150,8 @@ Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& lay
   }
   auto fresh_stamp = [&](size_t f) { return events.stamps[static_cast<size_t>(fresh[f])]; };
   auto fresh_tile = [&](size_t f) { return online::TileOf(fresh_stamp(f).ts, layout.width_us); };
-  online::TileEncoder encoder(plan.agg_types, layout);
+  online::TileEncoder& encoder = scratch->encoder;
+  encoder.Reset(plan.agg_types, layout);
   size_t f = 0;
   auto add_fresh = [&]() {
     std::string_view event = std::string_view(fresh_bytes).substr(
@@ -285,7 +290,8 @@ Status StreamOnline::Apply(const std::vector<std::shared_ptr<arrow::RecordBatch>
             at != written.end() ? std::optional<std::string>(write.values[at->second]) : stored[k];
         std::string value;
         FST_RETURN_NOT_OK(
-            MergeEvents(plan, layouts_[v], current, events, by_key[order[k]], trim_end, &value));
+            MergeEvents(plan, layouts_[v], current, events, by_key[order[k]], trim_end, &scratch_,
+                        &value));
         if (at != written.end()) {
           write.values[at->second] = std::move(value);
         } else {

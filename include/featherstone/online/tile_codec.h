@@ -65,11 +65,12 @@ int64_t TileOf(int64_t ts, int64_t width_us);
 class TiledEvents;
 
 // Writes a section tile by tile: events one by one (their tiles summarised), or tiles of a
-// stored section whole (their summaries copied, their events not decoded). The bytes handed in
-// must live until Finish.
+// stored section whole (their summaries copied, their events not decoded). The bytes, types
+// and layout handed in must live until Finish. Its buffers are reused from section to section.
 class TileEncoder {
  public:
-  TileEncoder(const std::vector<core::ValueType>& types, const TileLayout& layout);
+  // Starts a section of events of `types` tiled by `layout`.
+  void Reset(const std::vector<core::ValueType>& types, const TileLayout& layout);
   // Adds the event at the front of `in` (an EncodeRow encoding of the types; advancing past
   // it) after those added before, in tie order. Errors: Invalid when it does not decode.
   Status AddEvent(std::string_view* in);
@@ -90,8 +91,8 @@ class TileEncoder {
     size_t summaries = 0;     // where its column summaries start in summaries_
     size_t slices = 0;        // its entries in events_
   };
-  std::vector<core::ValueType> types_;
-  TileLayout layout_;
+  const std::vector<core::ValueType>* types_ = nullptr;
+  const TileLayout* layout_ = nullptr;
   std::vector<Tile> tiles_;
   std::vector<ColumnSummary> summaries_;
   std::vector<std::string_view> events_;  // in order, back to back in the section

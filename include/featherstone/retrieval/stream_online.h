@@ -45,9 +45,18 @@ online::TileLayout TileLayoutOf(const features::ViewPlan& plan);
 // order, without those before WindowFirstTime(trim_end, plan.max_window_us) — no window of a
 // read at or after trim_end reaches them — tiled by TileLayoutOf(plan) (format 3). `stored`:
 // the entity's current row, if any, of any format. Errors: Invalid when it does not decode.
+// `scratch` holds buffers reused from entity to entity.
+struct MergeScratch {
+  online::TiledEvents stored;
+  online::TileEncoder encoder;
+  std::vector<int64_t> fresh;
+  std::string fresh_bytes;
+  std::vector<size_t> fresh_ends;
+};
 Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& layout,
                    const std::optional<std::string>& stored, const ViewEvents& events,
-                   const std::vector<int64_t>& rows, int64_t trim_end, std::string* out);
+                   const std::vector<int64_t>& rows, int64_t trim_end, MergeScratch* scratch,
+                   std::string* out);
 
 // The positions recorded with the online rows of a stream: per partition of the topic the
 // next offset to apply, and the latest event time applied (the trim end of MergeEvents).
@@ -93,6 +102,7 @@ class StreamOnline {
   online::OnlineStore* store_ = nullptr;
   std::vector<features::ViewPlan> plans_;
   std::vector<online::TileLayout> layouts_;  // by plan
+  MergeScratch scratch_;
   std::vector<int64_t> watermark_end_;  // per plan: the trim end materialize last used
   static constexpr int64_t kProgressEveryUs = 1'000'000;
   int64_t applied_max_ts_ = std::numeric_limits<int64_t>::min();
