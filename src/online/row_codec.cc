@@ -7,24 +7,11 @@
 namespace fst::online {
 namespace {
 
-// Format 1: event time only. Format 2 (written now): event time, created time, sequence.
+// Format 1: event time only. Format 2: event time, created time, sequence. Format 3: as 2,
+// and the row's events follow in tiles (tile_codec.h).
 constexpr char kFormatTs = 1;
 constexpr char kFormatStamp = 2;
-
-template <typename T>
-void PutFixed(T value, std::string* out) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &value, sizeof(T));
-  out->append(buf, sizeof(T));
-}
-
-template <typename T>
-bool GetFixed(std::string_view* in, T* value) {
-  if (in->size() < sizeof(T)) return false;
-  std::memcpy(value, in->data(), sizeof(T));
-  in->remove_prefix(sizeof(T));
-  return true;
-}
+constexpr char kFormatTiled = 3;
 
 bool GetBytes(std::string_view* in, std::string_view* bytes) {
   uint64_t n = 0;
@@ -36,14 +23,14 @@ bool GetBytes(std::string_view* in, std::string_view* bytes) {
 
 // Reads the format byte and stamp at the front of `in`.
 Status GetStamp(std::string_view* in, RowStamp* stamp) {
-  if (in->empty() || (in->front() != kFormatTs && in->front() != kFormatStamp)) {
+  if (in->empty() || in->front() < kFormatTs || in->front() > kFormatTiled) {
     return Status::Invalid("online row has an unknown format; run materialize again");
   }
   const char format = in->front();
   in->remove_prefix(1);
   *stamp = RowStamp{};
   if (!GetFixed(in, &stamp->ts)) return Status::Invalid("online row is truncated or corrupt");
-  if (format == kFormatStamp && !(GetFixed(in, &stamp->created) && GetFixed(in, &stamp->seq))) {
+  if (format != kFormatTs && !(GetFixed(in, &stamp->created) && GetFixed(in, &stamp->seq))) {
     return Status::Invalid("online row is truncated or corrupt");
   }
   return Status::OK();
@@ -390,6 +377,41 @@ Status SplitRow(std::string_view* in, const std::vector<core::ValueType>& types,
   return Status::OK();
 }
 
+Status SplitFields(std::string_view* in, const std::vector<core::ValueType>& types,
+                   RowStamp* stamp, std::vector<std::string_view>* fields) {
+  FST_RETURN_NOT_OK(GetStamp(in, stamp));
+  fields->resize(types.size());
+  for (size_t c = 0; c < types.size(); ++c) {
+    if (in->empty()) return Status::Invalid("online row is truncated or corrupt");
+    const char present = in->front();
+    in->remove_prefix(1);
+    if (present == 0) {
+      (*fields)[c] = std::string_view();
+      continue;
+    }
+    const std::string_view start = *in;
+    if (!SkipValue(in, types[c])) return Status::Invalid("online row is truncated or corrupt");
+    (*fields)[c] = start.substr(0, start.size() - in->size());
+  }
+  return Status::OK();
+}
+
+Status DecodeValue(std::string_view bytes, core::ValueType type, Value* out) {
+  if (!GetValue(&bytes, type, out)) return Status::Invalid("online row is truncated or corrupt");
+  return Status::OK();
+}
+
+bool EventsTiled(std::string_view row) { return !row.empty() && row.front() == kFormatTiled; }
+
+void AppendTiledLatest(std::string_view row, const RowStamp& stamp, std::string* out) {
+  const size_t header = row.front() == kFormatTs ? 1 + 8 : 1 + 3 * 8;
+  out->push_back(kFormatTiled);
+  PutFixed<int64_t>(stamp.ts, out);
+  PutFixed<int64_t>(stamp.created, out);
+  PutFixed<int64_t>(stamp.seq, out);
+  out->append(row.substr(header));
+}
+
 void EncodeRows(const std::vector<RowStamp>& stamps,
                 const std::vector<std::shared_ptr<arrow::Array>>& columns,
                 const std::vector<core::ValueType>& types, const std::vector<int64_t>& rows,
@@ -400,8 +422,6 @@ void EncodeRows(const std::vector<RowStamp>& stamps,
   }
 }
 
-void PutRowCount(uint64_t count, std::string* out) { PutVarint(count, out); }
-
 Result<uint64_t> DecodeRowCount(std::string_view* in) {
   uint64_t n = 0;
   if (!GetVarint(in, &n)) return Status::Invalid("online row is truncated or corrupt");
@@ -409,8 +429,9 @@ Result<uint64_t> DecodeRowCount(std::string_view* in) {
 }
 
 void EncodeRow(const RowStamp& stamp, const std::vector<std::shared_ptr<arrow::Array>>& columns,
-               const std::vector<core::ValueType>& types, int64_t i, std::string* out) {
-  out->push_back(kFormatStamp);
+               const std::vector<core::ValueType>& types, int64_t i, std::string* out,
+               bool tiled_events_follow) {
+  out->push_back(tiled_events_follow ? kFormatTiled : kFormatStamp);
   PutFixed<int64_t>(stamp.ts, out);
   PutFixed<int64_t>(stamp.created, out);
   PutFixed<int64_t>(stamp.seq, out);

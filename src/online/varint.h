@@ -1,7 +1,8 @@
-// LEB128 varints shared by the key and row codecs.
+// LEB128 varints and fixed-width little-endian numbers shared by the key, row and tile codecs.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,22 @@ inline bool GetVarint(std::string_view* in, uint64_t* v) {
     }
   }
   return false;
+}
+
+template <typename T>
+void PutFixed(T value, std::string* out) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &value, sizeof(T));
+  out->append(buf, sizeof(T));
+}
+
+// Reads a T from the front of `in`, advancing it. False when truncated.
+template <typename T>
+bool GetFixed(std::string_view* in, T* value) {
+  if (in->size() < sizeof(T)) return false;
+  std::memcpy(value, in->data(), sizeof(T));
+  in->remove_prefix(sizeof(T));
+  return true;
 }
 
 }  // namespace fst::online

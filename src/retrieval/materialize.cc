@@ -14,6 +14,7 @@
 #include "featherstone/online/key_codec.h"
 #include "featherstone/online/row_codec.h"
 #include "featherstone/features/view_plan.h"
+#include "featherstone/retrieval/stream_online.h"
 #include "view_compute.h"
 #include "view_keys.h"
 
@@ -100,17 +101,26 @@ Result<ViewMaterialized> MaterializeView(repo::RepoContext& repo,
   }
   std::vector<std::string> batch_keys, batch_values;
   ViewMaterialized done{view->name, 0};
+  const bool tiled = !plan.aggregations.empty();
+  const online::TileLayout layout = tiled ? TileLayoutOf(plan) : online::TileLayout{};
+  std::string encoded_events;
   for (size_t i = 0; i < keys.size(); ++i) {
     std::string value;
     online::EncodeRow(latest_stamps[i], latest, plan.latest_types, static_cast<int64_t>(i),
-                      &value);
-    if (!plan.aggregations.empty()) {
+                      &value, tiled);
+    if (tiled) {
       std::vector<int64_t> rows;
       auto it = event_groups.find(keys[i]);
       if (it != event_groups.end()) {
         for (int64_t e = it->second.first; e < it->second.second; ++e) rows.push_back(e);
       }
-      online::EncodeRows(event_stamps, events.columns, plan.agg_types, rows, &value);
+      encoded_events.clear();
+      for (int64_t row : rows) {
+        online::EncodeRow(event_stamps[static_cast<size_t>(row)], events.columns, plan.agg_types,
+                          row, &encoded_events);
+      }
+      FST_RETURN_NOT_OK(
+          online::EncodeTiles(encoded_events, rows.size(), plan.agg_types, layout, &value));
     } else if (latest_stamps[i].ts == kNoRow) {
       continue;
     }

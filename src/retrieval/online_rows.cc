@@ -1,6 +1,7 @@
 // ReadStoredRows (online_values.h): requested features computed entity by entity from the
 // stored rows, without Arrow builders for the latest values nor kernel calls: latest values
-// decoded into scalars, aggregations by transform::AggregateOne over the entity's stored
+// decoded into scalars, aggregations from the tiles of the row (online::TiledEvents) where
+// they keep what the function needs, else by transform::AggregateOne over the entity's stored
 // events, expressions by transform::RowExpression. Same values as training sets
 // (consistency_test.cc).
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "featherstone/features/plan_cache.h"
 #include "featherstone/online/key_codec.h"
 #include "featherstone/online/row_codec.h"
+#include "featherstone/online/tile_codec.h"
 #include "online_values.h"
 
 namespace fst::retrieval {
@@ -129,7 +131,7 @@ class EntityComputer {
     }
     *event_ts = ts;
     if (!fresh) latest_.assign(stored.latest_types.size(), std::monostate{});
-    if (!plan_.agg_requests.empty()) FST_RETURN_NOT_OK(Aggregate(row.has_value(), &in));
+    if (!plan_.agg_requests.empty()) FST_RETURN_NOT_OK(Aggregate(row, &in));
     computed_.clear();
     for (size_t x = 0; x < plan_.expressions.size(); ++x) {
       inputs_.clear();
@@ -163,16 +165,40 @@ class EntityComputer {
 
  private:
   // Runs the requested aggregations at `at` over the events stored after the latest values
-  // (none when the entity has no row).
-  Status Aggregate(bool has_row, std::string_view* in) {
+  // (none when the entity has no row): from the tiles those they answer, the others over the
+  // decoded events.
+  Status Aggregate(std::optional<std::string_view> row, std::string_view* in) {
+    const std::vector<transform::AggRequest>& requests = plan_.agg_requests;
+    const bool has_row = row.has_value();
+    const bool tiled = has_row && online::EventsTiled(*row);
     uint64_t count = 0;
-    if (has_row) {
+    std::string_view events_in;
+    if (tiled) {
+      FST_RETURN_NOT_OK(tiles_.Parse(in, plan_.stored.agg_types));
+      count = tiles_.count();
+      events_in = tiles_.events();
+    } else if (has_row) {
       FST_ASSIGN_OR_RAISE(count, online::DecodeRowCount(in));
-      FST_RETURN_NOT_OK(events_.AppendRows(in, count));
+      events_in = *in;
     }
+    from_tiles_.assign(requests.size(), 0);
+    tiled_values_.resize(requests.size());
+    raw_requests_.clear();
+    raw_index_.assign(requests.size(), 0);
+    for (size_t a = 0; a < requests.size(); ++a) {
+      if (tiled && tiles_.Answers(requests[a])) {
+        from_tiles_[a] = 1;
+        FST_RETURN_NOT_OK(tiles_.Aggregate(requests[a], at_, &tiled_values_[a]));
+      } else {
+        raw_index_[a] = raw_requests_.size();
+        raw_requests_.push_back(requests[a]);
+      }
+    }
+    if (raw_requests_.empty()) return Status::OK();
+    FST_RETURN_NOT_OK(events_.AppendRows(&events_in, count));
     FST_ASSIGN_OR_RAISE(event_columns_, events_.Finish(&event_ts_));
     const transform::Events events{event_ts_.data(), static_cast<int64_t>(count), event_columns_};
-    FST_ASSIGN_OR_RAISE(aggregated_, transform::AggregateOne(events, at_, plan_.agg_requests));
+    FST_ASSIGN_OR_RAISE(aggregated_, transform::AggregateOne(events, at_, raw_requests_));
     return Status::OK();
   }
 
@@ -181,7 +207,8 @@ class EntityComputer {
   }
 
   OnlineValue AggregatedValue(size_t a) const {
-    const transform::AggValue& v = aggregated_[a];
+    if (from_tiles_[a]) return tiled_values_[a];
+    const transform::AggValue& v = aggregated_[raw_index_[a]];
     switch (v.kind) {
       case transform::AggValue::Kind::kNull: return std::monostate{};
       case transform::AggValue::Kind::kInt: return v.int_value;
@@ -197,7 +224,8 @@ class EntityComputer {
       case ValueKind::kLatest:
         return ToRowValue(latest_[plan_.latest_index[ref.index]]);
       case ValueKind::kAggregation: {
-        const transform::AggValue& v = aggregated_[ref.index];
+        if (from_tiles_[ref.index]) return ToRowValue(tiled_values_[ref.index]);
+        const transform::AggValue& v = aggregated_[raw_index_[ref.index]];
         switch (v.kind) {
           case transform::AggValue::Kind::kNull: return std::monostate{};
           case transform::AggValue::Kind::kInt: return v.int_value;
@@ -221,7 +249,12 @@ class EntityComputer {
   std::vector<online::Value> latest_;  // by stored latest column
   std::vector<int64_t> event_ts_;
   std::vector<std::shared_ptr<arrow::Array>> event_columns_;
-  std::vector<transform::AggValue> aggregated_;  // by requested aggregation
+  online::TiledEvents tiles_;
+  std::vector<uint8_t> from_tiles_;           // by requested aggregation: answered by tiles_
+  std::vector<online::Value> tiled_values_;   // ... and its value
+  std::vector<transform::AggRequest> raw_requests_;  // the others, over the decoded events
+  std::vector<size_t> raw_index_;                    // ... each one's place there
+  std::vector<transform::AggValue> aggregated_;      // by raw request
   std::vector<transform::RowValue> inputs_;
   std::vector<transform::RowValue> computed_;  // by requested expression
 };

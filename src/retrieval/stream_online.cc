@@ -72,27 +72,38 @@ Result<ViewEvents> ExtractViewEvents(const features::ViewPlan& plan,
   return events;
 }
 
-Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::string>& stored,
-                   const ViewEvents& events, const std::vector<int64_t>& rows, int64_t trim_end,
+online::TileLayout TileLayoutOf(const features::ViewPlan& plan) {
+  std::vector<transform::AggRequest> requests;
+  for (const auto& aggregation : plan.aggregations) requests.push_back(aggregation.request);
+  return online::MakeTileLayout(requests, plan.agg_types, plan.max_window_us);
+}
+
+Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& layout,
+                   const std::optional<std::string>& stored, const ViewEvents& events,
+                   const std::vector<int64_t>& rows, int64_t trim_end, MergeScratch* scratch,
                    std::string* out) {
   out->clear();
+  const bool tiled = !plan.aggregations.empty();
   // The stored latest row and events, as encoded slices.
   std::string_view in;
   online::RowStamp stored_stamp;
   std::string_view stored_latest;
-  std::vector<std::pair<online::RowStamp, std::string_view>> old_events;
+  online::TiledEvents& stored_tiles = scratch->stored;
+  bool reuse_tiles = false;  // stored tiles of `layout`: those no event touches are kept whole
+  std::string_view old_events;
+  uint64_t old_count = 0;
   if (stored.has_value()) {
     in = *stored;
+    const bool stored_tiled = online::EventsTiled(in);
     FST_RETURN_NOT_OK(online::SplitRow(&in, plan.latest_types, &stored_stamp, &stored_latest));
-    if (!plan.aggregations.empty()) {
-      FST_ASSIGN_OR_RAISE(uint64_t count, online::DecodeRowCount(&in));
-      old_events.reserve(count);
-      for (uint64_t k = 0; k < count; ++k) {
-        online::RowStamp stamp;
-        std::string_view bytes;
-        FST_RETURN_NOT_OK(online::SplitRow(&in, plan.agg_types, &stamp, &bytes));
-        old_events.emplace_back(stamp, bytes);
-      }
+    if (tiled && stored_tiled) {
+      FST_RETURN_NOT_OK(stored_tiles.Parse(&in, plan.agg_types));
+      reuse_tiles = stored_tiles.Has(layout);
+      old_count = stored_tiles.count();
+      old_events = stored_tiles.events();
+    } else if (tiled) {
+      FST_ASSIGN_OR_RAISE(old_count, online::DecodeRowCount(&in));
+      old_events = in;
     }
   }
   // The latest row: the PIT winner among the stored row and the new events. A view without
@@ -105,42 +116,83 @@ Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::stri
   }
   const bool keep_stored =
       stored.has_value() && (best < 0 || !(stored_stamp < events.stamps[static_cast<size_t>(best)]));
-  if (keep_stored) {
+  if (keep_stored && tiled) {
+    online::AppendTiledLatest(stored_latest, stored_stamp, out);
+  } else if (keep_stored) {
     out->append(stored_latest);
   } else {
     const online::RowStamp stamp =
         plan.latest_columns.empty() ? online::RowStamp{0} : events.stamps[static_cast<size_t>(best)];
-    online::EncodeRow(stamp, events.latest, plan.latest_types, best, out);
+    online::EncodeRow(stamp, events.latest, plan.latest_types, best, out, tiled);
   }
-  if (plan.aggregations.empty()) return Status::OK();
+  if (!tiled) return Status::OK();
 
-  // The events: stored and new merged in tie order, those no window can reach dropped.
+  // The events: stored and new merged in tie order, those no window can reach dropped. Stored
+  // tiles that no new event falls in and the drop does not cut are copied whole; those whose
+  // new events all come after their last keep their summaries, which the new events extend.
   const int64_t first = offline::WindowFirstTime(trim_end, plan.max_window_us);
-  std::vector<int64_t> fresh;
+  std::vector<int64_t>& fresh = scratch->fresh;
+  fresh.clear();
   for (int64_t row : rows) {
     if (events.stamps[static_cast<size_t>(row)].ts >= first) fresh.push_back(row);
   }
   std::stable_sort(fresh.begin(), fresh.end(), [&](int64_t a, int64_t b) {
     return events.stamps[static_cast<size_t>(a)] < events.stamps[static_cast<size_t>(b)];
   });
-  size_t old_begin = 0;
-  while (old_begin < old_events.size() && old_events[old_begin].first.ts < first) ++old_begin;
-  online::PutRowCount(old_events.size() - old_begin + fresh.size(), out);
-  size_t o = old_begin;
-  size_t f = 0;
-  while (o < old_events.size() || f < fresh.size()) {
-    const bool take_old =
-        f == fresh.size() ||
-        (o < old_events.size() &&
-         !(events.stamps[static_cast<size_t>(fresh[f])] < old_events[o].first));
-    if (take_old) {
-      out->append(old_events[o++].second);
-    } else {
-      const int64_t row = fresh[f++];
-      online::EncodeRow(events.stamps[static_cast<size_t>(row)], events.agg, plan.agg_types, row,
-                        out);
-    }
+  std::string& fresh_bytes = scratch->fresh_bytes;
+  std::vector<size_t>& fresh_ends = scratch->fresh_ends;
+  fresh_bytes.clear();
+  fresh_ends.clear();
+  for (int64_t row : fresh) {
+    online::EncodeRow(events.stamps[static_cast<size_t>(row)], events.agg, plan.agg_types, row,
+                      &fresh_bytes);
+    fresh_ends.push_back(fresh_bytes.size());
   }
+  auto fresh_stamp = [&](size_t f) { return events.stamps[static_cast<size_t>(fresh[f])]; };
+  auto fresh_tile = [&](size_t f) { return online::TileOf(fresh_stamp(f).ts, layout.width_us); };
+  online::TileEncoder& encoder = scratch->encoder;
+  encoder.Reset(plan.agg_types, layout);
+  size_t f = 0;
+  auto add_fresh = [&]() {
+    std::string_view event = std::string_view(fresh_bytes).substr(
+        f == 0 ? 0 : fresh_ends[f - 1], fresh_ends[f] - (f == 0 ? 0 : fresh_ends[f - 1]));
+    ++f;
+    return encoder.AddEvent(&event);
+  };
+  // The `count` old events of `bytes` from `first` on, merged with the new ones before `end`.
+  auto merge = [&](std::string_view bytes, uint64_t count, size_t end) -> Status {
+    for (uint64_t k = 0; k < count; ++k) {
+      online::RowStamp stamp;
+      std::string_view event;
+      FST_RETURN_NOT_OK(online::SplitRow(&bytes, plan.agg_types, &stamp, &event));
+      if (stamp.ts < first) continue;
+      while (f < end && fresh_stamp(f) < stamp) FST_RETURN_NOT_OK(add_fresh());
+      FST_RETURN_NOT_OK(encoder.AddEvent(&event));
+    }
+    while (f < end) FST_RETURN_NOT_OK(add_fresh());
+    return Status::OK();
+  };
+  if (reuse_tiles) {
+    const auto& tiles = stored_tiles.tiles();
+    for (size_t k = 0; k < tiles.size(); ++k) {
+      const int64_t index = online::TileOf(tiles[k].first_ts, layout.width_us);
+      while (f < fresh.size() && fresh_tile(f) < index) FST_RETURN_NOT_OK(add_fresh());
+      size_t end = f;
+      while (end < fresh.size() && fresh_tile(end) == index) ++end;
+      if (end == f && tiles[k].first_ts >= first) {
+        encoder.AddTile(stored_tiles, k);
+      } else if (end > f && tiles[k].first_ts >= first && fresh_stamp(f).ts > tiles[k].last_ts) {
+        encoder.ExtendTile(stored_tiles, k);  // the new events all come after the stored ones
+        while (f < end) FST_RETURN_NOT_OK(add_fresh());
+      } else {
+        FST_RETURN_NOT_OK(merge(tiles[k].events, tiles[k].rows, end));
+      }
+    }
+  } else {
+    FST_RETURN_NOT_OK(merge(old_events, old_count, fresh.size()));
+  }
+  while (f < fresh.size()) FST_RETURN_NOT_OK(add_fresh());
+  encoder.Finish(out);
   return Status::OK();
 }
 
@@ -154,6 +206,7 @@ Result<std::unique_ptr<StreamOnline>> StreamOnline::Make(repo::RepoContext& repo
     if (!view.online || view.source != source) continue;
     FST_ASSIGN_OR_RAISE(auto plan, features::PlanView(*applied, view.name, {}));
     FST_ASSIGN_OR_RAISE(auto watermark, repo.registry().GetWatermark(view.name));
+    online->layouts_.push_back(TileLayoutOf(plan));
     online->plans_.push_back(std::move(plan));
     online->watermark_end_.push_back(watermark.has_value()
                                          ? watermark->end_ts
@@ -236,7 +289,9 @@ Status StreamOnline::Apply(const std::vector<std::shared_ptr<arrow::RecordBatch>
         const std::optional<std::string> current =
             at != written.end() ? std::optional<std::string>(write.values[at->second]) : stored[k];
         std::string value;
-        FST_RETURN_NOT_OK(MergeEvents(plan, current, events, by_key[order[k]], trim_end, &value));
+        FST_RETURN_NOT_OK(
+            MergeEvents(plan, layouts_[v], current, events, by_key[order[k]], trim_end, &scratch_,
+                        &value));
         if (at != written.end()) {
           write.values[at->second] = std::move(value);
         } else {

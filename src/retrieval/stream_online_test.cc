@@ -3,7 +3,10 @@
 // ingested in several runs, each run's good rows merged into the online store as a stream
 // merges a micro-batch's; then materialize over the same offline data must write the same
 // bytes for every entity of every view (latest row under the tie rules, the events of the
-// longest window, every aggregation function; expressions read from them).
+// longest window, every aggregation function; expressions read from them). Rows of format 2
+// (events untiled, written by earlier versions) read the same values and are merged into.
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <random>
 
@@ -14,6 +17,7 @@
 #include "featherstone/online/key_codec.h"
 #include "featherstone/online/online_store.h"
 #include "featherstone/retrieval/materialize.h"
+#include "featherstone/retrieval/online_lookup.h"
 #include "featherstone/retrieval/stream_online.h"
 #include "test_repo.h"
 
@@ -135,7 +139,134 @@ class StreamOnlineTest : public repo::RepoTest,
     }
     return rows;
   }
+
+  // Ingests `runs` random runs from run `first`, each run's good rows applied through `online`
+  // as a stream's micro-batch; returns the latest event time.
+  int64_t StreamRuns(std::mt19937_64& rng, StreamOnline* online, StreamRecord* record, int first,
+                     int runs, int keys) {
+    int64_t end = 0;
+    for (int run = first; run < first + runs; ++run) {
+      // Later runs move forward in time but also hold late events from days before.
+      const std::string path = dir_ + "/orders" + std::to_string(run) + ".csv";
+      const int first_day = run < 2 ? 0 : static_cast<int>(rng() % static_cast<uint64_t>(2 * run));
+      end = std::max(end, WriteOrders(path, rng, 20 + static_cast<int>(rng() % 200), keys,
+                                      first_day, 1 + static_cast<int>(rng() % 12)));
+      ingest::IngestOptions options;
+      options.before_publish =
+          [&](const std::vector<std::shared_ptr<arrow::RecordBatch>>& good) -> Status {
+        record->next[0] = run + 1;
+        FST_RETURN_NOT_OK(online->Apply(good, *record));
+        FST_ASSIGN_OR_RAISE(auto stored, online->Record());
+        *record = *stored;
+        return Status::OK();
+      };
+      auto result = ingest::IngestFile(*repo_, "orders", path, options);
+      EXPECT_TRUE(result.ok()) << result.status().ToString();
+    }
+    return end;
+  }
+
+  // Materializes up to `end` and expects the rows it writes for keys 1..keys to be the stored
+  // ones byte for byte; returns how many there are.
+  int ExpectMaterializedRows(int keys, int64_t end) {
+    const auto streamed = StoredRows(keys);
+    MaterializeOptions options;
+    options.end = end;
+    EXPECT_TRUE(Materialize(*repo_, options).ok());
+    const auto materialized = StoredRows(keys);
+    EXPECT_EQ(streamed.size(), materialized.size());
+    int present = 0;
+    for (size_t i = 0; i < streamed.size() && i < materialized.size(); ++i) {
+      const std::string where =
+          std::string(kViews[i / static_cast<size_t>(keys)]) + " key " +
+          std::to_string(i % static_cast<size_t>(keys) + 1);
+      EXPECT_EQ(streamed[i].has_value(), materialized[i].has_value()) << where;
+      if (!streamed[i].has_value() || !materialized[i].has_value()) continue;
+      ++present;
+      EXPECT_EQ(*streamed[i], *materialized[i]) << where;
+    }
+    return present;
+  }
+
+  // Every feature of every view for keys 1..keys at `at`.
+  OnlineRows AllFeatures(int keys, int64_t at) {
+    auto applied = repo_->Applied();
+    EXPECT_TRUE(applied.ok());
+    std::vector<definitions::FeatureRef> refs;
+    for (const char* view : kViews) {
+      for (const auto& feature : (*applied)->FindView(view)->features) {
+        refs.push_back({view, feature.name});
+      }
+    }
+    std::vector<EntityKeyText> entities;
+    for (int k = 1; k <= keys; ++k) entities.push_back({{"customer_id", std::to_string(k)}});
+    auto rows = GetOnlineFeatures(*repo_, refs, entities, at, /*full_feature_names=*/true);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return *rows;
+  }
+
+  // Rewrites every stored row of keys 1..keys with tiled events as format 2 (a varint count
+  // of the events, then the events), as versions before tiles wrote them.
+  void RewriteAsFormat2(int keys) {
+    auto applied = repo_->Applied();
+    auto store = repo_->Online();
+    ASSERT_TRUE(applied.ok() && store.ok());
+    std::vector<std::string> encoded;
+    for (int k = 1; k <= keys; ++k) {
+      encoded.push_back(*online::EncodeKeyText({"customer_id"}, {core::ValueType::kInt64},
+                                               {std::to_string(k)}));
+    }
+    size_t converted = 0;
+    for (const char* view : kViews) {
+      auto plan = features::PlanView(**applied, view, {});
+      ASSERT_TRUE(plan.ok());
+      auto rows = (*store)->Read(view, encoded);
+      ASSERT_TRUE(rows.ok());
+      std::vector<std::string> keys_out, values;
+      for (size_t k = 0; k < encoded.size(); ++k) {
+        if (!(*rows)[k].has_value() || !online::EventsTiled(*(*rows)[k])) continue;
+        std::string_view in = *(*rows)[k];
+        online::RowStamp stamp;
+        std::string_view latest;
+        ASSERT_TRUE(online::SplitRow(&in, plan->latest_types, &stamp, &latest).ok());
+        online::TiledEvents tiles;
+        ASSERT_TRUE(tiles.Parse(&in, plan->agg_types).ok());
+        std::string value(latest);
+        value[0] = 2;
+        for (uint64_t n = tiles.count(); ; n >>= 7) {  // varint
+          value.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+          if (n < 0x80) break;
+        }
+        value.append(tiles.events());
+        keys_out.push_back(encoded[k]);
+        values.push_back(std::move(value));
+      }
+      converted += values.size();
+      ASSERT_TRUE((*store)->Write(view, keys_out, values).ok());
+    }
+    EXPECT_GT(converted, static_cast<size_t>(keys));
+  }
 };
+
+// Values equal; doubles (sums and averages summed in another order) within 1e-9 relative.
+void ExpectSameRows(const OnlineRows& got, const OnlineRows& want, const std::string& where) {
+  ASSERT_EQ(got.columns, want.columns);
+  ASSERT_EQ(got.rows.size(), want.rows.size());
+  for (size_t r = 0; r < got.rows.size(); ++r) {
+    for (size_t c = 0; c < got.columns.size(); ++c) {
+      const OnlineValue& x = got.rows[r][c];
+      const OnlineValue& y = want.rows[r][c];
+      const double* dx = std::get_if<double>(&x);
+      const double* dy = std::get_if<double>(&y);
+      if (dx != nullptr && dy != nullptr) {
+        EXPECT_NEAR(*dx, *dy, 1e-9 * std::max({1.0, std::fabs(*dx), std::fabs(*dy)}))
+            << where << " row " << r << " " << got.columns[c];
+      } else {
+        EXPECT_TRUE(x == y) << where << " row " << r << " " << got.columns[c];
+      }
+    }
+  }
+}
 
 TEST_P(StreamOnlineTest, MergedRowsEqualMaterializedRows) {
   std::mt19937_64 rng(static_cast<uint64_t>(GetParam()));
@@ -143,42 +274,29 @@ TEST_P(StreamOnlineTest, MergedRowsEqualMaterializedRows) {
   auto online = StreamOnline::Make(*repo_, "orders");
   ASSERT_TRUE(online.ok()) << online.status().ToString();
   StreamRecord record{"orders", {}, std::numeric_limits<int64_t>::min()};
-  int64_t end = 0;
-  for (int run = 0; run < 8; ++run) {
-    // Later runs move forward in time but also hold late events from days before.
-    const std::string path = dir_ + "/orders" + std::to_string(run) + ".csv";
-    const int first_day = run < 2 ? 0 : static_cast<int>(rng() % static_cast<uint64_t>(2 * run));
-    end = std::max(end, WriteOrders(path, rng, 20 + static_cast<int>(rng() % 200), keys,
-                                    first_day, 1 + static_cast<int>(rng() % 12)));
-    ingest::IngestOptions options;
-    options.before_publish =
-        [&](const std::vector<std::shared_ptr<arrow::RecordBatch>>& good) -> Status {
-      record.next[0] = run + 1;
-      FST_RETURN_NOT_OK((*online)->Apply(good, record));
-      FST_ASSIGN_OR_RAISE(auto stored, (*online)->Record());
-      record = *stored;
-      return Status::OK();
-    };
-    auto result = ingest::IngestFile(*repo_, "orders", path, options);
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-  }
+  const int64_t end = StreamRuns(rng, online->get(), &record, 0, 8, keys);
   EXPECT_EQ(record.max_ts, end);
   EXPECT_EQ(record.next[0], 8);
-  const auto streamed = StoredRows(keys);
-  MaterializeOptions options;
-  options.end = end;
-  ASSERT_TRUE(Materialize(*repo_, options).ok());
-  const auto materialized = StoredRows(keys);
-  ASSERT_EQ(streamed.size(), materialized.size());
-  int present = 0;
-  for (size_t i = 0; i < streamed.size(); ++i) {
-    const std::string where = std::string(kViews[i / keys]) + " key " + std::to_string(i % keys + 1);
-    ASSERT_EQ(streamed[i].has_value(), materialized[i].has_value()) << where;
-    if (!streamed[i].has_value()) continue;
-    ++present;
-    EXPECT_EQ(*streamed[i], *materialized[i]) << where;
+  EXPECT_GT(ExpectMaterializedRows(keys, end), keys);
+}
+
+TEST_P(StreamOnlineTest, RowsOfFormat2ReadAndMergeAsTiledRows) {
+  std::mt19937_64 rng(static_cast<uint64_t>(GetParam()));
+  const int keys = 10;
+  auto online = StreamOnline::Make(*repo_, "orders");
+  ASSERT_TRUE(online.ok()) << online.status().ToString();
+  StreamRecord record{"orders", {}, std::numeric_limits<int64_t>::min()};
+  int64_t end = StreamRuns(rng, online->get(), &record, 0, 5, keys);
+  const std::vector<int64_t> times = {end, end - kDay, end - 3 * kDay + 1, end + 2 * kDay};
+  std::vector<OnlineRows> tiled;
+  for (int64_t at : times) tiled.push_back(AllFeatures(keys, at));
+  RewriteAsFormat2(keys);
+  for (size_t i = 0; i < times.size(); ++i) {
+    ExpectSameRows(AllFeatures(keys, times[i]), tiled[i], "at " + std::to_string(times[i]));
   }
-  EXPECT_GT(present, keys);
+  // The stream merges into the format 2 rows what materialize writes.
+  end = std::max(end, StreamRuns(rng, online->get(), &record, 5, 3, keys));
+  ExpectMaterializedRows(keys, end);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, StreamOnlineTest, ::testing::Values(1, 2, 3, 4, 5));

@@ -1,8 +1,9 @@
 // Compact binary encoding of one feature row: format byte, its place in the point-in-time tie
 // order (event time, created time, ingestion sequence; format 1 rows hold the event time
 // only), then per value column a null flag and the value (fixed-width little-endian numbers;
-// varint length + bytes for strings; varint count + items for lists). docs/impl.md "Online
-// encoding".
+// varint length + bytes for strings; varint count + items for lists). Format 3 is format 2
+// for the latest row of a view whose events follow in tiles (tile_codec.h). docs/impl.md
+// "Online encoding".
 #pragma once
 
 #include <cstdint>
@@ -34,10 +35,25 @@ struct RowStamp {
   }
 };
 
-// Appends the encoding (format 2) of row `i` of `columns` (of the declared `types`) stamped
-// `stamp` to `out`. Precondition: column types are core::ToArrowType(types[c]).
+// Appends the encoding (format 2; format 3 when `tiled_events_follow`) of row `i` of `columns`
+// (of the declared `types`) stamped `stamp` to `out`. Precondition: column types are
+// core::ToArrowType(types[c]).
 void EncodeRow(const RowStamp& stamp, const std::vector<std::shared_ptr<arrow::Array>>& columns,
-               const std::vector<core::ValueType>& types, int64_t i, std::string* out);
+               const std::vector<core::ValueType>& types, int64_t i, std::string* out,
+               bool tiled_events_follow = false);
+
+// Whether `row` (a whole stored value) is of format 3: its events follow in tiles.
+bool EventsTiled(std::string_view row);
+
+// Appends the latest row `row` (one encoding of any format, as SplitRow gives it), stamped
+// `stamp` (its own), as format 3.
+void AppendTiledLatest(std::string_view row, const RowStamp& stamp, std::string* out);
+
+// Splits the row at the front of `in` (advancing it) into its stamp and, per entry of `types`
+// (`fields` resized to fit), the bytes of its value as encoded (empty: null).
+// Errors: Invalid when the bytes are truncated or of an unknown format.
+Status SplitFields(std::string_view* in, const std::vector<core::ValueType>& types,
+                   RowStamp* stamp, std::vector<std::string_view>* fields);
 
 // Splits the row at the front of `in` (advancing it) into its stamp and its whole encoding
 // (format byte included), without decoding values: the merge of new events into stored rows.
@@ -74,6 +90,10 @@ class RowDecoder {
 using Value = std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<float>,
                            std::vector<std::string>>;
 
+// Decodes the value bytes of one field (as SplitFields gives them) of `type` into `out`.
+// Errors: Invalid when the bytes are truncated.
+Status DecodeValue(std::string_view bytes, core::ValueType type, Value* out);
+
 // Decodes the row at the front of `in` (advancing it) into its event time and one value per
 // entry of `types` (resized to fit): the online read of a few entities, without builders.
 // Errors: Invalid when the bytes are truncated or of an unknown format.
@@ -81,7 +101,7 @@ Status DecodeRow(std::string_view* in, const std::vector<core::ValueType>& types
                  int64_t* event_ts, std::vector<Value>* values);
 
 // Appends a varint count then each row's EncodeRow encoding (`rows` indexes into `columns`
-// and `stamps`).
+// and `stamps`): the events of a format 2 row (rows now written tile them, tile_codec.h).
 void EncodeRows(const std::vector<RowStamp>& stamps,
                 const std::vector<std::shared_ptr<arrow::Array>>& columns,
                 const std::vector<core::ValueType>& types, const std::vector<int64_t>& rows,
@@ -89,8 +109,5 @@ void EncodeRows(const std::vector<RowStamp>& stamps,
 
 // Reads the varint count written by EncodeRows from the front of `in`.
 Result<uint64_t> DecodeRowCount(std::string_view* in);
-
-// Appends the varint count of rows, as EncodeRows begins (callers that copy encoded rows).
-void PutRowCount(uint64_t count, std::string* out);
 
 }  // namespace fst::online

@@ -16,6 +16,7 @@
 
 #include "featherstone/features/view_plan.h"
 #include "featherstone/online/row_codec.h"
+#include "featherstone/online/tile_codec.h"
 #include "featherstone/repo/repo_context.h"
 
 namespace fst::retrieval {
@@ -33,15 +34,28 @@ struct ViewEvents {
 Result<ViewEvents> ExtractViewEvents(const features::ViewPlan& plan,
                                      const arrow::RecordBatch& batch);
 
+// How the stored events of `plan` (a view with aggregations) are tiled: online::MakeTileLayout
+// of its aggregations. Materialize and the stream write rows with it.
+online::TileLayout TileLayoutOf(const features::ViewPlan& plan);
+
 // The stored row of one entity after events `rows` of `events` (all of that entity): the
 // latest row is the later of the stored one and the events' latest under the tie order
 // (event time, created time with none first, sequence), so a late event older than the stored
 // winner does not replace it; with aggregations, the stored and new events merged in that
 // order, without those before WindowFirstTime(trim_end, plan.max_window_us) — no window of a
-// read at or after trim_end reaches them. `stored`: the entity's current row, if any.
-// Errors: Invalid when the stored row does not decode.
-Status MergeEvents(const features::ViewPlan& plan, const std::optional<std::string>& stored,
-                   const ViewEvents& events, const std::vector<int64_t>& rows, int64_t trim_end,
+// read at or after trim_end reaches them — tiled by TileLayoutOf(plan) (format 3). `stored`:
+// the entity's current row, if any, of any format. Errors: Invalid when it does not decode.
+// `scratch` holds buffers reused from entity to entity.
+struct MergeScratch {
+  online::TiledEvents stored;
+  online::TileEncoder encoder;
+  std::vector<int64_t> fresh;
+  std::string fresh_bytes;
+  std::vector<size_t> fresh_ends;
+};
+Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& layout,
+                   const std::optional<std::string>& stored, const ViewEvents& events,
+                   const std::vector<int64_t>& rows, int64_t trim_end, MergeScratch* scratch,
                    std::string* out);
 
 // The positions recorded with the online rows of a stream: per partition of the topic the
@@ -87,6 +101,8 @@ class StreamOnline {
   std::string source_;
   online::OnlineStore* store_ = nullptr;
   std::vector<features::ViewPlan> plans_;
+  std::vector<online::TileLayout> layouts_;  // by plan
+  MergeScratch scratch_;
   std::vector<int64_t> watermark_end_;  // per plan: the trim end materialize last used
   static constexpr int64_t kProgressEveryUs = 1'000'000;
   int64_t applied_max_ts_ = std::numeric_limits<int64_t>::min();
