@@ -156,17 +156,23 @@ Status WriteParquet(arrow::fs::FileSystem& fs, const arrow::Table& table, const 
   return st;
 }
 
-// `table`'s rows in the order of `indices`, its columns gathered in parallel on Arrow's CPU pool.
+// `table`'s rows in `ordering`, the columns not already sorted gathered in parallel on Arrow's
+// CPU pool.
 Result<std::shared_ptr<arrow::Table>> Gather(const arrow::Table& table,
-                                             const arrow::UInt64Array& indices) {
+                                             const internal::Ordering& ordering) {
   std::vector<std::shared_ptr<arrow::ChunkedArray>> columns(
       static_cast<size_t>(table.num_columns()));
   FST_RETURN_NOT_OK(arrow::internal::ParallelFor(table.num_columns(), [&](int i) -> Status {
-    FST_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(table.column(i), indices));
-    columns[static_cast<size_t>(i)] = taken.chunked_array();
+    const auto c = static_cast<size_t>(i);
+    if (ordering.sorted[c] != nullptr) {
+      columns[c] = std::make_shared<arrow::ChunkedArray>(ordering.sorted[c]);
+      return Status::OK();
+    }
+    FST_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(table.column(i), ordering.indices));
+    columns[c] = taken.chunked_array();
     return Status::OK();
   }));
-  return arrow::Table::Make(table.schema(), std::move(columns), indices.length());
+  return arrow::Table::Make(table.schema(), std::move(columns), ordering.indices->length());
 }
 
 }  // namespace
@@ -176,11 +182,11 @@ Result<WrittenPart> WriteSortedPart(arrow::fs::FileSystem& fs,
                                     const PartLayout& layout, const std::string& path) {
   namespace cp = arrow::compute;
   FST_RETURN_NOT_OK(core::EnsureArrowCompute());
-  FST_ASSIGN_OR_RAISE(auto indices, internal::PartOrder(*table, layout));
+  FST_ASSIGN_OR_RAISE(auto ordering, internal::PartOrder(*table, layout));
   // Input already in order (one row, or rows that arrive sorted) is written as it is: no copy.
   std::shared_ptr<arrow::Table> sorted = table;
-  if (!InOrder(*indices)) {
-    FST_ASSIGN_OR_RAISE(sorted, Gather(*table, *indices));
+  if (!InOrder(*ordering.indices)) {
+    FST_ASSIGN_OR_RAISE(sorted, Gather(*table, ordering));
   }
 
   WrittenPart part;

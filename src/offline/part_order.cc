@@ -5,7 +5,9 @@
 #include <limits>
 #include <vector>
 
+#include <arrow/array/util.h>
 #include <arrow/buffer.h>
+#include <arrow/util/bit_util.h>
 #include <arrow/compute/api_vector.h>
 #include <arrow/datum.h>
 
@@ -93,31 +95,76 @@ Result<std::shared_ptr<arrow::UInt64Array>> Indices(const std::vector<Entry>& en
   return std::make_shared<arrow::UInt64Array>(n, std::shared_ptr<arrow::Buffer>(std::move(buffer)));
 }
 
+// `field` of the sorted entries as a column of `type` when that is int64 or timestamp (null
+// otherwise); with `valid`, null where it is false.
+Result<std::shared_ptr<arrow::Array>> SortedColumn(const std::vector<Entry>& entries,
+                                                   const std::shared_ptr<arrow::DataType>& type,
+                                                   Field field, Flag valid) {
+  if (type->id() != arrow::Type::INT64 && type->id() != arrow::Type::TIMESTAMP) return nullptr;
+  const auto n = static_cast<int64_t>(entries.size());
+  FST_ASSIGN_OR_RAISE(auto values, arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(int64_t))));
+  auto* out = reinterpret_cast<int64_t*>(values->mutable_data());
+  for (int64_t i = 0; i < n; ++i) out[i] = entries[static_cast<size_t>(i)].*field;
+  std::shared_ptr<arrow::Buffer> validity;
+  int64_t nulls = 0;
+  if (valid != nullptr) {
+    FST_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(n));
+    uint8_t* bits = validity->mutable_data();
+    for (int64_t i = 0; i < n; ++i) {
+      const bool present = entries[static_cast<size_t>(i)].*valid;
+      arrow::bit_util::SetBitTo(bits, i, present);
+      nulls += present ? 0 : 1;
+    }
+    if (nulls == 0) validity = nullptr;
+  }
+  return arrow::MakeArray(arrow::ArrayData::Make(
+      type, n, {std::move(validity), std::shared_ptr<arrow::Buffer>(std::move(values))}, nulls));
+}
+
 }  // namespace
 
-Result<std::shared_ptr<arrow::UInt64Array>> PartOrder(const arrow::Table& table,
-                                                      const PartLayout& layout) {
+Result<Ordering> PartOrder(const arrow::Table& table, const PartLayout& layout) {
   const int64_t n = table.num_rows();
-  auto ts = table.GetColumnByName(layout.ts_column);
-  auto seq = table.GetColumnByName(kSeqColumn);
-  auto key = layout.sort_keys.size() == 1 ? table.GetColumnByName(layout.sort_keys[0]) : nullptr;
-  auto created =
-      layout.created_column.empty() ? nullptr : table.GetColumnByName(layout.created_column);
+  const int key_index = layout.sort_keys.size() == 1
+                            ? table.schema()->GetFieldIndex(layout.sort_keys[0])
+                            : -1;
+  const int ts_index = table.schema()->GetFieldIndex(layout.ts_column);
+  const int seq_index = table.schema()->GetFieldIndex(kSeqColumn);
+  const int created_index =
+      layout.created_column.empty() ? -1 : table.schema()->GetFieldIndex(layout.created_column);
   const bool compact = layout.sort_keys.size() <= 1 &&
-                       (layout.sort_keys.empty() || key != nullptr) && ts != nullptr &&
-                       seq != nullptr && (layout.created_column.empty() || created != nullptr) &&
+                       (layout.sort_keys.empty() || key_index >= 0) && ts_index >= 0 &&
+                       seq_index >= 0 && (layout.created_column.empty() || created_index >= 0) &&
                        n <= std::numeric_limits<uint32_t>::max();
+  Ordering ordering;
+  ordering.sorted.resize(static_cast<size_t>(table.num_columns()));
   if (compact) {
     std::vector<Entry> entries(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) entries[static_cast<size_t>(i)].row = static_cast<uint32_t>(i);
-    if ((key == nullptr || Fill(*key, entries, &Entry::key, nullptr)) &&
-        Fill(*ts, entries, &Entry::ts, nullptr) && Fill(*seq, entries, &Entry::seq, nullptr) &&
-        (created == nullptr || Fill(*created, entries, &Entry::created, &Entry::created_valid))) {
+    struct Use {
+      int index;
+      Field field;
+      Flag valid;
+    };
+    std::vector<Use> uses = {{ts_index, &Entry::ts, nullptr}, {seq_index, &Entry::seq, nullptr}};
+    if (key_index >= 0) uses.push_back({key_index, &Entry::key, nullptr});
+    if (created_index >= 0) uses.push_back({created_index, &Entry::created, &Entry::created_valid});
+    const bool filled = std::all_of(uses.begin(), uses.end(), [&](const Use& use) {
+      return Fill(*table.column(use.index), entries, use.field, use.valid);
+    });
+    if (filled) {
       std::sort(entries.begin(), entries.end(), Before);
-      return Indices(entries);
+      FST_ASSIGN_OR_RAISE(ordering.indices, Indices(entries));
+      for (const Use& use : uses) {
+        FST_ASSIGN_OR_RAISE(ordering.sorted[static_cast<size_t>(use.index)],
+                            SortedColumn(entries, table.schema()->field(use.index)->type(),
+                                         use.field, use.valid));
+      }
+      return ordering;
     }
   }
-  return PartOrderByArrow(table, layout);
+  FST_ASSIGN_OR_RAISE(ordering.indices, PartOrderByArrow(table, layout));
+  return ordering;
 }
 
 Result<std::shared_ptr<arrow::UInt64Array>> PartOrderByArrow(const arrow::Table& table,
