@@ -89,7 +89,8 @@ bool Fill(const arrow::ChunkedArray& column, std::vector<Entry>& entries, Field 
 
 Result<std::shared_ptr<arrow::UInt64Array>> Indices(const std::vector<Entry>& entries) {
   const auto n = static_cast<int64_t>(entries.size());
-  FST_ASSIGN_OR_RAISE(auto buffer, arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(uint64_t))));
+  FST_ASSIGN_OR_RAISE(auto buffer,
+                      arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(uint64_t))));
   auto* out = reinterpret_cast<uint64_t*>(buffer->mutable_data());
   for (int64_t i = 0; i < n; ++i) out[i] = entries[static_cast<size_t>(i)].row;
   return std::make_shared<arrow::UInt64Array>(n, std::shared_ptr<arrow::Buffer>(std::move(buffer)));
@@ -102,7 +103,8 @@ Result<std::shared_ptr<arrow::Array>> SortedColumn(const std::vector<Entry>& ent
                                                    Field field, Flag valid) {
   if (type->id() != arrow::Type::INT64 && type->id() != arrow::Type::TIMESTAMP) return nullptr;
   const auto n = static_cast<int64_t>(entries.size());
-  FST_ASSIGN_OR_RAISE(auto values, arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(int64_t))));
+  FST_ASSIGN_OR_RAISE(auto values,
+                      arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(int64_t))));
   auto* out = reinterpret_cast<int64_t*>(values->mutable_data());
   for (int64_t i = 0; i < n; ++i) out[i] = entries[static_cast<size_t>(i)].*field;
   std::shared_ptr<arrow::Buffer> validity;
