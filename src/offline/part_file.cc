@@ -1,5 +1,9 @@
 #include "featherstone/offline/part_file.h"
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 #include <arrow/array.h>
 #include <arrow/array/util.h>
 #include <arrow/compute/api_aggregate.h>
@@ -9,12 +13,14 @@
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/io/buffered.h>
 #include <arrow/util/key_value_metadata.h>
+#include <arrow/util/parallel.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
 #include "featherstone/core/arrow_init.h"
 #include "featherstone/core/file_system.h"
+#include "part_order.h"
 
 namespace fst::offline {
 namespace {
@@ -29,6 +35,35 @@ bool LongValues(const arrow::ChunkedArray& column) {
   }
   const int64_t values = column.length() - column.null_count();
   return values > 0 && bytes / values >= 1024;
+}
+
+constexpr int64_t kDistinctSample = 4096;
+
+// Whether most values of a strided sample of an integer or temporal `column` differ (ids,
+// times, counters, amounts): a dictionary of such a column would hold nearly every value of a
+// row group, cost a hash per value, and save nothing.
+bool ManyDistinct(const arrow::ChunkedArray& column) {
+  const auto& type = *column.type();
+  if (!arrow::is_integer(type.id()) && !arrow::is_temporal(type.id())) return false;
+  const int bits = static_cast<const arrow::FixedWidthType&>(type).bit_width();
+  if (bits % 8 != 0 || bits > 64) return false;
+  const int64_t width = bits / 8;
+  const int64_t step = std::max<int64_t>(1, column.length() / kDistinctSample);
+  std::vector<uint64_t> sample;
+  int64_t at = 0;  // the next row sampled, counted from the start of `chunk`
+  for (const auto& chunk : column.chunks()) {
+    const uint8_t* values = chunk->data()->GetValues<uint8_t>(1, 0);
+    for (; at < chunk->length(); at += step) {
+      if (chunk->IsNull(at)) continue;
+      uint64_t value = 0;
+      std::memcpy(&value, values + (chunk->offset() + at) * width, static_cast<size_t>(width));
+      sample.push_back(value);
+    }
+    at -= chunk->length();
+  }
+  std::sort(sample.begin(), sample.end());
+  const auto distinct = std::unique(sample.begin(), sample.end()) - sample.begin();
+  return distinct * 2 > static_cast<int64_t>(sample.size());
 }
 
 // Whether sort indices are 0, 1, 2, ...
@@ -91,10 +126,11 @@ Status WriteParquet(arrow::fs::FileSystem& fs, const arrow::Table& table, const 
   builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(128 * 1024);
   for (int i = 0; i < table.num_columns(); ++i) {
     const auto& field = table.schema()->field(i);
-    // Measured floats rarely repeat, nor do long texts and blobs (documents, files): a
-    // dictionary would be built (a copy of every value) and then abandoned.
+    // Measured floats rarely repeat, nor do long texts and blobs (documents, files), ids and
+    // times: a dictionary would be built (a copy of every value) and then abandoned.
     const bool long_values = LongValues(*table.column(i));
-    if (arrow::is_floating(field->type()->id()) || long_values) {
+    if (arrow::is_floating(field->type()->id()) || long_values ||
+        ManyDistinct(*table.column(i))) {
       builder.disable_dictionary(field->name());
     }
     // Min/max of long values are copies of two of them (6x a 100 MiB value at peak,
@@ -102,7 +138,9 @@ Status WriteParquet(arrow::fs::FileSystem& fs, const arrow::Table& table, const 
     if (long_values) builder.disable_statistics(field->name());
   }
   auto writer_properties = builder.build();
-  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  // The columns of a row group are encoded in parallel on Arrow's CPU pool.
+  auto arrow_properties =
+      parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)->build();
   Status st;
   try {
     st = parquet::arrow::WriteTable(table, arrow::default_memory_pool(), *output, 128 * 1024,
@@ -118,6 +156,25 @@ Status WriteParquet(arrow::fs::FileSystem& fs, const arrow::Table& table, const 
   return st;
 }
 
+// `table`'s rows in `ordering`, the columns not already sorted gathered in parallel on Arrow's
+// CPU pool.
+Result<std::shared_ptr<arrow::Table>> Gather(const arrow::Table& table,
+                                             const internal::Ordering& ordering) {
+  std::vector<std::shared_ptr<arrow::ChunkedArray>> columns(
+      static_cast<size_t>(table.num_columns()));
+  FST_RETURN_NOT_OK(arrow::internal::ParallelFor(table.num_columns(), [&](int i) -> Status {
+    const auto c = static_cast<size_t>(i);
+    if (ordering.sorted[c] != nullptr) {
+      columns[c] = std::make_shared<arrow::ChunkedArray>(ordering.sorted[c]);
+      return Status::OK();
+    }
+    FST_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(table.column(i), ordering.indices));
+    columns[c] = taken.chunked_array();
+    return Status::OK();
+  }));
+  return arrow::Table::Make(table.schema(), std::move(columns), ordering.indices->length());
+}
+
 }  // namespace
 
 Result<WrittenPart> WriteSortedPart(arrow::fs::FileSystem& fs,
@@ -125,20 +182,11 @@ Result<WrittenPart> WriteSortedPart(arrow::fs::FileSystem& fs,
                                     const PartLayout& layout, const std::string& path) {
   namespace cp = arrow::compute;
   FST_RETURN_NOT_OK(core::EnsureArrowCompute());
-  std::vector<cp::SortKey> keys;
-  const auto asc = cp::SortOrder::Ascending;
-  const auto nulls_first = cp::NullPlacement::AtStart;
-  for (const auto& key : layout.sort_keys) keys.emplace_back(key, asc, nulls_first);
-  keys.emplace_back(layout.ts_column, asc, nulls_first);
-  if (!layout.created_column.empty()) keys.emplace_back(layout.created_column, asc, nulls_first);
-  keys.emplace_back(kSeqColumn, asc, nulls_first);
-  cp::SortOptions options(keys);
-  FST_ASSIGN_OR_RAISE(auto indices, cp::SortIndices(arrow::Datum(table), options));
+  FST_ASSIGN_OR_RAISE(auto ordering, internal::PartOrder(*table, layout));
   // Input already in order (one row, or rows that arrive sorted) is written as it is: no copy.
   std::shared_ptr<arrow::Table> sorted = table;
-  if (!InOrder(static_cast<const arrow::UInt64Array&>(*indices))) {
-    FST_ASSIGN_OR_RAISE(auto sorted_datum, cp::Take(table, indices));
-    sorted = sorted_datum.table();
+  if (!InOrder(*ordering.indices)) {
+    FST_ASSIGN_OR_RAISE(sorted, Gather(*table, ordering));
   }
 
   WrittenPart part;
