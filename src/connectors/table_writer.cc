@@ -24,6 +24,7 @@
 #include <parquet/properties.h>
 
 #include "connector_internal.h"
+#include "featherstone/core/column_sample.h"
 #include "featherstone/core/file_system.h"
 #include "featherstone/core/time.h"
 
@@ -297,16 +298,20 @@ Result<std::shared_ptr<arrow::Table>> CsvTable(const arrow::Table& table) {
   return arrow::Table::Make(arrow::schema(fields), columns, table.num_rows());
 }
 
-std::shared_ptr<parquet::WriterProperties> ParquetProperties(const arrow::Schema& schema) {
+// Properties for a file whose first chunk is `chunk`.
+std::shared_ptr<parquet::WriterProperties> ParquetProperties(const arrow::Table& chunk) {
   parquet::WriterProperties::Builder builder;
   builder.compression(parquet::Compression::ZSTD);
-  for (const auto& field : schema.fields()) {
-    // Computed floats rarely repeat: a dictionary would be built and then abandoned.
-    if (arrow::is_floating(field->type()->id())) builder.disable_dictionary(field->name());
+  for (int i = 0; i < chunk.num_columns(); ++i) {
+    // Computed floats rarely repeat, nor do ids and times: a dictionary would be built and
+    // then abandoned.
+    const auto& field = chunk.schema()->field(i);
+    if (arrow::is_floating(field->type()->id()) || core::MostlyDistinct(*chunk.column(i))) {
+      builder.disable_dictionary(field->name());
+    }
   }
   return builder.build();
 }
-
 }  // namespace
 
 struct TableFileWriter::Impl {
@@ -335,11 +340,14 @@ struct TableFileWriter::Impl {
         return Status::OK();
       }
       case Format::kParquet: {
-        auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+        // The columns of a row group are encoded in parallel on Arrow's CPU pool.
+        auto arrow_properties =
+            parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)
+                ->build();
         try {
           PARQUET_ASSIGN_OR_THROW(
               parquet, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink,
-                                                        ParquetProperties(*schema),
+                                                        ParquetProperties(chunk),
                                                         arrow_properties));
         } catch (const parquet::ParquetException& e) {
           return Status::IOError(e.what());

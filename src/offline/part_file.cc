@@ -1,7 +1,6 @@
 #include "featherstone/offline/part_file.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include <arrow/array.h>
@@ -19,6 +18,7 @@
 #include <parquet/properties.h>
 
 #include "featherstone/core/arrow_init.h"
+#include "featherstone/core/column_sample.h"
 #include "featherstone/core/file_system.h"
 #include "part_order.h"
 
@@ -35,35 +35,6 @@ bool LongValues(const arrow::ChunkedArray& column) {
   }
   const int64_t values = column.length() - column.null_count();
   return values > 0 && bytes / values >= 1024;
-}
-
-constexpr int64_t kDistinctSample = 4096;
-
-// Whether most values of a strided sample of an integer or temporal `column` differ (ids,
-// times, counters, amounts): a dictionary of such a column would hold nearly every value of a
-// row group, cost a hash per value, and save nothing.
-bool ManyDistinct(const arrow::ChunkedArray& column) {
-  const auto& type = *column.type();
-  if (!arrow::is_integer(type.id()) && !arrow::is_temporal(type.id())) return false;
-  const int bits = static_cast<const arrow::FixedWidthType&>(type).bit_width();
-  if (bits % 8 != 0 || bits > 64) return false;
-  const int64_t width = bits / 8;
-  const int64_t step = std::max<int64_t>(1, column.length() / kDistinctSample);
-  std::vector<uint64_t> sample;
-  int64_t at = 0;  // the next row sampled, counted from the start of `chunk`
-  for (const auto& chunk : column.chunks()) {
-    const uint8_t* values = chunk->data()->GetValues<uint8_t>(1, 0);
-    for (; at < chunk->length(); at += step) {
-      if (chunk->IsNull(at)) continue;
-      uint64_t value = 0;
-      std::memcpy(&value, values + (chunk->offset() + at) * width, static_cast<size_t>(width));
-      sample.push_back(value);
-    }
-    at -= chunk->length();
-  }
-  std::sort(sample.begin(), sample.end());
-  const auto distinct = std::unique(sample.begin(), sample.end()) - sample.begin();
-  return distinct * 2 > static_cast<int64_t>(sample.size());
 }
 
 // Whether sort indices are 0, 1, 2, ...
@@ -130,7 +101,7 @@ Status WriteParquet(arrow::fs::FileSystem& fs, const arrow::Table& table, const 
     // times: a dictionary would be built (a copy of every value) and then abandoned.
     const bool long_values = LongValues(*table.column(i));
     if (arrow::is_floating(field->type()->id()) || long_values ||
-        ManyDistinct(*table.column(i))) {
+        core::MostlyDistinct(*table.column(i))) {
       builder.disable_dictionary(field->name());
     }
     // Min/max of long values are copies of two of them (6x a 100 MiB value at peak,
