@@ -156,23 +156,25 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> PartRowGroups::Read(int rg) {
   if (rows_ != nullptr) {
     FST_ASSIGN_OR_RAISE(table, SelectPartColumns(*rows_, columns_, types_));
   } else {
-    std::vector<int> indices;
+    std::vector<int> indices;  // each file column once: a column may be asked for twice
     for (int index : file_columns_) {
-      if (index >= 0) indices.push_back(index);
+      if (index >= 0 && std::find(indices.begin(), indices.end(), index) == indices.end()) {
+        indices.push_back(index);
+      }
     }
     auto read = reader_->ReadRowGroup(rg, indices);
     if (!read.ok()) return WithPath(read.status(), path_);
     table = std::move(*read);
   }
   std::vector<std::shared_ptr<arrow::Array>> arrays;
-  int read = 0;
   for (size_t c = 0; c < columns_.size(); ++c) {
     if (rows_ == nullptr && file_columns_[c] < 0) {
       FST_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(types_[c], length));
       arrays.push_back(nulls);
       continue;
     }
-    const auto& column = table->column(rows_ != nullptr ? static_cast<int>(c) : read++);
+    const auto column = rows_ != nullptr ? table->column(static_cast<int>(c))
+                                         : table->GetColumnByName(columns_[c]);
     if (column->num_chunks() == 1) {
       arrays.push_back(column->chunk(0));
     } else if (column->num_chunks() == 0) {

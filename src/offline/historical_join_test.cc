@@ -272,7 +272,7 @@ TEST(PitJoinFiles, MatchesReferenceOnRandomCases) {
   }
 }
 
-// Window joins over the same random part files: count of rows, count/sum/last/min/max/avg of
+// Window joins over the same random part files (some of small row groups): count of rows, count/sum/last/min/max/avg of
 // a nullable column (sharing one window) and last of a string column over random windows, with
 // one and two threads, against a scan of all rows.
 TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
@@ -280,7 +280,9 @@ TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
   std::mt19937_64 rng(99);
   for (int n = 0; n < 600; ++n) {
     Case c = RandomCase(rng);
-    const auto files = WriteFiles(c, dir, n % 3 == 0);
+    // A third of the cases in memory, a third in files of row groups of 1 to 8 rows.
+    const auto files =
+        WriteFiles(c, dir, n % 3 == 0, n % 3 == 1 ? 1 + static_cast<int64_t>(rng() % 8) : 0);
     std::vector<std::vector<std::string>> keys;
     std::vector<bool> nulls;
     std::vector<int64_t> ts;

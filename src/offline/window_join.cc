@@ -15,6 +15,7 @@
 #include <arrow/util/bit_util.h>
 
 #include "featherstone/core/arrow_init.h"
+#include "featherstone/offline/historical_join_reader.h"
 #include "featherstone/offline/part_file.h"
 
 namespace fst::offline {
@@ -70,23 +71,26 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
                           const std::vector<std::shared_ptr<arrow::DataType>>& types,
                           int64_t min_ts, int64_t max_ts, int threads) {
   const size_t nk = spec.key_columns.size();
-  FST_ASSIGN_OR_RAISE(auto table, ReadPart(file, names, types));
+  // A row group at a time: the decoded row groups' buffers are freed and filled again rather
+  // than the whole file decoded into fresh memory and then concatenated into more.
+  FST_ASSIGN_OR_RAISE(auto part, PartRowGroups::Open(file, names, types));
+  ColumnScratch scratch;  // the run keeps the arrays: buffers of its own
+  FST_ASSIGN_OR_RAISE(auto arrays, ReadWholeColumns(*part, &scratch));
   SortedRun run;
-  for (int c = 0; c < table->num_columns(); ++c) {
-    const auto& chunked = table->column(c);
-    FST_ASSIGN_OR_RAISE(auto flat, Concat(chunked->chunks(), chunked->type()));
-    if (static_cast<size_t>(c) >= nk + 3 && !flat->type()->Equals(types[static_cast<size_t>(c)])) {
-      FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, types[static_cast<size_t>(c)]));
+  for (size_t c = 0; c < arrays.size(); ++c) {
+    std::shared_ptr<arrow::Array> flat = std::move(arrays[c]);
+    if (c >= nk + 3 && !flat->type()->Equals(types[c])) {
+      FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, types[c]));
     }
     // A join key widened from int32 (schema evolution): parts of both widths compare.
-    if (static_cast<size_t>(c) < nk && flat->type_id() == arrow::Type::INT32) {
+    if (c < nk && flat->type_id() == arrow::Type::INT32) {
       FST_ASSIGN_OR_RAISE(flat, arrow::compute::Cast(*flat, arrow::int64()));
     }
     run.arrays.push_back(flat);
   }
   // Events outside [min_ts, max_ts] fall in no window, and those of excluded ingests are not
   // there: dropped, keeping the order.
-  const int64_t n = table->num_rows();
+  const int64_t n = part->num_rows();
   const int64_t* ts = run.arrays[nk]->data()->GetValues<int64_t>(1);
   auto outside = [&](int64_t i) { return ts[i] < min_ts || ts[i] > max_ts; };
   int64_t inside = 0;
@@ -118,8 +122,7 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
     return Status::OK();
   };
   FST_RETURN_NOT_OK(bind());
-  const std::vector<std::string> sort_keys = PartSortKeys(*table);
-  if (sort_keys != spec.key_columns) {
+  if (part->sort_keys() != spec.key_columns) {
     // Written for other join keys (or none): sort this run for ours.
     std::vector<int64_t> order = SortByKeys(
         run.keys, [&](int64_t a, int64_t b) { return run.Order(a) < run.Order(b); }, threads);

@@ -26,7 +26,8 @@ struct PartRef;
 class PartRowGroups {
  public:
   // Opens `part` for `columns`; a column the file lacks (written under an older schema) reads
-  // back as nulls of `types[i]`. An in-memory part (`part.rows`) is one row group.
+  // back as nulls of `types[i]`; a column may be named more than once. An in-memory part
+  // (`part.rows`) is one row group.
   // Errors: IOError naming the path.
   static Result<std::unique_ptr<PartRowGroups>> Open(
       const PartRef& part, const std::vector<std::string>& columns,
