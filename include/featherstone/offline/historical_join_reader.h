@@ -1,7 +1,8 @@
 // A part's columns read one Parquet row group at a time, for the PIT join's two passes
-// (historical_join.h): only one row group's decoded values are alive beside what the caller
-// keeps, and buffers kept from an earlier part are filled again instead of fresh memory
-// (fresh pages cost more than decoding on small machines: the kernel zeroes each one).
+// (historical_join.h) and the window join's runs (window_join.h): only one row group's
+// decoded values are alive beside what the caller keeps, and buffers kept from an earlier
+// part are filled again instead of fresh memory (fresh pages cost more than decoding on
+// small machines: the kernel zeroes each one).
 #pragma once
 
 #include <cstdint>
