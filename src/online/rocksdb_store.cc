@@ -1,6 +1,8 @@
 #include <filesystem>
+#include <string_view>
 
 #include <rocksdb/db.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
@@ -12,7 +14,7 @@ namespace fst::online {
 namespace {
 
 // Key layout: view name, a zero byte, the encoded entity key; appended to `out`.
-void AppendRowKey(const std::string& view, const std::string& key, std::string* out) {
+void AppendRowKey(std::string_view view, std::string_view key, std::string* out) {
   out->append(view);
   out->push_back('\0');
   out->append(key);
@@ -62,7 +64,7 @@ class RocksDbStore final : public OnlineStore {
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     rocksdb::DB* db = nullptr;
     FST_RETURN_NOT_OK(FromRocks(rocksdb::DB::Open(options, path, &db), path));
-    return std::unique_ptr<OnlineStore>(new RocksDbStore(db, path));
+    return std::unique_ptr<OnlineStore>(new RocksDbStore(db, path, options));
   }
 
   Status Write(const std::string& view, const std::vector<std::string>& keys,
@@ -70,6 +72,10 @@ class RocksDbStore final : public OnlineStore {
     rocksdb::WriteBatch batch;
     for (size_t i = 0; i < keys.size(); ++i) batch.Put(RowKey(view, keys[i]), values[i]);
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), path_);
+  }
+
+  Result<std::unique_ptr<SortedWriter>> WriteSorted(const std::string& view) override {
+    return std::unique_ptr<SortedWriter>(new TableFileWriter(this, view));
   }
 
   Status WriteWithRecord(const std::vector<ViewRows>& rows, const std::string& name,
@@ -152,9 +158,52 @@ class RocksDbStore final : public OnlineStore {
   }
 
  private:
-  RocksDbStore(rocksdb::DB* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // The rows of a WriteSorted in a table file in the store's directory (the one file of its
+  // name: RocksDB locks the directory to one process, and it ignores files it did not name),
+  // ingested by moving it in at Finish. A file left by a crash is overwritten by the next one.
+  class TableFileWriter final : public SortedWriter {
+   public:
+    TableFileWriter(RocksDbStore* store, std::string view)
+        : store_(store),
+          view_(std::move(view)),
+          file_(store->path_ + "/sorted-write.sst.tmp"),
+          writer_(rocksdb::EnvOptions(), store->options_) {}
+
+    ~TableFileWriter() override {
+      std::error_code ignored;
+      std::filesystem::remove(file_, ignored);
+    }
+
+    Status Add(std::string_view key, std::string_view value) override {
+      if (rows_ == 0) FST_RETURN_NOT_OK(FromRocks(writer_.Open(file_), file_));
+      row_key_.clear();
+      AppendRowKey(view_, key, &row_key_);
+      ++rows_;
+      return FromRocks(writer_.Put(row_key_, rocksdb::Slice(value.data(), value.size())), file_);
+    }
+
+    Status Finish() override {
+      if (rows_ == 0) return Status::OK();
+      FST_RETURN_NOT_OK(FromRocks(writer_.Finish(), file_));
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;
+      return FromRocks(store_->db_->IngestExternalFile({file_}, ingest), store_->path_);
+    }
+
+   private:
+    RocksDbStore* store_;
+    std::string view_;
+    std::string file_;
+    rocksdb::SstFileWriter writer_;
+    std::string row_key_;
+    int64_t rows_ = 0;
+  };
+
+  RocksDbStore(rocksdb::DB* db, std::string path, rocksdb::Options options)
+      : db_(db), path_(std::move(path)), options_(std::move(options)) {}
   std::unique_ptr<rocksdb::DB> db_;
   std::string path_;
+  const rocksdb::Options options_;
   const rocksdb::ReadOptions read_options_;
 };
 

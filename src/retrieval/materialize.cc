@@ -1,5 +1,6 @@
 #include "featherstone/retrieval/materialize.h"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 #include <unordered_map>
@@ -21,7 +22,6 @@
 namespace fst::retrieval {
 namespace {
 
-constexpr size_t kWriteBatch = 100'000;
 // Event time stored for a key whose latest row is out of range: reads see nulls.
 constexpr int64_t kNoRow = std::numeric_limits<int64_t>::min();
 
@@ -99,13 +99,17 @@ Result<ViewMaterialized> MaterializeView(repo::RepoContext& repo,
     event_stamps.reserve(events.orders.size());
     for (const auto& order : events.orders) event_stamps.push_back(Stamp(order));
   }
-  std::vector<std::string> batch_keys, batch_values;
   ViewMaterialized done{view->name, 0};
   const bool tiled = !plan.aggregations.empty();
   const online::TileLayout layout = tiled ? TileLayoutOf(plan) : online::TileLayout{};
-  std::string encoded_events;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    std::string value;
+  // The rows go to the store in ascending key order, in one sorted write.
+  std::vector<size_t> order(keys.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+  FST_ASSIGN_OR_RAISE(auto writer, store->WriteSorted(view->name));
+  std::string value, encoded_events;
+  for (const size_t i : order) {
+    value.clear();
     online::EncodeRow(latest_stamps[i], latest, plan.latest_types, static_cast<int64_t>(i),
                       &value, tiled);
     if (tiled) {
@@ -124,17 +128,10 @@ Result<ViewMaterialized> MaterializeView(repo::RepoContext& repo,
     } else if (latest_stamps[i].ts == kNoRow) {
       continue;
     }
-    batch_keys.push_back(keys[i]);
-    batch_values.push_back(std::move(value));
-    if (batch_keys.size() == kWriteBatch) {
-      FST_RETURN_NOT_OK(store->Write(view->name, batch_keys, batch_values));
-      done.keys_written += static_cast<int64_t>(batch_keys.size());
-      batch_keys.clear();
-      batch_values.clear();
-    }
+    FST_RETURN_NOT_OK(writer->Add(keys[i], value));
+    ++done.keys_written;
   }
-  FST_RETURN_NOT_OK(store->Write(view->name, batch_keys, batch_values));
-  done.keys_written += static_cast<int64_t>(batch_keys.size());
+  FST_RETURN_NOT_OK(writer->Finish());
   int64_t last_ingest = watermark.has_value() ? watermark->last_ingest_id : 0;
   for (const auto& record : records) last_ingest = std::max(last_ingest, record.ingest_id);
   FST_RETURN_NOT_OK(repo.registry().SetWatermark(

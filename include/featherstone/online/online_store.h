@@ -31,6 +31,21 @@ class OnlineStore {
   virtual Status Write(const std::string& view, const std::vector<std::string>& keys,
                        const std::vector<std::string>& values) = 0;
 
+  // A write of many rows of one view (a materialization), handed over by Add in ascending
+  // encoded-key order (bytes compared unsigned, as std::string compares). On RocksDB the rows
+  // go into one table file, synced and then ingested into the store (no write-ahead log, no
+  // memtable): they appear together once Finish returns OK, and none do if Finish is not
+  // reached. By default (Redis Cluster) they are written in Write batches as they come.
+  class SortedWriter {
+   public:
+    virtual ~SortedWriter() = default;
+    // Errors: IOError naming the store (on RocksDB also when `key` is not greater than the
+    // previous key).
+    virtual Status Add(std::string_view key, std::string_view value) = 0;
+    virtual Status Finish() = 0;
+  };
+  virtual Result<std::unique_ptr<SortedWriter>> WriteSorted(const std::string& view);
+
   // The rows of one view in a WriteWithRecord.
   struct ViewRows {
     std::string view;
