@@ -57,12 +57,18 @@ Result<std::vector<std::string>> TouchedKeys(const std::vector<offline::PartRef>
     }
     const int64_t file_lower = *lowers.begin();
     std::string encoded;
+    std::string previous;  // the key of the last row counted in this file
+    bool any_previous = false;
     for (int64_t i = 0; i < table->num_rows(); ++i) {
       const int64_t lower = one_lower ? file_lower : lower_for(raw_seq[i] >> 32);
       if (raw_ts[i] < lower || raw_ts[i] > filter.max_ts) continue;
       encoded.clear();
       online::EncodeKey(key_arrays, i, &encoded);
+      // A part is sorted by key, so a key comes in a run: only its first row is looked up.
+      if (any_previous && encoded == previous) continue;
       if (seen.insert(encoded).second) keys.push_back(encoded);
+      previous.swap(encoded);
+      any_previous = true;
     }
   }
   return keys;
