@@ -36,6 +36,9 @@ class RdKafkaConsumer : public KafkaConsumer {
  private:
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  // Broker errors (librdkafka retries them itself) become the warning, until messages or an
+  // assignment come again.
+  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   // Assigns `partitions` at the offsets start_offset gives.
   Status Assign(rd_kafka_topic_partition_list_t* partitions);
 
@@ -45,6 +48,7 @@ class RdKafkaConsumer : public KafkaConsumer {
   uint64_t generation_ = 0;
   std::vector<int32_t> assigned_;
   std::string warning_;
+  bool unreachable_ = false;  // every broker was down since the last message or assignment
   Status callback_error_;  // an error raised inside the rebalance callback
 };
 
@@ -72,6 +76,7 @@ Status RdKafkaConsumer::Start() {
     }
   }
   rd_kafka_conf_set_rebalance_cb(conf, &RdKafkaConsumer::OnRebalance);
+  rd_kafka_conf_set_error_cb(conf, &RdKafkaConsumer::OnError);
   rd_kafka_conf_set_opaque(conf, this);
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
   if (rk_ == nullptr) {
@@ -107,6 +112,13 @@ void RdKafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   self->assigned_.clear();
 }
 
+void RdKafkaConsumer::OnError(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<RdKafkaConsumer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->unreachable_ = true;
+  self->warning_ = self->unreachable_ ? std::string("broker unreachable, waiting for it: ") + reason
+                                      : std::string(reason);
+}
+
 Status RdKafkaConsumer::Assign(rd_kafka_topic_partition_list_t* partitions) {
   std::vector<int32_t> assigned;
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -121,6 +133,8 @@ Status RdKafkaConsumer::Assign(rd_kafka_topic_partition_list_t* partitions) {
                            rd_kafka_err2str(err));
   }
   assigned_ = std::move(assigned);
+  unreachable_ = false;
+  warning_.clear();
   return Status::OK();
 }
 
@@ -174,6 +188,10 @@ Status RdKafkaConsumer::Poll(size_t max_messages, int max_wait_ms,
       warning_ = rd_kafka_message_errstr(message);
       rd_kafka_message_destroy(message);
       continue;
+    }
+    if (!warning_.empty()) {  // the broker delivers again
+      unreachable_ = false;
+      warning_.clear();
     }
     std::shared_ptr<void> handle(message, [](void* m) {
       rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(m));

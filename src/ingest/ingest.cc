@@ -322,6 +322,7 @@ Result<IngestResult> Checked(repo::RepoContext& repo, const definitions::Repo& a
     quarantine.Discard();
     return status;
   }
+  KillPoint("ingest.after_publish");
   result.parts = sink.parts();
   result.rows_quarantined = record.quarantined;
   result.probe = admission.probe;

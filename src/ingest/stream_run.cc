@@ -236,6 +236,7 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
       }
     }
     FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
+    KillPoint("stream.decoded");
     FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
 
     ingest_options.now_us = core::NowMicros();
@@ -280,6 +281,7 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
           FST_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(rows_batch, indices));
           rows.push_back(taken.record_batch());
         }
+        KillPoint("stream.before_online_write");
         FST_RETURN_NOT_OK(options.online.apply(rows, topic, next));
         online_next = std::move(next);
         online_done_us = core::NowMicros();

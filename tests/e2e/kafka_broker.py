@@ -118,30 +118,22 @@ class KafkaBroker:
 @contextlib.contextmanager
 def running_broker(work, heap="512m", port=None):
     """Starts a single-node KRaft broker on loopback (on `port`, or a free one) with its logs
-    in `work`; yields a KafkaBroker and stops the broker on exit."""
+    in `work`; yields a KafkaBroker and stops the broker on exit. A `work` that held a broker
+    before restarts that broker: its settings (ports included) and its data are kept."""
     jars = kafka_jars()
     work = pathlib.Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    free, cport = free_ports(2)
-    port = port or free
     props = work / "server.properties"
-    props.write_text("\n".join([
-        "process.roles=broker,controller", "node.id=1",
-        f"controller.quorum.voters=1@127.0.0.1:{cport}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-        "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        f"log.dirs={work / 'logs'}", "num.partitions=4",
-        "offsets.topic.replication.factor=1", "offsets.topic.num.partitions=4",
-        "transaction.state.log.replication.factor=1", "transaction.state.log.min.isr=1",
-        "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", ""]))
     cp = f"{jars}/*"
-    uuid = subprocess.run(["java", "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
-                          capture_output=True, text=True, timeout=120, check=True).stdout.strip()
-    subprocess.run(["java", "-cp", cp, "kafka.tools.StorageTool", "format", "-t", uuid, "-c",
-                    str(props)], capture_output=True, text=True, timeout=120, check=True)
-    log = open(work / "broker.log", "w")
+    if (work / "logs" / "meta.properties").exists():
+        kept = int(next(line for line in props.read_text().splitlines()
+                        if line.startswith("listeners=")).split(",")[0].rsplit(":", 1)[1])
+        if port is not None and port != kept:
+            raise BrokerError(f"the broker in {work} listens on port {kept}, not {port}")
+        port = kept
+    else:
+        port = format_broker(work, cp, port)
+    log = open(work / "broker.log", "a")
     broker = subprocess.Popen(["java", "-Xms256m", f"-Xmx{heap}", "-cp", cp, "kafka.Kafka",
                                str(props)], stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -163,6 +155,30 @@ def running_broker(work, heap="512m", port=None):
             broker.kill()
             broker.wait()
         log.close()
+
+
+def format_broker(work, cp, port=None):
+    """Writes the settings of a new broker into `work` (on `port`, or a free one) and formats
+    its log folder; returns the port."""
+    free, cport = free_ports(2)
+    port = port or free
+    props = work / "server.properties"
+    props.write_text("\n".join([
+        "process.roles=broker,controller", "node.id=1",
+        f"controller.quorum.voters=1@127.0.0.1:{cport}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        f"log.dirs={work / 'logs'}", "num.partitions=4",
+        "offsets.topic.replication.factor=1", "offsets.topic.num.partitions=4",
+        "transaction.state.log.replication.factor=1", "transaction.state.log.min.isr=1",
+        "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", ""]))
+    uuid = subprocess.run(["java", "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
+                          capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    subprocess.run(["java", "-cp", cp, "kafka.tools.StorageTool", "format", "-t", uuid, "-c",
+                    str(props)], capture_output=True, text=True, timeout=120, check=True)
+    return port
 
 
 def main():

@@ -5,10 +5,12 @@ them opening the breaker; `push` from stdin."""
 import datetime as dt
 import json
 import os
+import pathlib
 import random
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 import uuid
 
@@ -16,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import fst
+import kafka_broker
 
 BASE = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
 FEATURES = ("customer_features:amount,customer_features:order_id,"
@@ -469,9 +472,11 @@ def produce_by_key(broker, topic, lines, partitions=4):
                        partition=p)
 
 
-def batch_repo(path, lines):
-    """A file-source repo holding `lines`, materialized up to their latest event time."""
-    repo = fst.make_repo(path, PROPERTY_YAML.format(source="    kind: file\n    format: jsonl\n"))
+def batch_repo(path, lines, edit=lambda yaml: yaml):
+    """A file-source repo holding `lines`, materialized up to their latest event time (its
+    definitions PROPERTY_YAML, changed by `edit`)."""
+    repo = fst.make_repo(path, edit(PROPERTY_YAML.format(source="    kind: file\n"
+                                                         "    format: jsonl\n")))
     (repo / "data" / "orders.jsonl").write_text("\n".join(lines) + "\n")
     fst.ingest(repo, "orders", repo / "data" / "orders.jsonl")
     latest = max(fst.ts(json.loads(l)["event_ts"]) for l in lines)
@@ -572,6 +577,232 @@ def test_kill_9_at_stream_points_each_side_holds_every_event_once(kafka, tmp_pat
     for hours in (0, 30):
         at = latest + dt.timedelta(hours=hours)
         assert online_counts(repo, keys, at) == online_counts(batch, keys, at)
+
+
+
+# The kill points of a stream run (FST_KILL_POINT, docs/cli.md), from a micro-batch's decode to
+# the registry transaction that publishes its parts with their positions.
+STREAM_KILL_POINTS = [
+    "stream.decoded",              # a micro-batch decoded; nothing judged or written
+    "stream.before_online_write",  # judged; its online rows and positions not yet written
+    "stream.online_written",       # online rows and positions written, offline not published
+    "ingest.after_part",           # an offline part file written, not yet published
+    "ingest.before_publish",       # every part and quarantine file written, not yet published
+    "ingest.after_publish",        # parts, quarantine and offline positions committed
+]
+# Offline parts published every 60 events (online writes per micro-batch), or with each
+# micro-batch.
+PUBLISH_MODES = {"deferred": ["--publish-events", "60"],
+                 "per-batch": ["--publish-events", "1", "--publish-ms", "0"]}
+# Events with qty 8 break the contract: quarantined, in the publish with their positions.
+QTY_CONTRACT = """\
+    contract:
+      policy: quarantine
+      expectations:
+        - {expect: between, column: qty, min: 0, max: 7}
+"""
+# Windows over every event (they span 6 days), so a lost or repeated event shows in a count.
+ALL_WINDOW_FEATURES = ("      - {name: n_30d, agg: count, window: 30d}\n"
+                       "      - {name: amount_30d, agg: sum, column: amount, window: 30d}\n")
+
+
+def with_contract_and_all_windows(yaml):
+    return (yaml.replace("feature_views:", QTY_CONTRACT + "feature_views:")
+            .replace("      - {name: cents", ALL_WINDOW_FEATURES + "      - {name: cents"))
+
+
+def quarantined_ids(repo):
+    """order_id of every quarantined row of source orders, from its published files."""
+    db = sqlite3.connect(repo / ".featherstone" / "registry.db")
+    paths = [r[0] for r in db.execute(
+        "SELECT q.path FROM quarantine_files q JOIN ingests i ON i.id = q.ingest_id "
+        "WHERE q.source = 'orders' AND i.published_at > 0")]
+    db.close()
+    ids = []
+    for path in paths:
+        ids += pq.read_table(repo / ".featherstone" / "quarantine" / path,
+                             columns=["order_id"]).column("order_id").to_pylist()
+    return ids
+
+
+@pytest.mark.slow
+def test_kill_9_at_50_points_while_events_flow_each_event_once(kafka, tmp_path):
+    """Exactly-once under crashes: events are produced throughout while `stream` is killed
+    with SIGKILL at least 54 times, at every kill point of STREAM_KILL_POINTS in both publish
+    modes (at its 1st to 3rd pass in the process), and restarted. At the end the offline store
+    holds every good event once and the quarantine every bad one once, and the counts and sums
+    online and offline equal those computed in batch from the same events."""
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    keys = 12
+    lines = property_events(30000, 41, keys)
+    yaml = with_contract_and_all_windows(
+        PROPERTY_YAML.format(source=kafka_source(kafka, topic) + "    group: g0\n"))
+    repo = fst.make_repo(tmp_path / "shop", yaml)
+
+    produced = []
+    failed = []
+    stop = threading.Event()
+
+    def produce():
+        # 30 events every 0.25 s, each customer's in order on its partition.
+        try:
+            while not stop.is_set() and len(produced) < len(lines):
+                chunk = lines[len(produced):len(produced) + 30]
+                produce_by_key(kafka, topic, chunk)
+                produced.extend(chunk)
+                stop.wait(0.25)
+        except Exception as e:  # noqa: BLE001 -- reported by the test's thread
+            failed.append(e)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    rng = random.Random(41)
+    kills = {(point, mode): 0 for point in STREAM_KILL_POINTS for mode in PUBLISH_MODES}
+    try:
+        for run in range(1, 120):
+            if sum(kills.values()) >= 54 or failed:
+                break
+            fewest = min(kills.values())
+            point, mode = rng.choice([k for k, n in kills.items() if n == fewest])
+            armed = f"{point}@{rng.randrange(1, 4)}"
+            # A fresh consumer group per run: the killed member's session need not expire
+            # first (positions are the stores', never the group's).
+            (repo / "featherstone.yaml").write_text(yaml.replace("group: g0", f"group: g{run}"))
+            fst.run(["apply"], repo)
+            p = fst.run(["stream", "orders", "--until-idle", "2s", "--batch-events",
+                         str(rng.choice([20, 40, 100])), *PUBLISH_MODES[mode]], repo,
+                        ok=None, timeout=60, env={**os.environ, "FST_KILL_POINT": armed})
+            # Events flow throughout, so every armed point is reached before the run idles.
+            assert p.returncode == -signal.SIGKILL, \
+                f"run {run} ({mode}, {armed}): exit {p.returncode}\n{p.stdout}\n{p.stderr[-3000:]}"
+            kills[(point, mode)] += 1
+    finally:
+        stop.set()
+        producer.join()
+    assert not failed, failed
+    print(f"{len(produced)} events produced; kills by (point, mode): {kills}")
+    assert sum(kills.values()) >= 54, kills
+    never = [k for k, n in kills.items() if n == 0]
+    assert not never, f"kill points never reached: {never}"
+
+    (repo / "featherstone.yaml").write_text(yaml.replace("group: g0", "group: final"))
+    fst.run(["apply"], repo)
+    stream(repo)
+    total = len(produced)
+    assert sum(recorded_offsets(repo).values()) == total
+    events = [json.loads(l) for l in produced]
+    bad = {e["order_id"] for e in events if e["qty"] is not None and e["qty"] > 7}
+    good_ids = offline_rows(repo)
+    bad_ids = quarantined_ids(repo)
+    assert len(good_ids) == len(set(good_ids)) == total - len(bad)
+    assert len(bad_ids) == len(set(bad_ids)) == len(bad) > 0
+    assert set(bad_ids) == bad and set(good_ids) | bad == {e["order_id"] for e in events}
+
+    # Online: every good event counted once, per customer, and what batch gives.
+    latest = max(fst.ts(e["event_ts"]) for e in events)
+    got = fst.online(repo, [{"customer_id": c} for c in range(1, keys + 1)],
+                     features="f:n_30d,f:amount_30d", at=fst.iso(latest))
+    for c, row in zip(range(1, keys + 1), got):
+        mine = [e for e in events if e["customer_id"] == c and e["order_id"] not in bad]
+        assert row["n_30d"] == len(mine), (c, row)
+        assert fst.same_number(row["amount_30d"],
+                               sum(e["amount"] for e in mine if e["amount"] is not None)), (c, row)
+    batch, _ = batch_repo(tmp_path / "batch", produced, with_contract_and_all_windows)
+    for hours in (0, 30):
+        at = latest + dt.timedelta(hours=hours)
+        assert online_counts(repo, keys, at) == online_counts(batch, keys, at)
+    # Offline: the point-in-time join over each store, also at times online rows no longer
+    # reach.
+    spine_rows = [[c, fst.iso(BASE + dt.timedelta(hours=h))]
+                  for c in range(1, keys + 1) for h in (20, 50, 90, 130, 150)]
+    features = "f:n_1d,f:sum_3d,f:n_30d,f:amount_30d,f:amount,f:order_id"
+    streamed_rows, _ = fst.historical(repo, spine_rows, features=features, tag="k")
+    batch_rows, _ = fst.historical(batch, spine_rows, features=features, tag="k")
+    assert streamed_rows == batch_rows
+    assert sum(int(r["n_30d"]) for r in streamed_rows[4::5]) == total - len(bad)
+
+
+
+def cpu_seconds(pid):
+    """User and system CPU time of process `pid` so far."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_broker_that_goes_away_and_comes_back(tmp_path):
+    """`stream` keeps running while its broker (one of this test's own) is stopped for longer
+    than the group session: it says the broker is unreachable, waits without spinning, and
+    once the broker is back (same port and data) goes on; events produced before, between and
+    after land once in each store."""
+    missing = kafka_broker.missing_tools()
+    if missing:
+        pytest.skip(f"the Kafka tests need {', '.join(missing)}")
+    work = tmp_path / "broker"
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    lines = make_orders(900, seed=51)
+    err_path = tmp_path / "stream.err"
+    with kafka_broker.running_broker(work) as broker:
+        bootstrap = broker.bootstrap
+        repo = fst.make_repo(tmp_path / "shop", repo_yaml(kafka_source(broker, topic)))
+        produce_spread(broker, topic, lines[:300])
+        with open(err_path, "w") as err:
+            proc = subprocess.Popen(
+                [fst.BIN, "-C", str(repo), "stream", "orders", "--until-idle", "120s",
+                 "--batch-events", "50", "--publish-events", "100", "--publish-ms", "500"],
+                stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            wait_for(lambda: sum(recorded_offsets(repo).values()) == 300, 60,
+                     "the first 300 events to be published")
+        except AssertionError:
+            proc.kill()
+            raise
+    try:
+        # The broker is gone for longer than the session timeout (6 s).
+        cpu = cpu_seconds(proc.pid)
+        time.sleep(10)
+        assert proc.poll() is None, f"stream exited while the broker was down:\n" \
+                                    f"{err_path.read_text()[-3000:]}"
+        used = cpu_seconds(proc.pid) - cpu
+        assert used < 2.0, f"stream used {used:.1f} s of CPU in 10 s waiting for the broker"
+        outage = err_path.read_text()
+        assert "unreachable" in outage, outage[-3000:]
+
+        with kafka_broker.running_broker(work) as broker:
+            assert broker.bootstrap == bootstrap  # the same port: the consumer reconnects
+            produce_spread(broker, topic, lines[300:600])
+            wait_for(lambda: sum(recorded_offsets(repo).values()) == 600, 90,
+                     "the events produced after the restart to be published")
+            produce_spread(broker, topic, lines[600:])
+            wait_for(lambda: sum(recorded_offsets(repo).values()) == 900, 60,
+                     "the last events to be published")
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err_path.read_text()[-3000:]
+    assert "streamed 900 events" in out and "900 written" in out, out
+    ids = offline_rows(repo)
+    assert len(ids) == 900 and set(ids) == {f"o{i}" for i in range(900)}
+
+    batch = fst.make_repo(tmp_path / "batch", repo_yaml("    kind: file\n    format: jsonl\n"))
+    (batch / "data" / "orders.jsonl").write_text("\n".join(lines) + "\n")
+    fst.ingest(batch, "orders", batch / "data" / "orders.jsonl")
+    latest = max(fst.ts(json.loads(l)["event_ts"]) for l in lines)
+    fst.run(["materialize", "--end", fst.iso(latest)], batch)
+    entities = [{"customer_id": c} for c in range(1, 51)]
+    at = fst.iso(latest + dt.timedelta(hours=1))
+    assert fst.online(repo, entities, features=FEATURES, at=at) == \
+        fst.online(batch, entities, features=FEATURES, at=at)
 
 
 def test_the_quickstart_repo_streams_its_kafka_source(kafka, tmp_path):
