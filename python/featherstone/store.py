@@ -564,6 +564,7 @@ class FeatureStore:
                                 timestamp_column: str = "event_timestamp",
                                 spine: Optional[Spine] = None,
                                 chunk_rows: int = 1 << 20,
+                                memory_limit: Union[int, str, None] = "2GB",
                                 engine: str = "local",
                                 spark_master: str = "local[2]",
                                 spark_partitions: Optional[int] = None) -> pa.Table:
@@ -583,6 +584,11 @@ class FeatureStore:
         start=..., end=...)`` or ``fst.Spine.from_source("orders", at="event_ts")``), as
         ``featherstone historical --spine`` does, computed `chunk_rows` entity rows at a time.
 
+        `memory_limit` bounds what the computation holds at once, as ``featherstone historical
+        --memory-limit`` does: bytes (an int) or a size such as ``"512MB"`` or ``"2GB"``;
+        ``0``, ``"none"`` or None for no limit. Entity rows are computed in chunks and windowed
+        aggregations by key ranges; the returned table itself is not bounded.
+
         ``engine="spark"`` computes the same table as Spark jobs (pyspark and Java 17; the
         active Spark session, else one on `spark_master`), the entity rows and the sources'
         rows partitioned by join key into `spark_partitions` partitions (default: twice
@@ -591,6 +597,13 @@ class FeatureStore:
         """
         if engine not in ("local", "spark"):
             raise ValidationError(f"engine: expected 'local' or 'spark', got {engine!r}")
+        if isinstance(memory_limit, bool) or not isinstance(memory_limit, (int, str, type(None))):
+            raise ValidationError(f"memory_limit: expected bytes (an int), a size such as "
+                                  f"'512MB', or None, got {type(memory_limit).__name__}")
+        limit = "none" if memory_limit is None else str(memory_limit)
+        if engine == "spark" and memory_limit != "2GB":
+            raise ValidationError("memory_limit applies to the local engine; Spark manages its "
+                                  "own memory")
         if engine == "spark":
             if spine is not None or entity_df is None:
                 raise ValidationError("engine='spark' takes entity_df, not a spine")
@@ -610,15 +623,15 @@ class FeatureStore:
                                       f"{type(spine).__name__}")
             capsule = self._native.historical_spine(refs, spine.text, spine.source, spine.at,
                                                     timestamp_column, full_feature_names,
-                                                    chunk_rows)
+                                                    chunk_rows, limit)
             return _arrow.import_stream(capsule)
         if isinstance(entity_df, (str, os.PathLike)):
             capsule = self._native.historical_file(refs, os.fspath(entity_df), timestamp_column,
-                                                   full_feature_names)
+                                                   full_feature_names, limit)
             return _arrow.import_stream(capsule)
         table = _arrow.to_table(entity_df, "entity rows")
         capsule = self._native.historical(refs, table.__arrow_c_stream__(), timestamp_column,
-                                          full_feature_names)
+                                          full_feature_names, limit)
         return _arrow.import_stream(capsule)
 
     def get_training_set(self, service: Union[str, FeatureService], labels: str, *,

@@ -100,9 +100,9 @@ NB_MODULE(_featherstone, m) {
            nb::arg("incremental"), nb::arg("views"))
       .def("resolve", &Store::Resolve, nb::arg("features"), nb::arg("service"))
       .def("historical", &Store::Historical, nb::arg("refs"), nb::arg("stream"),
-           nb::arg("timestamp_column"), nb::arg("full_feature_names"))
+           nb::arg("timestamp_column"), nb::arg("full_feature_names"), nb::arg("memory_limit"))
       .def("historical_file", &Store::HistoricalFile, nb::arg("refs"), nb::arg("path"),
-           nb::arg("timestamp_column"), nb::arg("full_feature_names"))
+           nb::arg("timestamp_column"), nb::arg("full_feature_names"), nb::arg("memory_limit"))
       .def("normalized_entities", &Store::NormalizedEntities, nb::arg("refs"),
            nb::arg("stream").none(), nb::arg("path"), nb::arg("timestamp_column"))
       .def("historical_sources", &Store::HistoricalSources, nb::arg("refs"))
@@ -111,7 +111,7 @@ NB_MODULE(_featherstone, m) {
            nb::arg("full_feature_names"))
       .def("historical_spine", &Store::HistoricalSpine, nb::arg("refs"), nb::arg("spine_text"),
            nb::arg("source"), nb::arg("at"), nb::arg("timestamp_column"),
-           nb::arg("full_feature_names"), nb::arg("chunk_rows"))
+           nb::arg("full_feature_names"), nb::arg("chunk_rows"), nb::arg("memory_limit"))
       .def("training_set", &Store::TrainingSet, nb::arg("service"), nb::arg("labels"),
            nb::arg("start").none(), nb::arg("end").none(), nb::arg("join"), nb::arg("horizon"),
            nb::arg("recompute"))

@@ -423,12 +423,14 @@ FeatureRefs Store::Resolve(const std::string& features, const std::string& servi
 }
 
 nb::object Store::Historical(const FeatureRefs& refs, nb::handle stream,
-                             const std::string& timestamp_column, bool full_feature_names) {
+                             const std::string& timestamp_column, bool full_feature_names,
+                             const std::string& memory_limit) {
   auto reader = Unwrap(ImportStream(stream), InvalidAs::kValidation);
   retrieval::HistoricalOptions options;
   options.timestamp_column = timestamp_column;
   options.full_feature_names = full_feature_names;
   auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    FST_ASSIGN_OR_RAISE(options.memory_limit, retrieval::ParseMemoryLimit(memory_limit));
     FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
     FST_ASSIGN_OR_RAISE(auto entities, retrieval::NormalizeEntityTable(
                                            *context, std::move(reader), refs.refs, options,
@@ -440,15 +442,23 @@ nb::object Store::Historical(const FeatureRefs& refs, nb::handle stream,
 }
 
 nb::object Store::HistoricalFile(const FeatureRefs& refs, const std::string& path,
-                                 const std::string& timestamp_column, bool full_feature_names) {
+                                 const std::string& timestamp_column, bool full_feature_names,
+                                 const std::string& memory_limit) {
   retrieval::HistoricalOptions options;
   options.timestamp_column = timestamp_column;
   options.full_feature_names = full_feature_names;
   auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    FST_ASSIGN_OR_RAISE(options.memory_limit, retrieval::ParseMemoryLimit(memory_limit));
     FST_ASSIGN_OR_RAISE(repo::RepoContext * context, Context());
-    FST_ASSIGN_OR_RAISE(auto entities,
-                        retrieval::ReadEntityFile(*context, path, refs.refs, options));
-    return retrieval::GetHistoricalFeatures(*context, entities, refs.refs, options);
+    std::vector<std::shared_ptr<arrow::Table>> chunks;
+    auto sink = [&](const std::shared_ptr<arrow::Table>& chunk) {
+      chunks.push_back(chunk);
+      return Status::OK();
+    };
+    FST_RETURN_NOT_OK(
+        retrieval::GetHistoricalFeaturesFromFile(*context, path, refs.refs, options, sink)
+            .status());
+    return arrow::ConcatenateTables(chunks);
   });
   return Unwrap(ExportTable(Unwrap(std::move(table), InvalidAs::kValidation)),
                 InvalidAs::kGeneric);
@@ -516,11 +526,12 @@ nb::object Store::HistoricalFromRows(const FeatureRefs& refs, nb::handle stream,
 nb::object Store::HistoricalSpine(const FeatureRefs& refs, const std::string& spine_text,
                                   const std::string& source, const std::string& at,
                                   const std::string& timestamp_column, bool full_feature_names,
-                                  int64_t chunk_rows) {
+                                  int64_t chunk_rows, const std::string& memory_limit) {
   retrieval::HistoricalOptions options;
   options.timestamp_column = timestamp_column;
   options.full_feature_names = full_feature_names;
   auto table = RunEngine(mutex_, [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    FST_ASSIGN_OR_RAISE(options.memory_limit, retrieval::ParseMemoryLimit(memory_limit));
     retrieval::Spine spine;
     if (!spine_text.empty()) {
       FST_ASSIGN_OR_RAISE(spine, retrieval::ParseSpine(spine_text));

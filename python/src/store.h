@@ -77,11 +77,14 @@ class Store {
                              const std::vector<std::string>& views);
 
   FeatureRefs Resolve(const std::string& features, const std::string& service);
-  // A capsule streaming the training set for the entity rows of `stream` (a capsule).
+  // A capsule streaming the training set for the entity rows of `stream` (a capsule), or of
+  // the file `path`. `memory_limit` as retrieval::ParseMemoryLimit reads it.
   nanobind::object Historical(const FeatureRefs& refs, nanobind::handle stream,
-                              const std::string& timestamp_column, bool full_feature_names);
+                              const std::string& timestamp_column, bool full_feature_names,
+                              const std::string& memory_limit);
   nanobind::object HistoricalFile(const FeatureRefs& refs, const std::string& path,
-                                  const std::string& timestamp_column, bool full_feature_names);
+                                  const std::string& timestamp_column, bool full_feature_names,
+                                  const std::string& memory_limit);
   // A capsule streaming the entity rows of `stream` (a capsule), or else of the file `path`,
   // as a retrieval of `refs` reads them (retrieval::NormalizeEntityTable, ReadEntityFile).
   nanobind::object NormalizedEntities(const FeatureRefs& refs, nanobind::handle stream,
@@ -102,7 +105,7 @@ class Store {
   nanobind::object HistoricalSpine(const FeatureRefs& refs, const std::string& spine_text,
                                    const std::string& source, const std::string& at,
                                    const std::string& timestamp_column, bool full_feature_names,
-                                   int64_t chunk_rows);
+                                   int64_t chunk_rows, const std::string& memory_limit);
   // Feedback (docs/feedback.md). A capsule streaming the retraining set of the service's
   // logged responses and the outcomes of `labels` (feedback::GetTrainingSet; `join` and
   // `horizon` as the CLI reads them, horizon "" = none).

@@ -1,5 +1,6 @@
 // `featherstone historical (--entities FILE | --spine TEXT | --spine-source SRC)
-//   (--features V:F,... | --service NAME) --out FILE [--engine spark [--master M]]`
+//   (--features V:F,... | --service NAME) --out FILE [--memory-limit SIZE]
+//   [--engine spark [--master M]]`
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -33,6 +34,7 @@ struct Options {
   std::string engine = "local";
   std::string master = "local[2]";
   int partitions = 0;  // 0: the Spark engine's default
+  std::string memory_limit;  // as written; parsed into historical.memory_limit
   retrieval::HistoricalOptions historical;
 };
 
@@ -146,12 +148,12 @@ Status Run(const Globals& globals, const Options& o) {
     return RunSpark(globals, o);
   }
   if (o.entities.empty()) return RunSpine(*repo, refs, o);
-  FST_ASSIGN_OR_RAISE(auto entities,
-                      retrieval::ReadEntityFile(*repo, o.entities, refs, o.historical));
-  FST_ASSIGN_OR_RAISE(auto table,
-                      retrieval::GetHistoricalFeatures(*repo, entities, refs, o.historical));
-  FST_RETURN_NOT_OK(connectors::WriteTableFile(*table, o.out));
-  std::cout << "wrote " << table->num_rows() << " rows to " << o.out << "\n";
+  FST_ASSIGN_OR_RAISE(auto writer, connectors::TableFileWriter::Open(*core::LocalFs(), o.out));
+  auto sink = [&](const std::shared_ptr<arrow::Table>& chunk) { return writer->Write(*chunk); };
+  FST_ASSIGN_OR_RAISE(auto rows, retrieval::GetHistoricalFeaturesFromFile(*repo, o.entities, refs,
+                                                                          o.historical, sink));
+  FST_RETURN_NOT_OK(writer->Finish());
+  std::cout << "wrote " << rows << " rows to " << o.out << "\n";
   return Status::OK();
 }
 
@@ -206,6 +208,10 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
                   "Entity timestamp column (default: event_timestamp)");
   cmd->add_flag("--full-feature-names", o->historical.full_feature_names,
                 "Name columns view__feature");
+  auto* memory_limit = cmd->add_option(
+      "--memory-limit", o->memory_limit,
+      "Memory the computation holds at once, estimated: entity rows in chunks, windowed "
+      "aggregations by key ranges (SIZE: 512MB, 2GB, ...; 0 or none: no limit; default 2GB)");
   cmd->add_option("--engine", o->engine,
                                  "local (default) or spark: Spark jobs through the Python SDK "
                                  "($FST_PYTHON, else the python3 beside this command)")
@@ -217,7 +223,7 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
                                      "twice Spark's parallelism)")
                          ->check(CLI::PositiveNumber);
   cmd->callback([&globals, action, o, features, service, entities, spine, spine_source, master,
-                 partitions] {
+                 partitions, memory_limit] {
     if (features->count() == 0 && service->count() == 0) {
       throw CLI::RequiredError("--features or --service");
     }
@@ -229,6 +235,15 @@ void AddHistoricalCommand(CLI::App& app, Globals& globals, Action* action) {
     }
     if (o->engine == "spark" && entities->count() == 0) {
       throw CLI::ValidationError("--engine spark", "needs --entities (not a spine)");
+    }
+    if (memory_limit->count() > 0) {
+      if (o->engine == "spark") {
+        throw CLI::ValidationError("--memory-limit",
+                                   "applies to the local engine; Spark manages its own memory");
+      }
+      auto limit = retrieval::ParseMemoryLimit(o->memory_limit);
+      if (!limit.ok()) throw CLI::ValidationError("--memory-limit", limit.status().message());
+      o->historical.memory_limit = *limit;
     }
     *action = [&globals, o] { return Run(globals, *o); };
   });

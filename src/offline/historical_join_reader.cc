@@ -5,12 +5,14 @@
 
 #include <arrow/array/concatenate.h>
 #include <arrow/array/util.h>
+#include <arrow/builder.h>
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/util/bitmap_ops.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
+#include <parquet/statistics.h>
 
 #include "featherstone/core/file_system.h"
 #include "featherstone/offline/historical_join.h"
@@ -148,6 +150,40 @@ Result<std::unique_ptr<PartRowGroups>> PartRowGroups::Open(
 
 int PartRowGroups::RowGroupOf(int64_t row) const {
   return static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), row) - starts_.begin()) - 1;
+}
+
+Result<PartRowGroups::Bounds> PartRowGroups::ColumnBounds(const std::string& column) const {
+  Bounds bounds;
+  if (reader_ == nullptr) return bounds;
+  const auto metadata = reader_->parquet_reader()->metadata();
+  const int index = metadata->schema()->ColumnIndex(column);
+  if (index < 0) return bounds;
+  arrow::ScalarVector mins, maxes;
+  std::shared_ptr<arrow::DataType> type;
+  for (int rg = 0; rg < num_row_groups(); ++rg) {
+    const auto stats = metadata->RowGroup(rg)->ColumnChunk(index)->statistics();
+    std::shared_ptr<arrow::Scalar> min, max;
+    if (stats != nullptr && stats->HasMinMax() &&
+        parquet::arrow::StatisticsAsScalars(*stats, &min, &max).ok() &&
+        (type == nullptr || (min->type->Equals(type) && max->type->Equals(type)))) {
+      type = min->type;
+    } else {
+      min = max = nullptr;
+    }
+    mins.push_back(std::move(min));
+    maxes.push_back(std::move(max));
+  }
+  if (type == nullptr) return bounds;
+  auto build = [&](const arrow::ScalarVector& values) -> Result<std::shared_ptr<arrow::Array>> {
+    FST_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(type));
+    for (const auto& value : values) {
+      FST_RETURN_NOT_OK(value == nullptr ? builder->AppendNull() : builder->AppendScalar(*value));
+    }
+    return builder->Finish();
+  };
+  FST_ASSIGN_OR_RAISE(bounds.min, build(mins));
+  FST_ASSIGN_OR_RAISE(bounds.max, build(maxes));
+  return bounds;
 }
 
 Result<std::vector<std::shared_ptr<arrow::Array>>> PartRowGroups::Read(int rg) {

@@ -274,7 +274,8 @@ TEST(PitJoinFiles, MatchesReferenceOnRandomCases) {
 
 // Window joins over the same random part files (some of small row groups): count of rows, count/sum/last/min/max/avg of
 // a nullable column (sharing one window) and last of a string column over random windows, with
-// one and two threads, against a scan of all rows.
+// one and two threads, in one pass and under memory limits forcing passes over key ranges,
+// against a scan of all rows.
 TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
   const std::string dir = TestDir("window_random");
   std::mt19937_64 rng(99);
@@ -311,56 +312,70 @@ TEST(WindowJoinFiles, MatchesBruteForceOnRandomCases) {
                      {transform::AggFunction::kMax, window, 0},
                      {transform::AggFunction::kAvg, window, 0},
                      {transform::AggFunction::kLast, window, 1}};
-    auto result = WindowJoinFiles(files, entity_keys, ts, spec, 1 + n % 2);
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-    std::vector<ReferenceRow> rows = c.rows;
-    if (!c.with_created) {
-      for (auto& row : rows) row.created = std::numeric_limits<int64_t>::min();
-    }
-    for (size_t i = 0; i < c.entities.size(); ++i) {
-      const auto& e = c.entities[i];
-      int64_t count_rows = 0, count = 0, sum = 0, last = -1;
-      int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
-      for (size_t r = 0; r < rows.size(); ++r) {
-        if (e.key_null || rows[r].key != e.key) continue;
-        if (rows[r].ts <= e.ts - window || rows[r].ts > e.ts) continue;
-        ++count_rows;
-        if (c.value_null[r]) continue;
-        ++count;
-        sum += static_cast<int64_t>(r);
-        min = std::min(min, static_cast<int64_t>(r));
-        max = std::max(max, static_cast<int64_t>(r));
-        const auto order = [&](size_t x) {
-          return RowOrder{rows[x].ts, rows[x].created, rows[x].seq};
-        };
-        if (last < 0 || order(static_cast<size_t>(last)) < order(r)) last = static_cast<int64_t>(r);
-      }
-      const auto& got_rows = static_cast<const arrow::Int64Array&>(*(*result)[0]);
-      const auto& got_count = static_cast<const arrow::Int64Array&>(*(*result)[1]);
-      const auto& got_sum = static_cast<const arrow::Int64Array&>(*(*result)[2]);
-      const auto& got_last = static_cast<const arrow::Int64Array&>(*(*result)[3]);
-      const auto& got_min = static_cast<const arrow::Int64Array&>(*(*result)[4]);
-      const auto& got_max = static_cast<const arrow::Int64Array&>(*(*result)[5]);
-      const auto& got_avg = static_cast<const arrow::DoubleArray&>(*(*result)[6]);
-      const auto& got_label = static_cast<const arrow::StringArray&>(*(*result)[7]);
-      const auto at = static_cast<int64_t>(i);
-      ASSERT_EQ(got_rows.Value(at), count_rows) << "case " << n << " entity " << i;
-      ASSERT_EQ(got_count.Value(at), count) << "case " << n << " entity " << i;
-      ASSERT_EQ(got_sum.IsNull(at), count == 0) << "case " << n << " entity " << i;
-      if (count > 0) {
-        ASSERT_EQ(got_sum.Value(at), sum) << "case " << n << " entity " << i;
-        ASSERT_EQ(got_last.Value(at), last) << "case " << n << " entity " << i;
-        ASSERT_EQ(got_min.Value(at), min) << "case " << n << " entity " << i;
-        ASSERT_EQ(got_max.Value(at), max) << "case " << n << " entity " << i;
-        ASSERT_DOUBLE_EQ(got_avg.Value(at), static_cast<double>(sum) / static_cast<double>(count))
-            << "case " << n << " entity " << i;
-        ASSERT_EQ(got_label.GetString(at), "v" + std::to_string(last))
-            << "case " << n << " entity " << i;
+    // No limit (one pass); a limit of one byte (a pass per key); a small limit (passes of a
+    // few keys): each equals the brute force, and the limited ones the one pass.
+    const int64_t limits[] = {0, 1, 1 + static_cast<int64_t>(rng() % 4000)};
+    std::vector<std::shared_ptr<arrow::Array>> one_pass;
+    for (int64_t limit : limits) {
+      auto result = WindowJoinFiles(files, entity_keys, ts, spec, 1 + n % 2, limit);
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      if (limit == 0) {
+        one_pass = *result;
       } else {
-        ASSERT_TRUE(got_last.IsNull(at)) << "case " << n << " entity " << i;
-        ASSERT_TRUE(got_min.IsNull(at) && got_max.IsNull(at) && got_avg.IsNull(at) &&
-                    got_label.IsNull(at))
-            << "case " << n << " entity " << i;
+        for (size_t r = 0; r < one_pass.size(); ++r) {
+          ASSERT_TRUE((*result)[r]->Equals(*one_pass[r]))
+              << "case " << n << " limit " << limit << " request " << r;
+        }
+      }
+      std::vector<ReferenceRow> rows = c.rows;
+      if (!c.with_created) {
+        for (auto& row : rows) row.created = std::numeric_limits<int64_t>::min();
+      }
+      for (size_t i = 0; i < c.entities.size(); ++i) {
+        const auto& e = c.entities[i];
+        int64_t count_rows = 0, count = 0, sum = 0, last = -1;
+        int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
+        for (size_t r = 0; r < rows.size(); ++r) {
+          if (e.key_null || rows[r].key != e.key) continue;
+          if (rows[r].ts <= e.ts - window || rows[r].ts > e.ts) continue;
+          ++count_rows;
+          if (c.value_null[r]) continue;
+          ++count;
+          sum += static_cast<int64_t>(r);
+          min = std::min(min, static_cast<int64_t>(r));
+          max = std::max(max, static_cast<int64_t>(r));
+          const auto order = [&](size_t x) {
+            return RowOrder{rows[x].ts, rows[x].created, rows[x].seq};
+          };
+          if (last < 0 || order(static_cast<size_t>(last)) < order(r)) last = static_cast<int64_t>(r);
+        }
+        const auto& got_rows = static_cast<const arrow::Int64Array&>(*(*result)[0]);
+        const auto& got_count = static_cast<const arrow::Int64Array&>(*(*result)[1]);
+        const auto& got_sum = static_cast<const arrow::Int64Array&>(*(*result)[2]);
+        const auto& got_last = static_cast<const arrow::Int64Array&>(*(*result)[3]);
+        const auto& got_min = static_cast<const arrow::Int64Array&>(*(*result)[4]);
+        const auto& got_max = static_cast<const arrow::Int64Array&>(*(*result)[5]);
+        const auto& got_avg = static_cast<const arrow::DoubleArray&>(*(*result)[6]);
+        const auto& got_label = static_cast<const arrow::StringArray&>(*(*result)[7]);
+        const auto at = static_cast<int64_t>(i);
+        ASSERT_EQ(got_rows.Value(at), count_rows) << "case " << n << " entity " << i;
+        ASSERT_EQ(got_count.Value(at), count) << "case " << n << " entity " << i;
+        ASSERT_EQ(got_sum.IsNull(at), count == 0) << "case " << n << " entity " << i;
+        if (count > 0) {
+          ASSERT_EQ(got_sum.Value(at), sum) << "case " << n << " entity " << i;
+          ASSERT_EQ(got_last.Value(at), last) << "case " << n << " entity " << i;
+          ASSERT_EQ(got_min.Value(at), min) << "case " << n << " entity " << i;
+          ASSERT_EQ(got_max.Value(at), max) << "case " << n << " entity " << i;
+          ASSERT_DOUBLE_EQ(got_avg.Value(at), static_cast<double>(sum) / static_cast<double>(count))
+              << "case " << n << " entity " << i;
+          ASSERT_EQ(got_label.GetString(at), "v" + std::to_string(last))
+              << "case " << n << " entity " << i;
+        } else {
+          ASSERT_TRUE(got_last.IsNull(at)) << "case " << n << " entity " << i;
+          ASSERT_TRUE(got_min.IsNull(at) && got_max.IsNull(at) && got_avg.IsNull(at) &&
+                      got_label.IsNull(at))
+              << "case " << n << " entity " << i;
+        }
       }
     }
   }

@@ -66,16 +66,83 @@ struct SortedRun {
   }
 };
 
+// The row groups of `part` whose statistics of the first join key allow keys of `range`
+// (every row group when the part records no statistics).
+Result<std::vector<int>> RowGroupsOf(const PartRowGroups& part, const WindowSpec& spec,
+                                     const KeyRange& range) {
+  std::vector<int> groups;
+  FST_ASSIGN_OR_RAISE(auto bounds, part.ColumnBounds(spec.key_columns.front()));
+  KeyColumns first, mins, maxes;
+  bool known = bounds.min != nullptr;
+  if (known) {
+    const std::vector<std::string> name = {spec.key_columns.front()};
+    FST_ASSIGN_OR_RAISE(first, KeyColumns::Make({range.keys->arrays().front()}, name));
+    FST_ASSIGN_OR_RAISE(mins, KeyColumns::Make({bounds.min}, name));
+    FST_ASSIGN_OR_RAISE(maxes, KeyColumns::Make({bounds.max}, name));
+    known = first.CheckComparable(mins).ok();
+  }
+  for (int rg = 0; rg < part.num_row_groups(); ++rg) {
+    if (known && !mins.IsNull(rg) && !maxes.IsNull(rg) &&
+        (maxes.Compare(rg, first, range.first) < 0 || mins.Compare(rg, first, range.last) > 0)) {
+      continue;
+    }
+    groups.push_back(rg);
+  }
+  return groups;
+}
+
+// The rows of `part` whose keys lie in `range` and times in [min_ts, max_ts], read from the
+// row groups that can hold them, one at a time: memory holds those rows and one row group.
+Result<std::vector<std::shared_ptr<arrow::Array>>> ReadKeyRange(PartRowGroups& part,
+                                                                const WindowSpec& spec,
+                                                                const KeyRange& range,
+                                                                int64_t min_ts, int64_t max_ts) {
+  const size_t nk = spec.key_columns.size();
+  FST_ASSIGN_OR_RAISE(auto groups, RowGroupsOf(part, spec, range));
+  std::vector<arrow::ArrayVector> pieces(part.types().size());
+  std::vector<int64_t> keep;
+  for (int rg : groups) {
+    FST_ASSIGN_OR_RAISE(auto arrays, part.Read(rg));
+    std::vector<std::shared_ptr<arrow::Array>> key_arrays(arrays.begin(), arrays.begin() + nk);
+    FST_ASSIGN_OR_RAISE(auto keys, KeyColumns::Make(key_arrays, spec.key_columns));
+    FST_RETURN_NOT_OK(range.keys->CheckComparable(keys));
+    const int64_t* ts = arrays[nk]->data()->GetValues<int64_t>(1);
+    keep.clear();
+    for (int64_t i = 0; i < keys.length(); ++i) {
+      if (ts[i] >= min_ts && ts[i] <= max_ts && range.keys->Compare(range.first, keys, i) <= 0 &&
+          keys.Compare(i, *range.keys, range.last) <= 0) {
+        keep.push_back(i);
+      }
+    }
+    if (keep.empty()) continue;
+    if (static_cast<int64_t>(keep.size()) < keys.length()) {
+      FST_RETURN_NOT_OK(TakeAll(&arrays, keep));
+    }
+    for (size_t c = 0; c < arrays.size(); ++c) pieces[c].push_back(std::move(arrays[c]));
+  }
+  std::vector<std::shared_ptr<arrow::Array>> out;
+  for (size_t c = 0; c < pieces.size(); ++c) {
+    FST_ASSIGN_OR_RAISE(auto column, Concat(pieces[c], part.types()[c]));
+    out.push_back(std::move(column));
+  }
+  return out;
+}
+
 Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
                           const std::vector<std::string>& names,
                           const std::vector<std::shared_ptr<arrow::DataType>>& types,
-                          int64_t min_ts, int64_t max_ts, int threads) {
+                          int64_t min_ts, int64_t max_ts, int threads, const KeyRange* range) {
   const size_t nk = spec.key_columns.size();
   // A row group at a time: the decoded row groups' buffers are freed and filled again rather
   // than the whole file decoded into fresh memory and then concatenated into more.
   FST_ASSIGN_OR_RAISE(auto part, PartRowGroups::Open(file, names, types));
-  ColumnScratch scratch;  // the run keeps the arrays: buffers of its own
-  FST_ASSIGN_OR_RAISE(auto arrays, ReadWholeColumns(*part, &scratch));
+  std::vector<std::shared_ptr<arrow::Array>> arrays;
+  if (range == nullptr) {
+    ColumnScratch scratch;  // the run keeps the arrays: buffers of its own
+    FST_ASSIGN_OR_RAISE(arrays, ReadWholeColumns(*part, &scratch));
+  } else {
+    FST_ASSIGN_OR_RAISE(arrays, ReadKeyRange(*part, spec, *range, min_ts, max_ts));
+  }
   SortedRun run;
   for (size_t c = 0; c < arrays.size(); ++c) {
     std::shared_ptr<arrow::Array> flat = std::move(arrays[c]);
@@ -90,7 +157,7 @@ Result<SortedRun> LoadRun(const PartRef& file, const WindowSpec& spec,
   }
   // Events outside [min_ts, max_ts] fall in no window, and those of excluded ingests are not
   // there: dropped, keeping the order.
-  const int64_t n = part->num_rows();
+  const int64_t n = run.arrays[nk]->length();
   const int64_t* ts = run.arrays[nk]->data()->GetValues<int64_t>(1);
   auto outside = [&](int64_t i) { return ts[i] < min_ts || ts[i] > max_ts; };
   int64_t inside = 0;
@@ -285,7 +352,8 @@ Result<std::shared_ptr<arrow::Array>> Gather(const std::vector<SortedRun>& runs,
 }  // namespace
 
 Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const WindowSpec& spec,
-                                    int64_t min_ts, int64_t max_ts, int threads, bool orders) {
+                                    int64_t min_ts, int64_t max_ts, int threads, bool orders,
+                                    const KeyRange* range) {
   FST_RETURN_NOT_OK(core::EnsureArrowCompute());
   std::vector<std::string> names = spec.key_columns;
   names.push_back(spec.ts_column);
@@ -306,7 +374,7 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
   const size_t readers = std::min(wanted.size(), static_cast<size_t>(std::max(threads, 1)));
   OnThreads(readers, [&](size_t reader) {
     for (size_t f = reader; f < wanted.size(); f += readers) {
-      loaded[f] = LoadRun(*wanted[f], spec, names, types, min_ts, max_ts, threads);
+      loaded[f] = LoadRun(*wanted[f], spec, names, types, min_ts, max_ts, threads, range);
     }
   });
   std::vector<SortedRun> runs;
@@ -388,9 +456,118 @@ Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const Win
   return events;
 }
 
+namespace {
+
+// Bytes an event is estimated to take while a pass holds it: its key, time, sequence and
+// created time and the aggregated columns (strings counted at kStringBytes), twice (the runs
+// and their merged copy), plus the merge's row sources and times.
+constexpr int64_t kStringBytes = 32;
+
+int64_t EventBytes(const WindowSpec& spec) {
+  int64_t row = 8 * static_cast<int64_t>(spec.key_columns.size()) + 24;
+  for (const auto& type : spec.types) {
+    const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
+    row += fixed != nullptr && fixed->bit_width() >= 8 ? fixed->bit_width() / 8 : kStringBytes;
+  }
+  return 2 * row + 16;
+}
+
+// The row groups of the parts a window join reads, with the bounds of their first join key, to
+// estimate how many events a key range holds.
+class EventEstimate {
+ public:
+  static Result<EventEstimate> Make(const std::vector<PartRef>& files, const WindowSpec& spec,
+                                    int64_t min_ts, int64_t max_ts, const KeyColumns& entity_keys) {
+    EventEstimate estimate;
+    const std::vector<std::string> name = {spec.key_columns.front()};
+    FST_ASSIGN_OR_RAISE(estimate.first_,
+                        KeyColumns::Make({entity_keys.arrays().front()}, name));
+    for (const auto& file : files) {
+      if (file.max_ts < min_ts || file.min_ts > max_ts) continue;
+      FST_ASSIGN_OR_RAISE(auto part, PartRowGroups::Open(file, name, {arrow::int64()}));
+      FST_ASSIGN_OR_RAISE(auto bounds, part->ColumnBounds(name.front()));
+      Part out;
+      for (int rg = 0; rg < part->num_row_groups(); ++rg) {
+        out.rows.push_back(part->row_group_start(rg + 1) - part->row_group_start(rg));
+        estimate.total_ += out.rows.back();
+      }
+      if (bounds.min != nullptr) {
+        FST_ASSIGN_OR_RAISE(out.mins, KeyColumns::Make({bounds.min}, name));
+        FST_ASSIGN_OR_RAISE(out.maxes, KeyColumns::Make({bounds.max}, name));
+        out.known = estimate.first_.CheckComparable(out.mins).ok();
+      }
+      estimate.parts_.push_back(std::move(out));
+    }
+    return estimate;
+  }
+
+  // Events of every part read.
+  int64_t total() const { return total_; }
+
+  // Events of the row groups that may hold keys of entity rows [first, last] (sorted).
+  int64_t Events(int64_t first, int64_t last) const {
+    int64_t events = 0;
+    for (const Part& part : parts_) {
+      for (size_t rg = 0; rg < part.rows.size(); ++rg) {
+        const auto g = static_cast<int64_t>(rg);
+        if (part.known && !part.mins.IsNull(g) && !part.maxes.IsNull(g) &&
+            (part.maxes.Compare(g, first_, first) < 0 || part.mins.Compare(g, first_, last) > 0)) {
+          continue;
+        }
+        events += part.rows[rg];
+      }
+    }
+    return events;
+  }
+
+ private:
+  struct Part {
+    std::vector<int64_t> rows;  // per row group
+    KeyColumns mins, maxes;     // per row group, when `known`
+    bool known = false;
+  };
+  KeyColumns first_;  // the entity rows' first join key
+  std::vector<Part> parts_;
+  int64_t total_ = 0;
+};
+
+// The entity rows [0, n) of `keys` (sorted, no nulls) split at key changes into passes
+// [begin, end) whose estimated events fit `max_events`. A pass whose first key alone does not
+// fit (the estimate counts whole row groups) takes the keys its row groups cover: the estimate
+// cannot shrink below them, and more passes would read the same row groups again.
+std::vector<std::pair<int64_t, int64_t>> SplitPasses(const KeyColumns& keys, int64_t n,
+                                                     const EventEstimate& estimate,
+                                                     int64_t max_events) {
+  std::vector<std::pair<int64_t, int64_t>> passes;
+  int64_t begin = 0;
+  while (begin < n) {
+    // The smallest pass: `begin`'s key.
+    int64_t end = begin + 1;
+    while (end < n && keys.Equal(end, keys, begin)) ++end;
+    const int64_t cap = std::max(max_events, estimate.Events(begin, end - 1));
+    // The longest that fits (the estimate grows with the end), cut back to a key change.
+    int64_t lo = end, hi = n;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo + 1) / 2;
+      if (estimate.Events(begin, mid - 1) <= cap) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    while (lo > end && lo < n && keys.Equal(lo, keys, lo - 1)) --lo;
+    passes.emplace_back(begin, lo);
+    begin = lo;
+  }
+  return passes;
+}
+
+}  // namespace
+
 Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
     const std::vector<PartRef>& files, const std::vector<std::shared_ptr<arrow::Array>>& entity_keys,
-    const std::vector<int64_t>& entity_ts, const WindowSpec& spec, int threads) {
+    const std::vector<int64_t>& entity_ts, const WindowSpec& spec, int threads,
+    int64_t memory_limit) {
   FST_RETURN_NOT_OK(core::EnsureArrowCompute());
   const int64_t n = static_cast<int64_t>(entity_ts.size());
   FST_ASSIGN_OR_RAISE(auto keys, KeyColumns::Make(entity_keys, spec.key_columns));
@@ -402,17 +579,6 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
       threads);
   int64_t max_window = 0;
   for (const auto& r : spec.requests) max_window = std::max(max_window, r.window_us);
-  int64_t min_t = std::numeric_limits<int64_t>::max();
-  int64_t max_t = std::numeric_limits<int64_t>::min();
-  for (int64_t t : entity_ts) {
-    min_t = std::min(min_t, t);
-    max_t = std::max(max_t, t);
-  }
-  KeyedEvents events;
-  if (!order.empty()) {
-    FST_ASSIGN_OR_RAISE(events, LoadKeyedEvents(files, spec, WindowFirstTime(min_t, max_window),
-                                                max_t, threads, /*orders=*/false));
-  }
 
   // Queries: entity rows sorted by (keys, t), then the rows with a null key.
   std::vector<int64_t> query_ts;
@@ -428,51 +594,95 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
       query_ts.push_back(entity_ts[static_cast<size_t>(i)]);
     }
   }
-  std::vector<transform::QueryGroup> groups;
-  if (!order.empty() && !events.ts.empty()) {
+  const int64_t nq = static_cast<int64_t>(order.size());  // queries with a key
+  KeyColumns sorted_keys;
+  if (nq > 0) {
     auto order_array = IndexArray(order);
     std::vector<std::shared_ptr<arrow::Array>> sorted;
     for (const auto& array : entity_keys) {
       FST_ASSIGN_OR_RAISE(auto taken, TakeArray(array, order_array));
       sorted.push_back(taken);
     }
-    FST_ASSIGN_OR_RAISE(auto sorted_keys, KeyColumns::Make(sorted, spec.key_columns));
-    FST_RETURN_NOT_OK(sorted_keys.CheckComparable(events.keys));
-    const int64_t ne = static_cast<int64_t>(events.ts.size());
-    const int64_t nq = static_cast<int64_t>(order.size());
-    int64_t e = 0;
-    int64_t q = 0;
-    while (q < nq && e < ne) {
-      const int c = events.keys.Compare(e, sorted_keys, q);
-      if (c < 0) {
-        ++e;
-        continue;
-      }
-      int64_t q_end = q + 1;
-      while (q_end < nq && sorted_keys.Equal(q_end, sorted_keys, q)) ++q_end;
-      if (c == 0) {
-        int64_t e_end = e + 1;
-        while (e_end < ne && events.keys.Equal(e_end, events.keys, e)) ++e_end;
-        groups.push_back({e, e_end, q, q_end});
-        e = e_end;
-      }
-      q = q_end;
+    FST_ASSIGN_OR_RAISE(sorted_keys, KeyColumns::Make(sorted, spec.key_columns));
+  }
+  // The event times the windows of the keyed queries read.
+  int64_t min_t = std::numeric_limits<int64_t>::max();
+  int64_t max_t = std::numeric_limits<int64_t>::min();
+  for (int64_t q = 0; q < nq; ++q) {
+    min_t = std::min(min_t, query_ts[static_cast<size_t>(q)]);
+    max_t = std::max(max_t, query_ts[static_cast<size_t>(q)]);
+  }
+
+  // Passes over the queries with a key: one, or (with a limit the events exceed) key ranges;
+  // the last pass also answers the queries without a key (empty windows).
+  // Every pass loads the events of the whole time range: a key's events then start where one
+  // pass would start them, and the sliding sums (transform/window_aggregation.cc) round alike.
+  const int64_t min_ts = WindowFirstTime(min_t, max_window);
+  const int64_t max_ts = max_t;
+  std::vector<std::pair<int64_t, int64_t>> passes = {{0, nq}};
+  if (memory_limit > 0 && nq > 0) {
+    FST_ASSIGN_OR_RAISE(auto estimate,
+                        EventEstimate::Make(files, spec, min_ts, max_ts, sorted_keys));
+    const int64_t max_events = std::max<int64_t>(memory_limit / EventBytes(spec), 1);
+    if (estimate.total() > max_events) {
+      passes = SplitPasses(sorted_keys, nq, estimate, max_events);
     }
   }
-  transform::Events view{events.ts.data(), static_cast<int64_t>(events.ts.size()), events.columns};
-  if (view.columns.empty()) {
-    for (const auto& type : spec.types) {
-      FST_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(type));
-      view.columns.push_back(empty);
+  std::vector<std::vector<std::shared_ptr<arrow::Array>>> pass_results;
+  for (size_t p = 0; p < passes.size(); ++p) {
+    const auto [begin, end] = passes[p];
+    const int64_t query_end =
+        p + 1 == passes.size() ? static_cast<int64_t>(query_ts.size()) : end;
+    KeyedEvents events;
+    if (end > begin) {
+      const KeyRange range{&sorted_keys, begin, end - 1};
+      FST_ASSIGN_OR_RAISE(events, LoadKeyedEvents(files, spec, min_ts, max_ts, threads,
+                                                  /*orders=*/false,
+                                                  passes.size() > 1 ? &range : nullptr));
     }
+    std::vector<transform::QueryGroup> groups;  // query indexes relative to `begin`
+    if (end > begin && !events.ts.empty()) {
+      FST_RETURN_NOT_OK(sorted_keys.CheckComparable(events.keys));
+      const int64_t ne = static_cast<int64_t>(events.ts.size());
+      int64_t e = 0;
+      int64_t q = begin;
+      while (q < end && e < ne) {
+        const int c = events.keys.Compare(e, sorted_keys, q);
+        if (c < 0) {
+          ++e;
+          continue;
+        }
+        int64_t q_end = q + 1;
+        while (q_end < end && sorted_keys.Equal(q_end, sorted_keys, q)) ++q_end;
+        if (c == 0) {
+          int64_t e_end = e + 1;
+          while (e_end < ne && events.keys.Equal(e_end, events.keys, e)) ++e_end;
+          groups.push_back({e, e_end, q - begin, q_end - begin});
+          e = e_end;
+        }
+        q = q_end;
+      }
+    }
+    transform::Events view{events.ts.data(), static_cast<int64_t>(events.ts.size()),
+                           events.columns};
+    if (view.columns.empty()) {
+      for (const auto& type : spec.types) {
+        FST_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(type));
+        view.columns.push_back(empty);
+      }
+    }
+    FST_ASSIGN_OR_RAISE(auto results, transform::AggregateWindows(
+                                          view, groups, query_ts.data() + begin,
+                                          query_end - begin, spec.requests, threads));
+    pass_results.push_back(std::move(results));
   }
-  FST_ASSIGN_OR_RAISE(auto results, transform::AggregateWindows(view, groups, query_ts.data(),
-                                                                static_cast<int64_t>(query_ts.size()),
-                                                                spec.requests, threads));
   auto back = IndexArray(query_of);
   std::vector<std::shared_ptr<arrow::Array>> out;
-  for (const auto& result : results) {
-    FST_ASSIGN_OR_RAISE(auto array, TakeArray(result, back));
+  for (size_t r = 0; r < spec.requests.size(); ++r) {
+    arrow::ArrayVector pieces;
+    for (const auto& results : pass_results) pieces.push_back(results[r]);
+    FST_ASSIGN_OR_RAISE(auto all, Concat(pieces, pieces.front()->type()));
+    FST_ASSIGN_OR_RAISE(auto array, TakeArray(all, back));
     out.push_back(array);
   }
   return out;

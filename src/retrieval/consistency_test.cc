@@ -1,10 +1,12 @@
 // Online after materialize --end T equals historical retrieval at T, for every entity, on
 // random data ingested in several files (duplicates, equal times, nulls, late rows), for column
-// features and every windowed aggregation; the incremental path picks up late rows exactly; and
+// features and every windowed aggregation; the incremental path picks up late rows exactly;
 // retrieval from the source's rows in memory, split by key as Spark splits them, equals
-// retrieval from the offline store.
+// retrieval from the offline store; and retrieval under memory limits small enough to force
+// entity chunks and key-range passes equals retrieval without a limit.
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include <arrow/api.h>
@@ -271,6 +273,89 @@ TEST_F(ConsistencyTest, FromRowsSplitByKeyEqualsTheOfflineStore) {
   // A source not applied.
   auto unknown = GetHistoricalFeaturesFromRows(*repo_, spine, refs, options, {{"nope", *rows}});
   EXPECT_TRUE(unknown.status().IsKeyError()) << unknown.status().ToString();
+}
+
+TEST_F(ConsistencyTest, MemoryLimitsGiveTheUnlimitedResult) {
+  std::mt19937_64 rng(14);
+  const int keys = 80;
+  IngestThreeFiles(rng, 1000, keys, 20);
+  // Late, out-of-order rows: earlier times, ingested last.
+  WriteOrders(dir_ + "/late.csv", rng, 400, keys, 10);
+  Ingest(dir_ + "/late.csv");
+  arrow::Int64Builder ids;
+  arrow::TimestampBuilder ts(core::ToArrowType(core::ValueType::kTimestamp),
+                             arrow::default_memory_pool());
+  std::ofstream csv(dir_ + "/spine.csv");
+  csv << "customer_id,event_timestamp\n";
+  for (int i = 0; i < 300; ++i) {
+    const int64_t id = 1 + static_cast<int64_t>(rng() % (keys + 10));  // unknown keys too
+    const int64_t at = kBase + static_cast<int64_t>(rng() % (22 * 24)) * 3600'000'000LL;
+    ASSERT_TRUE(ids.Append(id).ok());
+    ASSERT_TRUE(ts.Append(at).ok());
+    csv << id << "," << core::FormatTimestamp(at) << "\n";
+  }
+  csv.close();
+  auto spine = arrow::Table::Make(arrow::schema({arrow::field("customer_id", arrow::int64()),
+                                                 arrow::field("event_timestamp", ts.type())}),
+                                  {*ids.Finish(), *ts.Finish()});
+  const auto refs = AllFeatures();
+  HistoricalOptions options;
+  options.lineage_job.clear();
+  options.memory_limit = 0;
+  auto whole = GetHistoricalFeatures(*repo_, spine, refs, options);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  // The entity file read, computed and handed over a chunk at a time: the table and the number
+  // of chunks.
+  auto from_file = [&]() -> std::pair<std::shared_ptr<arrow::Table>, size_t> {
+    std::vector<std::shared_ptr<arrow::Table>> chunks;
+    auto rows = GetHistoricalFeaturesFromFile(*repo_, dir_ + "/spine.csv", refs, options,
+                                              [&](const std::shared_ptr<arrow::Table>& chunk) {
+                                                chunks.push_back(chunk);
+                                                return Status::OK();
+                                              });
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(rows.ValueOr(0), spine->num_rows());
+    auto joined = arrow::ConcatenateTables(chunks);
+    EXPECT_TRUE(joined.ok());
+    return {joined.ValueOr(nullptr), chunks.size()};
+  };
+  const auto [whole_file, one_chunk] = from_file();
+  ASSERT_NE(whole_file, nullptr);
+  EXPECT_EQ(one_chunk, 1u);
+  // The file's timestamp column is declared non-null; the values are those of the table.
+  ASSERT_TRUE(whole_file->column(1)->Equals(*(*whole)->column(1)));
+  // 1 byte: an entity row per chunk; 40 KB: chunks of 40 rows; 4 MB: one chunk, the window
+  // join's events under a limit; 2 GB: one chunk, one pass. (Passes over key ranges narrower
+  // than a part's row group: the offline window join test.)
+  for (int64_t limit : {int64_t{1}, int64_t{40} << 10, int64_t{4} << 20, int64_t{2} << 30}) {
+    options.memory_limit = limit;
+    auto limited = GetHistoricalFeatures(*repo_, spine, refs, options);
+    ASSERT_TRUE(limited.ok()) << limited.status().ToString();
+    ASSERT_TRUE((*limited)->Equals(**whole)) << "limit " << limit;
+    const auto [table, chunks] = from_file();
+    ASSERT_NE(table, nullptr);
+    EXPECT_EQ(chunks, static_cast<size_t>(limit == 1 ? 300 : limit == 40 << 10 ? 8 : 1));
+    ASSERT_TRUE(table->Equals(*whole_file)) << "from the file, limit " << limit;
+  }
+}
+
+TEST(ParseMemoryLimit, ReadsSizesAndRefusesOthers) {
+  EXPECT_EQ(*ParseMemoryLimit("512MB"), int64_t{512} << 20);
+  EXPECT_EQ(*ParseMemoryLimit("2GB"), int64_t{2} << 30);
+  EXPECT_EQ(*ParseMemoryLimit("2gib"), int64_t{2} << 30);
+  EXPECT_EQ(*ParseMemoryLimit("64k"), int64_t{64} << 10);
+  EXPECT_EQ(*ParseMemoryLimit("1 TB"), int64_t{1} << 40);
+  EXPECT_EQ(*ParseMemoryLimit("1000"), 1000);
+  EXPECT_EQ(*ParseMemoryLimit("0"), 0);
+  EXPECT_EQ(*ParseMemoryLimit("None"), 0);
+  for (const char* bad : {"abc", "-1", "-5MB", "1.5GB", "", "GB", "12XB", "99999999999TB"}) {
+    auto limit = ParseMemoryLimit(bad);
+    ASSERT_FALSE(limit.ok()) << bad;
+    EXPECT_NE(limit.status().message().find("512MB"), std::string::npos) << bad;
+  }
+  EXPECT_EQ(EntityChunkRows(0), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(EntityChunkRows(1), 1);
+  EXPECT_EQ(EntityChunkRows(int64_t{1} << 20), (int64_t{1} << 19) / kEntityRowBytes);
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 #include "featherstone/retrieval/historical.h"
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
@@ -99,6 +103,34 @@ Result<core::Schema> EntitySchema(repo::RepoContext& repo,
   return schema;
 }
 
+Result<int64_t> ParseMemoryLimit(const std::string& text) {
+  auto invalid = [&]() {
+    return Status::Invalid("memory limit '", text, "': expected bytes or a whole number with a "
+                           "unit KB, MB, GB or TB (e.g. 512MB, 2GB), or 0 or none for no limit");
+  };
+  std::string lower;
+  for (char c : text) {
+    if (c != ' ') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (lower == "none") return 0;
+  size_t digits = 0;
+  while (digits < lower.size() && std::isdigit(static_cast<unsigned char>(lower[digits]))) ++digits;
+  if (digits == 0 || digits > 18) return invalid();
+  const int64_t number = std::stoll(lower.substr(0, digits));
+  static const std::map<std::string, int> kShifts = {
+      {"", 0},    {"b", 0},    {"k", 10},   {"kb", 10},  {"kib", 10}, {"m", 20},  {"mb", 20},
+      {"mib", 20}, {"g", 30},  {"gb", 30},  {"gib", 30}, {"t", 40},   {"tb", 40}, {"tib", 40}};
+  const auto unit = kShifts.find(lower.substr(digits));
+  if (unit == kShifts.end()) return invalid();
+  if (number > (std::numeric_limits<int64_t>::max() >> unit->second)) return invalid();
+  return number << unit->second;
+}
+
+int64_t EntityChunkRows(int64_t memory_limit) {
+  if (memory_limit <= 0) return std::numeric_limits<int64_t>::max();
+  return std::max<int64_t>(memory_limit / 2 / kEntityRowBytes, 1);
+}
+
 Result<std::shared_ptr<arrow::Table>> ReadEntityFile(repo::RepoContext& repo, const std::string& path,
                                                      const std::vector<definitions::FeatureRef>& refs,
                                                      const HistoricalOptions& options) {
@@ -126,11 +158,13 @@ namespace {
 // The runs a view's features are computed from.
 using PartsOf = std::function<Result<std::vector<offline::PartRef>>(const features::ViewPlan&)>;
 
+// The output rows of `entities`, whose first row is entity row `first_row` (0-based) of the
+// input in messages.
 Result<std::shared_ptr<arrow::Table>> Compute(repo::RepoContext& repo,
                                               const std::shared_ptr<arrow::Table>& entities,
                                               const std::vector<definitions::FeatureRef>& refs,
                                               const HistoricalOptions& options,
-                                              const PartsOf& parts_of) {
+                                              const PartsOf& parts_of, int64_t first_row = 0) {
   FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
   auto ts_column = entities->GetColumnByName(options.timestamp_column);
   if (ts_column == nullptr) {
@@ -147,8 +181,8 @@ Result<std::shared_ptr<arrow::Table>> Compute(repo::RepoContext& repo,
   const int64_t* raw_ts = ts_array->data()->GetValues<int64_t>(1);
   for (int64_t i = 0; i < n; ++i) {
     if (ts_array->IsNull(i)) {
-      return Status::Invalid("entity row ", i + 1, ", column '", options.timestamp_column,
-                             "': timestamp is empty");
+      return Status::Invalid("entity row ", first_row + i + 1, ", column '",
+                             options.timestamp_column, "': timestamp is empty");
     }
     entity_ts[static_cast<size_t>(i)] = raw_ts[i];
   }
@@ -197,7 +231,8 @@ Result<std::shared_ptr<arrow::Table>> Compute(repo::RepoContext& repo,
       keys.push_back(array);
     }
     FST_ASSIGN_OR_RAISE(auto files, parts_of(plan));
-    FST_ASSIGN_OR_RAISE(auto values, ComputeView(plan, files, keys, entity_ts, repo.threads()));
+    FST_ASSIGN_OR_RAISE(auto values, ComputeView(plan, files, keys, entity_ts, repo.threads(),
+                                                 options.memory_limit / 2));
     for (size_t f = 0; f < plan.features.size(); ++f) {
       const definitions::FeatureRef ref{view, plan.features[f]};
       stored[features::QualifiedName(ref)] = values[f];
@@ -281,13 +316,24 @@ std::vector<lineage::Dataset> SourceDatasets(repo::RepoContext& repo,
 Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
     const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options) {
-  if (options.lineage_job.empty()) {
-    return Compute(repo, entities, refs, options, StoredParts(repo, options));
-  }
+  auto compute = [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    const int64_t chunk = EntityChunkRows(options.memory_limit);
+    if (entities->num_rows() <= chunk) {
+      return Compute(repo, entities, refs, options, StoredParts(repo, options));
+    }
+    std::vector<std::shared_ptr<arrow::Table>> outputs;
+    for (int64_t at = 0; at < entities->num_rows(); at += chunk) {
+      FST_ASSIGN_OR_RAISE(auto output, Compute(repo, entities->Slice(at, chunk), refs, options,
+                                               StoredParts(repo, options), at));
+      outputs.push_back(std::move(output));
+    }
+    return arrow::ConcatenateTables(outputs);
+  };
+  if (options.lineage_job.empty()) return compute();
   lineage::Dataset output{repo.project(), "training_set/" + options.lineage_job};
   lineage::LineageRun run(repo.lineage(), options.lineage_job, SourceDatasets(repo, refs),
                           {output});
-  auto table = Compute(repo, entities, refs, options, StoredParts(repo, options));
+  auto table = compute();
   if (!table.ok()) {
     run.Fail(table.status().message());
     return table;
@@ -309,7 +355,7 @@ Result<int64_t> GetHistoricalFeaturesChunked(
       FST_ASSIGN_OR_RAISE(auto entities, next());
       if (entities == nullptr) return rows;
       FST_ASSIGN_OR_RAISE(auto table, Compute(repo, entities, refs, chunk_options,
-                                              StoredParts(repo, chunk_options)));
+                                              StoredParts(repo, chunk_options), rows));
       FST_RETURN_NOT_OK(sink(table));
       rows += table->num_rows();
     }
@@ -326,6 +372,38 @@ Result<int64_t> GetHistoricalFeaturesChunked(
   output.output_facets = lineage::OutputStatistics(*rows);
   run.Complete(*rows, {}, {output});
   return rows;
+}
+
+Result<int64_t> GetHistoricalFeaturesFromFile(
+    repo::RepoContext& repo, const std::string& path,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
+    const std::function<Status(const std::shared_ptr<arrow::Table>&)>& sink) {
+  FST_ASSIGN_OR_RAISE(auto schema, EntitySchema(repo, refs, options));
+  const int64_t chunk_rows = EntityChunkRows(options.memory_limit);
+  connectors::ReadOptions read_options;
+  read_options.keep_extra_columns = true;
+  read_options.batch_rows = std::min(chunk_rows, read_options.batch_rows);
+  FST_ASSIGN_OR_RAISE(auto connector, connectors::OpenFile(path, "", schema, read_options));
+  bool first = true;
+  // The file's batches gathered into chunks of up to `chunk_rows` rows; the first call gives a
+  // chunk even for an empty file, so the output has its columns.
+  auto next = [&]() -> Result<std::shared_ptr<arrow::Table>> {
+    std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+    int64_t rows = 0;
+    while (rows < chunk_rows) {
+      FST_ASSIGN_OR_RAISE(connectors::Batch batch, connector->Next());
+      if (batch.batch == nullptr) break;
+      rows += batch.batch->num_rows();
+      batches.push_back(std::move(batch.batch));
+    }
+    const bool was_first = std::exchange(first, false);
+    if (batches.empty()) {
+      if (!was_first) return nullptr;
+      return connectors::ReadAll(*connector, schema);  // at its end: the empty table
+    }
+    return arrow::Table::FromRecordBatches(batches.front()->schema(), batches);
+  };
+  return GetHistoricalFeaturesChunked(repo, next, refs, options, sink);
 }
 
 Result<std::vector<HistoricalSource>> HistoricalSources(

@@ -21,7 +21,7 @@ offline::WindowSpec MakeWindowSpec(const features::ViewPlan& plan) {
 Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeView(
     const features::ViewPlan& plan, const std::vector<offline::PartRef>& files,
     const std::vector<std::shared_ptr<arrow::Array>>& keys, const std::vector<int64_t>& times,
-    int threads) {
+    int threads, int64_t event_limit) {
   std::vector<std::shared_ptr<arrow::Array>> latest;
   if (!plan.latest_columns.empty()) {
     offline::PitWindow window;
@@ -33,7 +33,8 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeView(
   std::vector<std::shared_ptr<arrow::Array>> aggregated;
   if (!plan.aggregations.empty()) {
     FST_ASSIGN_OR_RAISE(aggregated, offline::WindowJoinFiles(files, keys, times,
-                                                             MakeWindowSpec(plan), threads));
+                                                             MakeWindowSpec(plan), threads,
+                                                             event_limit));
   }
   return features::ComputeOutputs(plan, latest, aggregated, times);
 }

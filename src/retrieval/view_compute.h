@@ -32,10 +32,11 @@ offline::WindowSpec MakeWindowSpec(const features::ViewPlan& plan);
 
 // The requested features of `plan` for entity rows (`keys`, `times`), in input order: the
 // point-in-time join for latest-row columns, the window join for aggregations, then the
-// expressions. The one computation behind training sets and materialization.
+// expressions. The one computation behind training sets and materialization. `event_limit` > 0:
+// the window join's estimated bytes of events at once (WindowJoinFiles).
 Result<std::vector<std::shared_ptr<arrow::Array>>> ComputeView(
     const features::ViewPlan& plan, const std::vector<offline::PartRef>& files,
     const std::vector<std::shared_ptr<arrow::Array>>& keys, const std::vector<int64_t>& times,
-    int threads);
+    int threads, int64_t event_limit);
 
 }  // namespace fst::retrieval

@@ -199,3 +199,22 @@ def test_a_spine_or_entity_rows_exactly(loaded):
                                    spine=fst.Spine.from_source("orders"))
     with pytest.raises(fst.NotFoundError, match="unknown entity 'shop'"):
         fs.get_historical_features(spine=fst.Spine.every("1d", "shop"), features=shop.FEATURES)
+
+
+def test_memory_limit_gives_the_same_table_and_refuses_what_is_not_a_size(loaded, tmp_path):
+    fs, _, _ = loaded
+    table = spine_table()
+    spine = shop.write_spine_csv(tmp_path / "spine.csv", shop.make_spine())
+    want = fs.get_historical_features(table, shop.FEATURES, memory_limit=None)
+    want_path = fs.get_historical_features(spine, shop.FEATURES, memory_limit=None)
+    for limit in (1, "64KB", "2GB", 0, "none"):
+        # 1 byte and 64KB: the 400 entity rows in chunks of one and of 64.
+        assert_same_table(fs.get_historical_features(table, shop.FEATURES, memory_limit=limit),
+                          want)
+        assert_same_table(fs.get_historical_features(spine, shop.FEATURES, memory_limit=limit),
+                          want_path)
+    for bad in ("abc", -5, "1.5GB"):
+        with pytest.raises(fst.ValidationError, match="expected bytes or a whole number"):
+            fs.get_historical_features(table, shop.FEATURES, memory_limit=bad)
+    with pytest.raises(fst.ValidationError, match="memory_limit: expected bytes"):
+        fs.get_historical_features(table, shop.FEATURES, memory_limit=1.5)

@@ -52,6 +52,15 @@ class PartRowGroups {
   // Row group `rg`'s columns, in the order given to Open.
   Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int rg);
 
+  // The least and greatest value of `column` in each row group, from the file's statistics:
+  // two arrays of num_row_groups() rows, null where a row group records none. Both nullptr
+  // when no row group records any, the file lacks the column, or the part is in memory.
+  struct Bounds {
+    std::shared_ptr<arrow::Array> min;
+    std::shared_ptr<arrow::Array> max;
+  };
+  Result<Bounds> ColumnBounds(const std::string& column) const;
+
  private:
   PartRowGroups() = default;
 

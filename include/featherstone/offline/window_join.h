@@ -1,8 +1,14 @@
 // Windowed aggregations at entity rows' times over a source's part files (DESIGN section 3):
 // for entity row (k, t) and window w, the events of key k with t - w < ts <= t.
-// Memory: the events of every key that can fall in a window (times within
+// Memory: the events of the keys that can fall in a window (times within
 // [min t - max window, max t]) for the aggregated columns only, sorted in memory; plus the
-// entity rows. Parts whose time range cannot contribute are not read.
+// entity rows. Parts whose time range cannot contribute are not read. With a memory limit the
+// entity rows are split into contiguous key ranges, each estimated (from the part files'
+// row-group statistics of the first join key and the columns' widths) to hold at most the limit
+// of events, and computed in a pass of its own that reads only the row groups overlapping its
+// range: memory then holds one range's events plus one row group per part. A range is never
+// narrower than one key, nor than the keys of the row groups its first key needs (the estimate
+// counts whole row groups). The entity rows and the results stay whole.
 #pragma once
 
 #include <cstdint>
@@ -44,14 +50,26 @@ struct KeyedEvents {
   std::vector<std::shared_ptr<arrow::Array>> columns;
 };
 
+// The keys of rows [first, last] of `keys` (sorted, no nulls): the events a pass loads.
+struct KeyRange {
+  const KeyColumns* keys = nullptr;
+  int64_t first = 0;
+  int64_t last = 0;
+};
+
 // `orders` false leaves KeyedEvents::orders empty (windows need only the order itself).
+// `range` non-null: only the events of its keys, read from the row groups whose statistics
+// allow them.
 Result<KeyedEvents> LoadKeyedEvents(const std::vector<PartRef>& files, const WindowSpec& spec,
-                                    int64_t min_ts, int64_t max_ts, int threads, bool orders);
+                                    int64_t min_ts, int64_t max_ts, int threads, bool orders,
+                                    const KeyRange* range = nullptr);
 
 // One array per request, one row per entity row in input order. Entity rows with a null key
-// see an empty window.
+// see an empty window. `memory_limit` > 0: the estimated bytes of events held at once, by
+// passes over key ranges (header comment); 0: one pass.
 Result<std::vector<std::shared_ptr<arrow::Array>>> WindowJoinFiles(
     const std::vector<PartRef>& files, const std::vector<std::shared_ptr<arrow::Array>>& entity_keys,
-    const std::vector<int64_t>& entity_ts, const WindowSpec& spec, int threads);
+    const std::vector<int64_t>& entity_ts, const WindowSpec& spec, int threads,
+    int64_t memory_limit = 0);
 
 }  // namespace fst::offline

@@ -31,7 +31,25 @@ struct HistoricalOptions {
   // data -> "training_set/JOB". Empty: not recorded (a retrieval inside another run, e.g.
   // `reproduce`, or a training set's recompute, which is its own run).
   std::string lineage_job = "historical";
+  // Estimated bytes a retrieval holds at once (0: no limit), by passes: entity rows are
+  // computed in chunks of EntityChunkRows, and each view's windowed aggregations read their
+  // events by key ranges of at most half the limit (offline/window_join.h). Not bounded: the
+  // output GetHistoricalFeatures returns (the file and chunked paths write it a chunk at a
+  // time), one Parquet row group per part file being read, and a single key's events.
+  static constexpr int64_t kDefaultMemoryLimit = int64_t{2} << 30;  // 2GB
+  int64_t memory_limit = kDefaultMemoryLimit;
 };
+
+// A memory limit as users write it: bytes, or a whole number with a unit KB, MB, GB or TB (also
+// K, M, G, T, KiB, ...; case ignored; powers of 1024), e.g. "512MB", "2GB"; "0" or "none" for
+// no limit. Errors: Invalid quoting the text and giving the accepted forms.
+Result<int64_t> ParseMemoryLimit(const std::string& text);
+
+// Entity rows computed per pass under `memory_limit` (bytes, > 0): half the limit at an
+// estimated kEntityRowBytes per row (the row's keys and time, the joins' sort orders and
+// matches, its features), at least 1. No limit (0): INT64_MAX.
+inline constexpr int64_t kEntityRowBytes = 512;
+int64_t EntityChunkRows(int64_t memory_limit);
 
 // The declared columns of entity rows for `refs`: the join keys of the views read (typed as
 // their sources declare them), `options.timestamp_column`, then the request fields of
@@ -57,12 +75,23 @@ Result<std::shared_ptr<arrow::Table>> NormalizeEntityTable(
 
 // One output row per entity row, in input order: the entity columns, then the features
 // (on-demand ones last, computed from the entity rows' request columns and the stored features
-// at each row's timestamp).
+// at each row's timestamp). More entity rows than EntityChunkRows(options.memory_limit) are
+// computed a chunk at a time and the chunks' outputs concatenated.
 // Errors: Invalid naming a missing join key, timestamp or request column, a null timestamp
 // (row), a name clash (naming both); KeyError for unknown features.
 Result<std::shared_ptr<arrow::Table>> GetHistoricalFeatures(
     repo::RepoContext& repo, const std::shared_ptr<arrow::Table>& entities,
     const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options);
+
+// GetHistoricalFeatures for the entity rows of a file (ReadEntityFile's columns, types and
+// errors), read, computed and handed to `sink` EntityChunkRows(options.memory_limit) rows at a
+// time (one chunk, perhaps empty, at least), so memory holds one chunk of entity rows and of
+// output. Returns the rows written. Errors: those of ReadEntityFile, GetHistoricalFeatures and
+// `sink`.
+Result<int64_t> GetHistoricalFeaturesFromFile(
+    repo::RepoContext& repo, const std::string& path,
+    const std::vector<definitions::FeatureRef>& refs, const HistoricalOptions& options,
+    const std::function<Status(const std::shared_ptr<arrow::Table>&)>& sink);
 
 // GetHistoricalFeatures for entity rows that come in chunks (a spine too large to hold, see
 // spine.h): `next` gives the next chunk of entity rows (nullptr at the end), each chunk's
