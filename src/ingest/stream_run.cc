@@ -1,10 +1,12 @@
 // The stream loop: poll a micro-batch -> decode (a message that does not decode is set aside as
 // an undecoded input of the run) -> IngestTable (contract, quarantine, breaker, sorted parts):
 // the good rows applied to the online store with its positions in one write, then the parts
-// published with the offline positions in one registry transaction. Why this neither loses
-// nor repeats an event on either side: docs/impl.md "Streams".
+// published with the offline positions in one registry transaction (for publishes deferred
+// over several micro-batches, on the publisher's thread). Why this neither loses nor repeats
+// an event on either side: docs/impl.md "Streams".
 #include "featherstone/ingest/stream_run.h"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -20,6 +22,7 @@
 #include "featherstone/lineage/lineage_run.h"
 #include "featherstone/offline/part_file.h"
 #include "kill_point.h"
+#include "stream_publisher.h"
 
 namespace fst::ingest {
 
@@ -66,9 +69,10 @@ class BreakerWindow {
   int64_t seen_ = 0;
 };
 
+using Ranges = std::map<int32_t, std::pair<int64_t, int64_t>>;  // partition -> first, last offset
+
 // "topic 'orders' 0:10-19 3:7-7": the positions of a micro-batch, for records and messages.
-std::string Describe(const std::string& topic,
-                     const std::map<int32_t, std::pair<int64_t, int64_t>>& ranges) {
+std::string Describe(const std::string& topic, const Ranges& ranges) {
   std::string out = registry::kStreamInputPrefix + topic + "'";
   for (const auto& [partition, range] : ranges) {
     out += " " + std::to_string(partition) + ":" + std::to_string(range.first) + "-" +
@@ -82,6 +86,72 @@ std::string Describe(const std::string& topic,
 lineage::Dataset TopicDataset(const definitions::Source& source) {
   const std::string& servers = source.bootstrap_servers;
   return {"kafka://" + servers.substr(0, servers.find(',')), source.topic};
+}
+
+void AddRange(const connectors::KafkaMessage& message, Ranges* ranges) {
+  auto [it, added] = ranges->try_emplace(message.partition(), message.offset(), message.offset());
+  if (!added) it->second.second = std::max(it->second.second, message.offset());
+}
+
+// The messages of a micro-batch (or of several) decoded into one batch of rows.
+struct DecodedGroup {
+  std::shared_ptr<arrow::RecordBatch> batch;
+  Ranges ranges;
+  std::vector<std::pair<int32_t, int64_t>> row_position;  // decoded row -> partition, offset
+  std::vector<UndecodedInput> undecoded;                  // messages that did not decode
+};
+
+Result<DecodedGroup> DecodeGroup(connectors::JsonMessageDecoder& decoder, const std::string& topic,
+                                 const std::vector<const connectors::KafkaMessage*>& group) {
+  DecodedGroup decoded;
+  for (const auto* message : group) {
+    AddRange(*message, &decoded.ranges);
+    Status status = decoder.Add(message->payload(), [&] {
+      return "topic '" + topic + "' partition " + std::to_string(message->partition()) +
+             " offset " + std::to_string(message->offset());
+    });
+    if (status.ok()) {
+      decoded.row_position.emplace_back(message->partition(), message->offset());
+    } else {
+      decoded.undecoded.push_back({std::string(message->payload()), status.message()});
+    }
+  }
+  FST_ASSIGN_OR_RAISE(decoded.batch, decoder.Finish());
+  KillPoint("stream.decoded");
+  return decoded;
+}
+
+// The positions a publish of `ranges` moves: each partition from where `recorded` has it
+// (-1: nowhere) to after its last offset.
+std::vector<registry::StreamOffset> OffsetsFrom(const std::map<int32_t, int64_t>& recorded,
+                                                const std::string& topic, const Ranges& ranges) {
+  std::vector<registry::StreamOffset> offsets;
+  for (const auto& [partition, range] : ranges) {
+    auto it = recorded.find(partition);
+    offsets.push_back({topic, partition, it == recorded.end() ? -1 : it->second, range.second + 1});
+  }
+  return offsets;
+}
+
+// One ingest run of a decoded group (its undecoded inputs are moved into the run), part of
+// the stream's OpenLineage run; `options` says what the run does with the rows. Returns its
+// result and how it names its input.
+Result<std::pair<IngestResult, std::string>> IngestDecoded(repo::RepoContext& repo,
+                                                           const std::string& source_name,
+                                                           const std::string& topic,
+                                                           DecodedGroup& decoded,
+                                                           IngestOptions options) {
+  options.per_event = true;
+  options.lineage_run = false;  // part of the stream's run
+  options.verdicts_as_results = true;
+  options.now_us = core::NowMicros();
+  options.undecoded = std::move(decoded.undecoded);
+  FST_ASSIGN_OR_RAISE(auto reader,
+                      arrow::RecordBatchReader::Make({decoded.batch}, decoded.batch->schema()));
+  std::string what = Describe(topic, decoded.ranges);
+  FST_ASSIGN_OR_RAISE(auto result,
+                      IngestTable(repo, source_name, std::move(reader), what, options));
+  return std::make_pair(std::move(result), std::move(what));
 }
 
 Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* source,
@@ -159,12 +229,52 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     auto it = next.find(partition);
     return it == next.end() || offset >= it->second;
   };
+  StreamStats stats;
+  const bool deferred = options.publish_events > 1 || options.publish_ms > 0;
+  // Deferred offline publishes run on the publisher's thread (stream_publisher.h) with a
+  // registry connection and a decoder of their own, over the definitions of this run.
+  std::unique_ptr<repo::RepoContext> publish_repo;
+  std::unique_ptr<connectors::JsonMessageDecoder> publish_decoder;
+  std::atomic<int64_t> published_rows{0}, published_quarantined{0}, published_undecoded{0};
+  if (deferred) {
+    // The store files stay on the file system of `repo` (which outlives the publisher).
+    std::shared_ptr<arrow::fs::FileSystem> fs(std::shared_ptr<void>(), &repo.fs());
+    FST_ASSIGN_OR_RAISE(publish_repo, repo::RepoContext::Open(repo.dir(), std::move(fs)));
+    FST_ASSIGN_OR_RAISE(const definitions::Repo* applied, repo.Applied());
+    publish_repo->UseDefinitions(*applied);
+    publish_decoder =
+        std::make_unique<connectors::JsonMessageDecoder>(internal::NullableSchema(*source));
+  }
+  auto publish = [&](const internal::PublishJob& job) -> Status {
+    std::vector<const connectors::KafkaMessage*> group;
+    group.reserve(job.messages.size());
+    for (const auto& message : job.messages) group.push_back(&message);
+    FST_ASSIGN_OR_RAISE(DecodedGroup decoded, DecodeGroup(*publish_decoder, topic, group));
+    const int64_t undecoded = static_cast<int64_t>(decoded.undecoded.size());
+    // The events were judged (and the breaker fed) per micro-batch: never rejected now.
+    IngestOptions ingest_options;
+    ingest_options.judged = true;
+    ingest_options.breaker_share = [](int64_t, int64_t) { return 0.0; };
+    ingest_options.stream_offsets = job.offsets;
+    FST_ASSIGN_OR_RAISE(auto run, IngestDecoded(*publish_repo, source_name, topic, decoded,
+                                                std::move(ingest_options)));
+    published_rows += run.first.rows;
+    published_quarantined += run.first.rows_quarantined;
+    published_undecoded += undecoded;
+    return Status::OK();
+  };
+  // Set once the consumer is open (declared after it, so that the messages it holds are
+  // released before the consumer is destroyed).
+  internal::StreamPublisher* publisher = nullptr;
   connectors::KafkaConsumerOptions consumer_options;
   consumer_options.bootstrap_servers = source->bootstrap_servers;
   consumer_options.topic = topic;
   consumer_options.group = source->KafkaGroup();
   consumer_options.session_timeout_ms = options.session_timeout_ms;
   consumer_options.start_offset = [&](int32_t partition) -> Result<int64_t> {
+    // Events handed to the publisher are read again from the registry's positions, read once
+    // the publish in progress is done.
+    if (publisher != nullptr) stats.events -= publisher->Drop();
     FST_ASSIGN_OR_RAISE(auto stored, offline_positions());
     auto it = stored.find(partition);
     int64_t next = it == stored.end() ? -1 : it->second;
@@ -177,8 +287,21 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     return next;
   };
   FST_ASSIGN_OR_RAISE(auto consumer, connectors::KafkaConsumer::Open(consumer_options));
+  std::unique_ptr<internal::StreamPublisher> publisher_thread;
+  if (deferred) {
+    // One job waits while another is published: a bounded backlog of judged events.
+    publisher_thread = std::make_unique<internal::StreamPublisher>(publish, 1);
+    publisher = publisher_thread.get();
+  }
+  // The totals, with the publisher's so far.
+  auto totals = [&] {
+    StreamStats out = stats;
+    out.written += published_rows.load();
+    out.quarantined += published_quarantined.load();
+    out.undecoded += published_undecoded.load();
+    return out;
+  };
 
-  StreamStats stats;
   const auto started = Clock::now();
   auto last_event = started;
   auto last_progress = started;
@@ -198,7 +321,7 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
       if (part_lag >= 0) lag = std::max<int64_t>(lag, 0) + part_lag;
     }
     stats.lag = lag;
-    options.progress(stats);
+    options.progress(totals());
   };
 
   // Ingests `group` (messages of one micro-batch) as one run. publish: the offline side needs
@@ -207,52 +330,23 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
   // before the publish.
   int64_t online_done_us = 0;
   // Modes: kJudge runs the contract (and the online side) without publishing; kPublish also
-  // publishes; kPublishJudged publishes events judged before (the contract's verdict and
-  // the breaker were given then), with no online side; kRecordRejected records a micro-batch
-  // judged rejected before (its verdict again, the breaker not fed twice).
-  enum class Mode { kJudge, kPublish, kPublishJudged, kRecordRejected };
+  // publishes; kRecordRejected records a micro-batch judged rejected before (its verdict
+  // again, the breaker not fed twice). Events judged before are published by the publisher.
+  enum class Mode { kJudge, kPublish, kRecordRejected };
   auto ingest_group = [&](const std::vector<const connectors::KafkaMessage*>& group,
                           Mode mode) -> Result<std::pair<IngestResult, std::string>> {
     const bool publish = mode != Mode::kJudge;
+    FST_ASSIGN_OR_RAISE(DecodedGroup decoded, DecodeGroup(decoder, topic, group));
+    const auto& ranges = decoded.ranges;
+    const auto& row_position = decoded.row_position;
+    const int64_t undecoded = static_cast<int64_t>(decoded.undecoded.size());
     IngestOptions ingest_options;
-    ingest_options.per_event = true;
-    ingest_options.lineage_run = false;  // part of the stream's run
     ingest_options.publish = publish;
-    ingest_options.judged = mode == Mode::kPublishJudged;
-    std::map<int32_t, std::pair<int64_t, int64_t>> ranges;  // partition -> first, last offset
-    std::vector<std::pair<int32_t, int64_t>> row_position;  // decoded row -> partition, offset
-    for (const auto* message : group) {
-      auto [it, added] =
-          ranges.try_emplace(message->partition(), message->offset(), message->offset());
-      if (!added) it->second.second = std::max(it->second.second, message->offset());
-      Status decoded = decoder.Add(message->payload(), [&] {
-        return "topic '" + topic + "' partition " + std::to_string(message->partition()) +
-               " offset " + std::to_string(message->offset());
-      });
-      if (decoded.ok()) {
-        row_position.emplace_back(message->partition(), message->offset());
-      } else {
-        ingest_options.undecoded.push_back({std::string(message->payload()), decoded.message()});
-      }
-    }
-    FST_ASSIGN_OR_RAISE(auto batch, decoder.Finish());
-    KillPoint("stream.decoded");
-    FST_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
-
-    ingest_options.now_us = core::NowMicros();
-    ingest_options.verdicts_as_results = true;
     ingest_options.breaker_share = [&](int64_t bad, int64_t rows) {
-      return mode == Mode::kPublishJudged || mode == Mode::kRecordRejected ? 0.0
-                                                                            : window.Add(bad, rows);
+      return mode == Mode::kRecordRejected ? 0.0 : window.Add(bad, rows);
     };
-    if (publish) {
-      for (const auto& [partition, range] : ranges) {
-        auto it = recorded.find(partition);
-        ingest_options.stream_offsets.push_back(
-            {topic, partition, it == recorded.end() ? -1 : it->second, range.second + 1});
-      }
-    }
-    if (online && (mode == Mode::kJudge || mode == Mode::kPublish)) {
+    if (publish) ingest_options.stream_offsets = OffsetsFrom(recorded, topic, ranges);
+    if (online && mode != Mode::kRecordRejected) {
       ingest_options.before_publish =
           [&](const std::vector<std::shared_ptr<arrow::RecordBatch>>& good) -> Status {
         std::map<int32_t, int64_t> next = online_next;
@@ -289,16 +383,14 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
         return Status::OK();
       };
     }
-    const std::string what = Describe(topic, ranges);
-    FST_ASSIGN_OR_RAISE(auto result,
-                        IngestTable(repo, source_name, std::move(reader), what, ingest_options));
-    if (publish && !result.breaker_opened) {
-      for (const auto& offset : ingest_options.stream_offsets) {
-        recorded[offset.partition] = offset.next_offset;
-      }
+    const std::vector<registry::StreamOffset> offsets = ingest_options.stream_offsets;
+    FST_ASSIGN_OR_RAISE(auto ingested, IngestDecoded(repo, source_name, topic, decoded,
+                                                     std::move(ingest_options)));
+    if (publish && !ingested.first.breaker_opened) {
+      for (const auto& offset : offsets) recorded[offset.partition] = offset.next_offset;
     }
-    if (publish) stats.undecoded += static_cast<int64_t>(ingest_options.undecoded.size());
-    return std::make_pair(std::move(result), what);
+    if (publish) stats.undecoded += undecoded;
+    return ingested;
   };
 
   uint64_t generation = consumer->generation();
@@ -310,6 +402,7 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
   auto drop_pending = [&] {
     stats.events -= static_cast<int64_t>(pending.size());
     pending.clear();
+    if (publisher != nullptr) stats.events -= publisher->Drop();
   };
   auto restart = [&]() -> Result<bool> {
     drop_pending();
@@ -317,27 +410,36 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     generation = consumer->generation();
     return true;
   };
-  const bool deferred = options.publish_events > 1 || options.publish_ms > 0;
   auto publish_due = [&] {
     if (pending.empty()) return false;
     return (options.publish_events > 0 &&
             static_cast<int64_t>(pending.size()) >= options.publish_events) ||
            (options.publish_ms > 0 && MillisSince(pending_since) >= options.publish_ms);
   };
-  // Publishes the events waiting for it, as one ingest run with their positions; true when
-  // the consumer restarted instead (another member published them first).
+  // What became of the publishes handed over: true when one lost its compare-and-set (another
+  // member published first) and the consumer restarted from the registry's positions; the
+  // error of a publish that failed. `wait`: once every publish handed over is done.
+  auto published = [&](bool wait) -> Result<bool> {
+    if (publisher == nullptr) return false;
+    Status status = wait ? publisher->Wait() : publisher->error();
+    if (status.IsCancelled()) return restart();
+    FST_RETURN_NOT_OK(status);
+    return false;
+  };
+  // Hands the events waiting for the offline publish to the publisher, as one ingest run that
+  // moves their positions on from where the publishes before it leave them; true when the
+  // consumer restarted instead (see `published`).
   auto flush = [&]() -> Result<bool> {
     if (pending.empty()) return false;
-    std::vector<const connectors::KafkaMessage*> group;
-    group.reserve(pending.size());
-    for (const auto& message : pending) group.push_back(&message);
-    auto published = ingest_group(group, Mode::kPublishJudged);
-    if (!published.ok() && published.status().IsCancelled()) return restart();
-    FST_RETURN_NOT_OK(published.status());
-    stats.written += published->first.rows;
-    stats.quarantined += published->first.rows_quarantined;
+    Ranges ranges;
+    for (const auto& message : pending) AddRange(message, &ranges);
+    internal::PublishJob job;
+    job.offsets = OffsetsFrom(recorded, topic, ranges);
+    for (const auto& offset : job.offsets) recorded[offset.partition] = offset.next_offset;
+    job.messages = std::move(pending);
     pending.clear();
-    return false;
+    publisher->Add(std::move(job));
+    return published(false);
   };
   std::vector<const connectors::KafkaMessage*> offline_group, online_group;
   while (true) {
@@ -356,8 +458,11 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
       last_event = Clock::now();
       drop_pending();
     }
-    if (deferred && publish_due()) {
-      FST_ASSIGN_OR_RAISE(bool repositioned, flush());
+    {
+      FST_ASSIGN_OR_RAISE(bool repositioned, published(false));
+      if (!repositioned && deferred && publish_due()) {
+        FST_ASSIGN_OR_RAISE(repositioned, flush());
+      }
       if (repositioned) continue;
     }
     if (messages.empty()) {
@@ -397,6 +502,7 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
       const auto& [result, what] = *verdict;
       if (result.breaker_opened) {
         FST_RETURN_NOT_OK(flush().status());
+        FST_RETURN_NOT_OK(published(true).status());
         report(true);
         return Status::Invalid(result.verdict, "\nstopped after ", stats.events,
                                " events: nothing from ", what, " on was recorded; the next "
@@ -406,6 +512,10 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
       batch_quarantined = result.rows_quarantined;
       if (!result.verdict.empty()) {
         FST_ASSIGN_OR_RAISE(repositioned, flush());
+        // The rejected run's positions follow the publishes before it.
+        if (!repositioned) {
+          FST_ASSIGN_OR_RAISE(repositioned, published(true));
+        }
         if (!repositioned && !offline_group.empty()) {
           auto rejected = ingest_group(offline_group, Mode::kRecordRejected);
           if (!rejected.ok() && rejected.status().IsCancelled()) {
@@ -451,12 +561,8 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     stats.events += static_cast<int64_t>(messages.size());
     ++stats.batches;
     if (options.on_batch) {
-      std::map<int32_t, std::pair<int64_t, int64_t>> ranges;
-      for (const auto& message : messages) {
-        auto [it, added] =
-            ranges.try_emplace(message.partition(), message.offset(), message.offset());
-        if (!added) it->second.second = std::max(it->second.second, message.offset());
-      }
+      Ranges ranges;
+      for (const auto& message : messages) AddRange(message, &ranges);
       options.on_batch({topic, ranges, static_cast<int64_t>(messages.size()), batch_written,
                         batch_quarantined,
                         online_done_us != 0 ? online_done_us : core::NowMicros()});
@@ -464,10 +570,13 @@ Result<StreamStats> Consume(repo::RepoContext& repo, const definitions::Source* 
     report(false);
   }
   FST_RETURN_NOT_OK(flush().status());
+  FST_RETURN_NOT_OK(published(true).status());
+  publisher_thread.reset();  // its jobs' messages are released before the consumer closes
+  publisher = nullptr;
   consumer->Close();
   report(true);
   stats.seconds = static_cast<double>(MillisSince(started)) / 1000.0;
-  return stats;
+  return totals();
 }
 
 }  // namespace

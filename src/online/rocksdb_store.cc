@@ -78,16 +78,19 @@ class RocksDbStore final : public OnlineStore {
     return std::unique_ptr<SortedWriter>(new TableFileWriter(this, view));
   }
 
+  // The batch's buffer is kept from call to call (a stream writes one every micro-batch).
   Status WriteWithRecord(const std::vector<ViewRows>& rows, const std::string& name,
                          const std::string& record) override {
-    rocksdb::WriteBatch batch;
+    record_batch_.Clear();
     for (const auto& view : rows) {
       for (size_t i = 0; i < view.keys.size(); ++i) {
-        batch.Put(RowKey(view.view, view.keys[i]), view.values[i]);
+        row_key_.clear();
+        AppendRowKey(view.view, view.keys[i], &row_key_);
+        record_batch_.Put(row_key_, view.values[i]);
       }
     }
-    batch.Put(RecordKey(name), record);
-    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), path_);
+    record_batch_.Put(RecordKey(name), record);
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &record_batch_), path_);
   }
 
   Result<std::optional<std::string>> ReadRecord(const std::string& name) override {
@@ -205,6 +208,8 @@ class RocksDbStore final : public OnlineStore {
   std::string path_;
   const rocksdb::Options options_;
   const rocksdb::ReadOptions read_options_;
+  rocksdb::WriteBatch record_batch_;  // WriteWithRecord's
+  std::string row_key_;               // WriteWithRecord's
 };
 
 }  // namespace

@@ -79,7 +79,7 @@ online::TileLayout TileLayoutOf(const features::ViewPlan& plan) {
 }
 
 Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& layout,
-                   const std::optional<std::string>& stored, const ViewEvents& events,
+                   std::optional<std::string_view> stored, const ViewEvents& events,
                    const std::vector<int64_t>& rows, int64_t trim_end, MergeScratch* scratch,
                    std::string* out) {
   out->clear();
@@ -253,10 +253,12 @@ Status StreamOnline::Apply(const std::vector<std::shared_ptr<arrow::RecordBatch>
       record.max_ts = std::max(record.max_ts, ts[i]);
     }
   }
-  std::vector<online::OnlineStore::ViewRows> writes;
+  writes_.resize(plans_.size());
   for (size_t v = 0; v < plans_.size(); ++v) {
     const features::ViewPlan& plan = plans_[v];
-    online::OnlineStore::ViewRows write{plan.view->name, {}, {}};
+    online::OnlineStore::ViewRows& write = writes_[v];
+    write.view = plan.view->name;
+    size_t count = 0;  // rows of write.keys and write.values in use; the rest are spare buffers
     const int64_t trim_end = std::max(record.max_ts, watermark_end_[v]);
     for (const auto& batch : rows) {
       if (batch->num_rows() == 0) continue;
@@ -282,27 +284,33 @@ Status StreamOnline::Apply(const std::vector<std::shared_ptr<arrow::RecordBatch>
       }
       // Earlier batches of this call may have touched these keys: read through them.
       std::unordered_map<std::string, size_t> written;
-      for (size_t w = 0; w < write.keys.size(); ++w) written[write.keys[w]] = w;
-      FST_ASSIGN_OR_RAISE(auto stored, store_->Read(plan.view->name, order));
-      for (size_t k = 0; k < order.size(); ++k) {
-        auto at = written.find(order[k]);
-        const std::optional<std::string> current =
-            at != written.end() ? std::optional<std::string>(write.values[at->second]) : stored[k];
-        std::string value;
-        FST_RETURN_NOT_OK(
-            MergeEvents(plan, layouts_[v], current, events, by_key[order[k]], trim_end, &scratch_,
-                        &value));
-        if (at != written.end()) {
-          write.values[at->second] = std::move(value);
-        } else {
-          write.keys.push_back(order[k]);
-          write.values.push_back(std::move(value));
-        }
-      }
+      for (size_t w = 0; w < count; ++w) written[write.keys[w]] = w;
+      // Stored rows are merged where they lie (pinned in the store's cache, not copied).
+      FST_RETURN_NOT_OK(store_->ReadEach(
+          plan.view->name, order, [&](size_t k, std::optional<std::string_view> stored) {
+            const std::vector<int64_t>& entity_rows = by_key[order[k]];
+            auto at = written.find(order[k]);
+            if (at != written.end()) {
+              FST_RETURN_NOT_OK(MergeEvents(plan, layouts_[v], write.values[at->second], events,
+                                            entity_rows, trim_end, &scratch_, &merged_));
+              std::swap(write.values[at->second], merged_);
+              return Status::OK();
+            }
+            if (count == write.keys.size()) {
+              write.keys.emplace_back();
+              write.values.emplace_back();
+            }
+            write.keys[count] = order[k];
+            FST_RETURN_NOT_OK(MergeEvents(plan, layouts_[v], stored, events, entity_rows,
+                                          trim_end, &scratch_, &write.values[count]));
+            ++count;
+            return Status::OK();
+          }));
     }
-    writes.push_back(std::move(write));
+    write.keys.resize(count);
+    write.values.resize(count);
   }
-  FST_RETURN_NOT_OK(store_->WriteWithRecord(writes, RecordName(source_), RecordText(record)));
+  FST_RETURN_NOT_OK(store_->WriteWithRecord(writes_, RecordName(source_), RecordText(record)));
   applied_max_ts_ = record.max_ts;
   if (core::NowMicros() - progress_saved_at_ >= kProgressEveryUs) return SaveProgress();
   return Status::OK();

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <arrow/record_batch.h>
@@ -44,7 +45,8 @@ online::TileLayout TileLayoutOf(const features::ViewPlan& plan);
 // winner does not replace it; with aggregations, the stored and new events merged in that
 // order, without those before WindowFirstTime(trim_end, plan.max_window_us) — no window of a
 // read at or after trim_end reaches them — tiled by TileLayoutOf(plan) (format 3). `stored`:
-// the entity's current row, if any, of any format. Errors: Invalid when it does not decode.
+// the entity's current row, if any, of any format (not within `out`). Errors: Invalid when
+// it does not decode.
 // `scratch` holds buffers reused from entity to entity.
 struct MergeScratch {
   online::TiledEvents stored;
@@ -54,7 +56,7 @@ struct MergeScratch {
   std::vector<size_t> fresh_ends;
 };
 Status MergeEvents(const features::ViewPlan& plan, const online::TileLayout& layout,
-                   const std::optional<std::string>& stored, const ViewEvents& events,
+                   std::optional<std::string_view> stored, const ViewEvents& events,
                    const std::vector<int64_t>& rows, int64_t trim_end, MergeScratch* scratch,
                    std::string* out);
 
@@ -103,6 +105,10 @@ class StreamOnline {
   std::vector<features::ViewPlan> plans_;
   std::vector<online::TileLayout> layouts_;  // by plan
   MergeScratch scratch_;
+  // The rows of the last Apply per plan, their buffers reused by the next (no fresh pages per
+  // micro-batch); `merged` a row merged over one written by the same Apply.
+  std::vector<online::OnlineStore::ViewRows> writes_;
+  std::string merged_;
   std::vector<int64_t> watermark_end_;  // per plan: the trim end materialize last used
   static constexpr int64_t kProgressEveryUs = 1'000'000;
   int64_t applied_max_ts_ = std::numeric_limits<int64_t>::min();
