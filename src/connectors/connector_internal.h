@@ -12,10 +12,15 @@
 
 namespace fst::connectors::internal {
 
+// How OpenCsv reads: in parallel, redoing the rest serially from an error on (what OpenFile
+// does), or serially only (the reference the parallel reading is tested against).
+enum class CsvRead { kParallel, kSerial };
+
 // Each opens `path`, checks that the declared columns exist, and reads on demand.
 // Errors: IOError naming the path; Invalid "PATH: missing column 'C'; the file has: ...".
 Result<std::unique_ptr<Connector>> OpenCsv(const std::string& path, const core::Schema& schema,
-                                           const ReadOptions& options);
+                                           const ReadOptions& options,
+                                           CsvRead mode = CsvRead::kParallel);
 Result<std::unique_ptr<Connector>> OpenParquet(const std::string& path, const core::Schema& schema,
                                                const ReadOptions& options);
 Result<std::unique_ptr<Connector>> OpenJsonl(const std::string& path, const core::Schema& schema,

@@ -1,5 +1,10 @@
-// CSV through arrow::csv::StreamingReader: declared columns are read as text and coerced here
-// (one conversion path for every format); extra columns keep Arrow's inferred types.
+// CSV through arrow::csv::StreamingReader. In parallel (Arrow's CPU pool), declared int64,
+// float64 and timestamp columns are parsed by our parsers as Arrow reads them (direct_parse.h)
+// and the other declared columns read as text and coerced here (one conversion path for every
+// format); extra columns keep Arrow's inferred types. Arrow's parallel reader does not number
+// rows, so at an error, or text the direct parsers leave to coercion (blank, invalid), the rest
+// of the file is read again by the serial reader with every declared column as text, which
+// gives the result and the message, with its row, that reading serially from the start gives.
 #include <algorithm>
 #include <mutex>
 #include <regex>
@@ -19,6 +24,7 @@
 #include "coerce.h"
 #include "connector_internal.h"
 #include "csv_quote_check.h"
+#include "direct_parse.h"
 
 namespace fst::connectors::internal {
 namespace {
@@ -168,8 +174,11 @@ Result<std::vector<std::string>> ReadHeader(const std::string& path,
 
 class CsvConnector : public Connector {
  public:
-  CsvConnector(std::string path, core::Schema schema, const ReadOptions& options)
-      : path_(std::move(path)), schema_(std::move(schema)), slicer_(options.batch_rows) {}
+  CsvConnector(std::string path, core::Schema schema, const ReadOptions& options, CsvRead mode)
+      : path_(std::move(path)),
+        schema_(std::move(schema)),
+        slicer_(options.batch_rows),
+        parallel_(mode == CsvRead::kParallel) {}
 
   Status Open(const ReadOptions& options);
   Result<Batch> Next() override;
@@ -179,6 +188,11 @@ class CsvConnector : public Connector {
     error_ = std::move(status);
     return error_;
   }
+  // Starts Arrow's reader on the file: in parallel, with the declared columns DirectReadType
+  // names parsed as Arrow reads them (direct_parse.h), or serially with every declared column
+  // read as text. The reader's rows before data row `first_row` (0-based) are dropped.
+  // Errors: the parallel reader's as Arrow gives them; the serial one's as DescribeArrowError.
+  Status Start(bool parallel, int64_t first_row);
   Status DescribeArrowError(const Status& status);
   Result<std::shared_ptr<arrow::RecordBatch>> Convert(const arrow::RecordBatch& raw);
 
@@ -186,11 +200,16 @@ class CsvConnector : public Connector {
   core::Schema schema_;
   BatchSlicer slicer_;
   std::vector<std::string> header_;
-  std::shared_ptr<QuoteState> quotes_ = std::make_shared<QuoteState>();
-  std::shared_ptr<InvalidRowState> invalid_row_ = std::make_shared<InvalidRowState>();
+  arrow::csv::ParseOptions parse_options_;
+  arrow::csv::ConvertOptions text_options_;  // every declared column as text
+  int64_t block_bytes_ = 0;
+  bool parallel_;              // whether reader_ reads in parallel
+  std::vector<bool> direct_;   // per declared column: whether reader_ parses it directly
+  int64_t skip_rows_ = 0;      // rows reader_ still has to drop
+  std::shared_ptr<QuoteState> quotes_;
+  std::shared_ptr<InvalidRowState> invalid_row_;
   std::shared_ptr<arrow::csv::StreamingReader> reader_;
   std::shared_ptr<arrow::Schema> output_schema_;
-  int64_t block_bytes_ = 0;
   bool done_ = false;
   Status error_;
 };
@@ -198,13 +217,13 @@ class CsvConnector : public Connector {
 Status CsvConnector::Open(const ReadOptions& options) {
   FST_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(path_));
 
-  auto parse_options = arrow::csv::ParseOptions::Defaults();
-  parse_options.newlines_in_values = true;
-  FST_ASSIGN_OR_RAISE(header_, ReadHeader(path_, *file, parse_options));
+  parse_options_ = arrow::csv::ParseOptions::Defaults();
+  parse_options_.newlines_in_values = true;
+  FST_ASSIGN_OR_RAISE(header_, ReadHeader(path_, *file, parse_options_));
 
-  auto convert_options = arrow::csv::ConvertOptions::Defaults();
-  convert_options.null_values = {""};
-  convert_options.strings_can_be_null = true;
+  text_options_ = arrow::csv::ConvertOptions::Defaults();
+  text_options_.null_values = {""};
+  text_options_.strings_can_be_null = true;
   std::unordered_set<std::string> declared;
   for (const auto& spec : schema_) {
     if (!spec.path.empty()) {
@@ -219,17 +238,35 @@ Status CsvConnector::Open(const ReadOptions& options) {
       return Status::Invalid(path_, ": column '", name, "' appears ", count,
                              " times in the header");
     }
-    convert_options.column_types[name] =
+    text_options_.column_types[name] =
         spec.type == core::ValueType::kBytes ? arrow::binary() : arrow::utf8();
-    convert_options.include_columns.push_back(name);
+    text_options_.include_columns.push_back(name);
     declared.insert(name);
   }
   if (options.keep_extra_columns) {
     for (const auto& name : header_) {
-      if (declared.insert(name).second) convert_options.include_columns.push_back(name);
+      if (declared.insert(name).second) text_options_.include_columns.push_back(name);
     }
   }
+  block_bytes_ = std::clamp(options.batch_rows * kBlockBytesPerRow, kMinBlockBytes, kMaxBlockBytes);
 
+  // The serial reader says what is wrong with a file the parallel one cannot read.
+  if (!parallel_ || !Start(true, 0).ok()) FST_RETURN_NOT_OK(Start(false, 0));
+
+  arrow::FieldVector fields = DeclaredFields(schema_);
+  const auto& read_fields = reader_->schema()->fields();
+  fields.insert(fields.end(), read_fields.begin() + schema_.size(), read_fields.end());
+  output_schema_ = arrow::schema(std::move(fields));
+  return Status::OK();
+}
+
+Status CsvConnector::Start(bool parallel, int64_t first_row) {
+  FST_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(path_));
+  quotes_ = std::make_shared<QuoteState>();
+  invalid_row_ = std::make_shared<InvalidRowState>();
+  FST_ASSIGN_OR_RAISE(quotes_->file_size, file->GetSize());
+
+  auto parse_options = parse_options_;
   parse_options.invalid_row_handler = [state = invalid_row_](const arrow::csv::InvalidRow& row) {
     std::lock_guard<std::mutex> lock(state->mutex);
     state->seen = true;
@@ -240,22 +277,37 @@ Status CsvConnector::Open(const ReadOptions& options) {
     return arrow::csv::InvalidRowResult::Error;
   };
   auto read_options = arrow::csv::ReadOptions::Defaults();
-  read_options.use_threads = false;
-  block_bytes_ = std::clamp(options.batch_rows * kBlockBytesPerRow, kMinBlockBytes, kMaxBlockBytes);
+  read_options.use_threads = parallel;
   read_options.block_size = static_cast<int32_t>(block_bytes_);
 
-  FST_ASSIGN_OR_RAISE(quotes_->file_size, file->GetSize());
-  FST_RETURN_NOT_OK(file->Seek(0));
+  auto convert_options = text_options_;
+  direct_.assign(schema_.size(), false);
+  // Extra columns get Arrow's inferred types, and inference tries timestamp parsers: with
+  // extra columns read, every declared column is read as text.
+  if (parallel && convert_options.include_columns.size() == schema_.size()) {
+    for (size_t c = 0; c < schema_.size(); ++c) {
+      if (auto type = DirectReadType(schema_[c].type)) {
+        convert_options.column_types[schema_[c].name] = std::move(type);
+        direct_[c] = true;
+      }
+    }
+    convert_options.timestamp_parsers = {DirectParser()};
+  }
+  if (output_schema_ != nullptr) {
+    // Extra columns keep the types the first reader inferred from the first block.
+    for (int i = static_cast<int>(schema_.size()); i < output_schema_->num_fields(); ++i) {
+      const auto& field = output_schema_->field(i);
+      convert_options.column_types[field->name()] = field->type();
+    }
+  }
+
   auto stream = std::make_shared<QuoteCheckingStream>(file, path_, quotes_);
   auto reader = arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), stream,
                                                   read_options, parse_options, convert_options);
-  if (!reader.ok()) return DescribeArrowError(reader.status());
+  if (!reader.ok()) return parallel ? reader.status() : DescribeArrowError(reader.status());
   reader_ = *std::move(reader);
-
-  arrow::FieldVector fields = DeclaredFields(schema_);
-  const auto& read_fields = reader_->schema()->fields();
-  fields.insert(fields.end(), read_fields.begin() + schema_.size(), read_fields.end());
-  output_schema_ = arrow::schema(std::move(fields));
+  parallel_ = parallel;
+  skip_rows_ = first_row;
   return Status::OK();
 }
 
@@ -264,12 +316,27 @@ Result<Batch> CsvConnector::Next() {
   while (slicer_.empty() && !done_) {
     std::shared_ptr<arrow::RecordBatch> raw;
     Status status = reader_->ReadNext(&raw);
+    if (status.ok() && raw != nullptr && skip_rows_ > 0) {
+      const int64_t skipped = std::min(skip_rows_, raw->num_rows());
+      skip_rows_ -= skipped;
+      raw = raw->Slice(skipped);
+      if (raw->num_rows() == 0) continue;
+    }
+    Result<std::shared_ptr<arrow::RecordBatch>> converted = raw;
+    if (status.ok() && raw != nullptr) converted = Convert(*raw);
+    if (parallel_ && !(status.ok() && converted.ok())) {
+      // An error, or text the direct parsers leave to the text path (blank, invalid): the
+      // serial reader reads the rows not yet queued again, to give the null, or the error
+      // with its row, exactly as it would have alone.
+      Status restarted = Start(false, slicer_.rows());
+      if (!restarted.ok()) return Fail(std::move(restarted));
+      continue;
+    }
     if (!status.ok()) return Fail(DescribeArrowError(status));
     if (raw == nullptr) {
       done_ = true;
       break;
     }
-    auto converted = Convert(*raw);
     if (!converted.ok()) return Fail(converted.status());
     slicer_.Push(*std::move(converted));
   }
@@ -285,7 +352,9 @@ Result<std::shared_ptr<arrow::RecordBatch>> CsvConnector::Convert(const arrow::R
   FST_RETURN_NOT_OK(arrow::internal::ParallelFor(
       static_cast<int>(schema_.size()), [&](int i) -> Status {
         const auto c = static_cast<size_t>(i);
-        auto column = CoerceColumn(*raw.column(i), schema_[c], path_, slicer_.rows());
+        const auto input = direct_[c] ? RelabelDirect(*raw.column(i), schema_[c].type)
+                                      : raw.column(i);
+        auto column = CoerceColumn(*input, schema_[c], path_, slicer_.rows());
         if (column.ok()) {
           columns[c] = *std::move(column);
         } else {
@@ -351,8 +420,8 @@ Status CsvConnector::DescribeArrowError(const Status& status) {
 }  // namespace
 
 Result<std::unique_ptr<Connector>> OpenCsv(const std::string& path, const core::Schema& schema,
-                                           const ReadOptions& options) {
-  auto connector = std::make_unique<CsvConnector>(path, schema, options);
+                                           const ReadOptions& options, CsvRead mode) {
+  auto connector = std::make_unique<CsvConnector>(path, schema, options, mode);
   FST_RETURN_NOT_OK(connector->Open(options));
   return connector;
 }
