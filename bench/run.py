@@ -284,11 +284,11 @@ def drop_mem_tables(con):
 
 
 def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, peak=None,
-          **extra):
+          warmup=1, **extra):
     """Times fn (workloads.measure); `peak` (a ChildPeak or SelfPeak) records its peak RSS."""
     log(f"  timing {system} ({data}) ...")
     load_before = os.getloadavg()[0]
-    m = workloads.measure(fn, repeat, setup=setup, peak=peak)
+    m = workloads.measure(fn, repeat, setup=setup, peak=peak, warmup=warmup)
     # The 1-minute load average around the runs: above ~2 on this 2-core machine, something
     # else was competing for the CPUs.
     entry = {"system": system, "data": data, "rows": rows, **m, **extra,
@@ -312,7 +312,7 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
            "workloads": {}}
     work = data_dir / "work" / size
     work.mkdir(parents=True, exist_ok=True)
-    repeat = args.repeat
+    repeat, warmup = args.repeat, args.warmup
     feast_here = "feast" in systems and size in args.feast_sizes
     if "feast" in systems and s.streamed:
         res["feast_skipped"] = f"Feast not run at {size}: no Feast variant at a streamed size"
@@ -388,25 +388,25 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if "featherstone" in systems:
                     timed(b, "featherstone", "main", s.entity_rows,
                           lambda: fst.historical(repo, paths["spine"], work / "fst_pit.parquet"),
-                          repeat, peak=fst.peak)
+                          repeat, peak=fst.peak, warmup=warmup)
                 if "featherstone-python" in systems:
                     timed(b, "featherstone (python)", "main", s.entity_rows,
                           lambda: sdk.historical(fst_repo("main"), paths["spine"],
                                                  work / "sdk_pit.parquet"),
                           repeat, note="a Python process per call: interpreter start, imports, "
                           "the entity file read into a pyarrow Table, get_historical_features, "
-                          "the result written to Parquet", peak=sdk.peak)
+                          "the result written to Parquet", peak=sdk.peak, warmup=warmup)
                 if "duckdb" in systems:
                     # The loaded tables are dropped before the Parquet formulation runs, so
                     # that its peak RSS (this process's) does not hold them.
                     timed(b, DUCK_MEM, "main", s.entity_rows,
                           lambda: workloads.duckdb_pit(con, *mem, work / "duck_mem_pit.parquet"),
-                          repeat, note=DUCK_MEM_NOTE, peak=SELF_PEAK)
+                          repeat, note=DUCK_MEM_NOTE, peak=SELF_PEAK, warmup=warmup)
                     drop_mem_tables(con)
                     timed(b, "duckdb", "main", s.entity_rows,
                           lambda: workloads.duckdb_pit(con, paths["features"], paths["spine"],
                                                        work / "duck_pit.parquet"), repeat,
-                          peak=SELF_PEAK)
+                          peak=SELF_PEAK, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} pit", e, b)
         finally:
@@ -441,10 +441,10 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                         timed(b, "featherstone", "feast-variant", fspine.num_rows,
                               lambda: fst.historical(frepo, paths["feast_spine"],
                                                      work / "fst_pit_feast.parquet"), repeat,
-                              peak=fst.peak)
+                              peak=fst.peak, warmup=warmup)
                     timed(b, "feast", "feast-variant", fspine.num_rows,
                           lambda: fe.historical(paths["feast_spine"], work / "feast_pit.parquet"),
-                          repeat, peak=SELF_PEAK)
+                          repeat, peak=SELF_PEAK, warmup=warmup)
             except Exception as e:  # noqa: BLE001
                 run.error(f"{size} pit feast", e, b)
 
@@ -481,18 +481,18 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if "featherstone" in systems:
                     timed(b, "featherstone", "main", s.entity_rows,
                           lambda: fst.historical(repo, wspine_path, work / "fst_window.parquet",
-                                                 AGG_REFS), repeat, peak=fst.peak)
+                                                 AGG_REFS), repeat, peak=fst.peak, warmup=warmup)
                 if "duckdb" in systems:
                     # As for workload 1: the loaded tables are dropped before the Parquet run.
                     timed(b, DUCK_MEM, "main", s.entity_rows,
                           lambda: workloads.duckdb_window(con, *mem,
                                                           work / "duck_mem_window.parquet"),
-                          repeat, note=DUCK_MEM_NOTE, peak=SELF_PEAK)
+                          repeat, note=DUCK_MEM_NOTE, peak=SELF_PEAK, warmup=warmup)
                     drop_mem_tables(con)
                     timed(b, "duckdb", "main", s.entity_rows,
                           lambda: workloads.duckdb_window(con, paths["features"], wspine_path,
                                                           work / "duck_window.parquet"), repeat,
-                          peak=SELF_PEAK)
+                          peak=SELF_PEAK, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} window", e, b)
         finally:
@@ -549,13 +549,15 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if mat_ok.get("featherstone main"):
                     timed(bm, "featherstone", "main", s.feature_rows,
                           lambda: fst.materialize(repo, start_iso, end_iso), repeat,
-                          peak=fst.peak)
+                          peak=fst.peak, warmup=warmup)
                 if mat_ok.get("featherstone"):
                     timed(bm, "featherstone", "feast-variant", variant_rows,
-                          lambda: fst.materialize(frepo, start_iso, end_iso), repeat, peak=fst.peak)
+                          lambda: fst.materialize(frepo, start_iso, end_iso), repeat,
+                          peak=fst.peak, warmup=warmup)
                 if mat_ok.get("feast"):
                     timed(bm, "feast", "feast-variant", variant_rows,
-                          lambda: fe.materialize(MAT_START, MAT_END), repeat, peak=SELF_PEAK)
+                          lambda: fe.materialize(MAT_START, MAT_END), repeat,
+                          peak=SELF_PEAK, warmup=warmup)
             if "online" in wl:
                 if not variant and mat_ok.get("featherstone main"):
                     mat_ok["featherstone"], frepo = True, repo
@@ -563,15 +565,15 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if mat_ok.get("featherstone"):
                     timed(bo, "featherstone", data, len(keys),
                           lambda: fst.online(frepo, keys, end_iso), repeat, unit_rows=len(keys),
-                          note="one process per batch", peak=fst.peak)
+                          note="one process per batch", peak=fst.peak, warmup=warmup)
                     timed(bo, "featherstone (1 entity)", data, 1,
                           lambda: fst.online(frepo, keys[:1], end_iso), repeat, unit_rows=1,
                           note="process start-up and store open: the fixed cost per call",
-                          peak=fst.peak)
+                          peak=fst.peak, warmup=warmup)
                 if mat_ok.get("feast"):
                     timed(bo, "feast", "feast-variant", len(keys),
                           lambda: fe.online(keys), repeat, unit_rows=len(keys),
-                          note="in-process call", peak=SELF_PEAK)
+                          note="in-process call", peak=SELF_PEAK, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} materialize/online timing", e, bm)
 
@@ -602,17 +604,18 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if "featherstone" in systems:
                     timed(b, "featherstone", "CSV", s.feature_rows,
                           lambda: fst.ingest(repo_csv, paths["features_csv"]), repeat,
-                          setup=lambda: fst.make_repo(repo_csv, "csv"), peak=fst.peak)
+                          setup=lambda: fst.make_repo(repo_csv, "csv"), peak=fst.peak,
+                          warmup=warmup)
                 if "duckdb" in systems:
                     timed(b, "duckdb", "CSV", s.feature_rows,
                           lambda: workloads.duckdb_ingest_csv(con, paths["features_csv"], duck_out),
-                          repeat, peak=SELF_PEAK)
+                          repeat, peak=SELF_PEAK, warmup=warmup)
                 if "featherstone" in systems:
                     repo_pq = work / "fst-ingest-parquet"
                     timed(b, "featherstone", "Parquet", s.feature_rows,
                           lambda: fst.ingest(repo_pq, paths["features"]), repeat,
                           setup=lambda: fst.make_repo(repo_pq, "parquet"),
-                          note="the load before workload 1", peak=fst.peak)
+                          note="the load before workload 1", peak=fst.peak, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} ingest", e, b)
     return res
@@ -638,6 +641,9 @@ def main(argv=None):
     ap.add_argument("--results-dir", default=str(BENCH / "results"))
     ap.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"))
     ap.add_argument("--no-docs", action="store_true", help="write the results JSON only")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed runs before the timed ones (default 1; 0 at L, where the "
+                         "gate's run of each system has just read the same files)")
     ap.add_argument("--allow-few-runs", action="store_true",
                     help="accept --repeat below 3 (for trying the harness)")
     args = ap.parse_args(argv)
@@ -687,7 +693,7 @@ def main(argv=None):
     out = {
         "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": info, "versions": versions,
         "config": {"sizes": args.sizes, "feast_sizes": args.feast_sizes, "repeat": args.repeat,
-                   "warmup": 1, "threads": THREADS, "seed": args.seed, "systems": systems,
+                   "warmup": args.warmup, "threads": THREADS, "seed": args.seed, "systems": systems,
                    "workloads": args.workloads, "online_batch": ONLINE_BATCH,
                    "materialize_window": [iso(MAT_START), iso(MAT_END)],
                    "ttl_days": datagen.TTL_DAYS},
