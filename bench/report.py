@@ -389,8 +389,11 @@ def render(main, sizes, keep_profile="", keep_notes=""):
            "workloads 1 to 4 only, materialize and online on the main data).",
            f"- **Fairness**: {cfg['threads']} threads for every system (DuckDB `SET threads=2`, "
            "Featherstone `FST_THREADS=2`, Feast's dask scheduler with 2 workers and pyarrow's "
-           "pool at 2), the same input files, one warm-up run discarded, then "
-           f"{cfg['repeat']} timed runs; min and median reported.",
+           "pool at 2), the same input files, "
+           + {0: "no warm-up run (the gate's run comes just before), then ",
+              1: "one warm-up run discarded, then "}.get(
+               cfg.get("warmup", 1), f"{cfg.get('warmup')} warm-up runs discarded, then ")
+           + f"{cfg['repeat']} timed runs; min and median reported.",
            "- **Peak RSS**: the largest resident memory of the timed runs: of the "
            "`featherstone` (or SDK Python) process, reaped with `wait4`; for DuckDB and Feast, "
            "which run in the harness's process, that process's high-water mark (VmHWM, reset "
