@@ -298,7 +298,7 @@ def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, pe
     bucket.setdefault("results", []).append(entry)
     log(f"    min {m['min']:.3f} s  median {m['median']:.3f} s  runs "
         + " ".join(f"{t:.3f}" for t in m["runs"])
-        + (f"  peak RSS {m['peak_rss_mib']:.0f} MiB" if peak is not None else ""))
+        + (f"  peak RSS {m['peak_rss_mib']:.0f} MiB" if m.get("peak_rss_mib") else ""))
     return entry
 
 

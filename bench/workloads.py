@@ -2,7 +2,7 @@
 
 Featherstone runs as the `featherstone` command, and its Python SDK as a Python process, a
 process per call (FST_THREADS=2); DuckDB and Feast run in this process. The peak resident
-memory of a timed run is that of the processes it started (ChildPeak) or, for a system in
+memory of a timed run is that of the processes it started (ChildPeak, by GNU time) or, for a system in
 this process, this process's own peak since the run began (SelfPeak: the harness's memory
 included). duckdb, feast and
 pandas are imported inside the functions that need them, so this module imports with pyarrow
@@ -17,7 +17,6 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 
 import pyarrow as pa
@@ -55,14 +54,16 @@ def measure(run, repeat, setup=None, warmup=1, peak=None):
                 starts.append(at_start)
     out = {"runs": times, "min": min(times), "median": statistics.median(times)}
     if peak is not None:
-        out.update(peak_rss_mib=max(peaks), peak_rss_mib_runs=peaks)
+        known = [x for x in peaks if x is not None]
+        out.update(peak_rss_mib=max(known) if known else None, peak_rss_mib_runs=peaks)
     if starts:
         out["start_rss_mib"] = max(starts)
     return out
 
 
 class ChildPeak:
-    """The largest peak RSS (MiB) of the processes run_process ran since start()."""
+    """The largest peak RSS (MiB) of the processes run_process ran since start() (None when
+    one of them could not be measured)."""
 
     def __init__(self):
         self.value = 0.0
@@ -71,10 +72,10 @@ class ChildPeak:
         self.value = 0.0
 
     def add(self, mib):
-        self.value = max(self.value, mib)
+        self.value = None if mib is None or self.value is None else max(self.value, mib)
 
     def mib(self):
-        return round(self.value, 1)
+        return None if self.value is None else round(self.value, 1)
 
 
 class SelfPeak:
@@ -98,19 +99,31 @@ class SelfPeak:
         raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+# GNU time (Debian package `time`): it forks the command from its own small process and
+# reports that child's peak RSS. A process started from this one directly would not do: exec
+# keeps the high-water mark of the memory it replaces, this (large) process's.
+GNU_TIME = "/usr/bin/time"
+
+
 def run_process(cmd, env, peak, timeout=3600):
     """subprocess.run(cmd, capture_output=True, text=True) that also adds the process's peak
-    RSS to `peak` (a ChildPeak): the child is reaped with os.wait4 for its own rusage."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        killer = threading.Timer(timeout, p.kill)
-        killer.start()
+    RSS to `peak` (a ChildPeak), measured by GNU time (a Debian package; without it the peak
+    is not recorded)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss:
+        timed = os.access(GNU_TIME, os.X_OK)
+        full = [GNU_TIME, "-f", "%M", "-o", rss.name] + cmd if timed else cmd
+        p = subprocess.Popen(full, stdout=out, stderr=err, env=env, start_new_session=True)
         try:
-            _, status, usage = os.wait4(p.pid, 0)
-        finally:
-            killer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        peak.add(usage.ru_maxrss / 1024)
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+            p.wait()
+        if timed:
+            lines = rss.read().split()
+            peak.add(int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else None)
+        else:
+            peak.add(None)
         out.seek(0)
         err.seek(0)
         return subprocess.CompletedProcess(cmd, p.returncode, out.read().decode(),

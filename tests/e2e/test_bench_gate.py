@@ -400,6 +400,11 @@ def test_peak_rss_of_a_child_and_of_this_process():
                               dict(os.environ), peak)
     assert p.returncode == 0 and p.stdout.strip() == "ok"
     assert 300 <= peak.mib() < 600
+    ballast = b"\1" * (800 << 20)   # this process's memory (touched) is not the child's
+    peak.start()
+    workloads.run_process([sys.executable, "-c", "pass"], dict(os.environ), peak)
+    assert peak.mib() < 200
+    del ballast
     peak.start()
     assert peak.mib() == 0
     p = workloads.run_process([sys.executable, "-c", "import sys; sys.exit(3)"],
