@@ -13,6 +13,9 @@ Ties, so that every tie rule of DESIGN section 3 decides some lookups:
     created_ts (sometimes earlier, so file order alone would pick the wrong row);
   - "full" ties: a row repeats the previous row's (customer_id, event_ts, created_ts): only
     ingestion order (the later row of the file) decides.
+Every row is a function of the seed, its index and the row before it, so a size too large
+for memory (`Size.streamed`, L) is generated batch by batch straight to Parquet with the same
+values the whole-table functions give.
 Entity spine: row_id int64 (the entity row index), customer_id int64, event_timestamp
 timestamp[us, UTC]. Some keys have no data at all, some timestamps are before any data or
 after it, and a share sits exactly on the boundaries (t = event_ts, t - ttl = event_ts,
@@ -22,6 +25,7 @@ import dataclasses
 import datetime as dt
 import os
 import pathlib
+import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,10 +58,13 @@ BOUNDARY_SHARE = 0.30         # spine rows placed on an event's boundaries
 
 @dataclasses.dataclass(frozen=True)
 class Size:
+    """streamed: the feature table is written in batches (never whole in memory), and the
+    CSV copy and the Feast variant are not made (bench/run.py runs workloads 1 to 4 on it)."""
     name: str
     feature_rows: int
     entities: int
     entity_rows: int
+    streamed: bool = False
 
 
 SIZES = {
@@ -65,7 +72,12 @@ SIZES = {
     "XS": Size("XS", 100_000, 10_000, 10_000),
     "S": Size("S", 1_000_000, 100_000, 100_000),
     "M": Size("M", 10_000_000, 1_000_000, 1_000_000),
+    "L": Size("L", 100_000_000, 10_000_000, 10_000_000, streamed=True),
 }
+# Streamed generation: rows per batch (a multiple of write_parquet's row group, so the file's
+# row groups are the same as a whole-table write's) and a progress line every PROGRESS_ROWS.
+BATCH_ROWS = 1 << 22
+PROGRESS_ROWS = 10_000_000
 
 _U64 = pa.uint64()
 _MASK64 = (1 << 64) - 1
@@ -88,15 +100,18 @@ def _mix(z):
     return pc.bit_wise_xor(z, pc.shift_right(z, pa.scalar(31, _U64)))
 
 
-def _arange(n, type_=_U64):
+def _arange(n, type_=_U64, start=0):
+    """start, start + 1, ..., start + n - 1."""
     if n == 0:
         return pa.array([], type_)
     ones = pa.repeat(pa.scalar(1, type_), n)
-    return pc.subtract(pc.cumulative_sum(ones), pa.scalar(1, type_))
+    out = pc.subtract(pc.cumulative_sum(ones), pa.scalar(1, type_))
+    return pc.add(out, pa.scalar(start, type_)) if start else out
 
 
 class Rng:
-    """Independent uint64 streams, one per name: stream(name, n)[i] = f(seed, name, i)."""
+    """Independent uint64 streams, one per name: stream(name, n, start)[i] =
+    f(seed, name, start + i)."""
 
     def __init__(self, seed):
         self.seed = int(seed)
@@ -107,17 +122,18 @@ class Rng:
             h = _splitmix64_int(h ^ ch)
         return h
 
-    def bits(self, name, n):
-        return _mix(pc.bit_wise_xor(_mix(_arange(n)), pa.scalar(self._key(name), _U64)))
+    def bits(self, name, n, start=0):
+        return _mix(pc.bit_wise_xor(_mix(_arange(n, start=start)),
+                                    pa.scalar(self._key(name), _U64)))
 
-    def uniform(self, name, n):
+    def uniform(self, name, n, start=0):
         """Floats in [0, 1) with 53 random bits."""
-        top = pc.shift_right(self.bits(name, n), pa.scalar(11, _U64))
+        top = pc.shift_right(self.bits(name, n, start), pa.scalar(11, _U64))
         return pc.multiply(pc.cast(top, pa.float64(), safe=False), 2.0 ** -53)
 
-    def integers(self, name, n, lo, hi):
+    def integers(self, name, n, lo, hi, start=0):
         """int64 in [lo, hi)."""
-        u = self.uniform(name, n)
+        u = self.uniform(name, n, start)
         off = pc.cast(pc.floor(pc.multiply(u, float(hi - lo))), pa.int64())
         return pc.add(off, pa.scalar(lo, pa.int64()))
 
@@ -157,53 +173,8 @@ def feature_table(size, seed=DEFAULT_SEED, ties="all"):
         size = SIZES[size]
     if ties not in ("all", "created", "none"):
         raise ValueError(f"ties must be all, created or none, not {ties!r}")
-    n, k = size.feature_rows, size.entities
-    rng = Rng(seed)
-    key = rng.integers("key", n, 0, k)
-    span_s = SPAN_DAYS * 86_400
-    event_us = pc.add(pc.multiply(rng.integers("event", n, 0, span_s), US), BASE_US)
-    delay_us = pc.multiply(rng.integers("delay", n, 3_600, 6 * 3_600), US)
-    created_us = pc.add(event_us, delay_us)
-
-    u = rng.uniform("tie", n)
-    created_tie = pc.less(u, CREATED_TIE_SHARE)
-    full_tie = pc.and_(pc.greater_equal(u, CREATED_TIE_SHARE),
-                       pc.less(u, CREATED_TIE_SHARE + FULL_TIE_SHARE))
-    if ties == "none":
-        created_tie = pa.repeat(pa.scalar(False), n)
-        full_tie = created_tie
-    elif ties == "created":
-        full_tie = pa.repeat(pa.scalar(False), n)
-    copy = _first_of_runs(pc.or_(created_tie, full_tie))
-    created_tie = pc.and_(copy, created_tie)
-    full_tie = pc.and_(copy, full_tie)
-
-    prev_key, prev_event, prev_created = (_shift_down(a) for a in (key, event_us, created_us))
-    key = pc.if_else(copy, prev_key, key)
-    event_us = pc.if_else(copy, prev_event, event_us)
-    # A created tie moves created_ts by 1..3599 s either way from the copied row's.
-    step = pc.multiply(rng.integers("cstep", n, 1, 3_600), US)
-    sign = pc.if_else(pc.less(rng.uniform("csign", n), 0.5), -1, 1)
-    created_us = pc.if_else(full_tie, prev_created,
-                            pc.if_else(created_tie,
-                                       pc.add(prev_created, pc.multiply(step, sign)),
-                                       created_us))
-
-    def nulls(name):
-        return pc.less(rng.uniform("null_" + name, n), NULL_SHARE[name])
-
-    f1 = _with_nulls(pc.subtract(pc.multiply(rng.uniform("f1", n), 1000.0), 500.0), nulls("f1"))
-    f2 = _with_nulls(pc.multiply(rng.uniform("f2", n), 1.0e6), nulls("f2"))
-    f3 = _with_nulls(pc.divide(rng.uniform("f3", n), 7.0), nulls("f3"))
-    f4 = rng.integers("f4", n, -1_000_000, 1_000_000)
-    vocab = pa.array([f"cat_{i:04d}" for i in range(1000)], pa.string())
-    f5 = _with_nulls(pc.take(vocab, rng.integers("f5", n, 0, 1000)), nulls("f5"))
-    table = pa.table({
-        "customer_id": key,
-        "f1": f1, "f2": f2, "f3": f3, "f4": f4, "f5": f5,
-        "event_ts": _to_ts(event_us),
-        "created_ts": _to_ts(created_us),
-    })
+    n = size.feature_rows
+    table = _feature_rows(size, Rng(seed), 0, n, ties)
     if ties == "none":
         # Rows that repeat an earlier row's (key, event_ts) by chance (a handful) are dropped.
         idx = table.append_column("__i", _arange(n, pa.int64()))
@@ -212,6 +183,62 @@ def feature_table(size, seed=DEFAULT_SEED, ties="all"):
         if len(first) < n:
             table = table.filter(pc.is_in(idx["__i"], value_set=first.combine_chunks()))
     return table
+
+
+def _feature_rows(size, rng, start, stop, ties):
+    """Rows [start, stop) of the feature table before feature_table's "none" filter. A row
+    depends only on its index and the row before it (ties copy the previous row), so the
+    streams are drawn from start - 1 and that row is dropped."""
+    lo = max(start - 1, 0)
+    n, k = stop - lo, size.entities
+    key = rng.integers("key", n, 0, k, lo)
+    span_s = SPAN_DAYS * 86_400
+    event_us = pc.add(pc.multiply(rng.integers("event", n, 0, span_s, lo), US), BASE_US)
+    delay_us = pc.multiply(rng.integers("delay", n, 3_600, 6 * 3_600, lo), US)
+    created_us = pc.add(event_us, delay_us)
+
+    u = rng.uniform("tie", n, lo)
+    created_tie = pc.less(u, CREATED_TIE_SHARE)
+    full_tie = pc.and_(pc.greater_equal(u, CREATED_TIE_SHARE),
+                       pc.less(u, CREATED_TIE_SHARE + FULL_TIE_SHARE))
+    if ties == "none":
+        created_tie = pa.repeat(pa.scalar(False), n)
+        full_tie = created_tie
+    elif ties == "created":
+        full_tie = pa.repeat(pa.scalar(False), n)
+    # Position 0 never copies: the table's first row, or row start - 1, dropped below.
+    copy = _first_of_runs(pc.or_(created_tie, full_tie))
+    created_tie = pc.and_(copy, created_tie)
+    full_tie = pc.and_(copy, full_tie)
+
+    prev_key, prev_event, prev_created = (_shift_down(a) for a in (key, event_us, created_us))
+    key = pc.if_else(copy, prev_key, key)
+    event_us = pc.if_else(copy, prev_event, event_us)
+    # A created tie moves created_ts by 1..3599 s either way from the copied row's.
+    step = pc.multiply(rng.integers("cstep", n, 1, 3_600, lo), US)
+    sign = pc.if_else(pc.less(rng.uniform("csign", n, lo), 0.5), -1, 1)
+    created_us = pc.if_else(full_tie, prev_created,
+                            pc.if_else(created_tie,
+                                       pc.add(prev_created, pc.multiply(step, sign)),
+                                       created_us))
+
+    def nulls(name):
+        return pc.less(rng.uniform("null_" + name, n, lo), NULL_SHARE[name])
+
+    f1 = _with_nulls(pc.subtract(pc.multiply(rng.uniform("f1", n, lo), 1000.0), 500.0),
+                     nulls("f1"))
+    f2 = _with_nulls(pc.multiply(rng.uniform("f2", n, lo), 1.0e6), nulls("f2"))
+    f3 = _with_nulls(pc.divide(rng.uniform("f3", n, lo), 7.0), nulls("f3"))
+    f4 = rng.integers("f4", n, -1_000_000, 1_000_000, lo)
+    vocab = pa.array([f"cat_{i:04d}" for i in range(1000)], pa.string())
+    f5 = _with_nulls(pc.take(vocab, rng.integers("f5", n, 0, 1000, lo)), nulls("f5"))
+    table = pa.table({
+        "customer_id": key,
+        "f1": f1, "f2": f2, "f3": f3, "f4": f4, "f5": f5,
+        "event_ts": _to_ts(event_us),
+        "created_ts": _to_ts(created_us),
+    })
+    return table.slice(start - lo)
 
 
 def spine_table(size, features, seed=DEFAULT_SEED, unique=False, shifts=None):
@@ -224,6 +251,20 @@ def spine_table(size, features, seed=DEFAULT_SEED, unique=False, shifts=None):
     """
     if isinstance(size, str):
         size = SIZES[size]
+    pick = boundary_picks(size, features.num_rows, seed)
+    bkey = pc.take(features["customer_id"], pick).combine_chunks()
+    bts = pc.cast(pc.take(features["event_ts"], pick).combine_chunks(), pa.int64())
+    return _spine(size, bkey, bts, seed, unique, shifts)
+
+
+def boundary_picks(size, feature_rows, seed=DEFAULT_SEED):
+    """The indices of the feature rows (of `feature_rows`) whose key and event time the
+    spine's boundary rows take, one per entity row (int64)."""
+    return Rng(seed + 1).integers("pick", size.entity_rows, 0, feature_rows)
+
+
+def _spine(size, bkey, bts, seed, unique=False, shifts=None):
+    """spine_table from the key and event time (int64 µs) of the picked feature rows."""
     m, k = size.entity_rows, size.entities
     rng = Rng(seed + 1)
     key = rng.integers("key", m, 0, int(k * (1 + UNKNOWN_KEY_SHARE)) + 1)
@@ -232,9 +273,6 @@ def spine_table(size, features, seed=DEFAULT_SEED, unique=False, shifts=None):
     ts = pc.add(pc.multiply(rng.integers("ts", m, 0, (hi - lo) // US), US), lo)
 
     # Boundary rows: the key and event time of a random feature row, shifted.
-    pick = rng.integers("pick", m, 0, features.num_rows)
-    bkey = pc.take(features["customer_id"], pick).combine_chunks()
-    bts = pc.cast(pc.take(features["event_ts"], pick).combine_chunks(), pa.int64())
     shifts = pa.array(PIT_SHIFTS if shifts is None else shifts, pa.int64())
     bts = pc.add(bts, pc.take(shifts, rng.integers("shift", m, 0, len(shifts))))
     boundary = pc.less(rng.uniform("boundary", m), BOUNDARY_SHARE)
@@ -276,6 +314,50 @@ def write_parquet(table, path):
     return path
 
 
+def write_features_streamed(size, path, seed=DEFAULT_SEED, picks=None, log=print,
+                            batch_rows=BATCH_ROWS):
+    """Writes feature_table(size, seed) (ties "all") to `path` batch by batch, as
+    write_parquet would (the same row groups when batch_rows is a multiple of them), holding
+    one batch in memory, with a progress line every PROGRESS_ROWS rows. Returns the key and
+    event time (int64 µs) of the rows at `picks` (int64 row indices), in picks' order, for
+    the spine (_spine), or None without picks."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    n, rng, writer = size.feature_rows, Rng(seed), None
+    found = []    # (positions in picks, keys, event times) per batch
+    t0, next_log = time.monotonic(), PROGRESS_ROWS
+    try:
+        for start in range(0, n, batch_rows):
+            stop = min(start + batch_rows, n)
+            batch = _feature_rows(size, rng, start, stop, "all")
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, batch.schema, compression="snappy",
+                                          use_dictionary=True, write_statistics=True)
+            writer.write_table(batch, row_group_size=1 << 20)
+            if picks is not None:
+                inside = pc.and_(pc.greater_equal(picks, start), pc.less(picks, stop))
+                local = pc.subtract(pc.filter(picks, inside), start)
+                found.append((pc.indices_nonzero(inside),
+                              pc.take(batch["customer_id"], local).combine_chunks(),
+                              pc.cast(pc.take(batch["event_ts"], local).combine_chunks(),
+                                      pa.int64())))
+            if stop >= next_log or stop == n:
+                log(f"features: {stop:,} / {n:,} rows ({time.monotonic() - t0:.0f} s)")
+                next_log = (stop // PROGRESS_ROWS + 1) * PROGRESS_ROWS
+        writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    if picks is None:
+        return None
+    order = pc.sort_indices(pa.concat_arrays([f[0] for f in found]))
+    return tuple(pc.take(pa.concat_arrays([f[i] for f in found]), order) for i in (1, 2))
+
+
 def write_csv(table, path):
     """CSV with ISO-8601 UTC timestamps (`2025-01-01T00:00:00Z`) and empty fields for nulls."""
     path = pathlib.Path(path)
@@ -295,7 +377,8 @@ def write_csv(table, path):
 
 def generate(size, out_dir, seed=DEFAULT_SEED, csv=True, log=print):
     """Writes the data set of `size` under out_dir/<size> (skipping files already there with
-    the same seed) and returns a dict of paths.
+    the same seed) and returns a dict of paths. A streamed size (L) gets only features.parquet
+    and the two spines, the features written batch by batch (write_features_streamed).
 
     features.parquet / features.csv: the main feature table (all ties);
     spine.parquet: entity rows;
@@ -316,7 +399,10 @@ def generate(size, out_dir, seed=DEFAULT_SEED, csv=True, log=print):
         "feast_features": d / "feast_features.parquet",
         "feast_spine": d / "feast_spine.parquet",
     }
-    wanted = [p for k, p in paths.items() if (csv or k != "features_csv") and k != "window_spine"]
+    if size.streamed:
+        paths = {k: paths[k] for k in ("features", "spine", "window_spine")}
+    wanted = [p for k, p in paths.items()
+              if (csv or k != "features_csv") and (k != "window_spine" or size.streamed)]
     if stamp.exists() and stamp.read_text().strip() == str(seed) and all(p.exists() for p in wanted):
         if not paths["window_spine"].exists():
             # Added after the others: made from the stored features, which the seed fixes.
@@ -325,7 +411,15 @@ def generate(size, out_dir, seed=DEFAULT_SEED, csv=True, log=print):
         return paths
     stamp.unlink(missing_ok=True)
     log(f"generating {size.name}: {size.feature_rows:,} feature rows, "
-        f"{size.entities:,} entities, {size.entity_rows:,} entity rows (seed {seed})")
+        f"{size.entities:,} entities, {size.entity_rows:,} entity rows (seed {seed})"
+        + (", streamed to disk, without the CSV and the Feast variant" if size.streamed else ""))
+    if size.streamed:
+        bkey, bts = write_features_streamed(
+            size, paths["features"], seed, boundary_picks(size, size.feature_rows, seed), log)
+        write_parquet(_spine(size, bkey, bts, seed), paths["spine"])
+        write_parquet(_spine(size, bkey, bts, seed, shifts=WINDOW_SHIFTS), paths["window_spine"])
+        stamp.write_text(f"{seed}\n")
+        return paths
     features = feature_table(size, seed, ties="all")
     write_parquet(features, paths["features"])
     if csv:

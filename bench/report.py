@@ -12,6 +12,7 @@ The text between the `profile:begin` and `profile:end` markers of an existing
 docs/benchmarks.md is kept: that is where profile findings are written by hand.
 """
 import json
+import math
 import pathlib
 import sys
 
@@ -21,7 +22,7 @@ PROFILE_BEGIN = "<!-- profile:begin (kept by bench/report.py) -->"
 PROFILE_END = "<!-- profile:end -->"
 NOTES_BEGIN = "<!-- runs:begin (kept by bench/report.py) -->"
 NOTES_END = "<!-- runs:end -->"
-SIZE_ORDER = ["tiny", "XS", "S", "M"]
+SIZE_ORDER = ["tiny", "XS", "S", "M", "L"]
 
 WORKLOADS = {
     "pit": ("1. Point-in-time historical retrieval",
@@ -125,6 +126,13 @@ def _fmt_rate(x):
     return f"{x:.0f}"
 
 
+def _fmt_mib(x):
+    """A peak RSS in MiB ("–" for results recorded before it was)."""
+    if x is None:
+        return "–"
+    return f"{x / 1024:.2f} GiB" if x >= 1024 else f"{x:.0f} MiB"
+
+
 def _fmt_us(x):
     return f"{x * 1e6:.0f} µs" if x < 1e-3 else f"{x * 1e3:.2f} ms"
 
@@ -144,7 +152,7 @@ def _baseline(results, entry):
 def table(workload, sizes):
     lines = []
     online = workload == "online"
-    head = ["system", "data", "size", "min (s)", "median (s)"]
+    head = ["system", "data", "size", "min (s)", "median (s)", "peak RSS"]
     head += ["per entity", "lookups/s"] if online else ["rows/s"]
     head += ["time ÷ Featherstone's"]
     lines.append("| " + " | ".join(head) + " |")
@@ -158,7 +166,8 @@ def table(workload, sizes):
         for r in results:
             base = _baseline(results, r)
             ratio = r["median"] / base["median"] if base else None
-            row = [r["system"], r["data"], size, _fmt_s(r["min"]), _fmt_s(r["median"])]
+            row = [r["system"], r["data"], size, _fmt_s(r["min"]), _fmt_s(r["median"]),
+                   _fmt_mib(r.get("peak_rss_mib"))]
             if online:
                 row += [_fmt_us(r["median"] / r["rows"]), _fmt_rate(r["rows"] / r["median"])]
             else:
@@ -173,8 +182,10 @@ def table(workload, sizes):
             if r.get("note"):
                 notes.append(f"{r['system']}: {r['note']}")
         if w.get("featherstone_ingest_parquet_s") is not None:
+            rss = w.get("featherstone_ingest_parquet_peak_rss_mib")
             notes.append(f"{size}: Featherstone's one-time load of the Parquet input "
-                         f"(ingest, not included above): {w['featherstone_ingest_parquet_s']:.2f} s")
+                         f"(ingest, not included above): {w['featherstone_ingest_parquet_s']:.2f} s"
+                         + (f", peak RSS {_fmt_mib(rss)}" if rss is not None else ""))
         for g in w.get("gates", []):
             if not g["ok"]:
                 notes.append(f"{size}: GATE FAILED: {g['what']}")
@@ -182,6 +193,42 @@ def table(workload, sizes):
             notes.append(f"{size}: ERROR: {e.splitlines()[0]}")
     uniq = list(dict.fromkeys(notes))
     return lines, uniq
+
+
+def growth(sizes):
+    """Markdown lines: per workload and (system, data), the median time and peak RSS at each
+    size and their growth per 10× feature rows between consecutive sizes (1 = flat, 10 =
+    proportional to the data). Online lookups (a fixed batch) are left out."""
+    series = {}
+    for size, res, _ in sizes:
+        for wname, w in res.get("workloads", {}).items():
+            if wname == "online":
+                continue
+            for r in w.get("results", []):
+                series.setdefault((wname, r["system"], r["data"]), []).append(
+                    (size, res["dims"]["feature_rows"], r["median"], r.get("peak_rss_mib")))
+    lines = ["| workload | system (data) | sizes | median (s) | time × per 10× data | "
+             "peak RSS | RSS × per 10× data |", "|---|---|---|---|---|---|---|"]
+    order = list(WORKLOADS)
+    for (wname, system, data), pts in sorted(series.items(),
+                                             key=lambda kv: order.index(kv[0][0])):
+        if len(pts) < 2:
+            continue
+
+        def per10(i, k):
+            a, b = pts[i - 1], pts[i]
+            if a[k] is None or b[k] is None or a[k] <= 0:
+                return "–"
+            return f"{(b[k] / a[k]) ** (1 / math.log10(b[1] / a[1])):.2f}"
+
+        steps = range(1, len(pts))
+        lines.append("| " + " | ".join([
+            WORKLOADS[wname][0], f"{system} ({data})",
+            " → ".join(p[0] for p in pts), " → ".join(_fmt_s(p[2]) for p in pts),
+            ", ".join(per10(i, 2) for i in steps),
+            " → ".join(_fmt_mib(p[3]) for p in pts),
+            ", ".join(per10(i, 3) for i in steps)]) + " |")
+    return lines if len(lines) > 2 else []
 
 
 def other_runs(main, sizes, workload):
@@ -337,11 +384,20 @@ def render(main, sizes, keep_profile="", keep_notes=""):
            "created_ts) (only ingestion order decides); an entity spine `row_id, customer_id, "
            "event_timestamp` with 5% unknown keys, times before and after the data, and 30% of "
            "rows exactly on an event's boundaries (t = event_ts, t − ttl, t − ttl − 1 s, "
-           "t + 1 s). S = 1M feature rows / 100k entities / 100k entity rows; M = 10M / 1M / 1M.",
+           "t + 1 s). S = 1M feature rows / 100k entities / 100k entity rows; M = 10M / 1M / 1M; "
+           "L = 100M / 10M / 10M, generated batch by batch on disk (no CSV, no Feast variant: "
+           "workloads 1 to 4 only, materialize and online on the main data).",
            f"- **Fairness**: {cfg['threads']} threads for every system (DuckDB `SET threads=2`, "
            "Featherstone `FST_THREADS=2`, Feast's dask scheduler with 2 workers and pyarrow's "
-           "pool at 2), the same input files, one warm-up run discarded, then "
-           f"{cfg['repeat']} timed runs; min and median reported.",
+           "pool at 2), the same input files, "
+           + {0: "no warm-up run (the gate's run comes just before), then ",
+              1: "one warm-up run discarded, then "}.get(
+               cfg.get("warmup", 1), f"{cfg.get('warmup')} warm-up runs discarded, then ")
+           + f"{cfg['repeat']} timed runs; min and median reported.",
+           "- **Peak RSS**: the largest resident memory of the timed runs: of the "
+           "`featherstone` (or SDK Python) process, reaped with `wait4`; for DuckDB and Feast, "
+           "which run in the harness's process, that process's high-water mark (VmHWM, reset "
+           "before each run), so it includes the harness's own few hundred MiB.",
            "- **What is timed**: Featherstone runs as a process per call (`featherstone -C REPO "
            "historical|materialize|online|ingest`), so start-up, opening the registry and the "
            "stores, reading the inputs and writing the output are inside its figures; so does "
@@ -399,6 +455,14 @@ def render(main, sizes, keep_profile="", keep_notes=""):
         out += [f"- {n}" for n in notes]
         if notes:
             out.append("")
+    grow = growth(sizes)
+    if grow:
+        out += ["## Growth with the data", "",
+                "Median time and peak RSS from one size to the next, as a factor per 10× "
+                "feature rows (1: flat, 10: proportional to the data).", ""] + grow + [""]
+    not_run = [res["workloads_skipped"] for _, res, _ in sizes if res.get("workloads_skipped")]
+    if not_run:
+        out += ["Not run: " + "; ".join(not_run) + ".", ""]
     skipped = [res["feast_skipped"] for _, res, _ in sizes if res.get("feast_skipped")]
     if skipped:
         out += ["Not run: " + "; ".join(skipped) + ". Feast's runs take minutes each at M "

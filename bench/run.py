@@ -3,11 +3,14 @@
 
     bench/run.py [--sizes S,M] [--repeat 3] [--feast-sizes S]
                  [--workloads pit,window,materialize,online,ingest]
+    bench/run.py --sizes S,M,L --workloads pit,window,materialize   # L: 100M rows on disk
 
 Steps: validate the DuckDB SQL and Featherstone against a brute-force reference on tiny data
 (and probe Feast's semantics there); then, per size: generate the data (bench/data/, reused
 when present), run every system once and compare the outputs row by row (the correctness
-gate), and only then time each system (one warm-up run discarded, --repeat timed runs).
+gate), and only then time each system (one warm-up run discarded, --repeat timed runs),
+recording each timed run's peak resident memory. A streamed size (L) has no CSV and no Feast
+variant: ingest and Feast are not run there, and materialize and online use the main data.
 Writes bench/results/<date>-<host>.json, docs/benchmarks.md and docs/benchmarks.png.
 Exit status 1 when a gate failed or a system errored (the docs are then left alone).
 """
@@ -54,6 +57,10 @@ MAT_START = MAT_END - dt.timedelta(days=datagen.TTL_DAYS)
 DUCK_MEM = "duckdb (in-memory)"
 DUCK_MEM_NOTE = ("the same SQL over tables loaded into the DuckDB session before timing "
                  "(loading untimed); the result written to Parquet as the other systems do")
+# The workloads a streamed size runs: ingest needs the CSV copy, which is not made there.
+STREAMED_WORKLOADS = ("pit", "window", "materialize", "online")
+# DuckDB and Feast run in this process: their peak RSS is this process's (SelfPeak).
+SELF_PEAK = workloads.SelfPeak()
 
 
 def iso(d):
@@ -276,10 +283,12 @@ def drop_mem_tables(con):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, **extra):
+def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, peak=None,
+          warmup=1, **extra):
+    """Times fn (workloads.measure); `peak` (a ChildPeak or SelfPeak) records its peak RSS."""
     log(f"  timing {system} ({data}) ...")
     load_before = os.getloadavg()[0]
-    m = workloads.measure(fn, repeat, setup=setup)
+    m = workloads.measure(fn, repeat, setup=setup, peak=peak, warmup=warmup)
     # The 1-minute load average around the runs: above ~2 on this 2-core machine, something
     # else was competing for the CPUs.
     entry = {"system": system, "data": data, "rows": rows, **m, **extra,
@@ -288,7 +297,8 @@ def timed(bucket, system, data, rows, fn, repeat, setup=None, unit_rows=None, **
         entry["per_unit"] = m["median"] / unit_rows
     bucket.setdefault("results", []).append(entry)
     log(f"    min {m['min']:.3f} s  median {m['median']:.3f} s  runs "
-        + " ".join(f"{t:.3f}" for t in m["runs"]))
+        + " ".join(f"{t:.3f}" for t in m["runs"])
+        + (f"  peak RSS {m['peak_rss_mib']:.0f} MiB" if m.get("peak_rss_mib") else ""))
     return entry
 
 
@@ -302,24 +312,36 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
            "workloads": {}}
     work = data_dir / "work" / size
     work.mkdir(parents=True, exist_ok=True)
-    repeat = args.repeat
+    repeat, warmup = args.repeat, args.warmup
     feast_here = "feast" in systems and size in args.feast_sizes
-    if "feast" in systems and not feast_here:
+    if "feast" in systems and s.streamed:
+        res["feast_skipped"] = f"Feast not run at {size}: no Feast variant at a streamed size"
+    elif "feast" in systems and not feast_here:
         res["feast_skipped"] = (f"Feast not run at {size} (run with --feast-sizes "
                                 f"{','.join(args.feast_sizes + [size])} to include it)")
     wl = args.workloads
+    if s.streamed:
+        skipped = [w for w in wl if w not in STREAMED_WORKLOADS]
+        if skipped:
+            res["workloads_skipped"] = (
+                f"{', '.join(skipped)} not run at {size}: it needs the CSV copy of the features, "
+                f"which a streamed size does not make (sizes S and M measure it)")
+            log("  " + res["workloads_skipped"])
+        wl = [w for w in wl if w in STREAMED_WORKLOADS]
     repos = {}
     feast = None
 
     def fst_repo(kind):
         """The Featherstone repo over `features` ('main') or `feast_features` ('feast'),
-        ingested once (that load is reported, not part of any retrieval figure)."""
+        ingested once (that load and its peak RSS are reported, not part of any retrieval
+        figure)."""
         if kind not in repos:
             repo = fst.make_repo(work / f"fst-{kind}", "parquet")
             src = paths["features"] if kind == "main" else paths["feast_features"]
+            fst.peak.start()
             t = time.perf_counter()
             fst.ingest(repo, src)
-            repos[kind] = (repo, time.perf_counter() - t)
+            repos[kind] = (repo, time.perf_counter() - t, fst.peak.mib())
         return repos[kind][0]
 
     def get_feast():
@@ -339,6 +361,7 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
             if "featherstone" in systems:
                 repo = fst_repo("main")
                 b["featherstone_ingest_parquet_s"] = repos["main"][1]
+                b["featherstone_ingest_parquet_peak_rss_mib"] = repos["main"][2]
                 outs["featherstone"] = pq.read_table(
                     fst.historical(repo, paths["spine"], work / "fst_pit.parquet"))
                 gates_ok &= run.gate(check_input_order(outs["featherstone"], spine), b)
@@ -365,21 +388,25 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if "featherstone" in systems:
                     timed(b, "featherstone", "main", s.entity_rows,
                           lambda: fst.historical(repo, paths["spine"], work / "fst_pit.parquet"),
-                          repeat)
+                          repeat, peak=fst.peak, warmup=warmup)
                 if "featherstone-python" in systems:
                     timed(b, "featherstone (python)", "main", s.entity_rows,
                           lambda: sdk.historical(fst_repo("main"), paths["spine"],
                                                  work / "sdk_pit.parquet"),
                           repeat, note="a Python process per call: interpreter start, imports, "
                           "the entity file read into a pyarrow Table, get_historical_features, "
-                          "the result written to Parquet")
+                          "the result written to Parquet", peak=sdk.peak, warmup=warmup)
                 if "duckdb" in systems:
-                    timed(b, "duckdb", "main", s.entity_rows,
-                          lambda: workloads.duckdb_pit(con, paths["features"], paths["spine"],
-                                                       work / "duck_pit.parquet"), repeat)
+                    # The loaded tables are dropped before the Parquet formulation runs, so
+                    # that its peak RSS (this process's) does not hold them.
                     timed(b, DUCK_MEM, "main", s.entity_rows,
                           lambda: workloads.duckdb_pit(con, *mem, work / "duck_mem_pit.parquet"),
-                          repeat, note=DUCK_MEM_NOTE)
+                          repeat, note=DUCK_MEM_NOTE, peak=SELF_PEAK, warmup=warmup)
+                    drop_mem_tables(con)
+                    timed(b, "duckdb", "main", s.entity_rows,
+                          lambda: workloads.duckdb_pit(con, paths["features"], paths["spine"],
+                                                       work / "duck_pit.parquet"), repeat,
+                          peak=SELF_PEAK, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} pit", e, b)
         finally:
@@ -413,10 +440,11 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                     if "featherstone" in systems:
                         timed(b, "featherstone", "feast-variant", fspine.num_rows,
                               lambda: fst.historical(frepo, paths["feast_spine"],
-                                                     work / "fst_pit_feast.parquet"), repeat)
+                                                     work / "fst_pit_feast.parquet"), repeat,
+                              peak=fst.peak, warmup=warmup)
                     timed(b, "feast", "feast-variant", fspine.num_rows,
                           lambda: fe.historical(paths["feast_spine"], work / "feast_pit.parquet"),
-                          repeat)
+                          repeat, peak=SELF_PEAK, warmup=warmup)
             except Exception as e:  # noqa: BLE001
                 run.error(f"{size} pit feast", e, b)
 
@@ -453,28 +481,35 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if "featherstone" in systems:
                     timed(b, "featherstone", "main", s.entity_rows,
                           lambda: fst.historical(repo, wspine_path, work / "fst_window.parquet",
-                                                 AGG_REFS), repeat)
+                                                 AGG_REFS), repeat, peak=fst.peak, warmup=warmup)
                 if "duckdb" in systems:
-                    timed(b, "duckdb", "main", s.entity_rows,
-                          lambda: workloads.duckdb_window(con, paths["features"], wspine_path,
-                                                          work / "duck_window.parquet"), repeat)
+                    # As for workload 1: the loaded tables are dropped before the Parquet run.
                     timed(b, DUCK_MEM, "main", s.entity_rows,
                           lambda: workloads.duckdb_window(con, *mem,
                                                           work / "duck_mem_window.parquet"),
-                          repeat, note=DUCK_MEM_NOTE)
+                          repeat, note=DUCK_MEM_NOTE, peak=SELF_PEAK, warmup=warmup)
+                    drop_mem_tables(con)
+                    timed(b, "duckdb", "main", s.entity_rows,
+                          lambda: workloads.duckdb_window(con, paths["features"], wspine_path,
+                                                          work / "duck_window.parquet"), repeat,
+                          peak=SELF_PEAK, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} window", e, b)
         finally:
             drop_mem_tables(con)
 
-    # (3) materialization offline -> online, and (4) online lookup, on the Feast variant
+    # (3) materialization offline -> online, and (4) online lookup, on the Feast variant (and
+    # Featherstone's materialize on the main data too: the one series every size has)
     keys = online_keys(size, args.seed)
     if "materialize" in wl or "online" in wl:
         kspine = write_online_spine(keys, work / "online_spine.parquet")
     start_iso, end_iso = iso(MAT_START), iso(MAT_END)
     if "materialize" in wl or "online" in wl:
-        variant_rows = pq.ParquetFile(paths["feast_features"]).metadata.num_rows
-        bm = res["workloads"].setdefault("materialize", {"rows": variant_rows})
+        # A streamed size has no Feast variant: online runs on the main data there.
+        variant = "feast_features" in paths
+        variant_rows = (pq.ParquetFile(paths["feast_features"]).metadata.num_rows if variant
+                        else None)
+        bm = res["workloads"].setdefault("materialize", {"rows": variant_rows or s.feature_rows})
         bo = res["workloads"].setdefault("online", {"rows": len(keys)})
         log("  -- materialize + online")
         mat_ok = {}
@@ -485,11 +520,13 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 fst.materialize(repo, start_iso, end_iso)
                 got = fst.online_table(fst.online(repo, keys, end_iso))
                 exp = workloads.duckdb_pit(con, paths["features"], kspine)
-                run.gate(gate.compare(exp, got, FEATURES, key="customer_id",
-                                      what=f"{size} materialize+online main: duckdb vs featherstone",
-                                      names=("duckdb", "featherstone")), bm)
-            exp = workloads.duckdb_pit(con, paths["feast_features"], kspine)
-            if "featherstone" in systems:
+                mat_ok["featherstone main"] = run.gate(gate.compare(
+                    exp, got, FEATURES, key="customer_id",
+                    what=f"{size} materialize+online main: duckdb vs featherstone",
+                    names=("duckdb", "featherstone")), bm)
+            if variant:
+                exp = workloads.duckdb_pit(con, paths["feast_features"], kspine)
+            if "featherstone" in systems and variant:
                 frepo = fst_repo("feast")
                 fst.materialize(frepo, start_iso, end_iso)
                 got = fst.online_table(fst.online(frepo, keys, end_iso))
@@ -509,24 +546,34 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
             run.error(f"{size} materialize gate", e, bm)
         try:
             if "materialize" in wl:
+                if mat_ok.get("featherstone main"):
+                    timed(bm, "featherstone", "main", s.feature_rows,
+                          lambda: fst.materialize(repo, start_iso, end_iso), repeat,
+                          peak=fst.peak, warmup=warmup)
                 if mat_ok.get("featherstone"):
                     timed(bm, "featherstone", "feast-variant", variant_rows,
-                          lambda: fst.materialize(frepo, start_iso, end_iso), repeat)
+                          lambda: fst.materialize(frepo, start_iso, end_iso), repeat,
+                          peak=fst.peak, warmup=warmup)
                 if mat_ok.get("feast"):
                     timed(bm, "feast", "feast-variant", variant_rows,
-                          lambda: fe.materialize(MAT_START, MAT_END), repeat)
+                          lambda: fe.materialize(MAT_START, MAT_END), repeat,
+                          peak=SELF_PEAK, warmup=warmup)
             if "online" in wl:
+                if not variant and mat_ok.get("featherstone main"):
+                    mat_ok["featherstone"], frepo = True, repo
+                data = "feast-variant" if variant else "main"
                 if mat_ok.get("featherstone"):
-                    timed(bo, "featherstone", "feast-variant", len(keys),
+                    timed(bo, "featherstone", data, len(keys),
                           lambda: fst.online(frepo, keys, end_iso), repeat, unit_rows=len(keys),
-                          note="one process per batch")
-                    timed(bo, "featherstone (1 entity)", "feast-variant", 1,
+                          note="one process per batch", peak=fst.peak, warmup=warmup)
+                    timed(bo, "featherstone (1 entity)", data, 1,
                           lambda: fst.online(frepo, keys[:1], end_iso), repeat, unit_rows=1,
-                          note="process start-up and store open: the fixed cost per call")
+                          note="process start-up and store open: the fixed cost per call",
+                          peak=fst.peak, warmup=warmup)
                 if mat_ok.get("feast"):
                     timed(bo, "feast", "feast-variant", len(keys),
                           lambda: fe.online(keys), repeat, unit_rows=len(keys),
-                          note="in-process call")
+                          note="in-process call", peak=SELF_PEAK, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} materialize/online timing", e, bm)
 
@@ -557,17 +604,18 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
                 if "featherstone" in systems:
                     timed(b, "featherstone", "CSV", s.feature_rows,
                           lambda: fst.ingest(repo_csv, paths["features_csv"]), repeat,
-                          setup=lambda: fst.make_repo(repo_csv, "csv"))
+                          setup=lambda: fst.make_repo(repo_csv, "csv"), peak=fst.peak,
+                          warmup=warmup)
                 if "duckdb" in systems:
                     timed(b, "duckdb", "CSV", s.feature_rows,
                           lambda: workloads.duckdb_ingest_csv(con, paths["features_csv"], duck_out),
-                          repeat)
+                          repeat, peak=SELF_PEAK, warmup=warmup)
                 if "featherstone" in systems:
                     repo_pq = work / "fst-ingest-parquet"
                     timed(b, "featherstone", "Parquet", s.feature_rows,
                           lambda: fst.ingest(repo_pq, paths["features"]), repeat,
                           setup=lambda: fst.make_repo(repo_pq, "parquet"),
-                          note="the load before workload 1")
+                          note="the load before workload 1", peak=fst.peak, warmup=warmup)
         except Exception as e:  # noqa: BLE001
             run.error(f"{size} ingest", e, b)
     return res
@@ -576,7 +624,9 @@ def run_size(run, size, fst, sdk, con, data_dir, args, systems):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1].strip(),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="S", help="comma-separated: tiny,XS,S,M (default S)")
+    ap.add_argument("--sizes", default="S",
+                    help="comma-separated: tiny,XS,S,M,L (default S; L is 100M feature rows, "
+                         "generated on disk, running pit, window, materialize and online)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per system (>= 3)")
     ap.add_argument("--feast-sizes", default="S", help="sizes at which Feast runs (default S)")
     ap.add_argument("--systems", default="featherstone,featherstone-python,duckdb,feast",
@@ -591,6 +641,9 @@ def main(argv=None):
     ap.add_argument("--results-dir", default=str(BENCH / "results"))
     ap.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"))
     ap.add_argument("--no-docs", action="store_true", help="write the results JSON only")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed runs before the timed ones (default 1; 0 at L, where the "
+                         "gate's run of each system has just read the same files)")
     ap.add_argument("--allow-few-runs", action="store_true",
                     help="accept --repeat below 3 (for trying the harness)")
     args = ap.parse_args(argv)
@@ -604,6 +657,9 @@ def main(argv=None):
     for sz in args.sizes + args.feast_sizes:
         if sz not in datagen.SIZES:
             ap.error(f"unknown size {sz}; sizes: {', '.join(datagen.SIZES)}")
+        if sz in args.feast_sizes and datagen.SIZES[sz].streamed:
+            ap.error(f"--feast-sizes {sz}: Feast does not run at {sz} (a streamed size has no "
+                     "Feast variant)")
     if args.repeat < 3 and not args.allow_few_runs:
         ap.error("--repeat must be at least 3 (or pass --allow-few-runs)")
     if "featherstone" in systems and not os.access(args.bin, os.X_OK):
@@ -637,7 +693,7 @@ def main(argv=None):
     out = {
         "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": info, "versions": versions,
         "config": {"sizes": args.sizes, "feast_sizes": args.feast_sizes, "repeat": args.repeat,
-                   "warmup": 1, "threads": THREADS, "seed": args.seed, "systems": systems,
+                   "warmup": args.warmup, "threads": THREADS, "seed": args.seed, "systems": systems,
                    "workloads": args.workloads, "online_batch": ONLINE_BATCH,
                    "materialize_window": [iso(MAT_START), iso(MAT_END)],
                    "ttl_days": datagen.TTL_DAYS},

@@ -1,7 +1,10 @@
 """The systems under test and how each one runs a workload.
 
 Featherstone runs as the `featherstone` command, and its Python SDK as a Python process, a
-process per call (FST_THREADS=2); DuckDB and Feast run in this process. duckdb, feast and
+process per call (FST_THREADS=2); DuckDB and Feast run in this process. The peak resident
+memory of a timed run is that of the processes it started (ChildPeak, by GNU time) or, for a system in
+this process, this process's own peak since the run began (SelfPeak: the harness's memory
+included). duckdb, feast and
 pandas are imported inside the functions that need them, so this module imports with pyarrow
 alone.
 """
@@ -13,6 +16,7 @@ import pathlib
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 
 import pyarrow as pa
@@ -29,19 +33,101 @@ AGG_REFS = ",".join(f"{AGG_VIEW}:{f}" for f in AGG_FEATURES)
 # --------------------------------------------------------------------------- timing
 
 
-def measure(run, repeat, setup=None, warmup=1):
+def measure(run, repeat, setup=None, warmup=1, peak=None):
     """Runs setup() (untimed) then run() (timed), warmup + repeat times; the warm-up runs are
-    discarded. Returns {"runs": [...seconds], "min": s, "median": s}."""
-    times = []
+    discarded. Returns {"runs": [...seconds], "min": s, "median": s}, and with `peak` (a
+    ChildPeak or SelfPeak) the peak RSS of each timed run and their max, in MiB (for a
+    SelfPeak also the largest RSS the process had when a timed run began)."""
+    times, peaks, starts = [], [], []
     for i in range(warmup + repeat):
         if setup is not None:
             setup()
+        at_start = peak.start() if peak is not None else None
         t0 = time.perf_counter()
         run()
         dt = time.perf_counter() - t0
         if i >= warmup:
             times.append(dt)
-    return {"runs": times, "min": min(times), "median": statistics.median(times)}
+            if peak is not None:
+                peaks.append(peak.mib())
+            if at_start is not None:
+                starts.append(at_start)
+    out = {"runs": times, "min": min(times), "median": statistics.median(times)}
+    if peak is not None:
+        known = [x for x in peaks if x is not None]
+        out.update(peak_rss_mib=max(known) if known else None, peak_rss_mib_runs=peaks)
+    if starts:
+        out["start_rss_mib"] = max(starts)
+    return out
+
+
+class ChildPeak:
+    """The largest peak RSS (MiB) of the processes run_process ran since start() (None when
+    one of them could not be measured)."""
+
+    def __init__(self):
+        self.value = 0.0
+
+    def start(self):
+        self.value = 0.0
+
+    def add(self, mib):
+        self.value = None if mib is None or self.value is None else max(self.value, mib)
+
+    def mib(self):
+        return None if self.value is None else round(self.value, 1)
+
+
+class SelfPeak:
+    """This process's peak RSS (VmHWM, MiB) since start(), which resets it (Linux
+    /proc/self/clear_refs) and returns the RSS at that moment: the peak includes it."""
+
+    def start(self):
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return self._status("VmRSS:")
+
+    def mib(self):
+        return self._status("VmHWM:")
+
+    @staticmethod
+    def _status(field):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return round(int(line.split()[1]) / 1024, 1)
+        raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+# GNU time (Debian package `time`): it forks the command from its own small process and
+# reports that child's peak RSS. A process started from this one directly would not do: exec
+# keeps the high-water mark of the memory it replaces, this (large) process's.
+GNU_TIME = "/usr/bin/time"
+
+
+def run_process(cmd, env, peak, timeout=3600):
+    """subprocess.run(cmd, capture_output=True, text=True) that also adds the process's peak
+    RSS to `peak` (a ChildPeak), measured by GNU time (a Debian package; without it the peak
+    is not recorded)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss:
+        timed = os.access(GNU_TIME, os.X_OK)
+        full = [GNU_TIME, "-f", "%M", "-o", rss.name] + cmd if timed else cmd
+        p = subprocess.Popen(full, stdout=out, stderr=err, env=env, start_new_session=True)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+            p.wait()
+        if timed:
+            lines = rss.read().split()
+            peak.add(int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else None)
+        else:
+            peak.add(None)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, p.returncode, out.read().decode(),
+                                           err.read().decode())
 
 
 # --------------------------------------------------------------------------- featherstone
@@ -101,10 +187,11 @@ class Featherstone:
     def __init__(self, binary, threads=THREADS):
         self.binary = str(binary)
         self.env = dict(os.environ, FST_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        self.peak = ChildPeak()
 
     def run(self, repo, *args, timeout=3600):
         cmd = [self.binary, "-C", str(repo)] + [str(a) for a in args]
-        p = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout)
+        p = run_process(cmd, self.env, self.peak, timeout)
         if p.returncode != 0:
             shown = " ".join(cmd) if len(cmd) < 20 else " ".join(cmd[:20]) + " ..."
             raise CliError(f"`{shown}` exited {p.returncode}\nstdout: {p.stdout[-2000:]}\n"
@@ -197,6 +284,7 @@ class FeatherstonePython:
     def __init__(self, python, threads=THREADS):
         self.python = str(python)
         self.env = dict(os.environ, FST_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        self.peak = ChildPeak()
 
     def available(self):
         """None when the interpreter imports featherstone, else why not."""
@@ -210,7 +298,7 @@ class FeatherstonePython:
         out = pathlib.Path(out)
         out.unlink(missing_ok=True)
         cmd = [self.python, "-c", SDK_SCRIPT, str(repo), str(spine), str(out), features]
-        p = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout)
+        p = run_process(cmd, self.env, self.peak, timeout)
         if p.returncode != 0:
             raise CliError(f"the Python SDK exited {p.returncode}\nstderr: {p.stderr[-2000:]}")
         return out

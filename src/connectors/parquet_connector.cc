@@ -1,5 +1,8 @@
 // Parquet through parquet::arrow::FileReader, reading only the leaf columns the schema needs,
-// batch by batch. A dotted path reaches into struct columns.
+// batch by batch, one row group at a time: the reader pre-buffers the column chunks of the
+// row groups it is given and keeps them until it is replaced, so a reader over every row
+// group would hold the whole file's bytes by the end. A dotted path reaches into struct
+// columns.
 #include <algorithm>
 #include <set>
 #include <string>
@@ -39,12 +42,17 @@ class ParquetConnector : public Connector {
     return status.WithMessage(path_, ": ", status.message());
   }
   Result<std::shared_ptr<arrow::RecordBatch>> Convert(const arrow::RecordBatch& raw);
+  // reader_ over the next row group (its column chunks pre-buffered, the previous ones
+  // released), or done_ after the last.
+  Status OpenNextRowGroup();
 
   std::string path_;
   core::Schema schema_;
   BatchSlicer slicer_;
   std::unique_ptr<parquet::arrow::FileReader> file_reader_;
   std::unique_ptr<arrow::RecordBatchReader> reader_;
+  std::vector<int> leaves_;  // the leaf columns read
+  int next_row_group_ = 0;
   // Per declared column: its top-level column, then struct fields inside it.
   std::vector<std::vector<std::string>> paths_;
   std::vector<std::string> extras_;
@@ -116,10 +124,17 @@ Status ParquetConnector::Open(const ReadOptions& options) {
   }
   output_schema_ = arrow::schema(std::move(fields));
 
-  std::vector<int> row_groups(file_reader_->num_row_groups());
-  for (size_t i = 0; i < row_groups.size(); ++i) row_groups[i] = static_cast<int>(i);
-  auto batches = file_reader_->GetRecordBatchReader(row_groups,
-                                                    std::vector<int>(leaves.begin(), leaves.end()));
+  leaves_.assign(leaves.begin(), leaves.end());
+  return OpenNextRowGroup();
+}
+
+Status ParquetConnector::OpenNextRowGroup() {
+  reader_.reset();
+  if (next_row_group_ >= file_reader_->num_row_groups()) {
+    done_ = true;
+    return Status::OK();
+  }
+  auto batches = file_reader_->GetRecordBatchReader({next_row_group_++}, leaves_);
   if (!batches.ok()) return WithPath(batches.status());
   reader_ = *std::move(batches);
   return Status::OK();
@@ -155,8 +170,12 @@ Result<Batch> ParquetConnector::Next() {
       return error_;
     }
     if (raw == nullptr) {
-      done_ = true;
-      break;
+      status = OpenNextRowGroup();
+      if (!status.ok()) {
+        error_ = status;
+        return error_;
+      }
+      continue;
     }
     auto converted = Convert(*raw);
     if (!converted.ok()) {

@@ -56,6 +56,51 @@ def test_generator_schema_and_sizes():
     assert s["row_id"].to_pylist() == list(range(s.num_rows))
     assert datagen.SIZES["S"] == datagen.Size("S", 1_000_000, 100_000, 100_000)
     assert datagen.SIZES["M"] == datagen.Size("M", 10_000_000, 1_000_000, 1_000_000)
+    assert datagen.SIZES["L"] == datagen.Size("L", 100_000_000, 10_000_000, 10_000_000,
+                                              streamed=True)
+
+
+@pytest.mark.parametrize("batch_rows", [1, 7, 1000, 2999, 3000, 1 << 20])
+def test_streamed_features_are_the_whole_table(tmp_path, batch_rows):
+    """Batch by batch (a tie copies the row before it, across a batch edge too) gives the
+    rows feature_table gives, and the picked rows' key and event time are take()'s."""
+    size = datagen.SIZES["tiny"]
+    whole = datagen.feature_table(size)
+    picks = datagen.boundary_picks(size, size.feature_rows)
+    path = tmp_path / "f.parquet"
+    lines = []
+    key, ts = datagen.write_features_streamed(size, path, picks=picks, log=lines.append,
+                                              batch_rows=batch_rows)
+    assert pq.read_table(path).equals(whole)
+    assert key.equals(pc.take(whole["customer_id"], picks).combine_chunks())
+    assert ts.equals(pc.take(whole["event_ts"], picks).combine_chunks().cast(pa.int64()))
+    assert lines and lines[-1].startswith(f"features: {size.feature_rows:,} / ")
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_streamed_size_generates_the_same_data_on_disk_only(tmp_path):
+    tiny = datagen.SIZES["tiny"]
+    streamed = datagen.Size("tiny", tiny.feature_rows, tiny.entities, tiny.entity_rows,
+                            streamed=True)
+    lines = []
+    a = datagen.generate(streamed, tmp_path / "a", log=lines.append)
+    b = datagen.generate(tiny, tmp_path / "b", log=lambda m: None)
+    assert sorted(a) == ["features", "spine", "window_spine"]
+    assert not (tmp_path / "a" / "tiny" / "features.csv").exists()
+    for name in a:
+        assert pq.read_table(a[name]).equals(pq.read_table(b[name])), name
+    assert any("streamed to disk" in m for m in lines)
+    lines.clear()
+    mtime = a["features"].stat().st_mtime_ns
+    assert datagen.generate(streamed, tmp_path / "a", log=lines.append) == a    # reused
+    assert lines == [] and a["features"].stat().st_mtime_ns == mtime
+
+
+def test_rng_streams_start_anywhere():
+    rng = datagen.Rng(3)
+    whole = rng.integers("x", 50, 0, 1000)
+    assert rng.integers("x", 20, 0, 1000, start=30).equals(whole.slice(30))
+    assert rng.uniform("y", 5, start=10).equals(rng.uniform("y", 15).slice(10))
 
 
 def test_generator_has_the_promised_ties_and_nulls():
@@ -344,3 +389,47 @@ def test_window_reference_agrees_with_cli(tmp_path):
     assert out["row_id"].to_pylist() == spine["row_id"].to_pylist()
     gate.require(gate.compare(reference.window_reference(feats, spine), out,
                               datagen.AGG_FEATURES, atol=1e-9, names=("reference", "featherstone")))
+
+
+# ------------------------------------------------------------------ peak memory, growth
+
+def test_peak_rss_of_a_child_and_of_this_process():
+    import workloads
+    peak = workloads.ChildPeak()
+    p = workloads.run_process([sys.executable, "-c", "b = bytearray(300 << 20); print('ok')"],
+                              dict(os.environ), peak)
+    assert p.returncode == 0 and p.stdout.strip() == "ok"
+    assert 300 <= peak.mib() < 600
+    ballast = b"\1" * (800 << 20)   # this process's memory (touched) is not the child's
+    peak.start()
+    workloads.run_process([sys.executable, "-c", "pass"], dict(os.environ), peak)
+    assert peak.mib() < 200
+    del ballast
+    peak.start()
+    assert peak.mib() == 0
+    p = workloads.run_process([sys.executable, "-c", "import sys; sys.exit(3)"],
+                              dict(os.environ), peak)
+    assert p.returncode == 3
+    own = workloads.SelfPeak()
+    m = workloads.measure(lambda: bytearray(200 << 20), 2, peak=own)
+    assert len(m["peak_rss_mib_runs"]) == 2 and m["peak_rss_mib"] >= 200
+    assert 0 < m["start_rss_mib"] < m["peak_rss_mib"]
+    m = workloads.measure(lambda: None, 1, peak=own)
+    assert m["peak_rss_mib"] < 200 + min(m["peak_rss_mib_runs"])
+
+
+def test_growth_table_per_10x_data():
+    import report
+
+    def size(rows, median, rss):
+        return {"dims": {"feature_rows": rows}, "workloads": {"pit": {"results": [
+            {"system": "featherstone", "data": "main", "median": median, "min": median,
+             "peak_rss_mib": rss}]}, "online": {"results": [
+            {"system": "featherstone", "data": "main", "median": 0.1, "min": 0.1}]}}}
+    sizes = [("S", size(10**6, 1.0, 100), "a"), ("M", size(10**7, 10.0, 100), "a"),
+             ("L", size(10**9, 400.0, None), "b")]     # L: 100x M, no RSS recorded
+    lines = report.growth(sizes)
+    assert len(lines) == 3                                # header, rule, pit (online left out)
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[1:] == ["featherstone (main)", "S → M → L", "1.00 → 10.0 → 400",
+                         "10.00, 6.32", "100 MiB → 100 MiB → –", "1.00, –"]
