@@ -99,9 +99,11 @@ std::string_view Trim(std::string_view text) {
 }  // namespace
 
 int64_t EpochToMicros(int64_t value) {
-  const int64_t magnitude = value < 0 ? -value : value;
-  if (magnitude < 100'000'000'000LL) return value * kMicrosPerSecond;
-  if (magnitude < 100'000'000'000'000LL) return value * 1000;
+  // Unsigned, so that INT64_MIN has a magnitude too.
+  const uint64_t magnitude =
+      value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  if (magnitude < 100'000'000'000ULL) return value * kMicrosPerSecond;
+  if (magnitude < 100'000'000'000'000ULL) return value * 1000;
   return value;
 }
 

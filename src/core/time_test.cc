@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -22,6 +23,12 @@ TEST(ParseTimestamp, EpochByMagnitude) {
   EXPECT_EQ(*ParseTimestamp("1767323045"), 1767323045LL * kMicrosPerSecond);
   EXPECT_EQ(*ParseTimestamp("1767323045123"), 1767323045123LL * 1000);
   EXPECT_EQ(*ParseTimestamp("1767323045123456"), 1767323045123456LL);
+}
+
+TEST(ParseTimestamp, EpochExtremesAreMicroseconds) {
+  EXPECT_EQ(*ParseTimestamp("-9223372036854775808"), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(*ParseTimestamp("9223372036854775807"), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(*ParseTimestamp("-1767323045"), -1767323045LL * kMicrosPerSecond);
 }
 
 TEST(ParseTimestamp, RejectsGarbage) {
